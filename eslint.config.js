@@ -1,0 +1,39 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.owui-chaos/**', 'runs/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // core and protocol must stay free of SDKs and printing (DESIGN §2 import direction).
+      'no-console': 'off',
+    },
+  },
+  {
+    files: ['src/core/**/*.ts', 'src/protocol/**/*.ts'],
+    rules: {
+      'no-console': 'error',
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['dockerode', 'ioredis', 'toxiproxy-node-client', 'undici', 'ws', 'socket.io*', '@oclif/*', 'k6*'], message: 'core/protocol never import SDKs (DESIGN §2).' },
+            { group: ['**/engines/**', '**/drivers/**', '**/lab/**', '**/commands/**', '**/cli/**'], message: 'core/protocol sit at the bottom of the import graph.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/protocol/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['node:*', '**/core/**', '**/engines/**', '**/drivers/**', '**/lab/**'], message: 'protocol is portable: no Node APIs, imports nothing of ours (DESIGN §2).' }] },
+      ],
+    },
+  },
+);

@@ -1,0 +1,59 @@
+// The run journal (chaostoolkit style): data, not log lines. The runner appends to it, the
+// reporter derives phases from its timestamps, `results.json` embeds it.
+
+export type RunStatus = 'completed' | 'failed' | 'aborted' | 'interrupted';
+export type ActivityStatus = 'succeeded' | 'failed' | 'skipped';
+
+export interface JournalActivity {
+  /** Name of the timeline entry (or `preflight`, `load`, `rollback:<name>`). */
+  name: string;
+  kind: 'preflight' | 'inject' | 'revert' | 'probe' | 'load';
+  /** Fault type, e.g. `redis.failover`, for inject/revert. */
+  action?: string;
+  startedAt: number;
+  endedAt: number;
+  status: ActivityStatus;
+  output?: unknown;
+  error?: string;
+}
+
+export interface Journal {
+  schemaVersion: 1;
+  runId: string;
+  experiment: { title: string; file?: string };
+  target: { name: string; url: string };
+  engine: string;
+  startedAt: number;
+  endedAt: number;
+  status: RunStatus;
+  /** True when an SLO was breached (the steady-state hypothesis deviated), whatever the status. */
+  deviated: boolean;
+  activities: JournalActivity[];
+}
+
+/** A fault's time window, derived from its inject and (optional) revert activities. */
+export interface FaultWindow {
+  name: string;
+  action: string;
+  start: number;
+  /** Revert end; for instantaneous faults (e.g. `redis.failover`) the inject's end. */
+  end: number;
+}
+
+/** Fault windows in start order, from successful injects and their reverts. */
+export function faultWindows(journal: Pick<Journal, 'activities' | 'endedAt'>): FaultWindow[] {
+  const windows: FaultWindow[] = [];
+  for (const inject of journal.activities) {
+    if (inject.kind !== 'inject' || inject.status !== 'succeeded') continue;
+    const revert = journal.activities.find(
+      (a) => a.kind === 'revert' && a.name === inject.name && a.startedAt >= inject.startedAt,
+    );
+    windows.push({
+      name: inject.name,
+      action: inject.action ?? inject.name,
+      start: inject.startedAt,
+      end: revert ? revert.endedAt : inject.endedAt,
+    });
+  }
+  return windows.sort((a, b) => a.start - b.start);
+}
