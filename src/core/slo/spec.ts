@@ -1,0 +1,42 @@
+// SLO specification: the zod schema is the single source of truth for the `slos` section of
+// experiment files and for experiments/slos/default.yaml. Evaluation lives next to it in core/slo.
+
+import { z } from 'zod';
+import { METRIC_NAMES } from '../metrics.js';
+
+export const SLO_STATS = ['p50', 'p75', 'p90', 'p95', 'p99', 'p99.9', 'min', 'max', 'mean', 'rate', 'count'] as const;
+export type SloStat = (typeof SLO_STATS)[number];
+
+/** `baseline`, `fault` (every fault window), `recovery`, `all`, or a timeline entry's name. */
+export const PhaseSelector = z.string().min(1);
+
+export const SloSpecSchema = z
+  .strictObject({
+    metric: z.enum(METRIC_NAMES),
+    stat: z.enum(SLO_STATS),
+    /** Objective: measured ≤ lte (latencies, error counts, garbled rate). */
+    lte: z.number().optional(),
+    /** Objective: measured ≥ gte (e.g. completed share). */
+    gte: z.number().optional(),
+    phases: z.array(PhaseSelector).min(1).default(['all']),
+    /** Only samples whose `client` tag matches. */
+    client: z.enum(['api', 'browser']).optional(),
+    /** Only samples whose tags match all of these, e.g. `{ outcome: completed }`. */
+    tags: z.record(z.string(), z.string()).optional(),
+    description: z.string().optional(),
+  })
+  .refine((s) => (s.lte === undefined) !== (s.gte === undefined), {
+    message: 'give exactly one objective: `lte: <number>` (at most) or `gte: <number>` (at least)',
+  });
+
+export type SloSpec = z.infer<typeof SloSpecSchema>;
+
+/** A stable id for an SLO, used to merge defaults with overrides and in JUnit test names. */
+export function sloId(slo: Pick<SloSpec, 'metric' | 'stat' | 'client' | 'tags'>): string {
+  const tags = slo.tags ? Object.entries(slo.tags).map(([k, v]) => `${k}=${v}`).sort().join(',') : '';
+  return [slo.metric, slo.stat, slo.client ?? '', tags].filter(Boolean).join(':');
+}
+
+export function objectiveText(slo: Pick<SloSpec, 'lte' | 'gte'>): string {
+  return slo.lte !== undefined ? `≤ ${slo.lte}` : `≥ ${slo.gte}`;
+}
