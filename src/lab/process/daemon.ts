@@ -1,0 +1,124 @@
+// Lab parts run as real, detached OS processes (so `kill -9` faults and crash recovery are real).
+// Each gets a log file and a pid recorded by the caller in the lab state directory, so `lab down`
+// and `rollback` in a NEW process can still find and stop them.
+
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, existsSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+
+export interface DaemonSpec {
+  name: string;
+  command: string;
+  args: string[];
+  logFile: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+export interface DaemonInfo {
+  name: string;
+  pid: number;
+  logFile: string;
+  command: string;
+  args: string[];
+}
+
+/** Starts a detached process whose stdout+stderr go to `logFile`; returns once it is spawned. */
+export async function spawnDaemon(spec: DaemonSpec): Promise<DaemonInfo> {
+  const fd = openSync(spec.logFile, 'a');
+  try {
+    const child = spawn(spec.command, spec.args, {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      env: spec.env ?? process.env,
+      cwd: spec.cwd,
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', reject);
+    });
+    child.unref();
+    if (child.pid === undefined) throw new Error(`${spec.name}: spawn returned no pid`);
+    return { name: spec.name, pid: child.pid, logFile: spec.logFile, command: spec.command, args: spec.args };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !isZombie(pid);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. Idempotent. */
+export async function stopProcess(pid: number, graceMs = 5000): Promise<void> {
+  if (!isAlive(pid)) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return;
+    await sleep(50);
+  }
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(20);
+}
+
+/** The last `lines` lines of a log file, for "part X did not become healthy" errors. */
+export function tailFile(file: string, lines = 20): string {
+  if (!existsSync(file)) return '';
+  const text = readFileSync(file, 'utf8');
+  return text.split('\n').slice(-lines - 1).join('\n').trim();
+}
+
+/** A free TCP port on 127.0.0.1 (bind to 0, read, close). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+export function tcpOpen(port: number, host = '127.0.0.1', timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
