@@ -1,0 +1,93 @@
+// The revert stack (DESIGN §6): every fault's inverse is persisted BEFORE the fault is applied, so
+// reverts run on success, failure, Ctrl-C, and — after a crash or `kill -9` — on the next
+// `owui-chaos rollback`. The file is rewritten atomically on every change.
+
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { RevertRecord } from '../ports.js';
+
+export type RevertEntryStatus =
+  /** Recorded; the fault is being (or has been) applied and is not reverted yet. */
+  | 'pending'
+  | 'reverted'
+  /** Revert attempted and failed: something may still be injected. */
+  | 'failed'
+  /** The fault needs no revert (instantaneous, e.g. `redis.failover`). */
+  | 'none';
+
+export interface RevertEntry {
+  /** Timeline entry name. */
+  name: string;
+  action: string;
+  description: string;
+  record: RevertRecord | null;
+  status: RevertEntryStatus;
+  recordedAt: number;
+  revertedAt?: number;
+  error?: string;
+}
+
+export interface RevertStackFile {
+  schemaVersion: 1;
+  runId: string;
+  entries: RevertEntry[];
+}
+
+export class RevertStack {
+  private readonly data: RevertStackFile;
+
+  private constructor(
+    private readonly file: string,
+    data: RevertStackFile,
+  ) {
+    this.data = data;
+  }
+
+  static create(file: string, runId: string): RevertStack {
+    const stack = new RevertStack(file, { schemaVersion: 1, runId, entries: [] });
+    stack.save();
+    return stack;
+  }
+
+  static load(file: string): RevertStack {
+    if (!existsSync(file)) throw new Error(`no revert stack at ${file}`);
+    const data = JSON.parse(readFileSync(file, 'utf8')) as RevertStackFile;
+    if (data.schemaVersion !== 1 || !Array.isArray(data.entries)) throw new Error(`${file} is not a revert stack`);
+    return new RevertStack(file, data);
+  }
+
+  get runId(): string {
+    return this.data.runId;
+  }
+
+  get entries(): readonly RevertEntry[] {
+    return this.data.entries;
+  }
+
+  /** Entries still to revert, most recent first (the order reverts run in). */
+  outstanding(): RevertEntry[] {
+    return this.data.entries.filter((e) => e.status === 'pending' || e.status === 'failed').reverse();
+  }
+
+  record(entry: Omit<RevertEntry, 'status' | 'recordedAt'>, now: number): RevertEntry {
+    const full: RevertEntry = { ...entry, status: entry.record ? 'pending' : 'none', recordedAt: now };
+    this.data.entries.push(full);
+    this.save();
+    return full;
+  }
+
+  mark(entry: RevertEntry, status: RevertEntryStatus, now: number, error?: string): void {
+    entry.status = status;
+    entry.revertedAt = now;
+    if (error === undefined) delete entry.error;
+    else entry.error = error;
+    this.save();
+  }
+
+  private save(): void {
+    mkdirSync(dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.data, null, 2));
+    renameSync(tmp, this.file);
+  }
+}

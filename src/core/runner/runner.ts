@@ -1,0 +1,309 @@
+// The experiment runner (DESIGN §1 steps 3–5): starts load, follows the timeline, injects and
+// reverts faults, and records a journal. It talks to the world only through ports (LoadEngine,
+// FaultInjector, steady-state/breach checks) and reports progress to an observer: it never prints.
+//
+// Guarantees: a fault's revert record is persisted before the fault is applied; every recorded
+// revert runs on success, on failure, on abort and on interruption, unless `stopReverting` fires
+// (a second Ctrl-C), in which case the outcome lists exactly what is still injected.
+
+import type { Clock } from '../clock.js';
+import { errorMessage } from '../errors.js';
+import type { Journal, JournalActivity, RunStatus } from '../journal.js';
+import type { LoadEngine, LoadPlan, LoadProgress, RevertRecord } from '../ports.js';
+import type { SampleSink } from '../samples.js';
+import type { RevertEntry, RevertStack } from './revert-stack.js';
+
+export interface RunnerTimelineEntry {
+  name: string;
+  atMs: number;
+  forMs?: number;
+  action: string;
+  params: Record<string, unknown>;
+}
+
+export interface RunnerExperiment {
+  title: string;
+  file?: string;
+  timeline: RunnerTimelineEntry[];
+  /** Explicit revert order (timeline names); the rest revert most-recent-first. */
+  rollbackOrder?: string[];
+  abortOnBreach: boolean;
+}
+
+/** A fault resolved to concrete targets, with its inverse known BEFORE it is applied. */
+export interface PreparedFault {
+  description: string;
+  /** null for instantaneous faults that need no inverse (e.g. `redis.failover`). */
+  record: RevertRecord | null;
+  apply(): Promise<unknown>;
+}
+
+export interface FaultInjector {
+  prepare(entry: RunnerTimelineEntry): Promise<PreparedFault>;
+  revert(record: RevertRecord): Promise<void>;
+}
+
+export interface SteadyStateVerdict {
+  ok: boolean;
+  /** e.g. "ttft p95 = 2450 ms, objective ≤ 2000" for each breached SLO. */
+  breaches: string[];
+}
+
+export interface RunObserver {
+  onEvent?(event: RunEvent): void;
+  onProgress?(progress: LoadProgress): void;
+}
+
+export type RunEvent =
+  | { type: 'load-started'; at: number }
+  | { type: 'steady-state'; verdict: SteadyStateVerdict }
+  | { type: 'inject-start' | 'inject-done' | 'revert-start' | 'revert-done'; name: string; action: string; description?: string }
+  | { type: 'inject-failed' | 'revert-failed'; name: string; action: string; error: string }
+  | { type: 'breach'; breaches: string[] }
+  | { type: 'interrupted'; reason: string }
+  | { type: 'load-finished'; error?: string };
+
+export interface RunnerDeps {
+  engine: LoadEngine;
+  plan: LoadPlan;
+  sink: SampleSink;
+  faults: FaultInjector;
+  stack: RevertStack;
+  clock: Clock;
+  /** Checks the SLOs on what has been measured so far (all of it is baseline before the first fault). */
+  checkSteadyState?: () => Promise<SteadyStateVerdict>;
+  /** With `abortOnBreach`: checks the SLOs during the run; a breach aborts the experiment. */
+  checkBreach?: () => Promise<SteadyStateVerdict>;
+  breachCheckIntervalMs?: number;
+  observer?: RunObserver;
+  /** First Ctrl-C / SIGTERM: stop load and the timeline, then revert everything. */
+  interrupt?: AbortSignal;
+  /** Second Ctrl-C: stop reverting. */
+  stopReverting?: AbortSignal;
+  runId: string;
+  target: { name: string; url: string };
+}
+
+export interface RunOutcome {
+  journal: Journal;
+  steadyStateFailed: boolean;
+  faultFailed: boolean;
+  rollbackFailed: boolean;
+  interrupted: boolean;
+  aborted: boolean;
+  loadError?: unknown;
+  /** Faults still injected when the runner returned (only after a failed or skipped revert). */
+  stillInjected: RevertEntry[];
+}
+
+export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDeps): Promise<RunOutcome> {
+  const { clock, observer } = deps;
+  const emit = (event: RunEvent): void => observer?.onEvent?.(event);
+  const activities: JournalActivity[] = [];
+  const startedAt = clock.now();
+  const stop = new AbortController(); // stops load + timeline: interrupt, abort-on-breach, failure
+  let interrupted = false;
+  let aborted = false;
+  let steadyStateFailed = false;
+  let faultFailed = false;
+  const onInterrupt = (): void => {
+    interrupted = true;
+    emit({ type: 'interrupted', reason: String(deps.interrupt?.reason ?? 'interrupted') });
+    stop.abort(deps.interrupt?.reason);
+  };
+  if (deps.interrupt?.aborted) onInterrupt();
+  else deps.interrupt?.addEventListener('abort', onInterrupt, { once: true });
+
+  // --- load -------------------------------------------------------------------------------
+  const loadStart = clock.now();
+  emit({ type: 'load-started', at: loadStart });
+  let loadError: unknown;
+  const loadDone = deps.engine
+    .run(deps.plan, deps.sink, {
+      signal: stop.signal,
+      onProgress: (p) => observer?.onProgress?.(p),
+    })
+    .catch((err: unknown) => {
+      loadError = err;
+      stop.abort(err);
+    })
+    .finally(() => {
+      activities.push({
+        name: 'load',
+        kind: 'load',
+        startedAt: loadStart,
+        endedAt: clock.now(),
+        status: loadError ? 'failed' : 'succeeded',
+        ...(loadError ? { error: errorMessage(loadError) } : {}),
+        output: { engine: deps.engine.name, durationMs: deps.plan.durationMs },
+      });
+      emit({ type: 'load-finished', ...(loadError ? { error: errorMessage(loadError) } : {}) });
+    });
+
+  // --- timeline ---------------------------------------------------------------------------
+  const timeline = [...experiment.timeline].sort((a, b) => a.atMs - b.atMs);
+  const revertsDue: Array<{ atMs: number; entry: RevertEntry }> = [];
+  const sleepUntil = async (offsetMs: number): Promise<boolean> => {
+    const wait = loadStart + offsetMs - clock.now();
+    if (wait > 0) {
+      try {
+        await clock.sleep(wait, stop.signal);
+      } catch {
+        return false;
+      }
+    }
+    return !stop.signal.aborted;
+  };
+
+  const revertEntry = async (entry: RevertEntry): Promise<void> => {
+    if (entry.status !== 'pending' && entry.status !== 'failed') return;
+    if (!entry.record) return;
+    const t0 = clock.now();
+    emit({ type: 'revert-start', name: entry.name, action: entry.action, description: entry.description });
+    try {
+      await deps.faults.revert(entry.record);
+      deps.stack.mark(entry, 'reverted', clock.now());
+      activities.push({ name: entry.name, kind: 'revert', action: entry.action, startedAt: t0, endedAt: clock.now(), status: 'succeeded' });
+      emit({ type: 'revert-done', name: entry.name, action: entry.action });
+    } catch (err) {
+      deps.stack.mark(entry, 'failed', clock.now(), errorMessage(err));
+      activities.push({ name: entry.name, kind: 'revert', action: entry.action, startedAt: t0, endedAt: clock.now(), status: 'failed', error: errorMessage(err) });
+      emit({ type: 'revert-failed', name: entry.name, action: entry.action, error: errorMessage(err) });
+    }
+  };
+
+  // Abort-on-breach watcher: runs only while faults may be active.
+  let breachTimer: Promise<void> | undefined;
+  const watchBreaches = async (): Promise<void> => {
+    if (!experiment.abortOnBreach || !deps.checkBreach) return;
+    const interval = deps.breachCheckIntervalMs ?? 5000;
+    while (!stop.signal.aborted) {
+      try {
+        await clock.sleep(interval, stop.signal);
+      } catch {
+        return;
+      }
+      const verdict = await deps.checkBreach().catch(() => ({ ok: true, breaches: [] }));
+      if (!verdict.ok) {
+        aborted = true;
+        emit({ type: 'breach', breaches: verdict.breaches });
+        stop.abort(new Error('SLO breached with abortOnBreach'));
+        return;
+      }
+    }
+  };
+
+  let firstFault = true;
+  for (const step of timeline) {
+    // Reverts due before this step's start run first, in time order.
+    revertsDue.sort((a, b) => a.atMs - b.atMs);
+    while (revertsDue.length > 0 && revertsDue[0]!.atMs <= step.atMs) {
+      const due = revertsDue.shift()!;
+      if (!(await sleepUntil(due.atMs))) break;
+      await revertEntry(due.entry);
+    }
+    if (!(await sleepUntil(step.atMs))) break;
+
+    if (firstFault) {
+      firstFault = false;
+      if (deps.checkSteadyState) {
+        const t0 = clock.now();
+        const verdict = await deps.checkSteadyState();
+        activities.push({
+          name: 'steady-state',
+          kind: 'preflight',
+          startedAt: t0,
+          endedAt: clock.now(),
+          status: verdict.ok ? 'succeeded' : 'failed',
+          output: verdict,
+        });
+        emit({ type: 'steady-state', verdict });
+        if (!verdict.ok) {
+          steadyStateFailed = true;
+          stop.abort(new Error('steady state not met before the first fault'));
+          break;
+        }
+      }
+      breachTimer = watchBreaches();
+    }
+
+    const t0 = clock.now();
+    let entry: RevertEntry | undefined;
+    try {
+      const prepared = await deps.faults.prepare(step);
+      // Persist the inverse before touching anything.
+      entry = deps.stack.record(
+        { name: step.name, action: step.action, description: prepared.description, record: prepared.record },
+        clock.now(),
+      );
+      emit({ type: 'inject-start', name: step.name, action: step.action, description: prepared.description });
+      const output = await prepared.apply();
+      activities.push({ name: step.name, kind: 'inject', action: step.action, startedAt: t0, endedAt: clock.now(), status: 'succeeded', output: { description: prepared.description, ...(output === undefined ? {} : { result: output }) } });
+      emit({ type: 'inject-done', name: step.name, action: step.action, description: prepared.description });
+      if (step.forMs !== undefined && entry.record) revertsDue.push({ atMs: step.atMs + step.forMs, entry });
+    } catch (err) {
+      faultFailed = true;
+      activities.push({ name: step.name, kind: 'inject', action: step.action, startedAt: t0, endedAt: clock.now(), status: 'failed', error: errorMessage(err) });
+      emit({ type: 'inject-failed', name: step.name, action: step.action, error: errorMessage(err) });
+      stop.abort(err);
+      break;
+    }
+  }
+
+  // Scheduled reverts that fall inside the run.
+  revertsDue.sort((a, b) => a.atMs - b.atMs);
+  while (revertsDue.length > 0 && !stop.signal.aborted) {
+    const due = revertsDue.shift()!;
+    if (!(await sleepUntil(due.atMs))) break;
+    await revertEntry(due.entry);
+  }
+
+  await loadDone;
+  stop.abort(new Error('run finished')); // ends the breach watcher
+  await breachTimer;
+
+  // --- final reverts: explicit order first, then the rest most recent first ----------------
+  const order = experiment.rollbackOrder ?? [];
+  const outstanding = deps.stack.outstanding();
+  const ordered = [
+    ...order.map((name) => outstanding.find((e) => e.name === name)).filter((e): e is RevertEntry => e !== undefined),
+    ...outstanding.filter((e) => !order.includes(e.name)),
+  ];
+  for (const entry of ordered) {
+    if (deps.stopReverting?.aborted) break;
+    await revertEntry(entry);
+  }
+  deps.interrupt?.removeEventListener('abort', onInterrupt);
+
+  const stillInjected = deps.stack.outstanding();
+  const rollbackFailed = stillInjected.length > 0;
+  const status: RunStatus = interrupted
+    ? 'interrupted'
+    : aborted || steadyStateFailed
+      ? 'aborted'
+      : faultFailed || loadError || rollbackFailed
+        ? 'failed'
+        : 'completed';
+  const journal: Journal = {
+    schemaVersion: 1,
+    runId: deps.runId,
+    experiment: { title: experiment.title, ...(experiment.file ? { file: experiment.file } : {}) },
+    target: deps.target,
+    engine: deps.engine.name,
+    startedAt,
+    endedAt: clock.now(),
+    status,
+    deviated: steadyStateFailed || aborted,
+    activities: activities.sort((a, b) => a.startedAt - b.startedAt),
+  };
+  return {
+    journal,
+    steadyStateFailed,
+    faultFailed,
+    rollbackFailed,
+    interrupted,
+    aborted,
+    ...(loadError === undefined ? {} : { loadError }),
+    stillInjected,
+  };
+}

@@ -1,0 +1,260 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { LoadEngine, LoadPlan, RevertRecord } from '../../../../src/core/ports.js';
+import { RevertStack } from '../../../../src/core/runner/revert-stack.js';
+import {
+  type FaultInjector,
+  type RunnerDeps,
+  type RunnerExperiment,
+  type RunnerTimelineEntry,
+  runExperiment,
+} from '../../../../src/core/runner/runner.js';
+import { FakeClock } from '../../../helpers/fake-clock.js';
+
+const plan: LoadPlan = { durationMs: 60_000, baseUrl: 'http://127.0.0.1:1', model: 'm' };
+
+/** A load engine that "runs" for the plan's duration on the fake clock, or until aborted. */
+function fakeEngine(clock: FakeClock, opts: { failAtMs?: number } = {}): LoadEngine {
+  return {
+    name: 'fake',
+    async run(p, _sink, { signal }) {
+      try {
+        if (opts.failAtMs !== undefined) {
+          await clock.sleep(opts.failAtMs, signal);
+          throw new Error('engine exploded');
+        }
+        await clock.sleep(p.durationMs, signal);
+      } catch (err) {
+        if (signal?.aborted) return;
+        throw err;
+      }
+    },
+  };
+}
+
+interface Calls {
+  log: string[];
+}
+
+function fakeInjector(clock: FakeClock, calls: Calls, opts: { failInject?: string; failRevert?: string; stackFile?: string } = {}): FaultInjector {
+  return {
+    async prepare(entry: RunnerTimelineEntry) {
+      const record: RevertRecord | null =
+        entry.action === 'redis.failover' ? null : { driver: 'toxiproxy', op: 'removeToxic', args: { name: entry.name } };
+      return {
+        description: `${entry.action} ${entry.name}`,
+        record,
+        apply: async () => {
+          if (opts.stackFile) {
+            // The inverse must already be on disk when the fault is applied.
+            const onDisk = JSON.parse(readFileSync(opts.stackFile, 'utf8')) as { entries: Array<{ name: string }> };
+            calls.log.push(`persisted-before-apply:${onDisk.entries.some((e) => e.name === entry.name)}`);
+          }
+          if (opts.failInject === entry.name) throw new Error(`cannot inject ${entry.name}`);
+          calls.log.push(`inject:${entry.name}@${clock.now() - 1_700_000_000_000}`);
+          return { ok: true };
+        },
+      };
+    },
+    async revert(record: RevertRecord) {
+      const name = String(record.args.name);
+      if (opts.failRevert === name) throw new Error(`cannot revert ${name}`);
+      calls.log.push(`revert:${name}@${clock.now() - 1_700_000_000_000}`);
+    },
+  };
+}
+
+function setup(
+  timeline: RunnerTimelineEntry[],
+  overrides: Partial<RunnerDeps> = {},
+  injectorOpts: Parameters<typeof fakeInjector>[2] = {},
+  experiment: Partial<RunnerExperiment> = {},
+) {
+  const clock = new FakeClock();
+  const dir = mkdtempSync(join(tmpdir(), 'runner-'));
+  const stackFile = join(dir, 'reverts.json');
+  const stack = RevertStack.create(stackFile, 'run-1');
+  const calls: Calls = { log: [] };
+  const deps: RunnerDeps = {
+    engine: fakeEngine(clock),
+    plan,
+    sink: { write: () => undefined },
+    faults: fakeInjector(clock, calls, { stackFile, ...injectorOpts }),
+    stack,
+    clock,
+    runId: 'run-1',
+    target: { name: 'lab', url: 'http://127.0.0.1:1' },
+    ...overrides,
+  };
+  const exp: RunnerExperiment = { title: 't', timeline, abortOnBreach: false, ...experiment };
+  return { clock, deps, calls, stackFile, exp };
+}
+
+describe('runExperiment', () => {
+  it('injects at `at`, reverts at `at + for`, and persists each inverse before applying it', async () => {
+    const { clock, deps, calls, exp, stackFile } = setup([
+      { name: 'slow', atMs: 10_000, forMs: 5_000, action: 'toxic.latency', params: {} },
+      { name: 'flip', atMs: 20_000, action: 'redis.failover', params: {} },
+    ]);
+    const run = runExperiment(exp, deps);
+    await clock.runAll();
+    const outcome = await run;
+    expect(calls.log).toEqual([
+      'persisted-before-apply:true',
+      'inject:slow@10000',
+      'revert:slow@15000',
+      'persisted-before-apply:true',
+      'inject:flip@20000',
+    ]);
+    expect(outcome.journal.status).toBe('completed');
+    expect(outcome.journal.deviated).toBe(false);
+    expect(outcome.stillInjected).toEqual([]);
+    const kinds = outcome.journal.activities.map((a) => `${a.kind}:${a.name}:${a.status}`);
+    expect(kinds).toEqual(['load:load:succeeded', 'inject:slow:succeeded', 'revert:slow:succeeded', 'inject:flip:succeeded']);
+    const stack = JSON.parse(readFileSync(stackFile, 'utf8')) as { entries: Array<{ status: string }> };
+    expect(stack.entries.map((e) => e.status)).toEqual(['reverted', 'none']);
+  });
+
+  it('reverts a fault without `for` at the end of the run', async () => {
+    const { clock, deps, calls, exp } = setup([{ name: 'slow', atMs: 10_000, action: 'toxic.latency', params: {} }]);
+    const run = runExperiment(exp, deps);
+    await clock.runAll();
+    await run;
+    expect(calls.log.filter((l) => !l.startsWith('persisted'))).toEqual(['inject:slow@10000', 'revert:slow@60000']);
+  });
+
+  it('injects nothing when the steady state is already broken', async () => {
+    const { clock, deps, calls, exp } = setup(
+      [{ name: 'slow', atMs: 10_000, forMs: 5_000, action: 'toxic.latency', params: {} }],
+      { checkSteadyState: async () => ({ ok: false, breaches: ['ttft p95 = 2450 ms, objective ≤ 2000'] }) },
+    );
+    const run = runExperiment(exp, deps);
+    await clock.runAll();
+    const outcome = await run;
+    expect(calls.log).toEqual([]);
+    expect(outcome.steadyStateFailed).toBe(true);
+    expect(outcome.journal.status).toBe('aborted');
+    expect(outcome.journal.deviated).toBe(true);
+    // The load stopped at the first fault's time instead of running its full duration.
+    const load = outcome.journal.activities.find((a) => a.kind === 'load')!;
+    expect(load.endedAt - load.startedAt).toBe(10_000);
+  });
+
+  it('stops the timeline after a failed injection and still reverts what was injected', async () => {
+    const { clock, deps, calls, exp } = setup(
+      [
+        { name: 'a', atMs: 5_000, action: 'toxic.latency', params: {} },
+        { name: 'b', atMs: 10_000, action: 'toxic.latency', params: {} },
+        { name: 'c', atMs: 15_000, action: 'toxic.latency', params: {} },
+      ],
+      {},
+      { failInject: 'b' },
+    );
+    const run = runExperiment(exp, deps);
+    await clock.runAll();
+    const outcome = await run;
+    expect(calls.log.filter((l) => !l.startsWith('persisted'))).toEqual(['inject:a@5000', 'revert:b@10000', 'revert:a@10000']);
+    expect(outcome.faultFailed).toBe(true);
+    expect(outcome.journal.status).toBe('failed');
+  });
+
+  it('on interruption stops load and reverts everything; a second interrupt stops reverting', async () => {
+    const interrupt = new AbortController();
+    const stopReverting = new AbortController();
+    const { clock, deps, exp } = setup(
+      [{ name: 'slow', atMs: 5_000, forMs: 30_000, action: 'toxic.latency', params: {} }],
+      { interrupt: interrupt.signal, stopReverting: stopReverting.signal },
+    );
+    const run = runExperiment(exp, deps);
+    await clock.advance(8_000);
+    interrupt.abort('SIGINT');
+    stopReverting.abort('second SIGINT');
+    await clock.runAll();
+    const outcome = await run;
+    expect(outcome.interrupted).toBe(true);
+    expect(outcome.journal.status).toBe('interrupted');
+    expect(outcome.stillInjected.map((e) => e.name)).toEqual(['slow']);
+    expect(outcome.rollbackFailed).toBe(true);
+  });
+
+  it('on interruption (single) reverts the injected fault', async () => {
+    const interrupt = new AbortController();
+    const { clock, deps, calls, exp } = setup(
+      [{ name: 'slow', atMs: 5_000, forMs: 30_000, action: 'toxic.latency', params: {} }],
+      { interrupt: interrupt.signal },
+    );
+    const run = runExperiment(exp, deps);
+    await clock.advance(8_000);
+    interrupt.abort('SIGINT');
+    await clock.runAll();
+    const outcome = await run;
+    expect(calls.log.filter((l) => l.startsWith('revert'))).toEqual(['revert:slow@8000']);
+    expect(outcome.stillInjected).toEqual([]);
+    expect(outcome.journal.status).toBe('interrupted');
+  });
+
+  it('reports a failed revert as still injected', async () => {
+    const { clock, deps, exp } = setup(
+      [{ name: 'slow', atMs: 5_000, forMs: 5_000, action: 'toxic.latency', params: {} }],
+      {},
+      { failRevert: 'slow' },
+    );
+    const run = runExperiment(exp, deps);
+    await clock.runAll();
+    const outcome = await run;
+    expect(outcome.rollbackFailed).toBe(true);
+    expect(outcome.stillInjected[0]?.error).toContain('cannot revert slow');
+    expect(outcome.journal.status).toBe('failed');
+  });
+
+  it('reverts in the explicit rollback order first', async () => {
+    const { clock, deps, calls, exp } = setup(
+      [
+        { name: 'a', atMs: 5_000, action: 'toxic.latency', params: {} },
+        { name: 'b', atMs: 6_000, action: 'toxic.latency', params: {} },
+        { name: 'c', atMs: 7_000, action: 'toxic.latency', params: {} },
+      ],
+      {},
+      {},
+      { rollbackOrder: ['a'] },
+    );
+    const run = runExperiment(exp, deps);
+    await clock.runAll();
+    await run;
+    expect(calls.log.filter((l) => l.startsWith('revert')).map((l) => l.split('@')[0])).toEqual(['revert:a', 'revert:c', 'revert:b']);
+  });
+
+  it('aborts on an SLO breach when abortOnBreach is set', async () => {
+    let checks = 0;
+    const { clock, deps, calls, exp } = setup(
+      [
+        { name: 'slow', atMs: 5_000, forMs: 40_000, action: 'toxic.latency', params: {} },
+        { name: 'later', atMs: 50_000, action: 'toxic.latency', params: {} },
+      ],
+      { checkBreach: async () => ({ ok: ++checks < 2, breaches: ['e2e p95'] }), breachCheckIntervalMs: 5_000 },
+      {},
+      { abortOnBreach: true },
+    );
+    const run = runExperiment(exp, deps);
+    await clock.runAll();
+    const outcome = await run;
+    expect(outcome.aborted).toBe(true);
+    expect(outcome.journal.status).toBe('aborted');
+    expect(outcome.journal.deviated).toBe(true);
+    expect(calls.log.filter((l) => !l.startsWith('persisted'))).toEqual(['inject:slow@5000', 'revert:slow@15000']);
+  });
+
+  it('a load generator failure stops the run and reverts', async () => {
+    const { deps, calls, exp } = setup([{ name: 'slow', atMs: 5_000, forMs: 40_000, action: 'toxic.latency', params: {} }]);
+    const clock = deps.clock as FakeClock;
+    deps.engine = fakeEngine(clock, { failAtMs: 10_000 });
+    const run = runExperiment(exp, deps);
+    await clock.runAll();
+    const outcome = await run;
+    expect(String(outcome.loadError)).toContain('engine exploded');
+    expect(calls.log.filter((l) => l.startsWith('revert'))).toEqual(['revert:slow@10000']);
+    expect(outcome.journal.status).toBe('failed');
+  });
+});
