@@ -1,0 +1,146 @@
+// The `results.json` document (schemaVersion 1): every number of a run, so a report can be
+// re-rendered and two runs compared later without the samples. Additive changes keep version 1;
+// renaming or removing a field bumps it.
+
+import { ExitCode } from '../errors.js';
+import type { FaultWindow, Journal } from '../journal.js';
+import type { MetricDefinition } from '../metrics.js';
+import type { SloSpec } from '../slo/spec.js';
+import type { Verdict } from '../slo/measure.js';
+import type { PhaseInfo } from './phases.js';
+
+export const RESULTS_SCHEMA_VERSION = 1;
+
+export type ClientKey = 'all' | 'api' | 'browser';
+
+export interface StatSummary {
+  count: number;
+  sum: number;
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+  /** Percentiles from HDR histograms (absent for counters). */
+  p50?: number;
+  p75?: number;
+  p90?: number;
+  p95?: number;
+  p99?: number;
+  'p99.9'?: number;
+}
+
+export interface MetricPhaseSummary extends StatSummary {
+  metric: string;
+  phase: string;
+  client: ClientKey;
+  /** Percentile curve (p, value) for trend metrics, for distribution plots. */
+  distribution?: Array<{ p: number; value: number }>;
+}
+
+export interface SloResult {
+  /** `sloId` of the spec. */
+  id: string;
+  phase: string;
+  slo: SloSpec;
+  objectiveText: string;
+  measured: number | null;
+  samples: number;
+  verdict: Verdict;
+  note?: string;
+}
+
+export interface RecoveryResult {
+  fault: string;
+  action: string;
+  injectedAt: number;
+  revertedAt: number;
+  windowMs: number;
+  recovered: boolean;
+  recoveryTimeMs: number | null;
+  /** Start of the first window in which every SLO held. */
+  recoveredAt: number | null;
+  /** Ids of the SLOs (phases `recovery` or `all`) that had to hold. */
+  slos: string[];
+  note?: string;
+}
+
+export interface SeriesPoint {
+  /** Start of the second, epoch ms. */
+  t: number;
+  count: number;
+  sum: number;
+  mean: number;
+  min: number;
+  max: number;
+  p50?: number;
+  p95?: number;
+  p99?: number;
+}
+
+export interface PhaseCounts {
+  samples: number;
+  streams: Record<string, number>;
+  reconnects: number;
+  disconnects: number;
+  missedDone: number;
+  httpErrors: number;
+}
+
+export interface RunCounts extends PhaseCounts {
+  httpErrorsBy: Array<{ status: string; endpoint: string; count: number }>;
+  byPhase: Record<string, PhaseCounts>;
+}
+
+export interface EncodedHistogram {
+  metric: string;
+  phase: string;
+  client: ClientKey;
+  /** Recorded integer = value × scale (µs for ms metrics). */
+  scale: number;
+  encoded: string;
+}
+
+export interface RunResults {
+  schemaVersion: typeof RESULTS_SCHEMA_VERSION;
+  generatedAt: number;
+  run: {
+    runId: string | null;
+    title: string | null;
+    engine: string | null;
+    target: string | null;
+    status: string | null;
+    startedAt: number | null;
+    endedAt: number | null;
+  };
+  input: {
+    sampleFiles: string[];
+    samples: number;
+    /** Points of metrics outside the catalogue (k6 built-ins such as `http_reqs`). */
+    ignoredSamples: number;
+    malformedLines: number;
+    warnings: string[];
+    firstSampleAt: number | null;
+    lastSampleAt: number | null;
+  };
+  phases: Array<PhaseInfo & { samples: number }>;
+  faults: FaultWindow[];
+  verdict: 'pass' | 'breach';
+  exitCode: number;
+  slos: SloResult[];
+  recoveryWindowMs: number;
+  recovery: RecoveryResult[];
+  counts: RunCounts;
+  metrics: MetricDefinition[];
+  summary: MetricPhaseSummary[];
+  series: Record<string, SeriesPoint[]>;
+  histograms: EncodedHistogram[];
+  journal: Journal | null;
+}
+
+/**
+ * Exit code of DESIGN §7 for a finished evaluation: 10 when any SLO × phase is breached, else 0.
+ * `no-data` does not gate (it is listed in every report); an empty phase where the baseline had
+ * samples is already judged a breach by the evaluator.
+ */
+export function exitCodeFor(results: Pick<RunResults, 'slos'>): number {
+  return results.slos.some((s) => s.verdict === 'breach') ? ExitCode.sloBreached : ExitCode.ok;
+}
