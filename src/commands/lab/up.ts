@@ -1,0 +1,53 @@
+// `owui-chaos lab up`: starts the local HA lab (mock LLM, Toxiproxy, Redis + 3 Sentinels, N Open
+// WebUI simulator replicas, nginx), prints progress while starting and a table of endpoints, and
+// writes the lab's target file. `--json` returns the lab summary (including the target file path).
+
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+import { labSummary, labUp, type LabSummary } from '../../lab/lab.js';
+import { defaultLabStateDir } from '../../lab/state.js';
+
+export default class LabUp extends BaseCommand {
+  static override summary = 'Start the local HA lab and write its target file';
+  static override description =
+    'Everything runs on 127.0.0.1 with free ports: nginx in front of N Open WebUI simulator replicas, a Redis master and replica with 3 Sentinels, Toxiproxy in front of the LLM and of each Redis node, and the mock LLM. Returns once every part is healthy. Stop it with `owui-chaos lab down`.';
+  static override examples = [
+    '<%= config.bin %> lab up',
+    '<%= config.bin %> lab up --replicas 2 --buffering on',
+    '<%= config.bin %> lab up --replicas-in docker --json',
+  ];
+
+  static override flags = {
+    name: Flags.string({ description: 'Lab name (one state directory per name)', default: 'default' }),
+    'state-dir': Flags.string({ description: 'State directory (default: $OWUI_CHAOS_HOME/labs/<name>, else ./.owui-chaos/labs/<name>)' }),
+    replicas: Flags.integer({ description: 'Number of Open WebUI replicas', default: 3, min: 1, max: 16 }),
+    'replicas-in': Flags.string({ description: 'Run replicas as processes or Docker containers', options: ['process', 'docker'], default: 'process' }),
+    buffering: Flags.string({ description: 'nginx proxy_buffering', options: ['on', 'off'], default: 'off' }),
+  };
+
+  async run(): Promise<LabSummary> {
+    const { flags } = await this.parse(LabUp);
+    const state = await labUp({
+      name: flags.name,
+      stateDir: flags['state-dir'] ?? defaultLabStateDir(flags.name),
+      replicas: flags.replicas,
+      replicasIn: flags['replicas-in'] as 'process' | 'docker',
+      buffering: flags.buffering as 'on' | 'off',
+      onProgress: (m) => this.say(`  … ${m}`),
+    });
+    const summary = labSummary(state);
+    this.say('');
+    const w1 = Math.max(...summary.endpoints.map((e) => e.part.length));
+    const w2 = Math.max(...summary.endpoints.map((e) => e.name.length));
+    const w3 = Math.max(...summary.endpoints.map((e) => e.endpoint.length));
+    for (const e of summary.endpoints) {
+      const who = e.container ?? (e.pid !== undefined ? `pid ${e.pid}` : '');
+      this.say(`${e.part.padEnd(w1)}  ${e.name.padEnd(w2)}  ${e.endpoint.padEnd(w3)}  ${who}`);
+    }
+    this.say('');
+    this.say(`Open WebUI (through nginx): ${summary.url ?? '?'}   admin: ${summary.admin?.email ?? '?'}`);
+    this.say(`Target file: ${summary.targetFile ?? '?'}   (use it with --target lab)`);
+    this.say(`Stop with: owui-chaos lab down${flags.name === 'default' ? '' : ` --name ${flags.name}`}`);
+    return summary;
+  }
+}
