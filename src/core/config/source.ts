@@ -1,0 +1,92 @@
+// A YAML config file parsed with positions. Contract: `parseSource` never throws on bad YAML; it
+// returns the syntax problems as issues (file, line, column) together with whatever data could be
+// read, and `locate` maps a document path (as zod reports it) to the line and column of the
+// deepest node that exists on that path, so every later issue can point into the file.
+
+import { LineCounter, isMap, isNode, isPair, isScalar, parseDocument, type Document } from 'yaml';
+import type { ConfigIssue } from './issues.js';
+
+export type DocPath = ReadonlyArray<string | number>;
+
+export interface Position {
+  line: number;
+  column: number;
+}
+
+export interface SourceFile {
+  /** Path as given by the caller (shown in messages). */
+  file: string;
+  /** The plain data (YAML → JS), before environment resolution. */
+  data: unknown;
+  /** YAML syntax problems; when non-empty, `data` is not trustworthy. */
+  syntaxIssues: ConfigIssue[];
+  /** Position of the node at `path`, or of its deepest existing ancestor. */
+  locate(path: DocPath): Position | undefined;
+  /** Position of the key `key` in the mapping at `path` (for unknown-key issues). */
+  locateKey(path: DocPath, key: string): Position | undefined;
+}
+
+export function parseSource(text: string, file: string): SourceFile {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const syntaxIssues: ConfigIssue[] = doc.errors.map((error) => {
+    const pos = lineCounter.linePos(error.pos[0]);
+    return {
+      code: 'YAML_SYNTAX',
+      path: '',
+      file,
+      line: pos.line,
+      column: pos.col,
+      message: `YAML syntax error (${error.code}): ${firstLine(error.message)}`,
+    };
+  });
+  let data: unknown = undefined;
+  if (syntaxIssues.length === 0) {
+    try {
+      data = doc.toJS({ maxAliasCount: 100 });
+    } catch (error) {
+      syntaxIssues.push({
+        code: 'YAML_SYNTAX',
+        path: '',
+        file,
+        message: `YAML could not be read: ${error instanceof Error ? error.message : String(error)}`,
+      });
+    }
+  }
+  const at = (offset: number): Position => {
+    const pos = lineCounter.linePos(offset);
+    return { line: pos.line, column: pos.col };
+  };
+  return {
+    file,
+    data,
+    syntaxIssues,
+    locate(path) {
+      const node = deepestNode(doc, path);
+      return node?.range ? at(node.range[0]) : undefined;
+    },
+    locateKey(path, key) {
+      const node = deepestNode(doc, path);
+      if (isMap(node)) {
+        for (const pair of node.items) {
+          if (isPair(pair) && isScalar(pair.key) && String(pair.key.value) === key && pair.key.range) {
+            return at(pair.key.range[0]);
+          }
+        }
+      }
+      return node?.range ? at(node.range[0]) : undefined;
+    },
+  };
+}
+
+function deepestNode(doc: Document, path: DocPath): { range?: [number, number, number] | null | undefined } | undefined {
+  for (let length = path.length; length >= 0; length--) {
+    const node: unknown = length === 0 ? doc.contents : doc.getIn(path.slice(0, length), true);
+    if (isNode(node)) return node;
+  }
+  return undefined;
+}
+
+function firstLine(message: string): string {
+  return (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
+}
