@@ -1,0 +1,165 @@
+// The terminal summary (pure: returns a string, the command prints it). Per phase a table —
+// metric, stat, objective, measured, verdict — then recovery times, stream outcomes, reconnects
+// and errors, the report paths and the verdict line. ANSI colour only when asked.
+
+import { ExitCode } from '../errors.js';
+import type { Comparison } from './compare.js';
+import { formatObjective, formatOffset, formatSeconds, formatValue, selectorLabel } from './format.js';
+import type { RunResults, SloResult } from './results.js';
+
+export interface TerminalOptions {
+  color?: boolean;
+  paths?: { resultsJson?: string; html?: string; junit?: string };
+}
+
+const ANSI = { red: '\u001b[31m', green: '\u001b[32m', yellow: '\u001b[33m', bold: '\u001b[1m', dim: '\u001b[2m', reset: '\u001b[0m' };
+
+export function verdictLabel(verdict: SloResult['verdict']): string {
+  return verdict === 'pass' ? 'PASS' : verdict === 'breach' ? 'BREACH' : 'NO DATA';
+}
+
+function table(headers: string[], rows: string[][], indent = '  '): string[] {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => stripAnsi(r[i] ?? '').length)));
+  const line = (cells: string[]): string =>
+    indent + cells.map((c, i) => c + ' '.repeat(Math.max(0, (widths[i] ?? 0) - stripAnsi(c).length))).join('  ').trimEnd();
+  return [line(headers), indent + widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)];
+}
+
+function stripAnsi(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\u001b\[[0-9;]*m/g, '');
+}
+
+export function renderTerminalSummary(results: RunResults, options: TerminalOptions = {}): string {
+  const paint = (code: keyof typeof ANSI, text: string): string => (options.color ? `${ANSI[code]}${text}${ANSI.reset}` : text);
+  const verdictText = (v: SloResult['verdict']): string =>
+    paint(v === 'pass' ? 'green' : v === 'breach' ? 'red' : 'yellow', verdictLabel(v));
+  const origin = results.run.startedAt ?? results.input.firstSampleAt ?? 0;
+  const out: string[] = [];
+
+  const title = results.run.title ? `${results.run.title}${results.run.runId ? ` (${results.run.runId})` : ''}` : 'owui-chaos report';
+  out.push(paint('bold', title));
+  out.push(
+    `${results.input.samples} samples ` +
+      (results.input.sampleFiles.length > 0
+        ? `from ${results.input.sampleFiles.length} file${results.input.sampleFiles.length === 1 ? '' : 's'}`
+        : 'in memory') +
+      (results.input.firstSampleAt !== null && results.input.lastSampleAt !== null
+        ? `, ${formatSeconds(results.input.lastSampleAt - results.input.firstSampleAt)} of load`
+        : '') +
+      (results.input.malformedLines ? `, ${results.input.malformedLines} malformed line(s) skipped` : ''),
+  );
+
+  const phaseOrder = [...results.phases.map((p) => p.name)];
+  for (const s of results.slos) if (!phaseOrder.includes(s.phase)) phaseOrder.push(s.phase);
+  for (const phase of phaseOrder) {
+    const rows = results.slos.filter((s) => s.phase === phase);
+    if (rows.length === 0) continue;
+    const info = results.phases.find((p) => p.name === phase);
+    const span =
+      info && info.start !== null && info.end !== null ? ` ${formatOffset(info.start, origin)} → ${formatOffset(info.end, origin)}` : '';
+    out.push('', paint('bold', `Phase ${phase}`) + paint('dim', `${span}${info ? `, ${info.samples} samples` : ''}`));
+    out.push(
+      ...table(
+        ['metric', 'stat', 'objective', 'measured', 'verdict'],
+        rows.map((s) => [
+          selectorLabel(s.slo),
+          s.slo.stat,
+          formatObjective(s.slo),
+          formatValue(s.slo.metric, s.measured, s.slo.stat),
+          verdictText(s.verdict) + (s.note ? paint('dim', ` (${s.note})`) : ''),
+        ]),
+      ),
+    );
+  }
+  if (results.slos.length === 0) out.push('', 'No SLOs were given: nothing to judge.');
+
+  if (results.recovery.length > 0) {
+    out.push('', paint('bold', `Recovery time (every SLO holds for ${formatSeconds(results.recoveryWindowMs)})`));
+    out.push(
+      ...table(
+        ['fault', 'action', 'injected', 'reverted', 'recovery time'],
+        results.recovery.map((r) => [
+          r.fault,
+          r.action,
+          formatOffset(r.injectedAt, origin),
+          formatOffset(r.revertedAt, origin),
+          r.recovered && r.recoveryTimeMs !== null ? formatSeconds(r.recoveryTimeMs) : paint('red', 'did not recover'),
+        ]),
+      ),
+    );
+  }
+
+  const c = results.counts;
+  const outcomes = Object.entries(c.streams)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+  out.push('', paint('bold', 'Counts'));
+  out.push(`  streams: ${outcomes || 'none'}`);
+  out.push(`  socket reconnects: ${c.reconnects}, disconnects: ${c.disconnects}, missed done: ${c.missedDone}`);
+  out.push(
+    `  HTTP errors: ${c.httpErrors}` +
+      (c.httpErrorsBy.length > 0
+        ? ` (${c.httpErrorsBy
+            .slice(0, 6)
+            .map((e) => `${e.status} ${e.endpoint}: ${e.count}`)
+            .join(', ')}${c.httpErrorsBy.length > 6 ? ', …' : ''})`
+        : ''),
+  );
+  for (const w of results.input.warnings.slice(0, 3)) out.push(paint('yellow', `  warning: ${w}`));
+
+  const paths = options.paths ?? {};
+  const pathLines = [
+    paths.resultsJson ? `  results: ${paths.resultsJson}` : '',
+    paths.html ? `  report:  ${paths.html}` : '',
+    paths.junit ? `  junit:   ${paths.junit}` : '',
+  ].filter(Boolean);
+  if (pathLines.length > 0) out.push('', paint('bold', 'Reports'), ...pathLines);
+
+  const breached = results.slos.filter((s) => s.verdict === 'breach').length;
+  const noData = results.slos.filter((s) => s.verdict === 'no-data').length;
+  const passed = results.slos.length - breached - noData;
+  const verdict =
+    breached > 0
+      ? paint('red', `BREACH: ${breached} of ${results.slos.length} SLO checks breached`)
+      : paint('green', `PASS: ${passed} of ${results.slos.length} SLO checks met`);
+  out.push(
+    '',
+    `${paint('bold', 'Verdict')} ${verdict}${noData ? paint('yellow', `, ${noData} without data (not evaluated)`) : ''} → exit ${
+      breached > 0 ? ExitCode.sloBreached : ExitCode.ok
+    }`,
+  );
+  return out.join('\n') + '\n';
+}
+
+/** The comparison as a table (pure), regressions marked, then the verdict line. */
+export function renderComparison(c: Comparison, options: { color?: boolean } = {}): string {
+  const paint = (code: keyof typeof ANSI, text: string): string => (options.color ? `${ANSI[code]}${text}${ANSI.reset}` : text);
+  const name = (r: { runId: string | null; title: string | null; source?: string }): string =>
+    r.source ?? r.runId ?? r.title ?? '?';
+  const val = (metric: string, stat: string, v: number | null): string =>
+    formatValue(metric, v, stat.endsWith('share') ? 'rate' : undefined);
+  const out = [
+    paint('bold', `Compare ${name(c.baseline)} → ${name(c.candidate)}`),
+    `tolerance ${Number((c.tolerance * 100).toFixed(2))} % and at least ${c.floors.ms} ms / ${c.floors.ratio * 100} pp before a change counts`,
+    '',
+    ...table(
+      ['metric', 'phase', 'stat', 'baseline', 'candidate', 'change', ''],
+      c.rows.map((r) => [
+        r.metric,
+        r.phase,
+        r.stat,
+        val(r.metric, r.stat, r.baseline),
+        val(r.metric, r.stat, r.candidate),
+        r.relative === null ? (r.note ?? '') : `${r.relative >= 0 ? '+' : ''}${(r.relative * 100).toFixed(1)} %`,
+        r.regression ? paint('red', 'REGRESSION') : '',
+      ]),
+    ),
+    '',
+    c.regressions > 0
+      ? paint('red', `${c.regressions} regression(s) beyond tolerance → exit ${c.exitCode}`)
+      : paint('green', `no regression beyond tolerance → exit ${c.exitCode}`),
+  ];
+  return out.join('\n') + '\n';
+}
