@@ -1,0 +1,384 @@
+// Browser client (DESIGN §5, openwebui-protocol.md §5, §10.2): behaves like the Open WebUI web UI
+// on the wire. Socket.IO over a websocket only (no polling), the shared codec, reconnect forever.
+//
+// Contract:
+// - Connects to `{base}/ws/socket.io/?EIO=4&transport=websocket`, sends CONNECT with
+//   `auth: {token}`, answers every Engine.IO ping with a pong, and closes a connection that has
+//   not pinged for pingInterval + pingTimeout (engine.io-client's rule).
+// - On EVERY connect: `GET /api/version` and `user-join` with `{auth:{token}}` (waiting for its
+//   ack, at most `joinTimeoutMs`), then `heartbeat` `{}` every 30 s while connected (≥ 0.6.41).
+//   The client counts as connected ("joined") only after both. A connect attempt that is not
+//   joined within `connectTimeoutMs` (20 s, socket.io-client's default) is dropped and retried.
+// - Reconnects forever with backoff.ts (1–5 s, ×2, ±50 %), attempt counter reset on success.
+// - Samples (tag `client: browser`, `replica` from the upgrade response when the proxy names one):
+//   ws_connect_time per successful connect (open started → joined); ws_disconnects (1) per
+//   unplanned loss of a joined connection; ws_reconnects (1) and ws_reconnect_time (disconnect →
+//   joined again) per recovery.
+// - `chat()` sends a socket-mode completion (session_id = our sid, uuid `id`, `parent_id: null`),
+//   routes `events`/`chat-events` envelopes by OUR message id (frames may arrive before the HTTP
+//   reply), takes text from the latest snapshot, and ends on done / `chat:tasks:cancel` /
+//   `chat:message:error`, on `timeoutMs`, or when `signal` aborts (deadline: `cancelled`). It
+//   survives reconnects: later cumulative frames restore the text. Never throws.
+
+import WebSocket from 'ws';
+import type { Dispatcher } from 'undici';
+import { decodeEio, encodeEio } from '../../protocol/engineio.js';
+import { formatDirective, generateTokens, type GroundTruthDirective } from '../../protocol/ground-truth.js';
+import { buildSocketChatBody, interpretEnvelope, parseTaskReply, uuid4, type OwuiBehaviour } from '../../protocol/openwebui.js';
+import { decodeSio, sioFrame } from '../../protocol/socketio.js';
+import { backoffDelay } from './backoff.js';
+import { epochNow, replicaOf, requestJson } from './http.js';
+import { tagsJson, type Emit } from './sample-writer.js';
+import { SnapshotRecorder, type ChatSummary } from './snapshot-recorder.js';
+import { withTags } from './stream-recorder.js';
+import { API_CHAT_PATH } from './api-client.js';
+
+export const SOCKET_PATH = '/ws/socket.io/';
+export const HEARTBEAT_MS = 30_000;
+
+export interface BrowserClientOptions {
+  baseUrl: string;
+  token: string;
+  dispatcher: Dispatcher;
+  behaviour: OwuiBehaviour;
+  emit: Emit;
+  random?: () => number;
+  now?: () => number;
+  connectTimeoutMs?: number;
+  joinTimeoutMs?: number;
+  heartbeatMs?: number;
+  /** Called when the client becomes joined (true) or loses a joined connection (false). */
+  onJoinedChange?: (joined: boolean) => void;
+}
+
+interface ChatWaiter {
+  recorder: SnapshotRecorder;
+  wake: () => void;
+}
+
+export class BrowserClient {
+  private ws: WebSocket | undefined;
+  private stopped = false;
+  private attempts = 0;
+  private sid: string | undefined;
+  private isJoined = false;
+  private disconnectAtMs: number | undefined;
+  private replica: string | undefined;
+  private ackId = 0;
+  private readonly acks = new Map<number, (args: unknown[]) => void>();
+  private readonly chats = new Map<string, ChatWaiter>();
+  private readonly joinWaiters = new Set<() => void>();
+  private timers: { ping?: NodeJS.Timeout; heartbeat?: NodeJS.Timeout; connect?: NodeJS.Timeout; reconnect?: NodeJS.Timeout } = {};
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly base: string;
+  /** Connections lost while joined, and recoveries, for tests and progress. */
+  disconnects = 0;
+  reconnects = 0;
+
+  constructor(private readonly o: BrowserClientOptions) {
+    this.now = o.now ?? epochNow;
+    this.random = o.random ?? Math.random;
+    this.base = o.baseUrl.endsWith('/') ? o.baseUrl.slice(0, -1) : o.baseUrl;
+  }
+
+  get joined(): boolean {
+    return this.isJoined;
+  }
+
+  get sessionId(): string | undefined {
+    return this.sid;
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  /** Closes for good; no disconnect is counted. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.clearTimers(true);
+    const ws = this.ws;
+    this.ws = undefined;
+    if (this.isJoined) {
+      this.isJoined = false;
+      this.o.onJoinedChange?.(false);
+    }
+    ws?.removeAllListeners();
+    ws?.on('error', () => undefined);
+    if (ws && ws.readyState === WebSocket.OPEN) ws.close(1000);
+    else ws?.terminate();
+    for (const wake of this.joinWaiters) wake();
+    this.joinWaiters.clear();
+  }
+
+  /** Resolves true once joined, false when `signal` aborts or the client stops first. */
+  waitJoined(signal: AbortSignal): Promise<boolean> {
+    if (this.isJoined) return Promise.resolve(true);
+    if (this.stopped || signal.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.joinWaiters.delete(done);
+        signal.removeEventListener('abort', done);
+        resolve(this.isJoined);
+      };
+      this.joinWaiters.add(done);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  private tags(extra?: Record<string, string>): string {
+    const t: Record<string, string> = { client: 'browser' };
+    if (this.replica !== undefined) t['replica'] = this.replica;
+    return tagsJson(extra ? { ...t, ...extra } : t);
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const t0 = this.now();
+    const url = this.base.replace(/^http/, 'ws') + `${SOCKET_PATH}?EIO=4&transport=websocket`;
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: this.o.connectTimeoutMs ?? 20_000 });
+    } catch {
+      this.scheduleReconnect();
+      return;
+    }
+    this.ws = ws;
+    this.sid = undefined;
+    this.timers.connect = setTimeout(() => {
+      if (!this.isJoined && this.ws === ws) ws.terminate();
+    }, this.o.connectTimeoutMs ?? 20_000);
+    ws.on('upgrade', (res) => {
+      this.replica = replicaOf(res.headers);
+    });
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) this.onFrame(ws, data.toString(), t0);
+    });
+    ws.on('error', () => undefined);
+    ws.on('close', () => this.onClose(ws));
+  }
+
+  private onFrame(ws: WebSocket, frame: string, t0: number): void {
+    let packet;
+    try {
+      packet = decodeEio(frame);
+    } catch {
+      return;
+    }
+    switch (packet.type) {
+      case 'open': {
+        const { pingInterval, pingTimeout } = packet.data;
+        this.armPingTimer(ws, pingInterval + pingTimeout);
+        ws.send(sioFrame({ type: 'connect', nsp: '/', data: { token: this.o.token } }));
+        return;
+      }
+      case 'ping':
+        this.timers.ping?.refresh();
+        ws.send(encodeEio(packet.data === undefined ? { type: 'pong' } : { type: 'pong', data: packet.data }));
+        return;
+      case 'close':
+        ws.terminate();
+        return;
+      case 'message':
+        this.onSio(ws, packet.data, t0);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onSio(ws: WebSocket, text: string, t0: number): void {
+    let p;
+    try {
+      p = decodeSio(text);
+    } catch {
+      return;
+    }
+    switch (p.type) {
+      case 'connect': {
+        const data = p.data as { sid?: unknown } | undefined;
+        this.sid = typeof data?.sid === 'string' ? data.sid : undefined;
+        void this.join(ws, t0);
+        return;
+      }
+      case 'connect_error':
+      case 'disconnect':
+        ws.terminate();
+        return;
+      case 'ack': {
+        const resolve = this.acks.get(p.id);
+        if (resolve) {
+          this.acks.delete(p.id);
+          resolve(p.data);
+        }
+        return;
+      }
+      case 'event': {
+        const [name, payload] = p.data;
+        if (name === this.o.behaviour.chatEventName || name === 'events' || name === 'chat-events') this.onEnvelope(payload);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private async join(ws: WebSocket, t0: number): Promise<void> {
+    const id = ++this.ackId;
+    const ack = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.acks.delete(id);
+        resolve(false);
+      }, this.o.joinTimeoutMs ?? 10_000);
+      this.acks.set(id, () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+    ws.send(sioFrame({ type: 'event', nsp: '/', id, data: ['user-join', { auth: { token: this.o.token } }] }));
+    const version = requestJson(this.o.dispatcher, `${this.base}/api/version`, { timeoutMs: 10_000 }).then(
+      (res) => {
+        if (res.status >= 400) this.o.emit('http_errors', this.now(), 1, this.tags({ status: String(res.status), endpoint: '/api/version' }));
+      },
+      () => this.o.emit('http_errors', this.now(), 1, this.tags({ status: '0', endpoint: '/api/version' })),
+    );
+    const [acked] = await Promise.all([ack, version]);
+    if (this.ws !== ws || this.stopped) return;
+    if (!acked) {
+      ws.terminate();
+      return;
+    }
+    clearTimeout(this.timers.connect);
+    const t = this.now();
+    this.attempts = 0;
+    this.isJoined = true;
+    this.o.emit('ws_connect_time', t, t - t0, this.tags());
+    if (this.disconnectAtMs !== undefined) {
+      this.reconnects++;
+      this.o.emit('ws_reconnects', t, 1, this.tags());
+      this.o.emit('ws_reconnect_time', t, t - this.disconnectAtMs, this.tags());
+      this.disconnectAtMs = undefined;
+    }
+    if (this.o.behaviour.heartbeat) {
+      this.timers.heartbeat = setInterval(() => {
+        if (this.ws === ws && ws.readyState === WebSocket.OPEN) ws.send(sioFrame({ type: 'event', nsp: '/', data: ['heartbeat', {}] }));
+      }, this.o.heartbeatMs ?? HEARTBEAT_MS);
+    }
+    this.o.onJoinedChange?.(true);
+    for (const wake of [...this.joinWaiters]) wake();
+  }
+
+  private armPingTimer(ws: WebSocket, ms: number): void {
+    clearTimeout(this.timers.ping);
+    this.timers.ping = setTimeout(() => {
+      if (this.ws === ws) ws.terminate();
+    }, ms);
+  }
+
+  private onClose(ws: WebSocket): void {
+    if (this.ws !== ws) return;
+    this.ws = undefined;
+    this.clearTimers(false);
+    for (const resolve of this.acks.values()) resolve([]);
+    this.acks.clear();
+    if (this.stopped) return;
+    if (this.isJoined) {
+      this.isJoined = false;
+      this.disconnects++;
+      this.disconnectAtMs = this.now();
+      this.o.emit('ws_disconnects', this.disconnectAtMs, 1, this.tags());
+      this.o.onJoinedChange?.(false);
+    }
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    const delay = backoffDelay(this.attempts++, this.random);
+    this.timers.reconnect = setTimeout(() => this.connect(), delay);
+  }
+
+  private clearTimers(all: boolean): void {
+    clearTimeout(this.timers.ping);
+    clearInterval(this.timers.heartbeat);
+    clearTimeout(this.timers.connect);
+    if (all) clearTimeout(this.timers.reconnect);
+    this.timers = all ? {} : { ...(this.timers.reconnect ? { reconnect: this.timers.reconnect } : {}) };
+  }
+
+  private onEnvelope(payload: unknown): void {
+    const env = interpretEnvelope(payload);
+    if (!env || env.messageId === undefined) return;
+    const waiter = this.chats.get(env.messageId);
+    if (!waiter) return;
+    const t = this.now();
+    const ev = env.event;
+    if (ev.kind === 'completion') waiter.recorder.onCompletion(t, ev.text, ev.done);
+    else if (ev.kind === 'error') waiter.recorder.onError(ev.message);
+    else if (ev.kind === 'cancel') waiter.recorder.onCancel();
+    if (waiter.recorder.terminated) waiter.wake();
+  }
+
+  /** One socket-mode chat. Call when joined (otherwise it waits for the join within `timeoutMs`). */
+  async chat(o: { model: string; directive: GroundTruthDirective; verify: boolean; timeoutMs: number; signal: AbortSignal; path?: string }): Promise<ChatSummary | undefined> {
+    const local = new AbortController();
+    let reason: 'timeout' | 'cancelled' | undefined;
+    const onAbort = (): void => {
+      reason ??= 'cancelled';
+      local.abort();
+    };
+    if (o.signal.aborted) return undefined;
+    o.signal.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => {
+      reason ??= 'timeout';
+      local.abort();
+    }, o.timeoutMs);
+    const path = o.path ?? API_CHAT_PATH;
+    let messageId: string | undefined;
+    try {
+      if (!(await this.waitJoined(local.signal)) || this.sid === undefined) return undefined;
+      const startMs = this.now();
+      messageId = uuid4(this.random);
+      const prompt = formatDirective(o.directive);
+      const body = buildSocketChatBody({
+        model: o.model,
+        prompt,
+        sessionId: this.sid,
+        messageId,
+        userMessageId: uuid4(this.random),
+        behaviour: this.o.behaviour,
+        nowSeconds: Date.now() / 1000,
+        // Title/tags/follow-up generation are extra LLM calls unrelated to what we measure.
+        backgroundTasks: false,
+      });
+      const expected = o.verify ? generateTokens(o.directive.seed, o.directive.tokens) : undefined;
+      const recorder = new SnapshotRecorder({ startMs, expected, emit: this.o.emit, tagsJson: this.tags() });
+      let wake!: () => void;
+      const terminated = new Promise<void>((resolve) => (wake = resolve));
+      local.signal.addEventListener('abort', () => wake(), { once: true });
+      this.chats.set(messageId, { recorder, wake });
+      try {
+        const res = await requestJson(this.o.dispatcher, `${this.base}${path}`, { method: 'POST', token: this.o.token, body, signal: local.signal, timeoutMs: o.timeoutMs });
+        const replica = replicaOf(res.headers);
+        if (res.status >= 400) {
+          const tags = this.tags(replica === undefined ? undefined : { replica });
+          this.o.emit('http_errors', this.now(), 1, withTags(tags, { status: String(res.status), endpoint: path }));
+          return recorder.finish(this.now(), { outcome: 'http_error', status: String(res.status) });
+        }
+        parseTaskReply(res.body);
+      } catch {
+        if (reason !== undefined) return recorder.finish(this.now(), { outcome: reason });
+        this.o.emit('http_errors', this.now(), 1, this.tags({ status: '0', endpoint: path }));
+        return recorder.finish(this.now(), { outcome: 'http_error', status: '0' });
+      }
+      if (!recorder.terminated) await terminated;
+      return recorder.finish(this.now(), recorder.terminated || reason === undefined ? undefined : { outcome: reason });
+    } finally {
+      clearTimeout(timer);
+      o.signal.removeEventListener('abort', onAbort);
+      if (messageId !== undefined) this.chats.delete(messageId);
+    }
+  }
+}

@@ -1,0 +1,358 @@
+// The built-in load engine (DESIGN §2 "engines", §5): NodeLoadEngine implements core's LoadEngine.
+//
+// Contract:
+// - `run(plan, sink, {signal, onProgress})` provisions credentials once (provisioning.ts) unless
+//   given, splits the plan over worker threads (one per core by default; `workers: 0` runs inline
+//   in this thread), starts them together, and resolves when every worker has finished: that is
+//   `plan.durationMs` after the start plus the time to cancel in-flight streams and close sockets.
+//   Aborting `signal` stops every worker early the same way (in-flight streams → `cancelled`).
+// - Workers send NDJSON sample batches; they reach `sink.writeRaw` as-is when the sink has it
+//   (NdjsonFileSink), else they are parsed and passed to `sink.write`. One sink, one file.
+// - Every `progressIntervalMs` (1 s) this thread writes `active_streams` and `active_sockets`
+//   gauges and calls `onProgress` (elapsed, active streams and sockets, completed, errors, p95
+//   ttft over the last 10 s).
+// - Plan semantics: `chat.vus` → closed model (think time `chat.thinkTimeMs`, ramp stages from the
+//   engine option `chatStages`); `chat.ratePerSecond` → open model capped at `chat.maxInFlight`
+//   in flight (default 10 × rate). `sockets.chatIntervalMs`: absent → each browser client chats
+//   back to back; > 0 → one chat start per interval; ≤ 0 → idle clients (connect, join,
+//   heartbeat only).
+// - Fails with LoadGeneratorError when a worker crashes or does not finish within
+//   `plan.durationMs + finishGraceMs`; with PreflightError from provisioning.
+
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { LoadGeneratorError, UsageError } from '../../core/errors.js';
+import type { MetricName } from '../../core/metrics.js';
+import type { LoadEngine, LoadPlan, LoadProgress } from '../../core/ports.js';
+import { parseSampleLine, type SampleSink } from '../../core/samples.js';
+import { createAgent } from './http.js';
+import { isRawSampleSink } from './ndjson-file-sink.js';
+import { ASSUMED_VERSION, provisionCredentials, type AuthSource, type Credentials } from './provisioning.js';
+import { runShare, type Pacing, type ShareSpec, type ShareStats } from './share.js';
+import type { Stage } from './workload.js';
+
+export interface NodeEngineOptions {
+  /** How to get credentials; or `credentials` already provisioned. Neither: no auth (e.g. the mock LLM directly). */
+  auth?: AuthSource;
+  credentials?: Credentials;
+  /** Worker threads; default one per core. 0 runs everything in the calling thread. */
+  workers?: number;
+  /** Chat endpoint path; default `/api/chat/completions`. The mock LLM directly: `/v1/chat/completions`. */
+  chatPath?: string;
+  /** Check integrity against the mock LLM's ground truth (default true); false against a real model ("unverified"). */
+  verify?: boolean;
+  /** Pacing asked of the mock LLM in each prompt's directive. */
+  pacing?: Pacing;
+  /** Closed-model ramp; the plan's `chat.vus` is then the starting VU count. */
+  chatStages?: Stage[];
+  /** Per-stream and per-chat timeout. Default 120 s. */
+  streamTimeoutMs?: number;
+  /** Spread the first socket connects over this long. Default min(5 s, duration / 4). */
+  socketRampMs?: number;
+  progressIntervalMs?: number;
+  /** Extra time after the deadline for workers to cancel and close. Default 30 s. */
+  finishGraceMs?: number;
+}
+
+export interface LoadTotals {
+  completed: number;
+  errors: number;
+  cancelled: number;
+  unverified: number;
+  missedStarts: number;
+  disconnects: number;
+  reconnects: number;
+  workers: number;
+  credentials: { version: string; users: number; signIns: number };
+}
+
+interface WorkerMessage {
+  type: 'ready' | 'samples' | 'stats' | 'done' | 'error';
+  text?: string;
+  stats?: ShareStats;
+  message?: string;
+  stack?: string;
+}
+
+export class NodeLoadEngine implements LoadEngine {
+  readonly name = 'node';
+  /** Totals of the last run (for summaries and tests). */
+  lastTotals: LoadTotals | undefined;
+
+  constructor(private readonly opts: NodeEngineOptions = {}) {}
+
+  async run(plan: LoadPlan, sink: SampleSink, runOpts: { signal?: AbortSignal; onProgress?: (p: LoadProgress) => void } = {}): Promise<void> {
+    validatePlan(plan);
+    const credentials = this.opts.credentials ?? (await this.provision(plan, runOpts.signal));
+    const sockets = plan.sockets && plan.sockets.vus > 0 ? plan.sockets : undefined;
+    if (sockets && credentials.users.length === 0) {
+      throw new UsageError(`${sockets.vus} browser clients need user accounts, but the target gives none (API keys cannot open a socket)`, {
+        code: 'NO_SOCKET_USERS',
+        suggestions: ['Set auth.admin with auth.users.provision, or auth.users.existing, in the target file.'],
+      });
+    }
+    const shares = this.split(plan, credentials);
+    const write = isRawSampleSink(sink)
+      ? (text: string) => sink.writeRaw(text)
+      : (text: string) => {
+          for (const line of text.split('\n')) {
+            const s = parseSampleLine(line);
+            if (s) sink.write(s.metric as MetricName, s.timeMs, s.value, s.tags);
+          }
+        };
+    const latest = new Map<number, ShareStats>();
+    const ttftWindow: { t: number; v: number }[] = [];
+    const onStats = (s: ShareStats): void => {
+      latest.set(s.index, s);
+      const t = Date.now();
+      for (const v of s.ttfts) ttftWindow.push({ t, v });
+    };
+    let startedAt = Date.now();
+    const tick = (): void => {
+      const now = Date.now();
+      const total = sumStats([...latest.values()]);
+      sink.write('active_streams', now, total.activeStreams, {});
+      sink.write('active_sockets', now, total.activeSockets, {});
+      while (ttftWindow.length > 0 && (ttftWindow[0] as { t: number }).t < now - 10_000) ttftWindow.shift();
+      if (ttftWindow.length > 20_000) ttftWindow.splice(0, ttftWindow.length - 20_000);
+      const progress: LoadProgress = {
+        elapsedMs: now - startedAt,
+        activeStreams: total.activeStreams,
+        activeSockets: total.activeSockets,
+        completed: total.completed,
+        errors: total.errors,
+      };
+      const p95 = percentile(ttftWindow.map((x) => x.v), 0.95);
+      if (p95 !== undefined) progress.ttftP95Ms = p95;
+      runOpts.onProgress?.(progress);
+    };
+    let ticker: NodeJS.Timeout | undefined;
+    try {
+      if (this.opts.workers === 0) {
+        ticker = setInterval(tick, this.opts.progressIntervalMs ?? 1000);
+        const signal = runOpts.signal ?? new AbortController().signal;
+        await Promise.all(shares.map((spec) => runShare(spec, { samples: write, stats: onStats }, signal)));
+      } else {
+        await this.runWorkers(shares, plan, write, onStats, runOpts.signal, () => {
+          startedAt = Date.now();
+          ticker = setInterval(tick, this.opts.progressIntervalMs ?? 1000);
+        });
+      }
+    } finally {
+      if (ticker) clearInterval(ticker);
+    }
+    tick();
+    const total = sumStats([...latest.values()]);
+    this.lastTotals = {
+      completed: total.completed,
+      errors: total.errors,
+      cancelled: total.cancelled,
+      unverified: total.unverified,
+      missedStarts: total.missedStarts,
+      disconnects: total.disconnects,
+      reconnects: total.reconnects,
+      workers: shares.length,
+      credentials: { version: credentials.version, users: credentials.users.length, signIns: credentials.signIns },
+    };
+  }
+
+  private async provision(plan: LoadPlan, signal?: AbortSignal): Promise<Credentials> {
+    if (!this.opts.auth) return { version: ASSUMED_VERSION, apiTokens: [], users: [], signIns: 0 };
+    const agent = createAgent(8);
+    try {
+      return await provisionCredentials(agent, plan.baseUrl, this.opts.auth, signal ? { signal } : {});
+    } finally {
+      await agent.close().catch(() => undefined);
+    }
+  }
+
+  /** Splits the plan over workers: VUs, sockets and in-flight caps divided, open arrivals interleaved. */
+  split(plan: LoadPlan, credentials: Credentials): ShareSpec[] {
+    const cores = availableParallelism();
+    const wanted = this.opts.workers === 0 ? 1 : Math.max(1, this.opts.workers ?? cores);
+    const chat = plan.chat;
+    const socketVus = plan.sockets?.vus ?? 0;
+    const stageMax = Math.max(0, ...(this.opts.chatStages ?? []).map((s) => s.target));
+    const units = Math.max(chat?.ratePerSecond !== undefined ? wanted : Math.max(chat?.vus ?? 0, stageMax), socketVus, 1);
+    const n = Math.min(wanted, units);
+    const part = (total: number, i: number): number => Math.floor((total * (i + 1)) / n) - Math.floor((total * i) / n);
+    const timeoutMs = this.opts.streamTimeoutMs ?? 120_000;
+    const shares: ShareSpec[] = [];
+    let socketOffset = 0;
+    for (let i = 0; i < n; i++) {
+      const spec: ShareSpec = {
+        index: i,
+        baseUrl: plan.baseUrl,
+        model: plan.model,
+        durationMs: plan.durationMs,
+        verify: this.opts.verify ?? true,
+        version: credentials.version,
+        apiTokens: credentials.apiTokens,
+        connections: 1,
+      };
+      if (this.opts.chatPath !== undefined) spec.chatPath = this.opts.chatPath;
+      if (this.opts.pacing) spec.pacing = this.opts.pacing;
+      let streams = 0;
+      if (chat) {
+        if (chat.ratePerSecond !== undefined) {
+          const cap = chat.maxInFlight ?? Math.max(10, Math.ceil(chat.ratePerSecond * 10));
+          const maxInFlight = Math.max(1, Math.ceil(cap / n));
+          spec.chat = {
+            ratePerSecond: chat.ratePerSecond / n,
+            phaseMs: (1000 / chat.ratePerSecond) * i,
+            maxInFlight,
+            tokens: chat.tokens,
+            timeoutMs,
+          };
+          streams = maxInFlight;
+        } else {
+          const stages = this.opts.chatStages?.map((s) => ({ durationMs: s.durationMs, target: part(s.target, i) }));
+          spec.chat = {
+            vus: part(chat.vus ?? 0, i),
+            maxInFlight: part(chat.vus ?? 0, i),
+            tokens: chat.tokens,
+            timeoutMs,
+            thinkTimeMs: chat.thinkTimeMs ?? 0,
+          };
+          if (stages && stages.length > 0) {
+            spec.chat.stages = stages;
+            spec.chat.startVus = spec.chat.vus ?? 0;
+            streams = Math.max(spec.chat.startVus, ...stages.map((s) => s.target));
+          } else streams = spec.chat.vus ?? 0;
+        }
+      }
+      const mySockets = part(socketVus, i);
+      if (plan.sockets && mySockets > 0) {
+        const users = Array.from({ length: mySockets }, (_, k) => credentials.users[(socketOffset + k) % credentials.users.length]!);
+        socketOffset += mySockets;
+        spec.sockets = {
+          users,
+          tokens: plan.sockets.tokens,
+          timeoutMs,
+          rampMs: this.opts.socketRampMs ?? Math.min(5000, plan.durationMs / 4),
+        };
+        if (plan.sockets.chatIntervalMs !== undefined) spec.sockets.chatIntervalMs = plan.sockets.chatIntervalMs;
+      }
+      // One connection per concurrent stream, plus the sockets' side requests (version, chat POST).
+      spec.connections = Math.max(4, streams + Math.ceil(mySockets / 4));
+      shares.push(spec);
+    }
+    return shares;
+  }
+
+  private runWorkers(
+    shares: ShareSpec[],
+    plan: LoadPlan,
+    write: (text: string) => void,
+    onStats: (s: ShareStats) => void,
+    signal: AbortSignal | undefined,
+    onStart: () => void,
+  ): Promise<void> {
+    const workers = shares.map((spec) => startWorker(spec));
+    return new Promise<void>((resolve, reject) => {
+      let ready = 0;
+      let done = 0;
+      let failed = false;
+      let guard: NodeJS.Timeout | undefined;
+      const finish = (error?: Error): void => {
+        if (failed) return;
+        if (error) failed = true;
+        if (!error && done < workers.length) return;
+        clearTimeout(guard);
+        signal?.removeEventListener('abort', onAbort);
+        // Workers close their own port at the end; terminate() reclaims a stuck one.
+        Promise.all(workers.map((w) => w.terminate().catch(() => undefined))).then(() => (error ? reject(error) : resolve()), reject);
+      };
+      const onAbort = (): void => {
+        for (const w of workers) w.postMessage({ type: 'stop' });
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      workers.forEach((w, i) => {
+        w.on('message', (m: WorkerMessage) => {
+          switch (m.type) {
+            case 'ready':
+              if (++ready === workers.length) {
+                const atMs = Date.now() + 50;
+                for (const x of workers) x.postMessage({ type: 'start', atMs });
+                onStart();
+                if (signal?.aborted) onAbort();
+                guard = setTimeout(
+                  () => finish(new LoadGeneratorError(`load workers did not finish within ${Math.round((plan.durationMs + (this.opts.finishGraceMs ?? 30_000)) / 1000)} s of the start`, { code: 'WORKER_STUCK' })),
+                  plan.durationMs + (this.opts.finishGraceMs ?? 30_000),
+                );
+              }
+              break;
+            case 'samples':
+              if (m.text) write(m.text);
+              break;
+            case 'stats':
+              if (m.stats) onStats(m.stats);
+              break;
+            case 'done':
+              done++;
+              finish();
+              break;
+            case 'error':
+              finish(new LoadGeneratorError(`load worker ${i} failed: ${m.message ?? 'unknown error'}`, { code: 'WORKER_FAILED', cause: m.stack }));
+              break;
+          }
+        });
+        w.on('error', (err) => finish(new LoadGeneratorError(`load worker ${i} crashed: ${err.message}`, { code: 'WORKER_CRASHED', cause: err })));
+        w.on('exit', (code) => {
+          if (done < workers.length && !failed && code !== 0) finish(new LoadGeneratorError(`load worker ${i} exited with code ${code}`, { code: 'WORKER_EXITED' }));
+        });
+      });
+    });
+  }
+}
+
+/**
+ * From dist/*.js a worker runs worker.js plainly. From src/*.ts (vitest, tsx) it must load
+ * TypeScript: `execArgv: ['--import', 'tsx']` does not reach worker threads on Node 20 (module
+ * hooks registered by --import stay on the main thread), so a tiny ESM bootstrap registers tsx's
+ * loader in the worker through its public API and then imports worker.ts.
+ */
+function startWorker(spec: ShareSpec): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { workerData: spec });
+  const require = createRequire(import.meta.url);
+  const pkgPath = require.resolve('tsx/package.json');
+  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports?: Record<string, { import?: { default?: string } }> };
+  const api = pathToFileURL(join(dirname(pkgPath), pkg.exports?.['./esm/api']?.import?.default ?? './dist/esm/api/index.mjs')).href;
+  const entry = new URL('./worker.ts', import.meta.url).href;
+  const code = `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(code, { eval: true, workerData: spec });
+}
+
+function validatePlan(plan: LoadPlan): void {
+  if (!(plan.durationMs > 0)) throw new UsageError(`load duration must be positive, got ${plan.durationMs} ms`, { code: 'BAD_DURATION' });
+  if (plan.chat && plan.chat.vus !== undefined && plan.chat.ratePerSecond !== undefined) {
+    throw new UsageError('give either chat VUs (closed model) or a chat rate (open model), not both', { code: 'BAD_WORKLOAD' });
+  }
+}
+
+function sumStats(all: ShareStats[]): Omit<ShareStats, 'index' | 'ttfts'> {
+  const t = { activeStreams: 0, activeSockets: 0, completed: 0, errors: 0, cancelled: 0, unverified: 0, missedStarts: 0, disconnects: 0, reconnects: 0 };
+  for (const s of all) {
+    t.activeStreams += s.activeStreams;
+    t.activeSockets += s.activeSockets;
+    t.completed += s.completed;
+    t.errors += s.errors;
+    t.cancelled += s.cancelled;
+    t.unverified += s.unverified;
+    t.missedStarts += s.missedStarts;
+    t.disconnects += s.disconnects;
+    t.reconnects += s.reconnects;
+  }
+  return t;
+}
+
+/** Nearest-rank percentile; undefined for no values. */
+export function percentile(values: number[], q: number): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}

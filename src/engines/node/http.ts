@@ -1,0 +1,73 @@
+// HTTP plumbing shared by the clients: one undici Agent per worker sized for the concurrency
+// (keep-alive connections reused across streams, no pipelining so a slow stream never blocks
+// another), a sub-millisecond epoch clock, and small JSON helpers that never send
+// Accept-Encoding (Open WebUI compresses when asked; we read raw SSE bytes, §3.4).
+
+import { performance } from 'node:perf_hooks';
+import { Agent, type Dispatcher } from 'undici';
+
+/** Epoch ms with sub-ms precision; comparable with the mock LLM's `sent_at` (same construction). */
+export function epochNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export function createAgent(connections: number): Agent {
+  return new Agent({
+    connections: Math.max(1, connections),
+    pipelining: 1,
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 60_000,
+    // Streams are long and bounded by our own timeouts, not undici's defaults (300 s).
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    connect: { timeout: 10_000 },
+  });
+}
+
+export interface JsonResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+  text: string;
+}
+
+/** A small JSON request; the whole body is read (these are not streams). */
+export async function requestJson(
+  dispatcher: Dispatcher,
+  url: string,
+  opts: { method?: 'GET' | 'POST'; token?: string; body?: unknown; signal?: AbortSignal; timeoutMs?: number } = {},
+): Promise<JsonResponse> {
+  const u = new URL(url);
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (opts.token) headers['authorization'] = `Bearer ${opts.token}`;
+  let body: string | undefined;
+  if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    headers['content-type'] = 'application/json';
+  }
+  const timeout = AbortSignal.timeout(opts.timeoutMs ?? 30_000);
+  const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+  const res = await dispatcher.request({
+    origin: u.origin,
+    path: u.pathname + u.search,
+    method: opts.method ?? (body === undefined ? 'GET' : 'POST'),
+    headers,
+    body: body ?? null,
+    signal,
+  });
+  const text = await res.body.text();
+  let parsed: unknown;
+  try {
+    parsed = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  return { status: res.statusCode, headers: res.headers, body: parsed, text };
+}
+
+/** The replica that served a response: nginx's `X-Upstream`, or the simulator's `X-OWUI-Replica`. */
+export function replicaOf(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const v = headers['x-upstream'] ?? headers['x-owui-replica'];
+  const s = Array.isArray(v) ? v[v.length - 1] : v;
+  return s === undefined || s === '' ? undefined : s;
+}

@@ -1,0 +1,172 @@
+// Credentials for a load run against Open WebUI (openwebui-protocol.md §2, §10.2): detect the
+// version first, then either an admin adds N test users (`POST /api/v1/auths/add`, role user) or
+// a given list of users signs in; API keys can be given for the SSE flow.
+//
+// Contract:
+// - `GET /api/version` first; its `version` picks the behaviour (`behaviourFor`); a server that
+//   does not answer it is assumed to be the newest version.
+// - Every user signs in at most ONCE per run and the token is reused by every stream and socket of
+//   that user (Open WebUI allows 15 sign-ins per 180 s per email, successful ones included). A
+//   user created by `/auths/add` uses the token in the add reply, so it needs no sign-in at all;
+//   an email that already exists (a previous run) signs in with the given password.
+// - A 429 fails the whole provisioning with a PreflightError that says so and how long to wait;
+//   other failures name the call, the status and the server's detail. Secrets are never printed.
+// - API keys (`sk-…`) authenticate API streams only; sockets need user JWTs (§2.4).
+
+import type { Dispatcher } from 'undici';
+import { PreflightError } from '../../core/errors.js';
+import { isRecord } from '../../protocol/json.js';
+import { behaviourFor, parseVersion, type OwuiBehaviour } from '../../protocol/openwebui.js';
+import { requestJson, type JsonResponse } from './http.js';
+
+export interface UserCredentials {
+  email: string;
+  password: string;
+}
+
+export interface AuthSource {
+  /** Admin that adds `provision` test users. */
+  admin?: UserCredentials;
+  provision?: number;
+  /** Emails of provisioned users: `<prefix>-<i>@<domain>`. */
+  emailPrefix?: string;
+  emailDomain?: string;
+  /** Password given to provisioned users (and used to sign them in when they already exist). */
+  userPassword?: string;
+  /** Existing users that sign in once each. */
+  users?: UserCredentials[];
+  /** API keys for the SSE flow. */
+  apiKeys?: string[];
+}
+
+export interface LoadUser {
+  email: string;
+  token: string;
+  id?: string;
+}
+
+export interface Credentials {
+  version: string;
+  /** Bearer credentials for API streams: API keys when given, else user JWTs. Empty = no auth. */
+  apiTokens: string[];
+  /** Users with a JWT, for browser clients (and API streams when no API key is given). */
+  users: LoadUser[];
+  signIns: number;
+}
+
+export const DEFAULT_USER_PASSWORD = 'owui-chaos-load-user';
+/** Newest behaviour when the server does not say (the readers accept every shape anyway). */
+export const ASSUMED_VERSION = '0.11.0';
+
+export async function detectVersion(dispatcher: Dispatcher, baseUrl: string, signal?: AbortSignal): Promise<{ version: string; behaviour: OwuiBehaviour; detected: boolean }> {
+  try {
+    const res = await requestJson(dispatcher, `${trimSlash(baseUrl)}/api/version`, { ...(signal ? { signal } : {}), timeoutMs: 10_000 });
+    if (res.status === 200 && isRecord(res.body) && typeof res.body['version'] === 'string') {
+      const version = res.body['version'];
+      return { version, behaviour: behaviourFor(parseVersion(version)), detected: true };
+    }
+  } catch {
+    // Unreachable or not Open WebUI: the caller's first real request will say so precisely.
+  }
+  return { version: ASSUMED_VERSION, behaviour: behaviourFor(parseVersion(ASSUMED_VERSION)), detected: false };
+}
+
+export async function provisionCredentials(
+  dispatcher: Dispatcher,
+  baseUrl: string,
+  source: AuthSource,
+  opts: { signal?: AbortSignal; concurrency?: number } = {},
+): Promise<Credentials> {
+  const base = trimSlash(baseUrl);
+  const { version } = await detectVersion(dispatcher, base, opts.signal);
+  const creds: Credentials = { version, apiTokens: [], users: [], signIns: 0 };
+  const concurrency = Math.max(1, opts.concurrency ?? 8);
+  const signIn = async (u: UserCredentials): Promise<LoadUser> => {
+    creds.signIns++;
+    const res = await call(dispatcher, `${base}/api/v1/auths/signin`, { body: { email: u.email, password: u.password } }, opts.signal);
+    if (res.status === 429) throw rateLimited(u.email);
+    const token = isRecord(res.body) ? res.body['token'] : undefined;
+    if (res.status !== 200 || typeof token !== 'string') throw failed(`sign-in of ${u.email}`, res);
+    const id = isRecord(res.body) && typeof res.body['id'] === 'string' ? res.body['id'] : undefined;
+    return id === undefined ? { email: u.email, token } : { email: u.email, token, id };
+  };
+
+  if (source.admin && (source.provision ?? 0) > 0) {
+    const admin = await signIn(source.admin);
+    const prefix = source.emailPrefix ?? 'owui-chaos-load';
+    const domain = source.emailDomain ?? 'owui-chaos.invalid';
+    const password = source.userPassword ?? DEFAULT_USER_PASSWORD;
+    const indexes = Array.from({ length: source.provision ?? 0 }, (_, i) => i);
+    const added = await mapLimit(indexes, concurrency, async (i) => {
+      const email = `${prefix}-${i}@${domain}`;
+      const res = await call(
+        dispatcher,
+        `${base}/api/v1/auths/add`,
+        { token: admin.token, body: { name: `owui-chaos load ${i}`, email, password, role: 'user', profile_image_url: '/user.png' } },
+        opts.signal,
+      );
+      const body = isRecord(res.body) ? res.body : {};
+      if (res.status === 200 && typeof body['token'] === 'string') {
+        const user: LoadUser = { email, token: body['token'] };
+        if (typeof body['id'] === 'string') user.id = body['id'];
+        return user;
+      }
+      // Already registered (an earlier run): sign it in once with the known password.
+      if (res.status === 400 && /already|registered|taken|exists/i.test(res.text)) return signIn({ email, password });
+      if (res.status === 429) throw rateLimited(email);
+      throw failed(`adding test user ${email}`, res, [
+        'Check that the admin credentials belong to an admin (role "admin") of this Open WebUI.',
+      ]);
+    });
+    creds.users.push(...added);
+  }
+  if (source.users && source.users.length > 0) {
+    creds.users.push(...(await mapLimit(source.users, concurrency, signIn)));
+  }
+  creds.apiTokens = source.apiKeys && source.apiKeys.length > 0 ? [...source.apiKeys] : creds.users.map((u) => u.token);
+  return creds;
+}
+
+async function call(dispatcher: Dispatcher, url: string, o: { token?: string; body?: unknown }, signal?: AbortSignal): Promise<JsonResponse> {
+  try {
+    return await requestJson(dispatcher, url, { method: 'POST', ...o, ...(signal ? { signal } : {}), timeoutMs: 30_000 });
+  } catch (cause) {
+    throw new PreflightError(`Open WebUI did not answer POST ${new URL(url).pathname} at ${new URL(url).origin}`, {
+      code: 'TARGET_UNREACHABLE',
+      cause,
+      suggestions: [`curl -sS ${new URL(url).origin}/api/version`],
+    });
+  }
+}
+
+function rateLimited(email: string): PreflightError {
+  return new PreflightError(
+    `Open WebUI rate-limited sign-in for ${email} (429; it allows 15 sign-ins per 180 s per email, successful ones included)`,
+    {
+      code: 'SIGNIN_RATE_LIMITED',
+      suggestions: ['Wait 3 minutes before the next run, or give API keys / fewer runs per user.'],
+    },
+  );
+}
+
+function failed(what: string, res: JsonResponse, suggestions: string[] = []): PreflightError {
+  const detail = isRecord(res.body) && typeof res.body['detail'] === 'string' ? `: ${res.body['detail']}` : '';
+  return new PreflightError(`${what} failed with HTTP ${res.status}${detail}`, { code: 'AUTH_FAILED', suggestions });
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+function trimSlash(url: string): string {
+  return url.endsWith('/') ? url.slice(0, -1) : url;
+}

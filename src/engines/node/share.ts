@@ -1,0 +1,275 @@
+// One worker's share of a load run: its API streams (closed or open model) and its browser
+// clients, with their samples batched out as NDJSON text and counters reported for progress.
+// Runs inside a worker thread (worker.ts) or inline in the engine's thread (`workers: 0`).
+//
+// Contract: `runShare` resolves after its deadline (`durationMs` after it was called) once every
+// stream and chat has finished (in-flight ones are cancelled at the deadline and counted so) and
+// every socket is closed; all samples have then been handed to `io.samples` and a final
+// `io.stats` has been sent. Aborting `signal` ends the share early the same way. Never throws
+// for load failures (they are samples); only for bugs.
+
+import { setMaxListeners } from 'node:events';
+import { systemClock } from '../../core/clock.js';
+import type { GroundTruthDirective, WriteMode } from '../../protocol/ground-truth.js';
+import { behaviourFor, parseVersion } from '../../protocol/openwebui.js';
+import { runApiStream } from './api-client.js';
+import { BrowserClient } from './browser-client.js';
+import { createAgent, epochNow } from './http.js';
+import type { LoadUser } from './provisioning.js';
+import { SampleWriter, tagsJson } from './sample-writer.js';
+import type { ChatSummary } from './snapshot-recorder.js';
+import type { StreamSummary } from './stream-recorder.js';
+import { runClosed, runOpen, type Stage } from './workload.js';
+
+export interface Pacing {
+  firstTokenMs?: number;
+  tokensPerSecond?: number;
+  jitter?: number;
+  write?: WriteMode;
+}
+
+export interface ShareSpec {
+  index: number;
+  baseUrl: string;
+  chatPath?: string;
+  model: string;
+  durationMs: number;
+  verify: boolean;
+  pacing?: Pacing;
+  version: string;
+  chat?: {
+    vus?: number;
+    stages?: Stage[];
+    startVus?: number;
+    thinkTimeMs?: number;
+    ratePerSecond?: number;
+    phaseMs?: number;
+    maxInFlight: number;
+    tokens: number;
+    timeoutMs: number;
+  };
+  sockets?: {
+    /** Joined users' tokens, one per client of this share. */
+    users: LoadUser[];
+    /** undefined: back-to-back chats; > 0: a chat starts every interval; ≤ 0: idle (no chats). */
+    chatIntervalMs?: number;
+    tokens: number;
+    timeoutMs: number;
+    /** Spread the first connects over this long, so N sockets do not open in one tick. */
+    rampMs: number;
+  };
+  apiTokens: string[];
+  /** HTTP connections of this share's agent. */
+  connections: number;
+}
+
+export interface ShareStats {
+  index: number;
+  activeStreams: number;
+  activeSockets: number;
+  completed: number;
+  errors: number;
+  cancelled: number;
+  unverified: number;
+  missedStarts: number;
+  disconnects: number;
+  reconnects: number;
+  /** ttft values (ms) since the previous stats message. */
+  ttfts: number[];
+}
+
+export interface ShareIo {
+  samples(ndjson: string): void;
+  stats(stats: ShareStats): void;
+}
+
+export async function runShare(spec: ShareSpec, io: ShareIo, signal: AbortSignal): Promise<ShareStats> {
+  const agent = createAgent(spec.connections);
+  const writer = new SampleWriter(io.samples);
+  const emit = writer.emit;
+  const stats: ShareStats = {
+    index: spec.index,
+    activeStreams: 0,
+    activeSockets: 0,
+    completed: 0,
+    errors: 0,
+    cancelled: 0,
+    unverified: 0,
+    missedStarts: 0,
+    disconnects: 0,
+    reconnects: 0,
+    ttfts: [],
+  };
+  let clientList: BrowserClient[] = [];
+  const sendStats = (): void => {
+    let disconnects = 0;
+    let reconnects = 0;
+    for (const c of clientList) {
+      disconnects += c.disconnects;
+      reconnects += c.reconnects;
+    }
+    stats.disconnects = disconnects;
+    stats.reconnects = reconnects;
+    io.stats({ ...stats, ttfts: stats.ttfts });
+    stats.ttfts = [];
+  };
+  const flushTimer = setInterval(() => writer.flush(), 100);
+  const statsTimer = setInterval(sendStats, 250);
+  const behaviour = behaviourFor(parseVersion(spec.version));
+  const directive = (tokens: number): GroundTruthDirective => {
+    const d: GroundTruthDirective = { seed: Math.floor(Math.random() * 0x7fffffff), tokens };
+    const p = spec.pacing;
+    if (p?.firstTokenMs !== undefined) d.firstTokenMs = p.firstTokenMs;
+    if (p?.tokensPerSecond !== undefined) d.tokensPerSecond = p.tokensPerSecond;
+    if (p?.jitter !== undefined) d.jitter = p.jitter;
+    if (p?.write !== undefined) d.write = p.write;
+    return d;
+  };
+  const account = (s: StreamSummary | ChatSummary): void => {
+    if (s.ttftMs !== undefined) stats.ttfts.push(s.ttftMs);
+    if (s.unverified) stats.unverified++;
+    if (s.outcome === 'completed') stats.completed++;
+    else if (s.outcome === 'cancelled') stats.cancelled++;
+    else stats.errors++;
+  };
+
+  const work: Promise<unknown>[] = [];
+
+  const chat = spec.chat;
+  if (chat) {
+    const tokens = spec.apiTokens;
+    let n = 0;
+    const stream = async (slot: number, sig: AbortSignal, intendedMs?: number): Promise<StreamSummary> => {
+      stats.activeStreams++;
+      try {
+        const s = await runApiStream({
+          dispatcher: agent,
+          baseUrl: spec.baseUrl,
+          ...(spec.chatPath !== undefined ? { path: spec.chatPath } : {}),
+          token: tokens.length > 0 ? tokens[slot % tokens.length] : undefined,
+          model: spec.model,
+          directive: directive(chat.tokens),
+          verify: spec.verify,
+          ...(intendedMs !== undefined ? { startMs: intendedMs } : {}),
+          timeoutMs: chat.timeoutMs,
+          signal: sig,
+          emit,
+        });
+        account(s);
+        return s;
+      } finally {
+        stats.activeStreams--;
+      }
+    };
+    if (chat.ratePerSecond !== undefined) {
+      const missedTags = tagsJson({ client: 'api' });
+      work.push(
+        runOpen(
+          { durationMs: spec.durationMs, ratePerSecond: chat.ratePerSecond, maxInFlight: chat.maxInFlight, phaseMs: chat.phaseMs ?? 0 },
+          {
+            clock: wallClock,
+            signal,
+            start: (intended, sig) => stream(spec.index + n++, sig, intended),
+            missed: (intended) => {
+              stats.missedStarts++;
+              emit('missed_starts', intended, 1, missedTags);
+            },
+          },
+        ),
+      );
+    } else {
+      work.push(
+        runClosed(
+          {
+            durationMs: spec.durationMs,
+            ...(chat.vus !== undefined ? { vus: chat.vus } : {}),
+            ...(chat.stages !== undefined ? { stages: chat.stages } : {}),
+            ...(chat.startVus !== undefined ? { startVus: chat.startVus } : {}),
+            thinkTimeMs: chat.thinkTimeMs ?? 0,
+          },
+          {
+            clock: wallClock,
+            signal,
+            iterate: async (vu, sig) => {
+              const s = await stream(spec.index + vu, sig);
+              return s.outcome === 'completed' || s.outcome === 'cancelled';
+            },
+          },
+        ),
+      );
+    }
+  }
+
+  const sockets = spec.sockets;
+  if (sockets && sockets.users.length > 0) {
+    const stop = new AbortController();
+    setMaxListeners(0, stop.signal);
+    const onOuter = (): void => stop.abort();
+    signal.addEventListener('abort', onOuter, { once: true });
+    const deadline = setTimeout(() => stop.abort(), spec.durationMs);
+    const clients = sockets.users.map(
+      (u) =>
+        new BrowserClient({
+          baseUrl: spec.baseUrl,
+          token: u.token,
+          dispatcher: agent,
+          behaviour,
+          emit,
+          onJoinedChange: (joined) => {
+            stats.activeSockets += joined ? 1 : -1;
+          },
+        }),
+    );
+    clientList = clients;
+    const n = clients.length;
+    const startTimers = clients.map((c, i) => setTimeout(() => c.start(), n > 1 ? (sockets.rampMs * i) / n : 0));
+    const interval = sockets.chatIntervalMs;
+    const chatLoop = async (c: BrowserClient): Promise<void> => {
+      for (let i = 0; !stop.signal.aborted; i++) {
+        const began = Date.now();
+        stats.activeStreams++;
+        let s: ChatSummary | undefined;
+        try {
+          s = await c.chat({
+            model: spec.model,
+            directive: directive(sockets.tokens),
+            verify: spec.verify,
+            timeoutMs: sockets.timeoutMs,
+            signal: stop.signal,
+            ...(spec.chatPath !== undefined ? { path: spec.chatPath } : {}),
+          });
+        } finally {
+          stats.activeStreams--;
+        }
+        if (s) account(s);
+        const pause = interval === undefined ? (s && s.outcome !== 'completed' ? 1000 : 0) : interval - (Date.now() - began);
+        if (pause > 0 && !stop.signal.aborted) await systemClock.sleep(pause, stop.signal).catch(() => undefined);
+      }
+    };
+    const idle = interval !== undefined && interval <= 0;
+    work.push(
+      (async () => {
+        if (!idle) await Promise.all(clients.map(chatLoop));
+        else await new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true })));
+        clearTimeout(deadline);
+        signal.removeEventListener('abort', onOuter);
+        for (const t of startTimers) clearTimeout(t);
+        for (const c of clients) c.stop();
+      })(),
+    );
+  }
+
+  try {
+    await Promise.all(work);
+  } finally {
+    clearInterval(flushTimer);
+    clearInterval(statsTimer);
+    writer.flush();
+    sendStats();
+    await agent.close().catch(() => undefined);
+  }
+  return stats;
+}
+
+/** The workload schedulers run on the wall clock with sub-ms precision. */
+const wallClock = { now: epochNow, sleep: systemClock.sleep };
