@@ -118,7 +118,10 @@ export async function parseDocumentText(text: string, file: string, options: Doc
 }
 
 function invalid(kind: DocumentKind, file: string, issues: ConfigIssue[], secrets: readonly SecretRef[]): ValidationError {
-  const clean = issues.map((issue) => ({ ...issue, message: scrubText(issue.message, secrets) }));
+  // In file order, so a person can fix them top to bottom; issues without a position go last.
+  const clean = issues
+    .map((issue) => ({ ...issue, message: scrubText(issue.message, secrets) }))
+    .sort((a, b) => (a.file ?? '').localeCompare(b.file ?? '') || (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? 0) - (b.column ?? 0));
   const codes = new Set(clean.map((i) => i.code));
   const only = (code: ConfigIssueCode): boolean => codes.size === 1 && codes.has(code);
   const code = only('YAML_SYNTAX') ? 'YAML_SYNTAX' : only('ENV_MISSING') ? 'ENV_MISSING' : CODE[kind];

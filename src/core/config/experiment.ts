@@ -202,7 +202,15 @@ function documentOptions(
           const issues: ConfigIssue[] = error.issues.length
             ? (error.issues as ConfigIssue[])
             : [{ code: 'UNKNOWN_REFERENCE', path: 'target', message: error.message }];
-          findings.push(...issues.map((issue) => ({ code: issue.code, path: ['target'], message: issue.message, issue })));
+          // A missing target file is a problem of the experiment's `target` line; problems inside
+          // the target file keep that file's own positions.
+          findings.push(
+            ...issues.map((issue) =>
+              issue.code === 'FILE_NOT_FOUND' || issue.file === undefined
+                ? { code: issue.code, path: ['target'], message: `\`target\`: ${issue.message}` }
+                : { code: issue.code, path: ['target'], message: issue.message, issue },
+            ),
+          );
         }
       }
       if (experiment.settings.defaultSlos && options.defaultSlos) {
@@ -312,7 +320,7 @@ function checkConcurrency(experiment: Experiment, maxUnavailable: number, source
   const windows = replicaWindows(experiment);
   const limit =
     source === 'default'
-      ? `the default \`safety.maxUnavailable\` (${maxUnavailable}); raise it in the target if the deployment can take it`
+      ? `\`safety.maxUnavailable\` (${maxUnavailable}, the default; a target may raise it)`
       : `the target's \`safety.maxUnavailable\` (${maxUnavailable})`;
   for (const window of windows) {
     const overlapping = windows.filter((o) => o !== window && o.start <= window.start && o.end > window.start && (o.start < window.start || o.index < window.index));
