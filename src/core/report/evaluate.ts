@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { ValidationError } from '../errors.js';
 import type { Journal } from '../journal.js';
 import { parseSampleLine, type Sample } from '../samples.js';
-import { mergeSlos } from '../slo/merge.js';
+import { mergeSlos } from '../config/slo-defaults.js';
 import type { SloSpec } from '../slo/spec.js';
 import { RunAggregator } from './aggregator.js';
 import type { RunResults } from './results.js';

@@ -5,9 +5,9 @@
 // - `all` holds every sample. A sample between two non-overlapping windows is only in `all`.
 // Without fault windows (no journal, or nothing injected) the run has only the `all` phase.
 
+import { RESERVED_PHASES } from '../config/slo-defaults.js';
 import type { FaultWindow } from '../journal.js';
 
-export const RESERVED_PHASES = ['baseline', 'fault', 'recovery', 'all'] as const;
 export type PhaseKind = 'baseline' | 'fault' | 'recovery' | 'all' | 'window';
 
 export interface PhaseInfo {
