@@ -1,0 +1,208 @@
+// The lab in process mode, end to end with real processes: one lab shared by the file's tests
+// (2 replicas keep it light on 2 cores). Order matters: the destructive tests (failover, replica
+// kill) run last, and afterAll proves `lab down` leaves no process or listening port behind.
+
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseTarget } from '../../../src/core/config/target.js';
+import { labDown, labPids, labPorts, labStatus, labUp, PROXY_LLM, PROXY_REDIS_MASTER, PROXY_REDIS_REPLICA } from '../../../src/lab/lab.js';
+import { reloadNginx } from '../../../src/lab/nginx/nginx-process.js';
+import { setProxyBuffering } from '../../../src/lab/nginx/nginx-config.js';
+import { isAlive, sleep, tcpOpen } from '../../../src/lab/process/daemon.js';
+import type { LabState } from '../../../src/lab/state.js';
+import { generateText } from '../../../src/protocol/ground-truth.js';
+import { openSocket, signin, socketChat, sseChat, type SioClient } from './lab-clients.js';
+
+let state: LabState;
+let token: string;
+const stateDir = mkdtempSync(join(tmpdir(), 'owui-lab-proc-'));
+const sockets: SioClient[] = [];
+
+beforeAll(async () => {
+  const progress: string[] = [];
+  state = await labUp({ name: `proc-${process.pid}`, stateDir, replicas: 2, buffering: 'off', onProgress: (m) => progress.push(m) });
+  expect(progress.at(-1)).toMatch(/is up/);
+  token = await signin(state.nginx!.url, state.admin!.email, state.admin!.password);
+}, 90_000);
+
+afterAll(async () => {
+  for (const s of sockets) s.close();
+  if (!state) return;
+  const pids = labPids(state).map((p) => p.pid);
+  const ports = labPorts(state);
+  const result = await labDown(stateDir);
+  expect(result.errors).toEqual([]);
+  expect(pids.filter((pid) => isAlive(pid))).toEqual([]);
+  const open: number[] = [];
+  for (const port of ports) if (await tcpOpen(port)) open.push(port);
+  expect(open).toEqual([]);
+  // Idempotent: a second down finds nothing and fails on nothing.
+  const again = await labDown(stateDir);
+  expect(again.errors).toEqual([]);
+  expect(again.stopped).toEqual([]);
+  rmSync(stateDir, { recursive: true, force: true });
+}, 60_000);
+
+describe('lab up (process mode)', () => {
+  it('starts every part healthy and reports each in lab status', async () => {
+    const status = await labStatus(stateDir);
+    expect(status.parts.filter((p) => !p.healthy)).toEqual([]);
+    expect(status.healthy).toBe(true);
+    expect(status.parts.map((p) => p.part).sort()).toEqual(
+      ['mock-llm', 'nginx', 'redis', 'redis', 'replica', 'replica', 'sentinel', 'sentinel', 'sentinel', 'toxiproxy'].sort(),
+    );
+    // Every Sentinel sees the master, through which the replicas' Redis traffic is proxied.
+    expect(status.sentinels.map((s) => s.master)).toEqual(Array(3).fill(`127.0.0.1:${state.redis!.master.port}`));
+    expect(status.toxiproxy?.proxies.map((p) => p.name).sort()).toEqual([PROXY_LLM, PROXY_REDIS_MASTER, PROXY_REDIS_REPLICA].sort());
+    // nginx spreads probes over both replicas.
+    expect(Object.keys(status.nginx!.replicas).sort()).toEqual(['owui-1', 'owui-2']);
+  });
+
+  it('writes a target file that validates against the target schema', async () => {
+    const text = readFileSync(state.targetFile!, 'utf8');
+    const { target } = await parseTarget(text, state.targetFile!);
+    expect(target.openwebui.url).toBe(state.nginx!.url);
+    expect(target.openwebui.replicas?.map((r) => r.name)).toEqual(['owui-1', 'owui-2']);
+    expect(target.replicas).toEqual({ type: 'lab-process', 'lab-process': { stateDir } });
+    expect(target.redis?.sentinels).toHaveLength(3);
+    expect(target.toxiproxy?.proxies?.map((p) => p.name)).toContain('llm');
+    expect(target.nginx).toMatchObject({ type: 'local', config: state.nginx!.configFile });
+  });
+
+  it('delivers a chat POSTed to replica A to a socket connected to replica B (Redis fan-out)', async () => {
+    const [a, b] = state.replicas;
+    const socket = await openSocket(b!.url, token);
+    sockets.push(socket);
+    expect(socket.replica).toBe(b!.name);
+    const chat = await socketChat(a!.url, token, socket, { seed: 11, tokens: 30, firstTokenMs: 0, tokensPerSecond: 0 });
+    expect(chat.status).toBe(200);
+    expect(chat.postReplica).toBe(a!.name);
+    expect(chat.done).toBe(true);
+    expect(chat.text).toBe(generateText(11, 30));
+  });
+
+  it('streams SSE through nginx unbuffered (ttft ≈ first-token delay) and buffered (ttft ≈ e2e)', async () => {
+    // Small enough (< one 4 KB nginx buffer) that buffering holds everything until the end.
+    const directive = { seed: 5, tokens: 8, firstTokenMs: 150, tokensPerSecond: 5 };
+    const off = await sseChat(state.nginx!.url, token, directive);
+    expect(off.done).toBe(true);
+    expect(off.ttftMs!).toBeGreaterThanOrEqual(140);
+    expect(off.ttftMs!).toBeLessThan(150 + 400);
+    expect(off.e2eMs).toBeGreaterThan(1200);
+
+    const original = readFileSync(state.nginx!.configFile, 'utf8');
+    await reloadNginx(state.nginx!, setProxyBuffering(original, 'on'), original);
+    try {
+      await sleep(500); // the old workers finish; new connections get the new config
+      const on = await sseChat(state.nginx!.url, token, directive);
+      expect(on.done).toBe(true);
+      expect(on.content).toBe(generateText(5, 8));
+      expect(on.ttftMs!).toBeGreaterThan(0.8 * on.e2eMs);
+      expect(on.ttftMs!).toBeGreaterThan(off.ttftMs! + 800);
+    } finally {
+      await reloadNginx(state.nginx!, original);
+      await sleep(500);
+    }
+  });
+
+  it('raises time to first token by the latency of a toxic on the llm proxy', async () => {
+    const directive = { seed: 3, tokens: 5, firstTokenMs: 50, tokensPerSecond: 0 };
+    const base = await sseChat(state.nginx!.url, token, directive);
+    expect(base.done).toBe(true);
+    const toxiUrl = state.toxiproxy!.url;
+    const res = await fetch(`${toxiUrl}/proxies/${PROXY_LLM}/toxics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'slow-llm', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 700, jitter: 0 } }),
+    });
+    expect(res.ok).toBe(true);
+    try {
+      const slow = await sseChat(state.nginx!.url, token, directive);
+      expect(slow.done).toBe(true);
+      const raised = slow.ttftMs! - base.ttftMs!;
+      expect(raised).toBeGreaterThan(600);
+      expect(raised).toBeLessThan(700 + 600);
+    } finally {
+      const del = await fetch(`${toxiUrl}/proxies/${PROXY_LLM}/toxics/slow-llm`, { method: 'DELETE' });
+      expect(del.status).toBe(204);
+    }
+  });
+
+  it('follows a SENTINEL FAILOVER: the replica is promoted and chats work again within seconds', async () => {
+    const redis = state.redis!;
+    const sentinel = new Redis({ host: '127.0.0.1', port: redis.sentinels[0]!.port, lazyConnect: true, maxRetriesPerRequest: 1 });
+    sentinel.on('error', () => undefined);
+    await sentinel.connect();
+    try {
+      const t0 = performance.now();
+      await sentinel.call('SENTINEL', 'FAILOVER', redis.masterName);
+      let master = '';
+      for (let i = 0; i < 150 && !master.endsWith(`:${redis.replica.port}`); i++) {
+        const reply = (await sentinel.call('SENTINEL', 'get-master-addr-by-name', redis.masterName)) as string[];
+        master = `${reply[0]}:${reply[1]}`;
+        if (!master.endsWith(`:${redis.replica.port}`)) await sleep(100);
+      }
+      expect(master).toBe(`127.0.0.1:${redis.replica.port}`);
+
+      // Chats through nginx, and cross-replica socket delivery, work again within seconds.
+      let sse = await sseChat(state.nginx!.url, token, { seed: 1, tokens: 5, firstTokenMs: 0, tokensPerSecond: 0 });
+      for (let i = 0; i < 40 && !sse.done; i++) {
+        await sleep(250);
+        sse = await sseChat(state.nginx!.url, token, { seed: 1, tokens: 5, firstTokenMs: 0, tokensPerSecond: 0 });
+      }
+      expect(sse.done).toBe(true);
+      const [a, b] = state.replicas;
+      const socket = await openSocket(b!.url, token);
+      sockets.push(socket);
+      let chat = await socketChat(a!.url, token, socket, { seed: 2, tokens: 10, firstTokenMs: 0, tokensPerSecond: 0 }, 5000);
+      for (let i = 0; i < 20 && !chat.done; i++) {
+        await sleep(250);
+        chat = await socketChat(a!.url, token, socket, { seed: 2, tokens: 10, firstTokenMs: 0, tokensPerSecond: 0 }, 5000);
+      }
+      expect(chat.done).toBe(true);
+      expect(chat.text).toBe(generateText(2, 10));
+      expect(performance.now() - t0).toBeLessThan(20_000);
+    } finally {
+      sentinel.disconnect();
+    }
+  });
+
+  it('a SIGKILLed replica cuts its SSE streams without [DONE]; its sockets drop and reconnect elsewhere', async () => {
+    const victim = state.replicas[0]!;
+    // Sockets through nginx until one lands on the victim (least_conn alternates).
+    let onVictim: SioClient | undefined;
+    for (let i = 0; i < 6 && !onVictim; i++) {
+      const s = await openSocket(state.nginx!.url, token);
+      sockets.push(s);
+      if (s.replica === victim.name) onVictim = s;
+    }
+    expect(onVictim, 'no socket landed on the victim replica').toBeDefined();
+
+    let killedAt = 0;
+    const stream = sseChat(victim.url, token, { seed: 9, tokens: 60, firstTokenMs: 0, tokensPerSecond: 20 }, {
+      onFirstToken: () => {
+        killedAt = performance.now();
+        process.kill(victim.pid!, 'SIGKILL');
+      },
+    });
+    const cut = await stream;
+    expect(killedAt).toBeGreaterThan(0);
+    expect(cut.status).toBe(200);
+    expect(cut.done).toBe(false);
+    expect(cut.error).toBeDefined();
+    expect(cut.content.length).toBeGreaterThan(0);
+    expect(generateText(9, 60).startsWith(cut.content)).toBe(true);
+
+    await Promise.race([onVictim!.closed, sleep(5000).then(() => Promise.reject(new Error('socket on the killed replica stayed open')))]);
+    // Reconnect through nginx: it lands on a live replica, and chats reach it again.
+    const again = await openSocket(state.nginx!.url, token);
+    sockets.push(again);
+    expect(again.replica).not.toBe(victim.name);
+    expect(again.replica).toBe(state.replicas[1]!.name);
+    const chat = await socketChat(state.nginx!.url, token, again, { seed: 4, tokens: 10, firstTokenMs: 0, tokensPerSecond: 0 });
+    expect(chat.done).toBe(true);
+  });
+});
