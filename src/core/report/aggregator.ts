@@ -373,10 +373,16 @@ export class RunAggregator {
     const dataEnd = this.samples > 0 ? Math.floor(this.last / 1000) * 1000 + 1000 : 0;
     const scratch = newHistogram();
     const memo = new Map<number, boolean>();
+    // Metrics the steady state produces must be flowing when the window starts: otherwise a window
+    // that is empty but for its last second (a stall ending) would count as recovered.
+    const flowing = slos
+      .filter((slo) => this.steadyStateProduces(slo))
+      .map((slo) => (METRICS[slo.metric].kind === 'counter' && slo.tags ? this.baseOf(slo) : this.trackOf(slo)));
     const holds = (start: number, end: number): boolean => {
       const known = memo.get(start);
       if (known !== undefined) return known;
-      const ok = slos.every((slo) => {
+      const started = flowing.length === 0 || flowing.some((t) => (t?.seconds?.get(start)?.count ?? 0) > 0);
+      const ok = started && slos.every((slo) => {
         const kind = METRICS[slo.metric].kind;
         const scale = recordingScale(METRICS[slo.metric].unit);
         const own = this.windowAcc(this.trackOf(slo), start, end, scratch);

@@ -27,6 +27,11 @@ export interface PhasePlan {
   lastEnd: number;
 }
 
+/** An instantaneous fault (end = start) still owns the millisecond it happened in. */
+function effectiveEnd(w: FaultWindow): number {
+  return Math.max(w.end, w.start + 1);
+}
+
 export function phasePlan(windows: readonly FaultWindow[]): PhasePlan {
   const sorted = [...windows].sort((a, b) => a.start - b.start);
   const used = new Set<string>(RESERVED_PHASES);
@@ -40,7 +45,7 @@ export function phasePlan(windows: readonly FaultWindow[]): PhasePlan {
   return {
     windows: keyed,
     firstStart: keyed.length > 0 ? Math.min(...keyed.map((w) => w.start)) : Number.POSITIVE_INFINITY,
-    lastEnd: keyed.length > 0 ? Math.max(...keyed.map((w) => w.end)) : Number.NEGATIVE_INFINITY,
+    lastEnd: keyed.length > 0 ? Math.max(...keyed.map((w) => effectiveEnd(w))) : Number.NEGATIVE_INFINITY,
   };
 }
 
@@ -51,7 +56,7 @@ export function phasesAt(plan: PhasePlan, timeMs: number): string[] {
   if (timeMs >= plan.lastEnd) return ['all', 'recovery'];
   const keys = ['all'];
   for (const w of plan.windows) {
-    if (timeMs >= w.start && timeMs < Math.max(w.end, w.start + 1)) keys.push(w.key);
+    if (timeMs >= w.start && timeMs < effectiveEnd(w)) keys.push(w.key);
   }
   if (keys.length > 1) keys.splice(1, 0, 'fault');
   return keys;

@@ -1,6 +1,8 @@
 // recovery_time (DESIGN §5): from a fault's injection to the start of the first window (default
 // 10 s, sliding in 1 s steps over the per-second series) after the fault's start in which every SLO
 // holds again. Pure: the caller supplies `holds(start, end)`; "did not recover" is a result.
+// The reporter's `holds` also requires the metrics the baseline produced to be flowing in the
+// window's first second, so the end of a stall is not mistaken for recovery.
 
 export const DEFAULT_RECOVERY_WINDOW_MS = 10_000;
 

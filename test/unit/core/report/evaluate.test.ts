@@ -1,0 +1,144 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ValidationError } from '../../../../src/core/errors.js';
+import { evaluateRun, evaluateSamples } from '../../../../src/core/report/evaluate.js';
+import { exitCodeFor } from '../../../../src/core/report/results.js';
+import { pointLine } from '../../../../src/core/samples.js';
+import type { SloSpec } from '../../../../src/core/slo/spec.js';
+import { T0, journalWith, sample } from './synthetic.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'owui-report-eval-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const ttftLines = (values: number[], client: 'api' | 'browser' = 'api'): string =>
+  values.map((v, i) => pointLine('ttft', T0 + i * 10, v, { client })).join('');
+
+describe('evaluateRun on NDJSON files', () => {
+  it('gives known percentiles for 1..1000 ms and skips k6 Metric declarations', async () => {
+    const file = join(dir, 'known.ndjson');
+    const values = Array.from({ length: 1000 }, (_, i) => i + 1);
+    await writeFile(file, '{"type":"Metric","metric":"ttft","data":{"type":"trend"}}\n' + ttftLines(values));
+    const results = await evaluateRun({
+      sampleFiles: [file],
+      slos: [
+        { metric: 'ttft', stat: 'p50', lte: 501, phases: ['all'] },
+        { metric: 'ttft', stat: 'p99', lte: 980, phases: ['all'] },
+      ],
+    });
+    expect(results.input.samples).toBe(1000);
+    const all = results.summary.find((s) => s.metric === 'ttft' && s.phase === 'all' && s.client === 'all');
+    expect(all?.p50).toBeCloseTo(500, -1);
+    expect(Math.abs((all?.p99 ?? 0) - 990)).toBeLessThan(1);
+    expect(results.slos.map((s) => s.verdict)).toEqual(['pass', 'breach']);
+    expect(results.exitCode).toBe(10);
+    expect(exitCodeFor(results)).toBe(10);
+  });
+
+  it('merging two files gives the histograms of one concatenated file', async () => {
+    const a = Array.from({ length: 700 }, (_, i) => 10 + ((i * 37) % 500));
+    const b = Array.from({ length: 900 }, (_, i) => 300 + ((i * 53) % 2000));
+    await writeFile(join(dir, 'a.ndjson'), ttftLines(a, 'api'));
+    await writeFile(join(dir, 'b.ndjson'), ttftLines(b, 'browser'));
+    await writeFile(join(dir, 'ab.ndjson'), ttftLines(a, 'api') + ttftLines(b, 'browser'));
+    const slos: SloSpec[] = [{ metric: 'ttft', stat: 'p99', lte: 3000, phases: ['all'] }];
+    const split = await evaluateRun({ sampleFiles: [join(dir, 'a.ndjson'), join(dir, 'b.ndjson')], slos });
+    const whole = await evaluateRun({ sampleFiles: [join(dir, 'ab.ndjson')], slos });
+    expect(split.histograms.map((h) => h.encoded)).toEqual(whole.histograms.map((h) => h.encoded));
+    expect(split.summary).toEqual(whole.summary);
+    // Percentiles of the merge are not the average of the files' percentiles.
+    const p99 = (r: typeof split, client: string) => r.summary.find((s) => s.phase === 'all' && s.client === client)?.p99 ?? 0;
+    expect(p99(split, 'all')).not.toBeCloseTo((p99(split, 'api') + p99(split, 'browser')) / 2, 0);
+  });
+
+  it('counts a truncated last line instead of failing the run, and rejects a file of garbage', async () => {
+    const truncated = join(dir, 'truncated.ndjson');
+    await writeFile(truncated, ttftLines([100, 200]) + '{"type":"Point","metric":"ttft","data":{"ti');
+    const results = await evaluateRun({ sampleFiles: [truncated], slos: [] });
+    expect(results.input.samples).toBe(2);
+    expect(results.input.malformedLines).toBe(1);
+    expect(results.input.warnings[0]).toContain('truncated.ndjson:3');
+
+    const garbage = join(dir, 'garbage.ndjson');
+    await writeFile(garbage, 'not json\nalso not json\n');
+    const error = await evaluateRun({ sampleFiles: [garbage], slos: [] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).code).toBe('SAMPLES_INVALID');
+  });
+});
+
+describe('evaluateSamples: phases, filters, verdicts', () => {
+  const journal = journalWith([{ name: 'kill', action: 'replica.kill', start: T0 + 10_000, end: T0 + 20_000 }]);
+  const samples = [
+    ...Array.from({ length: 100 }, (_, i) => sample('stream_outcome', T0 + i * 300, 1, { client: i % 2 ? 'api' : 'browser', outcome: i >= 40 && i < 60 ? 'truncated' : 'completed' })),
+    sample('http_errors', T0 + 12_000, 1, { status: '502', endpoint: '/api/chat/completions' }),
+    sample('http_errors', T0 + 13_000, 2, { status: '502', endpoint: '/api/chat/completions' }),
+    sample('http_errors', T0 + 14_000, 1, { status: '401', endpoint: '/api/models' }),
+    sample('ws_reconnects', T0 + 15_000, 1, { client: 'browser' }),
+    sample('http_reqs', T0, 1) as never,
+  ];
+  const results = evaluateSamples(samples, {
+    journal,
+    slos: [
+      { metric: 'stream_outcome', stat: 'rate', tags: { outcome: 'completed' }, gte: 0.99, phases: ['baseline', 'kill', 'recovery'] },
+      { metric: 'stream_outcome', stat: 'rate', client: 'api', tags: { outcome: 'completed' }, gte: 0.5, phases: ['fault'] },
+      { metric: 'http_errors', stat: 'count', lte: 3, phases: ['fault', 'baseline'] },
+      { metric: 'ttft', stat: 'p95', lte: 2000, phases: ['all', 'nonexistent'] },
+    ],
+  });
+  const verdict = (id: string, phase: string) => results.slos.find((s) => s.id === id && s.phase === phase);
+
+  it('judges shares per phase, by client and tag filter', () => {
+    expect(verdict('stream_outcome:rate:outcome=completed', 'baseline')).toMatchObject({ measured: 1, verdict: 'pass' });
+    // Streams 40–59 (t = 12 s … 17.7 s) truncated; the kill window holds streams 34–66.
+    expect(verdict('stream_outcome:rate:outcome=completed', 'kill')?.verdict).toBe('breach');
+    expect(verdict('stream_outcome:rate:outcome=completed', 'kill')?.measured).toBeCloseTo(13 / 33);
+    expect(verdict('stream_outcome:rate:api:outcome=completed', 'fault')?.verdict).toBe('breach');
+    expect(verdict('stream_outcome:rate:outcome=completed', 'recovery')).toMatchObject({ measured: 1, verdict: 'pass' });
+  });
+
+  it('sums counters and treats nothing counted as 0', () => {
+    expect(verdict('http_errors:count', 'fault')).toMatchObject({ measured: 4, verdict: 'breach' });
+    expect(verdict('http_errors:count', 'baseline')).toMatchObject({ measured: 0, verdict: 'pass' });
+  });
+
+  it('gives no-data for a metric never produced and for an unknown phase, without gating', () => {
+    expect(verdict('ttft:p95', 'all')).toMatchObject({ verdict: 'no-data', measured: null });
+    expect(verdict('ttft:p95', 'nonexistent')?.note).toMatch(/no phase `nonexistent`/);
+    const onlyNoData = evaluateSamples(samples, { journal, slos: [{ metric: 'ttft', stat: 'p95', lte: 1, phases: ['all'] }] });
+    expect(onlyNoData.exitCode).toBe(0);
+    expect(onlyNoData.verdict).toBe('pass');
+  });
+
+  it('counts outcomes, reconnects and errors by status and endpoint; skips foreign metrics', () => {
+    expect(results.counts.streams).toMatchObject({ completed: 80, truncated: 20, http_error: 0 });
+    expect(results.counts.httpErrors).toBe(4);
+    expect(results.counts.httpErrorsBy).toEqual([
+      { status: '502', endpoint: '/api/chat/completions', count: 3 },
+      { status: '401', endpoint: '/api/models', count: 1 },
+    ]);
+    expect(results.counts.byPhase['kill']?.reconnects).toBe(1);
+    expect(results.input.ignoredSamples).toBe(1);
+  });
+
+  it('merges defaults under the experiment SLOs by id', () => {
+    const merged = evaluateSamples(samples, {
+      journal,
+      defaultSlos: [
+        { metric: 'http_errors', stat: 'count', lte: 0, phases: ['baseline'] },
+        { metric: 'ws_reconnects', stat: 'count', lte: 10, phases: ['all'] },
+      ],
+      slos: [{ metric: 'http_errors', stat: 'count', lte: 100, phases: ['all'] }],
+    });
+    expect(merged.slos.map((s) => [s.id, s.phase, s.verdict])).toEqual([
+      ['http_errors:count', 'all', 'pass'],
+      ['ws_reconnects:count', 'all', 'pass'],
+    ]);
+  });
+});
