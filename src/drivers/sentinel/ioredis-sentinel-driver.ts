@@ -1,0 +1,381 @@
+// Redis Sentinel through ioredis. The current master is what a MAJORITY of the configured
+// Sentinels report (one confused Sentinel must not decide); a failover is `SENTINEL FAILOVER
+// <master>` followed by a wait, within a budget, for the promotion — seen first on a Sentinel's
+// `+switch-master` pub/sub channel, with `get-master-addr-by-name` polling as the fallback.
+//
+// `prepareKillMaster` kills the master's process or container through an injected
+// `RedisNodeController` (the driver knows Redis, the controller knows how nodes run); its revert
+// restarts the node and waits until it has rejoined as a replica (or, if Sentinel never failed
+// over, is the master again). Reverts are idempotent: a node that already answers is not restarted.
+
+import { Redis } from 'ioredis';
+import { type Clock, systemClock } from '../../core/clock.js';
+import { FaultError, errorMessage } from '../../core/errors.js';
+import type { FailoverResult, FaultHandle, RedisNodeAddress, SentinelDriver } from '../../core/ports.js';
+import { type DriverLogger, formatBudget, silentLogger, step } from '../driver-log.js';
+import { type PreparedDriverFault, faultHandle } from '../fault.js';
+import { sentinelRestartNodeRecord } from '../revert-records.js';
+
+/** Knows how a Redis data node runs (lab process, container, …): kills it and starts it again. */
+export interface RedisNodeController {
+  /** Kills the node at this address at once (SIGKILL). Idempotent. */
+  kill(node: RedisNodeAddress): Promise<void>;
+  /** Starts the node again with its own config. Idempotent; resolves once it is spawned. */
+  start(node: RedisNodeAddress): Promise<void>;
+}
+
+export interface IoredisSentinelDriverOptions {
+  sentinels: RedisNodeAddress[];
+  masterName: string;
+  /** Password of the Redis data nodes (used for ROLE checks on a restarted node). */
+  password?: string;
+  /** Password of the Sentinels, when they require one. */
+  sentinelPassword?: string;
+  /** Needed for `prepareKillMaster` and `restartNode`. */
+  nodeController?: RedisNodeController;
+  /** Per-command and connect timeout. Default 2000 ms. */
+  commandTimeoutMs?: number;
+  logger?: DriverLogger;
+  clock?: Clock;
+}
+
+export interface KillMasterOptions {
+  /** Wait for Sentinel to promote a replica after the kill. Default true. */
+  waitForPromotion?: boolean;
+  /** Budget for the promotion. Default 30 s. */
+  promotionBudgetMs?: number;
+  /** Budget the revert has for the restarted node to rejoin. Default 30 s. */
+  rejoinBudgetMs?: number;
+}
+
+export interface KillMasterHandle extends FaultHandle {
+  oldMaster: RedisNodeAddress;
+  /** Set when the promotion was awaited. */
+  newMaster?: RedisNodeAddress;
+  /** Kill → promotion observed. */
+  promotionMs?: number;
+}
+
+export interface RejoinResult {
+  role: 'replica' | 'master';
+  /** For a replica: the master it replicates from. */
+  master?: RedisNodeAddress;
+}
+
+const DRIVER = 'sentinel';
+
+export class IoredisSentinelDriver implements SentinelDriver {
+  private readonly log: DriverLogger;
+  private readonly clock: Clock;
+  private readonly timeoutMs: number;
+  private readonly open = new Set<Redis>();
+
+  constructor(private readonly opts: IoredisSentinelDriverOptions) {
+    if (opts.sentinels.length === 0) {
+      throw new FaultError('The Sentinel driver needs at least one Sentinel address', { code: 'SENTINEL_NOT_CONFIGURED' });
+    }
+    this.log = opts.logger ?? silentLogger;
+    this.clock = opts.clock ?? systemClock;
+    this.timeoutMs = opts.commandTimeoutMs ?? 2000;
+  }
+
+  get masterName(): string {
+    return this.opts.masterName;
+  }
+
+  async currentMaster(): Promise<RedisNodeAddress> {
+    return step(this.log, DRIVER, `ask ${this.opts.sentinels.length} Sentinels for the master of \`${this.masterName}\``, () => this.majorityMaster(), {
+      code: 'SENTINEL_NO_MAJORITY',
+    }, this.clock);
+  }
+
+  async failover(budgetMs: number): Promise<FailoverResult> {
+    return step(
+      this.log,
+      DRIVER,
+      `fail over \`${this.masterName}\` (budget ${formatBudget(budgetMs)})`,
+      async () => {
+        const oldMaster = await this.majorityMaster();
+        const watch = await this.watchSwitch(oldMaster);
+        try {
+          const sentAt = this.clock.now();
+          await this.sendFailover();
+          const { newMaster, observedAt } = await this.waitPromotion(watch, oldMaster, sentAt + budgetMs, budgetMs);
+          return { oldMaster, newMaster, promotionMs: observedAt - sentAt };
+        } finally {
+          watch.close();
+        }
+      },
+      { code: 'SENTINEL_FAILOVER_FAILED' },
+      this.clock,
+    );
+  }
+
+  /**
+   * Resolves the current master now (so the revert record names it), and kills it on `apply()`.
+   * With `waitForPromotion` (default), `apply()` resolves once Sentinel promoted a replica.
+   */
+  async prepareKillMaster(opts: KillMasterOptions = {}): Promise<PreparedDriverFault<KillMasterHandle>> {
+    const controller = this.controller();
+    const oldMaster = await this.currentMaster();
+    const rejoinBudgetMs = opts.rejoinBudgetMs ?? 30_000;
+    const description = `kill Redis master ${addr(oldMaster)} of \`${this.masterName}\``;
+    const record = sentinelRestartNodeRecord(oldMaster, this.masterName, rejoinBudgetMs);
+    return {
+      description,
+      record,
+      apply: () =>
+        step(
+          this.log,
+          DRIVER,
+          description,
+          async () => {
+            const watch = opts.waitForPromotion === false ? undefined : await this.watchSwitch(oldMaster);
+            try {
+              const killedAt = this.clock.now();
+              await controller.kill(oldMaster);
+              const base = faultHandle(description, record, async () => {
+                await this.restartNode(oldMaster, rejoinBudgetMs);
+              });
+              const handle: KillMasterHandle = { ...base, revert: () => base.revert(), oldMaster };
+              if (!watch) return handle;
+              const budget = opts.promotionBudgetMs ?? 30_000;
+              const { newMaster, observedAt } = await this.waitPromotion(watch, oldMaster, killedAt + budget, budget);
+              handle.newMaster = newMaster;
+              handle.promotionMs = observedAt - killedAt;
+              return handle;
+            } finally {
+              watch?.close();
+            }
+          },
+          { code: 'REDIS_KILL_MASTER_FAILED' },
+          this.clock,
+        ),
+    };
+  }
+
+  async killMaster(opts: KillMasterOptions = {}): Promise<KillMasterHandle> {
+    return (await this.prepareKillMaster(opts)).apply();
+  }
+
+  /**
+   * The inverse of a master kill: start the node if it does not answer, then wait until it is a
+   * replica (Sentinel reconfigures a returning old master) or the master Sentinel agrees on.
+   */
+  async restartNode(node: RedisNodeAddress, budgetMs = 30_000): Promise<RejoinResult> {
+    return step(
+      this.log,
+      DRIVER,
+      `restart Redis node ${addr(node)} and wait for it to rejoin \`${this.masterName}\``,
+      async () => {
+        const deadline = this.clock.now() + budgetMs;
+        if (!(await this.answers(node))) await this.controller().start(node);
+        let last = 'not probed';
+        for (let i = 0; i < 100_000; i++) {
+          try {
+            const role = await this.role(node);
+            if (role.role === 'replica') return role;
+            const master = await this.majorityMaster().catch(() => undefined);
+            if (master && sameNode(master, node)) return role;
+            last = `it is a master, but Sentinels name ${master ? addr(master) : 'no agreed master'}`;
+          } catch (err) {
+            last = errorMessage(err);
+          }
+          if (this.clock.now() >= deadline) break;
+          await this.clock.sleep(Math.min(250, Math.max(1, deadline - this.clock.now())));
+        }
+        throw new FaultError(`Redis node ${addr(node)} did not rejoin \`${this.masterName}\` as a replica within ${formatBudget(budgetMs)} (${last})`, {
+          code: 'REDIS_REJOIN_TIMEOUT',
+          suggestions: [`redis-cli -h ${node.host} -p ${node.port} ROLE`, `redis-cli -h ${this.opts.sentinels[0]!.host} -p ${this.opts.sentinels[0]!.port} SENTINEL replicas ${this.masterName}`],
+        });
+      },
+      { code: 'REDIS_RESTART_FAILED' },
+      this.clock,
+    );
+  }
+
+  /** The node's own view (`ROLE`): replica of which master, or master. */
+  async role(node: RedisNodeAddress): Promise<RejoinResult> {
+    return this.withClient(node, this.opts.password, async (r) => {
+      const reply = (await r.call('ROLE')) as unknown[];
+      if (reply[0] === 'slave') {
+        return { role: 'replica', master: { host: String(reply[1]), port: Number(reply[2]) } };
+      }
+      if (reply[0] === 'master') return { role: 'master' };
+      throw new Error(`ROLE answered ${String(reply[0])}`);
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const r of this.open) r.disconnect();
+    this.open.clear();
+  }
+
+  private controller(): RedisNodeController {
+    if (!this.opts.nodeController) {
+      throw new FaultError(`Killing the Redis master of \`${this.masterName}\` needs a node controller (lab state dir or Docker) and none is configured`, {
+        code: 'REDIS_NODE_CONTROLLER_MISSING',
+      });
+    }
+    return this.opts.nodeController;
+  }
+
+  private async answers(node: RedisNodeAddress): Promise<boolean> {
+    try {
+      return (await this.withClient(node, this.opts.password, (r) => r.ping())) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  private async majorityMaster(): Promise<RedisNodeAddress> {
+    const answers = await Promise.all(
+      this.opts.sentinels.map(async (s) => {
+        try {
+          const reply = (await this.withClient(s, this.opts.sentinelPassword, (r) =>
+            r.call('SENTINEL', 'get-master-addr-by-name', this.masterName),
+          )) as [string, string] | null;
+          return reply ? { sentinel: s, master: { host: reply[0], port: Number(reply[1]) } } : { sentinel: s, error: 'unknown master name' };
+        } catch (err) {
+          return { sentinel: s, error: errorMessage(err) };
+        }
+      }),
+    );
+    const votes = new Map<string, { master: RedisNodeAddress; count: number }>();
+    for (const a of answers) {
+      if (!('master' in a) || !a.master) continue;
+      const key = addr(a.master);
+      const v = votes.get(key) ?? { master: a.master, count: 0 };
+      v.count++;
+      votes.set(key, v);
+    }
+    const needed = Math.floor(this.opts.sentinels.length / 2) + 1;
+    for (const v of votes.values()) if (v.count >= needed) return v.master;
+    const detail = answers.map((a) => `${addr(a.sentinel)}: ${'master' in a && a.master ? addr(a.master) : (a as { error: string }).error}`).join('; ');
+    throw new FaultError(`No majority of Sentinels (${needed} of ${this.opts.sentinels.length}) agrees on a master for \`${this.masterName}\` (${detail})`, {
+      code: 'SENTINEL_NO_MAJORITY',
+      suggestions: this.opts.sentinels.map((s) => `redis-cli -h ${s.host} -p ${s.port} SENTINEL get-master-addr-by-name ${this.masterName}`),
+    });
+  }
+
+  private async sendFailover(): Promise<void> {
+    const errors: string[] = [];
+    for (const s of this.opts.sentinels) {
+      try {
+        await this.withClient(s, this.opts.sentinelPassword, (r) => r.call('SENTINEL', 'FAILOVER', this.masterName));
+        return;
+      } catch (err) {
+        const message = errorMessage(err);
+        errors.push(`${addr(s)}: ${message}`);
+        // The Sentinel answered and refused (INPROG, NOGOODSLAVE, no such master): asking another won't help.
+        if (/INPROG|NOGOODSLAVE|No such master/i.test(message)) break;
+      }
+    }
+    throw new FaultError(`Sentinel refused \`SENTINEL FAILOVER ${this.masterName}\` (${errors.join('; ')})`, {
+      code: 'SENTINEL_FAILOVER_REFUSED',
+      suggestions: [`redis-cli -h ${this.opts.sentinels[0]!.host} -p ${this.opts.sentinels[0]!.port} SENTINEL replicas ${this.masterName}`],
+    });
+  }
+
+  /** Subscribes to `+switch-master` on the first Sentinel that answers; polling covers the rest. */
+  private async watchSwitch(oldMaster: RedisNodeAddress): Promise<SwitchWatch> {
+    let resolveSwitch!: (v: { newMaster: RedisNodeAddress; observedAt: number }) => void;
+    const switched = new Promise<{ newMaster: RedisNodeAddress; observedAt: number }>((r) => (resolveSwitch = r));
+    let subscriber: Redis | undefined;
+    for (const s of this.opts.sentinels) {
+      const r = this.client(s, this.opts.sentinelPassword);
+      try {
+        await r.connect();
+        r.on('message', (_channel: string, message: string) => {
+          // "<name> <old-ip> <old-port> <new-ip> <new-port>"
+          const [name, , , host, port] = message.split(' ');
+          if (name !== this.masterName || host === undefined || port === undefined) return;
+          const newMaster = { host, port: Number(port) };
+          if (!sameNode(newMaster, oldMaster)) resolveSwitch({ newMaster, observedAt: this.clock.now() });
+        });
+        await r.subscribe('+switch-master');
+        subscriber = r;
+        break;
+      } catch {
+        this.forget(r);
+      }
+    }
+    return {
+      switched,
+      close: () => {
+        if (subscriber) this.forget(subscriber);
+      },
+    };
+  }
+
+  private async waitPromotion(
+    watch: SwitchWatch,
+    oldMaster: RedisNodeAddress,
+    deadline: number,
+    budgetMs: number,
+  ): Promise<{ newMaster: RedisNodeAddress; observedAt: number }> {
+    let seen: { newMaster: RedisNodeAddress; observedAt: number } | undefined;
+    void watch.switched.then((v) => (seen = v));
+    for (let i = 0; i < 100_000; i++) {
+      if (seen) return seen;
+      const polled = await this.majorityMaster().catch(() => undefined);
+      if (seen) return seen;
+      if (polled && !sameNode(polled, oldMaster)) return { newMaster: polled, observedAt: this.clock.now() };
+      if (this.clock.now() >= deadline) break;
+      await Promise.race([watch.switched, this.clock.sleep(Math.min(250, Math.max(1, deadline - this.clock.now())))]);
+    }
+    throw new FaultError(`Sentinel did not promote a new master for \`${this.masterName}\` within ${formatBudget(budgetMs)} (master still ${addr(oldMaster)})`, {
+      code: 'SENTINEL_PROMOTION_TIMEOUT',
+      suggestions: this.opts.sentinels.slice(0, 1).map((s) => `redis-cli -h ${s.host} -p ${s.port} SENTINEL master ${this.masterName}`),
+    });
+  }
+
+  private client(node: RedisNodeAddress, password: string | undefined): Redis {
+    const r = new Redis({
+      host: node.host,
+      port: node.port,
+      ...(password === undefined ? {} : { password }),
+      lazyConnect: true,
+      connectTimeout: this.timeoutMs,
+      commandTimeout: this.timeoutMs,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      enableOfflineQueue: false,
+    });
+    r.on('error', () => undefined); // surfaced through the command's rejection
+    this.open.add(r);
+    return r;
+  }
+
+  private forget(r: Redis): void {
+    r.disconnect();
+    this.open.delete(r);
+  }
+
+  private async withClient<T>(node: RedisNodeAddress, password: string | undefined, fn: (r: Redis) => Promise<T>): Promise<T> {
+    const r = this.client(node, password);
+    try {
+      await r.connect();
+      return await fn(r);
+    } finally {
+      this.forget(r);
+    }
+  }
+}
+
+interface SwitchWatch {
+  switched: Promise<{ newMaster: RedisNodeAddress; observedAt: number }>;
+  close(): void;
+}
+
+export function addr(node: RedisNodeAddress): string {
+  return `${node.host}:${node.port}`;
+}
+
+function sameNode(a: RedisNodeAddress, b: RedisNodeAddress): boolean {
+  return a.port === b.port && normaliseHost(a.host) === normaliseHost(b.host);
+}
+
+function normaliseHost(host: string): string {
+  return host === 'localhost' ? '127.0.0.1' : host;
+}
