@@ -119,7 +119,7 @@ export function compareResults(
     const streams = r.counts.byPhase[phase]?.streams;
     if (!streams) return null;
     const total = Object.values(streams).reduce((s, n) => s + n, 0);
-    return total > 0 ? 1 - (streams['completed'] ?? 0) / total : null;
+    return total > 0 ? (total - (streams['completed'] ?? 0)) / total : null;
   };
   for (const phase of a.phases.map((p) => p.name)) {
     const x = failedShare(a, phase);
