@@ -51,6 +51,7 @@ export interface OwuiSimConfig {
   /** `WEBSOCKET_MANAGER=redis`: cross-replica Socket.IO fan-out and the shared model registry. */
   websocketRedis: boolean;
   keyPrefix: string;
+  /** OpenAI-compatible base URL, e.g. `http://127.0.0.1:P/v1`; empty = no upstream. */
   openaiBaseUrl: string;
   openaiApiKey: string;
   /** `CORS_ALLOW_ORIGIN` split on `;`. */
@@ -201,7 +202,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv): OwuiSimConfig {
     redis,
     websocketRedis: (env.WEBSOCKET_MANAGER ?? '').trim().toLowerCase() === 'redis' && redis !== undefined,
     keyPrefix: env.REDIS_KEY_PREFIX?.trim() || 'open-webui',
-    openaiBaseUrl: (env.OPENAI_API_BASE_URL?.trim() || 'https://api.openai.com/v1').replace(/\/+$/, ''),
+    // Unset → no upstream at all (empty model list), rather than Open WebUI's api.openai.com
+    // default: the lab never talks to anything but 127.0.0.1.
+    openaiBaseUrl: (env.OPENAI_API_BASE_URL?.trim() ?? '').replace(/\/+$/, ''),
     openaiApiKey: env.OPENAI_API_KEY ?? '',
     corsAllowOrigin: (env.CORS_ALLOW_ORIGIN ?? '*').split(';').map((o) => o.trim()).filter(Boolean),
     bypassModelAccessControl: bool(env, 'BYPASS_MODEL_ACCESS_CONTROL', false),

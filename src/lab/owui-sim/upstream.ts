@@ -27,6 +27,7 @@ export function upstreamPost(ctx: SimContext, path: string, body: unknown, signa
 }
 
 function upstreamCall(ctx: SimContext, method: string, path: string, body: string | undefined, signal?: AbortSignal): Promise<IncomingMessage> {
+  if (ctx.config.openaiBaseUrl === '') return Promise.reject(new Error('no OpenAI connection configured (OPENAI_API_BASE_URL is unset)'));
   const url = new URL(ctx.config.openaiBaseUrl + path);
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
@@ -56,6 +57,7 @@ export class ModelRegistry {
   /** Upstream `/models`, cached until `refresh`; an unreachable upstream gives what we had (or []). */
   async list(refresh = false): Promise<SimModel[]> {
     if (this.cache && !refresh) return this.cache;
+    if (this.ctx.config.openaiBaseUrl === '') return [];
     try {
       const res = await upstreamCall(this.ctx, 'GET', '/models', undefined, AbortSignal.timeout(5000));
       const body = JSON.parse((await readAll(res)).toString('utf8')) as { data?: Array<Record<string, unknown>> };

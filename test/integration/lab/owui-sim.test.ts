@@ -83,6 +83,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  // OWUI_SIM_TEST_LOGS=1 prints the replicas' access and error log lines.
+  if (process.env.OWUI_SIM_TEST_LOGS) console.log(logs.join('\n'));
   for (const s of sockets) s.close();
   redis?.disconnect();
   await Promise.allSettled([a?.close(), b?.close(), c?.close()]);
@@ -288,5 +290,62 @@ describe('owui-sim: Socket.IO guards', () => {
     } finally {
       await strict.close();
     }
+  });
+});
+
+describe('owui-sim: Redis faults (run last: they break the topology)', () => {
+  it('follows a SENTINEL FAILOVER: JWT requests and cross-replica chats work again within seconds', async () => {
+    const socket = await connect(b.url, userToken);
+    const sentinel = new Redis({ host: '127.0.0.1', port: topo.sentinels[0]!.port, maxRetriesPerRequest: 0 });
+    sentinel.on('error', () => undefined);
+    try {
+      const started = Date.now();
+      await sentinel.call('SENTINEL', 'FAILOVER', topo.masterName);
+      let master = '';
+      for (let i = 0; i < 100 && master !== String(topo.replica.port); i++) {
+        master = String(((await sentinel.call('SENTINEL', 'get-master-addr-by-name', topo.masterName)) as string[])[1]);
+        if (master !== String(topo.replica.port)) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(master).toBe(String(topo.replica.port));
+      let recovered = 0;
+      for (let i = 0; i < 60 && !recovered; i++) {
+        const messageId = randomUUID();
+        const [me, chat] = await Promise.all([
+          get(`${a.url}/api/v1/auths/`, userToken),
+          post(`${a.url}/api/chat/completions`, socketChatBody(socket.sid, messageId, 'after failover'), userToken),
+        ]);
+        if (me.status === 200 && chat.status === 200) {
+          const delivered = await socket
+            .waitFor((ev) => envelopes(ev, messageId).some((e) => e.event.kind === 'completion' && e.event.done), 1500)
+            .then(() => true, () => false);
+          if (delivered) recovered = Date.now() - started;
+        }
+        if (!recovered) await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(recovered).toBeGreaterThan(0);
+      expect(recovered).toBeLessThan(15_000);
+      // The new master holds the task keys now: writes went there, not to the demoted node.
+      const promoted = new Redis({ host: '127.0.0.1', port: topo.replica.port, maxRetriesPerRequest: 0 });
+      promoted.on('error', () => undefined);
+      expect(await promoted.call('ROLE').then((r) => (r as unknown[])[0])).toBe('master');
+      promoted.disconnect();
+    } finally {
+      sentinel.disconnect();
+    }
+  });
+
+  it('with Redis gone: JWT requests answer 500, /health 200, /ready 503; sign-in still works', async () => {
+    await stopRedisTopology(topo);
+    const me = await get(`${a.url}/api/v1/auths/`, userToken);
+    expect(me.status).toBe(500);
+    expect(await me.text()).toBe('Internal Server Error');
+    const health = await get(`${a.url}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: true });
+    const ready = await get(`${b.url}/ready`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ detail: 'Redis not ready' });
+    // The limiter falls back to memory and sign-in needs no Redis; the DB (files) is still there.
+    expect((await post(`${a.url}/api/v1/auths/signin`, { email: 'u1@lab.test', password: 'pw-u1' })).status).toBe(200);
   });
 });
