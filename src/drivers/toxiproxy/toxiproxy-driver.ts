@@ -1,0 +1,241 @@
+// Toxiproxy through toxiproxy-node-client (the one module that imports it). Speaks the HTTP API of
+// the real `toxiproxy-server` (and of the lab's compatible server): proxies, toxics, /reset.
+// `down` is not a toxic in Toxiproxy: it is the proxy's `enabled: false`.
+//
+// Faults come prepared (revert record known before anything changes, for the runner's revert
+// stack) or injected in one call; their reverts are idempotent: removing a toxic that is already
+// gone succeeds, enabling an enabled proxy succeeds.
+
+import { Toxiproxy } from 'toxiproxy-node-client';
+import { type Clock, systemClock } from '../../core/clock.js';
+import { FaultError, errorMessage } from '../../core/errors.js';
+import type { FaultHandle, ProxyInfo, ToxicSpec, ToxiproxyDriver } from '../../core/ports.js';
+import { type DriverLogger, silentLogger, step } from '../driver-log.js';
+import { type PreparedDriverFault, faultHandle } from '../fault.js';
+import { removeToxicRecord, restoreToxicRecord, revertFromRecord, setEnabledRecord } from '../revert-records.js';
+
+export interface ToxiproxyClientDriverOptions {
+  /** The Toxiproxy API, e.g. `http://127.0.0.1:8474`. */
+  url: string;
+  logger?: DriverLogger;
+  clock?: Clock;
+}
+
+interface RawToxic {
+  name: string;
+  type: string;
+  stream: string;
+  toxicity: number;
+  attributes: Record<string, unknown>;
+}
+
+interface RawProxy {
+  name: string;
+  listen: string;
+  upstream: string;
+  enabled: boolean;
+  toxics?: RawToxic[] | null;
+}
+
+const DRIVER = 'toxiproxy';
+
+export class ToxiproxyClientDriver implements ToxiproxyDriver {
+  private readonly client: Toxiproxy;
+  private readonly url: string;
+  private readonly log: DriverLogger;
+  private readonly clock: Clock;
+
+  constructor(opts: ToxiproxyClientDriverOptions) {
+    this.url = opts.url.replace(/\/+$/, '');
+    this.client = new Toxiproxy(this.url);
+    this.log = opts.logger ?? silentLogger;
+    this.clock = opts.clock ?? systemClock;
+  }
+
+  async version(): Promise<string> {
+    return this.call(`read the Toxiproxy version at ${this.url}`, 'TOXIPROXY_UNREACHABLE', () => this.client.getVersion());
+  }
+
+  async listProxies(): Promise<ProxyInfo[]> {
+    return this.call(`list proxies at ${this.url}`, 'TOXIPROXY_UNREACHABLE', async () => {
+      const res = await this.client.getApi().get<Record<string, RawProxy>>(`${this.url}/proxies`);
+      return Object.values(res.data ?? {})
+        .map(toProxyInfo)
+        .sort((a, b) => a.name.localeCompare(b.name));
+    });
+  }
+
+  async getProxy(proxy: string): Promise<ProxyInfo> {
+    return this.call(`read proxy ${proxy}`, 'TOXIPROXY_PROXY_FAILED', async () => {
+      const res = await this.client.getApi().get<RawProxy>(`${this.url}/proxies/${encodeURIComponent(proxy)}`);
+      return toProxyInfo(res.data);
+    });
+  }
+
+  /** Creates a proxy (for targets whose proxies the tool sets up). */
+  async createProxy(p: { name: string; listen: string; upstream: string; enabled?: boolean }): Promise<void> {
+    await this.call(`create proxy ${p.name} (${p.listen} → ${p.upstream})`, 'TOXIPROXY_PROXY_FAILED', async () => {
+      await this.client.createProxy({ name: p.name, listen: p.listen, upstream: p.upstream, enabled: p.enabled ?? true });
+    });
+  }
+
+  async addToxic(proxy: string, toxic: ToxicSpec): Promise<void> {
+    await this.call(`add ${describeToxic(toxic)} to proxy ${proxy}`, 'TOXIC_ADD_FAILED', async () => {
+      const p = await this.client.get(proxy);
+      await p.addToxic({ ...toxic, attributes: { ...toxic.attributes } });
+    });
+  }
+
+  async updateToxic(proxy: string, toxic: ToxicSpec): Promise<void> {
+    await this.call(`update toxic ${toxic.name} on proxy ${proxy} to ${describeToxic(toxic)}`, 'TOXIC_UPDATE_FAILED', async () => {
+      await this.client.getApi().post(`${this.toxicPath(proxy, toxic.name)}`, { ...toxic, attributes: { ...toxic.attributes } });
+    });
+  }
+
+  /** Puts a toxic back as it was: update when it still exists, add it when it is gone. */
+  async restoreToxic(proxy: string, toxic: ToxicSpec): Promise<void> {
+    const existing = (await this.getProxy(proxy)).toxics.find((t) => t.name === toxic.name);
+    if (existing) await this.updateToxic(proxy, toxic);
+    else await this.addToxic(proxy, toxic);
+  }
+
+  async removeToxic(proxy: string, toxic: string): Promise<void> {
+    await this.call(`remove toxic ${toxic} from proxy ${proxy}`, 'TOXIC_REMOVE_FAILED', async () => {
+      try {
+        await this.client.getApi().delete(this.toxicPath(proxy, toxic));
+      } catch (err) {
+        // Already gone (or its proxy is): the revert's goal holds.
+        if (httpStatus(err) !== 404) throw err;
+      }
+    });
+  }
+
+  async setEnabled(proxy: string, enabled: boolean): Promise<void> {
+    await this.call(`${enabled ? 'enable' : 'disable'} proxy ${proxy}`, 'TOXIPROXY_PROXY_FAILED', async () => {
+      const p = await this.client.get(proxy);
+      if (p.enabled === enabled) return;
+      await p.update({ enabled, listen: p.listen, upstream: p.upstream });
+    });
+  }
+
+  async reset(): Promise<void> {
+    await this.call(`reset Toxiproxy at ${this.url} (enable every proxy, remove every toxic)`, 'TOXIPROXY_RESET_FAILED', () => this.client.reset());
+  }
+
+  // ---- faults ---------------------------------------------------------------------------------
+
+  /** A new toxic; its inverse removes it. */
+  prepareToxic(proxy: string, toxic: ToxicSpec): PreparedDriverFault {
+    const description = `${describeToxic(toxic)} on proxy ${proxy}`;
+    const record = removeToxicRecord(proxy, toxic.name);
+    return {
+      description,
+      record,
+      apply: async () => {
+        await this.addToxic(proxy, toxic);
+        return this.handle(description, record);
+      },
+    };
+  }
+
+  async injectToxic(proxy: string, toxic: ToxicSpec): Promise<FaultHandle> {
+    return this.prepareToxic(proxy, toxic).apply();
+  }
+
+  /** Changes an existing toxic; its inverse puts the current version back. */
+  async prepareToxicUpdate(proxy: string, toxic: ToxicSpec): Promise<PreparedDriverFault> {
+    const current = (await this.getProxy(proxy)).toxics.find((t) => t.name === toxic.name);
+    if (!current) {
+      throw new FaultError(`Proxy ${proxy} has no toxic named \`${toxic.name}\` to update`, {
+        code: 'TOXIC_NOT_FOUND',
+        suggestions: [`curl -s ${this.url}/proxies/${proxy}/toxics`],
+      });
+    }
+    const description = `${describeToxic(toxic)} on proxy ${proxy} (was ${describeToxic(current)})`;
+    const record = restoreToxicRecord(proxy, current);
+    return {
+      description,
+      record,
+      apply: async () => {
+        await this.updateToxic(proxy, toxic);
+        return this.handle(description, record);
+      },
+    };
+  }
+
+  /** `toxic.down`: the proxy refuses connections; its inverse restores the previous `enabled`. */
+  async prepareDisable(proxy: string): Promise<PreparedDriverFault> {
+    const wasEnabled = (await this.getProxy(proxy)).enabled;
+    const description = `proxy ${proxy} down (enabled: false)`;
+    const record = setEnabledRecord(proxy, wasEnabled);
+    return {
+      description,
+      record,
+      apply: async () => {
+        await this.setEnabled(proxy, false);
+        return this.handle(description, record);
+      },
+    };
+  }
+
+  async disableProxy(proxy: string): Promise<FaultHandle> {
+    return (await this.prepareDisable(proxy)).apply();
+  }
+
+  private handle(description: string, record: FaultHandle['revertRecord']): FaultHandle {
+    return faultHandle(description, record, () => revertFromRecord(record, { toxiproxy: this }));
+  }
+
+  private toxicPath(proxy: string, toxic: string): string {
+    return `${this.url}/proxies/${encodeURIComponent(proxy)}/toxics/${encodeURIComponent(toxic)}`;
+  }
+
+  private call<T>(action: string, code: string, fn: () => Promise<T>): Promise<T> {
+    return step(
+      this.log,
+      DRIVER,
+      action,
+      fn,
+      (err) => {
+        const status = httpStatus(err);
+        const why = status === 404 ? 'not found' : status === 409 ? 'it already exists' : undefined;
+        return {
+          code: status === undefined && /fetch failed|ECONNREFUSED/i.test(errorMessage(err)) ? 'TOXIPROXY_UNREACHABLE' : code,
+          message: `Could not ${action}${why ? ` (${why})` : ''}`,
+          suggestions: status === 409 ? ['owui-chaos rollback', `curl -s ${this.url}/proxies`] : [`curl -s ${this.url}/proxies`],
+        };
+      },
+      this.clock,
+    );
+  }
+}
+
+export function describeToxic(t: Pick<ToxicSpec, 'name' | 'type' | 'stream' | 'toxicity' | 'attributes'>): string {
+  const attrs = Object.entries(t.attributes)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  const share = t.toxicity < 1 ? `, ${Math.round(t.toxicity * 100)}% of connections` : '';
+  return `${t.type} toxic ${t.name} (${t.stream}${attrs ? `, ${attrs}` : ''}${share})`;
+}
+
+function toProxyInfo(raw: RawProxy): ProxyInfo {
+  return {
+    name: raw.name,
+    listen: raw.listen,
+    upstream: raw.upstream,
+    enabled: raw.enabled,
+    toxics: (raw.toxics ?? []).map((t) => ({
+      name: t.name,
+      type: t.type as ToxicSpec['type'],
+      stream: t.stream === 'upstream' ? 'upstream' : 'downstream',
+      toxicity: t.toxicity,
+      attributes: Object.fromEntries(Object.entries(t.attributes ?? {}).filter((e): e is [string, number] => typeof e[1] === 'number')),
+    })),
+  };
+}
+
+/** toxiproxy-node-client reports HTTP failures only as "Request failed with status code N". */
+function httpStatus(err: unknown): number | undefined {
+  const m = /status code (\d{3})/.exec(errorMessage(err));
+  return m ? Number(m[1]) : undefined;
+}
