@@ -224,7 +224,7 @@ describe('owui-sim: mode B (socket delivery across replicas)', () => {
     const socket = await connect(a.url, userToken);
     const reply = await json(await post(`${a.url}/api/chat/completions`, socketChatBody(socket.sid, randomUUID(), 'mine'), userToken));
     const other = await json(await post(`${a.url}/api/v1/auths/add`, { name: 'U2', email: 'u2@lab.test', password: 'pw', role: 'user' }, adminToken));
-    const body = { ...socketChatBody(socket.sid, randomUUID(), 'theirs'), chat_id: reply.chat_id };
+    const body: Record<string, unknown> = { ...socketChatBody(socket.sid, randomUUID(), 'theirs'), chat_id: reply.chat_id };
     delete body.parent_id;
     expect((await post(`${a.url}/api/chat/completions`, body, String(other.token))).status).toBe(404);
   });
