@@ -170,3 +170,30 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 function trimSlash(url: string): string {
   return url.endsWith('/') ? url.slice(0, -1) : url;
 }
+
+/** The target file's `auth` section (src/core/config/target.ts), structurally. */
+export interface TargetAuth {
+  admin?: UserCredentials | undefined;
+  users?: { provision?: { count: number; emailPrefix: string; password: string } | undefined; existing?: UserCredentials[] | undefined } | undefined;
+  apiKeys?: string[] | undefined;
+}
+
+/**
+ * Maps a target's `auth` to an AuthSource, provisioning only as many users as the run needs
+ * (`needUsers`: one per browser client and per API VU, at most the target's `count`), so a small
+ * run does not sign in 50 users.
+ */
+export function authSourceFromTarget(auth: TargetAuth, needUsers: number): AuthSource {
+  const source: AuthSource = {};
+  const provision = auth.users?.provision;
+  if (provision && auth.admin) {
+    source.admin = auth.admin;
+    source.provision = Math.max(1, Math.min(provision.count, needUsers));
+    source.emailPrefix = provision.emailPrefix;
+    source.userPassword = provision.password;
+  }
+  const existing = auth.users?.existing;
+  if (existing) source.users = existing.slice(0, Math.max(1, needUsers));
+  if (auth.apiKeys) source.apiKeys = auth.apiKeys;
+  return source;
+}
