@@ -4,8 +4,10 @@
 
 import { formatDuration } from '../clock.js';
 import { METRICS } from '../metrics.js';
+import type { LoadPlan } from '../ports.js';
 import { objectiveText, type SloSpec } from '../slo/spec.js';
 import type { Experiment, TargetRef } from './experiment.js';
+import { displayPath } from './document.js';
 import { FAULT_FACTS, describeFault, formatMs, type TimelineEntry } from './faults.js';
 
 export interface PlannedFault {
@@ -83,7 +85,7 @@ export function planExperiment(experiment: Experiment, targetRef?: TargetRef): E
   const order = revertOrder(experiment);
   const load = describeLoad(experiment.load);
   const slos = experiment.slos.map(describeSlo);
-  const target = targetRef === undefined || targetRef.kind === 'lab' ? 'the lab' : `target ${targetRef.file}`;
+  const target = targetRef === undefined || targetRef.kind === 'lab' ? 'the lab' : `target ${displayPath(targetRef.file)}`;
 
   const sentences: string[] = [`Runs ${load} against ${target}.`];
   for (const fault of faults) {
@@ -111,4 +113,20 @@ export function planExperiment(experiment: Experiment, targetRef?: TargetRef): E
       : 'No SLOs: the run measures but cannot pass or fail.',
   );
   return { text: sentences.join(' '), load, faults, revertOrder: order, slos };
+}
+
+/**
+ * The engine's LoadPlan (core/ports.ts) for an experiment's `load` against a target. LoadPlan has
+ * no field for `tokensPerSecond` yet, so mock-LLM pacing is not carried over.
+ */
+export function toLoadPlan(load: Experiment['load'], target: { openwebui: { url: string }; model: string }): LoadPlan {
+  const plan: LoadPlan = { durationMs: load.duration, baseUrl: target.openwebui.url, model: target.model };
+  if (load.chat) {
+    plan.chat =
+      load.chat.model === 'closed'
+        ? { vus: load.chat.vus, thinkTimeMs: load.chat.thinkTime, tokens: load.chat.tokens }
+        : { ratePerSecond: load.chat.rate, tokens: load.chat.tokens, ...(load.chat.maxInFlight !== undefined ? { maxInFlight: load.chat.maxInFlight } : {}) };
+  }
+  if (load.sockets) plan.sockets = { vus: load.sockets.vus, chatIntervalMs: load.sockets.chatInterval, tokens: load.sockets.tokens };
+  return plan;
 }

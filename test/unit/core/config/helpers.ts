@@ -20,12 +20,14 @@ export function targetFixture(kind: 'valid' | 'invalid', name: string): string {
   return path.join(FIXTURES, 'targets', kind, name);
 }
 
-export async function rejection(promise: Promise<unknown>): Promise<ValidationError & { issues: ConfigIssue[] }> {
+export type ConfigValidationError = Omit<ValidationError, 'issues'> & { issues: ConfigIssue[] };
+
+export async function rejection(promise: Promise<unknown>): Promise<ConfigValidationError> {
   try {
     await promise;
   } catch (error) {
     expect(error).toBeInstanceOf(ValidationError);
-    return error as ValidationError & { issues: ConfigIssue[] };
+    return error as ConfigValidationError;
   }
   throw new Error('expected a ValidationError, but the promise resolved');
 }
