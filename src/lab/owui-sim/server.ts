@@ -200,13 +200,21 @@ export async function startOwuiSim(config: OwuiSimConfig, options: OwuiSimOption
     log(`GET ${url.pathname} ${status} 0ms`);
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    // A busy port must not leave Redis clients reconnecting in the background.
+    chat.kill();
+    await sockets.close();
+    await redis?.close();
+    throw new Error(`Open WebUI simulator ${config.replicaName} cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`, { cause: err });
+  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
 

@@ -161,7 +161,7 @@ export class SocketLayer {
     }
   }
 
-  /** Returns false when the guards answered; true when engine.io took the upgrade. */
+  /** Runs the guards, then hands the upgrade to engine.io; returns the status for the access log. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): { status: number } {
     const rejection = socketGuard(this.ctx, req, url.searchParams, true);
     if (rejection) {

@@ -143,6 +143,16 @@ describe('owui-sim: probes and auth across replicas', () => {
     expect((await get(`${a.url}/api/models`, `sk-${'0'.repeat(32)}`)).status).toBe(403);
   });
 
+  it('rate-limits sign-in per email across replicas: the 16th attempt in 180 s gets 429', async () => {
+    await post(`${a.url}/api/v1/auths/add`, { name: 'RL', email: 'rl@lab.test', password: 'pw-rl', role: 'user' }, adminToken);
+    const statuses: number[] = [];
+    for (let i = 0; i < 16; i++) {
+      statuses.push((await post(`${i % 2 ? b.url : a.url}/api/v1/auths/signin`, { email: 'RL@lab.test', password: 'pw-rl' })).status);
+    }
+    expect(statuses.slice(0, 15)).toEqual(Array(15).fill(200));
+    expect(statuses[15]).toBe(429);
+  });
+
   it('revokes a token on sign-out, on every replica', async () => {
     const t = String((await json(await post(`${a.url}/api/v1/auths/signin`, { email: 'u1@lab.test', password: 'pw-u1' }))).token);
     expect((await get(`${b.url}/api/v1/auths/`, t)).status).toBe(200);
