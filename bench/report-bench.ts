@@ -19,8 +19,22 @@ const RUN_MS = 600_000;
 
 function journal(): Journal {
   const fault = (name: string, action: string, start: number, end: number) => [
-    { name, kind: 'inject' as const, action, startedAt: T0 + start, endedAt: T0 + start + 20, status: 'succeeded' as const },
-    { name, kind: 'revert' as const, action, startedAt: T0 + end - 20, endedAt: T0 + end, status: 'succeeded' as const },
+    {
+      name,
+      kind: 'inject' as const,
+      action,
+      startedAt: T0 + start,
+      endedAt: T0 + start + 20,
+      status: 'succeeded' as const,
+    },
+    {
+      name,
+      kind: 'revert' as const,
+      action,
+      startedAt: T0 + end - 20,
+      endedAt: T0 + end,
+      status: 'succeeded' as const,
+    },
   ];
   return {
     schemaVersion: 1,
@@ -32,7 +46,10 @@ function journal(): Journal {
     endedAt: T0 + RUN_MS,
     status: 'completed',
     deviated: false,
-    activities: [...fault('redis-failover', 'redis.failover', 200_000, 215_000), ...fault('kill-replica', 'replica.kill', 400_000, 430_000)],
+    activities: [
+      ...fault('redis-failover', 'redis.failover', 200_000, 215_000),
+      ...fault('kill-replica', 'replica.kill', 400_000, 430_000),
+    ],
   };
 }
 
@@ -40,7 +57,13 @@ const SLOS: SloSpec[] = [
   { metric: 'ttft', stat: 'p95', lte: 1500, phases: ['baseline', 'fault', 'recovery'] },
   { metric: 'itl', stat: 'p99', lte: 200, phases: ['all'] },
   { metric: 'e2e', stat: 'p99.9', lte: 20_000, phases: ['all'] },
-  { metric: 'stream_outcome', stat: 'rate', tags: { outcome: 'completed' }, gte: 0.99, phases: ['baseline', 'recovery'] },
+  {
+    metric: 'stream_outcome',
+    stat: 'rate',
+    tags: { outcome: 'completed' },
+    gte: 0.99,
+    phases: ['baseline', 'recovery'],
+  },
   { metric: 'http_errors', stat: 'count', lte: 0, phases: ['baseline'] },
   { metric: 'ws_reconnect_time', stat: 'p95', lte: 6000, phases: ['all'] },
 ];
@@ -60,8 +83,13 @@ async function generate(file: string, n: number): Promise<void> {
     if (k < 12) line = pointLine('itl', t, 20 + rnd() * 30 * (hurt(rel) ? 4 : 1), { client });
     else if (k < 15) line = pointLine('ttft', t, 200 + rnd() * 400 + (hurt(rel) ? 2000 : 0), { client });
     else if (k < 17) line = pointLine('e2e', t, 3000 + rnd() * 2000 + (hurt(rel) ? 5000 : 0), { client });
-    else if (k < 19) line = pointLine('stream_outcome', t, 1, { client, outcome: hurt(rel) && rnd() < 0.2 ? 'truncated' : 'completed' });
-    else if (hurt(rel) && rnd() < 0.3) line = pointLine('http_errors', t, 1, { status: '502', endpoint: '/api/chat/completions' });
+    else if (k < 19)
+      line = pointLine('stream_outcome', t, 1, {
+        client,
+        outcome: hurt(rel) && rnd() < 0.2 ? 'truncated' : 'completed',
+      });
+    else if (hurt(rel) && rnd() < 0.3)
+      line = pointLine('http_errors', t, 1, { status: '502', endpoint: '/api/chat/completions' });
     else line = pointLine('active_streams', t, 50 + Math.round(rnd() * 10), {});
     buffer += line;
     if (buffer.length > 1 << 20) {
@@ -107,16 +135,37 @@ async function benchOnce(dir: string, n: number): Promise<Row> {
   const writeS = (performance.now() - t) / 1000;
   sampleMemory();
   clearInterval(timer);
-  if (results.input.samples !== n) throw new Error(`expected ${n} samples, the reporter saw ${results.input.samples}`);
-  return { samples: n, fileMB, generateS, evaluateS, writeS, peakHeapMB: peakHeap / 1e6, peakRssMB: peakRss / 1e6 };
+  if (results.input.samples !== n)
+    throw new Error(`expected ${n} samples, the reporter saw ${results.input.samples}`);
+  return {
+    samples: n,
+    fileMB,
+    generateS,
+    evaluateS,
+    writeS,
+    peakHeapMB: peakHeap / 1e6,
+    peakRssMB: peakRss / 1e6,
+  };
 }
 
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
 const dir = await mkdtemp(join(tmpdir(), 'owui-report-bench-'));
 try {
   const rows: Row[] = [];
   for (const n of sizes.length > 0 ? sizes : [250_000, 1_000_000]) rows.push(await benchOnce(dir, n));
-  const header = ['samples', 'file MB', 'generate s', 'evaluate s', 'write reports s', 'samples/s', 'peak heap MB', 'peak RSS MB'];
+  const header = [
+    'samples',
+    'file MB',
+    'generate s',
+    'evaluate s',
+    'write reports s',
+    'samples/s',
+    'peak heap MB',
+    'peak RSS MB',
+  ];
   const cells = rows.map((r) => [
     r.samples.toLocaleString('en-US'),
     r.fileMB.toFixed(0),
@@ -129,11 +178,17 @@ try {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
   const line = (c: string[]): string => c.map((x, i) => x.padStart(widths[i] ?? 0)).join('  ');
-  console.log('report-bench: stream NDJSON → HDR histograms per phase → results.json / report.html / junit.xml');
+  console.log(
+    'report-bench: stream NDJSON → HDR histograms per phase → results.json / report.html / junit.xml',
+  );
   console.log(line(header));
   for (const c of cells) console.log(line(c));
   const worst = rows.reduce((a, r) => Math.max(a, r.evaluateS + r.writeS), 0);
-  console.log(worst < 30 ? `OK: slowest report ${worst.toFixed(1)} s (< 30 s)` : `SLOW: slowest report ${worst.toFixed(1)} s (≥ 30 s)`);
+  console.log(
+    worst < 30
+      ? `OK: slowest report ${worst.toFixed(1)} s (< 30 s)`
+      : `SLOW: slowest report ${worst.toFixed(1)} s (≥ 30 s)`,
+  );
   if (worst >= 30) process.exitCode = 1;
 } finally {
   await rm(dir, { recursive: true, force: true });

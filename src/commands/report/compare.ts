@@ -19,13 +19,22 @@ export default class ReportCompare extends BaseCommand {
   ];
 
   static override args = {
-    runA: Args.string({ required: true, description: 'baseline run (directory or results.json), e.g. the previous release' }),
+    runA: Args.string({
+      required: true,
+      description: 'baseline run (directory or results.json), e.g. the previous release',
+    }),
     runB: Args.string({ required: true, description: 'candidate run (directory or results.json)' }),
   };
 
   static override flags = {
-    tolerance: Flags.string({ description: 'relative change allowed before a regression is flagged', default: '10%' }),
-    'floor-ms': Flags.string({ description: 'absolute change in ms a latency must also exceed', default: '5' }),
+    tolerance: Flags.string({
+      description: 'relative change allowed before a regression is flagged',
+      default: '10%',
+    }),
+    'floor-ms': Flags.string({
+      description: 'absolute change in ms a latency must also exceed',
+      default: '5',
+    }),
     color: Flags.boolean({ description: 'colour the regressions (ANSI)', default: false }),
   };
 
@@ -36,7 +45,8 @@ export default class ReportCompare extends BaseCommand {
     try {
       tolerance = parseTolerance(flags.tolerance);
       floorMs = Number(flags['floor-ms']);
-      if (!Number.isFinite(floorMs) || floorMs < 0) throw new RangeError(`--floor-ms "${flags['floor-ms']}" is not a number of ms ≥ 0`);
+      if (!Number.isFinite(floorMs) || floorMs < 0)
+        throw new RangeError(`--floor-ms "${flags['floor-ms']}" is not a number of ms ≥ 0`);
     } catch (error) {
       throw new UsageError(error instanceof Error ? error.message : String(error), {
         code: 'USAGE',
@@ -44,7 +54,12 @@ export default class ReportCompare extends BaseCommand {
       });
     }
     const [a, b] = await Promise.all([readResults(args.runA), readResults(args.runB)]);
-    const comparison = compareResults(a, b, { tolerance, floors: { ms: floorMs } }, { a: args.runA, b: args.runB });
+    const comparison = compareResults(
+      a,
+      b,
+      { tolerance, floors: { ms: floorMs } },
+      { a: args.runA, b: args.runB },
+    );
     this.say(renderComparison(comparison, { color: flags.color }).trimEnd());
     process.exitCode = comparison.exitCode;
     return comparison;

@@ -33,11 +33,24 @@ export default class ReportShow extends BaseCommand {
   };
 
   static override flags = {
-    samples: Flags.string({ multiple: true, description: 'NDJSON sample files to report on (instead of a stored run)' }),
-    slos: Flags.string({ description: 'YAML file with SLOs (a list, or `slos:`); they override the defaults by id' }),
-    journal: Flags.string({ description: 'journal.json of the run, to phase the samples by its fault windows' }),
-    'no-default-slos': Flags.boolean({ description: 'do not apply experiments/slos/default.yaml', default: false }),
-    'recovery-window': Flags.string({ description: 'window in which every SLO must hold for recovery_time', default: '10s' }),
+    samples: Flags.string({
+      multiple: true,
+      description: 'NDJSON sample files to report on (instead of a stored run)',
+    }),
+    slos: Flags.string({
+      description: 'YAML file with SLOs (a list, or `slos:`); they override the defaults by id',
+    }),
+    journal: Flags.string({
+      description: 'journal.json of the run, to phase the samples by its fault windows',
+    }),
+    'no-default-slos': Flags.boolean({
+      description: 'do not apply experiments/slos/default.yaml',
+      default: false,
+    }),
+    'recovery-window': Flags.string({
+      description: 'window in which every SLO must hold for recovery_time',
+      default: '10s',
+    }),
     color: Flags.boolean({ description: 'colour the verdicts (ANSI)', default: false }),
   };
 
@@ -47,13 +60,18 @@ export default class ReportShow extends BaseCommand {
     if (sampleFiles.length > 0 && args.run) {
       throw new UsageError('give either a run (directory or results.json) or --samples, not both', {
         code: 'USAGE',
-        suggestions: ['owui-chaos report show runs/<id>', 'owui-chaos report show --samples a.ndjson b.ndjson'],
+        suggestions: [
+          'owui-chaos report show runs/<id>',
+          'owui-chaos report show --samples a.ndjson b.ndjson',
+        ],
       });
     }
     let results: RunResults;
     if (sampleFiles.length > 0) {
       const defaultSlos =
-        flags['no-default-slos'] || !existsSync(defaultSlosFile()) ? [] : await loadSloDefaults(defaultSlosFile(), process.env);
+        flags['no-default-slos'] || !existsSync(defaultSlosFile())
+          ? []
+          : await loadSloDefaults(defaultSlosFile(), process.env);
       results = await evaluateRun({
         sampleFiles,
         journal: flags.journal ? await readJournal(flags.journal) : null,

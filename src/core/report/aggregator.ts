@@ -62,13 +62,19 @@ interface Track {
 }
 
 function selectorKey(s: Selector): string {
-  const tags = s.tags ? Object.entries(s.tags).map(([k, v]) => `${k}=${v}`).sort().join(',') : '';
+  const tags = s.tags
+    ? Object.entries(s.tags)
+        .map(([k, v]) => `${k}=${v}`)
+        .sort()
+        .join(',')
+    : '';
   return `${s.metric}|${s.client ?? '*'}|${tags}`;
 }
 
 function tagsMatch(sample: Sample, selector: Selector): boolean {
   if (selector.client !== undefined && sample.tags.client !== selector.client) return false;
-  if (selector.tags) for (const [k, v] of Object.entries(selector.tags)) if (sample.tags[k] !== v) return false;
+  if (selector.tags)
+    for (const [k, v] of Object.entries(selector.tags)) if (sample.tags[k] !== v) return false;
   return true;
 }
 
@@ -125,7 +131,8 @@ export class RunAggregator {
         this.tagged.set(slo.metric, [...(this.tagged.get(slo.metric) ?? []), track]);
       }
       // The denominator of a share (`stream_outcome` rate) needs its own seconds too.
-      if (selector.tags) this.track({ metric: slo.metric, ...(slo.client ? { client: slo.client } : {}) }, true);
+      if (selector.tags)
+        this.track({ metric: slo.metric, ...(slo.client ? { client: slo.client } : {}) }, true);
     }
   }
 
@@ -275,7 +282,9 @@ export class RunAggregator {
 
     const counts: RunCounts = {
       ...this.counts,
-      httpErrorsBy: [...this.httpErrorsBy.values()].sort((a, b) => b.count - a.count || a.status.localeCompare(b.status)),
+      httpErrorsBy: [...this.httpErrorsBy.values()].sort(
+        (a, b) => b.count - a.count || a.status.localeCompare(b.status),
+      ),
     };
     for (const outcome of STREAM_OUTCOMES) counts.streams[outcome] ??= 0;
 
@@ -320,7 +329,9 @@ export class RunAggregator {
   }
 
   private baseOf(slo: SloSpec): Track | undefined {
-    return this.tracks.get(selectorKey({ metric: slo.metric, ...(slo.client ? { client: slo.client } : {}) }));
+    return this.tracks.get(
+      selectorKey({ metric: slo.metric, ...(slo.client ? { client: slo.client } : {}) }),
+    );
   }
 
   private trackOf(slo: SloSpec): Track | undefined {
@@ -349,7 +360,13 @@ export class RunAggregator {
       for (const phase of slo.phases) {
         const common = { id: sloId(slo), phase, slo, objectiveText: objectiveText(slo) };
         if (!phaseNames.has(phase)) {
-          out.push({ ...common, measured: null, samples: 0, verdict: 'no-data', note: `this run has no phase \`${phase}\`` });
+          out.push({
+            ...common,
+            measured: null,
+            samples: 0,
+            verdict: 'no-data',
+            note: `this run has no phase \`${phase}\``,
+          });
           continue;
         }
         const j = judge(slo, kind, track?.phases.get(phase), base?.phases.get(phase), scale, {
@@ -377,38 +394,65 @@ export class RunAggregator {
     // that is empty but for its last second (a stall ending) would count as recovered.
     const flowing = slos
       .filter((slo) => this.steadyStateProduces(slo))
-      .map((slo) => (METRICS[slo.metric].kind === 'counter' && slo.tags ? this.baseOf(slo) : this.trackOf(slo)));
+      .map((slo) =>
+        METRICS[slo.metric].kind === 'counter' && slo.tags ? this.baseOf(slo) : this.trackOf(slo),
+      );
     const holds = (start: number, end: number): boolean => {
       const known = memo.get(start);
       if (known !== undefined) return known;
       const started = flowing.length === 0 || flowing.some((t) => (t?.seconds?.get(start)?.count ?? 0) > 0);
-      const ok = started && slos.every((slo) => {
-        const kind = METRICS[slo.metric].kind;
-        const scale = recordingScale(METRICS[slo.metric].unit);
-        const own = this.windowAcc(this.trackOf(slo), start, end, scratch);
-        const base = kind === 'counter' && slo.tags ? this.windowAcc(this.baseOf(slo), start, end, null) : undefined;
-        const j = judge(slo, kind, own, base, scale, { steadyStateProduces: this.steadyStateProduces(slo) });
-        return j.verdict !== 'breach';
-      });
+      const ok =
+        started &&
+        slos.every((slo) => {
+          const kind = METRICS[slo.metric].kind;
+          const scale = recordingScale(METRICS[slo.metric].unit);
+          const own = this.windowAcc(this.trackOf(slo), start, end, scratch);
+          const base =
+            kind === 'counter' && slo.tags ? this.windowAcc(this.baseOf(slo), start, end, null) : undefined;
+          const j = judge(slo, kind, own, base, scale, {
+            steadyStateProduces: this.steadyStateProduces(slo),
+          });
+          return j.verdict !== 'breach';
+        });
       memo.set(start, ok);
       return ok;
     };
     return this.plan.windows.map((w): RecoveryResult => {
-      const common = { fault: w.key, action: w.action, injectedAt: w.start, revertedAt: w.end, windowMs, slos: ids };
+      const common = {
+        fault: w.key,
+        action: w.action,
+        injectedAt: w.start,
+        revertedAt: w.end,
+        windowMs,
+        slos: ids,
+      };
       if (slos.length === 0) {
-        return { ...common, recovered: false, recoveryTimeMs: null, recoveredAt: null, note: 'no SLO with phase `recovery` or `all` to recover to' };
+        return {
+          ...common,
+          recovered: false,
+          recoveryTimeMs: null,
+          recoveredAt: null,
+          note: 'no SLO with phase `recovery` or `all` to recover to',
+        };
       }
       const outcome = findRecovery({ injectedAt: w.start, windowMs, dataEnd, holds });
       return {
         ...common,
         ...outcome,
-        ...(outcome.recovered ? {} : { note: `no ${windowMs / 1000} s window after injection in which every SLO held` }),
+        ...(outcome.recovered
+          ? {}
+          : { note: `no ${windowMs / 1000} s window after injection in which every SLO held` }),
       };
     });
   }
 
   /** Accumulator over the seconds [start, end) of a track; percentiles via the scratch histogram. */
-  private windowAcc(track: Track | undefined, start: number, end: number, scratch: ReturnType<typeof newHistogram> | null): Acc | undefined {
+  private windowAcc(
+    track: Track | undefined,
+    start: number,
+    end: number,
+    scratch: ReturnType<typeof newHistogram> | null,
+  ): Acc | undefined {
     if (!track?.seconds) return undefined;
     const acc = emptyAcc(null);
     const buckets: SparseBuckets[] = [];
@@ -476,7 +520,14 @@ export class RunAggregator {
       for (const t of [...track.seconds.keys()].sort((a, b) => a - b)) {
         const s = track.seconds.get(t);
         if (!s) continue;
-        const point: SeriesPoint = { t, count: s.count, sum: s.sum, mean: s.sum / s.count, min: s.min, max: s.max };
+        const point: SeriesPoint = {
+          t,
+          count: s.count,
+          sum: s.sum,
+          mean: s.sum / s.count,
+          min: s.min,
+          max: s.max,
+        };
         if (s.buckets && METRICS[metric].kind === 'trend') {
           fillFromSparse(scratch, [s.buckets]);
           point.p50 = scratch.getValueAtPercentile(50) / track.scale;
@@ -498,7 +549,13 @@ export class RunAggregator {
       for (const phase of order) {
         const acc = track.phases.get(phase);
         if (!acc?.hist || acc.hist.totalCount === 0) continue;
-        out.push({ metric: track.selector.metric, phase, client, scale: track.scale, encoded: encodeHistogram(acc.hist) });
+        out.push({
+          metric: track.selector.metric,
+          phase,
+          client,
+          scale: track.scale,
+          encoded: encodeHistogram(acc.hist),
+        });
       }
     }
     return out;

@@ -71,7 +71,15 @@ export function compareResults(
   const tolerance = options.tolerance ?? DEFAULT_TOLERANCE;
   const floors = { ...DEFAULT_FLOORS, ...options.floors };
   const rows: ComparisonRow[] = [];
-  const row = (metric: string, phase: string, stat: string, unit: Unit, x: number | null, y: number | null, note?: string): void => {
+  const row = (
+    metric: string,
+    phase: string,
+    stat: string,
+    unit: Unit,
+    x: number | null,
+    y: number | null,
+    note?: string,
+  ): void => {
     const delta = x !== null && y !== null ? y - x : null;
     rows.push({
       metric,
@@ -111,7 +119,16 @@ export function compareResults(
     }
   }
   for (const hb of b.histograms.filter((h) => h.client === 'all' && unitOf(h.metric) !== 'count')) {
-    if (!seen.has(key(hb))) row(hb.metric, hb.phase, 'p99', unitOf(hb.metric), null, percentileOf(decodeHistogram(hb.encoded), 99, hb.scale) ?? null, 'missing in the baseline run');
+    if (!seen.has(key(hb)))
+      row(
+        hb.metric,
+        hb.phase,
+        'p99',
+        unitOf(hb.metric),
+        null,
+        percentileOf(decodeHistogram(hb.encoded), 99, hb.scale) ?? null,
+        'missing in the baseline run',
+      );
   }
 
   // Failed-stream share per phase (1 − completed share): higher is worse.
@@ -131,7 +148,15 @@ export function compareResults(
   for (const metric of ['garbled_token_rate', 'split_event_rate']) {
     for (const sa of a.summary.filter((s) => s.metric === metric && s.client === 'all')) {
       const sb = b.summary.find((s) => s.metric === metric && s.client === 'all' && s.phase === sa.phase);
-      row(metric, sa.phase, 'mean', 'ratio', sa.mean, sb?.mean ?? null, sb ? undefined : 'missing in the candidate run');
+      row(
+        metric,
+        sa.phase,
+        'mean',
+        'ratio',
+        sa.mean,
+        sb?.mean ?? null,
+        sb ? undefined : 'missing in the candidate run',
+      );
     }
   }
 

@@ -26,7 +26,9 @@ export interface EvaluateRunOptions {
   now?: () => number;
 }
 
-function aggregatorFor(options: Omit<EvaluateRunOptions, 'sampleFiles'> & { sampleFiles?: string[] }): RunAggregator {
+function aggregatorFor(
+  options: Omit<EvaluateRunOptions, 'sampleFiles'> & { sampleFiles?: string[] },
+): RunAggregator {
   return new RunAggregator({
     journal: options.journal ?? null,
     slos: mergeSlos(options.defaultSlos ?? [], options.slos),
@@ -43,7 +45,10 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<RunResul
 }
 
 /** Same evaluation on in-memory samples (tests, the Node engine's own summaries). */
-export function evaluateSamples(samples: Iterable<Sample>, options: Omit<EvaluateRunOptions, 'sampleFiles'>): RunResults {
+export function evaluateSamples(
+  samples: Iterable<Sample>,
+  options: Omit<EvaluateRunOptions, 'sampleFiles'>,
+): RunResults {
   const aggregator = aggregatorFor(options);
   for (const sample of samples) aggregator.add(sample);
   return aggregator.finish();
@@ -69,15 +74,29 @@ async function feedFile(aggregator: RunAggregator, file: string): Promise<void> 
       if (sample) aggregator.add(sample);
     }
   } catch (error) {
-    throw new ValidationError(`could not read sample file ${file}`, [{ path: '', message: String(error), file }], {
-      code: 'SAMPLES_UNREADABLE',
-      cause: error,
-      suggestions: [`ls -l ${file}`],
-    });
+    throw new ValidationError(
+      `could not read sample file ${file}`,
+      [{ path: '', message: String(error), file }],
+      {
+        code: 'SAMPLES_UNREADABLE',
+        cause: error,
+        suggestions: [`ls -l ${file}`],
+      },
+    );
   }
   if (valid === 0 && malformed > 0) {
-    throw new ValidationError(`sample file ${file} holds no valid NDJSON line (${malformed} malformed)`, [
-      { path: '', message: 'expected k6 `--out json` lines: {"type":"Point","metric":…,"data":{"time":…,"value":…,"tags":{…}}}', file, line: 1 },
-    ], { code: 'SAMPLES_INVALID' });
+    throw new ValidationError(
+      `sample file ${file} holds no valid NDJSON line (${malformed} malformed)`,
+      [
+        {
+          path: '',
+          message:
+            'expected k6 `--out json` lines: {"type":"Point","metric":…,"data":{"time":…,"value":…,"tags":{…}}}',
+          file,
+          line: 1,
+        },
+      ],
+      { code: 'SAMPLES_INVALID' },
+    );
   }
 }

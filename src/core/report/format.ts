@@ -37,7 +37,12 @@ export function formatObjective(slo: Pick<SloSpec, 'metric' | 'stat' | 'lte' | '
 
 /** `ttft [api] {outcome=completed}`: the metric and its filters, without the stat. */
 export function selectorLabel(slo: Pick<SloSpec, 'metric' | 'client' | 'tags'>): string {
-  const tags = slo.tags ? Object.entries(slo.tags).map(([k, v]) => `${k}=${v}`).sort().join(',') : '';
+  const tags = slo.tags
+    ? Object.entries(slo.tags)
+        .map(([k, v]) => `${k}=${v}`)
+        .sort()
+        .join(',')
+    : '';
   return [slo.metric, slo.client ? `[${slo.client}]` : '', tags ? `{${tags}}` : ''].filter(Boolean).join(' ');
 }
 

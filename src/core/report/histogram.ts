@@ -3,7 +3,12 @@
 // digits and auto-resize; every read converts back to the metric's own unit. Histograms are merged
 // with `add`, never by averaging percentiles. The only SDK import of core/report lives here.
 
-import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from 'hdr-histogram-js';
+import {
+  build,
+  decodeFromCompressedBase64,
+  encodeIntoCompressedBase64,
+  type Histogram,
+} from 'hdr-histogram-js';
 import type { MetricDefinition } from '../metrics.js';
 
 export type { Histogram };

@@ -71,7 +71,8 @@ function perSecondSums(points: SeriesPoint[], frame: TimeFrame): Array<[number, 
   const bySecond = new Map(points.map((p) => [p.t, p.sum]));
   const out: Array<[number, number]> = [];
   const first = Math.floor(frame.origin / 1000) * 1000;
-  for (let t = first, i = 0; t < frame.end && i < 200_000; t += 1000, i++) out.push([t + 500, bySecond.get(t) ?? 0]);
+  for (let t = first, i = 0; t < frame.end && i < 200_000; t += 1000, i++)
+    out.push([t + 500, bySecond.get(t) ?? 0]);
   return out;
 }
 
@@ -147,7 +148,10 @@ function distributionChart(results: RunResults, metric: string): string {
       color: PHASE_COLORS[i % PHASE_COLORS.length] ?? '#333',
       summary: results.summary.find((s) => s.metric === metric && s.phase === phase && s.client === 'all'),
     }))
-    .filter((e): e is { phase: string; color: string; summary: MetricPhaseSummary } => e.summary?.distribution !== undefined);
+    .filter(
+      (e): e is { phase: string; color: string; summary: MetricPhaseSummary } =>
+        e.summary?.distribution !== undefined,
+    );
   const series: LineSeries[] = entries.map((e) => ({
     name: `${metric} ${e.phase}`,
     color: e.color,
@@ -204,11 +208,17 @@ function sloTable(results: RunResults): string {
     `<td><span class="verdict v-${s.verdict}">${escapeHtml(verdictLabel(s.verdict))}</span></td>`,
     td(s.note ?? s.slo.description ?? '', 'muted'),
   ]);
-  return table(['phase', 'metric', 'stat', 'objective', 'measured', 'samples', 'verdict', 'note'], rows, 'slo-table');
+  return table(
+    ['phase', 'metric', 'stat', 'objective', 'measured', 'samples', 'verdict', 'note'],
+    rows,
+    'slo-table',
+  );
 }
 
 function percentileTable(results: RunResults): string {
-  const metrics = ['ttft', 'itl', 'e2e', 'tpot', 'ws_reconnect_time'].filter((m) => results.summary.some((s) => s.metric === m));
+  const metrics = ['ttft', 'itl', 'e2e', 'tpot', 'ws_reconnect_time'].filter((m) =>
+    results.summary.some((s) => s.metric === m),
+  );
   const rows: string[][] = [];
   for (const metric of metrics) {
     for (const phase of results.phases.map((p) => p.name)) {
@@ -265,8 +275,17 @@ function countsTable(results: RunResults): string {
           results.counts.httpErrorsBy.map((e) => [td(e.status), td(e.endpoint), td(String(e.count), 'num')]),
         );
   return (
-    table(['phase', ...outcomes.map((o) => `streams ${o}`), 'reconnects', 'disconnects', 'missed done', 'HTTP errors'], rows) +
-    `<h4>HTTP errors by status and endpoint</h4>${errors}`
+    table(
+      [
+        'phase',
+        ...outcomes.map((o) => `streams ${o}`),
+        'reconnects',
+        'disconnects',
+        'missed done',
+        'HTTP errors',
+      ],
+      rows,
+    ) + `<h4>HTTP errors by status and endpoint</h4>${errors}`
   );
 }
 
@@ -313,8 +332,16 @@ function keyFigures(results: RunResults): string {
   const worst = recovered.length > 0 ? Math.max(...recovered.map((r) => r.recoveryTimeMs ?? 0)) : null;
   const figures: Array<[string, string, string]> = [
     ['verdict', results.verdict === 'pass' ? 'PASS' : 'BREACH', results.verdict === 'pass' ? 'good' : 'bad'],
-    ['SLO checks', `${results.slos.length - breached - noData} / ${results.slos.length} met`, breached ? 'bad' : 'good'],
-    ['streams completed', streams ? `${completed} / ${streams}` : '—', streams && completed < streams ? 'warn' : ''],
+    [
+      'SLO checks',
+      `${results.slos.length - breached - noData} / ${results.slos.length} met`,
+      breached ? 'bad' : 'good',
+    ],
+    [
+      'streams completed',
+      streams ? `${completed} / ${streams}` : '—',
+      streams && completed < streams ? 'warn' : '',
+    ],
     ['socket reconnects', String(results.counts.reconnects), ''],
     ['HTTP errors', String(results.counts.httpErrors), results.counts.httpErrors ? 'warn' : ''],
     [
@@ -328,7 +355,10 @@ function keyFigures(results: RunResults): string {
     ],
   ];
   return `<div class="figures">${figures
-    .map(([k, v, cls]) => `<div class="figure ${cls}"><div class="k">${escapeHtml(k)}</div><div class="v">${escapeHtml(v)}</div></div>`)
+    .map(
+      ([k, v, cls]) =>
+        `<div class="figure ${cls}"><div class="k">${escapeHtml(k)}</div><div class="v">${escapeHtml(v)}</div></div>`,
+    )
     .join('')}</div>`;
 }
 
@@ -377,7 +407,12 @@ export function renderHtml(results: RunResults): string {
     results.run.runId ? `run ${results.run.runId}` : '',
     results.run.target ? `target ${results.run.target}` : '',
     results.run.engine ? `engine ${results.run.engine}` : '',
-    results.input.firstSampleAt !== null ? new Date(results.input.firstSampleAt).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : '',
+    results.input.firstSampleAt !== null
+      ? new Date(results.input.firstSampleAt)
+          .toISOString()
+          .replace('T', ' ')
+          .replace(/\.\d+Z$/, ' UTC')
+      : '',
     `${results.input.samples} samples`,
   ].filter(Boolean);
   const latency = ['ttft', 'itl', 'e2e'];

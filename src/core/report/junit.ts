@@ -27,7 +27,9 @@ function caseName(s: SloResult): string {
 export function renderJunit(results: RunResults): string {
   const phases = [...results.phases.map((p) => p.name)];
   for (const s of results.slos) if (!phases.includes(s.phase)) phases.push(s.phase);
-  const timestamp = new Date(results.run.startedAt ?? results.input.firstSampleAt ?? results.generatedAt).toISOString().replace(/\.\d{3}Z$/, '');
+  const timestamp = new Date(results.run.startedAt ?? results.input.firstSampleAt ?? results.generatedAt)
+    .toISOString()
+    .replace(/\.\d{3}Z$/, '');
   const suites: string[] = [];
   let failures = 0;
   let skipped = 0;

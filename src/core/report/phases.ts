@@ -67,7 +67,13 @@ export function phaseInfos(plan: PhasePlan): PhaseInfo[] {
   if (plan.windows.length === 0) return [{ name: 'all', kind: 'all', start: null, end: null }];
   return [
     { name: 'baseline', kind: 'baseline', start: null, end: plan.firstStart },
-    ...plan.windows.map((w): PhaseInfo => ({ name: w.key, kind: 'window', start: w.start, end: w.end, action: w.action })),
+    ...plan.windows.map((w): PhaseInfo => ({
+      name: w.key,
+      kind: 'window',
+      start: w.start,
+      end: w.end,
+      action: w.action,
+    })),
     { name: 'fault', kind: 'fault', start: plan.firstStart, end: plan.lastEnd },
     { name: 'recovery', kind: 'recovery', start: plan.lastEnd, end: null },
     { name: 'all', kind: 'all', start: null, end: null },

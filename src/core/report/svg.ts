@@ -75,7 +75,8 @@ export function lineChart(spec: LineChartSpec): string {
   const plotW = width - m.left - m.right;
   const plotH = height - m.top - m.bottom;
   const sx = (x: number): number => m.left + ((x - spec.x.min) / (spec.x.max - spec.x.min || 1)) * plotW;
-  const sy = (y: number): number => m.top + plotH - ((y - spec.y.min) / (spec.y.max - spec.y.min || 1)) * plotH;
+  const sy = (y: number): number =>
+    m.top + plotH - ((y - spec.y.min) / (spec.y.max - spec.y.min || 1)) * plotH;
   const clampX = (x: number): number => Math.min(m.left + plotW, Math.max(m.left, sx(x)));
   const parts: string[] = [];
   parts.push(
@@ -115,7 +116,9 @@ export function lineChart(spec: LineChartSpec): string {
     `<line x1="${m.left}" x2="${m.left + plotW}" y1="${m.top + plotH}" y2="${m.top + plotH}" stroke="#9ca3af"/>`,
   );
   if (spec.xLabel) {
-    parts.push(`<text x="${m.left + plotW / 2}" y="${height - 4}" font-size="10" text-anchor="middle" fill="#6b7280" ${FONT}>${escapeXml(spec.xLabel)}</text>`);
+    parts.push(
+      `<text x="${m.left + plotW / 2}" y="${height - 4}" font-size="10" text-anchor="middle" fill="#6b7280" ${FONT}>${escapeXml(spec.xLabel)}</text>`,
+    );
   }
   if (spec.yLabel) {
     parts.push(
@@ -140,7 +143,9 @@ export function lineChart(spec: LineChartSpec): string {
     // A single point would be an invisible path: give it a dot.
     if (d.length === 1 && s.points[0]) {
       const [x, y] = s.points[0];
-      parts.push(`<circle class="series-dot" cx="${fmt(sx(x))}" cy="${fmt(sy(y))}" r="2.5" fill="${s.color}"><title>${escapeXml(s.name)}</title></circle>`);
+      parts.push(
+        `<circle class="series-dot" cx="${fmt(sx(x))}" cy="${fmt(sy(y))}" r="2.5" fill="${s.color}"><title>${escapeXml(s.name)}</title></circle>`,
+      );
     }
     parts.push(
       `<path class="series" data-series="${escapeXml(s.name)}" d="${d.join(' ')}" fill="none" stroke="${s.color}" stroke-width="${s.width ?? 1.6}" stroke-linejoin="round" stroke-linecap="round"${s.dashed ? ' stroke-dasharray="4 3"' : ''}><title>${escapeXml(s.name)}</title></path>`,

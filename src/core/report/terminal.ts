@@ -12,7 +12,14 @@ export interface TerminalOptions {
   paths?: { resultsJson?: string; html?: string; junit?: string };
 }
 
-const ANSI = { red: '\u001b[31m', green: '\u001b[32m', yellow: '\u001b[33m', bold: '\u001b[1m', dim: '\u001b[2m', reset: '\u001b[0m' };
+const ANSI = {
+  red: '\u001b[31m',
+  green: '\u001b[32m',
+  yellow: '\u001b[33m',
+  bold: '\u001b[1m',
+  dim: '\u001b[2m',
+  reset: '\u001b[0m',
+};
 
 export function verdictLabel(verdict: SloResult['verdict']): string {
   return verdict === 'pass' ? 'PASS' : verdict === 'breach' ? 'BREACH' : 'NO DATA';
@@ -21,7 +28,11 @@ export function verdictLabel(verdict: SloResult['verdict']): string {
 function table(headers: string[], rows: string[][], indent = '  '): string[] {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => stripAnsi(r[i] ?? '').length)));
   const line = (cells: string[]): string =>
-    indent + cells.map((c, i) => c + ' '.repeat(Math.max(0, (widths[i] ?? 0) - stripAnsi(c).length))).join('  ').trimEnd();
+    indent +
+    cells
+      .map((c, i) => c + ' '.repeat(Math.max(0, (widths[i] ?? 0) - stripAnsi(c).length)))
+      .join('  ')
+      .trimEnd();
   return [line(headers), indent + widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)];
 }
 
@@ -31,13 +42,16 @@ function stripAnsi(text: string): string {
 }
 
 export function renderTerminalSummary(results: RunResults, options: TerminalOptions = {}): string {
-  const paint = (code: keyof typeof ANSI, text: string): string => (options.color ? `${ANSI[code]}${text}${ANSI.reset}` : text);
+  const paint = (code: keyof typeof ANSI, text: string): string =>
+    options.color ? `${ANSI[code]}${text}${ANSI.reset}` : text;
   const verdictText = (v: SloResult['verdict']): string =>
     paint(v === 'pass' ? 'green' : v === 'breach' ? 'red' : 'yellow', verdictLabel(v));
   const origin = results.run.startedAt ?? results.input.firstSampleAt ?? 0;
   const out: string[] = [];
 
-  const title = results.run.title ? `${results.run.title}${results.run.runId ? ` (${results.run.runId})` : ''}` : 'owui-chaos report';
+  const title = results.run.title
+    ? `${results.run.title}${results.run.runId ? ` (${results.run.runId})` : ''}`
+    : 'owui-chaos report';
   out.push(paint('bold', title));
   out.push(
     `${results.input.samples} samples ` +
@@ -57,8 +71,13 @@ export function renderTerminalSummary(results: RunResults, options: TerminalOpti
     if (rows.length === 0) continue;
     const info = results.phases.find((p) => p.name === phase);
     const span =
-      info && info.start !== null && info.end !== null ? ` ${formatOffset(info.start, origin)} → ${formatOffset(info.end, origin)}` : '';
-    out.push('', paint('bold', `Phase ${phase}`) + paint('dim', `${span}${info ? `, ${info.samples} samples` : ''}`));
+      info && info.start !== null && info.end !== null
+        ? ` ${formatOffset(info.start, origin)} → ${formatOffset(info.end, origin)}`
+        : '';
+    out.push(
+      '',
+      paint('bold', `Phase ${phase}`) + paint('dim', `${span}${info ? `, ${info.samples} samples` : ''}`),
+    );
     out.push(
       ...table(
         ['metric', 'stat', 'objective', 'measured', 'verdict'],
@@ -75,7 +94,10 @@ export function renderTerminalSummary(results: RunResults, options: TerminalOpti
   if (results.slos.length === 0) out.push('', 'No SLOs were given: nothing to judge.');
 
   if (results.recovery.length > 0) {
-    out.push('', paint('bold', `Recovery time (every SLO holds for ${formatSeconds(results.recoveryWindowMs)})`));
+    out.push(
+      '',
+      paint('bold', `Recovery time (every SLO holds for ${formatSeconds(results.recoveryWindowMs)})`),
+    );
     out.push(
       ...table(
         ['fault', 'action', 'injected', 'reverted', 'recovery time'],
@@ -84,7 +106,9 @@ export function renderTerminalSummary(results: RunResults, options: TerminalOpti
           r.action,
           formatOffset(r.injectedAt, origin),
           formatOffset(r.revertedAt, origin),
-          r.recovered && r.recoveryTimeMs !== null ? formatSeconds(r.recoveryTimeMs) : paint('red', 'did not recover'),
+          r.recovered && r.recoveryTimeMs !== null
+            ? formatSeconds(r.recoveryTimeMs)
+            : paint('red', 'did not recover'),
         ]),
       ),
     );
@@ -97,7 +121,9 @@ export function renderTerminalSummary(results: RunResults, options: TerminalOpti
     .join(', ');
   out.push('', paint('bold', 'Counts'));
   out.push(`  streams: ${outcomes || 'none'}`);
-  out.push(`  socket reconnects: ${c.reconnects}, disconnects: ${c.disconnects}, missed done: ${c.missedDone}`);
+  out.push(
+    `  socket reconnects: ${c.reconnects}, disconnects: ${c.disconnects}, missed done: ${c.missedDone}`,
+  );
   out.push(
     `  HTTP errors: ${c.httpErrors}` +
       (c.httpErrorsBy.length > 0
@@ -135,7 +161,8 @@ export function renderTerminalSummary(results: RunResults, options: TerminalOpti
 
 /** The comparison as a table (pure), regressions marked, then the verdict line. */
 export function renderComparison(c: Comparison, options: { color?: boolean } = {}): string {
-  const paint = (code: keyof typeof ANSI, text: string): string => (options.color ? `${ANSI[code]}${text}${ANSI.reset}` : text);
+  const paint = (code: keyof typeof ANSI, text: string): string =>
+    options.color ? `${ANSI[code]}${text}${ANSI.reset}` : text;
   const name = (r: { runId: string | null; title: string | null; source?: string }): string =>
     r.source ?? r.runId ?? r.title ?? '?';
   const val = (metric: string, stat: string, v: number | null): string =>
@@ -152,7 +179,9 @@ export function renderComparison(c: Comparison, options: { color?: boolean } = {
         r.stat,
         val(r.metric, r.stat, r.baseline),
         val(r.metric, r.stat, r.candidate),
-        r.relative === null ? (r.note ?? '') : `${r.relative >= 0 ? '+' : ''}${(r.relative * 100).toFixed(1)} %`,
+        r.relative === null
+          ? (r.note ?? '')
+          : `${r.relative >= 0 ? '+' : ''}${(r.relative * 100).toFixed(1)} %`,
         r.regression ? paint('red', 'REGRESSION') : '',
       ]),
     ),

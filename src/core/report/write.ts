@@ -48,10 +48,14 @@ export async function readResults(pathOrDir: string): Promise<RunResults> {
   try {
     doc = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw new ValidationError(`could not read results from ${file}`, [{ path: '', message: String(error), file }], {
-      code: 'RESULTS_UNREADABLE',
-      cause: error,
-    });
+    throw new ValidationError(
+      `could not read results from ${file}`,
+      [{ path: '', message: String(error), file }],
+      {
+        code: 'RESULTS_UNREADABLE',
+        cause: error,
+      },
+    );
   }
   const version = (doc as { schemaVersion?: unknown } | null)?.schemaVersion;
   if (version !== RESULTS_SCHEMA_VERSION) {

@@ -20,9 +20,17 @@ export function parseSloDocument(text: string, file?: string): SloSpec[] {
   const list = Array.isArray(doc) ? doc : (doc as { slos?: unknown } | null)?.slos;
   const prefix = Array.isArray(doc) ? '' : 'slos.';
   if (!Array.isArray(list)) {
-    throw new ValidationError(`SLO file ${file ?? ''} holds no SLO list`.replace('  ', ' '), [
-      { path: '', message: 'expected a list of SLOs, or a mapping with a `slos:` list', ...(file ? { file } : {}) },
-    ], { code: 'INVALID_SLO_FILE' });
+    throw new ValidationError(
+      `SLO file ${file ?? ''} holds no SLO list`.replace('  ', ' '),
+      [
+        {
+          path: '',
+          message: 'expected a list of SLOs, or a mapping with a `slos:` list',
+          ...(file ? { file } : {}),
+        },
+      ],
+      { code: 'INVALID_SLO_FILE' },
+    );
   }
   const issues: ValidationIssue[] = [];
   const slos: SloSpec[] = [];
@@ -40,9 +48,16 @@ export function parseSloDocument(text: string, file?: string): SloSpec[] {
     }
   });
   if (issues.length > 0) {
-    throw new ValidationError(`SLO file ${file ?? ''} has ${issues.length} invalid entr${issues.length === 1 ? 'y' : 'ies'}`.replace('  ', ' '), issues, {
-      code: 'INVALID_SLO_FILE',
-    });
+    throw new ValidationError(
+      `SLO file ${file ?? ''} has ${issues.length} invalid entr${issues.length === 1 ? 'y' : 'ies'}`.replace(
+        '  ',
+        ' ',
+      ),
+      issues,
+      {
+        code: 'INVALID_SLO_FILE',
+      },
+    );
   }
   return slos;
 }

@@ -24,9 +24,14 @@ export type RecoveryOutcome =
 
 export function findRecovery(search: RecoverySearch): RecoveryOutcome {
   const step = search.stepMs ?? 1000;
-  if (!(step > 0) || !(search.windowMs > 0)) throw new RangeError('recovery window and step must be positive');
+  if (!(step > 0) || !(search.windowMs > 0))
+    throw new RangeError('recovery window and step must be positive');
   // Windows are aligned to the series' seconds; the first one contains the injection itself.
-  for (let start = Math.floor(search.injectedAt / step) * step; start + search.windowMs <= search.dataEnd; start += step) {
+  for (
+    let start = Math.floor(search.injectedAt / step) * step;
+    start + search.windowMs <= search.dataEnd;
+    start += step
+  ) {
     if (search.holds(start, start + search.windowMs)) {
       const recoveredAt = Math.max(start, search.injectedAt);
       return { recovered: true, recoveryTimeMs: recoveredAt - search.injectedAt, recoveredAt };

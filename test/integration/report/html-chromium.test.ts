@@ -22,16 +22,27 @@ function failoverRun(): Sample[] {
   const hurt = (t: number): boolean => t >= T0 + 40_000 && t < T0 + 58_000;
   for (let t = T0; t < T0 + 120_000; t += 40) {
     const wave = Math.sin(t / 3000);
-    out.push(sample('ttft', t, (hurt(t) ? 1800 : 250) + wave * 60 + (t % 997) / 5, { client: t % 3 ? 'api' : 'browser' }));
+    out.push(
+      sample('ttft', t, (hurt(t) ? 1800 : 250) + wave * 60 + (t % 997) / 5, {
+        client: t % 3 ? 'api' : 'browser',
+      }),
+    );
     out.push(sample('itl', t, (hurt(t) ? 90 : 25) + (t % 13), { client: 'api' }));
     if (t % 200 === 0) {
       out.push(sample('e2e', t, (hurt(t) ? 9000 : 4000) + wave * 400 + (t % 1999), { client: 'api' }));
-      out.push(sample('stream_outcome', t, 1, { client: 'api', outcome: hurt(t) && t % 1000 === 0 ? 'truncated' : 'completed' }));
+      out.push(
+        sample('stream_outcome', t, 1, {
+          client: 'api',
+          outcome: hurt(t) && t % 1000 === 0 ? 'truncated' : 'completed',
+        }),
+      );
     }
   }
   for (let t = T0; t < T0 + 120_000; t += 1000) {
     out.push(sample('active_streams', t, hurt(t) ? 22 : 40 + (t % 3000) / 1000));
-    out.push(sample('active_sockets', t, t >= T0 + 41_000 && t < T0 + 47_000 ? 8 : 20, { client: 'browser' }));
+    out.push(
+      sample('active_sockets', t, t >= T0 + 41_000 && t < T0 + 47_000 ? 8 : 20, { client: 'browser' }),
+    );
     if (t >= T0 + 41_000 && t < T0 + 47_000) {
       out.push(sample('ws_reconnects', t, 2, { client: 'browser' }));
       out.push(sample('ws_reconnect_time', t, 2500 + (t % 5000) / 2, { client: 'browser' }));
@@ -49,7 +60,15 @@ describe.skipIf(!haveChromium)('report.html in headless Chromium', () => {
     dir = await mkdtemp(join(tmpdir(), 'owui-report-html-'));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
 
@@ -67,7 +86,13 @@ describe.skipIf(!haveChromium)('report.html in headless Chromium', () => {
       ]),
       slos: [
         { metric: 'ttft', stat: 'p95', lte: 1000, phases: ['baseline', 'fault', 'recovery'] },
-        { metric: 'stream_outcome', stat: 'rate', tags: { outcome: 'completed' }, gte: 0.99, phases: ['all'] },
+        {
+          metric: 'stream_outcome',
+          stat: 'rate',
+          tags: { outcome: 'completed' },
+          gte: 0.99,
+          phases: ['all'],
+        },
         { metric: 'ws_reconnect_time', stat: 'p95', lte: 6000, phases: ['all'] },
         { metric: 'garbled_token_rate', stat: 'max', lte: 0, phases: ['all'] },
       ],
@@ -86,7 +111,7 @@ describe.skipIf(!haveChromium)('report.html in headless Chromium', () => {
         width: svg.getBoundingClientRect().width,
         paths: [...svg.querySelectorAll('path.series')].map((p) => ({
           segments: ((p.getAttribute('d') ?? '').match(/[ML]/g) ?? []).length,
-          length: (p as SVGPathElement).getTotalLength(),
+          length: (p as unknown as { getTotalLength(): number }).getTotalLength(),
         })),
         bands: svg.querySelectorAll('rect.fault-band').length,
       })),
@@ -99,10 +124,11 @@ describe.skipIf(!haveChromium)('report.html in headless Chromium', () => {
       expect(Math.max(...chart.paths.map((p) => p.length)), chart.cls).toBeGreaterThan(100);
       expect(chart.width, chart.cls).toBeGreaterThan(300);
     }
-    for (const chart of charts.filter((c) => !c.cls.includes('distribution'))) expect(chart.bands, chart.cls).toBe(2);
+    for (const chart of charts.filter((c) => !c.cls.includes('distribution')))
+      expect(chart.bands, chart.cls).toBe(2);
 
     // Fits the laptop screen: nothing overflows horizontally.
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(0);
     expect(await page.locator('.slo-table .v-breach').count()).toBeGreaterThan(0);
     expect(await page.locator('.slo-table .v-no-data').count()).toBeGreaterThan(0);

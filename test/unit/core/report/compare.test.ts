@@ -6,8 +6,11 @@ import { renderComparison } from '../../../../src/core/report/terminal.js';
 import { T0, journalWith, sample } from './synthetic.js';
 
 /** A deterministic pseudo-random run: ttft ≈ base ± jitter, e2e, outcomes; `seed` changes the noise. */
-function syntheticRun(seed: number, opts: { faultTtftExtra?: number; truncatedEvery?: number } = {}): RunResults {
-  let x = seed * 2654435761 % 4294967296;
+function syntheticRun(
+  seed: number,
+  opts: { faultTtftExtra?: number; truncatedEvery?: number } = {},
+): RunResults {
+  let x = (seed * 2654435761) % 4294967296;
   const rnd = (): number => {
     x = (x * 1664525 + 1013904223) % 4294967296;
     return x / 4294967296;
@@ -15,10 +18,17 @@ function syntheticRun(seed: number, opts: { faultTtftExtra?: number; truncatedEv
   const samples = [];
   for (let t = T0; t < T0 + 60_000; t += 50) {
     const inFault = t >= T0 + 20_000 && t < T0 + 30_000;
-    samples.push(sample('ttft', t, 200 + rnd() * 100 + (inFault ? 400 + (opts.faultTtftExtra ?? 0) : 0), { client: 'api' }));
+    samples.push(
+      sample('ttft', t, 200 + rnd() * 100 + (inFault ? 400 + (opts.faultTtftExtra ?? 0) : 0), {
+        client: 'api',
+      }),
+    );
     samples.push(sample('e2e', t, 3000 + rnd() * 500, { client: 'api' }));
-    const truncated = opts.truncatedEvery !== undefined && Math.floor((t - T0) / 50) % opts.truncatedEvery === 0;
-    samples.push(sample('stream_outcome', t, 1, { client: 'api', outcome: truncated ? 'truncated' : 'completed' }));
+    const truncated =
+      opts.truncatedEvery !== undefined && Math.floor((t - T0) / 50) % opts.truncatedEvery === 0;
+    samples.push(
+      sample('stream_outcome', t, 1, { client: 'api', outcome: truncated ? 'truncated' : 'completed' }),
+    );
   }
   return evaluateSamples(samples, {
     journal: journalWith([{ name: 'kill', start: T0 + 20_000, end: T0 + 30_000 }]),
@@ -46,7 +56,10 @@ describe('report compare', () => {
 
   it('flags more truncated streams', () => {
     const c = compareResults(syntheticRun(1), syntheticRun(2, { truncatedEvery: 20 }));
-    expect(c.rows.find((r) => r.metric === 'stream_outcome' && r.phase === 'all')).toMatchObject({ regression: true, candidate: 0.05 });
+    expect(c.rows.find((r) => r.metric === 'stream_outcome' && r.phase === 'all')).toMatchObject({
+      regression: true,
+      candidate: 0.05,
+    });
   });
 
   it('a regression needs both the relative tolerance and the absolute floor', () => {

@@ -53,7 +53,8 @@ describe('evaluateRun on NDJSON files', () => {
     expect(split.histograms.map((h) => h.encoded)).toEqual(whole.histograms.map((h) => h.encoded));
     expect(split.summary).toEqual(whole.summary);
     // Percentiles of the merge are not the average of the files' percentiles.
-    const p99 = (r: typeof split, client: string) => r.summary.find((s) => s.phase === 'all' && s.client === client)?.p99 ?? 0;
+    const p99 = (r: typeof split, client: string) =>
+      r.summary.find((s) => s.phase === 'all' && s.client === client)?.p99 ?? 0;
     expect(p99(split, 'all')).not.toBeCloseTo((p99(split, 'api') + p99(split, 'browser')) / 2, 0);
   });
 
@@ -74,20 +75,40 @@ describe('evaluateRun on NDJSON files', () => {
 });
 
 describe('evaluateSamples: phases, filters, verdicts', () => {
-  const journal = journalWith([{ name: 'kill', action: 'replica.kill', start: T0 + 10_000, end: T0 + 20_000 }]);
+  const journal = journalWith([
+    { name: 'kill', action: 'replica.kill', start: T0 + 10_000, end: T0 + 20_000 },
+  ]);
   const samples = [
-    ...Array.from({ length: 100 }, (_, i) => sample('stream_outcome', T0 + i * 300, 1, { client: i % 2 ? 'api' : 'browser', outcome: i >= 40 && i < 60 ? 'truncated' : 'completed' })),
+    ...Array.from({ length: 100 }, (_, i) =>
+      sample('stream_outcome', T0 + i * 300, 1, {
+        client: i % 2 ? 'api' : 'browser',
+        outcome: i >= 40 && i < 60 ? 'truncated' : 'completed',
+      }),
+    ),
     sample('http_errors', T0 + 12_000, 1, { status: '502', endpoint: '/api/chat/completions' }),
     sample('http_errors', T0 + 13_000, 2, { status: '502', endpoint: '/api/chat/completions' }),
     sample('http_errors', T0 + 14_000, 1, { status: '401', endpoint: '/api/models' }),
     sample('ws_reconnects', T0 + 15_000, 1, { client: 'browser' }),
-    sample('http_reqs', T0, 1) as never,
+    { metric: 'http_reqs', timeMs: T0, value: 1, tags: {} },
   ];
   const results = evaluateSamples(samples, {
     journal,
     slos: [
-      { metric: 'stream_outcome', stat: 'rate', tags: { outcome: 'completed' }, gte: 0.99, phases: ['baseline', 'kill', 'recovery'] },
-      { metric: 'stream_outcome', stat: 'rate', client: 'api', tags: { outcome: 'completed' }, gte: 0.5, phases: ['fault'] },
+      {
+        metric: 'stream_outcome',
+        stat: 'rate',
+        tags: { outcome: 'completed' },
+        gte: 0.99,
+        phases: ['baseline', 'kill', 'recovery'],
+      },
+      {
+        metric: 'stream_outcome',
+        stat: 'rate',
+        client: 'api',
+        tags: { outcome: 'completed' },
+        gte: 0.5,
+        phases: ['fault'],
+      },
       { metric: 'http_errors', stat: 'count', lte: 3, phases: ['fault', 'baseline'] },
       { metric: 'ttft', stat: 'p95', lte: 2000, phases: ['all', 'nonexistent'] },
     ],
@@ -95,12 +116,18 @@ describe('evaluateSamples: phases, filters, verdicts', () => {
   const verdict = (id: string, phase: string) => results.slos.find((s) => s.id === id && s.phase === phase);
 
   it('judges shares per phase, by client and tag filter', () => {
-    expect(verdict('stream_outcome:rate:outcome=completed', 'baseline')).toMatchObject({ measured: 1, verdict: 'pass' });
+    expect(verdict('stream_outcome:rate:outcome=completed', 'baseline')).toMatchObject({
+      measured: 1,
+      verdict: 'pass',
+    });
     // Streams 40–59 (t = 12 s … 17.7 s) truncated; the kill window holds streams 34–66.
     expect(verdict('stream_outcome:rate:outcome=completed', 'kill')?.verdict).toBe('breach');
     expect(verdict('stream_outcome:rate:outcome=completed', 'kill')?.measured).toBeCloseTo(13 / 33);
     expect(verdict('stream_outcome:rate:api:outcome=completed', 'fault')?.verdict).toBe('breach');
-    expect(verdict('stream_outcome:rate:outcome=completed', 'recovery')).toMatchObject({ measured: 1, verdict: 'pass' });
+    expect(verdict('stream_outcome:rate:outcome=completed', 'recovery')).toMatchObject({
+      measured: 1,
+      verdict: 'pass',
+    });
   });
 
   it('sums counters and treats nothing counted as 0', () => {
@@ -111,7 +138,10 @@ describe('evaluateSamples: phases, filters, verdicts', () => {
   it('gives no-data for a metric never produced and for an unknown phase, without gating', () => {
     expect(verdict('ttft:p95', 'all')).toMatchObject({ verdict: 'no-data', measured: null });
     expect(verdict('ttft:p95', 'nonexistent')?.note).toMatch(/no phase `nonexistent`/);
-    const onlyNoData = evaluateSamples(samples, { journal, slos: [{ metric: 'ttft', stat: 'p95', lte: 1, phases: ['all'] }] });
+    const onlyNoData = evaluateSamples(samples, {
+      journal,
+      slos: [{ metric: 'ttft', stat: 'p95', lte: 1, phases: ['all'] }],
+    });
     expect(onlyNoData.exitCode).toBe(0);
     expect(onlyNoData.verdict).toBe('pass');
   });

@@ -48,7 +48,11 @@ describe('golden results.json', () => {
   it('states what the golden input was built to show', async () => {
     const r = await evaluateGolden();
     expect(r.schemaVersion).toBe(1);
-    expect(r.input).toMatchObject({ samples: 305, malformedLines: 0, sampleFiles: ['samples-runner-0.ndjson', 'samples-runner-1.ndjson'] });
+    expect(r.input).toMatchObject({
+      samples: 305,
+      malformedLines: 0,
+      sampleFiles: ['samples-runner-0.ndjson', 'samples-runner-1.ndjson'],
+    });
     expect(r.phases.map((p) => p.name)).toEqual(['baseline', 'kill-replica-1', 'fault', 'recovery', 'all']);
     expect(r.slos.find((s) => s.id === 'ttft:p95' && s.phase === 'kill-replica-1')?.verdict).toBe('breach');
     expect(r.slos.find((s) => s.id === 'garbled_token_rate:max')?.verdict).toBe('no-data');

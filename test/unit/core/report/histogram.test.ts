@@ -62,6 +62,7 @@ describe('HDR histograms in the metric unit', () => {
       recordSparse(v % 2 ? a : b, v * 1.37, 1000);
     }
     const merged = fillFromSparse(newHistogram(), [a, b]);
-    for (const p of [50, 90, 99, 99.9]) expect(merged.getValueAtPercentile(p)).toBe(dense.getValueAtPercentile(p));
+    for (const p of [50, 90, 99, 99.9])
+      expect(merged.getValueAtPercentile(p)).toBe(dense.getValueAtPercentile(p));
   });
 });

@@ -24,7 +24,15 @@ describe('phasing by fault windows', () => {
     expect(phasesAt(plan, 250)).toEqual(['all', 'fault', 'b']);
     expect(phasesAt(plan, 350)).toEqual(['all']);
     expect(phasesAt(plan, 500)).toEqual(['all', 'recovery']);
-    expect(phaseInfos(plan).map((p) => p.name)).toEqual(['baseline', 'a', 'b', 'c', 'fault', 'recovery', 'all']);
+    expect(phaseInfos(plan).map((p) => p.name)).toEqual([
+      'baseline',
+      'a',
+      'b',
+      'c',
+      'fault',
+      'recovery',
+      'all',
+    ]);
   });
 
   it('keeps a window named like a reserved phase addressable', () => {

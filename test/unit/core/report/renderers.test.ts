@@ -23,11 +23,24 @@ function hostileResults(): RunResults {
     sample('http_errors', T0 + 21_000, 1, { status: '502', endpoint: '/api/<chat>&"x"' }),
   ];
   const journal = journalWith([{ name: HOSTILE, start: T0 + 20_000, end: T0 + 30_000 }]);
-  journal.activities.push({ name: 'probe', kind: 'probe', startedAt: T0 + 1, endedAt: T0 + 2, status: 'failed', error: '</td><img src=x onerror=alert(1)>\u0001' });
+  journal.activities.push({
+    name: 'probe',
+    kind: 'probe',
+    startedAt: T0 + 1,
+    endedAt: T0 + 2,
+    status: 'failed',
+    error: '</td><img src=x onerror=alert(1)>\u0001',
+  });
   return evaluateSamples(samples, {
     journal,
     slos: [
-      { metric: 'ttft', stat: 'p95', lte: 500, phases: ['baseline', HOSTILE, 'recovery'], description: '<b>fast</b>' },
+      {
+        metric: 'ttft',
+        stat: 'p95',
+        lte: 500,
+        phases: ['baseline', HOSTILE, 'recovery'],
+        description: '<b>fast</b>',
+      },
       { metric: 'ws_reconnect_time', stat: 'p95', lte: 6000, phases: ['all'] },
       { metric: 'stream_outcome', stat: 'rate', tags: { outcome: 'completed' }, gte: 0.99, phases: ['all'] },
     ],
@@ -68,7 +81,9 @@ describe('junit.xml', () => {
   it('the schema really rejects a malformed report (the validation can fail)', async (ctx) => {
     if (!existsSync('/usr/bin/xmllint')) ctx.skip();
     const bad = join(dir, 'bad-junit.xml');
-    await (await import('node:fs/promises')).writeFile(bad, xml.replace('<testcase ', '<testcase bogus="1" '));
+    await (
+      await import('node:fs/promises')
+    ).writeFile(bad, xml.replace('<testcase ', '<testcase bogus="1" '));
     await expect(run('xmllint', ['--noout', '--schema', XSD, bad])).rejects.toThrow();
   });
 });
@@ -77,7 +92,9 @@ describe('terminal summary', () => {
   const results = hostileResults();
 
   it('has a table per phase, recovery times, counts and paths, without colour by default', () => {
-    const text = renderTerminalSummary(results, { paths: { resultsJson: '/r/results.json', html: '/r/report.html', junit: '/r/junit.xml' } });
+    const text = renderTerminalSummary(results, {
+      paths: { resultsJson: '/r/results.json', html: '/r/report.html', junit: '/r/junit.xml' },
+    });
     expect(text).toContain('Phase baseline');
     expect(text).toMatch(/metric\s+stat\s+objective\s+measured\s+verdict/);
     expect(text).toMatch(/ttft\s+p95\s+≤ 500 ms\s+900 ms\s+BREACH/);

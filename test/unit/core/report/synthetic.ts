@@ -9,11 +9,28 @@ export function sample(metric: MetricName, timeMs: number, value: number, tags: 
   return { metric, timeMs, value, tags };
 }
 
-export function journalWith(faults: Array<{ name: string; action?: string; start: number; end: number }>, endedAt = T0 + 120_000): Journal {
+export function journalWith(
+  faults: Array<{ name: string; action?: string; start: number; end: number }>,
+  endedAt = T0 + 120_000,
+): Journal {
   const activities: JournalActivity[] = [];
   for (const f of faults) {
-    activities.push({ name: f.name, kind: 'inject', action: f.action ?? 'toxic.latency', startedAt: f.start, endedAt: f.start + 5, status: 'succeeded' });
-    activities.push({ name: f.name, kind: 'revert', action: f.action ?? 'toxic.latency', startedAt: f.end - 5, endedAt: f.end, status: 'succeeded' });
+    activities.push({
+      name: f.name,
+      kind: 'inject',
+      action: f.action ?? 'toxic.latency',
+      startedAt: f.start,
+      endedAt: f.start + 5,
+      status: 'succeeded',
+    });
+    activities.push({
+      name: f.name,
+      kind: 'revert',
+      action: f.action ?? 'toxic.latency',
+      startedAt: f.end - 5,
+      endedAt: f.end,
+      status: 'succeeded',
+    });
   }
   return {
     schemaVersion: 1,
@@ -33,7 +50,12 @@ export function journalWith(faults: Array<{ name: string; action?: string; start
  * One `ttft` sample every 100 ms from `from` to `to` (exclusive): `value(t)` decides the latency,
  * plus one completed stream_outcome per sample.
  */
-export function ttftSeries(from: number, to: number, value: (t: number) => number, tags: SampleTags = { client: 'api' }): Sample[] {
+export function ttftSeries(
+  from: number,
+  to: number,
+  value: (t: number) => number,
+  tags: SampleTags = { client: 'api' },
+): Sample[] {
   const out: Sample[] = [];
   for (let t = from; t < to; t += 100) {
     out.push(sample('ttft', t, value(t), tags));

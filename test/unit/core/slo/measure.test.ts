@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { newHistogram, recordScaled } from '../../../../src/core/report/histogram.js';
-import { addValue, emptyAcc, judge, measure, meetsObjective, type Acc } from '../../../../src/core/slo/measure.js';
+import {
+  addValue,
+  emptyAcc,
+  judge,
+  measure,
+  meetsObjective,
+  type Acc,
+} from '../../../../src/core/slo/measure.js';
 
 function accOf(values: number[], withHist = true): Acc {
   const acc = emptyAcc(withHist ? newHistogram() : null);
@@ -29,11 +36,15 @@ describe('measure', () => {
     const m = measure({ stat: 'rate', tags: { outcome: 'completed' } }, 'counter', completed, all, 1000);
     expect(m).toEqual({ measured: 0.75, samples: 4 });
     // No stream matched the filter but streams exist: a real 0 %, not missing data.
-    expect(measure({ stat: 'rate', tags: { outcome: 'completed' } }, 'counter', undefined, all, 1000).measured).toBe(0);
+    expect(
+      measure({ stat: 'rate', tags: { outcome: 'completed' } }, 'counter', undefined, all, 1000).measured,
+    ).toBe(0);
   });
 
   it('`rate` of a rate metric is the mean of its 0–1 values', () => {
-    expect(measure({ stat: 'rate' }, 'rate', accOf([0, 0.5, 0.1], false), undefined, 1e6).measured).toBeCloseTo(0.2);
+    expect(
+      measure({ stat: 'rate' }, 'rate', accOf([0, 0.5, 0.1], false), undefined, 1e6).measured,
+    ).toBeCloseTo(0.2);
   });
 
   it('`count` sums a counter and counts other samples; nothing counted is 0, not no-data', () => {
@@ -53,14 +64,20 @@ describe('judge', () => {
   const slo = { stat: 'p95' as const, lte: 500 };
 
   it('passes and breaches on the objective', () => {
-    expect(judge(slo, 'trend', accOf([100, 200]), undefined, 1000, { steadyStateProduces: true }).verdict).toBe('pass');
-    expect(judge(slo, 'trend', accOf([900, 901]), undefined, 1000, { steadyStateProduces: true }).verdict).toBe('breach');
+    expect(
+      judge(slo, 'trend', accOf([100, 200]), undefined, 1000, { steadyStateProduces: true }).verdict,
+    ).toBe('pass');
+    expect(
+      judge(slo, 'trend', accOf([900, 901]), undefined, 1000, { steadyStateProduces: true }).verdict,
+    ).toBe('breach');
     expect(meetsObjective({ gte: 0.99 }, 0.99)).toBe(true);
     expect(meetsObjective({ gte: 0.99 }, 0.98)).toBe(false);
   });
 
   it('an empty phase is no-data, unless the steady state produced the metric (load stalled)', () => {
-    expect(judge(slo, 'trend', undefined, undefined, 1000, { steadyStateProduces: false }).verdict).toBe('no-data');
+    expect(judge(slo, 'trend', undefined, undefined, 1000, { steadyStateProduces: false }).verdict).toBe(
+      'no-data',
+    );
     const stalled = judge(slo, 'trend', emptyAcc(null), undefined, 1000, { steadyStateProduces: true });
     expect(stalled.verdict).toBe('breach');
     expect(stalled.note).toMatch(/baseline produced/);

@@ -36,7 +36,10 @@ describe('findRecovery (pure window search)', () => {
   });
 
   it('a fault that never hurt recovers in 0 ms (the window containing the injection holds)', () => {
-    expect(findRecovery({ injectedAt: 7_300, windowMs: 10_000, dataEnd: 30_000, holds: () => true }).recoveryTimeMs).toBe(0);
+    expect(
+      findRecovery({ injectedAt: 7_300, windowMs: 10_000, dataEnd: 30_000, holds: () => true })
+        .recoveryTimeMs,
+    ).toBe(0);
   });
 });
 
@@ -51,7 +54,11 @@ describe('recovery_time from samples', () => {
       slos: [p95(['recovery'])],
     });
     expect(results.recovery).toHaveLength(1);
-    expect(results.recovery[0]).toMatchObject({ fault: 'llm-latency', recovered: true, recoveryTimeMs: 45_000 });
+    expect(results.recovery[0]).toMatchObject({
+      fault: 'llm-latency',
+      recovered: true,
+      recoveryTimeMs: 45_000,
+    });
   });
 
   it('overlapping faults each get their time from their own injection', () => {
