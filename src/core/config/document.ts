@@ -60,6 +60,11 @@ export interface LoadedDocument {
 }
 
 const LABEL: Record<DocumentKind, string> = { experiment: 'Experiment', target: 'Target', slos: 'SLO defaults' };
+const EMPTY_HINT: Record<DocumentKind, string> = {
+  experiment: 'an experiment needs at least `title:` and `load: { duration, chat | sockets }`',
+  target: 'a target needs at least `openwebui: { url }`, `auth:` and `model:`',
+  slos: 'give `slos: [...]`',
+};
 const CODE: Record<DocumentKind, string> = { experiment: 'EXPERIMENT_INVALID', target: 'TARGET_INVALID', slos: 'SLOS_INVALID' };
 
 export async function loadDocument(file: string, options: DocumentOptions): Promise<LoadedDocument> {
@@ -89,6 +94,10 @@ export async function parseDocumentText(text: string, file: string, options: Doc
   const source = parseSource(text, shownName);
   if (source.syntaxIssues.length > 0) throw invalid(options.kind, shownName, source.syntaxIssues, []);
 
+  if (source.data === null || source.data === undefined) {
+    const issue: ConfigIssue = { code: 'MISSING_KEY', path: '', file: shownName, line: 1, column: 1, message: `the file is empty; ${EMPTY_HINT[options.kind]}` };
+    throw invalid(options.kind, shownName, [issue], []);
+  }
   const resolved = resolveEnv(source.data, options.env);
   const issues: ConfigIssue[] = resolved.issues.map((issue) => withPosition(issue, shownName, source.locate(issue.path.split('.').filter(Boolean).map(segment))));
 

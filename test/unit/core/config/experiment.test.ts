@@ -242,6 +242,11 @@ describe('experiment model: one invalid file per rule', () => {
     expect(error.issues).toEqual([expect.objectContaining({ code: 'MISSING_KEY', path: 'title', line: 1, column: 1, message: '`title` is missing; give a string' })]);
   });
 
+  it('an empty file says what an experiment needs', async () => {
+    const error = await rejection(load('empty.yaml'));
+    expect(error.issues).toEqual([expect.objectContaining({ code: 'MISSING_KEY', line: 1, column: 1, message: expect.stringContaining('the file is empty; an experiment needs at least `title:`') })]);
+  });
+
   it('collects every schema problem in one pass, in file order', async () => {
     const error = await rejection(load('several-problems.yaml'));
     expect(error.message).toMatch(/has 3 problems$/);

@@ -55,4 +55,12 @@ describe('JSON Schema export', () => {
       for (const key of Object.keys(doc.load)) expect(schema.properties.load.properties).toHaveProperty(key);
     }
   });
+
+  it('the schemas committed next to the built-in experiments are up to date', async () => {
+    const committed = JSON.parse(await readFile(path.join(EXPERIMENTS, 'experiment.schema.json'), 'utf8')) as Json;
+    const target = JSON.parse(await readFile(path.join(EXPERIMENTS, 'target.schema.json'), 'utf8')) as Json;
+    // When this fails, the zod schemas changed: `npm run build` regenerates both files.
+    expect(committed).toEqual(experimentJsonSchema());
+    expect(target).toEqual(targetJsonSchema());
+  });
 });
