@@ -115,6 +115,8 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
     await labDown(stateDir);
   }
   mkdirSync(stateDir, { recursive: true });
+  // A new lab starts with an empty user store (the first signup must become the admin).
+  rmSync(join(stateDir, 'db'), { recursive: true, force: true });
 
   const state: LabState = {
     schemaVersion: 1,

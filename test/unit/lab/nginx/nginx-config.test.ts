@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { nginxPaths, renderNginxConfig, setProxyBuffering } from '../../../../src/lab/nginx/nginx-config.js';
 
+/** The body of `location <path> { … }`. */
+function location(conf: string, path: string): string {
+  const start = conf.indexOf(`location ${path} {`);
+  if (start < 0) throw new Error(`no location ${path}`);
+  return conf.slice(start, conf.indexOf('\n    }', start));
+}
+
 const base = {
   prefix: '/tmp/lab/nginx',
   listenPort: 18080,
@@ -14,7 +21,7 @@ const base = {
 describe('renderNginxConfig', () => {
   it('speaks HTTP/1.1 to the upstreams and forwards Upgrade/Connection through a map', () => {
     const conf = renderNginxConfig(base);
-    expect(conf).toContain('proxy_http_version 1.1;');
+    for (const loc of ['/ws/', '/']) expect(location(conf, loc)).toContain('proxy_http_version 1.1;');
     expect(conf).toMatch(/map \$http_upgrade \$connection_upgrade \{\s+default upgrade;\s+'' +close;\s+\}/);
     expect(conf).toContain('proxy_set_header Upgrade $http_upgrade;');
     expect(conf).toContain('proxy_set_header Connection $connection_upgrade;');
@@ -28,9 +35,25 @@ describe('renderNginxConfig', () => {
     expect(upstream).toContain('server 127.0.0.1:9002 max_fails=2 fail_timeout=7s;');
   });
 
-  it('sets proxy_buffering as asked', () => {
-    expect(renderNginxConfig({ ...base, buffering: 'on' })).toContain('proxy_buffering on;');
-    expect(renderNginxConfig({ ...base, buffering: 'off' })).toContain('proxy_buffering off;');
+  it('sets proxy_buffering as asked; `on` also uses HTTP/1.0 for plain HTTP, as the bursty field setups do', () => {
+    const on = renderNginxConfig({ ...base, buffering: 'on' });
+    expect(location(on, '/')).toContain('proxy_buffering on;');
+    expect(location(on, '/')).toContain('proxy_http_version 1.0;');
+    const off = renderNginxConfig({ ...base, buffering: 'off' });
+    expect(location(off, '/')).toContain('proxy_buffering off;');
+    expect(location(off, '/')).not.toContain('proxy_http_version 1.0;');
+  });
+
+  it('keeps websockets on HTTP/1.1 with the upgrade headers whatever the buffering', () => {
+    const ws = location(renderNginxConfig({ ...base, buffering: 'on' }), '/ws/');
+    expect(ws).toContain('proxy_http_version 1.1;');
+    expect(ws).toContain('proxy_set_header Upgrade $http_upgrade;');
+    expect(ws).toContain('proxy_set_header Connection $connection_upgrade;');
+    expect(ws).not.toContain('1.0');
+  });
+
+  it('does not let an upstream X-Accel-Buffering header override the buffering setting', () => {
+    expect(renderNginxConfig({ ...base, buffering: 'on' })).toContain('proxy_ignore_headers X-Accel-Buffering;');
   });
 
   it('keeps streams open with long read and send timeouts', () => {
@@ -42,7 +65,7 @@ describe('renderNginxConfig', () => {
 
   it('names the upstream on every response and logs upstream address and timings', () => {
     const conf = renderNginxConfig(base);
-    expect(conf).toContain('add_header X-Upstream $upstream_addr always;');
+    for (const loc of ['/ws/', '/']) expect(location(conf, loc)).toContain('add_header X-Upstream $upstream_addr always;');
     expect(conf).toMatch(/log_format owui_chaos[^;]*\$upstream_addr[^;]*\$upstream_response_time/s);
     expect(conf).toContain(`access_log ${nginxPaths(base.prefix).accessLog} owui_chaos;`);
   });
@@ -75,15 +98,15 @@ describe('renderNginxConfig', () => {
 });
 
 describe('setProxyBuffering', () => {
-  it('flips only the buffering directive and is reversible byte for byte', () => {
+  it('gives exactly the config rendered with the other setting, and back', () => {
     const off = renderNginxConfig(base);
-    const on = setProxyBuffering(off, 'on');
-    expect(on).toContain('proxy_buffering on;');
-    expect(on.replace('proxy_buffering on;', 'proxy_buffering off;')).toBe(off);
+    const on = renderNginxConfig({ ...base, buffering: 'on' });
+    expect(setProxyBuffering(off, 'on')).toBe(on);
     expect(setProxyBuffering(on, 'off')).toBe(off);
+    expect(setProxyBuffering(off, 'off')).toBe(off);
   });
 
-  it('fails on a config without the directive', () => {
-    expect(() => setProxyBuffering('http {}', 'on')).toThrow(/no `proxy_buffering`/);
+  it('fails on a config without the lab buffering block', () => {
+    expect(() => setProxyBuffering('http { proxy_buffering on; }', 'off')).toThrow(/no owui-chaos buffering block/);
   });
 });
