@@ -1,0 +1,432 @@
+// K6LoadEngine: core's LoadEngine backed by the user's k6 binary (DESIGN §2 "engines", §8).
+//
+// Contract:
+// - Preflight: `k6 version` must run (else PreflightError `K6_NOT_FOUND` with install hints) and be
+//   ≥ 0.43 (`K6_TOO_OLD`); the bundle is built for that version (target, WebSockets/timers
+//   module paths) and, when `sse: 'auto'`, with xk6-sse if the binary carries it.
+// - Credentials are provisioned once here (same code as the Node engine) unless given, and reach
+//   k6 as env vars (`OWUI_API_TOKENS`, `OWUI_USER_TOKENS`), never in the config or on the command
+//   line (which other users of the machine can read in `ps`).
+// - Runs `k6 run --out json=<workDir>/k6-samples.json <bundle>` and follows that file while k6
+//   runs: every Point of a catalogue metric goes to the SampleSink (tags as k6 wrote them);
+//   k6's `dropped_iterations` become `missed_starts`; other k6 metrics are ignored.
+// - k6 exit codes are mapped to ours, never passed through (`mapK6Exit`): 0 and 99 (k6's
+//   thresholds failed; owui-chaos judges SLOs itself, per phase) succeed; every other code is a
+//   LoadGeneratorError naming k6's meaning of the code. Aborting `signal` sends SIGINT (k6 stops
+//   gracefully, exit 105 then counts as success); k6 still running `durationMs + gracefulStop + 60 s`
+//   after the start is killed (`K6_HUNG`).
+// - onProgress every second: elapsed, completed and error streams, p95 ttft over the last 10 s.
+//   active streams/sockets are not observable from k6's output and are reported as 0.
+
+import { spawn, execFile } from 'node:child_process';
+import { mkdtemp, open, writeFile, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LoadGeneratorError, PreflightError, UsageError } from '../../core/errors.js';
+import { isMetricName, type MetricName } from '../../core/metrics.js';
+import type { LoadEngine, LoadPlan, LoadProgress } from '../../core/ports.js';
+import { parseSampleLine, type SampleSink } from '../../core/samples.js';
+import type { SloSpec } from '../../core/slo/spec.js';
+import { createAgent } from '../node/http.js';
+import {
+  ASSUMED_VERSION,
+  provisionCredentials,
+  type AuthSource,
+  type Credentials,
+} from '../node/provisioning.js';
+import { bundleScenarios } from './bundle.js';
+import { scenarioConfigFromPlan, scenarioFor } from './plan.js';
+import type { ScenarioConfig } from './scenario-config.js';
+import { thresholdsFromSlos } from './thresholds.js';
+import { hasXk6Sse, isSupported, MIN_K6, parseK6Version, targetFor, type K6Version } from './version.js';
+
+export const K6_INSTALL_HINTS = [
+  "Install k6: https://grafana.com/docs/k6/latest/set-up/install-k6/ (e.g. `brew install k6`, or `apt-get install k6` after adding Grafana's apt repository)",
+  'Or point --k6-binary (K6LoadEngine `binary`) at a k6 executable',
+  'Or use the built-in engine: --engine node',
+];
+
+export interface K6EngineOptions {
+  /** k6 executable; default `k6` on PATH. */
+  binary?: string;
+  auth?: AuthSource;
+  credentials?: Credentials;
+  chatPath?: string;
+  verify?: boolean;
+  pacing?: ScenarioConfig['pacing'];
+  /** SLOs turned into k6 thresholds (owui-chaos still evaluates them itself). */
+  slos?: readonly SloSpec[];
+  /** `auto` (default): xk6-sse when the k6 binary has it, else plain. */
+  sse?: 'plain' | 'xk6' | 'auto';
+  /** Where bundles, config and k6's JSON output go; default a new temp directory. */
+  workDir?: string;
+  streamTimeoutMs?: number;
+  gracefulStopMs?: number;
+  /** Extra environment for k6 (e.g. K6_* options). */
+  env?: Record<string, string>;
+  progressIntervalMs?: number;
+  /** Time k6 may take beyond duration + graceful stop before it is killed. Default 60 s. */
+  hangGraceMs?: number;
+}
+
+export interface K6RunSummary {
+  k6: string;
+  bundle: string;
+  samplesFile: string;
+  exitCode: number | null;
+  thresholdsFailed: boolean;
+  samples: number;
+  skippedThresholds: { slo: string; reason: string }[];
+}
+
+/** `k6 version` → parsed version, or PreflightError when k6 cannot be run. */
+export async function detectK6(binary = 'k6'): Promise<K6Version> {
+  const output = await new Promise<string>((resolve, reject) => {
+    execFile(binary, ['version'], { timeout: 15_000 }, (error, stdout, stderr) => {
+      if (error) reject(error);
+      else resolve(`${stdout}\n${stderr}`);
+    });
+  }).catch((error: NodeJS.ErrnoException) => {
+    const missing = error.code === 'ENOENT' || error.code === 'EACCES';
+    throw new PreflightError(
+      missing
+        ? `k6 was not found (\`${binary}\` is not an executable on PATH)`
+        : `\`${binary} version\` failed: ${error.message}`,
+      { code: 'K6_NOT_FOUND', cause: error, suggestions: K6_INSTALL_HINTS },
+    );
+  });
+  const version = parseK6Version(output);
+  if (!version) {
+    throw new PreflightError(
+      `\`${binary} version\` printed no k6 version: ${JSON.stringify(output.trim().slice(0, 200))}`,
+      {
+        code: 'K6_NOT_FOUND',
+        suggestions: K6_INSTALL_HINTS,
+      },
+    );
+  }
+  if (!isSupported(version)) {
+    throw new PreflightError(
+      `${version.raw} is too old; the scenarios need k6 v${MIN_K6.major}.${MIN_K6.minor} or newer`,
+      {
+        code: 'K6_TOO_OLD',
+        suggestions: K6_INSTALL_HINTS,
+      },
+    );
+  }
+  return version;
+}
+
+/** k6's exit codes (go.k6.io/k6/errext/exitcodes) and what they mean. */
+export const K6_EXIT_CODES: Record<number, string> = {
+  97: 'cloud test run failed',
+  98: 'cloud failed to get progress',
+  99: 'thresholds have failed',
+  100: 'setup() timed out',
+  101: 'teardown() timed out',
+  102: 'generic timeout',
+  103: 'generic engine error',
+  104: 'invalid configuration',
+  105: 'aborted from outside (signal or REST API)',
+  106: 'cannot start the REST API',
+  107: 'script exception',
+  108: 'script aborted (test.abort())',
+  109: 'Go panic',
+  110: 'test marked as failed',
+};
+
+/**
+ * k6's exit → our outcome: undefined = the load ran (0; 99 thresholds failed, owui-chaos judges
+ * SLOs itself; 105 or a signal when WE stopped it), otherwise the LoadGeneratorError to throw.
+ */
+export function mapK6Exit(
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  ctx: { stoppedByUs: boolean; stderrTail: string },
+): LoadGeneratorError | undefined {
+  if (code === 0 || code === 99) return undefined;
+  if (ctx.stoppedByUs && (code === 105 || code === null)) return undefined;
+  const meaning =
+    code === null
+      ? `killed by ${signal ?? 'a signal'}`
+      : `exit ${code}: ${K6_EXIT_CODES[code] ?? 'unknown k6 exit code'}`;
+  const tail = ctx.stderrTail.trim();
+  const codeName =
+    code === 104
+      ? 'K6_INVALID_CONFIG'
+      : code === 107 || code === 108
+        ? 'K6_SCRIPT_ERROR'
+        : code === 100 || code === 101 || code === 102
+          ? 'K6_TIMEOUT'
+          : 'K6_FAILED';
+  return new LoadGeneratorError(`k6 failed (${meaning})${tail ? `; last output: ${tail.slice(-500)}` : ''}`, {
+    code: codeName,
+    suggestions:
+      codeName === 'K6_SCRIPT_ERROR'
+        ? [
+            'Run the bundle by hand to see the script error: k6 run dist/scenarios/<name>.js',
+            'owui-chaos k6 bundle',
+          ]
+        : ['Rerun with the built-in engine to compare: --engine node'],
+  });
+}
+
+/**
+ * Turns k6 `--out json` text into samples. Feed chunks as they are read; lines may be split
+ * across chunks. Catalogue metrics pass through; `dropped_iterations` → `missed_starts`.
+ */
+export class K6JsonIngest {
+  private rest = '';
+  samples = 0;
+  malformed = 0;
+  completed = 0;
+  errors = 0;
+  readonly ttfts: { t: number; v: number }[] = [];
+
+  constructor(private readonly sink: SampleSink) {}
+
+  push(text: string): void {
+    const lines = (this.rest + text).split('\n');
+    this.rest = lines.pop() ?? '';
+    for (const line of lines) this.line(line);
+  }
+
+  end(): void {
+    if (this.rest.trim() !== '') this.line(this.rest);
+    this.rest = '';
+  }
+
+  private line(line: string): void {
+    let sample;
+    try {
+      sample = parseSampleLine(line);
+    } catch {
+      this.malformed++; // k6 killed mid-write leaves half a line; count it, do not fail the run
+      return;
+    }
+    if (!sample) return;
+    let metric: MetricName;
+    if (isMetricName(sample.metric)) metric = sample.metric;
+    else if (sample.metric === 'dropped_iterations') metric = 'missed_starts';
+    else return;
+    this.samples++;
+    this.sink.write(metric, sample.timeMs, sample.value, sample.tags);
+    if (metric === 'stream_outcome') {
+      if (sample.tags.outcome === 'completed') this.completed++;
+      else this.errors++;
+    } else if (metric === 'ttft') {
+      this.ttfts.push({ t: sample.timeMs, v: sample.value });
+      if (this.ttfts.length > 20_000) this.ttfts.splice(0, this.ttfts.length - 20_000);
+    }
+  }
+}
+
+export class K6LoadEngine implements LoadEngine {
+  readonly name = 'k6';
+  lastRun: K6RunSummary | undefined;
+
+  constructor(private readonly opts: K6EngineOptions = {}) {}
+
+  async run(
+    plan: LoadPlan,
+    sink: SampleSink,
+    runOpts: { signal?: AbortSignal; onProgress?: (p: LoadProgress) => void } = {},
+  ): Promise<void> {
+    const binary = this.opts.binary ?? 'k6';
+    const k6 = await detectK6(binary);
+    const credentials = this.opts.credentials ?? (await this.provision(plan, runOpts.signal));
+    const sockets = plan.sockets && plan.sockets.vus > 0;
+    if (sockets && credentials.users.length === 0) {
+      throw new UsageError(
+        `${plan.sockets?.vus} browser clients need user accounts, but the target gives none (API keys cannot open a socket)`,
+        {
+          code: 'NO_SOCKET_USERS',
+          suggestions: [
+            'Set auth.admin with auth.users.provision, or auth.users.existing, in the target file.',
+          ],
+        },
+      );
+    }
+    const sse = this.opts.sse === 'xk6' || (this.opts.sse !== 'plain' && hasXk6Sse(k6)) ? 'xk6' : 'plain';
+    const generated = thresholdsFromSlos(this.opts.slos ?? []);
+    const config = scenarioConfigFromPlan(plan, {
+      version: credentials.version,
+      sse,
+      thresholds: generated.thresholds,
+      ...(this.opts.chatPath !== undefined ? { chatPath: this.opts.chatPath } : {}),
+      ...(this.opts.verify !== undefined ? { verify: this.opts.verify } : {}),
+      ...(this.opts.pacing !== undefined ? { pacing: this.opts.pacing } : {}),
+      ...(this.opts.streamTimeoutMs !== undefined ? { streamTimeoutMs: this.opts.streamTimeoutMs } : {}),
+      ...(this.opts.gracefulStopMs !== undefined ? { gracefulStopMs: this.opts.gracefulStopMs } : {}),
+    });
+    const workDir = this.opts.workDir ?? (await mkdtemp(join(tmpdir(), 'owui-chaos-k6-')));
+    const name = scenarioFor(config);
+    const [bundle] = await bundleScenarios({
+      outDir: join(workDir, 'scenarios'),
+      target: targetFor(k6),
+      sse,
+      names: [name],
+    });
+    if (!bundle) throw new LoadGeneratorError('Bundling produced no scenario', { code: 'K6_BUNDLE_FAILED' });
+    const samplesFile = join(workDir, 'k6-samples.json');
+    await writeFile(samplesFile, '');
+    await writeFile(join(workDir, 'config.json'), JSON.stringify(config, null, 2));
+
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...this.opts.env,
+      OWUI_CONFIG: JSON.stringify(config),
+      OWUI_API_TOKENS: credentials.apiTokens.join(','),
+      OWUI_USER_TOKENS: JSON.stringify(
+        credentials.users.map((u) =>
+          u.id === undefined ? { token: u.token } : { token: u.token, id: u.id },
+        ),
+      ),
+      // No anonymous usage report from a load generator inside someone's test network.
+      K6_NO_USAGE_REPORT: 'true',
+    };
+    const args = [
+      'run',
+      '--no-color',
+      // Progress bars go to a terminal nobody watches; the samples file is the output.
+      '--quiet',
+      // k6's REST API defaults to localhost:6565, which a second concurrent run cannot bind.
+      '--address',
+      '127.0.0.1:0',
+      '--out',
+      `json=${samplesFile}`,
+      bundle.path,
+    ];
+    const ingest = new K6JsonIngest(sink);
+    const gracefulStopMs = config.gracefulStopMs;
+    const hangAfterMs = plan.durationMs + gracefulStopMs + (this.opts.hangGraceMs ?? 60_000);
+    const startedAt = Date.now();
+    const child = spawn(binary, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderrTail = '';
+    const keepTail = (chunk: Buffer): void => {
+      stderrTail = (stderrTail + chunk.toString('utf8')).slice(-4000);
+    };
+    child.stdout.on('data', keepTail);
+    child.stderr.on('data', keepTail);
+    let stoppedByUs = false;
+    let hung = false;
+    const onAbort = (): void => {
+      stoppedByUs = true;
+      child.kill('SIGINT');
+    };
+    runOpts.signal?.addEventListener('abort', onAbort, { once: true });
+    if (runOpts.signal?.aborted) onAbort();
+    const hangTimer = setTimeout(() => {
+      hung = true;
+      child.kill('SIGKILL');
+    }, hangAfterMs);
+
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (code, signal) => resolve({ code, signal }));
+    });
+    let done = false;
+    void exited.then(
+      () => (done = true),
+      () => (done = true),
+    );
+    const file = await open(samplesFile, 'r');
+    let offset = 0;
+    const drain = async (fh: FileHandle): Promise<void> => {
+      const buf = Buffer.alloc(1 << 16);
+      // Bounded: each pass reads what exists now; the file only grows while k6 runs.
+      for (let i = 0; i < 100_000; i++) {
+        const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+        if (bytesRead === 0) return;
+        offset += bytesRead;
+        ingest.push(decoder.decode(buf.subarray(0, bytesRead), { stream: true }));
+      }
+    };
+    const decoder = new TextDecoder();
+    const progressEvery = this.opts.progressIntervalMs ?? 1000;
+    let lastProgress = 0;
+    let result: { code: number | null; signal: NodeJS.Signals | null };
+    try {
+      while (!done) {
+        await drain(file);
+        const now = Date.now();
+        if (runOpts.onProgress && now - lastProgress >= progressEvery) {
+          lastProgress = now;
+          runOpts.onProgress(progressOf(ingest, now, startedAt));
+        }
+        await Promise.race([exited.catch(() => undefined), sleep(200)]);
+      }
+      result = await exited.catch((error: NodeJS.ErrnoException) => {
+        throw error.code === 'ENOENT'
+          ? new PreflightError(`k6 was not found (\`${binary}\`)`, {
+              code: 'K6_NOT_FOUND',
+              cause: error,
+              suggestions: K6_INSTALL_HINTS,
+            })
+          : new LoadGeneratorError(`Could not start k6: ${error.message}`, {
+              code: 'K6_FAILED',
+              cause: error,
+            });
+      });
+      await drain(file);
+      ingest.push(decoder.decode());
+      ingest.end();
+    } finally {
+      clearTimeout(hangTimer);
+      runOpts.signal?.removeEventListener('abort', onAbort);
+      await file.close().catch(() => undefined);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    this.lastRun = {
+      k6: k6.raw,
+      bundle: bundle.path,
+      samplesFile,
+      exitCode: result.code,
+      thresholdsFailed: result.code === 99,
+      samples: ingest.samples,
+      skippedThresholds: generated.skipped,
+    };
+    if (hung) {
+      throw new LoadGeneratorError(
+        `k6 was still running ${Math.round(hangAfterMs / 1000)} s after the start (duration + graceful stop + grace) and was killed`,
+        {
+          code: 'K6_HUNG',
+          suggestions: ['Check the target for requests that never end; lower the stream timeout'],
+        },
+      );
+    }
+    const error = mapK6Exit(result.code, result.signal, { stoppedByUs, stderrTail });
+    if (error) throw error;
+  }
+
+  private async provision(plan: LoadPlan, signal?: AbortSignal): Promise<Credentials> {
+    if (!this.opts.auth) return { version: ASSUMED_VERSION, apiTokens: [], users: [], signIns: 0 };
+    const agent = createAgent(8);
+    try {
+      return await provisionCredentials(agent, plan.baseUrl, this.opts.auth, signal ? { signal } : {});
+    } finally {
+      await agent.close().catch(() => undefined);
+    }
+  }
+}
+
+function progressOf(ingest: K6JsonIngest, now: number, startedAt: number): LoadProgress {
+  const recent = ingest.ttfts
+    .filter((s) => s.t >= now - 10_000)
+    .map((s) => s.v)
+    .sort((a, b) => a - b);
+  const progress: LoadProgress = {
+    elapsedMs: now - startedAt,
+    activeStreams: 0,
+    activeSockets: 0,
+    completed: ingest.completed,
+    errors: ingest.errors,
+  };
+  if (recent.length > 0)
+    progress.ttftP95Ms = recent[Math.min(recent.length - 1, Math.ceil(recent.length * 0.95) - 1)] as number;
+  return progress;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

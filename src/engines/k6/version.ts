@@ -1,0 +1,70 @@
+// Which k6 is installed, and what the bundles must look like for it (DESIGN §8).
+//
+// Contract: `parseK6Version` reads `k6 version` output ("k6 v1.1.0 (commit/…, go1.24.4,
+// linux/amd64)", older "k6 v0.49.0 (2024-01-29T…, go1.21.6, linux/amd64)", plus an "Extensions:"
+// list on xk6 builds). `targetFor` maps a version to the esbuild target and the module paths that
+// moved between releases:
+// - WebSockets: `k6/experimental/websockets` until v0.53, `k6/websockets` from v0.54;
+// - timers: `k6/experimental/timers` until v0.49, `k6/timers` from v0.50;
+// - syntax: k6 ≥ 0.52 runs ES2020+ natively (its Babel step was removed); older releases get
+//   ES2017, which their goja runs without transpiling.
+// k6 older than 0.43 lacks `http.asyncRequest`, timers and the event-loop WebSockets the browser
+// scenario needs: `MIN_K6` rejects it in preflight.
+
+export interface K6Version {
+  major: number;
+  minor: number;
+  patch: number;
+  raw: string;
+  /** Extension module paths listed by an xk6 build, e.g. `k6/x/sse`. */
+  extensions: string[];
+}
+
+export interface K6Target {
+  esTarget: 'es2017' | 'es2020';
+  websocketsModule: 'k6/websockets' | 'k6/experimental/websockets';
+  timersModule: 'k6/timers' | 'k6/experimental/timers';
+}
+
+export const MIN_K6 = { major: 0, minor: 43 } as const;
+/** What bundles target when no k6 is installed (e.g. `k6 bundle` for a k6-operator image). */
+export const CURRENT_TARGET: K6Target = {
+  esTarget: 'es2020',
+  websocketsModule: 'k6/websockets',
+  timersModule: 'k6/timers',
+};
+
+export function parseK6Version(output: string): K6Version | undefined {
+  const match = /\bk6 v(\d+)\.(\d+)\.(\d+)\S*/.exec(output);
+  if (!match) return undefined;
+  const extensions = [...output.matchAll(/\bk6\/x\/[\w./-]+/g)].map((m) => m[0]);
+  return {
+    major: Number(match[1]),
+    minor: Number(match[2]),
+    patch: Number(match[3]),
+    raw: match[0],
+    extensions,
+  };
+}
+
+function atLeast(v: Pick<K6Version, 'major' | 'minor'>, major: number, minor: number): boolean {
+  return v.major > major || (v.major === major && v.minor >= minor);
+}
+
+export function isSupported(v: K6Version): boolean {
+  return atLeast(v, MIN_K6.major, MIN_K6.minor);
+}
+
+export function targetFor(v: K6Version | undefined): K6Target {
+  if (!v) return CURRENT_TARGET;
+  return {
+    esTarget: atLeast(v, 0, 52) ? 'es2020' : 'es2017',
+    websocketsModule: atLeast(v, 0, 54) ? 'k6/websockets' : 'k6/experimental/websockets',
+    timersModule: atLeast(v, 0, 50) ? 'k6/timers' : 'k6/experimental/timers',
+  };
+}
+
+/** True when the k6 build carries the xk6-sse extension. */
+export function hasXk6Sse(v: K6Version | undefined): boolean {
+  return v?.extensions.some((e) => e === 'k6/x/sse') ?? false;
+}
