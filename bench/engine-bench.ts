@@ -1,0 +1,356 @@
+// Engine benchmark (issue 4 "Performance"): how many concurrent SSE streams at 20 tokens/s the
+// Node engine sustains with client lag p99 < 5 ms, and how many idle browser clients it holds
+// (connected, joined, answering pings, sending heartbeats) on this machine.
+//
+// Setup, so the numbers mean what they say:
+// - The servers run in a CHILD process (`--serve`): the real mock LLM (src/lab/mock-llm) for the
+//   streams, and a minimal Socket.IO server (the `socket.io` package, websocket only, at
+//   /ws/socket.io, Open WebUI's ping 25 s / timeout 20 s, `user-join` acked, `heartbeat` counted,
+//   `GET /api/version`) for the sockets. Not the Open WebUI simulator: its Redis and JWT work would
+//   measure the simulator, not the engine. The child still shares the machine's cores.
+// - Client lag = receive time − the mock's `sent_at` stamp, so the mock's own timer lateness does
+//   not count; what counts is how long a written event waits before the engine reads it.
+// - The engine runs as shipped: worker threads (one per core), every sample written to an NDJSON
+//   file (the same sink the CLI uses); the file is read back after each step.
+// - Every step is bounded in time; a step fails when lag p99 ≥ 5 ms, when a stream errs, or
+//   (sockets) when not every client joined, any disconnected, or heartbeats went missing.
+//
+// Usage: npx tsx bench/engine-bench.ts [--streams 250,500,…] [--sockets 2500,5000,…]
+//        [--step-seconds 14] [--profile] [--skip-streams] [--skip-sockets]
+// Also runs from dist after a build (node dist/../bench is not compiled; use tsx).
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Session } from 'node:inspector/promises';
+import { build } from 'hdr-histogram-js';
+import { Server } from 'socket.io';
+import { startMockLlm, MOCK_LLM_MODEL } from '../src/lab/mock-llm/server.js';
+import { NodeLoadEngine } from '../src/engines/node/engine.js';
+import { NdjsonFileSink } from '../src/engines/node/ndjson-file-sink.js';
+import type { Credentials } from '../src/engines/node/provisioning.js';
+
+const SELF = fileURLToPath(import.meta.url);
+const LAG_LIMIT_MS = 5;
+const TPS = 20;
+/** Where the metric name starts in a Point line (`{"type":"Point","metric":"…`). */
+const METRIC_AT = '{"type":"Point","metric":"'.length;
+
+// ─── child: the servers ─────────────────────────────────────────────────────────────────────────
+
+async function serve(): Promise<void> {
+  const mock = await startMockLlm({ port: 0 });
+  const stats = { connected: 0, joins: 0, heartbeats: 0, disconnects: 0 };
+  const http = createServer((req, res) => {
+    if (req.url === '/api/version') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"version":"0.11.0","deployment_id":"bench"}');
+      return;
+    }
+    if (req.url === '/stats') {
+      const cpu = process.cpuUsage();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ...stats, cpuMs: (cpu.user + cpu.system) / 1000 }));
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  http.maxConnections = 100_000;
+  const io = new Server(http, { path: '/ws/socket.io', transports: ['websocket'], pingInterval: 25_000, pingTimeout: 20_000, perMessageDeflate: false });
+  io.on('connection', (socket) => {
+    stats.connected++;
+    socket.on('user-join', (_data: unknown, ack?: (r: unknown) => void) => {
+      stats.joins++;
+      ack?.({ id: 'u', name: 'bench' });
+    });
+    socket.on('heartbeat', () => void stats.heartbeats++);
+    socket.on('disconnect', () => {
+      stats.connected--;
+      stats.disconnects++;
+    });
+  });
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  const sioUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  process.stdout.write(JSON.stringify({ mockUrl: mock.url, sioUrl }) + '\n');
+  process.on('SIGTERM', () => {
+    io.close();
+    void mock.close().finally(() => process.exit(0));
+  });
+}
+
+// ─── parent: the steps ──────────────────────────────────────────────────────────────────────────
+
+interface Servers {
+  child: ChildProcess;
+  mockUrl: string;
+  sioUrl: string;
+}
+
+async function startServers(): Promise<Servers> {
+  const child = spawn(process.execPath, [...process.execArgv, SELF, '--serve'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('bench servers did not start within 30 s')), 30_000);
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) {
+        clearTimeout(timer);
+        resolve(buf.slice(0, nl));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`bench servers exited with ${code}`)));
+  });
+  const { mockUrl, sioUrl } = JSON.parse(line) as { mockUrl: string; sioUrl: string };
+  return { child, mockUrl, sioUrl };
+}
+
+async function serverStats(s: Servers): Promise<{ connected: number; joins: number; heartbeats: number; disconnects: number; cpuMs: number }> {
+  const res = await fetch(`${s.sioUrl}/stats`);
+  return (await res.json()) as { connected: number; joins: number; heartbeats: number; disconnects: number; cpuMs: number };
+}
+
+interface SampleScan {
+  lag: { count: number; p50: number; p99: number; max: number };
+  outcomes: Record<string, number>;
+  maxActiveSockets: number;
+  disconnects: number;
+  connectP99: number;
+  samples: number;
+}
+
+/** Reads an NDJSON sample file back: client_lag in [fromMs, toMs] into an HDR histogram, outcomes, socket numbers. */
+async function scan(file: string, fromMs: number, toMs: number): Promise<SampleScan> {
+  const lag = build({ numberOfSignificantValueDigits: 3, autoResize: true, lowestDiscernibleValue: 1 });
+  const connect = build({ numberOfSignificantValueDigits: 3, autoResize: true, lowestDiscernibleValue: 1 });
+  const outcomes: Record<string, number> = {};
+  let maxActiveSockets = 0;
+  let disconnects = 0;
+  let samples = 0;
+  const rl = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  for await (const line of rl) {
+    if (line === '') continue;
+    samples++;
+    // Cheap prefix checks first: most lines are client_lag/itl/burst_size.
+    const m = line.slice(METRIC_AT, METRIC_AT + 20);
+    if (m.startsWith('client_lag')) {
+      const p = JSON.parse(line) as { data: { time: string; value: number } };
+      const t = Date.parse(p.data.time);
+      if (t >= fromMs && t <= toMs) lag.recordValue(Math.max(0, Math.round(p.data.value * 1000)));
+    } else if (m.startsWith('stream_outcome')) {
+      const p = JSON.parse(line) as { data: { tags: { outcome?: string } } };
+      const o = p.data.tags.outcome ?? '?';
+      outcomes[o] = (outcomes[o] ?? 0) + 1;
+    } else if (m.startsWith('active_sockets')) {
+      maxActiveSockets = Math.max(maxActiveSockets, (JSON.parse(line) as { data: { value: number } }).data.value);
+    } else if (m.startsWith('ws_disconnects')) {
+      disconnects++;
+    } else if (m.startsWith('ws_connect_time')) {
+      connect.recordValue(Math.max(0, Math.round((JSON.parse(line) as { data: { value: number } }).data.value * 1000)));
+    }
+  }
+  const result: SampleScan = {
+    lag: { count: lag.totalCount, p50: lag.getValueAtPercentile(50) / 1000, p99: lag.getValueAtPercentile(99) / 1000, max: lag.maxValue / 1000 },
+    outcomes,
+    maxActiveSockets,
+    disconnects,
+    connectP99: connect.getValueAtPercentile(99) / 1000,
+    samples,
+  };
+  lag.destroy();
+  connect.destroy();
+  return result;
+}
+
+interface StreamRow {
+  streams: number;
+  lagP50: number;
+  lagP99: number;
+  lagMax: number;
+  eventsPerSec: number;
+  completed: number;
+  errors: number;
+  engineCpu: number;
+  serverCpu: number;
+  ok: boolean;
+}
+
+async function streamStep(s: Servers, dir: string, n: number, stepSeconds: number): Promise<StreamRow> {
+  const file = join(dir, `streams-${n}.ndjson`);
+  const sink = new NdjsonFileSink(file);
+  const durationMs = stepSeconds * 1000;
+  const rampMs = Math.min(3000, durationMs / 4);
+  // Streams last ~10 s; VUs ramp up over `rampMs` so the streams' 50 ms ticks are spread out.
+  const engine = new NodeLoadEngine({ chatPath: '/v1/chat/completions', pacing: { tokensPerSecond: TPS, firstTokenMs: 100 }, chatStages: [{ durationMs: rampMs, target: n }], finishGraceMs: 20_000 });
+  const cpu0 = process.cpuUsage();
+  const srv0 = await serverStats(s);
+  const t0 = Date.now();
+  await engine.run({ durationMs, baseUrl: s.mockUrl, model: MOCK_LLM_MODEL, chat: { vus: 0, tokens: TPS * 10 } }, sink);
+  sink.close();
+  const cpu = process.cpuUsage(cpu0);
+  const srv1 = await serverStats(s);
+  const wall = Date.now() - t0;
+  // Measure the steady part: after the ramp plus one second, until one second before the deadline.
+  const r = await scan(file, t0 + rampMs + 1000, t0 + durationMs - 1000);
+  rmSync(file, { force: true });
+  const errors = Object.entries(r.outcomes).filter(([o]) => o !== 'completed' && o !== 'cancelled').reduce((a, [, c]) => a + c, 0);
+  const windowSec = (durationMs - rampMs - 2000) / 1000;
+  return {
+    streams: n,
+    lagP50: r.lag.p50,
+    lagP99: r.lag.p99,
+    lagMax: r.lag.max,
+    eventsPerSec: Math.round(r.lag.count / windowSec),
+    completed: r.outcomes.completed ?? 0,
+    errors,
+    engineCpu: (cpu.user + cpu.system) / 1000 / wall,
+    serverCpu: (srv1.cpuMs - srv0.cpuMs) / wall,
+    ok: r.lag.p99 < LAG_LIMIT_MS && errors === 0 && r.lag.count > 0,
+  };
+}
+
+interface SocketRow {
+  sockets: number;
+  joined: number;
+  disconnects: number;
+  heartbeats: number;
+  connectP99: number;
+  engineCpu: number;
+  ok: boolean;
+}
+
+async function socketStep(s: Servers, dir: string, n: number): Promise<SocketRow> {
+  const file = join(dir, `sockets-${n}.ndjson`);
+  const sink = new NdjsonFileSink(file);
+  const rampMs = Math.max(2000, Math.min(15_000, n)); // ~1,000 connects per second
+  // Hold 38 s after the last connect starts: every client has answered a server ping (25 s) and
+  // sent a heartbeat (30 s after joining), with room for slow joins.
+  const durationMs = rampMs + 38_000;
+  const users = Array.from({ length: n }, (_, i) => ({ email: `bench-${i}@bench.invalid`, token: 'bench-token' }));
+  const credentials: Credentials = { version: '0.11.0', apiTokens: [], users, signIns: 0 };
+  const engine = new NodeLoadEngine({ credentials, socketRampMs: rampMs, finishGraceMs: 30_000 });
+  const before = await serverStats(s);
+  const cpu0 = process.cpuUsage();
+  const t0 = Date.now();
+  await engine.run({ durationMs, baseUrl: s.sioUrl, model: 'none', sockets: { vus: n, tokens: 1, chatIntervalMs: 0 } }, sink);
+  sink.close();
+  const cpu = process.cpuUsage(cpu0);
+  const wall = Date.now() - t0;
+  const after = await serverStats(s);
+  const r = await scan(file, 0, Number.MAX_SAFE_INTEGER);
+  rmSync(file, { force: true });
+  const heartbeats = after.heartbeats - before.heartbeats;
+  return {
+    sockets: n,
+    joined: r.maxActiveSockets,
+    disconnects: r.disconnects,
+    heartbeats,
+    connectP99: r.connectP99,
+    engineCpu: (cpu.user + cpu.system) / 1000 / wall,
+    ok: r.maxActiveSockets === n && r.disconnects === 0 && heartbeats >= n,
+  };
+}
+
+/** Where the time goes: the engine inline (one thread) under the inspector's CPU profiler, self time by function. */
+async function profileStreams(s: Servers, n: number): Promise<string[]> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 500 });
+  const dir = mkdtempSync(join(tmpdir(), 'engine-prof-'));
+  const sink = new NdjsonFileSink(join(dir, 'p.ndjson'));
+  const engine = new NodeLoadEngine({ workers: 0, chatPath: '/v1/chat/completions', pacing: { tokensPerSecond: TPS, firstTokenMs: 100 }, chatStages: [{ durationMs: 2000, target: n }] });
+  await session.post('Profiler.start');
+  await engine.run({ durationMs: 8000, baseUrl: s.mockUrl, model: MOCK_LLM_MODEL, chat: { vus: 0, tokens: TPS * 10 } }, sink);
+  const { profile } = await session.post('Profiler.stop');
+  sink.close();
+  rmSync(dir, { recursive: true, force: true });
+  session.disconnect();
+  const nodes = profile.nodes;
+  const total = nodes.reduce((a, nd) => a + (nd.hitCount ?? 0), 0) || 1;
+  const byFn = new Map<string, number>();
+  const byArea = new Map<string, number>();
+  for (const nd of nodes) {
+    const hits = nd.hitCount ?? 0;
+    if (hits === 0) continue;
+    const f = nd.callFrame;
+    const url = f.url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, 'node_modules/').replace(/^.*\/work\/main\//, '');
+    const name = `${f.functionName || '(anonymous)'} ${url ? `${url}:${f.lineNumber + 1}` : ''}`.trim();
+    byFn.set(name, (byFn.get(name) ?? 0) + hits);
+    const area = f.functionName === '(idle)' ? 'idle' : f.functionName === '(garbage collector)' ? 'GC' : url.startsWith('src/protocol') ? 'protocol (SSE parse, JSON, integrity)' : url.startsWith('src/engines') ? 'engine (recorders, samples)' : url.startsWith('src/') ? 'other src' : url.includes('undici') ? 'undici' : url.startsWith('node:') || url === '' ? 'node internals / native' : 'other deps';
+    byArea.set(area, (byArea.get(area) ?? 0) + hits);
+  }
+  const pct = (h: number): string => `${((100 * h) / total).toFixed(1).padStart(5)} %`;
+  const lines = [`CPU profile of ${n} streams at ${TPS} tok/s, engine inline (one thread, ${Math.round((profile.endTime - profile.startTime) / 1000)} ms profiled; share of samples):`];
+  for (const [area, h] of [...byArea].sort((a, b) => b[1] - a[1])) lines.push(`  ${pct(h)}  ${area}`);
+  lines.push('  top functions by self time:');
+  for (const [fn, h] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, 15)) lines.push(`  ${pct(h)}  ${fn}`);
+  return lines;
+}
+
+function argList(name: string, fallback: number[]): number[] {
+  const i = process.argv.indexOf(name);
+  if (i < 0) return fallback;
+  return (process.argv[i + 1] ?? '').split(',').map(Number).filter((n) => n > 0);
+}
+
+async function main(): Promise<void> {
+  const stepSeconds = argList('--step-seconds', [14])[0] ?? 14;
+  const streamSteps = process.argv.includes('--skip-streams') ? [] : argList('--streams', [250, 500, 1000, 1500, 2000, 2500, 3000, 4000]);
+  const socketSteps = process.argv.includes('--skip-sockets') ? [] : argList('--sockets', [2500, 5000, 10_000, 15_000]);
+  const cores = availableParallelism();
+  console.log(`engine bench: ${cores} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}; servers in a child process sharing the cores`);
+  const dir = mkdtempSync(join(tmpdir(), 'engine-bench-'));
+  const servers = await startServers();
+  const streamRows: StreamRow[] = [];
+  const socketRows: SocketRow[] = [];
+  const profile: string[] = [];
+  try {
+    for (const n of streamSteps) {
+      const row = await streamStep(servers, dir, n, stepSeconds);
+      streamRows.push(row);
+      console.log(`  streams ${n}: lag p50 ${row.lagP50.toFixed(2)} ms, p99 ${row.lagP99.toFixed(2)} ms, max ${row.lagMax.toFixed(1)} ms, ${row.eventsPerSec} events/s, errors ${row.errors}, engine CPU ${row.engineCpu.toFixed(2)} cores, server CPU ${row.serverCpu.toFixed(2)} cores → ${row.ok ? 'ok' : 'FAIL'}`);
+      if (!row.ok && streamRows.filter((r) => !r.ok).length >= 2) break; // two failures: past the knee
+    }
+    if (process.argv.includes('--profile')) {
+      const best = Math.max(500, ...streamRows.filter((r) => r.ok).map((r) => r.streams));
+      profile.push(...(await profileStreams(servers, Math.min(best, 1000))));
+    }
+    for (const n of socketSteps) {
+      const row = await socketStep(servers, dir, n);
+      socketRows.push(row);
+      console.log(`  sockets ${n}: joined ${row.joined}, disconnects ${row.disconnects}, heartbeats ${row.heartbeats}, connect p99 ${row.connectP99.toFixed(0)} ms, engine CPU ${row.engineCpu.toFixed(2)} cores → ${row.ok ? 'ok' : 'FAIL'}`);
+      if (!row.ok) break;
+    }
+  } finally {
+    servers.child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const bestStreams = Math.max(0, ...streamRows.filter((r) => r.ok).map((r) => r.streams));
+  const bestSockets = Math.max(0, ...socketRows.filter((r) => r.ok).map((r) => r.sockets));
+  console.log('');
+  console.log(`| cores | SSE streams @ ${TPS} tok/s | lag p50 | lag p99 | events/s | engine CPU | result |`);
+  console.log('|---:|---:|---:|---:|---:|---:|---|');
+  for (const r of streamRows) console.log(`| ${cores} | ${r.streams} | ${r.lagP50.toFixed(2)} ms | ${r.lagP99.toFixed(2)} ms | ${r.eventsPerSec} | ${r.engineCpu.toFixed(2)} | ${r.ok ? 'ok' : 'FAIL'} |`);
+  console.log('');
+  console.log('| cores | idle browser clients | joined | disconnects | heartbeats | connect p99 | engine CPU | result |');
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const r of socketRows) console.log(`| ${cores} | ${r.sockets} | ${r.joined} | ${r.disconnects} | ${r.heartbeats} | ${r.connectP99.toFixed(0)} ms | ${r.engineCpu.toFixed(2)} | ${r.ok ? 'ok' : 'FAIL'} |`);
+  console.log('');
+  if (streamRows.length > 0) console.log(`most concurrent SSE streams with client lag p99 < ${LAG_LIMIT_MS} ms: ${bestStreams} (target ≥ 2,000 on 2 cores)`);
+  if (socketRows.length > 0) console.log(`most concurrent idle browser clients held: ${bestSockets} (target ≥ 10,000 on 2 cores)`);
+  for (const l of profile) console.log(l);
+}
+
+if (process.argv.includes('--serve')) void serve();
+else
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
