@@ -2,12 +2,25 @@
 // directive survives unchanged (UTF-8 comments, CRLF line ends, trailing spaces): the revert
 // restores the original bytes anyway, but the applied config should differ only where intended.
 
+import { BUFFERING_BEGIN, setProxyBuffering } from '../../lab/nginx/nginx-config.js';
+
 export interface DirectiveEdit {
   bytes: Buffer;
   /** How many existing occurrences were rewritten (0 when the directive was inserted). */
   replaced: number;
   /** Where it was inserted when absent: `http`, `server`, or undefined when replaced. */
   insertedInto?: 'http' | 'server';
+}
+
+/**
+ * `proxy_buffering on|off`. A lab-rendered config has a marked block that also pins
+ * `proxy_http_version` (buffering only delays SSE over HTTP/1.0); it is swapped whole by the lab's
+ * own function. Any other config gets only the directive changed.
+ */
+export function setBufferingBytes(original: Buffer, on: boolean): Buffer {
+  const text = original.toString('latin1');
+  if (text.includes(BUFFERING_BEGIN)) return Buffer.from(setProxyBuffering(text, on ? 'on' : 'off'), 'latin1');
+  return setDirective(original, 'proxy_buffering', on ? 'on' : 'off').bytes;
 }
 
 const NAME = /^[a-z_][a-z0-9_]*$/;

@@ -20,7 +20,7 @@ import type { ContainerExec } from '../docker/docker-exec.js';
 import { type DriverLogger, formatBudget, silentLogger, step } from '../driver-log.js';
 import { type PreparedDriverFault, faultHandle } from '../fault.js';
 import { restoreConfigRecord, revertFromRecord } from '../revert-records.js';
-import { directiveValues, pidFileOf, setDirective } from './nginx-config.js';
+import { directiveValues, pidFileOf, setBufferingBytes, setDirective } from './nginx-config.js';
 
 export interface CommandResult {
   exitCode: number;
@@ -96,36 +96,51 @@ abstract class BaseNginxDriver implements NginxDriver {
    * original bytes, read now, so a rollback in another process restores them exactly.
    */
   async prepareSetDirective(name: string, value: string): Promise<PreparedDriverFault> {
-    const original = await this.readConfig();
-    let edited: Buffer;
-    try {
-      edited = setDirective(original, name, value).bytes;
-    } catch (err) {
-      throw new FaultError(`Cannot set \`${name} ${value}\` in nginx config ${this.where()}: ${(err as Error).message}`, { code: 'NGINX_CONFIG_EDIT_FAILED', cause: err });
-    }
-    const was = directiveValues(original, name);
-    const description = `nginx ${name} ${value} in ${this.where()} (was ${was.length ? was.join(', ') : 'unset'})`;
-    const record = restoreConfigRecord(this.common.configFile, original, this.containerName());
-    return {
-      description,
-      record,
-      apply: async () => {
-        if (!edited.equals(original)) await this.applyConfig(edited);
-        return faultHandle(description, record, () => revertFromRecord(record, { nginx: this }));
-      },
-    };
+    return this.prepareEdit(`${name} ${value}`, (original) => {
+      const was = directiveValues(original, name);
+      return { bytes: setDirective(original, name, value).bytes, was: was.length ? was.join(', ') : 'unset' };
+    });
   }
 
   async setDirective(name: string, value: string): Promise<FaultHandle> {
     return (await this.prepareSetDirective(name, value)).apply();
   }
 
+  /**
+   * `proxy_buffering on|off`. A config rendered by the lab carries a marked buffering block that
+   * also pins `proxy_http_version` (buffering only delays SSE over HTTP/1.0, see
+   * src/lab/nginx/nginx-config.ts); that block is swapped whole. Elsewhere only the directive changes.
+   */
   prepareSetBuffering(on: boolean): Promise<PreparedDriverFault> {
-    return this.prepareSetDirective('proxy_buffering', on ? 'on' : 'off');
+    const value = on ? 'on' : 'off';
+    return this.prepareEdit(`proxy_buffering ${value}`, (original) => {
+      const was = directiveValues(original, 'proxy_buffering');
+      return { bytes: setBufferingBytes(original, on), was: was.length ? was.join(', ') : 'unset' };
+    });
   }
 
-  setBuffering(on: boolean): Promise<FaultHandle> {
-    return this.setDirective('proxy_buffering', on ? 'on' : 'off');
+  async setBuffering(on: boolean): Promise<FaultHandle> {
+    return (await this.prepareSetBuffering(on)).apply();
+  }
+
+  private async prepareEdit(change: string, edit: (original: Buffer) => { bytes: Buffer; was: string }): Promise<PreparedDriverFault> {
+    const original = await this.readConfig();
+    let result: { bytes: Buffer; was: string };
+    try {
+      result = edit(original);
+    } catch (err) {
+      throw new FaultError(`Cannot set \`${change}\` in nginx config ${this.where()}: ${(err as Error).message}`, { code: 'NGINX_CONFIG_EDIT_FAILED', cause: err });
+    }
+    const description = `nginx ${change} in ${this.where()} (was ${result.was})`;
+    const record = restoreConfigRecord(this.common.configFile, original, this.containerName());
+    return {
+      description,
+      record,
+      apply: async () => {
+        if (!result.bytes.equals(original)) await this.applyConfig(result.bytes);
+        return faultHandle(description, record, () => revertFromRecord(record, { nginx: this }));
+      },
+    };
   }
 
   protected baseArgs(): string[] {
