@@ -195,6 +195,7 @@ export class BrowserClient {
 
   private onClosed(ws: WebSocket): void {
     if (this.ws !== ws) return; // a late event of a socket already replaced
+    const wasJoined = this.joined;
     this.ws = undefined;
     this.joined = false;
     this.sid = undefined;
@@ -203,7 +204,8 @@ export class BrowserClient {
       this.heartbeat = undefined;
     }
     if (this.stopping) return;
-    if (this.disconnectAtMs === undefined) {
+    // A failed (re)connect attempt is not a new disconnect: only losing a joined socket counts.
+    if (wasJoined && this.disconnectAtMs === undefined) {
       this.disconnectAtMs = Date.now();
       record('ws_disconnects', 1, this.tags);
     }

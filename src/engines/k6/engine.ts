@@ -80,9 +80,9 @@ export interface K6RunSummary {
 }
 
 /** `k6 version` → parsed version, or PreflightError when k6 cannot be run. */
-export async function detectK6(binary = 'k6'): Promise<K6Version> {
+export async function detectK6(binary = 'k6', env?: NodeJS.ProcessEnv): Promise<K6Version> {
   const output = await new Promise<string>((resolve, reject) => {
-    execFile(binary, ['version'], { timeout: 15_000 }, (error, stdout, stderr) => {
+    execFile(binary, ['version'], { timeout: 15_000, ...(env ? { env } : {}) }, (error, stdout, stderr) => {
       if (error) reject(error);
       else resolve(`${stdout}\n${stderr}`);
     });
@@ -233,7 +233,7 @@ export class K6LoadEngine implements LoadEngine {
     runOpts: { signal?: AbortSignal; onProgress?: (p: LoadProgress) => void } = {},
   ): Promise<void> {
     const binary = this.opts.binary ?? 'k6';
-    const k6 = await detectK6(binary);
+    const k6 = await detectK6(binary, { ...process.env, ...this.opts.env });
     const credentials = this.opts.credentials ?? (await this.provision(plan, runOpts.signal));
     const sockets = plan.sockets && plan.sockets.vus > 0;
     if (sockets && credentials.users.length === 0) {
