@@ -6,7 +6,10 @@ import { listBuiltinExperiments, type BuiltinExperiment } from '../../core/confi
 
 export default class ExperimentList extends BaseCommand {
   static override summary = 'List the built-in experiments';
-  static override examples = ['<%= config.bin %> experiment list', '<%= config.bin %> experiment list --json'];
+  static override examples = [
+    '<%= config.bin %> experiment list',
+    '<%= config.bin %> experiment list --json',
+  ];
 
   async run(): Promise<{ experiments: BuiltinExperiment[] }> {
     await this.parse(ExperimentList);
@@ -16,7 +19,10 @@ export default class ExperimentList extends BaseCommand {
       this.say(`${e.name.padEnd(width)}  ${e.title}${e.problem ? `  (unreadable: ${e.problem})` : ''}`);
       if (e.summary) this.say(`${' '.repeat(width)}  ${e.summary}`);
     }
-    if (experiments.length > 0) this.say(`\nRun one with: owui-chaos run <name>   Check one with: owui-chaos experiment validate <name>`);
+    if (experiments.length > 0)
+      this.say(
+        `\nRun one with: owui-chaos run <name>   Check one with: owui-chaos experiment validate <name>`,
+      );
     return { experiments };
   }
 }

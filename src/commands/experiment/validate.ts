@@ -35,7 +35,10 @@ export default class ExperimentValidate extends BaseCommand {
   ];
 
   static override args = {
-    experiment: Args.string({ required: true, description: 'experiment file, or a built-in name (see `owui-chaos experiment list`)' }),
+    experiment: Args.string({
+      required: true,
+      description: 'experiment file, or a built-in name (see `owui-chaos experiment list`)',
+    }),
   };
 
   static override flags = {

@@ -32,7 +32,13 @@ export async function listBuiltinExperiments(dir: string): Promise<BuiltinExperi
           summary: typeof data?.description === 'string' ? firstSentence(data.description) : '',
         };
       } catch (error) {
-        return { name, file, title: name, summary: '', problem: error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error) };
+        return {
+          name,
+          file,
+          title: name,
+          summary: '',
+          problem: error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error),
+        };
       }
     }),
   );
@@ -42,7 +48,10 @@ export async function listBuiltinExperiments(dir: string): Promise<BuiltinExperi
  * `failover` → `<dir>/failover.yaml`; anything with a path separator or a .yaml/.yml suffix is a
  * file path (relative to `cwd`). A bare name that is no built-in falls back to a file of that name.
  */
-export async function resolveExperimentRef(ref: string, options: { builtinDir: string; cwd?: string }): Promise<string> {
+export async function resolveExperimentRef(
+  ref: string,
+  options: { builtinDir: string; cwd?: string },
+): Promise<string> {
   const cwd = options.cwd ?? process.cwd();
   const looksLikePath = /[\\/]/.test(ref) || /\.ya?ml$/i.test(ref);
   if (!looksLikePath) {

@@ -9,7 +9,13 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import { resolveEnv, type Env } from './env.js';
-import { dotted, translateZodIssues, withPosition, type ConfigIssue, type ConfigIssueCode } from './issues.js';
+import {
+  dotted,
+  translateZodIssues,
+  withPosition,
+  type ConfigIssue,
+  type ConfigIssueCode,
+} from './issues.js';
 import { scrubText, type SecretRef } from './secrets.js';
 import { parseSource, type DocPath, type SourceFile } from './source.js';
 
@@ -59,13 +65,21 @@ export interface LoadedDocument {
   warnings: ConfigIssue[];
 }
 
-const LABEL: Record<DocumentKind, string> = { experiment: 'Experiment', target: 'Target', slos: 'SLO defaults' };
+const LABEL: Record<DocumentKind, string> = {
+  experiment: 'Experiment',
+  target: 'Target',
+  slos: 'SLO defaults',
+};
 const EMPTY_HINT: Record<DocumentKind, string> = {
   experiment: 'an experiment needs at least `title:` and `load: { duration, chat | sockets }`',
   target: 'a target needs at least `openwebui: { url }`, `auth:` and `model:`',
   slos: 'give `slos: [...]`',
 };
-const CODE: Record<DocumentKind, string> = { experiment: 'EXPERIMENT_INVALID', target: 'TARGET_INVALID', slos: 'SLOS_INVALID' };
+const CODE: Record<DocumentKind, string> = {
+  experiment: 'EXPERIMENT_INVALID',
+  target: 'TARGET_INVALID',
+  slos: 'SLOS_INVALID',
+};
 
 export async function loadDocument(file: string, options: DocumentOptions): Promise<LoadedDocument> {
   let text: string;
@@ -74,32 +88,52 @@ export async function loadDocument(file: string, options: DocumentOptions): Prom
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const shownName = displayPath(file);
-    const reason = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? String(error)})`;
-    const issue: ConfigIssue = { code: 'FILE_NOT_FOUND', path: '', file: shownName, message: `${shownName} ${reason}` };
-    throw new ValidationError(
-      `${LABEL[options.kind]} file ${shownName} ${reason}`,
-      [issue],
-      {
-        code: 'FILE_NOT_FOUND',
-        cause: error,
-        suggestions: options.notFoundSuggestions ?? (options.kind === 'experiment' ? ['owui-chaos experiment list'] : []),
-      },
-    );
+    const reason =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : `cannot be read (${code ?? String(error)})`;
+    const issue: ConfigIssue = {
+      code: 'FILE_NOT_FOUND',
+      path: '',
+      file: shownName,
+      message: `${shownName} ${reason}`,
+    };
+    throw new ValidationError(`${LABEL[options.kind]} file ${shownName} ${reason}`, [issue], {
+      code: 'FILE_NOT_FOUND',
+      cause: error,
+      suggestions:
+        options.notFoundSuggestions ?? (options.kind === 'experiment' ? ['owui-chaos experiment list'] : []),
+    });
   }
   return parseDocumentText(text, file, options);
 }
 
-export async function parseDocumentText(text: string, file: string, options: DocumentOptions): Promise<LoadedDocument> {
+export async function parseDocumentText(
+  text: string,
+  file: string,
+  options: DocumentOptions,
+): Promise<LoadedDocument> {
   const shownName = displayPath(file);
   const source = parseSource(text, shownName);
   if (source.syntaxIssues.length > 0) throw invalid(options.kind, shownName, source.syntaxIssues, []);
 
   if (source.data === null || source.data === undefined) {
-    const issue: ConfigIssue = { code: 'MISSING_KEY', path: '', file: shownName, line: 1, column: 1, message: `the file is empty; ${EMPTY_HINT[options.kind]}` };
+    const issue: ConfigIssue = {
+      code: 'MISSING_KEY',
+      path: '',
+      file: shownName,
+      line: 1,
+      column: 1,
+      message: `the file is empty; ${EMPTY_HINT[options.kind]}`,
+    };
     throw invalid(options.kind, shownName, [issue], []);
   }
   const resolved = resolveEnv(source.data, options.env);
-  const issues: ConfigIssue[] = resolved.issues.map((issue) => withPosition(issue, shownName, source.locate(issue.path.split('.').filter(Boolean).map(segment))));
+  const issues: ConfigIssue[] = resolved.issues.map((issue) =>
+    withPosition(issue, shownName, source.locate(issue.path.split('.').filter(Boolean).map(segment))),
+  );
 
   let data = resolved.data;
   const overridden: Override[] = [];
@@ -110,7 +144,12 @@ export async function parseDocumentText(text: string, file: string, options: Doc
 
   const parsed = options.schema.safeParse(data);
   if (!parsed.success) {
-    const translated = translateZodIssues(parsed.error.issues, { schema: options.schema, data, source, secrets: resolved.secrets });
+    const translated = translateZodIssues(parsed.error.issues, {
+      schema: options.schema,
+      data,
+      source,
+      secrets: resolved.secrets,
+    });
     for (const issue of translated) {
       if (resolved.missingPaths.some((p) => dotted(p) === issue.path)) continue;
       issues.push(fromOverride(issue, overridden));
@@ -119,35 +158,62 @@ export async function parseDocumentText(text: string, file: string, options: Doc
   }
   const locate = (finding: Finding): ConfigIssue =>
     finding.issue ??
-    fromOverride(withPosition({ code: finding.code, path: dotted(finding.path), message: finding.message }, shownName, source.locate(finding.path)), overridden);
+    fromOverride(
+      withPosition(
+        { code: finding.code, path: dotted(finding.path), message: finding.message },
+        shownName,
+        source.locate(finding.path),
+      ),
+      overridden,
+    );
   issues.push(...((await options.check?.(parsed.data)) ?? []).map(locate));
   if (issues.length > 0) throw invalid(options.kind, shownName, issues, resolved.secrets);
   const warnings = (options.warn?.(parsed.data) ?? []).map(locate);
   return { file: path.resolve(file), value: parsed.data, secrets: resolved.secrets, warnings };
 }
 
-function invalid(kind: DocumentKind, file: string, issues: ConfigIssue[], secrets: readonly SecretRef[]): ValidationError {
+function invalid(
+  kind: DocumentKind,
+  file: string,
+  issues: ConfigIssue[],
+  secrets: readonly SecretRef[],
+): ValidationError {
   // In file order, so a person can fix them top to bottom; issues without a position go last.
   const clean = issues
     .map((issue) => ({ ...issue, message: scrubText(issue.message, secrets) }))
-    .sort((a, b) => (a.file ?? '').localeCompare(b.file ?? '') || (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? 0) - (b.column ?? 0));
+    .sort(
+      (a, b) =>
+        (a.file ?? '').localeCompare(b.file ?? '') ||
+        (a.line ?? Infinity) - (b.line ?? Infinity) ||
+        (a.column ?? 0) - (b.column ?? 0),
+    );
   const codes = new Set(clean.map((i) => i.code));
   const only = (code: ConfigIssueCode): boolean => codes.size === 1 && codes.has(code);
   const code = only('YAML_SYNTAX') ? 'YAML_SYNTAX' : only('ENV_MISSING') ? 'ENV_MISSING' : CODE[kind];
   const count = clean.length === 1 ? 'has 1 problem' : `has ${clean.length} problems`;
   const message =
-    code === 'YAML_SYNTAX' ? `${LABEL[kind]} file ${file} is not valid YAML` : `${LABEL[kind]} file ${file} ${count}`;
+    code === 'YAML_SYNTAX'
+      ? `${LABEL[kind]} file ${file} is not valid YAML`
+      : `${LABEL[kind]} file ${file} ${count}`;
   const suggestions: string[] = [];
   for (const issue of clean) {
-    const name = issue.code === 'ENV_MISSING' ? /`([A-Za-z_][A-Za-z0-9_]*)`/.exec(issue.message)?.[1] : undefined;
-    if (name !== undefined && !suggestions.some((s) => s.startsWith(`export ${name}=`))) suggestions.push(`export ${name}=…`);
+    const name =
+      issue.code === 'ENV_MISSING' ? /`([A-Za-z_][A-Za-z0-9_]*)`/.exec(issue.message)?.[1] : undefined;
+    if (name !== undefined && !suggestions.some((s) => s.startsWith(`export ${name}=`)))
+      suggestions.push(`export ${name}=…`);
   }
-  suggestions.push(kind === 'target' ? `owui-chaos experiment validate <experiment> --target ${file}` : `owui-chaos experiment validate ${file}`);
+  suggestions.push(
+    kind === 'target'
+      ? `owui-chaos experiment validate <experiment> --target ${file}`
+      : `owui-chaos experiment validate ${file}`,
+  );
   return new ValidationError(message, clean, { code, suggestions });
 }
 
 function fromOverride(issue: ConfigIssue, overrides: readonly Override[]): ConfigIssue {
-  const override = overrides.find((o) => issue.path === dotted(o.path) || issue.path.startsWith(`${dotted(o.path)}.`));
+  const override = overrides.find(
+    (o) => issue.path === dotted(o.path) || issue.path.startsWith(`${dotted(o.path)}.`),
+  );
   if (override === undefined) return issue;
   const { file: _file, line: _line, column: _column, ...rest } = issue;
   return { ...rest, message: `${issue.message} (set by ${override.origin})` };
@@ -157,7 +223,11 @@ function setIn(data: unknown, at: DocPath, value: unknown): unknown {
   if (at.length === 0) return value;
   const [head, ...rest] = at as [string | number, ...Array<string | number>];
   const base = (
-    data !== null && typeof data === 'object' ? (Array.isArray(data) ? [...(data as unknown[])] : { ...(data as object) }) : {}
+    data !== null && typeof data === 'object'
+      ? Array.isArray(data)
+        ? [...(data as unknown[])]
+        : { ...(data as object) }
+      : {}
   ) as Record<string | number, unknown>;
   base[head] = setIn(base[head], rest, value);
   return base;

@@ -20,7 +20,10 @@ export const DurationSchema = z
       return z.NEVER;
     }
     if (!Number.isFinite(ms) || ms < 0) {
-      ctx.addIssue({ code: 'custom', message: `is ${JSON.stringify(value)}; use ${DURATION_HINT} (not negative)` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `is ${JSON.stringify(value)}; use ${DURATION_HINT} (not negative)`,
+      });
       return z.NEVER;
     }
     return ms;

@@ -91,18 +91,22 @@ function interpolate(text: string, path: Array<string | number>, env: Env, out: 
   if (!text.includes('${')) return text;
   let secretEnv: string | undefined;
   let missingAny = false;
-  const resolved = text.replace(INTERPOLATION, (match: string, name: string | undefined, fallback: string | undefined) => {
-    if (match === '$${') return '${';
-    const key = name as string;
-    const value = env[key];
-    if (value === undefined && fallback === undefined) {
-      out.issues.push(missing(key, path.join('.')));
-      missingAny = true;
-      return '';
-    }
-    if (value !== undefined && secretEnv === undefined && (isSecretPath(path) || isSecretEnvName(key))) secretEnv = key;
-    return value ?? fallback ?? '';
-  });
+  const resolved = text.replace(
+    INTERPOLATION,
+    (match: string, name: string | undefined, fallback: string | undefined) => {
+      if (match === '$${') return '${';
+      const key = name as string;
+      const value = env[key];
+      if (value === undefined && fallback === undefined) {
+        out.issues.push(missing(key, path.join('.')));
+        missingAny = true;
+        return '';
+      }
+      if (value !== undefined && secretEnv === undefined && (isSecretPath(path) || isSecretEnvName(key)))
+        secretEnv = key;
+      return value ?? fallback ?? '';
+    },
+  );
   if (missingAny) out.missingPaths.push(path);
   if (secretEnv !== undefined) out.secrets.push({ path, env: secretEnv, value: resolved });
   return resolved;

@@ -8,7 +8,14 @@ import path from 'node:path';
 import { z } from 'zod';
 import { OwuiChaosError, ValidationError } from '../errors.js';
 import { SloSpecSchema, type SloSpec } from '../slo/spec.js';
-import { loadDocument, parseDocumentText, type DocumentOptions, type Env, type Finding, type LoadedDocument } from './document.js';
+import {
+  loadDocument,
+  parseDocumentText,
+  type DocumentOptions,
+  type Env,
+  type Finding,
+  type LoadedDocument,
+} from './document.js';
 import { DurationSchema, PositiveDurationSchema, RateSchema } from './duration.js';
 import { FAULT_FACTS, TimelineEntrySchema, formatMs, replicasTaken, type TimelineEntry } from './faults.js';
 import type { ConfigIssue } from './issues.js';
@@ -19,8 +26,18 @@ import { LAB_TARGET, type LoadedTarget, type Target } from './target.js';
 
 export { TimelineEntrySchema, type TimelineEntry } from './faults.js';
 
-const tokens = z.number().int().min(1).max(100_000).default(120).describe('tokens per reply (an integer ≥ 1)');
-const tokensPerSecond = z.number().positive().optional().describe('mock LLM pacing in tokens per second (a number > 0)');
+const tokens = z
+  .number()
+  .int()
+  .min(1)
+  .max(100_000)
+  .default(120)
+  .describe('tokens per reply (an integer ≥ 1)');
+const tokensPerSecond = z
+  .number()
+  .positive()
+  .optional()
+  .describe('mock LLM pacing in tokens per second (a number > 0)');
 
 const ChatLoadSchema = z
   .strictObject({
@@ -38,20 +55,40 @@ const ChatLoadSchema = z
       ctx.addIssue({
         code: 'custom',
         params: { code: 'CONFLICT' },
-        message: 'give `vus: N` (closed model: N users with think time) or `rate: N/s` (open model: arrivals per second), not both',
+        message:
+          'give `vus: N` (closed model: N users with think time) or `rate: N/s` (open model: arrivals per second), not both',
       });
     }
     if (chat.vus !== undefined && chat.maxInFlight !== undefined) {
-      ctx.addIssue({ code: 'custom', params: { code: 'CONFLICT' }, path: ['maxInFlight'], message: 'is only for the open model (`rate`); with `vus` the number of users caps concurrency' });
+      ctx.addIssue({
+        code: 'custom',
+        params: { code: 'CONFLICT' },
+        path: ['maxInFlight'],
+        message: 'is only for the open model (`rate`); with `vus` the number of users caps concurrency',
+      });
     }
     if (chat.rate !== undefined && chat.thinkTime !== undefined) {
-      ctx.addIssue({ code: 'custom', params: { code: 'CONFLICT' }, path: ['thinkTime'], message: 'is only for the closed model (`vus`); the open model starts chats at `rate` whatever the replies do' });
+      ctx.addIssue({
+        code: 'custom',
+        params: { code: 'CONFLICT' },
+        path: ['thinkTime'],
+        message:
+          'is only for the closed model (`vus`); the open model starts chats at `rate` whatever the replies do',
+      });
     }
   })
   .transform((chat) => {
-    const common = { tokens: chat.tokens, ...(chat.tokensPerSecond !== undefined ? { tokensPerSecond: chat.tokensPerSecond } : {}) };
+    const common = {
+      tokens: chat.tokens,
+      ...(chat.tokensPerSecond !== undefined ? { tokensPerSecond: chat.tokensPerSecond } : {}),
+    };
     return chat.rate !== undefined
-      ? { model: 'open' as const, rate: chat.rate, ...(chat.maxInFlight !== undefined ? { maxInFlight: chat.maxInFlight } : {}), ...common }
+      ? {
+          model: 'open' as const,
+          rate: chat.rate,
+          ...(chat.maxInFlight !== undefined ? { maxInFlight: chat.maxInFlight } : {}),
+          ...common,
+        }
       : { model: 'closed' as const, vus: chat.vus ?? 1, thinkTime: chat.thinkTime ?? 1000, ...common };
   });
 
@@ -135,7 +172,10 @@ export interface LoadExperimentOptions {
 /** Replicas that may be down at once when no target says otherwise (the target schema's default). */
 export const DEFAULT_MAX_UNAVAILABLE = 1;
 
-export async function loadExperiment(file: string, options: LoadExperimentOptions = {}): Promise<LoadedExperiment> {
+export async function loadExperiment(
+  file: string,
+  options: LoadExperimentOptions = {},
+): Promise<LoadedExperiment> {
   const absolute = path.resolve(file);
   const state: { targetRef?: TargetRef; target?: LoadedTarget } = {};
   const loaded = await loadDocument(absolute, documentOptions(absolute, options, state));
@@ -143,14 +183,21 @@ export async function loadExperiment(file: string, options: LoadExperimentOption
 }
 
 /** Parses experiment YAML text (tests, tooling). `file` names it in messages and anchors a relative target. */
-export async function parseExperiment(text: string, file: string, options: LoadExperimentOptions = {}): Promise<LoadedExperiment> {
+export async function parseExperiment(
+  text: string,
+  file: string,
+  options: LoadExperimentOptions = {},
+): Promise<LoadedExperiment> {
   const absolute = path.resolve(file);
   const state: { targetRef?: TargetRef; target?: LoadedTarget } = {};
   const loaded = await parseDocumentText(text, absolute, documentOptions(absolute, options, state));
   return finish(loaded, state);
 }
 
-function finish(loaded: LoadedDocument, state: { targetRef?: TargetRef; target?: LoadedTarget }): LoadedExperiment {
+function finish(
+  loaded: LoadedDocument,
+  state: { targetRef?: TargetRef; target?: LoadedTarget },
+): LoadedExperiment {
   const experiment = loaded.value as Experiment;
   return {
     ...loaded,
@@ -233,13 +280,25 @@ export function checkExperiment(experiment: Experiment, maxUnavailable = DEFAULT
   experiment.timeline.forEach((entry, i) => {
     const first = names.indexOf(entry.name);
     if (first !== i) {
-      findings.push({ code: 'DUPLICATE_NAME', path: ['timeline', i, 'name'], message: `\`timeline.${i}.name\` is "${entry.name}", already used by \`timeline.${first}\`; give each timeline entry its own name` });
+      findings.push({
+        code: 'DUPLICATE_NAME',
+        path: ['timeline', i, 'name'],
+        message: `\`timeline.${i}.name\` is "${entry.name}", already used by \`timeline.${first}\`; give each timeline entry its own name`,
+      });
     }
     if ((RESERVED_PHASES as readonly string[]).includes(entry.name)) {
-      findings.push({ code: 'CONFLICT', path: ['timeline', i, 'name'], message: `\`timeline.${i}.name\` is "${entry.name}", a reserved phase name (${RESERVED_PHASES.join(', ')}); choose another name` });
+      findings.push({
+        code: 'CONFLICT',
+        path: ['timeline', i, 'name'],
+        message: `\`timeline.${i}.name\` is "${entry.name}", a reserved phase name (${RESERVED_PHASES.join(', ')}); choose another name`,
+      });
     }
     if (entry.at >= duration) {
-      findings.push({ code: 'OUTSIDE_DURATION', path: ['timeline', i, 'at'], message: `\`timeline.${i}.at\` is ${ms(entry.at)}, at or after the end of the load (\`load.duration\` ${ms(duration)}); inject faults while the load runs` });
+      findings.push({
+        code: 'OUTSIDE_DURATION',
+        path: ['timeline', i, 'at'],
+        message: `\`timeline.${i}.at\` is ${ms(entry.at)}, at or after the end of the load (\`load.duration\` ${ms(duration)}); inject faults while the load runs`,
+      });
     }
     const facts = FAULT_FACTS[entry.action];
     if (entry.for !== undefined && !facts.lasting) {
@@ -250,8 +309,16 @@ export function checkExperiment(experiment: Experiment, maxUnavailable = DEFAULT
       });
     }
     const lasts = entry.for ?? (entry.action === 'redis.kill-master' ? entry.params.restartAfter : undefined);
-    if (entry.action === 'redis.kill-master' && entry.for !== undefined && entry.params.restartAfter !== undefined) {
-      findings.push({ code: 'CONFLICT', path: ['timeline', i, 'params', 'restartAfter'], message: `\`timeline.${i}\` gives both \`for\` and \`params.restartAfter\`; they mean the same (when the master is restarted), keep one` });
+    if (
+      entry.action === 'redis.kill-master' &&
+      entry.for !== undefined &&
+      entry.params.restartAfter !== undefined
+    ) {
+      findings.push({
+        code: 'CONFLICT',
+        path: ['timeline', i, 'params', 'restartAfter'],
+        message: `\`timeline.${i}\` gives both \`for\` and \`params.restartAfter\`; they mean the same (when the master is restarted), keep one`,
+      });
     }
     if (lasts !== undefined && entry.at < duration && entry.at + lasts > duration) {
       findings.push({
@@ -260,8 +327,18 @@ export function checkExperiment(experiment: Experiment, maxUnavailable = DEFAULT
         message: `\`timeline.${i}\` (${entry.name}) runs from ${ms(entry.at)} to ${ms(entry.at + lasts)}, past the end of the load at ${ms(duration)}; shorten it to at most ${ms(duration - entry.at)} or lengthen \`load.duration\``,
       });
     }
-    if ((entry.action === 'replica.kill' || entry.action === 'replica.stop' || entry.action === 'replica.pause') && entry.params.replica !== 'random' && entry.params.count !== 1) {
-      findings.push({ code: 'CONFLICT', path: ['timeline', i, 'params', 'count'], message: `\`timeline.${i}.params.count\` is ${entry.params.count}, but \`replica\` names one replica; use \`replica: random\` with a count, or count 1` });
+    if (
+      (entry.action === 'replica.kill' ||
+        entry.action === 'replica.stop' ||
+        entry.action === 'replica.pause') &&
+      entry.params.replica !== 'random' &&
+      entry.params.count !== 1
+    ) {
+      findings.push({
+        code: 'CONFLICT',
+        path: ['timeline', i, 'params', 'count'],
+        message: `\`timeline.${i}.params.count\` is ${entry.params.count}, but \`replica\` names one replica; use \`replica: random\` with a count, or count 1`,
+      });
     }
   });
 
@@ -290,11 +367,19 @@ export function checkExperiment(experiment: Experiment, maxUnavailable = DEFAULT
         message: `\`rollbacks.${i}.revert\` is "${rollback.revert}", which names no timeline entry${names.length ? `; declared: ${names.join(', ')}` : ''}${guess ? ` — did you mean \`${guess}\`?` : ''}`,
       });
     } else if (FAULT_FACTS[entry.action].inverse === undefined) {
-      findings.push({ code: 'CONFLICT', path: p, message: `\`rollbacks.${i}.revert\` is "${rollback.revert}", but ${entry.action} has no inverse to run; remove it from \`rollbacks\`` });
+      findings.push({
+        code: 'CONFLICT',
+        path: p,
+        message: `\`rollbacks.${i}.revert\` is "${rollback.revert}", but ${entry.action} has no inverse to run; remove it from \`rollbacks\``,
+      });
     }
     const before = reverted.get(rollback.revert);
     if (before !== undefined) {
-      findings.push({ code: 'DUPLICATE_NAME', path: p, message: `\`rollbacks.${i}.revert\` repeats "${rollback.revert}" (already \`rollbacks.${before}\`); each fault is reverted once` });
+      findings.push({
+        code: 'DUPLICATE_NAME',
+        path: p,
+        message: `\`rollbacks.${i}.revert\` repeats "${rollback.revert}" (already \`rollbacks.${before}\`); each fault is reverted once`,
+      });
     } else reverted.set(rollback.revert, i);
   });
 
@@ -303,7 +388,9 @@ export function checkExperiment(experiment: Experiment, maxUnavailable = DEFAULT
 }
 
 /** When each replica-taking fault holds its replicas: until `for` ends, else until the load ends. */
-function replicaWindows(experiment: Experiment): Array<{ index: number; entry: TimelineEntry; start: number; end: number; taken: number }> {
+function replicaWindows(
+  experiment: Experiment,
+): Array<{ index: number; entry: TimelineEntry; start: number; end: number; taken: number }> {
   return experiment.timeline
     .map((entry, index) => ({
       index,
@@ -315,7 +402,11 @@ function replicaWindows(experiment: Experiment): Array<{ index: number; entry: T
     .filter((w) => w.taken > 0);
 }
 
-function checkConcurrency(experiment: Experiment, maxUnavailable: number, source: 'default' | 'the target'): Finding[] {
+function checkConcurrency(
+  experiment: Experiment,
+  maxUnavailable: number,
+  source: 'default' | 'the target',
+): Finding[] {
   const findings: Finding[] = [];
   const windows = replicaWindows(experiment);
   const limit =
@@ -323,7 +414,13 @@ function checkConcurrency(experiment: Experiment, maxUnavailable: number, source
       ? `\`safety.maxUnavailable\` (${maxUnavailable}, the default; a target may raise it)`
       : `the target's \`safety.maxUnavailable\` (${maxUnavailable})`;
   for (const window of windows) {
-    const overlapping = windows.filter((o) => o !== window && o.start <= window.start && o.end > window.start && (o.start < window.start || o.index < window.index));
+    const overlapping = windows.filter(
+      (o) =>
+        o !== window &&
+        o.start <= window.start &&
+        o.end > window.start &&
+        (o.start < window.start || o.index < window.index),
+    );
     const down = window.taken + overlapping.reduce((sum, o) => sum + o.taken, 0);
     if (down > maxUnavailable) {
       const others = overlapping.map((o) => `\`${o.entry.name}\``).join(', ');
@@ -345,21 +442,39 @@ export function checkAgainstTarget(experiment: Experiment, target: Target): Find
     const p = ['timeline', i, 'action'];
     const section = facts.needs;
     const configured =
-      section === 'replicas' ? target.replicas !== undefined && target.replicas.type !== 'none'
-      : section === 'nginx' ? target.nginx !== undefined && target.nginx.type !== 'none'
-      : target[section] !== undefined;
+      section === 'replicas'
+        ? target.replicas !== undefined && target.replicas.type !== 'none'
+        : section === 'nginx'
+          ? target.nginx !== undefined && target.nginx.type !== 'none'
+          : target[section] !== undefined;
     if (!configured) {
-      findings.push({ code: 'NOT_SUPPORTED_BY_TARGET', path: p, message: `\`timeline.${i}\` (${entry.action}) needs the target's \`${section}\` section, which target \`${target.name}\` does not configure` });
+      findings.push({
+        code: 'NOT_SUPPORTED_BY_TARGET',
+        path: p,
+        message: `\`timeline.${i}\` (${entry.action}) needs the target's \`${section}\` section, which target \`${target.name}\` does not configure`,
+      });
     }
     if (facts.destructive && !target.safety.allowDestructive) {
-      findings.push({ code: 'NOT_SUPPORTED_BY_TARGET', path: p, message: `\`timeline.${i}\` (${entry.action}) is destructive, and target \`${target.name}\` has \`safety.allowDestructive: false\`; set it to true in the target if this deployment may be broken on purpose` });
+      findings.push({
+        code: 'NOT_SUPPORTED_BY_TARGET',
+        path: p,
+        message: `\`timeline.${i}\` (${entry.action}) is destructive, and target \`${target.name}\` has \`safety.allowDestructive: false\`; set it to true in the target if this deployment may be broken on purpose`,
+      });
     }
-    if (entry.action.startsWith('toxic.') && 'proxy' in entry.params && target.toxiproxy?.proxies !== undefined) {
+    if (
+      entry.action.startsWith('toxic.') &&
+      'proxy' in entry.params &&
+      target.toxiproxy?.proxies !== undefined
+    ) {
       const proxies = target.toxiproxy.proxies.map((proxy) => proxy.name);
       const proxy = entry.params.proxy;
       if (!proxies.includes(proxy)) {
         const guess = closest(proxy, proxies);
-        findings.push({ code: 'UNKNOWN_REFERENCE', path: ['timeline', i, 'params', 'proxy'], message: `\`timeline.${i}.params.proxy\` is "${proxy}", not a proxy of target \`${target.name}\` (${proxies.join(', ') || 'none listed'})${guess ? ` — did you mean \`${guess}\`?` : ''}` });
+        findings.push({
+          code: 'UNKNOWN_REFERENCE',
+          path: ['timeline', i, 'params', 'proxy'],
+          message: `\`timeline.${i}.params.proxy\` is "${proxy}", not a proxy of target \`${target.name}\` (${proxies.join(', ') || 'none listed'})${guess ? ` — did you mean \`${guess}\`?` : ''}`,
+        });
       }
     }
   });
@@ -373,18 +488,30 @@ export function warnExperiment(experiment: Experiment): Finding[] {
   const { steadyState, recoveryWindow } = experiment.settings;
   experiment.timeline.forEach((entry, i) => {
     if (entry.at < steadyState) {
-      findings.push({ code: 'OUTSIDE_DURATION', path: ['timeline', i, 'at'], message: `\`timeline.${i}.at\` is ${ms(entry.at)}, before the ${ms(steadyState)} steady-state window (\`settings.steadyState\`) ends; the baseline will be short` });
+      findings.push({
+        code: 'OUTSIDE_DURATION',
+        path: ['timeline', i, 'at'],
+        message: `\`timeline.${i}.at\` is ${ms(entry.at)}, before the ${ms(steadyState)} steady-state window (\`settings.steadyState\`) ends; the baseline will be short`,
+      });
     }
   });
   const ends = experiment.timeline.map((e) => e.at + (e.for ?? 0));
   if (ends.length > 0) {
     const last = Math.max(...ends);
     if (duration - last < recoveryWindow) {
-      findings.push({ code: 'OUTSIDE_DURATION', path: ['load', 'duration'], message: `the last fault ends at ${ms(last)}, leaving ${ms(Math.max(0, duration - last))} before the load stops, less than \`settings.recoveryWindow\` (${ms(recoveryWindow)}); recovery cannot be confirmed` });
+      findings.push({
+        code: 'OUTSIDE_DURATION',
+        path: ['load', 'duration'],
+        message: `the last fault ends at ${ms(last)}, leaving ${ms(Math.max(0, duration - last))} before the load stops, less than \`settings.recoveryWindow\` (${ms(recoveryWindow)}); recovery cannot be confirmed`,
+      });
     }
   }
   if (experiment.slos.length === 0) {
-    findings.push({ code: 'MISSING_KEY', path: ['slos'], message: 'no SLOs: the run will measure but cannot pass or fail' });
+    findings.push({
+      code: 'MISSING_KEY',
+      path: ['slos'],
+      message: 'no SLOs: the run will measure but cannot pass or fail',
+    });
   }
   return findings;
 }
@@ -395,6 +522,12 @@ export function experimentNotFound(ref: string, builtins: readonly string[]): Ow
   return new ValidationError(
     `No experiment file or built-in experiment named "${ref}"${guess ? ` — did you mean \`${guess}\`?` : ''}`,
     [{ path: '', message: `built-in experiments: ${builtins.join(', ') || 'none'}` }],
-    { code: 'FILE_NOT_FOUND', suggestions: ['owui-chaos experiment list', ...(guess ? [`owui-chaos experiment validate ${guess}`] : [])] },
+    {
+      code: 'FILE_NOT_FOUND',
+      suggestions: [
+        'owui-chaos experiment list',
+        ...(guess ? [`owui-chaos experiment validate ${guess}`] : []),
+      ],
+    },
   );
 }

@@ -9,7 +9,9 @@ import { DurationSchema, PositiveDurationSchema } from './duration.js';
 const name = z
   .string()
   .min(1)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { message: 'is not a valid name; use letters, digits, `.`, `_` or `-` (e.g. `slow-llm`)' })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
+    message: 'is not a valid name; use letters, digits, `.`, `_` or `-` (e.g. `slow-llm`)',
+  })
   .describe('a name such as `slow-llm` (letters, digits, `.`, `_`, `-`)');
 
 const replicaParams = z
@@ -69,7 +71,10 @@ export const TimelineEntrySchema = z.discriminatedUnion('action', [
   ),
   entry('toxic.limit_data', z.strictObject({ ...toxicCommon, bytes: z.number().int().min(0) })),
   entry('toxic.down', z.strictObject({ ...toxicCommon })),
-  entry('nginx.buffering', z.strictObject({ enabled: z.boolean().describe('`true` (buffer responses: the fault) or `false`') })),
+  entry(
+    'nginx.buffering',
+    z.strictObject({ enabled: z.boolean().describe('`true` (buffer responses: the fault) or `false`') }),
+  ),
 ]);
 
 export type TimelineEntry = z.output<typeof TimelineEntrySchema>;
@@ -92,21 +97,111 @@ export interface FaultFacts {
 }
 
 export const FAULT_FACTS: Record<FaultAction, FaultFacts> = {
-  'replica.kill': { inverse: 'start the replica again', replicas: true, destructive: true, needs: 'replicas', lasting: true },
-  'replica.stop': { inverse: 'start the replica again', replicas: true, destructive: true, needs: 'replicas', lasting: true },
-  'replica.pause': { inverse: 'unpause the replica', replicas: true, destructive: true, needs: 'replicas', lasting: true },
-  'replica.rolling-restart': { inverse: undefined, replicas: true, destructive: true, needs: 'replicas', lasting: false },
-  'redis.failover': { inverse: undefined, replicas: false, destructive: true, needs: 'redis', lasting: false },
-  'redis.kill-master': { inverse: 'restart the old master (it rejoins as a replica)', replicas: false, destructive: true, needs: 'redis', lasting: true },
-  'toxic.latency': { inverse: 'remove the toxic', replicas: false, destructive: false, needs: 'toxiproxy', lasting: true },
-  'toxic.bandwidth': { inverse: 'remove the toxic', replicas: false, destructive: false, needs: 'toxiproxy', lasting: true },
-  'toxic.slow_close': { inverse: 'remove the toxic', replicas: false, destructive: false, needs: 'toxiproxy', lasting: true },
-  'toxic.timeout': { inverse: 'remove the toxic', replicas: false, destructive: false, needs: 'toxiproxy', lasting: true },
-  'toxic.reset_peer': { inverse: 'remove the toxic', replicas: false, destructive: false, needs: 'toxiproxy', lasting: true },
-  'toxic.slicer': { inverse: 'remove the toxic', replicas: false, destructive: false, needs: 'toxiproxy', lasting: true },
-  'toxic.limit_data': { inverse: 'remove the toxic', replicas: false, destructive: false, needs: 'toxiproxy', lasting: true },
-  'toxic.down': { inverse: 'enable the proxy again', replicas: false, destructive: false, needs: 'toxiproxy', lasting: true },
-  'nginx.buffering': { inverse: 'restore the original nginx config and reload', replicas: false, destructive: true, needs: 'nginx', lasting: true },
+  'replica.kill': {
+    inverse: 'start the replica again',
+    replicas: true,
+    destructive: true,
+    needs: 'replicas',
+    lasting: true,
+  },
+  'replica.stop': {
+    inverse: 'start the replica again',
+    replicas: true,
+    destructive: true,
+    needs: 'replicas',
+    lasting: true,
+  },
+  'replica.pause': {
+    inverse: 'unpause the replica',
+    replicas: true,
+    destructive: true,
+    needs: 'replicas',
+    lasting: true,
+  },
+  'replica.rolling-restart': {
+    inverse: undefined,
+    replicas: true,
+    destructive: true,
+    needs: 'replicas',
+    lasting: false,
+  },
+  'redis.failover': {
+    inverse: undefined,
+    replicas: false,
+    destructive: true,
+    needs: 'redis',
+    lasting: false,
+  },
+  'redis.kill-master': {
+    inverse: 'restart the old master (it rejoins as a replica)',
+    replicas: false,
+    destructive: true,
+    needs: 'redis',
+    lasting: true,
+  },
+  'toxic.latency': {
+    inverse: 'remove the toxic',
+    replicas: false,
+    destructive: false,
+    needs: 'toxiproxy',
+    lasting: true,
+  },
+  'toxic.bandwidth': {
+    inverse: 'remove the toxic',
+    replicas: false,
+    destructive: false,
+    needs: 'toxiproxy',
+    lasting: true,
+  },
+  'toxic.slow_close': {
+    inverse: 'remove the toxic',
+    replicas: false,
+    destructive: false,
+    needs: 'toxiproxy',
+    lasting: true,
+  },
+  'toxic.timeout': {
+    inverse: 'remove the toxic',
+    replicas: false,
+    destructive: false,
+    needs: 'toxiproxy',
+    lasting: true,
+  },
+  'toxic.reset_peer': {
+    inverse: 'remove the toxic',
+    replicas: false,
+    destructive: false,
+    needs: 'toxiproxy',
+    lasting: true,
+  },
+  'toxic.slicer': {
+    inverse: 'remove the toxic',
+    replicas: false,
+    destructive: false,
+    needs: 'toxiproxy',
+    lasting: true,
+  },
+  'toxic.limit_data': {
+    inverse: 'remove the toxic',
+    replicas: false,
+    destructive: false,
+    needs: 'toxiproxy',
+    lasting: true,
+  },
+  'toxic.down': {
+    inverse: 'enable the proxy again',
+    replicas: false,
+    destructive: false,
+    needs: 'toxiproxy',
+    lasting: true,
+  },
+  'nginx.buffering': {
+    inverse: 'restore the original nginx config and reload',
+    replicas: false,
+    destructive: true,
+    needs: 'nginx',
+    lasting: true,
+  },
 };
 
 /** Replicas the entry keeps out of service at once (0 for faults that leave replicas alone). */
@@ -128,7 +223,9 @@ export function describeFault(entry: TimelineEntry): string {
   const toxicTail = (p: { proxy: string; stream: string; toxicity: number }): string =>
     ` on proxy \`${p.proxy}\` (${p.stream}${p.toxicity < 1 ? `, ${Math.round(p.toxicity * 100)}% of connections` : ''})`;
   const replica = (p: { replica: string; count: number }): string =>
-    p.replica === 'random' ? `${p.count} random replica${p.count === 1 ? '' : 's'}` : `replica \`${p.replica}\``;
+    p.replica === 'random'
+      ? `${p.count} random replica${p.count === 1 ? '' : 's'}`
+      : `replica \`${p.replica}\``;
   switch (entry.action) {
     case 'replica.kill':
       return `kill ${replica(entry.params)} (SIGKILL)`;

@@ -47,7 +47,10 @@ export function schemaAt(root: AnySchema, path: DocPath, data: unknown): AnySche
   let value = data;
   for (const segment of path) {
     schema = schema === undefined ? undefined : step(schema, segment, value);
-    value = value !== null && typeof value === 'object' ? (value as Record<string | number, unknown>)[segment] : undefined;
+    value =
+      value !== null && typeof value === 'object'
+        ? (value as Record<string | number, unknown>)[segment]
+        : undefined;
     if (schema === undefined) return undefined;
   }
   return schema;
@@ -133,7 +136,11 @@ function isIntegerSchema(root: AnySchema, path: DocPath, data: unknown): boolean
   while (schema !== undefined) {
     const def = defOf(schema);
     if (def.type === 'number') return (schema as unknown as { format?: string }).format === 'safeint';
-    schema = WRAPPERS.has(def.type) ? (def['innerType'] as AnySchema) : def.type === 'pipe' ? (def['in'] as AnySchema) : undefined;
+    schema = WRAPPERS.has(def.type)
+      ? (def['innerType'] as AnySchema)
+      : def.type === 'pipe'
+        ? (def['in'] as AnySchema)
+        : undefined;
   }
   return false;
 }
@@ -141,7 +148,10 @@ function isIntegerSchema(root: AnySchema, path: DocPath, data: unknown): boolean
 export function valueAt(data: unknown, path: DocPath): unknown {
   let value = data;
   for (const segment of path) {
-    value = value !== null && typeof value === 'object' ? (value as Record<string | number, unknown>)[segment] : undefined;
+    value =
+      value !== null && typeof value === 'object'
+        ? (value as Record<string | number, unknown>)[segment]
+        : undefined;
   }
   return value;
 }
@@ -176,7 +186,10 @@ export interface TranslateContext {
 }
 
 /** One or more ValidationIssues per zod issue (an unknown-keys issue names each key). */
-export function translateZodIssues(issues: readonly z.core.$ZodIssue[], ctx: TranslateContext): ConfigIssue[] {
+export function translateZodIssues(
+  issues: readonly z.core.$ZodIssue[],
+  ctx: TranslateContext,
+): ConfigIssue[] {
   const out: ConfigIssue[] = [];
   for (const issue of issues) out.push(...translate(issue, ctx));
   return out;
@@ -188,21 +201,37 @@ function translate(issue: z.core.$ZodIssue, ctx: TranslateContext): ConfigIssue[
   const value = valueAt(ctx.data, path);
   const given = shown(value, path, ctx.secrets);
   const allowed = describedAt(ctx.schema, path, ctx.data);
-  const at = (code: ConfigIssueCode, message: string, p: DocPath = path, pos = ctx.source?.locate(p)): ConfigIssue =>
-    withPosition({ code, path: dotted(p), message }, ctx.source?.file, pos);
+  const at = (
+    code: ConfigIssueCode,
+    message: string,
+    p: DocPath = path,
+    pos = ctx.source?.locate(p),
+  ): ConfigIssue => withPosition({ code, path: dotted(p), message }, ctx.source?.file, pos);
 
   switch (issue.code) {
     case 'unrecognized_keys': {
       const keys = allowedKeys(ctx.schema, path, ctx.data);
       return issue.keys.map((key) => {
         const guess = closest(key, keys);
-        const hint = guess ? ` — did you mean \`${guess}\`?` : keys.length > 0 ? `; allowed here: ${keys.join(', ')}` : '';
+        const hint = guess
+          ? ` — did you mean \`${guess}\`?`
+          : keys.length > 0
+            ? `; allowed here: ${keys.join(', ')}`
+            : '';
         const keyPath = [...path, key];
-        return at('UNKNOWN_KEY', `unknown key \`${key}\`${path.length ? ` in ${where}` : ''}${hint}`, keyPath, ctx.source?.locateKey(path, key));
+        return at(
+          'UNKNOWN_KEY',
+          `unknown key \`${key}\`${path.length ? ` in ${where}` : ''}${hint}`,
+          keyPath,
+          ctx.source?.locateKey(path, key),
+        );
       });
     }
     case 'invalid_type': {
-      const expected = allowed ?? ARTICLE[isIntegerSchema(ctx.schema, path, ctx.data) ? 'int' : issue.expected] ?? issue.expected;
+      const expected =
+        allowed ??
+        ARTICLE[isIntegerSchema(ctx.schema, path, ctx.data) ? 'int' : issue.expected] ??
+        issue.expected;
       if (value === undefined) return [at('MISSING_KEY', `${where} is missing; give ${expected}`)];
       return [at('INVALID_TYPE', `${where} is ${given} (${kindOf(value)}); use ${expected}`)];
     }
@@ -218,11 +247,16 @@ function translate(issue: z.core.$ZodIssue, ctx: TranslateContext): ConfigIssue[
       } else if (issue.origin === 'array' || issue.origin === 'set') {
         rule = `a list with ${small ? 'at least' : 'at most'} ${String(bound)} item${Number(bound) === 1 ? '' : 's'}`;
       } else if (issue.origin === 'string') {
-        rule = small && Number(bound) === 1 ? 'a non-empty string' : `a string of ${small ? 'at least' : 'at most'} ${String(bound)} characters`;
+        rule =
+          small && Number(bound) === 1
+            ? 'a non-empty string'
+            : `a string of ${small ? 'at least' : 'at most'} ${String(bound)} characters`;
       } else {
         rule = `a value ${op} ${String(bound)}`;
       }
-      return [at('OUT_OF_RANGE', `${where} is ${given}; use ${allowed && !/^an? /.test(rule) ? allowed : rule}`)];
+      return [
+        at('OUT_OF_RANGE', `${where} is ${given}; use ${allowed && !/^an? /.test(rule) ? allowed : rule}`),
+      ];
     }
     case 'invalid_value': {
       const options = issue.values.map((v) => String(v));
@@ -239,7 +273,10 @@ function translate(issue: z.core.$ZodIssue, ctx: TranslateContext): ConfigIssue[
       if (disc.discriminator !== undefined && Array.isArray(disc.options)) {
         const options = disc.options.map(String);
         const guess = typeof value === 'string' ? closest(value, options) : undefined;
-        if (value === undefined) return [at('MISSING_KEY', `${where} is missing; use one of ${options.map((o) => `\`${o}\``).join(', ')}`)];
+        if (value === undefined)
+          return [
+            at('MISSING_KEY', `${where} is missing; use one of ${options.map((o) => `\`${o}\``).join(', ')}`),
+          ];
         return [
           at(
             'INVALID_VALUE',
@@ -247,14 +284,18 @@ function translate(issue: z.core.$ZodIssue, ctx: TranslateContext): ConfigIssue[
           ),
         ];
       }
-      if (value === undefined) return [at('MISSING_KEY', `${where} is missing; give ${allowed ?? 'a value'}`)];
+      if (value === undefined)
+        return [at('MISSING_KEY', `${where} is missing; give ${allowed ?? 'a value'}`)];
       return [at('INVALID_TYPE', `${where} is ${given}; use ${allowed ?? 'a value of another type'}`)];
     }
     case 'invalid_format':
       return [at('INVALID_VALUE', `${where} is ${given}; use ${allowed ?? `a valid ${issue.format}`}`)];
     case 'custom': {
       // Our own refinements word their message as "is X; use Y" or as a full sentence.
-      const message = issue.message.startsWith('is ') || issue.message.startsWith('must ') ? `${where} ${issue.message}` : `${where}: ${issue.message}`;
+      const message =
+        issue.message.startsWith('is ') || issue.message.startsWith('must ')
+          ? `${where} ${issue.message}`
+          : `${where}: ${issue.message}`;
       const code = (issue.params as { code?: ConfigIssueCode } | undefined)?.code ?? 'INVALID_VALUE';
       return [at(code, message)];
     }
@@ -263,7 +304,11 @@ function translate(issue: z.core.$ZodIssue, ctx: TranslateContext): ConfigIssue[
   }
 }
 
-export function withPosition(issue: ConfigIssue, file: string | undefined, pos: { line: number; column: number } | undefined): ConfigIssue {
+export function withPosition(
+  issue: ConfigIssue,
+  file: string | undefined,
+  pos: { line: number; column: number } | undefined,
+): ConfigIssue {
   const out: ConfigIssue = { ...issue };
   if (file !== undefined) out.file = file;
   if (pos !== undefined) {

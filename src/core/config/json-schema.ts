@@ -23,15 +23,26 @@ const ENV_REF: Json = {
 };
 
 export function experimentJsonSchema(): Json {
-  return finish(z.toJSONSchema(ExperimentSchema, { io: 'input', unrepresentable: 'any' }) as Json, 'experiment', 'owui-chaos experiment');
+  return finish(
+    z.toJSONSchema(ExperimentSchema, { io: 'input', unrepresentable: 'any' }) as Json,
+    'experiment',
+    'owui-chaos experiment',
+  );
 }
 
 export function targetJsonSchema(): Json {
-  return finish(z.toJSONSchema(TargetSchema, { io: 'input', unrepresentable: 'any' }) as Json, 'target', 'owui-chaos target');
+  return finish(
+    z.toJSONSchema(TargetSchema, { io: 'input', unrepresentable: 'any' }) as Json,
+    'target',
+    'owui-chaos target',
+  );
 }
 
 export async function writeJsonSchemas(dirUrl: URL): Promise<void> {
-  await writeFile(new URL('experiment.schema.json', dirUrl), JSON.stringify(experimentJsonSchema(), null, 2) + '\n');
+  await writeFile(
+    new URL('experiment.schema.json', dirUrl),
+    JSON.stringify(experimentJsonSchema(), null, 2) + '\n',
+  );
   await writeFile(new URL('target.schema.json', dirUrl), JSON.stringify(targetJsonSchema(), null, 2) + '\n');
 }
 
@@ -55,10 +66,14 @@ function allowEnvRefs(node: unknown): unknown {
   const json = node as Json;
   const out: Json = {};
   for (const [key, value] of Object.entries(json)) {
-    out[key] = key === 'properties' || key === '$defs' ? mapValues(value as Json, allowEnvRefs) : allowEnvRefs(value);
+    out[key] =
+      key === 'properties' || key === '$defs' ? mapValues(value as Json, allowEnvRefs) : allowEnvRefs(value);
   }
   const type = json['type'];
-  const scalar = typeof type === 'string' ? SCALAR_TYPES.has(type) : Array.isArray(type) && type.every((t) => SCALAR_TYPES.has(String(t)));
+  const scalar =
+    typeof type === 'string'
+      ? SCALAR_TYPES.has(type)
+      : Array.isArray(type) && type.every((t) => SCALAR_TYPES.has(String(t)));
   if (scalar && !('const' in json)) {
     // Editors show the outer description, so it moves up to the wrapper.
     const { description, default: fallback, ...inner } = out;

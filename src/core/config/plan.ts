@@ -55,7 +55,8 @@ export function describeLoad(load: Experiment['load']): string {
     );
   }
   if (load.sockets) {
-    const pace = load.sockets.tokensPerSecond !== undefined ? ` at ${load.sockets.tokensPerSecond} tokens/s` : '';
+    const pace =
+      load.sockets.tokensPerSecond !== undefined ? ` at ${load.sockets.tokensPerSecond} tokens/s` : '';
     parts.push(
       `${load.sockets.vus} browser client${load.sockets.vus === 1 ? '' : 's'} on Socket.IO (each a ${load.sockets.tokens}-token chat every ${formatMs(load.sockets.chatInterval)}${pace})`,
     );
@@ -65,7 +66,9 @@ export function describeLoad(load: Experiment['load']): string {
 
 export function describeSlo(slo: SloSpec): string {
   const unit = METRICS[slo.metric].unit === 'ms' ? ' ms' : '';
-  const filters = [slo.client, ...Object.entries(slo.tags ?? {}).map(([k, v]) => `${k}=${v}`)].filter(Boolean);
+  const filters = [slo.client, ...Object.entries(slo.tags ?? {}).map(([k, v]) => `${k}=${v}`)].filter(
+    Boolean,
+  );
   return `${slo.metric} ${slo.stat}${filters.length ? ` [${filters.join(', ')}]` : ''} ${objectiveText(slo)}${unit} in ${slo.phases.join(', ')}`;
 }
 
@@ -85,7 +88,8 @@ export function planExperiment(experiment: Experiment, targetRef?: TargetRef): E
   const order = revertOrder(experiment);
   const load = describeLoad(experiment.load);
   const slos = experiment.slos.map(describeSlo);
-  const target = targetRef === undefined || targetRef.kind === 'lab' ? 'the lab' : `target ${displayPath(targetRef.file)}`;
+  const target =
+    targetRef === undefined || targetRef.kind === 'lab' ? 'the lab' : `target ${displayPath(targetRef.file)}`;
 
   const sentences: string[] = [`Runs ${load} against ${target}.`];
   for (const fault of faults) {
@@ -105,8 +109,12 @@ export function planExperiment(experiment: Experiment, targetRef?: TargetRef): E
     sentences.push(`${when}, \`${fault.name}\` (${fault.action}): ${fault.description}; ${undo}.`);
   }
   if (faults.length === 0) sentences.push('No faults are injected (a load-only baseline).');
-  if (order.length > 0) sentences.push(`Faults still injected at the end are reverted in this order: ${order.join(', ')}.`);
-  if (experiment.settings.rollbackStrategy === 'never') sentences.push('rollbackStrategy is `never`: faults are left in place for inspection until `owui-chaos rollback`.');
+  if (order.length > 0)
+    sentences.push(`Faults still injected at the end are reverted in this order: ${order.join(', ')}.`);
+  if (experiment.settings.rollbackStrategy === 'never')
+    sentences.push(
+      'rollbackStrategy is `never`: faults are left in place for inspection until `owui-chaos rollback`.',
+    );
   sentences.push(
     slos.length > 0
       ? `SLOs: ${slos.join('; ')}; ${experiment.settings.abortOnBreach ? 'the first breach aborts the run' : 'a breach is reported, the run goes on'}, and recovery means every SLO holds for ${formatMs(experiment.settings.recoveryWindow)}.`
@@ -119,14 +127,26 @@ export function planExperiment(experiment: Experiment, targetRef?: TargetRef): E
  * The engine's LoadPlan (core/ports.ts) for an experiment's `load` against a target. LoadPlan has
  * no field for `tokensPerSecond` yet, so mock-LLM pacing is not carried over.
  */
-export function toLoadPlan(load: Experiment['load'], target: { openwebui: { url: string }; model: string }): LoadPlan {
+export function toLoadPlan(
+  load: Experiment['load'],
+  target: { openwebui: { url: string }; model: string },
+): LoadPlan {
   const plan: LoadPlan = { durationMs: load.duration, baseUrl: target.openwebui.url, model: target.model };
   if (load.chat) {
     plan.chat =
       load.chat.model === 'closed'
         ? { vus: load.chat.vus, thinkTimeMs: load.chat.thinkTime, tokens: load.chat.tokens }
-        : { ratePerSecond: load.chat.rate, tokens: load.chat.tokens, ...(load.chat.maxInFlight !== undefined ? { maxInFlight: load.chat.maxInFlight } : {}) };
+        : {
+            ratePerSecond: load.chat.rate,
+            tokens: load.chat.tokens,
+            ...(load.chat.maxInFlight !== undefined ? { maxInFlight: load.chat.maxInFlight } : {}),
+          };
   }
-  if (load.sockets) plan.sockets = { vus: load.sockets.vus, chatIntervalMs: load.sockets.chatInterval, tokens: load.sockets.tokens };
+  if (load.sockets)
+    plan.sockets = {
+      vus: load.sockets.vus,
+      chatIntervalMs: load.sockets.chatInterval,
+      tokens: load.sockets.tokens,
+    };
   return plan;
 }

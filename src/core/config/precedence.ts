@@ -29,13 +29,19 @@ interface Setting {
   fromEnv: (text: string) => unknown;
 }
 
-const asBoolean = (text: string): unknown => (/^(1|true|yes|on)$/i.test(text) ? true : /^(0|false|no|off)$/i.test(text) ? false : text);
+const asBoolean = (text: string): unknown =>
+  /^(1|true|yes|on)$/i.test(text) ? true : /^(0|false|no|off)$/i.test(text) ? false : text;
 
 export const EXPERIMENT_SETTINGS: readonly Setting[] = [
   { flag: 'target', env: 'OWUI_CHAOS_TARGET', path: ['target'], fromEnv: (t) => t },
   { flag: 'engine', env: 'OWUI_CHAOS_ENGINE', path: ['load', 'engine'], fromEnv: (t) => t },
   { flag: 'duration', env: 'OWUI_CHAOS_DURATION', path: ['load', 'duration'], fromEnv: (t) => t },
-  { flag: 'abortOnBreach', env: 'OWUI_CHAOS_ABORT_ON_BREACH', path: ['settings', 'abortOnBreach'], fromEnv: asBoolean },
+  {
+    flag: 'abortOnBreach',
+    env: 'OWUI_CHAOS_ABORT_ON_BREACH',
+    path: ['settings', 'abortOnBreach'],
+    fromEnv: asBoolean,
+  },
 ];
 
 /** Overrides in precedence order (environment first, flags last: later ones win). */

@@ -79,7 +79,10 @@ export function parseSource(text: string, file: string): SourceFile {
   };
 }
 
-function deepestNode(doc: Document, path: DocPath): { range?: [number, number, number] | null | undefined } | undefined {
+function deepestNode(
+  doc: Document,
+  path: DocPath,
+): { range?: [number, number, number] | null | undefined } | undefined {
   for (let length = path.length; length >= 0; length--) {
     const node: unknown = length === 0 ? doc.contents : doc.getIn(path.slice(0, length), true);
     if (isNode(node)) return node;

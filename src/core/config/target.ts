@@ -50,7 +50,12 @@ const DockerReplicas = z.strictObject({
       host: z.string().min(1).optional(),
       names: z.array(z.string().min(1)).min(1).optional(),
       /** `key=value` compose label, e.g. `com.docker.compose.service=open-webui`. */
-      label: z.string().regex(/^[^=\s]+=.*$/, { message: 'is not `key=value`; use e.g. `com.docker.compose.service=open-webui`' }).optional(),
+      label: z
+        .string()
+        .regex(/^[^=\s]+=.*$/, {
+          message: 'is not `key=value`; use e.g. `com.docker.compose.service=open-webui`',
+        })
+        .optional(),
     })
     .refine((d) => d.names !== undefined || d.label !== undefined, {
       message: 'say how to find the replica containers: `names: [owui-1, …]` or `label: key=value`',
@@ -85,7 +90,12 @@ export const TargetSchema = z.strictObject({
     /** Direct replica URLs, for checks that must reach each replica. */
     replicas: z.array(z.strictObject({ name: z.string().min(1), url })).optional(),
     version: z
-      .union([z.literal('auto'), z.string().regex(/^v?\d+\.\d+\.\d+([-+].*)?$/, { message: 'is not a version; use `auto` or e.g. `0.6.5`' })])
+      .union([
+        z.literal('auto'),
+        z
+          .string()
+          .regex(/^v?\d+\.\d+\.\d+([-+].*)?$/, { message: 'is not a version; use `auto` or e.g. `0.6.5`' }),
+      ])
       .default('auto')
       .describe('`auto` or a version such as `0.6.5`'),
     /** Origin header for socket connections (Open WebUI checks CORS origins). */
@@ -118,7 +128,9 @@ export const TargetSchema = z.strictObject({
   toxiproxy: z
     .strictObject({
       url,
-      proxies: z.array(z.strictObject({ name: z.string().min(1), listen: hostPort, upstream: hostPort })).optional(),
+      proxies: z
+        .array(z.strictObject({ name: z.string().min(1), listen: hostPort, upstream: hostPort }))
+        .optional(),
     })
     .optional(),
   nginx: z.discriminatedUnion('type', [LocalNginx, ContainerNginx, NoNginx]).optional(),

@@ -4,10 +4,16 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { experimentJsonSchema, targetJsonSchema, writeJsonSchemas } from '../../../../src/core/config/json-schema.js';
+import {
+  experimentJsonSchema,
+  targetJsonSchema,
+  writeJsonSchemas,
+} from '../../../../src/core/config/json-schema.js';
 import { FAULT_ACTIONS } from '../../../../src/core/config/faults.js';
 import { EXPERIMENTS, FIXTURES } from './helpers.js';
 
+// The generated schemas are walked by hand below; typing every level would hide the assertions.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
 describe('JSON Schema export', () => {
@@ -27,7 +33,16 @@ describe('JSON Schema export', () => {
   it('describes the file as written: strict objects, durations as strings or numbers, one timeline shape per action', () => {
     const schema = experimentJsonSchema() as Json;
     expect(schema.additionalProperties).toBe(false);
-    expect(Object.keys(schema.properties)).toEqual(['title', 'description', 'target', 'load', 'slos', 'timeline', 'rollbacks', 'settings']);
+    expect(Object.keys(schema.properties)).toEqual([
+      'title',
+      'description',
+      'target',
+      'load',
+      'slos',
+      'timeline',
+      'rollbacks',
+      'settings',
+    ]);
     const actions = (schema.properties.timeline.items.oneOf as Json[]).map((o) => o.properties.action.const);
     expect(actions).toEqual(FAULT_ACTIONS);
     // Duration fields accept `30s` or milliseconds, or an env reference.
@@ -48,7 +63,9 @@ describe('JSON Schema export', () => {
 
   it('every key used by the built-in experiments and fixtures is declared in the schema', async () => {
     const schema = experimentJsonSchema() as Json;
-    const files = ['failover', 'gameday', 'replica-kill'].map((n) => path.join(EXPERIMENTS, `${n}.yaml`)).concat(path.join(FIXTURES, 'experiments/valid/full.yaml'));
+    const files = ['failover', 'gameday', 'replica-kill']
+      .map((n) => path.join(EXPERIMENTS, `${n}.yaml`))
+      .concat(path.join(FIXTURES, 'experiments/valid/full.yaml'));
     for (const file of files) {
       const doc = parse(await readFile(file, 'utf8')) as Json;
       for (const key of Object.keys(doc)) expect(schema.properties).toHaveProperty(key);
@@ -57,7 +74,9 @@ describe('JSON Schema export', () => {
   });
 
   it('the schemas committed next to the built-in experiments are up to date', async () => {
-    const committed = JSON.parse(await readFile(path.join(EXPERIMENTS, 'experiment.schema.json'), 'utf8')) as Json;
+    const committed = JSON.parse(
+      await readFile(path.join(EXPERIMENTS, 'experiment.schema.json'), 'utf8'),
+    ) as Json;
     const target = JSON.parse(await readFile(path.join(EXPERIMENTS, 'target.schema.json'), 'utf8')) as Json;
     // When this fails, the zod schemas changed: `npm run build` regenerates both files.
     expect(committed).toEqual(experimentJsonSchema());
