@@ -30,7 +30,9 @@ export function buildLabTarget(state: LabState): TargetInput {
     },
     auth: {
       admin: { email: state.admin.email, password: state.admin.password },
-      users: { provision: { count: LAB_LOAD_USERS, emailPrefix: 'owui-chaos-load', password: state.admin.password } },
+      users: {
+        provision: { count: LAB_LOAD_USERS, emailPrefix: 'owui-chaos-load', password: state.admin.password },
+      },
     },
     model: LAB_MODEL,
     replicas:

@@ -18,13 +18,22 @@
 // The lab never prints: progress goes to `onProgress`.
 
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { PreflightError, errorMessage } from '../core/errors.js';
 import {
   connectDocker,
+  containerGone,
   ensureBaseImage,
   removeLabContainers,
   startReplicaContainer,
@@ -32,7 +41,15 @@ import {
 import { LAB_MODEL, LAB_TARGET_FILE, renderLabTarget } from './lab-target.js';
 import { nginxBinary, startNginx, stopNginx } from './nginx/nginx-process.js';
 import { findBinary } from './process/binaries.js';
-import { freePort, isAlive, sleep, spawnDaemon, stopProcess, tailFile, type DaemonInfo } from './process/daemon.js';
+import {
+  freePort,
+  isAlive,
+  sleep,
+  spawnDaemon,
+  stopProcess,
+  tailFile,
+  type DaemonInfo,
+} from './process/daemon.js';
 import { startRedisTopology, stopRedisTopology } from './redis/redis-topology.js';
 import {
   defaultLabStateDir,
@@ -156,21 +173,40 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
           env: { ...process.env, [LAB_DIR_ENV]: stateDir },
           cwd: toxiDir,
         })
-      : await spawnCli(stateDir, toxiDir, 'toxiproxy', ['lab', 'toxiproxy-server', '--port', String(toxiPort)]);
-    state.toxiproxy = { url: `http://127.0.0.1:${toxiPort}`, port: toxiPort, real: real !== undefined, daemon: toxi, proxies: [] };
+      : await spawnCli(stateDir, toxiDir, 'toxiproxy', [
+          'lab',
+          'toxiproxy-server',
+          '--port',
+          String(toxiPort),
+        ]);
+    state.toxiproxy = {
+      url: `http://127.0.0.1:${toxiPort}`,
+      port: toxiPort,
+      real: real !== undefined,
+      daemon: toxi,
+      proxies: [],
+    };
     writeLabState(state);
     await waitHealthy('Toxiproxy', toxi, budget, () => httpOk(`${state.toxiproxy!.url}/version`));
     const llmProxy = await createProxy(state, toxi, PROXY_LLM, llmPort);
-    progress(`Toxiproxy ready on ${state.toxiproxy.url} (proxy llm ${llmProxy.listen} → ${llmProxy.upstream})`);
+    progress(
+      `Toxiproxy ready on ${state.toxiproxy.url} (proxy llm ${llmProxy.listen} → ${llmProxy.upstream})`,
+    );
 
     // 3. Redis master + replica + 3 Sentinels, and their proxies
     progress('starting Redis master, replica and 3 Sentinels');
-    const redis = await startRedisTopology({ dir: partDir(stateDir, 'redis'), masterName: MASTER_NAME, readyBudgetMs: budget });
+    const redis = await startRedisTopology({
+      dir: partDir(stateDir, 'redis'),
+      masterName: MASTER_NAME,
+      readyBudgetMs: budget,
+    });
     state.redis = redis;
     writeLabState(state);
     const masterProxy = await createProxy(state, toxi, PROXY_REDIS_MASTER, redis.master.port);
     const replicaProxy = await createProxy(state, toxi, PROXY_REDIS_REPLICA, redis.replica.port);
-    progress(`Redis ready: master :${redis.master.port}, replica :${redis.replica.port}, sentinels ${redis.sentinels.map((s) => `:${s.port}`).join(' ')}`);
+    progress(
+      `Redis ready: master :${redis.master.port}, replica :${redis.replica.port}, sentinels ${redis.sentinels.map((s) => `:${s.port}`).join(' ')}`,
+    );
 
     // 4. replicas (all ports picked up front: nginx and CORS need them)
     const nginxPort = await freePort();
@@ -206,12 +242,18 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
       progress('preparing the Docker base image');
       await ensureBaseImage(docker, partDir(stateDir, 'docker'));
     }
-    progress(`starting ${replicaCount} Open WebUI simulator replicas as ${replicasIn === 'docker' ? 'containers' : 'processes'}`);
+    progress(
+      `starting ${replicaCount} Open WebUI simulator replicas as ${replicasIn === 'docker' ? 'containers' : 'processes'}`,
+    );
     for (let i = 0; i < replicaCount; i++) {
       const replicaName = `owui-${i + 1}`;
       const port = ports[i]!;
       const logFile = join(replicasDir, `${replicaName}.log`);
-      const env: Record<string, string> = { ...commonEnv, PORT: String(port), OWUI_SIM_REPLICA_NAME: replicaName };
+      const env: Record<string, string> = {
+        ...commonEnv,
+        PORT: String(port),
+        OWUI_SIM_REPLICA_NAME: replicaName,
+      };
       const record: LabReplicaRecord = {
         name: replicaName,
         port,
@@ -239,7 +281,14 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
           env: { ...pick(process.env, ['PATH', 'HOME', 'LANG', 'TZ']), [LAB_DIR_ENV]: stateDir, ...env },
         };
         record.spawn = spawn;
-        const d = await spawnDaemon({ name: replicaName, command: spawn.command, args: spawn.args, env: spawn.env, logFile, cwd: replicasDir });
+        const d = await spawnDaemon({
+          name: replicaName,
+          command: spawn.command,
+          args: spawn.args,
+          env: spawn.env,
+          logFile,
+          cwd: replicasDir,
+        });
         record.pid = d.pid;
       }
       state.replicas.push(record);
@@ -247,9 +296,18 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
     }
     await Promise.all(
       state.replicas.map((r) =>
-        waitHealthy(`replica ${r.name}`, { logFile: r.spawn.logFile, ...(r.pid ? { pid: r.pid } : {}) }, budget, async () => {
-          return (await jsonStatusOk(`${r.url}/health`)) && (await jsonStatusOk(`${r.url}/ready`));
-        }),
+        waitHealthy(
+          `replica ${r.name}`,
+          {
+            logFile: r.spawn.logFile,
+            ...(r.pid ? { pid: r.pid } : {}),
+            ...(docker && r.containerId ? { gone: () => containerGone(docker, r.containerId!) } : {}),
+          },
+          budget,
+          async () => {
+            return (await jsonStatusOk(`${r.url}/health`)) && (await jsonStatusOk(`${r.url}/ready`));
+          },
+        ),
       ),
     );
     progress(`replicas ready: ${state.replicas.map((r) => `${r.name} ${r.url}`).join(', ')}`);
@@ -269,7 +327,18 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
       },
       readyBudgetMs: budget,
     });
-    state.nginx = { name: ngx.name, pid: ngx.pid, logFile: ngx.logFile, command: ngx.command, args: ngx.args, port: ngx.port, url: ngx.url, configFile: ngx.configFile, prefix: ngx.prefix, binary: ngx.binary };
+    state.nginx = {
+      name: ngx.name,
+      pid: ngx.pid,
+      logFile: ngx.logFile,
+      command: ngx.command,
+      args: ngx.args,
+      port: ngx.port,
+      url: ngx.url,
+      configFile: ngx.configFile,
+      prefix: ngx.prefix,
+      binary: ngx.binary,
+    };
     writeLabState(state);
     await waitHealthy('nginx', ngx, budget, () => jsonStatusOk(`${ngx.url}/health`));
     progress(`nginx ready on ${ngx.url} (buffering ${state.buffering})`);
@@ -327,7 +396,7 @@ async function spawnCli(stateDir: string, dir: string, name: string, args: strin
 /** Polls `check` until true; fails early when the part's process died; error carries the log tail. */
 async function waitHealthy(
   part: string,
-  proc: { pid?: number; logFile: string },
+  proc: { pid?: number; logFile: string; gone?: () => Promise<string | undefined> },
   budgetMs: number,
   check: () => Promise<boolean>,
 ): Promise<void> {
@@ -338,6 +407,11 @@ async function waitHealthy(
       reason = `process ${proc.pid} exited`;
       break;
     }
+    const gone = await proc.gone?.().catch(() => undefined);
+    if (gone !== undefined) {
+      reason = gone;
+      break;
+    }
     try {
       if (await check()) return;
     } catch (err) {
@@ -345,11 +419,14 @@ async function waitHealthy(
     }
     await sleep(100);
   }
-  throw new PreflightError(`The lab's ${part} did not become healthy within ${Math.round(budgetMs / 1000)} s (${reason})`, {
-    code: 'LAB_PART_UNHEALTHY',
-    suggestions: [`cat ${proc.logFile}`],
-    cause: new Error(`last log lines of ${part}:\n${tailFile(proc.logFile, 20) || '(log is empty)'}`),
-  });
+  throw new PreflightError(
+    `The lab's ${part} did not become healthy within ${Math.round(budgetMs / 1000)} s (${reason})`,
+    {
+      code: 'LAB_PART_UNHEALTHY',
+      suggestions: [`cat ${proc.logFile}`],
+      cause: new Error(`last log lines of ${part}:\n${tailFile(proc.logFile, 20) || '(log is empty)'}`),
+    },
+  );
 }
 
 async function httpOk(url: string): Promise<boolean> {
@@ -369,10 +446,20 @@ async function jsonStatusOk(url: string): Promise<boolean> {
   }
 }
 
-async function createProxy(state: LabState, toxi: DaemonInfo, name: string, upstreamPort: number): Promise<LabProxyRecord> {
+async function createProxy(
+  state: LabState,
+  toxi: DaemonInfo,
+  name: string,
+  upstreamPort: number,
+): Promise<LabProxyRecord> {
   const url = state.toxiproxy!.url;
   const listenPort = await freePort();
-  const body = { name, listen: `127.0.0.1:${listenPort}`, upstream: `127.0.0.1:${upstreamPort}`, enabled: true };
+  const body = {
+    name,
+    listen: `127.0.0.1:${listenPort}`,
+    upstream: `127.0.0.1:${upstreamPort}`,
+    enabled: true,
+  };
   const res = await fetch(`${url}/proxies`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -388,7 +475,11 @@ async function createProxy(state: LabState, toxi: DaemonInfo, name: string, upst
     });
   }
   const created = JSON.parse(text) as { listen?: string; upstream?: string };
-  const record: LabProxyRecord = { name, listen: created.listen ?? body.listen, upstream: created.upstream ?? body.upstream };
+  const record: LabProxyRecord = {
+    name,
+    listen: created.listen ?? body.listen,
+    upstream: created.upstream ?? body.upstream,
+  };
   state.toxiproxy!.proxies.push(record);
   writeLabState(state);
   return record;
@@ -409,16 +500,22 @@ async function signupAdmin(baseUrl: string, email: string, password: string): Pr
     // reported below
   }
   if (!res.ok || typeof body.token !== 'string' || body.role !== 'admin') {
-    throw new PreflightError(`Signing up the lab admin through nginx failed (HTTP ${res.status}, role ${body.role ?? 'none'})`, {
-      code: 'LAB_PROVISION_FAILED',
-      cause: new Error(text.slice(0, 500)),
-    });
+    throw new PreflightError(
+      `Signing up the lab admin through nginx failed (HTTP ${res.status}, role ${body.role ?? 'none'})`,
+      {
+        code: 'LAB_PROVISION_FAILED',
+        cause: new Error(text.slice(0, 500)),
+      },
+    );
   }
   return body.token;
 }
 
 async function checkModels(baseUrl: string, token: string): Promise<void> {
-  const res = await fetch(`${baseUrl}/api/models`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(`${baseUrl}/api/models`, {
+    headers: { authorization: `Bearer ${token}` },
+    signal: AbortSignal.timeout(10_000),
+  });
   const text = await res.text();
   let ids: string[] = [];
   try {
@@ -427,10 +524,13 @@ async function checkModels(baseUrl: string, token: string): Promise<void> {
     // reported below
   }
   if (!res.ok || !ids.includes(LAB_MODEL)) {
-    throw new PreflightError(`The lab does not list model \`${LAB_MODEL}\` through nginx (HTTP ${res.status})`, {
-      code: 'LAB_PROVISION_FAILED',
-      cause: new Error(text.slice(0, 500)),
-    });
+    throw new PreflightError(
+      `The lab does not list model \`${LAB_MODEL}\` through nginx (HTTP ${res.status})`,
+      {
+        code: 'LAB_PROVISION_FAILED',
+        cause: new Error(text.slice(0, 500)),
+      },
+    );
   }
 }
 
@@ -444,7 +544,10 @@ export function labPids(state: LabState): Array<{ part: string; pid: number }> {
   if (state.nginx) out.push({ part: 'nginx', pid: state.nginx.pid });
   for (const r of state.replicas) if (r.pid !== undefined) out.push({ part: r.name, pid: r.pid });
   if (state.redis) {
-    out.push({ part: 'redis-master', pid: state.redis.master.pid }, { part: 'redis-replica', pid: state.redis.replica.pid });
+    out.push(
+      { part: 'redis-master', pid: state.redis.master.pid },
+      { part: 'redis-replica', pid: state.redis.replica.pid },
+    );
     for (const s of state.redis.sentinels) out.push({ part: s.name, pid: s.pid });
   }
   if (state.toxiproxy?.daemon) out.push({ part: 'toxiproxy', pid: state.toxiproxy.daemon.pid });
@@ -457,8 +560,14 @@ export function labPorts(state: LabState): number[] {
   const ports: number[] = [];
   if (state.nginx) ports.push(state.nginx.port);
   for (const r of state.replicas) ports.push(r.port);
-  if (state.redis) ports.push(state.redis.master.port, state.redis.replica.port, ...state.redis.sentinels.map((s) => s.port));
-  if (state.toxiproxy) ports.push(state.toxiproxy.port, ...state.toxiproxy.proxies.map((p) => hostPort(p.listen).port));
+  if (state.redis)
+    ports.push(
+      state.redis.master.port,
+      state.redis.replica.port,
+      ...state.redis.sentinels.map((s) => s.port),
+    );
+  if (state.toxiproxy)
+    ports.push(state.toxiproxy.port, ...state.toxiproxy.proxies.map((p) => hostPort(p.listen).port));
   if (state.mockLlm) ports.push(state.mockLlm.port);
   return ports;
 }
@@ -479,7 +588,14 @@ export interface LabDownResult {
 export async function labDown(stateDir: string): Promise<LabDownResult> {
   stateDir = resolve(stateDir);
   const state = readLabState(stateDir);
-  const result: LabDownResult = { name: state?.name ?? stateDir.split(sep).pop() ?? '', stateDir, stopped: [], containersRemoved: [], orphans: [], errors: [] };
+  const result: LabDownResult = {
+    name: state?.name ?? stateDir.split(sep).pop() ?? '',
+    stateDir,
+    stopped: [],
+    containersRemoved: [],
+    orphans: [],
+    errors: [],
+  };
   const attempt = async (part: string, fn: () => Promise<void>): Promise<void> => {
     try {
       await fn();
@@ -492,7 +608,9 @@ export async function labDown(stateDir: string): Promise<LabDownResult> {
     // Front to back, so nothing in front keeps sending to a part that is already gone.
     if (state.nginx) await attempt('nginx', () => stopNginx(state.nginx!.pid));
     await Promise.all(
-      state.replicas.filter((r) => r.pid !== undefined).map((r) => attempt(r.name, () => stopProcess(r.pid!, 5000))),
+      state.replicas
+        .filter((r) => r.pid !== undefined)
+        .map((r) => attempt(r.name, () => stopProcess(r.pid!, 5000))),
     );
     if (state.replicasIn === 'docker' || state.replicas.some((r) => r.containerId)) {
       await attempt('containers', async () => {
@@ -505,13 +623,16 @@ export async function labDown(stateDir: string): Promise<LabDownResult> {
       });
     }
     if (state.redis) await attempt('redis', () => stopRedisTopology(state.redis!));
-    if (state.toxiproxy?.daemon) await attempt('toxiproxy', () => stopProcess(state.toxiproxy!.daemon!.pid, 3000));
+    if (state.toxiproxy?.daemon)
+      await attempt('toxiproxy', () => stopProcess(state.toxiproxy!.daemon!.pid, 3000));
     if (state.mockLlm) await attempt('mock-llm', () => stopProcess(state.mockLlm!.pid, 3000));
   }
   // Orphans: parts spawned by a `lab up` that crashed before recording them.
   for (const pid of findLabProcesses(stateDir)) {
     result.orphans.push(pid);
-    await stopProcess(pid, 3000).catch((err: unknown) => result.errors.push(`pid ${pid}: ${errorMessage(err)}`));
+    await stopProcess(pid, 3000).catch((err: unknown) =>
+      result.errors.push(`pid ${pid}: ${errorMessage(err)}`),
+    );
   }
   if (result.errors.length === 0) {
     rmSync(labStatePath(stateDir), { force: true });
@@ -585,14 +706,31 @@ export interface LabStatus {
   parts: LabPartStatus[];
   /** The master address each Sentinel reports. */
   sentinels: Array<{ name: string; port: number; master?: string; error?: string }>;
-  nginx?: { url: string; probes: number; upstreams: Record<string, number>; replicas: Record<string, number>; errors: number };
-  toxiproxy?: { url: string; proxies: Array<{ name: string; listen: string; upstream: string; enabled: boolean; toxics: unknown[] }> };
+  nginx?: {
+    url: string;
+    probes: number;
+    upstreams: Record<string, number>;
+    replicas: Record<string, number>;
+    errors: number;
+  };
+  toxiproxy?: {
+    url: string;
+    proxies: Array<{ name: string; listen: string; upstream: string; enabled: boolean; toxics: unknown[] }>;
+  };
 }
 
 export async function labStatus(stateDir: string, opts: { nginxProbes?: number } = {}): Promise<LabStatus> {
   stateDir = resolve(stateDir);
   const state = readLabState(stateDir);
-  if (!state) return { name: stateDir.split(sep).pop() ?? '', stateDir, running: false, healthy: false, parts: [], sentinels: [] };
+  if (!state)
+    return {
+      name: stateDir.split(sep).pop() ?? '',
+      stateDir,
+      running: false,
+      healthy: false,
+      parts: [],
+      sentinels: [],
+    };
   const parts: LabPartStatus[] = [];
   const status: LabStatus = {
     name: state.name,
@@ -608,16 +746,32 @@ export async function labStatus(stateDir: string, opts: { nginxProbes?: number }
 
   if (state.mockLlm) {
     const ok = await probe(() => httpOk(`${state.mockLlm!.url}/v1/models`));
-    parts.push({ part: 'mock-llm', name: 'mock-llm', endpoint: state.mockLlm.url, pid: state.mockLlm.pid, healthy: ok.ok, detail: ok.detail });
+    parts.push({
+      part: 'mock-llm',
+      name: 'mock-llm',
+      endpoint: state.mockLlm.url,
+      pid: state.mockLlm.pid,
+      healthy: ok.ok,
+      detail: ok.detail,
+    });
   }
   if (state.toxiproxy) {
     const t = state.toxiproxy;
     try {
       const res = await fetch(`${t.url}/proxies`, { signal: AbortSignal.timeout(2000) });
-      const proxies = (await res.json()) as Record<string, { name: string; listen: string; upstream: string; enabled: boolean; toxics?: unknown[] }>;
+      const proxies = (await res.json()) as Record<
+        string,
+        { name: string; listen: string; upstream: string; enabled: boolean; toxics?: unknown[] }
+      >;
       status.toxiproxy = {
         url: t.url,
-        proxies: Object.values(proxies).map((p) => ({ name: p.name, listen: p.listen, upstream: p.upstream, enabled: p.enabled, toxics: p.toxics ?? [] })),
+        proxies: Object.values(proxies).map((p) => ({
+          name: p.name,
+          listen: p.listen,
+          upstream: p.upstream,
+          enabled: p.enabled,
+          toxics: p.toxics ?? [],
+        })),
       };
       const missing = t.proxies.filter((p) => !(p.name in proxies)).map((p) => p.name);
       parts.push({
@@ -626,21 +780,49 @@ export async function labStatus(stateDir: string, opts: { nginxProbes?: number }
         endpoint: t.url,
         ...(t.daemon ? { pid: t.daemon.pid } : {}),
         healthy: res.ok && missing.length === 0,
-        detail: missing.length ? `proxies missing: ${missing.join(', ')}` : `${Object.keys(proxies).length} proxies`,
+        detail: missing.length
+          ? `proxies missing: ${missing.join(', ')}`
+          : `${Object.keys(proxies).length} proxies`,
       });
     } catch (err) {
-      parts.push({ part: 'toxiproxy', name: 'toxiproxy', endpoint: t.url, ...(t.daemon ? { pid: t.daemon.pid } : {}), healthy: false, detail: errorMessage(err) });
+      parts.push({
+        part: 'toxiproxy',
+        name: 'toxiproxy',
+        endpoint: t.url,
+        ...(t.daemon ? { pid: t.daemon.pid } : {}),
+        healthy: false,
+        detail: errorMessage(err),
+      });
     }
   }
   if (state.redis) {
     for (const node of [state.redis.master, state.redis.replica]) {
       const r = await redisRole(node.port);
-      parts.push({ part: 'redis', name: node.name, endpoint: `127.0.0.1:${node.port}`, pid: node.pid, healthy: r.ok, detail: r.detail });
+      parts.push({
+        part: 'redis',
+        name: node.name,
+        endpoint: `127.0.0.1:${node.port}`,
+        pid: node.pid,
+        healthy: r.ok,
+        detail: r.detail,
+      });
     }
     for (const s of state.redis.sentinels) {
       const m = await sentinelMaster(s.port, state.redis.masterName);
-      status.sentinels.push({ name: s.name, port: s.port, ...(m.master ? { master: m.master } : {}), ...(m.error ? { error: m.error } : {}) });
-      parts.push({ part: 'sentinel', name: s.name, endpoint: `127.0.0.1:${s.port}`, pid: s.pid, healthy: m.master !== undefined, detail: m.master ? `master ${m.master}` : (m.error ?? '') });
+      status.sentinels.push({
+        name: s.name,
+        port: s.port,
+        ...(m.master ? { master: m.master } : {}),
+        ...(m.error ? { error: m.error } : {}),
+      });
+      parts.push({
+        part: 'sentinel',
+        name: s.name,
+        endpoint: `127.0.0.1:${s.port}`,
+        pid: s.pid,
+        healthy: m.master !== undefined,
+        detail: m.master ? `master ${m.master}` : (m.error ?? ''),
+      });
     }
   }
   for (const r of state.replicas) {
@@ -661,7 +843,13 @@ export async function labStatus(stateDir: string, opts: { nginxProbes?: number }
     });
   }
   if (state.nginx) {
-    const n = { url: state.nginx.url, probes: opts.nginxProbes ?? 2 * Math.max(1, state.replicas.length), upstreams: {} as Record<string, number>, replicas: {} as Record<string, number>, errors: 0 };
+    const n = {
+      url: state.nginx.url,
+      probes: opts.nginxProbes ?? 2 * Math.max(1, state.replicas.length),
+      upstreams: {} as Record<string, number>,
+      replicas: {} as Record<string, number>,
+      errors: 0,
+    };
     for (let i = 0; i < n.probes; i++) {
       try {
         const res = await fetch(`${state.nginx.url}/health`, { signal: AbortSignal.timeout(2000) });
@@ -682,7 +870,11 @@ export async function labStatus(stateDir: string, opts: { nginxProbes?: number }
       endpoint: state.nginx.url,
       pid: state.nginx.pid,
       healthy: n.errors === 0,
-      detail: `buffering ${state.buffering}; served by ${Object.entries(n.replicas).map(([k, v]) => `${k}×${v}`).join(' ') || 'none'}${n.errors ? `; ${n.errors} failed probes` : ''}`,
+      detail: `buffering ${state.buffering}; served by ${
+        Object.entries(n.replicas)
+          .map(([k, v]) => `${k}×${v}`)
+          .join(' ') || 'none'
+      }${n.errors ? `; ${n.errors} failed probes` : ''}`,
     });
   }
   status.healthy = parts.length > 0 && parts.every((p) => p.healthy);
@@ -699,7 +891,15 @@ async function probe(fn: () => Promise<boolean>): Promise<{ ok: boolean; detail:
 }
 
 async function withRedis<T>(port: number, fn: (r: Redis) => Promise<T>): Promise<T> {
-  const r = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000, commandTimeout: 2000 });
+  const r = new Redis({
+    host: '127.0.0.1',
+    port,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 1000,
+    commandTimeout: 2000,
+  });
   r.on('error', () => undefined);
   try {
     await r.connect();
@@ -714,15 +914,23 @@ async function redisRole(port: number): Promise<{ ok: boolean; detail: string }>
     const info = await withRedis(port, (r) => r.info('replication'));
     const role = /role:(\w+)/.exec(info)?.[1] ?? '?';
     const link = /master_link_status:(\w+)/.exec(info)?.[1];
-    return { ok: role === 'master' || link === 'up', detail: link ? `role ${role}, link ${link}` : `role ${role}` };
+    return {
+      ok: role === 'master' || link === 'up',
+      detail: link ? `role ${role}, link ${link}` : `role ${role}`,
+    };
   } catch (err) {
     return { ok: false, detail: errorMessage(err) };
   }
 }
 
-async function sentinelMaster(port: number, masterName: string): Promise<{ master?: string; error?: string }> {
+async function sentinelMaster(
+  port: number,
+  masterName: string,
+): Promise<{ master?: string; error?: string }> {
   try {
-    const reply = (await withRedis(port, (r) => r.call('SENTINEL', 'get-master-addr-by-name', masterName))) as string[] | null;
+    const reply = (await withRedis(port, (r) =>
+      r.call('SENTINEL', 'get-master-addr-by-name', masterName),
+    )) as string[] | null;
     if (!reply) return { error: `no master known for ${masterName}` };
     return { master: `${reply[0]}:${reply[1]}` };
   } catch (err) {
@@ -745,21 +953,57 @@ export interface LabSummary {
 
 export function labSummary(state: LabState): LabSummary {
   const endpoints: LabSummary['endpoints'] = [];
-  if (state.nginx) endpoints.push({ part: 'nginx', name: 'nginx', endpoint: state.nginx.url, pid: state.nginx.pid });
+  if (state.nginx)
+    endpoints.push({ part: 'nginx', name: 'nginx', endpoint: state.nginx.url, pid: state.nginx.pid });
   for (const r of state.replicas) {
-    endpoints.push({ part: 'replica', name: r.name, endpoint: r.url, ...(r.pid !== undefined ? { pid: r.pid } : {}), ...(r.containerName ? { container: r.containerName } : {}) });
+    endpoints.push({
+      part: 'replica',
+      name: r.name,
+      endpoint: r.url,
+      ...(r.pid !== undefined ? { pid: r.pid } : {}),
+      ...(r.containerName ? { container: r.containerName } : {}),
+    });
   }
   if (state.redis) {
-    endpoints.push({ part: 'redis', name: state.redis.master.name, endpoint: `127.0.0.1:${state.redis.master.port}`, pid: state.redis.master.pid });
-    endpoints.push({ part: 'redis', name: state.redis.replica.name, endpoint: `127.0.0.1:${state.redis.replica.port}`, pid: state.redis.replica.pid });
-    for (const s of state.redis.sentinels) endpoints.push({ part: 'sentinel', name: s.name, endpoint: `127.0.0.1:${s.port}`, pid: s.pid });
+    endpoints.push({
+      part: 'redis',
+      name: state.redis.master.name,
+      endpoint: `127.0.0.1:${state.redis.master.port}`,
+      pid: state.redis.master.pid,
+    });
+    endpoints.push({
+      part: 'redis',
+      name: state.redis.replica.name,
+      endpoint: `127.0.0.1:${state.redis.replica.port}`,
+      pid: state.redis.replica.pid,
+    });
+    for (const s of state.redis.sentinels)
+      endpoints.push({ part: 'sentinel', name: s.name, endpoint: `127.0.0.1:${s.port}`, pid: s.pid });
   }
   if (state.toxiproxy) {
-    endpoints.push({ part: 'toxiproxy', name: state.toxiproxy.real ? 'toxiproxy-server' : 'toxiproxy (lab)', endpoint: state.toxiproxy.url, ...(state.toxiproxy.daemon ? { pid: state.toxiproxy.daemon.pid } : {}) });
-    for (const p of state.toxiproxy.proxies) endpoints.push({ part: 'proxy', name: p.name, endpoint: `${p.listen} → ${p.upstream}` });
+    endpoints.push({
+      part: 'toxiproxy',
+      name: state.toxiproxy.real ? 'toxiproxy-server' : 'toxiproxy (lab)',
+      endpoint: state.toxiproxy.url,
+      ...(state.toxiproxy.daemon ? { pid: state.toxiproxy.daemon.pid } : {}),
+    });
+    for (const p of state.toxiproxy.proxies)
+      endpoints.push({ part: 'proxy', name: p.name, endpoint: `${p.listen} → ${p.upstream}` });
   }
-  if (state.mockLlm) endpoints.push({ part: 'mock-llm', name: 'mock-llm', endpoint: state.mockLlm.url, pid: state.mockLlm.pid });
-  const summary: LabSummary = { name: state.name, stateDir: state.stateDir, replicasIn: state.replicasIn, buffering: state.buffering, endpoints };
+  if (state.mockLlm)
+    endpoints.push({
+      part: 'mock-llm',
+      name: 'mock-llm',
+      endpoint: state.mockLlm.url,
+      pid: state.mockLlm.pid,
+    });
+  const summary: LabSummary = {
+    name: state.name,
+    stateDir: state.stateDir,
+    replicasIn: state.replicasIn,
+    buffering: state.buffering,
+    endpoints,
+  };
   if (state.targetFile) summary.targetFile = state.targetFile;
   if (state.nginx) summary.url = state.nginx.url;
   if (state.admin) summary.admin = { email: state.admin.email };

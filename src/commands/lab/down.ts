@@ -9,7 +9,11 @@ import { FaultError } from '../../core/errors.js';
 
 export default class LabDown extends BaseCommand {
   static override summary = 'Stop the lab and remove its containers';
-  static override examples = ['<%= config.bin %> lab down', '<%= config.bin %> lab down --name ci-1', '<%= config.bin %> lab down --all'];
+  static override examples = [
+    '<%= config.bin %> lab down',
+    '<%= config.bin %> lab down --name ci-1',
+    '<%= config.bin %> lab down --all',
+  ];
 
   static override flags = {
     name: Flags.string({ description: 'Lab name', default: 'default' }),
@@ -19,13 +23,17 @@ export default class LabDown extends BaseCommand {
 
   async run(): Promise<{ labs: LabDownResult[] }> {
     const { flags } = await this.parse(LabDown);
-    const labs = flags.all ? await labDownAll(defaultLabRoot()) : [await labDown(flags['state-dir'] ?? defaultLabStateDir(flags.name))];
+    const labs = flags.all
+      ? await labDownAll(defaultLabRoot())
+      : [await labDown(flags['state-dir'] ?? defaultLabStateDir(flags.name))];
     for (const lab of labs) {
       const extra = [
         lab.containersRemoved.length ? `${lab.containersRemoved.length} containers removed` : '',
         lab.orphans.length ? `${lab.orphans.length} orphan processes stopped` : '',
       ].filter(Boolean);
-      this.say(`lab ${lab.name}: ${lab.stopped.length ? `stopped ${lab.stopped.join(', ')}` : 'nothing running'}${extra.length ? `; ${extra.join('; ')}` : ''}`);
+      this.say(
+        `lab ${lab.name}: ${lab.stopped.length ? `stopped ${lab.stopped.join(', ')}` : 'nothing running'}${extra.length ? `; ${extra.join('; ')}` : ''}`,
+      );
       for (const e of lab.errors) this.say(`  failed: ${e}`);
     }
     if (flags.all && labs.length === 0) this.say('no labs found');

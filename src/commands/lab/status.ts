@@ -29,11 +29,17 @@ export default class LabStatusCommand extends BaseCommand {
     const w2 = Math.max(...status.parts.map((p) => p.name.length));
     const w3 = Math.max(...status.parts.map((p) => p.endpoint.length));
     for (const p of status.parts) {
-      this.say(`${p.healthy ? 'ok  ' : 'FAIL'}  ${p.part.padEnd(w1)}  ${p.name.padEnd(w2)}  ${p.endpoint.padEnd(w3)}  ${p.detail}`);
+      this.say(
+        `${p.healthy ? 'ok  ' : 'FAIL'}  ${p.part.padEnd(w1)}  ${p.name.padEnd(w2)}  ${p.endpoint.padEnd(w3)}  ${p.detail}`,
+      );
     }
     for (const proxy of status.toxiproxy?.proxies ?? []) {
-      const toxics = proxy.toxics.map((t) => (t as { name?: string; type?: string }).name ?? (t as { type?: string }).type).join(', ');
-      this.say(`proxy ${proxy.name}: ${proxy.listen} → ${proxy.upstream}${proxy.enabled ? '' : ' (DISABLED)'}${toxics ? `; toxics: ${toxics}` : ''}`);
+      const toxics = proxy.toxics
+        .map((t) => (t as { name?: string; type?: string }).name ?? (t as { type?: string }).type)
+        .join(', ');
+      this.say(
+        `proxy ${proxy.name}: ${proxy.listen} → ${proxy.upstream}${proxy.enabled ? '' : ' (DISABLED)'}${toxics ? `; toxics: ${toxics}` : ''}`,
+      );
     }
     if (status.targetFile) this.say(`target file: ${status.targetFile}`);
     this.say(status.healthy ? 'lab is healthy' : 'lab is NOT healthy');

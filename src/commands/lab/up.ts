@@ -19,9 +19,15 @@ export default class LabUp extends BaseCommand {
 
   static override flags = {
     name: Flags.string({ description: 'Lab name (one state directory per name)', default: 'default' }),
-    'state-dir': Flags.string({ description: 'State directory (default: $OWUI_CHAOS_HOME/labs/<name>, else ./.owui-chaos/labs/<name>)' }),
+    'state-dir': Flags.string({
+      description: 'State directory (default: $OWUI_CHAOS_HOME/labs/<name>, else ./.owui-chaos/labs/<name>)',
+    }),
     replicas: Flags.integer({ description: 'Number of Open WebUI replicas', default: 3, min: 1, max: 16 }),
-    'replicas-in': Flags.string({ description: 'Run replicas as processes or Docker containers', options: ['process', 'docker'], default: 'process' }),
+    'replicas-in': Flags.string({
+      description: 'Run replicas as processes or Docker containers',
+      options: ['process', 'docker'],
+      default: 'process',
+    }),
     buffering: Flags.string({ description: 'nginx proxy_buffering', options: ['on', 'off'], default: 'off' }),
   };
 

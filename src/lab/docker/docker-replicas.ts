@@ -101,13 +101,19 @@ export async function connectDocker(timeoutMs = 3000): Promise<Docker> {
   try {
     await Promise.race([
       docker.ping(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref()),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref(),
+      ),
     ]);
     return docker;
   } catch (err) {
     throw new PreflightError('No Docker engine answers (needed by `--replicas-in docker`)', {
       code: 'DOCKER_UNAVAILABLE',
-      suggestions: ['bash scripts/setup.sh', 'sudo dockerd > /tmp/dockerd.log 2>&1 &', 'owui-chaos lab up --replicas-in process'],
+      suggestions: [
+        'bash scripts/setup.sh',
+        'sudo dockerd > /tmp/dockerd.log 2>&1 &',
+        'owui-chaos lab up --replicas-in process',
+      ],
       cause: err,
     });
   }
@@ -152,7 +158,10 @@ export interface StartedContainer {
   pid?: number;
 }
 
-export async function startReplicaContainer(docker: Docker, spec: ReplicaContainerSpec): Promise<StartedContainer> {
+export async function startReplicaContainer(
+  docker: Docker,
+  spec: ReplicaContainerSpec,
+): Promise<StartedContainer> {
   const name = containerName(spec.lab, spec.replica);
   // A leftover container of a crashed lab with the same name would make create fail with 409.
   await removeContainer(docker, name);
@@ -180,11 +189,21 @@ export async function removeContainer(docker: Docker, idOrName: string): Promise
 }
 
 /** Removes every container labelled with this lab, plus `ids` (recorded in state.json). */
-export async function removeLabContainers(docker: Docker, lab: string, ids: string[] = []): Promise<string[]> {
+export async function removeLabContainers(
+  docker: Docker,
+  lab: string,
+  ids: string[] = [],
+): Promise<string[]> {
   const listed = await docker.listContainers({ all: true, filters: { label: [`${LAB_LABEL}=${lab}`] } });
   const all = unique([...ids, ...listed.map((c) => c.Id)]);
   for (const id of all) await removeContainer(docker, id);
   return all;
+}
+
+/** Why a container is not running (e.g. "container exited with code 1"), or undefined while it runs. */
+export async function containerGone(docker: Docker, id: string): Promise<string | undefined> {
+  const info = await docker.getContainer(id).inspect();
+  return info.State.Running ? undefined : `container ${info.State.Status} with code ${info.State.ExitCode}`;
 }
 
 export async function listLabContainers(docker: Docker, lab: string): Promise<Docker.ContainerInfo[]> {

@@ -11,7 +11,15 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PreflightError } from '../../core/errors.js';
 import { requireBinary } from '../process/binaries.js';
-import { type DaemonInfo, isAlive, sleep, spawnDaemon, stopProcess, tailFile, tcpOpen } from '../process/daemon.js';
+import {
+  type DaemonInfo,
+  isAlive,
+  sleep,
+  spawnDaemon,
+  stopProcess,
+  tailFile,
+  tcpOpen,
+} from '../process/daemon.js';
 import { nginxPaths, renderNginxConfig, type NginxConfigOptions } from './nginx-config.js';
 
 const run = promisify(execFile);
@@ -37,7 +45,8 @@ export function nginxArgs(prefix: string, configFile: string): string[] {
 export function prepareNginxPrefix(prefix: string): void {
   const p = nginxPaths(prefix);
   mkdirSync(join(prefix, 'logs'), { recursive: true });
-  for (const t of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(p.tempDir, t), { recursive: true });
+  for (const t of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'])
+    mkdirSync(join(p.tempDir, t), { recursive: true });
 }
 
 /** `nginx -t`; throws PreflightError with nginx's own message when the config is invalid. */
@@ -90,14 +99,19 @@ export async function startNginx(opts: {
     code: 'LAB_PART_UNHEALTHY',
     suggestions: [`cat ${nginxPaths(opts.prefix).errorLog}`],
     cause: new Error(
-      [tailFile(nginxPaths(opts.prefix).errorLog, 15), tailFile(daemon.logFile, 5)].filter(Boolean).join('\n') ||
-        'error log is empty',
+      [tailFile(nginxPaths(opts.prefix).errorLog, 15), tailFile(daemon.logFile, 5)]
+        .filter(Boolean)
+        .join('\n') || 'error log is empty',
     ),
   });
 }
 
 /** Writes new config bytes, validates them, reloads; restores the old bytes if validation fails. */
-export async function reloadNginx(instance: Pick<NginxInstance, 'binary' | 'prefix' | 'configFile'>, config: string, previous?: string): Promise<void> {
+export async function reloadNginx(
+  instance: Pick<NginxInstance, 'binary' | 'prefix' | 'configFile'>,
+  config: string,
+  previous?: string,
+): Promise<void> {
   writeFileSync(instance.configFile, config);
   try {
     await testNginxConfig(instance.binary, instance.prefix, instance.configFile);
@@ -105,7 +119,9 @@ export async function reloadNginx(instance: Pick<NginxInstance, 'binary' | 'pref
     if (previous !== undefined) writeFileSync(instance.configFile, previous);
     throw err;
   }
-  await run(instance.binary, [...nginxArgs(instance.prefix, instance.configFile), '-s', 'reload'], { timeout: 10_000 });
+  await run(instance.binary, [...nginxArgs(instance.prefix, instance.configFile), '-s', 'reload'], {
+    timeout: 10_000,
+  });
 }
 
 export async function stopNginx(pid: number): Promise<void> {

@@ -45,7 +45,13 @@ describe('owui-chaos lab (CLI)', () => {
     const name = `cli-${process.pid}`;
     const up = await cli(['lab', 'up', '--name', name, '--replicas', '1', '--json']);
     expect(up.code, up.stderr + up.stdout).toBe(0);
-    const summary = JSON.parse(up.stdout) as { name: string; stateDir: string; targetFile: string; url: string; endpoints: unknown[] };
+    const summary = JSON.parse(up.stdout) as {
+      name: string;
+      stateDir: string;
+      targetFile: string;
+      url: string;
+      endpoints: unknown[];
+    };
     expect(summary.name).toBe(name);
     expect(summary.stateDir).toBe(join(home, 'labs', name));
     expect(existsSync(summary.targetFile)).toBe(true);
@@ -54,7 +60,11 @@ describe('owui-chaos lab (CLI)', () => {
 
     const status = await cli(['lab', 'status', '--name', name, '--json']);
     expect(status.code, status.stderr).toBe(0);
-    const s = JSON.parse(status.stdout) as { healthy: boolean; running: boolean; parts: Array<{ part: string; healthy: boolean }> };
+    const s = JSON.parse(status.stdout) as {
+      healthy: boolean;
+      running: boolean;
+      parts: Array<{ part: string; healthy: boolean }>;
+    };
     expect(s.running).toBe(true);
     expect(s.healthy).toBe(true);
 
@@ -75,7 +85,10 @@ describe('owui-chaos lab (CLI)', () => {
 
   it('lab down --all cleans up after `lab up` was killed in the middle of starting Redis', async () => {
     const name = `crash-${process.pid}`;
-    const child = spawn(process.execPath, [RUN_JS, 'lab', 'up', '--name', name, '--replicas', '1'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [RUN_JS, 'lab', 'up', '--name', name, '--replicas', '1'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const stateDir = join(home, 'labs', name);

@@ -9,7 +9,12 @@ import { decodeSio, eventParts, sioFrame } from '../../../src/protocol/socketio.
 import { interpretChatData } from '../../../src/protocol/openai-stream.js';
 import { SseParser } from '../../../src/protocol/sse-parser.js';
 import { formatDirective, type GroundTruthDirective } from '../../../src/protocol/ground-truth.js';
-import { buildSocketChatBody, interpretEnvelope, behaviourFor, parseVersion } from '../../../src/protocol/openwebui.js';
+import {
+  buildSocketChatBody,
+  interpretEnvelope,
+  behaviourFor,
+  parseVersion,
+} from '../../../src/protocol/openwebui.js';
 
 export const MODEL = 'owui-chaos-mock';
 
@@ -44,7 +49,11 @@ export function sseChat(
   directive: GroundTruthDirective,
   opts: { timeoutMs?: number; onFirstToken?: () => void } = {},
 ): Promise<SseResult> {
-  const body = JSON.stringify({ model: MODEL, stream: true, messages: [{ role: 'user', content: formatDirective(directive) }] });
+  const body = JSON.stringify({
+    model: MODEL,
+    stream: true,
+    messages: [{ role: 'user', content: formatDirective(directive) }],
+  });
   const url = new URL('/api/chat/completions', baseUrl);
   const start = performance.now();
   return new Promise((resolve) => {
@@ -61,7 +70,14 @@ export function sseChat(
     };
     const req = request(
       url,
-      { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': Buffer.byteLength(body) } },
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${token}`,
+          'content-length': Buffer.byteLength(body),
+        },
+      },
       (res) => {
         result.status = res.statusCode ?? 0;
         result.headers = res.headers;
@@ -119,7 +135,10 @@ export class SioClient {
     });
     this.closed = new Promise((resolve) => this.ws.on('close', () => resolve()));
     this.connected = new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`socket to ${baseUrl} did not connect within 10 s`)), 10_000);
+      const timer = setTimeout(
+        () => reject(new Error(`socket to ${baseUrl} did not connect within 10 s`)),
+        10_000,
+      );
       this.ws.on('error', (err) => {
         clearTimeout(timer);
         reject(err);
@@ -242,7 +261,14 @@ export async function socketChat(
     });
     const reply = await res.text();
     const postReplica = res.headers.get('x-owui-replica') ?? '';
-    if (!res.ok) return { status: res.status, postReplica, text: reply, done: false, elapsedMs: performance.now() - start };
+    if (!res.ok)
+      return {
+        status: res.status,
+        postReplica,
+        text: reply,
+        done: false,
+        elapsedMs: performance.now() - start,
+      };
     const ok = await done;
     return { status: res.status, postReplica, text, done: ok, elapsedMs: performance.now() - start };
   } finally {

@@ -7,7 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTarget } from '../../../src/core/config/target.js';
-import { connectDocker, dockerAvailable, listLabContainers } from '../../../src/lab/docker/docker-replicas.js';
+import {
+  connectDocker,
+  dockerAvailable,
+  listLabContainers,
+} from '../../../src/lab/docker/docker-replicas.js';
 import { labDown, labPids, labPorts, labStatus, labUp } from '../../../src/lab/lab.js';
 import { isAlive, tcpOpen } from '../../../src/lab/process/daemon.js';
 import type { LabState } from '../../../src/lab/state.js';
@@ -15,7 +19,10 @@ import { generateText } from '../../../src/protocol/ground-truth.js';
 import { openSocket, signin, socketChat, sseChat } from './lab-clients.js';
 
 const docker = await dockerAvailable();
-if (!docker) console.warn('lab-docker.test.ts skipped: no Docker engine answers (start one with `bash scripts/setup.sh` or `dockerd &`)');
+if (!docker)
+  console.warn(
+    'lab-docker.test.ts skipped: no Docker engine answers (start one with `bash scripts/setup.sh` or `dockerd &`)',
+  );
 
 describe.skipIf(!docker)('lab up --replicas-in docker', () => {
   const name = `dock-${process.pid}`;
@@ -46,7 +53,10 @@ describe.skipIf(!docker)('lab up --replicas-in docker', () => {
 
   it('runs each replica as a labelled container and reports every part healthy', async () => {
     const containers = await listLabContainers(await connectDocker(), name);
-    expect(containers.map((c) => c.Names[0]).sort()).toEqual([`/owui-chaos-${name}-owui-1`, `/owui-chaos-${name}-owui-2`]);
+    expect(containers.map((c) => c.Names[0]).sort()).toEqual([
+      `/owui-chaos-${name}-owui-1`,
+      `/owui-chaos-${name}-owui-2`,
+    ]);
     for (const c of containers) {
       expect(c.State).toBe('running');
       expect(c.Image).toBe('owui-chaos-base:latest');
@@ -55,7 +65,9 @@ describe.skipIf(!docker)('lab up --replicas-in docker', () => {
     }
     const status = await labStatus(stateDir);
     expect(status.parts.filter((p) => !p.healthy)).toEqual([]);
-    expect(status.parts.filter((p) => p.part === 'replica').every((p) => p.containerId !== undefined)).toBe(true);
+    expect(status.parts.filter((p) => p.part === 'replica').every((p) => p.containerId !== undefined)).toBe(
+      true,
+    );
   });
 
   it('writes a docker target that finds the replicas by label', async () => {
@@ -64,13 +76,23 @@ describe.skipIf(!docker)('lab up --replicas-in docker', () => {
   });
 
   it('serves chats through nginx and fans out across the containers', async () => {
-    const sse = await sseChat(state.nginx!.url, token, { seed: 21, tokens: 20, firstTokenMs: 0, tokensPerSecond: 0 });
+    const sse = await sseChat(state.nginx!.url, token, {
+      seed: 21,
+      tokens: 20,
+      firstTokenMs: 0,
+      tokensPerSecond: 0,
+    });
     expect(sse.done).toBe(true);
     expect(sse.content).toBe(generateText(21, 20));
     const [a, b] = state.replicas;
     const socket = await openSocket(b!.url, token);
     try {
-      const chat = await socketChat(a!.url, token, socket, { seed: 22, tokens: 20, firstTokenMs: 0, tokensPerSecond: 0 });
+      const chat = await socketChat(a!.url, token, socket, {
+        seed: 22,
+        tokens: 20,
+        firstTokenMs: 0,
+        tokensPerSecond: 0,
+      });
       expect(chat.postReplica).toBe(a!.name);
       expect(chat.done).toBe(true);
       expect(chat.text).toBe(generateText(22, 20));

@@ -8,7 +8,16 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTarget } from '../../../src/core/config/target.js';
-import { labDown, labPids, labPorts, labStatus, labUp, PROXY_LLM, PROXY_REDIS_MASTER, PROXY_REDIS_REPLICA } from '../../../src/lab/lab.js';
+import {
+  labDown,
+  labPids,
+  labPorts,
+  labStatus,
+  labUp,
+  PROXY_LLM,
+  PROXY_REDIS_MASTER,
+  PROXY_REDIS_REPLICA,
+} from '../../../src/lab/lab.js';
 import { reloadNginx } from '../../../src/lab/nginx/nginx-process.js';
 import { setProxyBuffering } from '../../../src/lab/nginx/nginx-config.js';
 import { isAlive, sleep, tcpOpen } from '../../../src/lab/process/daemon.js';
@@ -23,7 +32,13 @@ const sockets: SioClient[] = [];
 
 beforeAll(async () => {
   const progress: string[] = [];
-  state = await labUp({ name: `proc-${process.pid}`, stateDir, replicas: 2, buffering: 'off', onProgress: (m) => progress.push(m) });
+  state = await labUp({
+    name: `proc-${process.pid}`,
+    stateDir,
+    replicas: 2,
+    buffering: 'off',
+    onProgress: (m) => progress.push(m),
+  });
   expect(progress.at(-1)).toMatch(/is up/);
   token = await signin(state.nginx!.url, state.admin!.email, state.admin!.password);
 }, 90_000);
@@ -52,11 +67,26 @@ describe('lab up (process mode)', () => {
     expect(status.parts.filter((p) => !p.healthy)).toEqual([]);
     expect(status.healthy).toBe(true);
     expect(status.parts.map((p) => p.part).sort()).toEqual(
-      ['mock-llm', 'nginx', 'redis', 'redis', 'replica', 'replica', 'sentinel', 'sentinel', 'sentinel', 'toxiproxy'].sort(),
+      [
+        'mock-llm',
+        'nginx',
+        'redis',
+        'redis',
+        'replica',
+        'replica',
+        'sentinel',
+        'sentinel',
+        'sentinel',
+        'toxiproxy',
+      ].sort(),
     );
     // Every Sentinel sees the master, through which the replicas' Redis traffic is proxied.
-    expect(status.sentinels.map((s) => s.master)).toEqual(Array(3).fill(`127.0.0.1:${state.redis!.master.port}`));
-    expect(status.toxiproxy?.proxies.map((p) => p.name).sort()).toEqual([PROXY_LLM, PROXY_REDIS_MASTER, PROXY_REDIS_REPLICA].sort());
+    expect(status.sentinels.map((s) => s.master)).toEqual(
+      Array(3).fill(`127.0.0.1:${state.redis!.master.port}`),
+    );
+    expect(status.toxiproxy?.proxies.map((p) => p.name).sort()).toEqual(
+      [PROXY_LLM, PROXY_REDIS_MASTER, PROXY_REDIS_REPLICA].sort(),
+    );
     // nginx spreads probes over both replicas.
     expect(Object.keys(status.nginx!.replicas).sort()).toEqual(['owui-1', 'owui-2']);
   });
@@ -77,7 +107,12 @@ describe('lab up (process mode)', () => {
     const socket = await openSocket(b!.url, token);
     sockets.push(socket);
     expect(socket.replica).toBe(b!.name);
-    const chat = await socketChat(a!.url, token, socket, { seed: 11, tokens: 30, firstTokenMs: 0, tokensPerSecond: 0 });
+    const chat = await socketChat(a!.url, token, socket, {
+      seed: 11,
+      tokens: 30,
+      firstTokenMs: 0,
+      tokensPerSecond: 0,
+    });
     expect(chat.status).toBe(200);
     expect(chat.postReplica).toBe(a!.name);
     expect(chat.done).toBe(true);
@@ -116,7 +151,13 @@ describe('lab up (process mode)', () => {
     const res = await fetch(`${toxiUrl}/proxies/${PROXY_LLM}/toxics`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'slow-llm', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 700, jitter: 0 } }),
+      body: JSON.stringify({
+        name: 'slow-llm',
+        type: 'latency',
+        stream: 'downstream',
+        toxicity: 1,
+        attributes: { latency: 700, jitter: 0 },
+      }),
     });
     expect(res.ok).toBe(true);
     try {
@@ -133,7 +174,12 @@ describe('lab up (process mode)', () => {
 
   it('follows a SENTINEL FAILOVER: the replica is promoted and chats work again within seconds', async () => {
     const redis = state.redis!;
-    const sentinel = new Redis({ host: '127.0.0.1', port: redis.sentinels[0]!.port, lazyConnect: true, maxRetriesPerRequest: 1 });
+    const sentinel = new Redis({
+      host: '127.0.0.1',
+      port: redis.sentinels[0]!.port,
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+    });
     sentinel.on('error', () => undefined);
     await sentinel.connect();
     try {
@@ -141,26 +187,52 @@ describe('lab up (process mode)', () => {
       await sentinel.call('SENTINEL', 'FAILOVER', redis.masterName);
       let master = '';
       for (let i = 0; i < 150 && !master.endsWith(`:${redis.replica.port}`); i++) {
-        const reply = (await sentinel.call('SENTINEL', 'get-master-addr-by-name', redis.masterName)) as string[];
+        const reply = (await sentinel.call(
+          'SENTINEL',
+          'get-master-addr-by-name',
+          redis.masterName,
+        )) as string[];
         master = `${reply[0]}:${reply[1]}`;
         if (!master.endsWith(`:${redis.replica.port}`)) await sleep(100);
       }
       expect(master).toBe(`127.0.0.1:${redis.replica.port}`);
 
       // Chats through nginx, and cross-replica socket delivery, work again within seconds.
-      let sse = await sseChat(state.nginx!.url, token, { seed: 1, tokens: 5, firstTokenMs: 0, tokensPerSecond: 0 });
+      let sse = await sseChat(state.nginx!.url, token, {
+        seed: 1,
+        tokens: 5,
+        firstTokenMs: 0,
+        tokensPerSecond: 0,
+      });
       for (let i = 0; i < 40 && !sse.done; i++) {
         await sleep(250);
-        sse = await sseChat(state.nginx!.url, token, { seed: 1, tokens: 5, firstTokenMs: 0, tokensPerSecond: 0 });
+        sse = await sseChat(state.nginx!.url, token, {
+          seed: 1,
+          tokens: 5,
+          firstTokenMs: 0,
+          tokensPerSecond: 0,
+        });
       }
       expect(sse.done).toBe(true);
       const [a, b] = state.replicas;
       const socket = await openSocket(b!.url, token);
       sockets.push(socket);
-      let chat = await socketChat(a!.url, token, socket, { seed: 2, tokens: 10, firstTokenMs: 0, tokensPerSecond: 0 }, 5000);
+      let chat = await socketChat(
+        a!.url,
+        token,
+        socket,
+        { seed: 2, tokens: 10, firstTokenMs: 0, tokensPerSecond: 0 },
+        5000,
+      );
       for (let i = 0; i < 20 && !chat.done; i++) {
         await sleep(250);
-        chat = await socketChat(a!.url, token, socket, { seed: 2, tokens: 10, firstTokenMs: 0, tokensPerSecond: 0 }, 5000);
+        chat = await socketChat(
+          a!.url,
+          token,
+          socket,
+          { seed: 2, tokens: 10, firstTokenMs: 0, tokensPerSecond: 0 },
+          5000,
+        );
       }
       expect(chat.done).toBe(true);
       expect(chat.text).toBe(generateText(2, 10));
@@ -182,12 +254,17 @@ describe('lab up (process mode)', () => {
     expect(onVictim, 'no socket landed on the victim replica').toBeDefined();
 
     let killedAt = 0;
-    const stream = sseChat(victim.url, token, { seed: 9, tokens: 60, firstTokenMs: 0, tokensPerSecond: 20 }, {
-      onFirstToken: () => {
-        killedAt = performance.now();
-        process.kill(victim.pid!, 'SIGKILL');
+    const stream = sseChat(
+      victim.url,
+      token,
+      { seed: 9, tokens: 60, firstTokenMs: 0, tokensPerSecond: 20 },
+      {
+        onFirstToken: () => {
+          killedAt = performance.now();
+          process.kill(victim.pid!, 'SIGKILL');
+        },
       },
-    });
+    );
     const cut = await stream;
     expect(killedAt).toBeGreaterThan(0);
     expect(cut.status).toBe(200);
@@ -196,13 +273,21 @@ describe('lab up (process mode)', () => {
     expect(cut.content.length).toBeGreaterThan(0);
     expect(generateText(9, 60).startsWith(cut.content)).toBe(true);
 
-    await Promise.race([onVictim!.closed, sleep(5000).then(() => Promise.reject(new Error('socket on the killed replica stayed open')))]);
+    await Promise.race([
+      onVictim!.closed,
+      sleep(5000).then(() => Promise.reject(new Error('socket on the killed replica stayed open'))),
+    ]);
     // Reconnect through nginx: it lands on a live replica, and chats reach it again.
     const again = await openSocket(state.nginx!.url, token);
     sockets.push(again);
     expect(again.replica).not.toBe(victim.name);
     expect(again.replica).toBe(state.replicas[1]!.name);
-    const chat = await socketChat(state.nginx!.url, token, again, { seed: 4, tokens: 10, firstTokenMs: 0, tokensPerSecond: 0 });
+    const chat = await socketChat(state.nginx!.url, token, again, {
+      seed: 4,
+      tokens: 10,
+      firstTokenMs: 0,
+      tokensPerSecond: 0,
+    });
     expect(chat.done).toBe(true);
   });
 });

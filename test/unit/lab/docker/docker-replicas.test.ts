@@ -35,21 +35,29 @@ describe('replicaContainerOptions', () => {
 
   it('mounts the host runtime and the project read-only, the state paths read-write (once each)', () => {
     const binds = replicaContainerOptions(spec).HostConfig?.Binds ?? [];
-    for (const d of ['/usr', '/lib', '/lib64', '/etc', '/bin', '/sbin', '/work/main']) expect(binds).toContain(`${d}:${d}:ro`);
+    for (const d of ['/usr', '/lib', '/lib64', '/etc', '/bin', '/sbin', '/work/main'])
+      expect(binds).toContain(`${d}:${d}:ro`);
     expect(binds.filter((b) => b === '/tmp/lab/db:/tmp/lab/db:rw')).toHaveLength(1);
     expect(binds).toContain('/tmp/lab/replicas:/tmp/lab/replicas:rw');
     expect(binds.filter((b) => b.endsWith(':rw'))).toHaveLength(2);
   });
 
   it('mounts the install dir of a node binary that lives outside the runtime dirs', () => {
-    const binds = replicaContainerOptions({ ...spec, nodeBinary: '/opt/node-v20/bin/node' }).HostConfig?.Binds ?? [];
+    const binds =
+      replicaContainerOptions({ ...spec, nodeBinary: '/opt/node-v20/bin/node' }).HostConfig?.Binds ?? [];
     expect(binds).toContain('/opt/node-v20:/opt/node-v20:ro');
-    expect(replicaContainerOptions(spec).HostConfig?.Binds?.some((b) => b.startsWith('/usr/bin'))).toBe(false);
+    expect(replicaContainerOptions(spec).HostConfig?.Binds?.some((b) => b.startsWith('/usr/bin'))).toBe(
+      false,
+    );
   });
 
   it('passes the replica env plus the log file path, and only those', () => {
     const env = replicaContainerOptions(spec).Env ?? [];
-    expect(env.sort()).toEqual(['OWUI_SIM_LOG=/tmp/lab/replicas/owui-2.log', 'PORT=9002', 'WEBUI_SECRET_KEY=k']);
+    expect(env.sort()).toEqual([
+      'OWUI_SIM_LOG=/tmp/lab/replicas/owui-2.log',
+      'PORT=9002',
+      'WEBUI_SECRET_KEY=k',
+    ]);
   });
 
   it('skips runtime dirs the caller filtered out', () => {

@@ -53,7 +53,9 @@ describe('renderNginxConfig', () => {
   });
 
   it('does not let an upstream X-Accel-Buffering header override the buffering setting', () => {
-    expect(renderNginxConfig({ ...base, buffering: 'on' })).toContain('proxy_ignore_headers X-Accel-Buffering;');
+    expect(renderNginxConfig({ ...base, buffering: 'on' })).toContain(
+      'proxy_ignore_headers X-Accel-Buffering;',
+    );
   });
 
   it('keeps streams open with long read and send timeouts', () => {
@@ -65,7 +67,8 @@ describe('renderNginxConfig', () => {
 
   it('names the upstream on every response and logs upstream address and timings', () => {
     const conf = renderNginxConfig(base);
-    for (const loc of ['/ws/', '/']) expect(location(conf, loc)).toContain('add_header X-Upstream $upstream_addr always;');
+    for (const loc of ['/ws/', '/'])
+      expect(location(conf, loc)).toContain('add_header X-Upstream $upstream_addr always;');
     expect(conf).toMatch(/log_format owui_chaos[^;]*\$upstream_addr[^;]*\$upstream_response_time/s);
     expect(conf).toContain(`access_log ${nginxPaths(base.prefix).accessLog} owui_chaos;`);
   });
@@ -107,6 +110,8 @@ describe('setProxyBuffering', () => {
   });
 
   it('fails on a config without the lab buffering block', () => {
-    expect(() => setProxyBuffering('http { proxy_buffering on; }', 'off')).toThrow(/no owui-chaos buffering block/);
+    expect(() => setProxyBuffering('http { proxy_buffering on; }', 'off')).toThrow(
+      /no owui-chaos buffering block/,
+    );
   });
 });
