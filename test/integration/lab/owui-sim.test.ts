@@ -355,6 +355,11 @@ describe('owui-sim: Redis faults (run last: they break the topology)', () => {
     const ready = await get(`${b.url}/ready`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toEqual({ detail: 'Redis not ready' });
+    // Sockets still connect (always_connect) but cannot join their room; chats fail with 500.
+    const socket = await connect(b.url, userToken);
+    expect(socket.sid).not.toBe('');
+    const chat = await post(`${a.url}/api/chat/completions`, socketChatBody(socket.sid, randomUUID(), 'no redis'), userToken);
+    expect(chat.status).toBe(500);
     // The limiter falls back to memory and sign-in needs no Redis; the DB (files) is still there.
     expect((await post(`${a.url}/api/v1/auths/signin`, { email: 'u1@lab.test', password: 'pw-u1' })).status).toBe(200);
   });
