@@ -60,6 +60,8 @@ export interface ValidationIssue {
   /** Dotted path inside the document, e.g. `timeline.2.params.latency`; empty for the whole file. */
   path: string;
   message: string;
+  /** Stable code of this one problem, e.g. `UNKNOWN_KEY`, `ENV_MISSING`. */
+  code?: string;
   file?: string;
   line?: number;
   column?: number;
@@ -69,7 +71,8 @@ export function formatIssue(issue: ValidationIssue): string {
   const where = issue.file
     ? `${issue.file}${issue.line === undefined ? '' : `:${issue.line}${issue.column === undefined ? '' : `:${issue.column}`}`}`
     : '';
-  const path = issue.path ? `\`${issue.path}\`` : '';
+  // Messages that already start with the path don't get it twice.
+  const path = issue.path && !issue.message.startsWith(`\`${issue.path}\``) ? `\`${issue.path}\`` : '';
   return [where, path].filter(Boolean).join(' ') + (where || path ? ': ' : '') + issue.message;
 }
 

@@ -15,7 +15,8 @@ export interface FaultHandle {
 
 /** A persisted revert: enough for `owui-chaos rollback` in a new process to undo the fault. */
 export interface RevertRecord {
-  driver: 'replicas' | 'sentinel' | 'toxiproxy' | 'nginx';
+  /** `composite`: `args.records` holds several records, reverted last-first (e.g. two replicas killed). */
+  driver: 'replicas' | 'sentinel' | 'toxiproxy' | 'nginx' | 'composite';
   op: string;
   args: Record<string, unknown>;
 }

@@ -1,0 +1,190 @@
+// Maps each timeline action (DESIGN §6) onto the drivers: resolves the concrete target of the
+// fault (which replica, which master), returns its persisted inverse BEFORE anything is touched,
+// and applies it on demand. `revert` undoes a persisted record, also in a new process
+// (`owui-chaos rollback`), so the normal path and the crash path run the same code.
+
+import { FaultError } from '../core/errors.js';
+import type { ReplicaInfo, RevertRecord, ToxicSpec, ToxicType } from '../core/ports.js';
+import type { FaultInjector, PreparedFault, RunnerTimelineEntry } from '../core/runner/runner.js';
+import { replicaStartRecord, replicaUnpauseRecord, revertFromRecord } from '../drivers/revert-records.js';
+import type { TargetDrivers } from './drivers.js';
+
+export interface FaultInjectorOptions {
+  /** Budget for a restarted replica to answer `/health` during a revert. */
+  replicaHealthBudgetMs?: number;
+  /** Picks the replica for `replica: random` (injectable for tests). */
+  random?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const TOXIC_ATTRIBUTES: Record<ToxicType, string[]> = {
+  latency: ['latency', 'jitter'],
+  bandwidth: ['rate'],
+  slow_close: ['delay'],
+  timeout: ['timeout'],
+  reset_peer: ['timeout'],
+  slicer: ['average_size', 'size_variation', 'delay'],
+  limit_data: ['bytes'],
+};
+
+export function compositeRecord(records: RevertRecord[]): RevertRecord {
+  return { driver: 'composite', op: 'all', args: { records } };
+}
+
+/** The Toxiproxy toxic for a `toxic.*` timeline entry; named after the entry so reverts find it. */
+export function toxicFor(entry: RunnerTimelineEntry): ToxicSpec {
+  const type = entry.action.slice('toxic.'.length) as ToxicType;
+  const attributes: Record<string, number> = {};
+  for (const key of TOXIC_ATTRIBUTES[type] ?? []) {
+    const value = entry.params[key];
+    if (typeof value === 'number') attributes[key] = value;
+  }
+  return {
+    name: `owui-chaos-${entry.name}`,
+    type,
+    stream: entry.params.stream === 'upstream' ? 'upstream' : 'downstream',
+    toxicity: typeof entry.params.toxicity === 'number' ? entry.params.toxicity : 1,
+    attributes,
+  };
+}
+
+export class DriverFaultInjector implements FaultInjector {
+  private readonly healthBudgetMs: number;
+  private readonly random: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(
+    private readonly drivers: TargetDrivers,
+    opts: FaultInjectorOptions = {},
+  ) {
+    this.healthBudgetMs = opts.replicaHealthBudgetMs ?? 30_000;
+    this.random = opts.random ?? Math.random;
+    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  async prepare(entry: RunnerTimelineEntry): Promise<PreparedFault> {
+    const p = entry.params;
+    switch (entry.action) {
+      case 'replica.kill':
+      case 'replica.stop':
+      case 'replica.pause':
+        return this.prepareReplicaFault(entry);
+      case 'replica.rolling-restart': {
+        const d = this.drivers.replicas();
+        const replicas = await d.list();
+        const interval = typeof p.interval === 'number' ? p.interval : 5000;
+        return {
+          description: `rolling restart of ${replicas.map((r) => r.name).join(', ')} (${interval} ms apart)`,
+          record: null,
+          apply: async () => {
+            for (const [i, r] of replicas.entries()) {
+              if (i > 0) await this.sleep(interval);
+              await d.restart(r.id);
+              await d.waitHealthy(r.id, this.healthBudgetMs);
+            }
+            return { restarted: replicas.map((r) => r.name) };
+          },
+        };
+      }
+      case 'redis.failover': {
+        const sentinel = this.drivers.sentinel();
+        const budget = typeof p.timeout === 'number' ? p.timeout : 30_000;
+        const master = await sentinel.currentMaster();
+        return {
+          description: `SENTINEL FAILOVER (master ${master.host}:${master.port})`,
+          record: null,
+          apply: async () => sentinel.failover(budget),
+        };
+      }
+      case 'redis.kill-master': {
+        const prepared = await this.drivers.sentinel().prepareKillMaster({ rejoinBudgetMs: this.healthBudgetMs });
+        return {
+          description: prepared.description,
+          record: prepared.record,
+          apply: async () => {
+            const handle = await prepared.apply();
+            return { oldMaster: handle.oldMaster, newMaster: handle.newMaster, promotionMs: handle.promotionMs };
+          },
+        };
+      }
+      case 'toxic.down': {
+        const prepared = await this.drivers.toxiproxy().prepareDisable(String(p.proxy));
+        return { description: prepared.description, record: prepared.record, apply: async () => void (await prepared.apply()) };
+      }
+      case 'nginx.buffering': {
+        const prepared = await this.drivers.nginx().prepareSetBuffering(p.enabled === true);
+        return { description: prepared.description, record: prepared.record, apply: async () => void (await prepared.apply()) };
+      }
+      default:
+        if (entry.action.startsWith('toxic.')) {
+          const prepared = this.drivers.toxiproxy().prepareToxic(String(p.proxy), toxicFor(entry));
+          return { description: prepared.description, record: prepared.record, apply: async () => void (await prepared.apply()) };
+        }
+        throw new FaultError(`Unknown fault action \`${entry.action}\` in timeline entry \`${entry.name}\``, {
+          code: 'FAULT_UNKNOWN',
+          suggestions: ['owui-chaos experiment validate <file>'],
+        });
+    }
+  }
+
+  async revert(record: RevertRecord): Promise<void> {
+    if (record.driver === 'composite') {
+      const records = (record.args.records as RevertRecord[] | undefined) ?? [];
+      const errors: string[] = [];
+      for (const r of [...records].reverse()) {
+        try {
+          await this.revert(r);
+        } catch (err) {
+          errors.push(err instanceof Error ? err.message : String(err));
+        }
+      }
+      if (errors.length) throw new FaultError(`${errors.length} of ${records.length} reverts failed: ${errors.join('; ')}`, { code: 'REVERT_FAILED' });
+      return;
+    }
+    await revertFromRecord(record, this.drivers.forReverts());
+  }
+
+  private async prepareReplicaFault(entry: RunnerTimelineEntry): Promise<PreparedFault> {
+    const d = this.drivers.replicas();
+    const all = await d.list();
+    const running = all.filter((r) => r.state === 'running');
+    const wanted = typeof entry.params.replica === 'string' ? entry.params.replica : 'random';
+    const count = typeof entry.params.count === 'number' ? entry.params.count : 1;
+    let chosen: ReplicaInfo[];
+    if (wanted === 'random') {
+      const pool = [...running];
+      chosen = [];
+      while (chosen.length < count && pool.length > 0) chosen.push(pool.splice(Math.floor(this.random() * pool.length), 1)[0]!);
+    } else {
+      chosen = all.filter((r) => r.name === wanted || r.id === wanted);
+      if (chosen.length === 0) {
+        throw new FaultError(`No replica named \`${wanted}\` (found: ${all.map((r) => r.name).join(', ') || 'none'})`, {
+          code: 'REPLICA_NOT_FOUND',
+          suggestions: ['owui-chaos lab status', 'Use `replica: random` or one of the names above'],
+        });
+      }
+    }
+    if (chosen.length < count) {
+      throw new FaultError(`${entry.action} needs ${count} running replica(s) but only ${running.length} are running`, {
+        code: 'NOT_ENOUGH_REPLICAS',
+        suggestions: ['owui-chaos lab status'],
+      });
+    }
+    const verb = entry.action.slice('replica.'.length) as 'kill' | 'stop' | 'pause';
+    const records = chosen.map((r) =>
+      verb === 'pause' ? replicaUnpauseRecord(r.id, this.healthBudgetMs) : replicaStartRecord(r.id, this.healthBudgetMs),
+    );
+    return {
+      description: `${verb} replica ${chosen.map((r) => r.name).join(', ')}`,
+      record: records.length === 1 ? records[0]! : compositeRecord(records),
+      apply: async () => {
+        for (const r of chosen) {
+          if (verb === 'kill') await d.kill(r.id, 'SIGKILL');
+          else if (verb === 'stop') await d.stop(r.id);
+          else await d.pause(r.id);
+        }
+        return { replicas: chosen.map((r) => r.name) };
+      },
+    };
+  }
+}

@@ -1,0 +1,179 @@
+// `owui-chaos run <experiment>`: thin — parse flags, wire Ctrl-C, render progress and the verdict.
+// The work is in src/app/run-experiment.ts.
+
+import { Args, Flags } from '@oclif/core';
+import { createInterface } from 'node:readline/promises';
+import { BaseCommand, renderError } from '../cli/base-command.js';
+import { formatDuration } from '../core/clock.js';
+import { OwuiChaosError } from '../core/errors.js';
+import type { LoadProgress } from '../core/ports.js';
+import { renderTerminalSummary } from '../core/report/terminal.js';
+import type { RunEvent } from '../core/runner/runner.js';
+import { runExperimentFromFile, type RunSummary } from '../app/run-experiment.js';
+
+export default class Run extends BaseCommand {
+  static override summary = 'Run an experiment: load + faults + SLO verdict';
+  static override description =
+    'Runs chat streams and browser clients against the target while the experiment injects and reverts faults, then evaluates the SLOs per phase (baseline / fault / recovery) and writes results.json, report.html and junit.xml into the run directory. Exit codes: 0 SLOs met, 10 SLO breached, 4 preflight or steady state failed, 11 fault failed, 12 load generator error, 13 interrupted, 14 rollback failed. Without a target it runs on the local lab, starting it if it is not up.';
+  static override examples = [
+    '<%= config.bin %> run failover',
+    '<%= config.bin %> run replica-kill --out ./runs/rk-1',
+    '<%= config.bin %> run ./my-experiment.yaml --target ./prod-target.yaml --yes',
+    '<%= config.bin %> run gameday --dry-run',
+  ];
+
+  static override args = {
+    experiment: Args.string({ required: true, description: 'experiment file or built-in name (owui-chaos experiment list)' }),
+  };
+
+  static override flags = {
+    target: Flags.string({ description: '`lab` or a target file; overrides the experiment’s `target`' }),
+    engine: Flags.string({ description: 'load engine; overrides `load.engine`', options: ['node', 'k6'] }),
+    duration: Flags.string({ description: 'load duration such as `2m`; overrides `load.duration`' }),
+    'dry-run': Flags.boolean({ description: 'print the plan and touch nothing' }),
+    yes: Flags.boolean({ char: 'y', description: 'do not ask before injecting faults into a non-lab target' }),
+    'lab-name': Flags.string({ description: 'which lab `lab` means', default: 'default' }),
+    'keep-lab': Flags.boolean({ description: 'keep a lab this run started running afterwards' }),
+    workers: Flags.integer({ description: 'Node engine worker threads (default one per core)', min: 0 }),
+  };
+
+  async run(): Promise<RunSummary> {
+    const { args, flags } = await this.parse(Run);
+    const quiet = this.jsonEnabled();
+    const tty = process.stderr.isTTY === true && !quiet;
+    const note = (text: string): void => {
+      if (!quiet) process.stderr.write(`${tty ? '\r\x1b[K' : ''}${text}\n`);
+    };
+
+    // First Ctrl-C: stop load and timeline, revert everything. Second: stop reverting.
+    const interrupt = new AbortController();
+    const stopReverting = new AbortController();
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (!interrupt.signal.aborted) {
+        note(`\n${signal}: stopping load and reverting every injected fault (press Ctrl-C again to stop reverting)`);
+        interrupt.abort(signal);
+      } else if (!stopReverting.signal.aborted) {
+        note(`${signal} again: not reverting any further; what is still injected is listed below`);
+        stopReverting.abort(signal);
+      }
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+
+    const started = Date.now();
+    let lastProgress: LoadProgress | undefined;
+    let phase = 'baseline';
+    try {
+      const summary = await runExperimentFromFile({
+        experiment: args.experiment,
+        ...(flags.target !== undefined ? { target: flags.target } : {}),
+        ...(flags.engine !== undefined ? { engine: flags.engine as 'node' | 'k6' } : {}),
+        ...(flags.duration !== undefined ? { duration: flags.duration } : {}),
+        ...(flags.out !== undefined ? { outDir: flags.out } : {}),
+        ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
+        dryRun: flags['dry-run'],
+        yes: flags.yes,
+        labName: flags['lab-name'],
+        keepLab: flags['keep-lab'],
+        onNotice: note,
+        confirm: (q) => askYesNo(q),
+        interrupt: interrupt.signal,
+        stopReverting: stopReverting.signal,
+        observer: {
+          onEvent: (e) => {
+            phase = phaseAfter(phase, e);
+            const line = describeEvent(e, started);
+            if (line) note(line);
+          },
+          onProgress: (p) => {
+            lastProgress = p;
+            if (tty) process.stderr.write(`\r${progressLine(p, phase)}\x1b[K`);
+          },
+        },
+      });
+      if (tty) process.stderr.write('\r\x1b[K');
+      void lastProgress;
+      if (!quiet) this.render(summary);
+      process.exitCode = summary.exitCode;
+      return summary;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  }
+
+  private render(summary: RunSummary): void {
+    if (summary.dryRun) {
+      this.log(`Plan for \`${summary.experiment.title}\` (${summary.experiment.file}):`);
+      this.log(summary.plan.text);
+      this.log('Dry run: nothing was started, injected or changed.');
+      return;
+    }
+    if (summary.results && summary.reports) {
+      this.log(renderTerminalSummary(summary.results, { color: process.stdout.isTTY === true, paths: summary.reports }));
+    }
+    const verdict =
+      summary.exitCode === 0
+        ? `PASS: every SLO held (exit 0)`
+        : `${summary.verdict.toUpperCase()}: exit ${summary.exitCode}`;
+    this.log(`\n${verdict}. Run directory: ${summary.runDir}`);
+    if (summary.error) {
+      // Rollback failures are printed last, always.
+      process.stderr.write(
+        renderError(new OwuiChaosError(summary.error.message, { code: summary.error.code, exitCode: summary.exitCode as 0, suggestions: summary.error.suggestions })),
+      );
+    }
+    if (summary.stillInjected.length > 0) {
+      process.stderr.write(`Still injected:\n${summary.stillInjected.map((e) => `  - ${e.name}: ${e.description}${e.error ? ` (${e.error})` : ''}`).join('\n')}\n`);
+    }
+  }
+}
+
+function phaseAfter(phase: string, e: RunEvent): string {
+  if (e.type === 'inject-done') return `fault:${e.name}`;
+  if (e.type === 'revert-done') return 'recovery';
+  return phase;
+}
+
+function describeEvent(e: RunEvent, started: number): string | undefined {
+  const t = `[${formatDuration(Date.now() - started).padStart(7)}]`;
+  switch (e.type) {
+    case 'load-started':
+      return `${t} load started`;
+    case 'steady-state':
+      return `${t} steady state ${e.verdict.ok ? 'holds' : `BROKEN: ${e.verdict.breaches.join('; ')}`}`;
+    case 'inject-start':
+      return `${t} inject ${e.name}: ${e.description ?? e.action}`;
+    case 'inject-done':
+      return `${t} injected ${e.name}`;
+    case 'inject-failed':
+      return `${t} FAILED to inject ${e.name}: ${e.error}`;
+    case 'revert-start':
+      return `${t} revert ${e.name}`;
+    case 'revert-done':
+      return `${t} reverted ${e.name}`;
+    case 'revert-failed':
+      return `${t} FAILED to revert ${e.name}: ${e.error}`;
+    case 'breach':
+      return `${t} SLO breached, aborting: ${e.breaches.join('; ')}`;
+    case 'interrupted':
+      return `${t} interrupted (${e.reason})`;
+    case 'load-finished':
+      return `${t} load finished${e.error ? ` with an error: ${e.error}` : ''}`;
+  }
+}
+
+function progressLine(p: LoadProgress, phase: string): string {
+  return `  ${formatDuration(p.elapsedMs)} · ${phase} · streams ${p.activeStreams} · sockets ${p.activeSockets} · completed ${p.completed} · errors ${p.errors}${p.ttftP95Ms !== undefined ? ` · ttft p95 ${Math.round(p.ttftP95Ms)} ms` : ''}`;
+}
+
+async function askYesNo(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`${question} [y/N] `);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
