@@ -36,7 +36,13 @@ export function userPermissions(ctx: SimContext, role: Role): Record<string, unk
   return {
     workspace: { models: admin, knowledge: admin, prompts: admin, tools: admin },
     chat: { controls: true, file_upload: true, delete: true, edit: true, temporary: true },
-    features: { api_keys: admin || ctx.config.userApiKeysPermission, web_search: true, image_generation: true, code_interpreter: true, channels: admin },
+    features: {
+      api_keys: admin || ctx.config.userApiKeysPermission,
+      web_search: true,
+      image_generation: true,
+      code_interpreter: true,
+      channels: admin,
+    },
   };
 }
 
@@ -48,7 +54,10 @@ export class AuthService {
 
   issueToken(user: SimUser): { token: string; expires_at: number | null } {
     const nowSec = Math.floor(Date.now() / 1000);
-    const exp = this.ctx.config.jwtExpiresMs === undefined ? undefined : nowSec + Math.floor(this.ctx.config.jwtExpiresMs / 1000);
+    const exp =
+      this.ctx.config.jwtExpiresMs === undefined
+        ? undefined
+        : nowSec + Math.floor(this.ctx.config.jwtExpiresMs / 1000);
     const claims: JwtClaims = { id: user.id };
     if (exp !== undefined) claims.exp = exp;
     if (this.ctx.features.jwtFullClaims) {
@@ -75,10 +84,13 @@ export class AuthService {
     if (this.ctx.redis && this.ctx.features.jwtFullClaims) {
       // Two GETs per request, errors deliberately uncaught (§2.2).
       const redis = this.ctx.redis;
-      const revoked = claims.jti ? await redis.retry((r) => r.get(this.ctx.key(`auth:token:${claims.jti}:revoked`))) : null;
+      const revoked = claims.jti
+        ? await redis.retry((r) => r.get(this.ctx.key(`auth:token:${claims.jti}:revoked`)))
+        : null;
       if (revoked) throw new HttpError(401, MESSAGES.invalidToken);
       const revokedAt = await redis.retry((r) => r.get(this.ctx.key(`auth:user:${claims.id}:revoked_at`)));
-      if (revokedAt && typeof claims.iat === 'number' && claims.iat < Number(revokedAt)) throw new HttpError(401, MESSAGES.invalidToken);
+      if (revokedAt && typeof claims.iat === 'number' && claims.iat < Number(revokedAt))
+        throw new HttpError(401, MESSAGES.invalidToken);
     }
     const user = await this.ctx.store.getUser(claims.id);
     if (!user) throw new HttpError(401, MESSAGES.invalidToken);
@@ -89,13 +101,15 @@ export class AuthService {
     if (!this.ctx.config.enableApiKeys) throw new HttpError(403, MESSAGES.apiKeyNotAllowed);
     const user = await this.ctx.store.getUserByApiKey(token);
     if (!user) throw new HttpError(401, MESSAGES.invalidToken);
-    if (user.role !== 'admin' && !this.ctx.config.userApiKeysPermission) throw new HttpError(403, MESSAGES.apiKeyNotAllowed);
+    if (user.role !== 'admin' && !this.ctx.config.userApiKeysPermission)
+      throw new HttpError(403, MESSAGES.apiKeyNotAllowed);
     return { user, via: 'api_key', token };
   }
 
   async verifiedUser(req: IncomingMessage): Promise<AuthedUser> {
     const authed = await this.currentUser(req);
-    if (authed.user.role !== 'user' && authed.user.role !== 'admin') throw new HttpError(401, MESSAGES.accessProhibited);
+    if (authed.user.role !== 'user' && authed.user.role !== 'admin')
+      throw new HttpError(401, MESSAGES.accessProhibited);
     return authed;
   }
 
@@ -128,7 +142,9 @@ export class AuthService {
           await r.incr(current);
           await r.expire(current, RATE_WINDOW_SEC + RATE_BUCKET_SEC);
         });
-        const keys = Array.from({ length: RATE_WINDOW_SEC / RATE_BUCKET_SEC }, (_, i) => this.ctx.key(`ratelimit:${key}:${bucket - i}`));
+        const keys = Array.from({ length: RATE_WINDOW_SEC / RATE_BUCKET_SEC }, (_, i) =>
+          this.ctx.key(`ratelimit:${key}:${bucket - i}`),
+        );
         const counts = await redis.retry((r) => r.mget(...keys));
         return counts.reduce((sum, c) => sum + Number(c ?? 0), 0) > RATE_LIMIT;
       } catch {
@@ -193,9 +209,12 @@ export class AuthService {
     const email = str(body, 'email') ?? '';
     if (await this.rateLimited(email)) throw new HttpError(429, MESSAGES.rateLimited);
     const user = await this.ctx.store.getUserByEmail(email);
-    if (!user || !(await checkPassword(user, str(body, 'password') ?? ''))) throw new HttpError(400, MESSAGES.invalidCred);
+    if (!user || !(await checkPassword(user, str(body, 'password') ?? '')))
+      throw new HttpError(400, MESSAGES.invalidCred);
     const { token, expires_at } = this.issueToken(user);
-    sendJson(res, 200, this.sessionBody(user, token, expires_at), { 'set-cookie': this.cookie(token, expires_at) });
+    sendJson(res, 200, this.sessionBody(user, token, expires_at), {
+      'set-cookie': this.cookie(token, expires_at),
+    });
   }
 
   async signup(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -205,14 +224,17 @@ export class AuthService {
     if (!first && !this.ctx.config.enableSignup) throw new HttpError(403, MESSAGES.signupDisabled);
     const user = await this.newUser(body, first ? 'admin' : this.ctx.config.defaultUserRole);
     const { token, expires_at } = this.issueToken(user);
-    sendJson(res, 200, this.sessionBody(user, token, expires_at), { 'set-cookie': this.cookie(token, expires_at) });
+    sendJson(res, 200, this.sessionBody(user, token, expires_at), {
+      'set-cookie': this.cookie(token, expires_at),
+    });
   }
 
   async add(req: IncomingMessage, res: ServerResponse): Promise<void> {
     await this.adminUser(req);
     const body = await readJson(req);
     const role = str(body, 'role') ?? 'pending';
-    if (role !== 'pending' && role !== 'user' && role !== 'admin') throw new HttpError(400, `Invalid role "${role}"`);
+    if (role !== 'pending' && role !== 'user' && role !== 'admin')
+      throw new HttpError(400, `Invalid role "${role}"`);
     const user = await this.newUser(body, role);
     const { token } = this.issueToken(user);
     sendJson(res, 200, {
@@ -229,7 +251,14 @@ export class AuthService {
   async session(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const authed = await this.currentUser(req);
     const exp = typeof authed.claims?.exp === 'number' ? authed.claims.exp : null;
-    const body = { ...this.sessionBody(authed.user, authed.token, exp), bio: null, gender: null, date_of_birth: null, status_emoji: null, status_message: null };
+    const body = {
+      ...this.sessionBody(authed.user, authed.token, exp),
+      bio: null,
+      gender: null,
+      date_of_birth: null,
+      status_emoji: null,
+      status_message: null,
+    };
     sendJson(res, 200, body, authed.via === 'jwt' ? { 'set-cookie': this.cookie(authed.token, exp) } : {});
   }
 
@@ -239,11 +268,18 @@ export class AuthService {
     if (this.ctx.redis && claims?.jti) {
       const ttl = typeof claims.exp === 'number' ? claims.exp - Math.floor(Date.now() / 1000) : undefined;
       const key = this.ctx.key(`auth:token:${claims.jti}:revoked`);
-      await this.ctx.redis.retry((r) => (ttl === undefined ? r.set(key, '1') : r.set(key, '1', 'EX', Math.max(1, ttl))));
+      await this.ctx.redis.retry((r) =>
+        ttl === undefined ? r.set(key, '1') : r.set(key, '1', 'EX', Math.max(1, ttl)),
+      );
     }
-    sendJson(res, 200, { status: true }, {
-      'set-cookie': ['token=; Max-Age=0; Path=/', 'oui-session=; Max-Age=0; Path=/'],
-    });
+    sendJson(
+      res,
+      200,
+      { status: true },
+      {
+        'set-cookie': ['token=; Max-Age=0; Path=/', 'oui-session=; Max-Age=0; Path=/'],
+      },
+    );
   }
 
   async apiKey(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {

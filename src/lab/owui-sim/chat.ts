@@ -25,12 +25,36 @@ import { type ModelRegistry, readAll, upstreamPost } from './upstream.js';
 
 /** Request fields Open WebUI consumes itself; everything else is forwarded to the provider. */
 const OWUI_FIELDS = [
-  'session_id', 'chat_id', 'id', 'parent_id', 'user_message', 'background_tasks', 'features', 'params', 'files',
-  'tool_ids', 'skill_ids', 'filter_ids', 'tool_servers', 'terminal_id', 'variables', 'chat_variables', 'folder_id',
-  'model_item', 'message_ids', 'regeneration_prompt', 'assistant_message_id',
+  'session_id',
+  'chat_id',
+  'id',
+  'parent_id',
+  'user_message',
+  'background_tasks',
+  'features',
+  'params',
+  'files',
+  'tool_ids',
+  'skill_ids',
+  'filter_ids',
+  'tool_servers',
+  'terminal_id',
+  'variables',
+  'chat_variables',
+  'folder_id',
+  'model_item',
+  'message_ids',
+  'regeneration_prompt',
+  'assistant_message_id',
 ];
 
-const DROPPED_HEADERS = new Set(['content-encoding', 'content-length', 'transfer-encoding', 'connection', 'keep-alive']);
+const DROPPED_HEADERS = new Set([
+  'content-encoding',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+]);
 
 interface LocalTask {
   id: string;
@@ -63,8 +87,21 @@ export function upstreamPayload(body: Record<string, unknown>, messages: unknown
 }
 
 /** The `chat:completion` data for a cumulative text, in the version's payload shape. */
-export function completionFrame(payload: 'content' | 'both' | 'output', outputId: string, text: string, done: boolean): Record<string, unknown> {
-  const output = [{ type: 'message', id: outputId, status: done ? 'completed' : 'in_progress', role: 'assistant', content: [{ type: 'output_text', text }] }];
+export function completionFrame(
+  payload: 'content' | 'both' | 'output',
+  outputId: string,
+  text: string,
+  done: boolean,
+): Record<string, unknown> {
+  const output = [
+    {
+      type: 'message',
+      id: outputId,
+      status: done ? 'completed' : 'in_progress',
+      role: 'assistant',
+      content: [{ type: 'output_text', text }],
+    },
+  ];
   if (payload === 'content') return { content: text };
   if (payload === 'both') return { output, content: text };
   return { output };
@@ -89,7 +126,9 @@ export class ChatService {
   ) {
     if (ctx.redis) {
       const sub = ctx.redis.client('subscriber', 'tasks');
-      sub.subscribe(ctx.key('tasks:commands')).catch((err: Error) => ctx.log(`tasks:commands subscribe: ${err.message}`));
+      sub
+        .subscribe(ctx.key('tasks:commands'))
+        .catch((err: Error) => ctx.log(`tasks:commands subscribe: ${err.message}`));
       sub.on('message', (_channel: string, message: string) => {
         try {
           const cmd = JSON.parse(message) as { action?: unknown; task_id?: unknown };
@@ -112,7 +151,8 @@ export class ChatService {
 
   private async loadOwnedChat(chatId: string, authed: AuthedUser): Promise<SimChat> {
     const chat = await this.ctx.store.getChat(chatId);
-    if (!chat || (chat.user_id !== authed.user.id && authed.user.role !== 'admin')) throw new HttpError(404, MESSAGES.notFound);
+    if (!chat || (chat.user_id !== authed.user.id && authed.user.role !== 'admin'))
+      throw new HttpError(404, MESSAGES.notFound);
     return chat;
   }
 
@@ -124,18 +164,30 @@ export class ChatService {
     if (!modelId) throw new HttpError(400, MESSAGES.modelNotFound);
     const model = await this.models.find(modelId);
     if (!model) throw new HttpError(400, MESSAGES.modelNotFound);
-    if (authed.user.role !== 'admin' && !this.ctx.config.bypassModelAccessControl) throw new HttpError(403, MESSAGES.accessProhibited);
+    if (authed.user.role !== 'admin' && !this.ctx.config.bypassModelAccessControl)
+      throw new HttpError(403, MESSAGES.accessProhibited);
 
     const sessionId = str(body, 'session_id');
     const messageId = str(body, 'id');
     let chatId = str(body, 'chat_id');
     let chat: SimChat | undefined;
     let title = 'New Chat';
-    const createChat = this.ctx.features.taskIdsReply && chatId === undefined && 'parent_id' in body && body.parent_id === null;
+    const createChat =
+      this.ctx.features.taskIdsReply &&
+      chatId === undefined &&
+      'parent_id' in body &&
+      body.parent_id === null;
     if (createChat) {
       chatId = randomUUID();
       const now = Math.floor(Date.now() / 1000);
-      chat = { id: chatId, user_id: authed.user.id, title, chat: { title, models: [modelId], history: { messages: {}, currentId: null } }, created_at: now, updated_at: now };
+      chat = {
+        id: chatId,
+        user_id: authed.user.id,
+        title,
+        chat: { title, models: [modelId], history: { messages: {}, currentId: null } },
+        created_at: now,
+        updated_at: now,
+      };
     } else if (chatId !== undefined && !isTemporary(chatId)) {
       chat = await this.loadOwnedChat(chatId, authed);
       title = chat.title;
@@ -161,7 +213,8 @@ export class ChatService {
     if (chat) {
       const userMessage = body.user_message as SimMessage | undefined;
       const history = chat.chat.history;
-      if (userMessage && typeof userMessage.id === 'string') history.messages[userMessage.id] = { ...userMessage, childrenIds: [messageId] };
+      if (userMessage && typeof userMessage.id === 'string')
+        history.messages[userMessage.id] = { ...userMessage, childrenIds: [messageId] };
       history.messages[messageId] = {
         id: messageId,
         parentId: userMessage?.id ?? (typeof body.parent_id === 'string' ? body.parent_id : null),
@@ -186,9 +239,10 @@ export class ChatService {
       });
     }
     const params = (body.params ?? {}) as { stream_delta_chunk_size?: unknown };
-    const chunkSize = typeof params.stream_delta_chunk_size === 'number' && params.stream_delta_chunk_size >= 1
-      ? Math.floor(params.stream_delta_chunk_size)
-      : this.ctx.config.streamDeltaChunkSize;
+    const chunkSize =
+      typeof params.stream_delta_chunk_size === 'number' && params.stream_delta_chunk_size >= 1
+        ? Math.floor(params.stream_delta_chunk_size)
+        : this.ctx.config.streamDeltaChunkSize;
     const spec: TaskSpec = {
       taskId,
       chatId,
@@ -204,7 +258,9 @@ export class ChatService {
     const abort = new AbortController();
     const task: LocalTask = { id: taskId, chatId, userId: authed.user.id, abort, done: Promise.resolve() };
     this.tasks.set(taskId, task);
-    task.done = this.runTask(spec, task).catch((err: Error) => this.ctx.log(`task ${taskId}: ${err.message}`));
+    task.done = this.runTask(spec, task).catch((err: Error) =>
+      this.ctx.log(`task ${taskId}: ${err.message}`),
+    );
 
     if (sessionId === undefined) {
       // Sync + socket emit (≥ 0.9): the HTTP call waits for the generation, then answers null.
@@ -212,7 +268,13 @@ export class ChatService {
       sendJson(res, 200, null);
       return;
     }
-    sendJson(res, 200, this.ctx.features.taskIdsReply ? { status: true, task_ids: [taskId], chat_id: chatId } : { status: true, task_id: taskId });
+    sendJson(
+      res,
+      200,
+      this.ctx.features.taskIdsReply
+        ? { status: true, task_ids: [taskId], chat_id: chatId }
+        : { status: true, task_id: taskId },
+    );
   }
 
   /** Mode A: bytes through as they arrive; a dying upstream or replica truncates the body. */
@@ -235,7 +297,9 @@ export class ChatService {
       try {
         bodyOut = JSON.parse(text);
       } catch {
-        bodyOut = { error: { message: text || `upstream answered ${status}`, type: 'upstream_error', code: status } };
+        bodyOut = {
+          error: { message: text || `upstream answered ${status}`, type: 'upstream_error', code: status },
+        };
       }
       sendJson(res, status, bodyOut);
       return;
@@ -270,7 +334,11 @@ export class ChatService {
     const features = this.ctx.features;
     const emit = async (type: string, data: unknown): Promise<void> => {
       if (this.dead) return;
-      await this.sockets.emitToUser(spec.user.id, spec.sessionId, { chat_id: spec.chatId, message_id: spec.messageId, data: { type, data } });
+      await this.sockets.emitToUser(spec.user.id, spec.sessionId, {
+        chat_id: spec.chatId,
+        message_id: spec.messageId,
+        data: { type, data },
+      });
     };
     const outputId = `msg_${randomUUID().replace(/-/g, '')}`;
     let text = '';
@@ -291,7 +359,10 @@ export class ChatService {
         throw new Error(`${status}: ${message}`);
       }
       if (!String(up.headers['content-type'] ?? '').includes('text/event-stream')) {
-        const parsed = JSON.parse((await readAll(up)).toString('utf8')) as { choices?: Array<{ message?: { content?: unknown } }>; usage?: unknown };
+        const parsed = JSON.parse((await readAll(up)).toString('utf8')) as {
+          choices?: Array<{ message?: { content?: unknown } }>;
+          usage?: unknown;
+        };
         text = String(parsed.choices?.[0]?.message?.content ?? '');
         usage = parsed.usage;
         await emit('chat:completion', completionFrame(features.payload, outputId, text, false));
@@ -332,10 +403,16 @@ export class ChatService {
         }
         if (!finished) for (const data of reader.end()) if (!finished) finished = await handle(data);
         if (task.abort.signal.aborted) throw new Error('aborted');
-        if (pending > 0) await emit('chat:completion', completionFrame(features.payload, outputId, text, false));
+        if (pending > 0)
+          await emit('chat:completion', completionFrame(features.payload, outputId, text, false));
       }
       const finalFrame = completionFrame(features.payload, outputId, text, true);
-      await emit('chat:completion', { done: true, ...finalFrame, title: spec.title, ...(usage ? { usage } : {}) });
+      await emit('chat:completion', {
+        done: true,
+        ...finalFrame,
+        title: spec.title,
+        ...(usage ? { usage } : {}),
+      });
       const output = completionFrame('output', outputId, text, true).output as unknown[];
       await this.saveAssistant(spec, { content: text, done: true, output, ...(usage ? { usage } : {}) });
       await emit('chat:active', { active: false });
@@ -343,12 +420,18 @@ export class ChatService {
       if (this.dead) return;
       if (task.abort.signal.aborted) {
         // Cancel path (stop or SIGTERM): partial output saved with done:true, then the cancel event.
-        await this.saveAssistant(spec, { content: text, done: true, output: completionFrame('output', outputId, text, true).output as unknown[] }).catch(() => undefined);
+        await this.saveAssistant(spec, {
+          content: text,
+          done: true,
+          output: completionFrame('output', outputId, text, true).output as unknown[],
+        }).catch(() => undefined);
         await emit('chat:tasks:cancel', {});
         await emit('chat:active', { active: false });
       } else {
         const message = (err as Error).message;
-        await this.saveAssistant(spec, { content: text, done: true, error: { content: message } }).catch(() => undefined);
+        await this.saveAssistant(spec, { content: text, done: true, error: { content: message } }).catch(
+          () => undefined,
+        );
         await emit('chat:message:error', { error: { content: message } });
         await emit('chat:tasks:cancel', {});
         await emit('chat:active', { active: false });
@@ -356,7 +439,9 @@ export class ChatService {
     } finally {
       if (!this.dead) {
         this.tasks.delete(task.id);
-        await this.cleanupKeys(spec.chatId, [task.id]).catch((err: Error) => this.ctx.log(`task ${task.id} cleanup: ${err.message}`));
+        await this.cleanupKeys(spec.chatId, [task.id]).catch((err: Error) =>
+          this.ctx.log(`task ${task.id} cleanup: ${err.message}`),
+        );
       }
     }
   }
@@ -393,7 +478,9 @@ export class ChatService {
       return;
     }
     for (const id of taskIds) {
-      await redis.retry((r) => r.publish(this.ctx.key('tasks:commands'), JSON.stringify({ action: 'stop', task_id: id })));
+      await redis.retry((r) =>
+        r.publish(this.ctx.key('tasks:commands'), JSON.stringify({ action: 'stop', task_id: id })),
+      );
     }
     for (const id of taskIds) {
       const owner = chatId ?? (await redis.retry((r) => r.hget(this.ctx.key('tasks'), id)));
@@ -414,7 +501,11 @@ export class ChatService {
     }
     await this.stopTasks(chatId, ids);
     if (this.ctx.redis) await this.ctx.redis.retry((r) => r.del(this.ctx.key(`tasks:item:${chatId}`)));
-    sendJson(res, 200, { status: true, message: `Stopped ${ids.length} task(s) of chat ${chatId}.`, task_ids: ids });
+    sendJson(res, 200, {
+      status: true,
+      message: `Stopped ${ids.length} task(s) of chat ${chatId}.`,
+      task_ids: ids,
+    });
   }
 
   async stopTask(req: IncomingMessage, res: ServerResponse, taskId: string): Promise<void> {
@@ -436,7 +527,9 @@ export class ChatService {
 
   async listTasks(req: IncomingMessage, res: ServerResponse): Promise<void> {
     await this.auth.adminUser(req);
-    const ids = this.ctx.redis ? await this.ctx.redis.retry((r) => r.hkeys(this.ctx.key('tasks'))) : [...this.tasks.keys()];
+    const ids = this.ctx.redis
+      ? await this.ctx.redis.retry((r) => r.hkeys(this.ctx.key('tasks')))
+      : [...this.tasks.keys()];
     sendJson(res, 200, { tasks: ids });
   }
 
@@ -451,7 +544,10 @@ export class ChatService {
     const pending = [...this.tasks.values()];
     for (const t of pending) this.cancelLocal(t.id, 'shutdown');
     for (const s of this.streams) s.destroy();
-    await Promise.race([Promise.allSettled(pending.map((t) => t.done)), new Promise((r) => setTimeout(r, budgetMs).unref())]);
+    await Promise.race([
+      Promise.allSettled(pending.map((t) => t.done)),
+      new Promise((r) => setTimeout(r, budgetMs).unref()),
+    ]);
     this.commands?.disconnect();
   }
 

@@ -74,7 +74,14 @@ export interface OwuiSimConfig {
   lockTimeoutSec: number;
 }
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
 
 /** `JWT_EXPIRES_IN`: `4w`, `30m`, `1h30m`… ; `-1` or `0` → undefined (no expiry). */
 export function parseJwtExpiry(text: string): number | undefined {
@@ -112,7 +119,9 @@ function seconds(env: NodeJS.ProcessEnv, name: string, fallbackSec: number): num
   return Math.round(int(env, name, fallbackSec) * 1000);
 }
 
-export function parseRedisUrl(url: string): Pick<SimRedisConfig, 'masterName' | 'host' | 'port' | 'username' | 'password' | 'db'> {
+export function parseRedisUrl(
+  url: string,
+): Pick<SimRedisConfig, 'masterName' | 'host' | 'port' | 'username' | 'password' | 'db'> {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -125,8 +134,14 @@ export function parseRedisUrl(url: string): Pick<SimRedisConfig, 'masterName' | 
   const host = parsed.hostname || 'mymaster';
   const dbText = parsed.pathname.replace(/^\//, '');
   const db = dbText === '' ? 0 : Number(dbText);
-  if (!Number.isInteger(db) || db < 0) throw new Error(`REDIS_URL path "${parsed.pathname}" must be a database number`);
-  const out: ReturnType<typeof parseRedisUrl> = { masterName: host, host, port: parsed.port ? Number(parsed.port) : 6379, db };
+  if (!Number.isInteger(db) || db < 0)
+    throw new Error(`REDIS_URL path "${parsed.pathname}" must be a database number`);
+  const out: ReturnType<typeof parseRedisUrl> = {
+    masterName: host,
+    host,
+    port: parsed.port ? Number(parsed.port) : 6379,
+    db,
+  };
   if (parsed.username) out.username = decodeURIComponent(parsed.username);
   if (parsed.password) out.password = decodeURIComponent(parsed.password);
   return out;
@@ -138,7 +153,9 @@ function parseNatMap(text: string | undefined): Record<string, RedisNatTarget> |
   try {
     value = JSON.parse(text);
   } catch {
-    throw new Error('OWUI_SIM_REDIS_NATMAP is not JSON; use {"127.0.0.1:6379":{"host":"127.0.0.1","port":7001}}');
+    throw new Error(
+      'OWUI_SIM_REDIS_NATMAP is not JSON; use {"127.0.0.1:6379":{"host":"127.0.0.1","port":7001}}',
+    );
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new Error('OWUI_SIM_REDIS_NATMAP must be an object mapping "host:port" to {host, port}');
@@ -159,7 +176,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv): OwuiSimConfig {
   const features = versionFeatures(version);
   const givenSecret = env.WEBUI_SECRET_KEY || env.WEBUI_JWT_SECRET_KEY || '';
   const redisUrl = env.REDIS_URL?.trim() ?? '';
-  const sentinelHosts = (env.REDIS_SENTINEL_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+  const sentinelHosts = (env.REDIS_SENTINEL_HOSTS ?? '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
   const sentinelPort = int(env, 'REDIS_SENTINEL_PORT', 26379);
   let redis: SimRedisConfig | undefined;
   if (redisUrl !== '') {
@@ -206,7 +226,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv): OwuiSimConfig {
     // default: the lab never talks to anything but 127.0.0.1.
     openaiBaseUrl: (env.OPENAI_API_BASE_URL?.trim() ?? '').replace(/\/+$/, ''),
     openaiApiKey: env.OPENAI_API_KEY ?? '',
-    corsAllowOrigin: (env.CORS_ALLOW_ORIGIN ?? '*').split(';').map((o) => o.trim()).filter(Boolean),
+    corsAllowOrigin: (env.CORS_ALLOW_ORIGIN ?? '*')
+      .split(';')
+      .map((o) => o.trim())
+      .filter(Boolean),
     bypassModelAccessControl: bool(env, 'BYPASS_MODEL_ACCESS_CONTROL', false),
     enableApiKeys: bool(env, features.apiKeySwitch.env, features.apiKeySwitch.defaultOn),
     userApiKeysPermission: bool(env, 'USER_PERMISSIONS_FEATURES_API_KEYS', false),

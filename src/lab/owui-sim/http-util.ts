@@ -17,15 +17,18 @@ export class HttpError extends Error {
 export const MESSAGES = {
   notAuthenticated: 'Not authenticated',
   invalidToken: 'Your session has expired or the token is invalid. Please sign in again.',
-  accessProhibited: 'You do not have permission to access this resource. Please contact your administrator for assistance.',
+  accessProhibited:
+    'You do not have permission to access this resource. Please contact your administrator for assistance.',
   invalidCred: 'The email or password provided is incorrect. Please check for typos and try logging in.',
-  emailTaken: 'Uh-oh! This email is already registered. Sign in with your existing account or choose another email to start anew.',
+  emailTaken:
+    'Uh-oh! This email is already registered. Sign in with your existing account or choose another email to start anew.',
   apiKeyNotAllowed: 'Use of API key is not enabled in the environment.',
   notFound: "We could not find what you're looking for :/",
   modelNotFound: 'Model not found',
   rateLimited: 'Too many sign-in attempts. Please try again later.',
   passwordAuthDisabled: 'Password authentication is disabled.',
-  signupDisabled: 'You do not have permission to access this resource. Please contact your administrator for assistance.',
+  signupDisabled:
+    'You do not have permission to access this resource. Please contact your administrator for assistance.',
 } as const;
 
 const MAX_BODY = 4 * 1024 * 1024;
@@ -51,18 +54,34 @@ export async function readJson(req: IncomingMessage): Promise<Record<string, unk
     throw new HttpError(422, [{ type: 'json_invalid', loc: ['body'], msg: 'JSON decode error' }]);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new HttpError(422, [{ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be an object' }]);
+    throw new HttpError(422, [
+      { type: 'model_attributes_type', loc: ['body'], msg: 'Input should be an object' },
+    ]);
   }
   return value as Record<string, unknown>;
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string | string[]> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
-export function sendText(res: ServerResponse, status: number, text: string, type = 'text/plain; charset=utf-8'): void {
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  type = 'text/plain; charset=utf-8',
+): void {
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }

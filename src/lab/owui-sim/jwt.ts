@@ -13,7 +13,8 @@ export interface JwtClaims {
   [key: string]: unknown;
 }
 
-export type JwtCheck = { ok: true; claims: JwtClaims } | { ok: false; reason: 'malformed' | 'signature' | 'expired' };
+export type JwtCheck =
+  { ok: true; claims: JwtClaims } | { ok: false; reason: 'malformed' | 'signature' | 'expired' };
 
 const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
 
@@ -41,7 +42,8 @@ export function verifyJwt(token: string, secret: string, nowSec: number): JwtChe
   if ((header as { alg?: unknown } | null)?.alg !== 'HS256') return { ok: false, reason: 'malformed' };
   const expected = sign(`${head}.${payload}`, secret);
   const given = Buffer.from(sig, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'signature' };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return { ok: false, reason: 'signature' };
   if (typeof claims !== 'object' || claims === null || typeof (claims as JwtClaims).id !== 'string') {
     return { ok: false, reason: 'malformed' };
   }

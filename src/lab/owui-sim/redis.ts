@@ -37,7 +37,11 @@ export function isRetriableRedisError(err: unknown): boolean {
 /** ioredis' constructor types want `replyMapping` present under exactOptionalPropertyTypes. */
 export type SimRedisOptions = RedisOptions & { replyMapping: 'legacy' };
 
-export function redisOptions(cfg: SimRedisConfig, role: 'command' | 'subscriber', name: string): SimRedisOptions {
+export function redisOptions(
+  cfg: SimRedisConfig,
+  role: 'command' | 'subscriber',
+  name: string,
+): SimRedisOptions {
   const common: RedisOptions = {
     db: cfg.db,
     // RESP2: the Socket.IO adapter's pattern-message events are exercised most with it.
@@ -64,7 +68,12 @@ export function redisOptions(cfg: SimRedisConfig, role: 'command' | 'subscriber'
       : { host: cfg.host, port: cfg.port };
   const behaviour: RedisOptions =
     role === 'command'
-      ? { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 2000, autoResendUnfulfilledCommands: false }
+      ? {
+          enableOfflineQueue: false,
+          maxRetriesPerRequest: 0,
+          commandTimeout: 2000,
+          autoResendUnfulfilledCommands: false,
+        }
       : { enableOfflineQueue: true, maxRetriesPerRequest: null, autoResubscribe: true };
   return { ...common, ...target, ...behaviour, replyMapping: 'legacy' };
 }

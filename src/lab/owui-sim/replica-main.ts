@@ -16,7 +16,9 @@ export async function runReplica(env: NodeJS.ProcessEnv, options: RunReplicaOpti
   const config = configFromEnv(env);
   // A stray rejection must not take a replica down mid-experiment; it is logged instead.
   process.on('unhandledRejection', (reason) => {
-    process.stdout.write(`${new Date().toISOString()} ${config.replicaName} unhandled rejection: ${reason instanceof Error ? reason.message : String(reason)}\n`);
+    process.stdout.write(
+      `${new Date().toISOString()} ${config.replicaName} unhandled rejection: ${reason instanceof Error ? reason.message : String(reason)}\n`,
+    );
   });
   const handle = await startOwuiSim(config);
   options.onReady?.(handle);

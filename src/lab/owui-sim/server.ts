@@ -14,7 +14,7 @@ import { AuthService } from './auth.js';
 import { ChatService } from './chat.js';
 import type { OwuiSimConfig } from './config.js';
 import type { SimContext } from './context.js';
-import { HttpError, MESSAGES, sendJson, sendText } from './http-util.js';
+import { HttpError, sendJson, sendText } from './http-util.js';
 import { type Log, SimRedis } from './redis.js';
 import { isSocketPath, SocketLayer, socketGuard } from './socket.js';
 import { createStore } from './store.js';
@@ -34,11 +34,16 @@ export interface OwuiSimOptions {
   log?: Log;
 }
 
-const SPA_HTML = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Open WebUI</title></head><body><div id="app"></div></body></html>\n';
+const SPA_HTML =
+  '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Open WebUI</title></head><body><div id="app"></div></body></html>\n';
 
-export async function startOwuiSim(config: OwuiSimConfig, options: OwuiSimOptions = {}): Promise<OwuiSimHandle> {
+export async function startOwuiSim(
+  config: OwuiSimConfig,
+  options: OwuiSimOptions = {},
+): Promise<OwuiSimHandle> {
   const log: Log =
-    options.log ?? ((line) => process.stdout.write(`${new Date().toISOString()} ${config.replicaName} ${line}\n`));
+    options.log ??
+    ((line) => process.stdout.write(`${new Date().toISOString()} ${config.replicaName} ${line}\n`));
   const store = await createStore(config.store);
   const redis = config.redis ? new SimRedis(config.redis, log, config.replicaName) : undefined;
   const ctx: SimContext = {
@@ -78,7 +83,11 @@ export async function startOwuiSim(config: OwuiSimConfig, options: OwuiSimOption
     const method = req.method ?? 'GET';
     const path = url.pathname.replace(/\/+$/, '') || '/';
     if (method === 'OPTIONS' && req.headers['access-control-request-method']) {
-      res.writeHead(200, { 'access-control-allow-methods': 'DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT', 'access-control-allow-headers': String(req.headers['access-control-request-headers'] ?? '*'), 'content-length': 0 });
+      res.writeHead(200, {
+        'access-control-allow-methods': 'DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT',
+        'access-control-allow-headers': String(req.headers['access-control-request-headers'] ?? '*'),
+        'content-length': 0,
+      });
       res.end();
       return;
     }
@@ -92,16 +101,30 @@ export async function startOwuiSim(config: OwuiSimConfig, options: OwuiSimOption
     }
     if (get && path === '/ready' && config.features.readyEndpoint) {
       if (!startupComplete) return sendJson(res, 503, { detail: 'Startup not complete' });
-      const dbOk = await store.ping().then(() => true, () => false);
+      const dbOk = await store.ping().then(
+        () => true,
+        () => false,
+      );
       if (!dbOk) return sendJson(res, 503, { detail: 'Database not ready' });
       if (redis) {
-        const redisOk = await redis.retry((r) => r.ping()).then(() => true, () => false);
+        const redisOk = await redis
+          .retry((r) => r.ping())
+          .then(
+            () => true,
+            () => false,
+          );
         if (!redisOk) return sendJson(res, 503, { detail: 'Redis not ready' });
       }
       return sendJson(res, 200, { status: true });
     }
     if (get && path === '/api/version') {
-      return sendJson(res, 200, config.features.deploymentId ? { version: config.features.version, deployment_id: config.deploymentId } : { version: config.features.version });
+      return sendJson(
+        res,
+        200,
+        config.features.deploymentId
+          ? { version: config.features.version, deployment_id: config.deploymentId }
+          : { version: config.features.version },
+      );
     }
     if (get && path === '/api/config') {
       await auth.configRead('ui');
@@ -132,7 +155,8 @@ export async function startOwuiSim(config: OwuiSimConfig, options: OwuiSimOption
       const visible = authed.user.role === 'admin' || config.bypassModelAccessControl ? list : [];
       return sendJson(res, 200, { data: visible });
     }
-    if (method === 'POST' && (path === '/api/chat/completions' || path === '/api/v1/chat/completions')) return chat.completions(req, res);
+    if (method === 'POST' && (path === '/api/chat/completions' || path === '/api/v1/chat/completions'))
+      return chat.completions(req, res);
     if (method === 'POST' && path === '/api/chat/completed') {
       await auth.verifiedUser(req);
       return sendJson(res, 200, {});
@@ -153,7 +177,8 @@ export async function startOwuiSim(config: OwuiSimConfig, options: OwuiSimOption
       if (method === 'POST' && sub === '/add') return auth.add(req, res);
       if ((method === 'POST' || get) && sub === '/signout') return auth.signout(req, res);
       if (get && sub === '') return auth.session(req, res);
-      if (sub === '/api_key' && ['GET', 'POST', 'DELETE'].includes(method)) return auth.apiKey(req, res, method);
+      if (sub === '/api_key' && ['GET', 'POST', 'DELETE'].includes(method))
+        return auth.apiKey(req, res, method);
     }
     // The SPA's static mount answers everything else: index.html for GET, 405 otherwise.
     if (get) return sendText(res, 200, SPA_HTML, 'text/html; charset=utf-8');
@@ -166,7 +191,9 @@ export async function startOwuiSim(config: OwuiSimConfig, options: OwuiSimOption
     res.setHeader('X-OWUI-Replica', config.replicaName);
     res.on('close', () => {
       if (url.pathname !== '/health') {
-        log(`${req.method} ${url.pathname} ${res.headersSent ? res.statusCode : 0} ${Math.round(performance.now() - started)}ms`);
+        log(
+          `${req.method} ${url.pathname} ${res.headersSent ? res.statusCode : 0} ${Math.round(performance.now() - started)}ms`,
+        );
       }
     });
     cors(req, res);
@@ -192,7 +219,9 @@ export async function startOwuiSim(config: OwuiSimConfig, options: OwuiSimOption
   server.on('upgrade', (req: IncomingMessage, socket: NetSocket, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://sim.local');
     if (!isSocketPath(url.pathname)) {
-      socket.end(`HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\nX-OWUI-Replica: ${config.replicaName}\r\n\r\n`);
+      socket.end(
+        `HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\nX-OWUI-Replica: ${config.replicaName}\r\n\r\n`,
+      );
       log(`GET ${url.pathname} 404 0ms`);
       return;
     }
@@ -213,7 +242,10 @@ export async function startOwuiSim(config: OwuiSimConfig, options: OwuiSimOption
     chat.kill();
     await sockets.close();
     await redis?.close();
-    throw new Error(`Open WebUI simulator ${config.replicaName} cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`, { cause: err });
+    throw new Error(
+      `Open WebUI simulator ${config.replicaName} cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -225,7 +257,9 @@ export async function startOwuiSim(config: OwuiSimConfig, options: OwuiSimOption
     startupComplete = true;
   })();
   await startup;
-  log(`listening on http://${config.host}:${port} (Open WebUI ${config.features.version} simulator${config.secretGenerated ? ', generated WEBUI_SECRET_KEY' : ''})`);
+  log(
+    `listening on http://${config.host}:${port} (Open WebUI ${config.features.version} simulator${config.secretGenerated ? ', generated WEBUI_SECRET_KEY' : ''})`,
+  );
 
   let stopping: Promise<void> | undefined;
   const closeServer = (): Promise<void> =>

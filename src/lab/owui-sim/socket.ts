@@ -38,7 +38,10 @@ export function isSocketPath(pathname: string): boolean {
   return pathname === SOCKET_PATH || pathname === `${SOCKET_PATH}/`;
 }
 
-export function originAllowed(ctx: Pick<SimContext, 'config' | 'features'>, origin: string | undefined): boolean {
+export function originAllowed(
+  ctx: Pick<SimContext, 'config' | 'features'>,
+  origin: string | undefined,
+): boolean {
   if (origin === undefined || origin === '' || ctx.features.originCheck === 'none') return true;
   const allowed = ctx.config.corsAllowOrigin;
   // 0.6.35 took `*` literally, so every real browser Origin was refused (#18973).
@@ -56,12 +59,20 @@ export function socketGuard(
   const transport = query.get('transport') ?? 'polling';
   const upgradeHeader = String(req.headers.upgrade ?? '').toLowerCase();
   const connectionHeader = String(req.headers.connection ?? '').toLowerCase();
-  if (transport === 'websocket' && (!isUpgrade || upgradeHeader !== 'websocket' || !connectionHeader.includes('upgrade'))) {
-    return { status: 400, contentType: 'application/json', body: JSON.stringify({ detail: 'Invalid WebSocket upgrade request' }) };
+  if (
+    transport === 'websocket' &&
+    (!isUpgrade || upgradeHeader !== 'websocket' || !connectionHeader.includes('upgrade'))
+  ) {
+    return {
+      status: 400,
+      contentType: 'application/json',
+      body: JSON.stringify({ detail: 'Invalid WebSocket upgrade request' }),
+    };
   }
   const origin = req.headers.origin;
   if (!originAllowed(ctx, origin)) return badRequest(`${origin} is not an accepted origin.`);
-  if (query.get('EIO') !== '4') return badRequest('The client is using an unsupported version of the Socket.IO or Engine.IO protocols');
+  if (query.get('EIO') !== '4')
+    return badRequest('The client is using an unsupported version of the Socket.IO or Engine.IO protocols');
   if (transport !== 'websocket') return badRequest('Invalid transport');
   return undefined;
 }
@@ -70,7 +81,7 @@ export function socketGuard(
 export function staleSessions(pool: Record<string, string>, nowSec: number, idleSec: number): string[] {
   const out: string[] = [];
   for (const [sid, raw] of Object.entries(pool)) {
-    let lastSeen = 0;
+    let lastSeen: number;
     try {
       lastSeen = Number((JSON.parse(raw) as { last_seen_at?: unknown }).last_seen_at ?? 0);
     } catch {
@@ -107,12 +118,17 @@ function adapterClients(pub: Redis, sub: Redis, log: (line: string) => void): { 
       }
       return 0;
     },
-    send_command: (...args: unknown[]) => quiet('command')((pub as unknown as { send_command: (...a: unknown[]) => unknown }).send_command(...args)),
+    send_command: (...args: unknown[]) =>
+      quiet('command')(
+        (pub as unknown as { send_command: (...a: unknown[]) => unknown }).send_command(...args),
+      ),
     on: (ev: string, fn: (...a: unknown[]) => void) => (pub.on(ev, fn), pubWrapper),
     off: (ev: string, fn: (...a: unknown[]) => void) => (pub.off(ev, fn), pubWrapper),
   };
-  const call = (name: string) => (...args: unknown[]) =>
-    quiet(name)((sub as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!.apply(sub, args));
+  const call =
+    (name: string) =>
+    (...args: unknown[]) =>
+      quiet(name)((sub as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!.apply(sub, args));
   const subWrapper = {
     psubscribe: call('psubscribe'),
     punsubscribe: call('punsubscribe'),
@@ -151,7 +167,11 @@ export class SocketLayer {
       headers['X-OWUI-Replica'] = ctx.config.replicaName;
     });
     if (ctx.config.websocketRedis && ctx.redis) {
-      const clients = adapterClients(ctx.redis.client('command', 'sio-pub'), ctx.redis.client('subscriber', 'sio-sub'), ctx.log);
+      const clients = adapterClients(
+        ctx.redis.client('command', 'sio-pub'),
+        ctx.redis.client('subscriber', 'sio-sub'),
+        ctx.log,
+      );
       this.io.adapter(createAdapter(clients.pub, clients.sub, { key: 'socketio' }));
     }
     this.io.on('connection', (socket) => this.onConnection(socket));
@@ -223,7 +243,9 @@ export class SocketLayer {
           return undefined;
         })
         .then((reply) => {
-          if (typeof ack === 'function') (reply === undefined ? ack() : ack(reply));
+          if (typeof ack !== 'function') return;
+          if (reply === undefined) ack();
+          else ack(reply);
         });
     });
 
@@ -234,7 +256,10 @@ export class SocketLayer {
       void (async () => {
         const raw = await redis.retry((r) => r.hget(key, socket.id));
         if (!raw) return;
-        const entry = { ...(JSON.parse(raw) as Record<string, unknown>), last_seen_at: Math.floor(Date.now() / 1000) };
+        const entry = {
+          ...(JSON.parse(raw) as Record<string, unknown>),
+          last_seen_at: Math.floor(Date.now() / 1000),
+        };
         await redis.retry((r) => r.hset(key, socket.id, JSON.stringify(entry)));
       })().catch((err: Error) => log(`heartbeat ${socket.id}: ${err.message}`));
     });
@@ -258,12 +283,18 @@ export class SocketLayer {
     if (!redis) return;
     try {
       const lock = this.ctx.key('session_cleanup_lock');
-      const got = await redis.retry((r) => r.set(lock, this.lockValue, 'EX', this.ctx.config.lockTimeoutSec, 'NX'));
+      const got = await redis.retry((r) =>
+        r.set(lock, this.lockValue, 'EX', this.ctx.config.lockTimeoutSec, 'NX'),
+      );
       const mine = got === 'OK' || (await redis.retry((r) => r.get(lock))) === this.lockValue;
       if (!mine) return;
       await redis.retry((r) => r.expire(lock, this.ctx.config.lockTimeoutSec));
       const pool = await redis.retry((r) => r.hgetall(this.ctx.key('session_pool')));
-      const stale = staleSessions(pool, Math.floor(Date.now() / 1000), Math.floor(this.ctx.config.sessionIdleMs / 1000));
+      const stale = staleSessions(
+        pool,
+        Math.floor(Date.now() / 1000),
+        Math.floor(this.ctx.config.sessionIdleMs / 1000),
+      );
       if (stale.length > 0) await redis.retry((r) => r.hdel(this.ctx.key('session_pool'), ...stale));
     } catch (err) {
       this.ctx.log(`Unable to renew session cleanup lock / reap sessions: ${(err as Error).message}`);
@@ -278,7 +309,8 @@ export class SocketLayer {
     const event = this.ctx.features.eventName;
     if (this.ctx.features.emitToUserRoom) {
       const room = `user:${userId}`;
-      if (this.ctx.config.websocketRedis || this.io.of('/').adapter.rooms.has(room)) this.io.to(room).emit(event, envelope);
+      if (this.ctx.config.websocketRedis || this.io.of('/').adapter.rooms.has(room))
+        this.io.to(room).emit(event, envelope);
       return;
     }
     const sids = new Set<string>();

@@ -12,7 +12,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { StoreConfig } from './config.js';
 
-const scrypt = promisify(scryptCb) as (pw: string, salt: string, len: number, opts: { N: number }) => Promise<Buffer>;
+const scrypt = promisify(scryptCb) as (
+  pw: string,
+  salt: string,
+  len: number,
+  opts: { N: number },
+) => Promise<Buffer>;
 
 export type Role = 'admin' | 'user' | 'pending';
 
@@ -48,7 +53,11 @@ export interface SimChat {
   id: string;
   user_id: string;
   title: string;
-  chat: { title: string; models: string[]; history: { messages: Record<string, SimMessage>; currentId: string | null } };
+  chat: {
+    title: string;
+    models: string[];
+    history: { messages: Record<string, SimMessage>; currentId: string | null };
+  };
   created_at: number;
   updated_at: number;
 }
@@ -67,7 +76,10 @@ export interface SimStore {
 }
 
 /** Cheap scrypt (N=1024): sign-in cost is not what this lab measures. */
-export async function hashPassword(password: string, salt = randomBytes(8).toString('hex')): Promise<{ hash: string; salt: string }> {
+export async function hashPassword(
+  password: string,
+  salt = randomBytes(8).toString('hex'),
+): Promise<{ hash: string; salt: string }> {
   const key = await scrypt(password, salt, 32, { N: 1024 });
   return { hash: key.toString('hex'), salt };
 }
@@ -126,7 +138,8 @@ class FileKv implements Kv {
     return join(this.dir, ns, `${createHash('sha256').update(key).digest('hex').slice(0, 40)}.json`);
   }
   async init(): Promise<void> {
-    for (const ns of ['users', 'emails', 'apikeys', 'chats']) await mkdir(join(this.dir, ns), { recursive: true });
+    for (const ns of ['users', 'emails', 'apikeys', 'chats'])
+      await mkdir(join(this.dir, ns), { recursive: true });
   }
   async get(ns: string, key: string): Promise<string | undefined> {
     try {
@@ -193,7 +206,11 @@ class KvStore implements SimStore {
     if (!user) return;
     if (user.api_key) await this.kv.delete('apikeys', user.api_key);
     if (key) await this.kv.put('apikeys', key, userId);
-    await this.kv.put('users', userId, JSON.stringify({ ...user, api_key: key, updated_at: Math.floor(Date.now() / 1000) }));
+    await this.kv.put(
+      'users',
+      userId,
+      JSON.stringify({ ...user, api_key: key, updated_at: Math.floor(Date.now() / 1000) }),
+    );
   }
   async getChat(id: string): Promise<SimChat | undefined> {
     const raw = await this.kv.get('chats', id);

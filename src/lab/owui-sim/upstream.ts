@@ -22,16 +22,30 @@ export interface SimModel {
 }
 
 /** POSTs JSON to `{base}{path}`; resolves with the response head as soon as it arrives. */
-export function upstreamPost(ctx: SimContext, path: string, body: unknown, signal?: AbortSignal): Promise<IncomingMessage> {
+export function upstreamPost(
+  ctx: SimContext,
+  path: string,
+  body: unknown,
+  signal?: AbortSignal,
+): Promise<IncomingMessage> {
   return upstreamCall(ctx, 'POST', path, JSON.stringify(body), signal);
 }
 
-function upstreamCall(ctx: SimContext, method: string, path: string, body: string | undefined, signal?: AbortSignal): Promise<IncomingMessage> {
-  if (ctx.config.openaiBaseUrl === '') return Promise.reject(new Error('no OpenAI connection configured (OPENAI_API_BASE_URL is unset)'));
+function upstreamCall(
+  ctx: SimContext,
+  method: string,
+  path: string,
+  body: string | undefined,
+  signal?: AbortSignal,
+): Promise<IncomingMessage> {
+  if (ctx.config.openaiBaseUrl === '')
+    return Promise.reject(new Error('no OpenAI connection configured (OPENAI_API_BASE_URL is unset)'));
   const url = new URL(ctx.config.openaiBaseUrl + path);
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { accept: method === 'POST' ? 'text/event-stream, application/json' : 'application/json' };
+    const headers: Record<string, string> = {
+      accept: method === 'POST' ? 'text/event-stream, application/json' : 'application/json',
+    };
     if (ctx.config.openaiApiKey) headers.authorization = `Bearer ${ctx.config.openaiApiKey}`;
     if (body !== undefined) {
       headers['content-type'] = 'application/json';
@@ -60,8 +74,11 @@ export class ModelRegistry {
     if (this.ctx.config.openaiBaseUrl === '') return [];
     try {
       const res = await upstreamCall(this.ctx, 'GET', '/models', undefined, AbortSignal.timeout(5000));
-      const body = JSON.parse((await readAll(res)).toString('utf8')) as { data?: Array<Record<string, unknown>> };
-      if ((res.statusCode ?? 500) >= 400 || !Array.isArray(body.data)) throw new Error(`upstream /models answered ${res.statusCode}`);
+      const body = JSON.parse((await readAll(res)).toString('utf8')) as {
+        data?: Array<Record<string, unknown>>;
+      };
+      if ((res.statusCode ?? 500) >= 400 || !Array.isArray(body.data))
+        throw new Error(`upstream /models answered ${res.statusCode}`);
       this.cache = body.data
         .filter((m) => typeof m.id === 'string')
         .map((m) => ({
@@ -80,7 +97,9 @@ export class ModelRegistry {
         }));
       if (this.ctx.config.websocketRedis && this.ctx.redis && this.cache.length > 0) {
         const fields = this.cache.flatMap((m) => [m.id, JSON.stringify(m)]);
-        await this.ctx.redis.retry((r) => r.hset(this.ctx.key('models'), ...fields)).catch((err: Error) => this.ctx.log(`model registry write failed: ${err.message}`));
+        await this.ctx.redis
+          .retry((r) => r.hset(this.ctx.key('models'), ...fields))
+          .catch((err: Error) => this.ctx.log(`model registry write failed: ${err.message}`));
       }
     } catch (err) {
       this.ctx.log(`models: ${(err as Error).message}`);

@@ -64,7 +64,9 @@ export function versionFeatures(version: string): VersionFeatures {
     heartbeat: atLeast('0.6.41'),
     deploymentId: atLeast('0.6.42'),
     jwtFullClaims: fullClaims,
-    apiKeySwitch: fullClaims ? { env: 'ENABLE_API_KEYS', defaultOn: false } : { env: 'ENABLE_API_KEY', defaultOn: true },
+    apiKeySwitch: fullClaims
+      ? { env: 'ENABLE_API_KEYS', defaultOn: false }
+      : { env: 'ENABLE_API_KEY', defaultOn: true },
     readyEndpoint: atLeast('0.8.11'),
     taskIdsReply: atLeast('0.9.0'),
     payload: atMost('0.8.10') ? 'content' : atMost('0.9.6') ? 'both' : 'output',

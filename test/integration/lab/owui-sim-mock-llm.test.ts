@@ -20,8 +20,17 @@ const sockets: TestSocket[] = [];
 
 beforeAll(async () => {
   mock = await startMockLlm({ port: 0, pacing: { firstTokenMs: 0, tokensPerSecond: 0 } });
-  sim = await startOwuiSim(configFromEnv({ PORT: '0', WEBUI_SECRET_KEY: 'k', OPENAI_API_BASE_URL: `${mock.url}/v1` }), { log: () => undefined });
-  token = String((await json(await post(`${sim.url}/api/v1/auths/signup`, { name: 'A', email: 'a@m.test', password: 'pw' }))).token);
+  sim = await startOwuiSim(
+    configFromEnv({ PORT: '0', WEBUI_SECRET_KEY: 'k', OPENAI_API_BASE_URL: `${mock.url}/v1` }),
+    { log: () => undefined },
+  );
+  token = String(
+    (
+      await json(
+        await post(`${sim.url}/api/v1/auths/signup`, { name: 'A', email: 'a@m.test', password: 'pw' }),
+      )
+    ).token,
+  );
 });
 
 afterAll(async () => {
@@ -33,7 +42,15 @@ afterAll(async () => {
 describe('owui-sim with the mock LLM', () => {
   it('mode A: the SSE content equals the ground truth, through split writes, ending with [DONE]', async () => {
     const directive = { seed: 7, tokens: 120, write: 'split' as const };
-    const res = await post(`${sim.url}/api/chat/completions`, { model: MOCK_LLM_MODEL, stream: true, messages: [{ role: 'user', content: formatDirective(directive) }] }, token);
+    const res = await post(
+      `${sim.url}/api/chat/completions`,
+      {
+        model: MOCK_LLM_MODEL,
+        stream: true,
+        messages: [{ role: 'user', content: formatDirective(directive) }],
+      },
+      token,
+    );
     expect(res.status).toBe(200);
     const parser = new SseParser();
     let text = '';
@@ -58,18 +75,25 @@ describe('owui-sim with the mock LLM', () => {
     const messageId = randomUUID();
     const prompt = formatDirective({ seed: 11, tokens: 100, write: 'split' });
     const reply = await json(
-      await post(`${sim.url}/api/chat/completions`, {
-        model: MOCK_LLM_MODEL,
-        stream: true,
-        messages: [{ role: 'user', content: prompt }],
-        session_id: socket.sid,
-        id: messageId,
-        parent_id: null,
-        params: { stream_delta_chunk_size: 10 },
-      }, token),
+      await post(
+        `${sim.url}/api/chat/completions`,
+        {
+          model: MOCK_LLM_MODEL,
+          stream: true,
+          messages: [{ role: 'user', content: prompt }],
+          session_id: socket.sid,
+          id: messageId,
+          parent_id: null,
+          params: { stream_delta_chunk_size: 10 },
+        },
+        token,
+      ),
     );
     expect(reply.status).toBe(true);
-    const mine = () => socket.events.filter((e) => (e.args[0] as { message_id?: string }).message_id === messageId).map((e) => interpretEnvelope(e.args[0])!.event);
+    const mine = () =>
+      socket.events
+        .filter((e) => (e.args[0] as { message_id?: string }).message_id === messageId)
+        .map((e) => interpretEnvelope(e.args[0])!.event);
     await socket.waitFor(() => mine().some((e) => e.kind === 'completion' && e.done));
     const completions = mine().filter((e) => e.kind === 'completion' && e.text !== undefined);
     const final = completions.find((e) => e.kind === 'completion' && e.done);

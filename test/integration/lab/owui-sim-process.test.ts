@@ -14,7 +14,11 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnv } from '../../../src/lab/owui-sim/config.js';
 import { startOwuiSim, type OwuiSimHandle } from '../../../src/lab/owui-sim/server.js';
-import { startRedisTopology, stopRedisTopology, type RedisTopology } from '../../../src/lab/redis/redis-topology.js';
+import {
+  startRedisTopology,
+  stopRedisTopology,
+  type RedisTopology,
+} from '../../../src/lab/redis/redis-topology.js';
 import { interpretEnvelope } from '../../../src/protocol/openwebui.js';
 import { get, json, post, startStubLlm, STUB_MODEL, type StubLlm, TestSocket } from './owui-sim-support.js';
 
@@ -46,7 +50,13 @@ function baseEnv(name: string): Record<string, string> {
 function spawnReplica(name: string): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--input-type=module', '-e', "import('./src/lab/owui-sim/replica-main.ts').then((m) => m.runReplica(process.env))"],
+    [
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      "import('./src/lab/owui-sim/replica-main.ts').then((m) => m.runReplica(process.env))",
+    ],
     { cwd: ROOT, env: baseEnv(name), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   children.push(child);
@@ -68,7 +78,8 @@ function spawnReplica(name: string): Promise<{ child: ChildProcess; url: string;
 }
 
 function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
 }
 
@@ -80,7 +91,15 @@ function chatBody(sid: string, messageId: string, text: string): Record<string, 
     session_id: sid,
     id: messageId,
     parent_id: null,
-    user_message: { id: randomUUID(), parentId: null, childrenIds: [], role: 'user', content: text, timestamp: 1, models: [STUB_MODEL] },
+    user_message: {
+      id: randomUUID(),
+      parentId: null,
+      childrenIds: [],
+      role: 'user',
+      content: text,
+      timestamp: 1,
+      models: [STUB_MODEL],
+    },
   };
 }
 
@@ -97,7 +116,9 @@ beforeAll(async () => {
   [topo, llm] = await Promise.all([startRedisTopology({ dir: join(dir, 'redis') }), startStubLlm()]);
   q = await startOwuiSim(configFromEnv(baseEnv('owui-q')), { log: () => undefined });
   await post(`${q.url}/api/v1/auths/signup`, { name: 'Admin', email: 'admin@p.test', password: 'pw' });
-  token = String((await json(await post(`${q.url}/api/v1/auths/signin`, { email: 'admin@p.test', password: 'pw' }))).token);
+  token = String(
+    (await json(await post(`${q.url}/api/v1/auths/signin`, { email: 'admin@p.test', password: 'pw' }))).token,
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -116,7 +137,9 @@ describe('owui-sim replica process', () => {
     const socket = await TestSocket.connect(q.url, { token });
     sockets.push(socket);
     const messageId = randomUUID();
-    const reply = await json(await post(`${p.url}/api/chat/completions`, chatBody(socket.sid, messageId, SLOW), token));
+    const reply = await json(
+      await post(`${p.url}/api/chat/completions`, chatBody(socket.sid, messageId, SLOW), token),
+    );
     const chatId = String(reply.chat_id);
     await socket.waitFor(() => kinds(socket, messageId).filter((k) => k === 'completion').length >= 2);
     p.child.kill('SIGTERM');
@@ -125,7 +148,8 @@ describe('owui-sim replica process', () => {
     expect(p.output()).toContain('SIGTERM: shutting down');
     expect((await json(await get(`${q.url}/api/tasks/chat/${chatId}`, token))).task_ids).toEqual([]);
     const saved = await json(await get(`${q.url}/api/v1/chats/${chatId}`, token));
-    const msg = (saved.chat as { history: { messages: Record<string, { content: string; done: boolean }> } }).history.messages[messageId]!;
+    const msg = (saved.chat as { history: { messages: Record<string, { content: string; done: boolean }> } })
+      .history.messages[messageId]!;
     expect(msg.done).toBe(true);
     expect(msg.content.length).toBeGreaterThan(0);
     expect(SLOW.startsWith(msg.content)).toBe(true);
@@ -137,20 +161,28 @@ describe('owui-sim replica process', () => {
     const socket = await TestSocket.connect(q.url, { token });
     sockets.push(socket);
     const messageId = randomUUID();
-    const reply = await json(await post(`${p.url}/api/chat/completions`, chatBody(socket.sid, messageId, SLOW), token));
+    const reply = await json(
+      await post(`${p.url}/api/chat/completions`, chatBody(socket.sid, messageId, SLOW), token),
+    );
     const chatId = String(reply.chat_id);
     const sse = new Promise<{ body: string; error?: string }>((resolveSse) => {
       let body = '';
-      const req = request(`${p.url}/api/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (res) => {
-        res.on('data', (c: Buffer) => {
-          body += c.toString();
-          if (body.includes('"b "')) p.child.kill('SIGKILL');
-        });
-        res.on('end', () => resolveSse({ body }));
-        res.on('error', (err) => resolveSse({ body, error: err.message }));
-      });
+      const req = request(
+        `${p.url}/api/chat/completions`,
+        { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } },
+        (res) => {
+          res.on('data', (c: Buffer) => {
+            body += c.toString();
+            if (body.includes('"b "')) p.child.kill('SIGKILL');
+          });
+          res.on('end', () => resolveSse({ body }));
+          res.on('error', (err) => resolveSse({ body, error: err.message }));
+        },
+      );
       req.on('error', (err) => resolveSse({ body, error: err.message }));
-      req.end(JSON.stringify({ model: STUB_MODEL, stream: true, messages: [{ role: 'user', content: SLOW }] }));
+      req.end(
+        JSON.stringify({ model: STUB_MODEL, stream: true, messages: [{ role: 'user', content: SLOW }] }),
+      );
     });
     const result = await sse;
     expect(await exitOf(p.child)).toEqual({ code: null, signal: 'SIGKILL' });
@@ -164,7 +196,9 @@ describe('owui-sim replica process', () => {
     expect(seen).not.toContain('cancel');
     expect(seen.some((k) => k === 'completion')).toBe(true);
     // Orphaned: still listed through the live replica, until a stop clears the keys unconditionally.
-    expect((await json(await get(`${q.url}/api/tasks/chat/${chatId}`, token))).task_ids).toEqual(reply.task_ids);
+    expect((await json(await get(`${q.url}/api/tasks/chat/${chatId}`, token))).task_ids).toEqual(
+      reply.task_ids,
+    );
     expect((await post(`${q.url}/api/tasks/chat/${chatId}/stop`, {}, token)).status).toBe(200);
     expect((await json(await get(`${q.url}/api/tasks/chat/${chatId}`, token))).task_ids).toEqual([]);
   });

@@ -30,7 +30,12 @@ export async function startStubLlm(): Promise<StubLlm> {
     req.on('end', () => {
       if (req.method === 'GET' && req.url === '/v1/models') {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ object: 'list', data: [{ id: STUB_MODEL, object: 'model', created: 1, owned_by: 'stub' }] }));
+        res.end(
+          JSON.stringify({
+            object: 'list',
+            data: [{ id: STUB_MODEL, object: 'model', created: 1, owned_by: 'stub' }],
+          }),
+        );
         return;
       }
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as {
@@ -41,13 +46,21 @@ export async function startStubLlm(): Promise<StubLlm> {
       const last = [...(body.messages ?? [])].reverse().find((m) => m.role === 'user')?.content ?? '';
       if (last.includes('FAIL')) {
         res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { message: 'stub upstream failure', type: 'server_error', code: null } }));
+        res.end(
+          JSON.stringify({ error: { message: 'stub upstream failure', type: 'server_error', code: null } }),
+        );
         return;
       }
       const words = last.split(/(?<= )/);
       if (!body.stream) {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ id: 'chatcmpl-stub', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: last }, finish_reason: 'stop' }] }));
+        res.end(
+          JSON.stringify({
+            id: 'chatcmpl-stub',
+            object: 'chat.completion',
+            choices: [{ index: 0, message: { role: 'assistant', content: last }, finish_reason: 'stop' }],
+          }),
+        );
         return;
       }
       const record: Buffer[] = [];
@@ -58,7 +71,11 @@ export async function startStubLlm(): Promise<StubLlm> {
         sent[index] = Buffer.concat(record);
         res.write(b);
       };
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-stub': 'yes' });
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        'x-stub': 'yes',
+      });
       open.add(res);
       res.on('close', () => open.delete(res));
       const delay = last.includes('SLOW') ? 150 : 5;
@@ -74,7 +91,9 @@ export async function startStubLlm(): Promise<StubLlm> {
           return;
         }
         if (body.stream_options?.include_usage) {
-          write(`data: ${JSON.stringify({ id: 'chatcmpl-stub', object: 'chat.completion.chunk', choices: [], usage: { prompt_tokens: 3, completion_tokens: words.length, total_tokens: 3 + words.length } })}\n\n`);
+          write(
+            `data: ${JSON.stringify({ id: 'chatcmpl-stub', object: 'chat.completion.chunk', choices: [], usage: { prompt_tokens: 3, completion_tokens: words.length, total_tokens: 3 + words.length } })}\n\n`,
+          );
         }
         write('data: [DONE]\n\n');
         res.end();
@@ -113,7 +132,12 @@ export class TestSocket {
 
   private constructor(readonly ws: WebSocket) {}
 
-  static connect(baseUrl: string, auth: Record<string, unknown> | undefined, headers: Record<string, string> = {}, timeoutMs = 5000): Promise<TestSocket> {
+  static connect(
+    baseUrl: string,
+    auth: Record<string, unknown> | undefined,
+    headers: Record<string, string> = {},
+    timeoutMs = 5000,
+  ): Promise<TestSocket> {
     const url = `${baseUrl.replace(/^http/, 'ws')}/ws/socket.io/?EIO=4&transport=websocket`;
     const ws = new WebSocket(url, { headers });
     const socket = new TestSocket(ws);
@@ -126,7 +150,11 @@ export class TestSocket {
         clearTimeout(timer);
         let body = '';
         res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => reject(Object.assign(new Error(`HTTP ${res.statusCode}: ${body}`), { status: res.statusCode, body })));
+        res.on('end', () =>
+          reject(
+            Object.assign(new Error(`HTTP ${res.statusCode}: ${body}`), { status: res.statusCode, body }),
+          ),
+        );
       });
       ws.on('error', (err) => {
         clearTimeout(timer);
@@ -186,7 +214,10 @@ export class TestSocket {
     const deadline = Date.now() + timeoutMs;
     while (!pred(this.events)) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out; events: ${JSON.stringify(this.events.map((e) => [e.name, (e.args[0] as { data?: { type?: string } })?.data?.type]))}`);
+      if (left <= 0)
+        throw new Error(
+          `timed out; events: ${JSON.stringify(this.events.map((e) => [e.name, (e.args[0] as { data?: { type?: string } })?.data?.type]))}`,
+        );
       await new Promise<void>((r) => {
         const t = setTimeout(r, Math.min(left, 200));
         this.waiters.push(() => {
@@ -207,10 +238,19 @@ export async function json(res: Response): Promise<Record<string, unknown>> {
   return (await res.json()) as Record<string, unknown>;
 }
 
-export function post(url: string, body: unknown, token?: string, headers: Record<string, string> = {}): Promise<Response> {
+export function post(
+  url: string,
+  body: unknown,
+  token?: string,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
     body: JSON.stringify(body),
   });
 }

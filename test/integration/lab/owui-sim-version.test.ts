@@ -37,9 +37,14 @@ describe('owui-sim 0.6.30', () => {
     expect(await json(await get(`${sim.url}/api/version`))).toEqual({ version: '0.6.30' });
     expect((await get(`${sim.url}/ready`)).headers.get('content-type')).toContain('text/html');
 
-    const admin = await json(await post(`${sim.url}/api/v1/auths/signup`, { name: 'A', email: 'a@x.test', password: 'pw' }));
+    const admin = await json(
+      await post(`${sim.url}/api/v1/auths/signup`, { name: 'A', email: 'a@x.test', password: 'pw' }),
+    );
     const token = String(admin.token);
-    const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<
+      string,
+      unknown
+    >;
     expect(Object.keys(claims).sort()).toEqual(['exp', 'id']);
 
     // API keys are on by default in 0.6.x, also through x-api-key.
@@ -57,20 +62,30 @@ describe('owui-sim 0.6.30', () => {
     sockets.push(socket, sibling);
     const chatId = `local:${socket.sid}`;
     const reply = await json(
-      await post(`${sim.url}/api/chat/completions`, {
-        model: STUB_MODEL,
-        stream: true,
-        messages: [{ role: 'user', content: 'old wire words' }],
-        session_id: socket.sid,
-        chat_id: chatId,
-        id: 'm-1',
-      }, token),
+      await post(
+        `${sim.url}/api/chat/completions`,
+        {
+          model: STUB_MODEL,
+          stream: true,
+          messages: [{ role: 'user', content: 'old wire words' }],
+          session_id: socket.sid,
+          chat_id: chatId,
+          id: 'm-1',
+        },
+        token,
+      ),
     );
     expect(Object.keys(reply).sort()).toEqual(['status', 'task_id']);
-    await socket.waitFor((ev) => ev.some((e) => (e.args[0] as { data?: { data?: { done?: boolean } } }).data?.data?.done === true));
+    await socket.waitFor((ev) =>
+      ev.some((e) => (e.args[0] as { data?: { data?: { done?: boolean } } }).data?.data?.done === true),
+    );
     expect(socket.events.every((e) => e.name === 'chat-events')).toBe(true);
-    const frames = socket.events.map((e) => (e.args[0] as { data: { type: string; data: Record<string, unknown> } }).data);
-    const completions = frames.filter((f) => f.type === 'chat:completion' && typeof f.data.content === 'string');
+    const frames = socket.events.map(
+      (e) => (e.args[0] as { data: { type: string; data: Record<string, unknown> } }).data,
+    );
+    const completions = frames.filter(
+      (f) => f.type === 'chat:completion' && typeof f.data.content === 'string',
+    );
     expect(completions.every((f) => f.data.output === undefined)).toBe(true);
     expect(completions.at(-1)!.data).toMatchObject({ done: true, content: 'old wire words' });
     // Per-sid delivery: only the request's session_id gets the events, not the user's other socket.

@@ -11,9 +11,22 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnv } from '../../../src/lab/owui-sim/config.js';
 import { startOwuiSim, type OwuiSimHandle } from '../../../src/lab/owui-sim/server.js';
-import { startRedisTopology, stopRedisTopology, type RedisTopology } from '../../../src/lab/redis/redis-topology.js';
+import {
+  startRedisTopology,
+  stopRedisTopology,
+  type RedisTopology,
+} from '../../../src/lab/redis/redis-topology.js';
 import { interpretEnvelope } from '../../../src/protocol/openwebui.js';
-import { get, json, post, startStubLlm, STUB_MODEL, type StubLlm, TestSocket, type SocketEvent } from './owui-sim-support.js';
+import {
+  get,
+  json,
+  post,
+  startStubLlm,
+  STUB_MODEL,
+  type StubLlm,
+  TestSocket,
+  type SocketEvent,
+} from './owui-sim-support.js';
 
 let dir: string;
 let topo: RedisTopology;
@@ -41,7 +54,11 @@ function env(name: string, extra: Record<string, string> = {}): NodeJS.ProcessEn
   };
 }
 
-async function connect(base: string, token: string | undefined, headers: Record<string, string> = {}): Promise<TestSocket> {
+async function connect(
+  base: string,
+  token: string | undefined,
+  headers: Record<string, string> = {},
+): Promise<TestSocket> {
   const s = await TestSocket.connect(base, token === undefined ? undefined : { token }, headers);
   sockets.push(s);
   return s;
@@ -61,7 +78,15 @@ function socketChatBody(sid: string, messageId: string, text: string): Record<st
     session_id: sid,
     id: messageId,
     parent_id: null,
-    user_message: { id: randomUUID(), parentId: null, childrenIds: [], role: 'user', content: text, timestamp: 1, models: [STUB_MODEL] },
+    user_message: {
+      id: randomUUID(),
+      parentId: null,
+      childrenIds: [],
+      role: 'user',
+      content: text,
+      timestamp: 1,
+      models: [STUB_MODEL],
+    },
     stream_options: { include_usage: true },
   };
 }
@@ -77,7 +102,12 @@ beforeAll(async () => {
   a = await startOwuiSim(configFromEnv(env('owui-a', shared)), { log: (l) => log(`a ${l}`) });
   b = await startOwuiSim(configFromEnv(env('owui-b', shared)), { log: (l) => log(`b ${l}`) });
   c = await startOwuiSim(configFromEnv(env('owui-c')), { log: (l) => log(`c ${l}`) });
-  redis = new Redis({ host: '127.0.0.1', port: topo.master.port, lazyConnect: true, maxRetriesPerRequest: 0 });
+  redis = new Redis({
+    host: '127.0.0.1',
+    port: topo.master.port,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+  });
   redis.on('error', () => undefined);
   await redis.connect();
 }, 60_000);
@@ -111,21 +141,34 @@ describe('owui-sim: probes and auth across replicas', () => {
   });
 
   it('signs up the first user as admin on A; the token works on B and gets 401 on C (own secret)', async () => {
-    const signup = await post(`${a.url}/api/v1/auths/signup`, { name: 'Admin', email: 'admin@lab.test', password: 'pw-admin' });
+    const signup = await post(`${a.url}/api/v1/auths/signup`, {
+      name: 'Admin',
+      email: 'admin@lab.test',
+      password: 'pw-admin',
+    });
     expect(signup.status).toBe(200);
     expect(signup.headers.get('set-cookie')).toMatch(/^token=/);
     const admin = await json(signup);
     expect(admin.role).toBe('admin');
     adminToken = String(admin.token);
-    const claims = JSON.parse(Buffer.from(adminToken.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    const claims = JSON.parse(Buffer.from(adminToken.split('.')[1]!, 'base64url').toString()) as Record<
+      string,
+      unknown
+    >;
     expect(Object.keys(claims).sort()).toEqual(['exp', 'iat', 'id', 'jti']);
 
-    const added = await post(`${a.url}/api/v1/auths/add`, { name: 'U1', email: 'u1@lab.test', password: 'pw-u1', role: 'user' }, adminToken);
+    const added = await post(
+      `${a.url}/api/v1/auths/add`,
+      { name: 'U1', email: 'u1@lab.test', password: 'pw-u1', role: 'user' },
+      adminToken,
+    );
     expect(added.status).toBe(200);
     const signin = await post(`${a.url}/api/v1/auths/signin`, { email: 'u1@lab.test', password: 'pw-u1' });
     expect(signin.status).toBe(200);
     userToken = String((await json(signin)).token);
-    expect((await post(`${a.url}/api/v1/auths/signin`, { email: 'u1@lab.test', password: 'wrong' })).status).toBe(400);
+    expect(
+      (await post(`${a.url}/api/v1/auths/signin`, { email: 'u1@lab.test', password: 'wrong' })).status,
+    ).toBe(400);
 
     const onB = await get(`${b.url}/api/v1/auths/`, userToken);
     expect(onB.status).toBe(200);
@@ -136,7 +179,9 @@ describe('owui-sim: probes and auth across replicas', () => {
   });
 
   it('rejects a pending user with 401 and API keys while ENABLE_API_KEYS is off with 403', async () => {
-    const pending = await json(await post(`${a.url}/api/v1/auths/signup`, { name: 'P', email: 'p@lab.test', password: 'pw' }));
+    const pending = await json(
+      await post(`${a.url}/api/v1/auths/signup`, { name: 'P', email: 'p@lab.test', password: 'pw' }),
+    );
     expect(pending.role).toBe('pending');
     expect((await get(`${a.url}/api/models`, String(pending.token))).status).toBe(401);
     expect((await post(`${a.url}/api/v1/auths/api_key`, {}, adminToken)).status).toBe(403);
@@ -144,17 +189,31 @@ describe('owui-sim: probes and auth across replicas', () => {
   });
 
   it('rate-limits sign-in per email across replicas: the 16th attempt in 180 s gets 429', async () => {
-    await post(`${a.url}/api/v1/auths/add`, { name: 'RL', email: 'rl@lab.test', password: 'pw-rl', role: 'user' }, adminToken);
+    await post(
+      `${a.url}/api/v1/auths/add`,
+      { name: 'RL', email: 'rl@lab.test', password: 'pw-rl', role: 'user' },
+      adminToken,
+    );
     const statuses: number[] = [];
     for (let i = 0; i < 16; i++) {
-      statuses.push((await post(`${i % 2 ? b.url : a.url}/api/v1/auths/signin`, { email: 'RL@lab.test', password: 'pw-rl' })).status);
+      statuses.push(
+        (
+          await post(`${i % 2 ? b.url : a.url}/api/v1/auths/signin`, {
+            email: 'RL@lab.test',
+            password: 'pw-rl',
+          })
+        ).status,
+      );
     }
     expect(statuses.slice(0, 15)).toEqual(Array(15).fill(200));
     expect(statuses[15]).toBe(429);
   });
 
   it('revokes a token on sign-out, on every replica', async () => {
-    const t = String((await json(await post(`${a.url}/api/v1/auths/signin`, { email: 'u1@lab.test', password: 'pw-u1' }))).token);
+    const t = String(
+      (await json(await post(`${a.url}/api/v1/auths/signin`, { email: 'u1@lab.test', password: 'pw-u1' })))
+        .token,
+    );
     expect((await get(`${b.url}/api/v1/auths/`, t)).status).toBe(200);
     expect((await get(`${a.url}/api/v1/auths/signout`, t)).status).toBe(200);
     expect((await get(`${b.url}/api/v1/auths/`, t)).status).toBe(401);
@@ -164,15 +223,34 @@ describe('owui-sim: probes and auth across replicas', () => {
 describe('owui-sim: mode A (SSE passthrough)', () => {
   it('passes the upstream bytes through unchanged to [DONE], with upstream headers', async () => {
     const before = llm.sent.length;
-    const { status, headers, body } = await new Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
-      const req = request(`${b.url}/api/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${userToken}`, 'content-type': 'application/json' } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (ch: Buffer) => chunks.push(ch));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      });
+    const { status, headers, body } = await new Promise<{
+      status: number;
+      headers: Record<string, unknown>;
+      body: Buffer;
+    }>((resolve, reject) => {
+      const req = request(
+        `${b.url}/api/chat/completions`,
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${userToken}`, 'content-type': 'application/json' },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (ch: Buffer) => chunks.push(ch));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+          );
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
-      req.end(JSON.stringify({ model: STUB_MODEL, stream: true, messages: [{ role: 'user', content: 'hello 世界 🚀 stream' }] }));
+      req.end(
+        JSON.stringify({
+          model: STUB_MODEL,
+          stream: true,
+          messages: [{ role: 'user', content: 'hello 世界 🚀 stream' }],
+        }),
+      );
     });
     expect(status).toBe(200);
     expect(headers['x-stub']).toBe('yes');
@@ -184,13 +262,21 @@ describe('owui-sim: mode A (SSE passthrough)', () => {
   });
 
   it('maps an upstream 500 to a JSON error with the upstream status', async () => {
-    const res = await post(`${a.url}/api/chat/completions`, { model: STUB_MODEL, stream: true, messages: [{ role: 'user', content: 'FAIL' }] }, userToken);
+    const res = await post(
+      `${a.url}/api/chat/completions`,
+      { model: STUB_MODEL, stream: true, messages: [{ role: 'user', content: 'FAIL' }] },
+      userToken,
+    );
     expect(res.status).toBe(500);
     expect(((await json(res)).error as { message: string }).message).toBe('stub upstream failure');
   });
 
   it('answers 400 Model not found for an unknown model', async () => {
-    const res = await post(`${a.url}/api/chat/completions`, { model: 'nope', stream: true, messages: [{ role: 'user', content: 'x' }] }, userToken);
+    const res = await post(
+      `${a.url}/api/chat/completions`,
+      { model: 'nope', stream: true, messages: [{ role: 'user', content: 'x' }] },
+      userToken,
+    );
     expect(res.status).toBe(400);
     expect(await json(res)).toEqual({ detail: 'Model not found' });
   });
@@ -201,7 +287,11 @@ describe('owui-sim: mode B (socket delivery across replicas)', () => {
     const socket = await connect(b.url, userToken);
     const messageId = randomUUID();
     const text = 'one two three four five';
-    const res = await post(`${a.url}/api/chat/completions`, socketChatBody(socket.sid, messageId, text), userToken);
+    const res = await post(
+      `${a.url}/api/chat/completions`,
+      socketChatBody(socket.sid, messageId, text),
+      userToken,
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get('x-owui-replica')).toBe('owui-a');
     const reply = await json(res);
@@ -209,12 +299,16 @@ describe('owui-sim: mode B (socket delivery across replicas)', () => {
     expect((reply.task_ids as string[]).length).toBe(1);
     const chatId = String(reply.chat_id);
 
-    await socket.waitFor((ev) => envelopes(ev, messageId).some((e) => e.event.kind === 'active' && !e.event.active));
+    await socket.waitFor((ev) =>
+      envelopes(ev, messageId).some((e) => e.event.kind === 'active' && !e.event.active),
+    );
     const seq = envelopes(socket.events, messageId);
     expect(seq.every((e) => e.chatId === chatId)).toBe(true);
     expect(seq[0]!.event).toEqual({ kind: 'active', active: true });
     expect(seq.at(-1)!.event).toEqual({ kind: 'active', active: false });
-    const texts = seq.flatMap((e) => (e.event.kind === 'completion' && e.event.text !== undefined ? [e.event.text] : []));
+    const texts = seq.flatMap((e) =>
+      e.event.kind === 'completion' && e.event.text !== undefined ? [e.event.text] : [],
+    );
     expect(texts.length).toBeGreaterThanOrEqual(5);
     for (let i = 1; i < texts.length; i++) expect(texts[i]!.startsWith(texts[i - 1]!)).toBe(true);
     const done = seq.find((e) => e.event.kind === 'completion' && e.event.done);
@@ -226,15 +320,32 @@ describe('owui-sim: mode B (socket delivery across replicas)', () => {
     // Task keys cleaned, the chat persisted in the shared DB (readable through B).
     expect(await redis.hget('sim-test:tasks', (reply.task_ids as string[])[0]!)).toBeNull();
     const saved = await json(await get(`${b.url}/api/v1/chats/${chatId}`, userToken));
-    const messages = (saved.chat as { history: { messages: Record<string, { content: string; done: boolean }> } }).history.messages;
+    const messages = (
+      saved.chat as { history: { messages: Record<string, { content: string; done: boolean }> } }
+    ).history.messages;
     expect(messages[messageId]).toMatchObject({ content: text, done: true });
   });
 
-  it('gives 404 for another user\'s chat', async () => {
+  it("gives 404 for another user's chat", async () => {
     const socket = await connect(a.url, userToken);
-    const reply = await json(await post(`${a.url}/api/chat/completions`, socketChatBody(socket.sid, randomUUID(), 'mine'), userToken));
-    const other = await json(await post(`${a.url}/api/v1/auths/add`, { name: 'U2', email: 'u2@lab.test', password: 'pw', role: 'user' }, adminToken));
-    const body: Record<string, unknown> = { ...socketChatBody(socket.sid, randomUUID(), 'theirs'), chat_id: reply.chat_id };
+    const reply = await json(
+      await post(
+        `${a.url}/api/chat/completions`,
+        socketChatBody(socket.sid, randomUUID(), 'mine'),
+        userToken,
+      ),
+    );
+    const other = await json(
+      await post(
+        `${a.url}/api/v1/auths/add`,
+        { name: 'U2', email: 'u2@lab.test', password: 'pw', role: 'user' },
+        adminToken,
+      ),
+    );
+    const body: Record<string, unknown> = {
+      ...socketChatBody(socket.sid, randomUUID(), 'theirs'),
+      chat_id: reply.chat_id,
+    };
     delete body.parent_id;
     expect((await post(`${a.url}/api/chat/completions`, body, String(other.token))).status).toBe(404);
   });
@@ -242,15 +353,25 @@ describe('owui-sim: mode B (socket delivery across replicas)', () => {
   it('stops a running task from another replica: cancel event, keys gone', async () => {
     const socket = await connect(a.url, userToken);
     const messageId = randomUUID();
-    const reply = await json(await post(`${a.url}/api/chat/completions`, socketChatBody(socket.sid, messageId, 'SLOW a b c d e f g h i j k l'), userToken));
+    const reply = await json(
+      await post(
+        `${a.url}/api/chat/completions`,
+        socketChatBody(socket.sid, messageId, 'SLOW a b c d e f g h i j k l'),
+        userToken,
+      ),
+    );
     const chatId = String(reply.chat_id);
     await socket.waitFor((ev) => envelopes(ev, messageId).some((e) => e.event.kind === 'completion'));
-    expect((await json(await get(`${b.url}/api/tasks/chat/${chatId}`, userToken))).task_ids).toEqual(reply.task_ids);
+    expect((await json(await get(`${b.url}/api/tasks/chat/${chatId}`, userToken))).task_ids).toEqual(
+      reply.task_ids,
+    );
     const stop = await post(`${b.url}/api/tasks/chat/${chatId}/stop`, {}, userToken);
     expect(stop.status).toBe(200);
     expect((await json(stop)).status).toBe(true);
     await socket.waitFor((ev) => envelopes(ev, messageId).some((e) => e.event.kind === 'cancel'));
-    expect(envelopes(socket.events, messageId).some((e) => e.event.kind === 'completion' && e.event.done)).toBe(false);
+    expect(
+      envelopes(socket.events, messageId).some((e) => e.event.kind === 'completion' && e.event.done),
+    ).toBe(false);
     expect(await redis.smembers(`sim-test:tasks:item:${chatId}`)).toEqual([]);
     expect((await json(await get(`${b.url}/api/tasks/chat/${chatId}`, userToken))).task_ids).toEqual([]);
   });
@@ -275,8 +396,14 @@ describe('owui-sim: Socket.IO guards', () => {
     const ack = await none.emitWithAck('user-join', { auth: { token: userToken } });
     expect(ack[0]).toMatchObject({ name: 'U1' });
     const messageId = randomUUID();
-    await post(`${a.url}/api/chat/completions`, socketChatBody(good.sid, messageId, 'quiet please'), userToken);
-    await good.waitFor((ev) => envelopes(ev, messageId).some((e) => e.event.kind === 'active' && !e.event.active));
+    await post(
+      `${a.url}/api/chat/completions`,
+      socketChatBody(good.sid, messageId, 'quiet please'),
+      userToken,
+    );
+    await good.waitFor((ev) =>
+      envelopes(ev, messageId).some((e) => e.event.kind === 'active' && !e.event.active),
+    );
     await none.waitFor((ev) => envelopes(ev, messageId).length > 0);
     expect(bad.events).toEqual([]);
     expect(await redis.hexists('sim-test:session_pool', good.sid)).toBe(1);
@@ -292,11 +419,19 @@ describe('owui-sim: Socket.IO guards', () => {
     expect(await noUpgrade.json()).toEqual({ detail: 'Invalid WebSocket upgrade request' });
     // Default CORS_ALLOW_ORIGIN is `*`: any Origin passes on A; a strict replica refuses others.
     await connect(a.url, userToken, { origin: 'http://anything.example' });
-    const strict = await startOwuiSim(configFromEnv(env('owui-strict', { WEBUI_SECRET_KEY: 'lab-secret', CORS_ALLOW_ORIGIN: 'http://good.example' })), { log: () => undefined });
+    const strict = await startOwuiSim(
+      configFromEnv(
+        env('owui-strict', { WEBUI_SECRET_KEY: 'lab-secret', CORS_ALLOW_ORIGIN: 'http://good.example' }),
+      ),
+      { log: () => undefined },
+    );
     try {
       await connect(strict.url, userToken, { origin: 'http://good.example' });
       await connect(strict.url, userToken);
-      await expect(connect(strict.url, userToken, { origin: 'http://evil.example' })).rejects.toMatchObject({ status: 400, body: '"http://evil.example is not an accepted origin."' });
+      await expect(connect(strict.url, userToken, { origin: 'http://evil.example' })).rejects.toMatchObject({
+        status: 400,
+        body: '"http://evil.example is not an accepted origin."',
+      });
     } finally {
       await strict.close();
     }
@@ -313,7 +448,9 @@ describe('owui-sim: Redis faults (run last: they break the topology)', () => {
       await sentinel.call('SENTINEL', 'FAILOVER', topo.masterName);
       let master = '';
       for (let i = 0; i < 100 && master !== String(topo.replica.port); i++) {
-        master = String(((await sentinel.call('SENTINEL', 'get-master-addr-by-name', topo.masterName)) as string[])[1]);
+        master = String(
+          ((await sentinel.call('SENTINEL', 'get-master-addr-by-name', topo.masterName)) as string[])[1],
+        );
         if (master !== String(topo.replica.port)) await new Promise((r) => setTimeout(r, 100));
       }
       expect(master).toBe(String(topo.replica.port));
@@ -322,12 +459,22 @@ describe('owui-sim: Redis faults (run last: they break the topology)', () => {
         const messageId = randomUUID();
         const [me, chat] = await Promise.all([
           get(`${a.url}/api/v1/auths/`, userToken),
-          post(`${a.url}/api/chat/completions`, socketChatBody(socket.sid, messageId, 'after failover'), userToken),
+          post(
+            `${a.url}/api/chat/completions`,
+            socketChatBody(socket.sid, messageId, 'after failover'),
+            userToken,
+          ),
         ]);
         if (me.status === 200 && chat.status === 200) {
           const delivered = await socket
-            .waitFor((ev) => envelopes(ev, messageId).some((e) => e.event.kind === 'completion' && e.event.done), 1500)
-            .then(() => true, () => false);
+            .waitFor(
+              (ev) => envelopes(ev, messageId).some((e) => e.event.kind === 'completion' && e.event.done),
+              1500,
+            )
+            .then(
+              () => true,
+              () => false,
+            );
           if (delivered) recovered = Date.now() - started;
         }
         if (!recovered) await new Promise((r) => setTimeout(r, 250));
@@ -358,9 +505,15 @@ describe('owui-sim: Redis faults (run last: they break the topology)', () => {
     // Sockets still connect (always_connect) but cannot join their room; chats fail with 500.
     const socket = await connect(b.url, userToken);
     expect(socket.sid).not.toBe('');
-    const chat = await post(`${a.url}/api/chat/completions`, socketChatBody(socket.sid, randomUUID(), 'no redis'), userToken);
+    const chat = await post(
+      `${a.url}/api/chat/completions`,
+      socketChatBody(socket.sid, randomUUID(), 'no redis'),
+      userToken,
+    );
     expect(chat.status).toBe(500);
     // The limiter falls back to memory and sign-in needs no Redis; the DB (files) is still there.
-    expect((await post(`${a.url}/api/v1/auths/signin`, { email: 'u1@lab.test', password: 'pw-u1' })).status).toBe(200);
+    expect(
+      (await post(`${a.url}/api/v1/auths/signin`, { email: 'u1@lab.test', password: 'pw-u1' })).status,
+    ).toBe(200);
   });
 });

@@ -21,7 +21,10 @@ describe('configFromEnv', () => {
       masterName: 'mymaster',
       password: 'p@ss',
       db: 2,
-      sentinels: [{ host: 's1', port: 26399 }, { host: '127.0.0.1', port: 26380 }],
+      sentinels: [
+        { host: 's1', port: 26399 },
+        { host: '127.0.0.1', port: 26380 },
+      ],
       maxRetryCount: 2,
       reconnectDelayMs: 0,
       natMap: { '127.0.0.1:6379': { host: '127.0.0.1', port: 7001 } },
@@ -47,8 +50,16 @@ describe('configFromEnv', () => {
   });
 
   it('turns a retry count below 1 into 2, as Open WebUI does', () => {
-    expect(configFromEnv({ REDIS_URL: 'redis://x', REDIS_SENTINEL_MAX_RETRY_COUNT: '0' }).redis?.maxRetryCount).toBe(2);
-    expect(configFromEnv({ REDIS_URL: 'redis://x', REDIS_SENTINEL_MAX_RETRY_COUNT: '5', REDIS_RECONNECT_DELAY: '300' }).redis).toMatchObject({ maxRetryCount: 5, reconnectDelayMs: 300 });
+    expect(
+      configFromEnv({ REDIS_URL: 'redis://x', REDIS_SENTINEL_MAX_RETRY_COUNT: '0' }).redis?.maxRetryCount,
+    ).toBe(2);
+    expect(
+      configFromEnv({
+        REDIS_URL: 'redis://x',
+        REDIS_SENTINEL_MAX_RETRY_COUNT: '5',
+        REDIS_RECONNECT_DELAY: '300',
+      }).redis,
+    ).toMatchObject({ maxRetryCount: 5, reconnectDelayMs: 300 });
   });
 
   it('picks the API-key switch by version', () => {
@@ -60,7 +71,9 @@ describe('configFromEnv', () => {
 
   it('names the variable in its errors', () => {
     expect(() => configFromEnv({ REDIS_URL: 'http://x' })).toThrow(/REDIS_URL scheme/);
-    expect(() => configFromEnv({ REDIS_URL: 'redis://m', OWUI_SIM_REDIS_NATMAP: '{' })).toThrow(/OWUI_SIM_REDIS_NATMAP/);
+    expect(() => configFromEnv({ REDIS_URL: 'redis://m', OWUI_SIM_REDIS_NATMAP: '{' })).toThrow(
+      /OWUI_SIM_REDIS_NATMAP/,
+    );
     expect(() => configFromEnv({ JWT_EXPIRES_IN: 'soon' })).toThrow(/JWT_EXPIRES_IN/);
     expect(() => configFromEnv({ DEFAULT_USER_ROLE: 'root' })).toThrow(/DEFAULT_USER_ROLE/);
   });
@@ -80,7 +93,12 @@ describe('parseJwtExpiry', () => {
 describe('parseRedisUrl', () => {
   it('takes the master-set name from the host, defaulting to mymaster', () => {
     expect(parseRedisUrl('redis://mymaster:6379/0')).toMatchObject({ masterName: 'mymaster', db: 0 });
-    expect(parseRedisUrl('redis://user:pw@other/3')).toMatchObject({ masterName: 'other', username: 'user', password: 'pw', db: 3 });
+    expect(parseRedisUrl('redis://user:pw@other/3')).toMatchObject({
+      masterName: 'other',
+      username: 'user',
+      password: 'pw',
+      db: 3,
+    });
     expect(parseRedisUrl('redis://')).toMatchObject({ masterName: 'mymaster' });
   });
 });

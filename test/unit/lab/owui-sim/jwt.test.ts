@@ -6,13 +6,17 @@ describe('HS256 JWT', () => {
 
   it('round-trips and is a standard HS256 token', () => {
     const token = signJwt(claims, 'k');
-    expect(JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString())).toEqual({ alg: 'HS256', typ: 'JWT' });
+    expect(JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString())).toEqual({
+      alg: 'HS256',
+      typ: 'JWT',
+    });
     expect(verifyJwt(token, 'k', 1500)).toEqual({ ok: true, claims });
   });
 
   it('matches a token made by another HS256 implementation (Python hmac)', () => {
     // header {"alg":"HS256","typ":"JWT"}, payload {"id":"u-1"}, key "secret", signed with Python's hmac
-    const external = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpZCI6InUtMSJ9.ajLBLGRC56BDll4yNILLYBR2Lt2q4YgXkxejK-fcscc';
+    const external =
+      'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpZCI6InUtMSJ9.ajLBLGRC56BDll4yNILLYBR2Lt2q4YgXkxejK-fcscc';
     const mine = signJwt({ id: 'u-1' }, 'secret');
     expect(mine).toBe(external);
   });

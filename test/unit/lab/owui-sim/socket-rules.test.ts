@@ -12,7 +12,14 @@ describe('socketGuard', () => {
 
   it('lets a proper websocket handshake through, with or without a listed Origin', () => {
     expect(socketGuard(c, { headers: upgradeHeaders }, q('EIO=4&transport=websocket'), true)).toBeUndefined();
-    expect(socketGuard(c, { headers: { ...upgradeHeaders, origin: 'http://good' } }, q('EIO=4&transport=websocket'), true)).toBeUndefined();
+    expect(
+      socketGuard(
+        c,
+        { headers: { ...upgradeHeaders, origin: 'http://good' } },
+        q('EIO=4&transport=websocket'),
+        true,
+      ),
+    ).toBeUndefined();
   });
 
   it('answers like Open WebUI for each refusal', () => {
@@ -21,11 +28,20 @@ describe('socketGuard', () => {
       contentType: 'application/json',
       body: '{"detail":"Invalid WebSocket upgrade request"}',
     });
-    expect(socketGuard(c, { headers: { ...upgradeHeaders, origin: 'http://evil' } }, q('EIO=4&transport=websocket'), true)?.body).toBe(
-      '"http://evil is not an accepted origin."',
+    expect(
+      socketGuard(
+        c,
+        { headers: { ...upgradeHeaders, origin: 'http://evil' } },
+        q('EIO=4&transport=websocket'),
+        true,
+      )?.body,
+    ).toBe('"http://evil is not an accepted origin."');
+    expect(socketGuard(c, { headers: upgradeHeaders }, q('EIO=3&transport=websocket'), true)?.body).toMatch(
+      /unsupported version/,
     );
-    expect(socketGuard(c, { headers: upgradeHeaders }, q('EIO=3&transport=websocket'), true)?.body).toMatch(/unsupported version/);
-    expect(socketGuard(c, { headers: {} }, q('EIO=4&transport=polling'), false)?.body).toBe('"Invalid transport"');
+    expect(socketGuard(c, { headers: {} }, q('EIO=4&transport=polling'), false)?.body).toBe(
+      '"Invalid transport"',
+    );
     expect(socketGuard(c, { headers: {} }, q('EIO=4'), false)?.body).toBe('"Invalid transport"');
   });
 });
@@ -60,7 +76,20 @@ describe('completionFrame', () => {
   it('shapes the cumulative text per version', () => {
     expect(completionFrame('content', 'o', 'Hi', false)).toEqual({ content: 'Hi' });
     const out = completionFrame('output', 'o', 'Hi', true);
-    expect(out).toEqual({ output: [{ type: 'message', id: 'o', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'Hi' }] }] });
-    expect(completionFrame('both', 'o', 'Hi', false)).toMatchObject({ content: 'Hi', output: [{ status: 'in_progress' }] });
+    expect(out).toEqual({
+      output: [
+        {
+          type: 'message',
+          id: 'o',
+          status: 'completed',
+          role: 'assistant',
+          content: [{ type: 'output_text', text: 'Hi' }],
+        },
+      ],
+    });
+    expect(completionFrame('both', 'o', 'Hi', false)).toMatchObject({
+      content: 'Hi',
+      output: [{ status: 'in_progress' }],
+    });
   });
 });
