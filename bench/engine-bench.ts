@@ -61,7 +61,13 @@ async function serve(): Promise<void> {
     res.writeHead(404).end();
   });
   http.maxConnections = 100_000;
-  const io = new Server(http, { path: '/ws/socket.io', transports: ['websocket'], pingInterval: 25_000, pingTimeout: 20_000, perMessageDeflate: false });
+  const io = new Server(http, {
+    path: '/ws/socket.io',
+    transports: ['websocket'],
+    pingInterval: 25_000,
+    pingTimeout: 20_000,
+    perMessageDeflate: false,
+  });
   io.on('connection', (socket) => {
     stats.connected++;
     socket.on('user-join', (_data: unknown, ack?: (r: unknown) => void) => {
@@ -92,7 +98,9 @@ interface Servers {
 }
 
 async function startServers(): Promise<Servers> {
-  const child = spawn(process.execPath, [...process.execArgv, SELF, '--serve'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...process.execArgv, SELF, '--serve'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const line = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('bench servers did not start within 30 s')), 30_000);
     let buf = '';
@@ -110,9 +118,17 @@ async function startServers(): Promise<Servers> {
   return { child, mockUrl, sioUrl };
 }
 
-async function serverStats(s: Servers): Promise<{ connected: number; joins: number; heartbeats: number; disconnects: number; cpuMs: number }> {
+async function serverStats(
+  s: Servers,
+): Promise<{ connected: number; joins: number; heartbeats: number; disconnects: number; cpuMs: number }> {
   const res = await fetch(`${s.sioUrl}/stats`);
-  return (await res.json()) as { connected: number; joins: number; heartbeats: number; disconnects: number; cpuMs: number };
+  return (await res.json()) as {
+    connected: number;
+    joins: number;
+    heartbeats: number;
+    disconnects: number;
+    cpuMs: number;
+  };
 }
 
 interface SampleScan {
@@ -147,15 +163,25 @@ async function scan(file: string, fromMs: number, toMs: number): Promise<SampleS
       const o = p.data.tags.outcome ?? '?';
       outcomes[o] = (outcomes[o] ?? 0) + 1;
     } else if (m.startsWith('active_sockets')) {
-      maxActiveSockets = Math.max(maxActiveSockets, (JSON.parse(line) as { data: { value: number } }).data.value);
+      maxActiveSockets = Math.max(
+        maxActiveSockets,
+        (JSON.parse(line) as { data: { value: number } }).data.value,
+      );
     } else if (m.startsWith('ws_disconnects')) {
       disconnects++;
     } else if (m.startsWith('ws_connect_time')) {
-      connect.recordValue(Math.max(0, Math.round((JSON.parse(line) as { data: { value: number } }).data.value * 1000)));
+      connect.recordValue(
+        Math.max(0, Math.round((JSON.parse(line) as { data: { value: number } }).data.value * 1000)),
+      );
     }
   }
   const result: SampleScan = {
-    lag: { count: lag.totalCount, p50: lag.getValueAtPercentile(50) / 1000, p99: lag.getValueAtPercentile(99) / 1000, max: lag.maxValue / 1000 },
+    lag: {
+      count: lag.totalCount,
+      p50: lag.getValueAtPercentile(50) / 1000,
+      p99: lag.getValueAtPercentile(99) / 1000,
+      max: lag.maxValue / 1000,
+    },
     outcomes,
     maxActiveSockets,
     disconnects,
@@ -186,11 +212,19 @@ async function streamStep(s: Servers, dir: string, n: number, stepSeconds: numbe
   const durationMs = stepSeconds * 1000;
   const rampMs = Math.min(3000, durationMs / 4);
   // Streams last ~10 s; VUs ramp up over `rampMs` so the streams' 50 ms ticks are spread out.
-  const engine = new NodeLoadEngine({ chatPath: '/v1/chat/completions', pacing: { tokensPerSecond: TPS, firstTokenMs: 100 }, chatStages: [{ durationMs: rampMs, target: n }], finishGraceMs: 20_000 });
+  const engine = new NodeLoadEngine({
+    chatPath: '/v1/chat/completions',
+    pacing: { tokensPerSecond: TPS, firstTokenMs: 100 },
+    chatStages: [{ durationMs: rampMs, target: n }],
+    finishGraceMs: 20_000,
+  });
   const cpu0 = process.cpuUsage();
   const srv0 = await serverStats(s);
   const t0 = Date.now();
-  await engine.run({ durationMs, baseUrl: s.mockUrl, model: MOCK_LLM_MODEL, chat: { vus: 0, tokens: TPS * 10 } }, sink);
+  await engine.run(
+    { durationMs, baseUrl: s.mockUrl, model: MOCK_LLM_MODEL, chat: { vus: 0, tokens: TPS * 10 } },
+    sink,
+  );
   sink.close();
   const cpu = process.cpuUsage(cpu0);
   const srv1 = await serverStats(s);
@@ -198,7 +232,9 @@ async function streamStep(s: Servers, dir: string, n: number, stepSeconds: numbe
   // Measure the steady part: after the ramp plus one second, until one second before the deadline.
   const r = await scan(file, t0 + rampMs + 1000, t0 + durationMs - 1000);
   rmSync(file, { force: true });
-  const errors = Object.entries(r.outcomes).filter(([o]) => o !== 'completed' && o !== 'cancelled').reduce((a, [, c]) => a + c, 0);
+  const errors = Object.entries(r.outcomes)
+    .filter(([o]) => o !== 'completed' && o !== 'cancelled')
+    .reduce((a, [, c]) => a + c, 0);
   const windowSec = (durationMs - rampMs - 2000) / 1000;
   return {
     streams: n,
@@ -231,13 +267,19 @@ async function socketStep(s: Servers, dir: string, n: number): Promise<SocketRow
   // Hold 38 s after the last connect starts: every client has answered a server ping (25 s) and
   // sent a heartbeat (30 s after joining), with room for slow joins.
   const durationMs = rampMs + 38_000;
-  const users = Array.from({ length: n }, (_, i) => ({ email: `bench-${i}@bench.invalid`, token: 'bench-token' }));
+  const users = Array.from({ length: n }, (_, i) => ({
+    email: `bench-${i}@bench.invalid`,
+    token: 'bench-token',
+  }));
   const credentials: Credentials = { version: '0.11.0', apiTokens: [], users, signIns: 0 };
   const engine = new NodeLoadEngine({ credentials, socketRampMs: rampMs, finishGraceMs: 30_000 });
   const before = await serverStats(s);
   const cpu0 = process.cpuUsage();
   const t0 = Date.now();
-  await engine.run({ durationMs, baseUrl: s.sioUrl, model: 'none', sockets: { vus: n, tokens: 1, chatIntervalMs: 0 } }, sink);
+  await engine.run(
+    { durationMs, baseUrl: s.sioUrl, model: 'none', sockets: { vus: n, tokens: 1, chatIntervalMs: 0 } },
+    sink,
+  );
   sink.close();
   const cpu = process.cpuUsage(cpu0);
   const wall = Date.now() - t0;
@@ -264,9 +306,17 @@ async function profileStreams(s: Servers, n: number): Promise<string[]> {
   await session.post('Profiler.setSamplingInterval', { interval: 500 });
   const dir = mkdtempSync(join(tmpdir(), 'engine-prof-'));
   const sink = new NdjsonFileSink(join(dir, 'p.ndjson'));
-  const engine = new NodeLoadEngine({ workers: 0, chatPath: '/v1/chat/completions', pacing: { tokensPerSecond: TPS, firstTokenMs: 100 }, chatStages: [{ durationMs: 2000, target: n }] });
+  const engine = new NodeLoadEngine({
+    workers: 0,
+    chatPath: '/v1/chat/completions',
+    pacing: { tokensPerSecond: TPS, firstTokenMs: 100 },
+    chatStages: [{ durationMs: 2000, target: n }],
+  });
   await session.post('Profiler.start');
-  await engine.run({ durationMs: 8000, baseUrl: s.mockUrl, model: MOCK_LLM_MODEL, chat: { vus: 0, tokens: TPS * 10 } }, sink);
+  await engine.run(
+    { durationMs: 8000, baseUrl: s.mockUrl, model: MOCK_LLM_MODEL, chat: { vus: 0, tokens: TPS * 10 } },
+    sink,
+  );
   const { profile } = await session.post('Profiler.stop');
   sink.close();
   rmSync(dir, { recursive: true, force: true });
@@ -279,14 +329,34 @@ async function profileStreams(s: Servers, n: number): Promise<string[]> {
     const hits = nd.hitCount ?? 0;
     if (hits === 0) continue;
     const f = nd.callFrame;
-    const url = f.url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, 'node_modules/').replace(/^.*\/work\/main\//, '');
+    const url = f.url
+      .replace(/^file:\/\//, '')
+      .replace(/^.*\/node_modules\//, 'node_modules/')
+      .replace(/^.*\/work\/main\//, '');
     const name = `${f.functionName || '(anonymous)'} ${url ? `${url}:${f.lineNumber + 1}` : ''}`.trim();
     byFn.set(name, (byFn.get(name) ?? 0) + hits);
-    const area = f.functionName === '(idle)' ? 'idle' : f.functionName === '(garbage collector)' ? 'GC' : url.startsWith('src/protocol') ? 'protocol (SSE parse, JSON, integrity)' : url.startsWith('src/engines') ? 'engine (recorders, samples)' : url.startsWith('src/') ? 'other src' : url.includes('undici') ? 'undici' : url.startsWith('node:') || url === '' ? 'node internals / native' : 'other deps';
+    const area =
+      f.functionName === '(idle)'
+        ? 'idle'
+        : f.functionName === '(garbage collector)'
+          ? 'GC'
+          : url.startsWith('src/protocol')
+            ? 'protocol (SSE parse, JSON, integrity)'
+            : url.startsWith('src/engines')
+              ? 'engine (recorders, samples)'
+              : url.startsWith('src/')
+                ? 'other src'
+                : url.includes('undici')
+                  ? 'undici'
+                  : url.startsWith('node:') || url === ''
+                    ? 'node internals / native'
+                    : 'other deps';
     byArea.set(area, (byArea.get(area) ?? 0) + hits);
   }
   const pct = (h: number): string => `${((100 * h) / total).toFixed(1).padStart(5)} %`;
-  const lines = [`CPU profile of ${n} streams at ${TPS} tok/s, engine inline (one thread, ${Math.round((profile.endTime - profile.startTime) / 1000)} ms profiled; share of samples):`];
+  const lines = [
+    `CPU profile of ${n} streams at ${TPS} tok/s, engine inline (one thread, ${Math.round((profile.endTime - profile.startTime) / 1000)} ms profiled; share of samples):`,
+  ];
   for (const [area, h] of [...byArea].sort((a, b) => b[1] - a[1])) lines.push(`  ${pct(h)}  ${area}`);
   lines.push('  top functions by self time:');
   for (const [fn, h] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, 15)) lines.push(`  ${pct(h)}  ${fn}`);
@@ -296,15 +366,24 @@ async function profileStreams(s: Servers, n: number): Promise<string[]> {
 function argList(name: string, fallback: number[]): number[] {
   const i = process.argv.indexOf(name);
   if (i < 0) return fallback;
-  return (process.argv[i + 1] ?? '').split(',').map(Number).filter((n) => n > 0);
+  return (process.argv[i + 1] ?? '')
+    .split(',')
+    .map(Number)
+    .filter((n) => n > 0);
 }
 
 async function main(): Promise<void> {
   const stepSeconds = argList('--step-seconds', [14])[0] ?? 14;
-  const streamSteps = process.argv.includes('--skip-streams') ? [] : argList('--streams', [250, 500, 1000, 1500, 2000, 2500, 3000, 4000]);
-  const socketSteps = process.argv.includes('--skip-sockets') ? [] : argList('--sockets', [2500, 5000, 10_000, 15_000]);
+  const streamSteps = process.argv.includes('--skip-streams')
+    ? []
+    : argList('--streams', [250, 500, 1000, 1500, 2000, 2500, 3000, 4000]);
+  const socketSteps = process.argv.includes('--skip-sockets')
+    ? []
+    : argList('--sockets', [2500, 5000, 10_000, 15_000]);
   const cores = availableParallelism();
-  console.log(`engine bench: ${cores} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}; servers in a child process sharing the cores`);
+  console.log(
+    `engine bench: ${cores} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}; servers in a child process sharing the cores`,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'engine-bench-'));
   const servers = await startServers();
   const streamRows: StreamRow[] = [];
@@ -314,7 +393,9 @@ async function main(): Promise<void> {
     for (const n of streamSteps) {
       const row = await streamStep(servers, dir, n, stepSeconds);
       streamRows.push(row);
-      console.log(`  streams ${n}: lag p50 ${row.lagP50.toFixed(2)} ms, p99 ${row.lagP99.toFixed(2)} ms, max ${row.lagMax.toFixed(1)} ms, ${row.eventsPerSec} events/s, errors ${row.errors}, engine CPU ${row.engineCpu.toFixed(2)} cores, server CPU ${row.serverCpu.toFixed(2)} cores → ${row.ok ? 'ok' : 'FAIL'}`);
+      console.log(
+        `  streams ${n}: lag p50 ${row.lagP50.toFixed(2)} ms, p99 ${row.lagP99.toFixed(2)} ms, max ${row.lagMax.toFixed(1)} ms, ${row.eventsPerSec} events/s, errors ${row.errors}, engine CPU ${row.engineCpu.toFixed(2)} cores, server CPU ${row.serverCpu.toFixed(2)} cores → ${row.ok ? 'ok' : 'FAIL'}`,
+      );
       if (!row.ok && streamRows.filter((r) => !r.ok).length >= 2) break; // two failures: past the knee
     }
     if (process.argv.includes('--profile')) {
@@ -324,7 +405,9 @@ async function main(): Promise<void> {
     for (const n of socketSteps) {
       const row = await socketStep(servers, dir, n);
       socketRows.push(row);
-      console.log(`  sockets ${n}: joined ${row.joined}, disconnects ${row.disconnects}, heartbeats ${row.heartbeats}, connect p99 ${row.connectP99.toFixed(0)} ms, engine CPU ${row.engineCpu.toFixed(2)} cores → ${row.ok ? 'ok' : 'FAIL'}`);
+      console.log(
+        `  sockets ${n}: joined ${row.joined}, disconnects ${row.disconnects}, heartbeats ${row.heartbeats}, connect p99 ${row.connectP99.toFixed(0)} ms, engine CPU ${row.engineCpu.toFixed(2)} cores → ${row.ok ? 'ok' : 'FAIL'}`,
+      );
       if (!row.ok) break;
     }
   } finally {
@@ -337,14 +420,26 @@ async function main(): Promise<void> {
   console.log('');
   console.log(`| cores | SSE streams @ ${TPS} tok/s | lag p50 | lag p99 | events/s | engine CPU | result |`);
   console.log('|---:|---:|---:|---:|---:|---:|---|');
-  for (const r of streamRows) console.log(`| ${cores} | ${r.streams} | ${r.lagP50.toFixed(2)} ms | ${r.lagP99.toFixed(2)} ms | ${r.eventsPerSec} | ${r.engineCpu.toFixed(2)} | ${r.ok ? 'ok' : 'FAIL'} |`);
+  for (const r of streamRows)
+    console.log(
+      `| ${cores} | ${r.streams} | ${r.lagP50.toFixed(2)} ms | ${r.lagP99.toFixed(2)} ms | ${r.eventsPerSec} | ${r.engineCpu.toFixed(2)} | ${r.ok ? 'ok' : 'FAIL'} |`,
+    );
   console.log('');
-  console.log('| cores | idle browser clients | joined | disconnects | heartbeats | connect p99 | engine CPU | result |');
+  console.log(
+    '| cores | idle browser clients | joined | disconnects | heartbeats | connect p99 | engine CPU | result |',
+  );
   console.log('|---:|---:|---:|---:|---:|---:|---:|---|');
-  for (const r of socketRows) console.log(`| ${cores} | ${r.sockets} | ${r.joined} | ${r.disconnects} | ${r.heartbeats} | ${r.connectP99.toFixed(0)} ms | ${r.engineCpu.toFixed(2)} | ${r.ok ? 'ok' : 'FAIL'} |`);
+  for (const r of socketRows)
+    console.log(
+      `| ${cores} | ${r.sockets} | ${r.joined} | ${r.disconnects} | ${r.heartbeats} | ${r.connectP99.toFixed(0)} ms | ${r.engineCpu.toFixed(2)} | ${r.ok ? 'ok' : 'FAIL'} |`,
+    );
   console.log('');
-  if (streamRows.length > 0) console.log(`most concurrent SSE streams with client lag p99 < ${LAG_LIMIT_MS} ms: ${bestStreams} (target ≥ 2,000 on 2 cores)`);
-  if (socketRows.length > 0) console.log(`most concurrent idle browser clients held: ${bestSockets} (target ≥ 10,000 on 2 cores)`);
+  if (streamRows.length > 0)
+    console.log(
+      `most concurrent SSE streams with client lag p99 < ${LAG_LIMIT_MS} ms: ${bestStreams} (target ≥ 2,000 on 2 cores)`,
+    );
+  if (socketRows.length > 0)
+    console.log(`most concurrent idle browser clients held: ${bestSockets} (target ≥ 10,000 on 2 cores)`);
   for (const l of profile) console.log(l);
 }
 

@@ -14,7 +14,13 @@ import { LAB_TARGET, loadTarget } from '../core/config/target.js';
 import { ExitCode, UsageError } from '../core/errors.js';
 import { METRICS, isMetricName, type MetricName } from '../core/metrics.js';
 import type { LoadPlan, LoadProgress } from '../core/ports.js';
-import { newHistogram, percentileOf, recordScaled, recordingScale, type Histogram } from '../core/report/histogram.js';
+import {
+  newHistogram,
+  percentileOf,
+  recordScaled,
+  recordingScale,
+  type Histogram,
+} from '../core/report/histogram.js';
 import { parseSampleLine } from '../core/samples.js';
 import { NodeLoadEngine, type LoadTotals } from '../engines/node/engine.js';
 import { NdjsonFileSink } from '../engines/node/ndjson-file-sink.js';
@@ -55,18 +61,45 @@ export default class Load extends BaseCommand {
   ];
 
   static override flags = {
-    target: Flags.string({ description: '`lab` (the running lab’s target file) or a target file', default: LAB_TARGET }),
-    'chat-vus': Flags.integer({ description: 'closed model: API virtual users streaming chats back to back', min: 1, exclusive: ['chat-rate'] }),
-    'chat-rate': Flags.string({ description: 'open model: chat arrivals such as `5/s` or `300/m`', exclusive: ['chat-vus'] }),
-    'max-in-flight': Flags.integer({ description: 'open model: cap on chats in flight (default 10 × rate)', min: 1 }),
+    target: Flags.string({
+      description: '`lab` (the running lab’s target file) or a target file',
+      default: LAB_TARGET,
+    }),
+    'chat-vus': Flags.integer({
+      description: 'closed model: API virtual users streaming chats back to back',
+      min: 1,
+      exclusive: ['chat-rate'],
+    }),
+    'chat-rate': Flags.string({
+      description: 'open model: chat arrivals such as `5/s` or `300/m`',
+      exclusive: ['chat-vus'],
+    }),
+    'max-in-flight': Flags.integer({
+      description: 'open model: cap on chats in flight (default 10 × rate)',
+      min: 1,
+    }),
     'think-time': Flags.string({ description: 'closed model: pause between a VU’s chats', default: '0s' }),
     'socket-vus': Flags.integer({ description: 'browser clients (Socket.IO, socket-mode chats)', min: 0 }),
-    'socket-chat-interval': Flags.string({ description: 'one chat per browser client every interval; `0` = idle clients (connect, join, heartbeat)', default: '5s' }),
+    'socket-chat-interval': Flags.string({
+      description:
+        'one chat per browser client every interval; `0` = idle clients (connect, join, heartbeat)',
+      default: '5s',
+    }),
     duration: Flags.string({ description: 'how long to run, e.g. `60s`, `5m`', default: '60s' }),
     tokens: Flags.integer({ description: 'tokens per reply (mock LLM directive)', default: 120, min: 1 }),
-    tps: Flags.integer({ description: 'mock LLM pacing in tokens per second (default: the mock’s own)', min: 1 }),
-    workers: Flags.integer({ description: 'worker threads (default: one per core; 0 = run in the main thread)', min: 0 }),
-    verify: Flags.boolean({ description: 'check integrity against the mock LLM ground truth (default: on when the model is owui-chaos-mock)', allowNo: true }),
+    tps: Flags.integer({
+      description: 'mock LLM pacing in tokens per second (default: the mock’s own)',
+      min: 1,
+    }),
+    workers: Flags.integer({
+      description: 'worker threads (default: one per core; 0 = run in the main thread)',
+      min: 0,
+    }),
+    verify: Flags.boolean({
+      description:
+        'check integrity against the mock LLM ground truth (default: on when the model is owui-chaos-mock)',
+      allowNo: true,
+    }),
     'lab-name': Flags.string({ description: 'lab name for `--target lab`', default: 'default' }),
   };
 
@@ -75,7 +108,10 @@ export default class Load extends BaseCommand {
     const durationMs = parseDurationFlag('--duration', flags.duration);
     const ratePerSecond = flags['chat-rate'] === undefined ? undefined : parseRate(flags['chat-rate']);
     if (flags['chat-rate'] !== undefined && !(ratePerSecond !== undefined && ratePerSecond > 0)) {
-      throw new UsageError(`--chat-rate ${flags['chat-rate']} is not an arrival rate; use e.g. 5/s or 300/m`, { code: 'BAD_RATE' });
+      throw new UsageError(
+        `--chat-rate ${flags['chat-rate']} is not an arrival rate; use e.g. 5/s or 300/m`,
+        { code: 'BAD_RATE' },
+      );
     }
     const socketVus = flags['socket-vus'] ?? 0;
     if (flags['chat-vus'] === undefined && ratePerSecond === undefined && socketVus === 0) {
@@ -85,7 +121,10 @@ export default class Load extends BaseCommand {
       });
     }
 
-    const labTargetFile = flags.target === LAB_TARGET ? readLabState(defaultLabStateDir(flags['lab-name']))?.targetFile : undefined;
+    const labTargetFile =
+      flags.target === LAB_TARGET
+        ? readLabState(defaultLabStateDir(flags['lab-name']))?.targetFile
+        : undefined;
     const { target } = await loadTarget(flags.target, labTargetFile === undefined ? {} : { labTargetFile });
     const plan: LoadPlan = { durationMs, baseUrl: target.openwebui.url, model: target.model };
     if (flags['chat-vus'] !== undefined || ratePerSecond !== undefined) {
@@ -98,9 +137,16 @@ export default class Load extends BaseCommand {
         if (flags['max-in-flight'] !== undefined) plan.chat.maxInFlight = flags['max-in-flight'];
       }
     }
-    if (socketVus > 0) plan.sockets = { vus: socketVus, tokens: flags.tokens, chatIntervalMs: parseDurationFlag('--socket-chat-interval', flags['socket-chat-interval']) };
+    if (socketVus > 0)
+      plan.sockets = {
+        vus: socketVus,
+        tokens: flags.tokens,
+        chatIntervalMs: parseDurationFlag('--socket-chat-interval', flags['socket-chat-interval']),
+      };
 
-    const outDir = resolve(flags.out ?? join('.owui-chaos', 'runs', `load-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+    const outDir = resolve(
+      flags.out ?? join('.owui-chaos', 'runs', `load-${new Date().toISOString().replace(/[:.]/g, '-')}`),
+    );
     mkdirSync(outDir, { recursive: true });
     const samplesFile = join(outDir, 'samples.ndjson');
     const sink = new NdjsonFileSink(samplesFile);
@@ -117,9 +163,16 @@ export default class Load extends BaseCommand {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     const live = process.stderr.isTTY === true && !this.jsonEnabled();
-    this.say(`load: ${describePlan(plan)} against ${target.openwebui.url} (${target.name}); samples → ${samplesFile}`);
+    this.say(
+      `load: ${describePlan(plan)} against ${target.openwebui.url} (${target.name}); samples → ${samplesFile}`,
+    );
     try {
-      await engine.run(plan, sink, { signal: abort.signal, ...(live ? { onProgress: (p) => process.stderr.write(`\r${progressLine(p, durationMs)}\x1b[K`) } : {}) });
+      await engine.run(plan, sink, {
+        signal: abort.signal,
+        ...(live
+          ? { onProgress: (p) => process.stderr.write(`\r${progressLine(p, durationMs)}\x1b[K`) }
+          : {}),
+      });
     } finally {
       if (live) process.stderr.write('\n');
       sink.close();
@@ -130,7 +183,14 @@ export default class Load extends BaseCommand {
     const metrics = await summarizeSamples(samplesFile);
     if (!this.jsonEnabled()) this.log(renderSummary(metrics, engine.lastTotals));
     if (abort.signal.aborted) process.exitCode = ExitCode.interrupted;
-    return { target: target.name, samplesFile, plan, totals: engine.lastTotals, interrupted: abort.signal.aborted, metrics };
+    return {
+      target: target.name,
+      samplesFile,
+      plan,
+      totals: engine.lastTotals,
+      interrupted: abort.signal.aborted,
+      metrics,
+    };
   }
 }
 
@@ -138,7 +198,10 @@ function parseDurationFlag(flag: string, text: string): number {
   try {
     return parseDuration(text);
   } catch (cause) {
-    throw new UsageError(`${flag} ${text} is not a duration; use e.g. 30s, 5m, 500ms`, { code: 'BAD_DURATION', cause });
+    throw new UsageError(`${flag} ${text} is not a duration; use e.g. 30s, 5m, 500ms`, {
+      code: 'BAD_DURATION',
+      cause,
+    });
   }
 }
 
@@ -146,7 +209,10 @@ function describePlan(plan: LoadPlan): string {
   const parts: string[] = [];
   if (plan.chat?.vus !== undefined) parts.push(`${plan.chat.vus} chat VUs`);
   if (plan.chat?.ratePerSecond !== undefined) parts.push(`${plan.chat.ratePerSecond} chats/s`);
-  if (plan.sockets) parts.push(`${plan.sockets.vus} browser clients${(plan.sockets.chatIntervalMs ?? 1) <= 0 ? ' (idle)' : ''}`);
+  if (plan.sockets)
+    parts.push(
+      `${plan.sockets.vus} browser clients${(plan.sockets.chatIntervalMs ?? 1) <= 0 ? ' (idle)' : ''}`,
+    );
   return `${parts.join(' + ')} for ${Math.round(plan.durationMs / 1000)} s`;
 }
 
@@ -180,7 +246,12 @@ export async function summarizeSamples(file: string): Promise<MetricSummary[]> {
     const m: MetricSummary = { metric, count: e.count };
     const kind = METRICS[metric as MetricName].kind;
     if (kind !== 'counter') {
-      for (const [k, p] of [['p50', 50], ['p95', 95], ['p99', 99], ['max', 100]] as const) {
+      for (const [k, p] of [
+        ['p50', 50],
+        ['p95', 95],
+        ['p99', 99],
+        ['max', 100],
+      ] as const) {
         const v = percentileOf(e.h, p, e.scale);
         if (v !== undefined) m[k] = v;
       }
@@ -191,7 +262,6 @@ export async function summarizeSamples(file: string): Promise<MetricSummary[]> {
   for (const { h } of hists.values()) h.destroy();
   return out;
 }
-
 
 function renderSummary(metrics: MetricSummary[], totals: LoadTotals | undefined): string {
   const fmt = (v: number | undefined, metric: string): string => {
@@ -208,20 +278,34 @@ function renderSummary(metrics: MetricSummary[], totals: LoadTotals | undefined)
     fmt(m.p95, m.metric),
     fmt(m.p99, m.metric),
     fmt(m.max, m.metric),
-    m.by ? Object.entries(m.by).map(([k, v]) => `${k}=${v}`).join(' ') : '',
+    m.by
+      ? Object.entries(m.by)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')
+      : '',
   ]);
   const head = ['metric', 'count', 'p50', 'p95', 'p99', 'max', 'by outcome/status'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]): string => r.map((c, i) => (i === 0 || i === 6 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
+  const line = (r: string[]): string =>
+    r
+      .map((c, i) => (i === 0 || i === 6 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   const text = [line(head), ...rows.map(line)];
   if (totals) {
     text.push('');
     text.push(
       `completed ${totals.completed}, errors ${totals.errors}, cancelled at the deadline ${totals.cancelled}, missed starts ${totals.missedStarts}, socket disconnects ${totals.disconnects}, reconnects ${totals.reconnects}` +
-        (totals.unverified > 0 ? `, integrity unverified for ${totals.unverified} chats (no ground truth)` : ''),
+        (totals.unverified > 0
+          ? `, integrity unverified for ${totals.unverified} chats (no ground truth)`
+          : ''),
     );
-    text.push(`Open WebUI ${totals.credentials.version}, ${totals.credentials.users} users (${totals.credentials.signIns} sign-ins), ${totals.workers} worker thread(s)`);
+    text.push(
+      `Open WebUI ${totals.credentials.version}, ${totals.credentials.users} users (${totals.credentials.signIns} sign-ins), ${totals.workers} worker thread(s)`,
+    );
   }
-  text.push('Times in ms; ttft/e2e from the request start (intended start in the open model); garbled_token_rate and split_event_rate per stream.');
+  text.push(
+    'Times in ms; ttft/e2e from the request start (intended start in the open model); garbled_token_rate and split_event_rate per stream.',
+  );
   return text.join('\n');
 }

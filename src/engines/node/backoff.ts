@@ -15,7 +15,11 @@ export interface BackoffPolicy {
 
 export const BROWSER_BACKOFF: BackoffPolicy = { minMs: 1000, maxMs: 5000, factor: 0.5 };
 
-export function backoffDelay(attempt: number, random: () => number = Math.random, policy: BackoffPolicy = BROWSER_BACKOFF): number {
+export function backoffDelay(
+  attempt: number,
+  random: () => number = Math.random,
+  policy: BackoffPolicy = BROWSER_BACKOFF,
+): number {
   // 2^attempt overflows to Infinity for large attempts; min() caps it, as backo2 does.
   let ms = policy.minMs * Math.pow(2, Math.min(attempt, 60));
   if (policy.factor > 0) {

@@ -24,7 +24,13 @@ import WebSocket from 'ws';
 import type { Dispatcher } from 'undici';
 import { decodeEio, encodeEio } from '../../protocol/engineio.js';
 import { formatDirective, generateTokens, type GroundTruthDirective } from '../../protocol/ground-truth.js';
-import { buildSocketChatBody, interpretEnvelope, parseTaskReply, uuid4, type OwuiBehaviour } from '../../protocol/openwebui.js';
+import {
+  buildSocketChatBody,
+  interpretEnvelope,
+  parseTaskReply,
+  uuid4,
+  type OwuiBehaviour,
+} from '../../protocol/openwebui.js';
 import { decodeSio, sioFrame } from '../../protocol/socketio.js';
 import { backoffDelay } from './backoff.js';
 import { epochNow, replicaOf, requestJson } from './http.js';
@@ -68,7 +74,12 @@ export class BrowserClient {
   private readonly acks = new Map<number, (args: unknown[]) => void>();
   private readonly chats = new Map<string, ChatWaiter>();
   private readonly joinWaiters = new Set<() => void>();
-  private timers: { ping?: NodeJS.Timeout; heartbeat?: NodeJS.Timeout; connect?: NodeJS.Timeout; reconnect?: NodeJS.Timeout } = {};
+  private timers: {
+    ping?: NodeJS.Timeout;
+    heartbeat?: NodeJS.Timeout;
+    connect?: NodeJS.Timeout;
+    reconnect?: NodeJS.Timeout;
+  } = {};
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly base: string;
@@ -140,7 +151,10 @@ export class BrowserClient {
     const url = this.base.replace(/^http/, 'ws') + `${SOCKET_PATH}?EIO=4&transport=websocket`;
     let ws: WebSocket;
     try {
-      ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: this.o.connectTimeoutMs ?? 20_000 });
+      ws = new WebSocket(url, {
+        perMessageDeflate: false,
+        handshakeTimeout: this.o.connectTimeoutMs ?? 20_000,
+      });
     } catch {
       this.scheduleReconnect();
       return;
@@ -176,7 +190,9 @@ export class BrowserClient {
       }
       case 'ping':
         this.timers.ping?.refresh();
-        ws.send(encodeEio(packet.data === undefined ? { type: 'pong' } : { type: 'pong', data: packet.data }));
+        ws.send(
+          encodeEio(packet.data === undefined ? { type: 'pong' } : { type: 'pong', data: packet.data }),
+        );
         return;
       case 'close':
         ws.terminate();
@@ -217,7 +233,8 @@ export class BrowserClient {
       }
       case 'event': {
         const [name, payload] = p.data;
-        if (name === this.o.behaviour.chatEventName || name === 'events' || name === 'chat-events') this.onEnvelope(payload);
+        if (name === this.o.behaviour.chatEventName || name === 'events' || name === 'chat-events')
+          this.onEnvelope(payload);
         return;
       }
       default:
@@ -237,10 +254,18 @@ export class BrowserClient {
         resolve(true);
       });
     });
-    ws.send(sioFrame({ type: 'event', nsp: '/', id, data: ['user-join', { auth: { token: this.o.token } }] }));
+    ws.send(
+      sioFrame({ type: 'event', nsp: '/', id, data: ['user-join', { auth: { token: this.o.token } }] }),
+    );
     const version = requestJson(this.o.dispatcher, `${this.base}/api/version`, { timeoutMs: 10_000 }).then(
       (res) => {
-        if (res.status >= 400) this.o.emit('http_errors', this.now(), 1, this.tags({ status: String(res.status), endpoint: '/api/version' }));
+        if (res.status >= 400)
+          this.o.emit(
+            'http_errors',
+            this.now(),
+            1,
+            this.tags({ status: String(res.status), endpoint: '/api/version' }),
+          );
       },
       () => this.o.emit('http_errors', this.now(), 1, this.tags({ status: '0', endpoint: '/api/version' })),
     );
@@ -263,7 +288,8 @@ export class BrowserClient {
     }
     if (this.o.behaviour.heartbeat) {
       this.timers.heartbeat = setInterval(() => {
-        if (this.ws === ws && ws.readyState === WebSocket.OPEN) ws.send(sioFrame({ type: 'event', nsp: '/', data: ['heartbeat', {}] }));
+        if (this.ws === ws && ws.readyState === WebSocket.OPEN)
+          ws.send(sioFrame({ type: 'event', nsp: '/', data: ['heartbeat', {}] }));
       }, this.o.heartbeatMs ?? HEARTBEAT_MS);
     }
     this.o.onJoinedChange?.(true);
@@ -322,7 +348,14 @@ export class BrowserClient {
   }
 
   /** One socket-mode chat. Call when joined (otherwise it waits for the join within `timeoutMs`). */
-  async chat(o: { model: string; directive: GroundTruthDirective; verify: boolean; timeoutMs: number; signal: AbortSignal; path?: string }): Promise<ChatSummary | undefined> {
+  async chat(o: {
+    model: string;
+    directive: GroundTruthDirective;
+    verify: boolean;
+    timeoutMs: number;
+    signal: AbortSignal;
+    path?: string;
+  }): Promise<ChatSummary | undefined> {
     const local = new AbortController();
     let reason: 'timeout' | 'cancelled' | undefined;
     const onAbort = (): void => {
@@ -360,11 +393,22 @@ export class BrowserClient {
       local.signal.addEventListener('abort', () => wake(), { once: true });
       this.chats.set(messageId, { recorder, wake });
       try {
-        const res = await requestJson(this.o.dispatcher, `${this.base}${path}`, { method: 'POST', token: this.o.token, body, signal: local.signal, timeoutMs: o.timeoutMs });
+        const res = await requestJson(this.o.dispatcher, `${this.base}${path}`, {
+          method: 'POST',
+          token: this.o.token,
+          body,
+          signal: local.signal,
+          timeoutMs: o.timeoutMs,
+        });
         const replica = replicaOf(res.headers);
         if (res.status >= 400) {
           const tags = this.tags(replica === undefined ? undefined : { replica });
-          this.o.emit('http_errors', this.now(), 1, withTags(tags, { status: String(res.status), endpoint: path }));
+          this.o.emit(
+            'http_errors',
+            this.now(),
+            1,
+            withTags(tags, { status: String(res.status), endpoint: path }),
+          );
           return recorder.finish(this.now(), { outcome: 'http_error', status: String(res.status) });
         }
         parseTaskReply(res.body);
@@ -374,7 +418,10 @@ export class BrowserClient {
         return recorder.finish(this.now(), { outcome: 'http_error', status: '0' });
       }
       if (!recorder.terminated) await terminated;
-      return recorder.finish(this.now(), recorder.terminated || reason === undefined ? undefined : { outcome: reason });
+      return recorder.finish(
+        this.now(),
+        recorder.terminated || reason === undefined ? undefined : { outcome: reason },
+      );
     } finally {
       clearTimeout(timer);
       o.signal.removeEventListener('abort', onAbort);

@@ -85,15 +85,24 @@ export class NodeLoadEngine implements LoadEngine {
 
   constructor(private readonly opts: NodeEngineOptions = {}) {}
 
-  async run(plan: LoadPlan, sink: SampleSink, runOpts: { signal?: AbortSignal; onProgress?: (p: LoadProgress) => void } = {}): Promise<void> {
+  async run(
+    plan: LoadPlan,
+    sink: SampleSink,
+    runOpts: { signal?: AbortSignal; onProgress?: (p: LoadProgress) => void } = {},
+  ): Promise<void> {
     validatePlan(plan);
     const credentials = this.opts.credentials ?? (await this.provision(plan, runOpts.signal));
     const sockets = plan.sockets && plan.sockets.vus > 0 ? plan.sockets : undefined;
     if (sockets && credentials.users.length === 0) {
-      throw new UsageError(`${sockets.vus} browser clients need user accounts, but the target gives none (API keys cannot open a socket)`, {
-        code: 'NO_SOCKET_USERS',
-        suggestions: ['Set auth.admin with auth.users.provision, or auth.users.existing, in the target file.'],
-      });
+      throw new UsageError(
+        `${sockets.vus} browser clients need user accounts, but the target gives none (API keys cannot open a socket)`,
+        {
+          code: 'NO_SOCKET_USERS',
+          suggestions: [
+            'Set auth.admin with auth.users.provision, or auth.users.existing, in the target file.',
+          ],
+        },
+      );
     }
     const shares = this.split(plan, credentials);
     const write = isRawSampleSink(sink)
@@ -126,7 +135,10 @@ export class NodeLoadEngine implements LoadEngine {
         completed: total.completed,
         errors: total.errors,
       };
-      const p95 = percentile(ttftWindow.map((x) => x.v), 0.95);
+      const p95 = percentile(
+        ttftWindow.map((x) => x.v),
+        0.95,
+      );
       if (p95 !== undefined) progress.ttftP95Ms = p95;
       runOpts.onProgress?.(progress);
     };
@@ -156,7 +168,11 @@ export class NodeLoadEngine implements LoadEngine {
       disconnects: total.disconnects,
       reconnects: total.reconnects,
       workers: shares.length,
-      credentials: { version: credentials.version, users: credentials.users.length, signIns: credentials.signIns },
+      credentials: {
+        version: credentials.version,
+        users: credentials.users.length,
+        signIns: credentials.signIns,
+      },
     };
   }
 
@@ -177,9 +193,14 @@ export class NodeLoadEngine implements LoadEngine {
     const chat = plan.chat;
     const socketVus = plan.sockets?.vus ?? 0;
     const stageMax = Math.max(0, ...(this.opts.chatStages ?? []).map((s) => s.target));
-    const units = Math.max(chat?.ratePerSecond !== undefined ? wanted : Math.max(chat?.vus ?? 0, stageMax), socketVus, 1);
+    const units = Math.max(
+      chat?.ratePerSecond !== undefined ? wanted : Math.max(chat?.vus ?? 0, stageMax),
+      socketVus,
+      1,
+    );
     const n = Math.min(wanted, units);
-    const part = (total: number, i: number): number => Math.floor((total * (i + 1)) / n) - Math.floor((total * i) / n);
+    const part = (total: number, i: number): number =>
+      Math.floor((total * (i + 1)) / n) - Math.floor((total * i) / n);
     const timeoutMs = this.opts.streamTimeoutMs ?? 120_000;
     const shares: ShareSpec[] = [];
     let socketOffset = 0;
@@ -210,7 +231,10 @@ export class NodeLoadEngine implements LoadEngine {
           };
           streams = maxInFlight;
         } else {
-          const stages = this.opts.chatStages?.map((s) => ({ durationMs: s.durationMs, target: part(s.target, i) }));
+          const stages = this.opts.chatStages?.map((s) => ({
+            durationMs: s.durationMs,
+            target: part(s.target, i),
+          }));
           spec.chat = {
             vus: part(chat.vus ?? 0, i),
             maxInFlight: part(chat.vus ?? 0, i),
@@ -227,7 +251,10 @@ export class NodeLoadEngine implements LoadEngine {
       }
       const mySockets = part(socketVus, i);
       if (plan.sockets && mySockets > 0) {
-        const users = Array.from({ length: mySockets }, (_, k) => credentials.users[(socketOffset + k) % credentials.users.length]!);
+        const users = Array.from(
+          { length: mySockets },
+          (_, k) => credentials.users[(socketOffset + k) % credentials.users.length]!,
+        );
         socketOffset += mySockets;
         spec.sockets = {
           users,
@@ -235,7 +262,8 @@ export class NodeLoadEngine implements LoadEngine {
           timeoutMs,
           rampMs: this.opts.socketRampMs ?? Math.min(5000, plan.durationMs / 4),
         };
-        if (plan.sockets.chatIntervalMs !== undefined) spec.sockets.chatIntervalMs = plan.sockets.chatIntervalMs;
+        if (plan.sockets.chatIntervalMs !== undefined)
+          spec.sockets.chatIntervalMs = plan.sockets.chatIntervalMs;
       }
       // One connection per concurrent stream, plus the sockets' side requests (version, chat POST).
       spec.connections = Math.max(4, streams + Math.ceil(mySockets / 4));
@@ -265,7 +293,10 @@ export class NodeLoadEngine implements LoadEngine {
         clearTimeout(guard);
         signal?.removeEventListener('abort', onAbort);
         // Workers close their own port at the end; terminate() reclaims a stuck one.
-        Promise.all(workers.map((w) => w.terminate().catch(() => undefined))).then(() => (error ? reject(error) : resolve()), reject);
+        Promise.all(workers.map((w) => w.terminate().catch(() => undefined))).then(
+          () => (error ? reject(error) : resolve()),
+          reject,
+        );
       };
       const onAbort = (): void => {
         for (const w of workers) w.postMessage({ type: 'stop' });
@@ -281,7 +312,13 @@ export class NodeLoadEngine implements LoadEngine {
                 onStart();
                 if (signal?.aborted) onAbort();
                 guard = setTimeout(
-                  () => finish(new LoadGeneratorError(`load workers did not finish within ${Math.round((plan.durationMs + (this.opts.finishGraceMs ?? 30_000)) / 1000)} s of the start`, { code: 'WORKER_STUCK' })),
+                  () =>
+                    finish(
+                      new LoadGeneratorError(
+                        `load workers did not finish within ${Math.round((plan.durationMs + (this.opts.finishGraceMs ?? 30_000)) / 1000)} s of the start`,
+                        { code: 'WORKER_STUCK' },
+                      ),
+                    ),
                   plan.durationMs + (this.opts.finishGraceMs ?? 30_000),
                 );
               }
@@ -297,13 +334,28 @@ export class NodeLoadEngine implements LoadEngine {
               finish();
               break;
             case 'error':
-              finish(new LoadGeneratorError(`load worker ${i} failed: ${m.message ?? 'unknown error'}`, { code: 'WORKER_FAILED', cause: m.stack }));
+              finish(
+                new LoadGeneratorError(`load worker ${i} failed: ${m.message ?? 'unknown error'}`, {
+                  code: 'WORKER_FAILED',
+                  cause: m.stack,
+                }),
+              );
               break;
           }
         });
-        w.on('error', (err) => finish(new LoadGeneratorError(`load worker ${i} crashed: ${err.message}`, { code: 'WORKER_CRASHED', cause: err })));
+        w.on('error', (err) =>
+          finish(
+            new LoadGeneratorError(`load worker ${i} crashed: ${err.message}`, {
+              code: 'WORKER_CRASHED',
+              cause: err,
+            }),
+          ),
+        );
         w.on('exit', (code) => {
-          if (done < workers.length && !failed && code !== 0) finish(new LoadGeneratorError(`load worker ${i} exited with code ${code}`, { code: 'WORKER_EXITED' }));
+          if (done < workers.length && !failed && code !== 0)
+            finish(
+              new LoadGeneratorError(`load worker ${i} exited with code ${code}`, { code: 'WORKER_EXITED' }),
+            );
         });
       });
     });
@@ -317,25 +369,45 @@ export class NodeLoadEngine implements LoadEngine {
  * loader in the worker through its public API and then imports worker.ts.
  */
 function startWorker(spec: ShareSpec): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { workerData: spec });
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL('./worker.js', import.meta.url), { workerData: spec });
   const require = createRequire(import.meta.url);
   const pkgPath = require.resolve('tsx/package.json');
-  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports?: Record<string, { import?: { default?: string } }> };
-  const api = pathToFileURL(join(dirname(pkgPath), pkg.exports?.['./esm/api']?.import?.default ?? './dist/esm/api/index.mjs')).href;
+  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as {
+    exports?: Record<string, { import?: { default?: string } }>;
+  };
+  const api = pathToFileURL(
+    join(dirname(pkgPath), pkg.exports?.['./esm/api']?.import?.default ?? './dist/esm/api/index.mjs'),
+  ).href;
   const entry = new URL('./worker.ts', import.meta.url).href;
   const code = `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`;
   return new Worker(code, { eval: true, workerData: spec });
 }
 
 function validatePlan(plan: LoadPlan): void {
-  if (!(plan.durationMs > 0)) throw new UsageError(`load duration must be positive, got ${plan.durationMs} ms`, { code: 'BAD_DURATION' });
+  if (!(plan.durationMs > 0))
+    throw new UsageError(`load duration must be positive, got ${plan.durationMs} ms`, {
+      code: 'BAD_DURATION',
+    });
   if (plan.chat && plan.chat.vus !== undefined && plan.chat.ratePerSecond !== undefined) {
-    throw new UsageError('give either chat VUs (closed model) or a chat rate (open model), not both', { code: 'BAD_WORKLOAD' });
+    throw new UsageError('give either chat VUs (closed model) or a chat rate (open model), not both', {
+      code: 'BAD_WORKLOAD',
+    });
   }
 }
 
 function sumStats(all: ShareStats[]): Omit<ShareStats, 'index' | 'ttfts'> {
-  const t = { activeStreams: 0, activeSockets: 0, completed: 0, errors: 0, cancelled: 0, unverified: 0, missedStarts: 0, disconnects: 0, reconnects: 0 };
+  const t = {
+    activeStreams: 0,
+    activeSockets: 0,
+    completed: 0,
+    errors: 0,
+    cancelled: 0,
+    unverified: 0,
+    missedStarts: 0,
+    disconnects: 0,
+    reconnects: 0,
+  };
   for (const s of all) {
     t.activeStreams += s.activeStreams;
     t.activeSockets += s.activeSockets;

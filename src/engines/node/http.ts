@@ -35,7 +35,13 @@ export interface JsonResponse {
 export async function requestJson(
   dispatcher: Dispatcher,
   url: string,
-  opts: { method?: 'GET' | 'POST'; token?: string; body?: unknown; signal?: AbortSignal; timeoutMs?: number } = {},
+  opts: {
+    method?: 'GET' | 'POST';
+    token?: string;
+    body?: unknown;
+    signal?: AbortSignal;
+    timeoutMs?: number;
+  } = {},
 ): Promise<JsonResponse> {
   const u = new URL(url);
   const headers: Record<string, string> = { accept: 'application/json' };

@@ -58,9 +58,16 @@ export const DEFAULT_USER_PASSWORD = 'owui-chaos-load-user';
 /** Newest behaviour when the server does not say (the readers accept every shape anyway). */
 export const ASSUMED_VERSION = '0.11.0';
 
-export async function detectVersion(dispatcher: Dispatcher, baseUrl: string, signal?: AbortSignal): Promise<{ version: string; behaviour: OwuiBehaviour; detected: boolean }> {
+export async function detectVersion(
+  dispatcher: Dispatcher,
+  baseUrl: string,
+  signal?: AbortSignal,
+): Promise<{ version: string; behaviour: OwuiBehaviour; detected: boolean }> {
   try {
-    const res = await requestJson(dispatcher, `${trimSlash(baseUrl)}/api/version`, { ...(signal ? { signal } : {}), timeoutMs: 10_000 });
+    const res = await requestJson(dispatcher, `${trimSlash(baseUrl)}/api/version`, {
+      ...(signal ? { signal } : {}),
+      timeoutMs: 10_000,
+    });
     if (res.status === 200 && isRecord(res.body) && typeof res.body['version'] === 'string') {
       const version = res.body['version'];
       return { version, behaviour: behaviourFor(parseVersion(version)), detected: true };
@@ -68,7 +75,11 @@ export async function detectVersion(dispatcher: Dispatcher, baseUrl: string, sig
   } catch {
     // Unreachable or not Open WebUI: the caller's first real request will say so precisely.
   }
-  return { version: ASSUMED_VERSION, behaviour: behaviourFor(parseVersion(ASSUMED_VERSION)), detected: false };
+  return {
+    version: ASSUMED_VERSION,
+    behaviour: behaviourFor(parseVersion(ASSUMED_VERSION)),
+    detected: false,
+  };
 }
 
 export async function provisionCredentials(
@@ -83,7 +94,12 @@ export async function provisionCredentials(
   const concurrency = Math.max(1, opts.concurrency ?? 8);
   const signIn = async (u: UserCredentials): Promise<LoadUser> => {
     creds.signIns++;
-    const res = await call(dispatcher, `${base}/api/v1/auths/signin`, { body: { email: u.email, password: u.password } }, opts.signal);
+    const res = await call(
+      dispatcher,
+      `${base}/api/v1/auths/signin`,
+      { body: { email: u.email, password: u.password } },
+      opts.signal,
+    );
     if (res.status === 429) throw rateLimited(u.email);
     const token = isRecord(res.body) ? res.body['token'] : undefined;
     if (res.status !== 200 || typeof token !== 'string') throw failed(`sign-in of ${u.email}`, res);
@@ -102,7 +118,16 @@ export async function provisionCredentials(
       const res = await call(
         dispatcher,
         `${base}/api/v1/auths/add`,
-        { token: admin.token, body: { name: `owui-chaos load ${i}`, email, password, role: 'user', profile_image_url: '/user.png' } },
+        {
+          token: admin.token,
+          body: {
+            name: `owui-chaos load ${i}`,
+            email,
+            password,
+            role: 'user',
+            profile_image_url: '/user.png',
+          },
+        },
         opts.signal,
       );
       const body = isRecord(res.body) ? res.body : {};
@@ -112,7 +137,8 @@ export async function provisionCredentials(
         return user;
       }
       // Already registered (an earlier run): sign it in once with the known password.
-      if (res.status === 400 && /already|registered|taken|exists/i.test(res.text)) return signIn({ email, password });
+      if (res.status === 400 && /already|registered|taken|exists/i.test(res.text))
+        return signIn({ email, password });
       if (res.status === 429) throw rateLimited(email);
       throw failed(`adding test user ${email}`, res, [
         'Check that the admin credentials belong to an admin (role "admin") of this Open WebUI.',
@@ -123,19 +149,33 @@ export async function provisionCredentials(
   if (source.users && source.users.length > 0) {
     creds.users.push(...(await mapLimit(source.users, concurrency, signIn)));
   }
-  creds.apiTokens = source.apiKeys && source.apiKeys.length > 0 ? [...source.apiKeys] : creds.users.map((u) => u.token);
+  creds.apiTokens =
+    source.apiKeys && source.apiKeys.length > 0 ? [...source.apiKeys] : creds.users.map((u) => u.token);
   return creds;
 }
 
-async function call(dispatcher: Dispatcher, url: string, o: { token?: string; body?: unknown }, signal?: AbortSignal): Promise<JsonResponse> {
+async function call(
+  dispatcher: Dispatcher,
+  url: string,
+  o: { token?: string; body?: unknown },
+  signal?: AbortSignal,
+): Promise<JsonResponse> {
   try {
-    return await requestJson(dispatcher, url, { method: 'POST', ...o, ...(signal ? { signal } : {}), timeoutMs: 30_000 });
-  } catch (cause) {
-    throw new PreflightError(`Open WebUI did not answer POST ${new URL(url).pathname} at ${new URL(url).origin}`, {
-      code: 'TARGET_UNREACHABLE',
-      cause,
-      suggestions: [`curl -sS ${new URL(url).origin}/api/version`],
+    return await requestJson(dispatcher, url, {
+      method: 'POST',
+      ...o,
+      ...(signal ? { signal } : {}),
+      timeoutMs: 30_000,
     });
+  } catch (cause) {
+    throw new PreflightError(
+      `Open WebUI did not answer POST ${new URL(url).pathname} at ${new URL(url).origin}`,
+      {
+        code: 'TARGET_UNREACHABLE',
+        cause,
+        suggestions: [`curl -sS ${new URL(url).origin}/api/version`],
+      },
+    );
   }
 }
 
@@ -150,8 +190,12 @@ function rateLimited(email: string): PreflightError {
 }
 
 function failed(what: string, res: JsonResponse, suggestions: string[] = []): PreflightError {
-  const detail = isRecord(res.body) && typeof res.body['detail'] === 'string' ? `: ${res.body['detail']}` : '';
-  return new PreflightError(`${what} failed with HTTP ${res.status}${detail}`, { code: 'AUTH_FAILED', suggestions });
+  const detail =
+    isRecord(res.body) && typeof res.body['detail'] === 'string' ? `: ${res.body['detail']}` : '';
+  return new PreflightError(`${what} failed with HTTP ${res.status}${detail}`, {
+    code: 'AUTH_FAILED',
+    suggestions,
+  });
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -174,7 +218,12 @@ function trimSlash(url: string): string {
 /** The target file's `auth` section (src/core/config/target.ts), structurally. */
 export interface TargetAuth {
   admin?: UserCredentials | undefined;
-  users?: { provision?: { count: number; emailPrefix: string; password: string } | undefined; existing?: UserCredentials[] | undefined } | undefined;
+  users?:
+    | {
+        provision?: { count: number; emailPrefix: string; password: string } | undefined;
+        existing?: UserCredentials[] | undefined;
+      }
+    | undefined;
   apiKeys?: string[] | undefined;
 }
 

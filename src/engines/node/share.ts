@@ -165,7 +165,12 @@ export async function runShare(spec: ShareSpec, io: ShareIo, signal: AbortSignal
       const missedTags = tagsJson({ client: 'api' });
       work.push(
         runOpen(
-          { durationMs: spec.durationMs, ratePerSecond: chat.ratePerSecond, maxInFlight: chat.maxInFlight, phaseMs: chat.phaseMs ?? 0 },
+          {
+            durationMs: spec.durationMs,
+            ratePerSecond: chat.ratePerSecond,
+            maxInFlight: chat.maxInFlight,
+            phaseMs: chat.phaseMs ?? 0,
+          },
           {
             clock: wallClock,
             signal,
@@ -222,7 +227,9 @@ export async function runShare(spec: ShareSpec, io: ShareIo, signal: AbortSignal
     );
     clientList = clients;
     const n = clients.length;
-    const startTimers = clients.map((c, i) => setTimeout(() => c.start(), n > 1 ? (sockets.rampMs * i) / n : 0));
+    const startTimers = clients.map((c, i) =>
+      setTimeout(() => c.start(), n > 1 ? (sockets.rampMs * i) / n : 0),
+    );
     const interval = sockets.chatIntervalMs;
     const chatLoop = async (c: BrowserClient): Promise<void> => {
       for (let i = 0; !stop.signal.aborted; i++) {
@@ -242,15 +249,26 @@ export async function runShare(spec: ShareSpec, io: ShareIo, signal: AbortSignal
           stats.activeStreams--;
         }
         if (s) account(s);
-        const pause = interval === undefined ? (s && s.outcome !== 'completed' ? 1000 : 0) : interval - (Date.now() - began);
-        if (pause > 0 && !stop.signal.aborted) await systemClock.sleep(pause, stop.signal).catch(() => undefined);
+        const pause =
+          interval === undefined
+            ? s && s.outcome !== 'completed'
+              ? 1000
+              : 0
+            : interval - (Date.now() - began);
+        if (pause > 0 && !stop.signal.aborted)
+          await systemClock.sleep(pause, stop.signal).catch(() => undefined);
       }
     };
     const idle = interval !== undefined && interval <= 0;
     work.push(
       (async () => {
         if (!idle) await Promise.all(clients.map(chatLoop));
-        else await new Promise<void>((resolve) => (stop.signal.aborted ? resolve() : stop.signal.addEventListener('abort', () => resolve(), { once: true })));
+        else
+          await new Promise<void>((resolve) =>
+            stop.signal.aborted
+              ? resolve()
+              : stop.signal.addEventListener('abort', () => resolve(), { once: true }),
+          );
         clearTimeout(deadline);
         signal.removeEventListener('abort', onOuter);
         for (const t of startTimers) clearTimeout(t);

@@ -43,7 +43,12 @@ export class SnapshotRecorder {
   private readonly prefix: number[] | undefined;
 
   constructor(
-    private readonly o: { startMs: number; expected?: readonly string[] | undefined; emit: Emit; tagsJson: string },
+    private readonly o: {
+      startMs: number;
+      expected?: readonly string[] | undefined;
+      emit: Emit;
+      tagsJson: string;
+    },
   ) {
     if (o.expected) {
       let total = 0;
@@ -90,11 +95,18 @@ export class SnapshotRecorder {
     return this.text;
   }
 
-  finish(nowMs: number, reason?: { outcome: 'timeout' | 'cancelled' | 'http_error'; status?: string }): ChatSummary {
+  finish(
+    nowMs: number,
+    reason?: { outcome: 'timeout' | 'cancelled' | 'http_error'; status?: string },
+  ): ChatSummary {
     if (this.finished) return this.finished;
     const tags = this.o.tagsJson;
     const outcome: StreamOutcome =
-      this.doneMs !== undefined ? 'completed' : this.ended !== undefined ? 'truncated' : (reason?.outcome ?? 'truncated');
+      this.doneMs !== undefined
+        ? 'completed'
+        : this.ended !== undefined
+          ? 'truncated'
+          : (reason?.outcome ?? 'truncated');
     const tokens = this.tokenCount();
     const summary: ChatSummary = { outcome, tokens, frames: this.frames, unverified: false };
     if (this.error !== undefined) summary.error = this.error;
@@ -103,7 +115,8 @@ export class SnapshotRecorder {
       const e2e = this.doneMs - this.o.startMs;
       summary.e2eMs = e2e;
       this.o.emit('e2e', this.doneMs, e2e, tags);
-      if (summary.ttftMs !== undefined && tokens > 1) this.o.emit('tpot', this.doneMs, (e2e - summary.ttftMs) / (tokens - 1), tags);
+      if (summary.ttftMs !== undefined && tokens > 1)
+        this.o.emit('tpot', this.doneMs, (e2e - summary.ttftMs) / (tokens - 1), tags);
       if (this.o.expected) {
         summary.garbledRate = checkIntegrity(this.o.expected, this.text).garbledRate;
         this.o.emit('garbled_token_rate', this.doneMs, summary.garbledRate, tags);

@@ -82,7 +82,8 @@ export class StreamRecorder {
       if (item.kind === 'content') {
         content++;
         this.text.push(item.content);
-        if (item.sentAtMs !== undefined) this.o.emit('client_lag', nowMs, nowMs - item.sentAtMs, this.o.tagsJson);
+        if (item.sentAtMs !== undefined)
+          this.o.emit('client_lag', nowMs, nowMs - item.sentAtMs, this.o.tagsJson);
       } else if (item.kind === 'done') {
         this.doneMs = nowMs;
         break;
@@ -107,7 +108,10 @@ export class StreamRecorder {
    * Ends the stream. `reason` is why the client stopped reading when it was not EOF (timeout,
    * cancelled, http_error); without one, a stream that never saw `[DONE]` is `truncated`.
    */
-  finish(nowMs: number, reason?: { outcome: Exclude<StreamOutcome, 'completed' | 'truncated'>; status?: string }): StreamSummary {
+  finish(
+    nowMs: number,
+    reason?: { outcome: Exclude<StreamOutcome, 'completed' | 'truncated'>; status?: string },
+  ): StreamSummary {
     if (this.finished) return this.finished;
     this.parser.end();
     const outcome: StreamOutcome = this.doneMs !== undefined ? 'completed' : (reason?.outcome ?? 'truncated');
@@ -138,7 +142,9 @@ export class StreamRecorder {
     }
     if (this.events > 0) this.o.emit('split_event_rate', nowMs, this.splitEvents / this.events, tags);
     const status = reason?.status;
-    const outcomeTags = this.o.outcomeTags ? this.o.outcomeTags(outcome, status) : withTags(tags, status === undefined ? { outcome } : { outcome, status });
+    const outcomeTags = this.o.outcomeTags
+      ? this.o.outcomeTags(outcome, status)
+      : withTags(tags, status === undefined ? { outcome } : { outcome, status });
     this.o.emit('stream_outcome', nowMs, 1, outcomeTags);
     this.finished = summary;
     return summary;

@@ -19,7 +19,14 @@ if (port) {
       started = true;
       const wait = Math.max(0, (m.atMs ?? Date.now()) - Date.now());
       setTimeout(() => {
-        runShare(spec, { samples: (text) => port.postMessage({ type: 'samples', text }), stats: (stats) => port.postMessage({ type: 'stats', stats }) }, stop.signal)
+        runShare(
+          spec,
+          {
+            samples: (text) => port.postMessage({ type: 'samples', text }),
+            stats: (stats) => port.postMessage({ type: 'stats', stats }),
+          },
+          stop.signal,
+        )
           .then(() => port.postMessage({ type: 'done' }))
           .catch((err: unknown) => {
             const e = err instanceof Error ? err : new Error(String(err));

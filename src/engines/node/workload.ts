@@ -68,7 +68,8 @@ export async function runClosed(
   const startedAt = clock.now();
   const stages = w.stages;
   const fixed = w.vus ?? 0;
-  const target = (): number => (stages && stages.length > 0 ? stageTarget(stages, w.startVus ?? 0, clock.now() - startedAt) : fixed);
+  const target = (): number =>
+    stages && stages.length > 0 ? stageTarget(stages, w.startVus ?? 0, clock.now() - startedAt) : fixed;
   const think = Math.max(0, w.thinkTimeMs ?? 0);
   const failurePause = Math.max(think, w.failurePauseMs ?? 100);
   const running = new Map<number, Promise<void>>();
@@ -76,7 +77,7 @@ export async function runClosed(
 
   const vuLoop = async (vu: number): Promise<void> => {
     while (!stop.signal.aborted && vu < target()) {
-      let ok: boolean | void = false;
+      let ok: boolean | void;
       try {
         ok = await deps.iterate(vu, stop.signal);
       } catch {
@@ -176,7 +177,11 @@ export async function runOpen(
 }
 
 /** An AbortController that aborts at `durationMs` on `clock`, or when `outer` aborts. */
-function deadlineController(clock: Clock, durationMs: number, outer?: AbortSignal): { signal: AbortSignal; done: Promise<void>; dispose(): void } {
+function deadlineController(
+  clock: Clock,
+  durationMs: number,
+  outer?: AbortSignal,
+): { signal: AbortSignal; done: Promise<void>; dispose(): void } {
   const controller = new AbortController();
   // Every in-flight iteration listens on this signal; thousands are expected.
   setMaxListeners(0, controller.signal);

@@ -39,7 +39,10 @@ beforeAll(async () => {
   mock = await startMockLlm({ port: 0 });
   sim = await startOwuiSim(configFromEnv(simEnv(0)), { log: () => undefined });
   agent = new Agent({ connections: 32 });
-  const signup = await requestJson(agent, `${sim.url}/api/v1/auths/signup`, { method: 'POST', body: { name: 'Admin', ...ADMIN } });
+  const signup = await requestJson(agent, `${sim.url}/api/v1/auths/signup`, {
+    method: 'POST',
+    body: { name: 'Admin', ...ADMIN },
+  });
   expect(signup.status).toBe(200);
   creds = await provisionCredentials(agent, sim.url, { admin: ADMIN, provision: 3, userPassword: 'load-pw' });
 }, 30_000);
@@ -55,17 +58,25 @@ afterAll(async () => {
 describe('provisioning', () => {
   it('detects the version, adds users with the admin (one sign-in), and reuses existing users on a second run', async () => {
     expect(creds.version).toBe('0.11.0');
-    expect(creds.users.map((u) => u.email)).toEqual([0, 1, 2].map((i) => `owui-chaos-load-${i}@owui-chaos.invalid`));
+    expect(creds.users.map((u) => u.email)).toEqual(
+      [0, 1, 2].map((i) => `owui-chaos-load-${i}@owui-chaos.invalid`),
+    );
     expect(creds.signIns).toBe(1);
     expect(creds.apiTokens).toEqual(creds.users.map((u) => u.token));
-    const again = await provisionCredentials(agent, sim.url, { admin: ADMIN, provision: 3, userPassword: 'load-pw' });
+    const again = await provisionCredentials(agent, sim.url, {
+      admin: ADMIN,
+      provision: 3,
+      userPassword: 'load-pw',
+    });
     // Already registered: each signs in once with its password.
     expect(again.signIns).toBe(4);
     expect(again.users).toHaveLength(3);
   });
 
   it('a wrong admin password fails preflight with the status', async () => {
-    await expect(provisionCredentials(agent, sim.url, { admin: { ...ADMIN, password: 'nope' }, provision: 1 })).rejects.toMatchObject({
+    await expect(
+      provisionCredentials(agent, sim.url, { admin: { ...ADMIN, password: 'nope' }, provision: 1 }),
+    ).rejects.toMatchObject({
       code: 'AUTH_FAILED',
       exitCode: 4,
       message: expect.stringMatching(/sign-in of admin@owui-chaos.test failed with HTTP 400/),
@@ -78,7 +89,13 @@ describe('BrowserClient against the simulator', () => {
 
   it('connects, joins, chats in socket mode and reads the text from snapshots', async () => {
     const c = collector();
-    const client = new BrowserClient({ baseUrl: sim.url, token: creds.users[0]!.token, dispatcher: agent, behaviour, emit: c.emit });
+    const client = new BrowserClient({
+      baseUrl: sim.url,
+      token: creds.users[0]!.token,
+      dispatcher: agent,
+      behaviour,
+      emit: c.emit,
+    });
     clients.push(client);
     client.start();
     expect(await client.waitJoined(AbortSignal.timeout(10_000))).toBe(true);
@@ -95,12 +112,22 @@ describe('BrowserClient against the simulator', () => {
     expect(c.of('ttft')).toHaveLength(1);
     expect(c.of('e2e')).toHaveLength(1);
     expect(c.of('ws_missed_done')).toEqual([]);
-    expect(c.of('stream_outcome')[0]!.tags).toMatchObject({ client: 'browser', outcome: 'completed', replica: 'sim-1' });
+    expect(c.of('stream_outcome')[0]!.tags).toMatchObject({
+      client: 'browser',
+      outcome: 'completed',
+      replica: 'sim-1',
+    });
   });
 
   it('reconnects after its replica dies, within the 1–5 s backoff, and counts it', async () => {
     const c = collector();
-    const client = new BrowserClient({ baseUrl: sim.url, token: creds.users[1]!.token, dispatcher: agent, behaviour, emit: c.emit });
+    const client = new BrowserClient({
+      baseUrl: sim.url,
+      token: creds.users[1]!.token,
+      dispatcher: agent,
+      behaviour,
+      emit: c.emit,
+    });
     clients.push(client);
     client.start();
     expect(await client.waitJoined(AbortSignal.timeout(10_000))).toBe(true);
@@ -108,7 +135,8 @@ describe('BrowserClient against the simulator', () => {
     await sim.kill();
     sim = await startOwuiSim(configFromEnv(simEnv(Number(port))), { log: () => undefined });
     const deadline = Date.now() + 10_000;
-    while (c.of('ws_reconnects').length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (c.of('ws_reconnects').length === 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     expect(c.of('ws_disconnects').map((g) => g.v)).toEqual([1]);
     expect(c.of('ws_reconnects').map((g) => g.v)).toEqual([1]);
     const reconnectTime = c.of('ws_reconnect_time')[0]!.v;
@@ -122,17 +150,32 @@ describe('NodeLoadEngine with browser clients', () => {
   it('provisions, runs API streams and chatting sockets over 2 workers, one NDJSON file', async () => {
     const file = join(dir, 'mixed.ndjson');
     const sink = new NdjsonFileSink(file);
-    const engine = new NodeLoadEngine({ workers: 2, auth: { admin: ADMIN, provision: 3, userPassword: 'load-pw' }, pacing: { tokensPerSecond: 100, firstTokenMs: 10 } });
+    const engine = new NodeLoadEngine({
+      workers: 2,
+      auth: { admin: ADMIN, provision: 3, userPassword: 'load-pw' },
+      pacing: { tokensPerSecond: 100, firstTokenMs: 10 },
+    });
     await engine.run(
-      { durationMs: 4000, baseUrl: sim.url, model: MOCK_LLM_MODEL, chat: { vus: 3, tokens: 30 }, sockets: { vus: 4, tokens: 30, chatIntervalMs: 500 } },
+      {
+        durationMs: 4000,
+        baseUrl: sim.url,
+        model: MOCK_LLM_MODEL,
+        chat: { vus: 3, tokens: 30 },
+        sockets: { vus: 4, tokens: 30, chatIntervalMs: 500 },
+      },
       sink,
     );
     sink.close();
     const samples = readSamples(file);
-    const outcomes = (client: string) => countBy(samples.filter((s) => s.metric === 'stream_outcome' && s.tags.client === client), (s) => s.tags.outcome);
+    const outcomes = (client: string) =>
+      countBy(
+        samples.filter((s) => s.metric === 'stream_outcome' && s.tags.client === client),
+        (s) => s.tags.outcome,
+      );
     expect(outcomes('api').completed).toBeGreaterThan(5);
     expect(outcomes('browser').completed).toBeGreaterThan(5);
-    for (const o of ['api', 'browser']) expect(Object.keys(outcomes(o)).filter((k) => k !== 'completed' && k !== 'cancelled')).toEqual([]);
+    for (const o of ['api', 'browser'])
+      expect(Object.keys(outcomes(o)).filter((k) => k !== 'completed' && k !== 'cancelled')).toEqual([]);
     expect(samples.filter((s) => s.metric === 'garbled_token_rate').every((s) => s.value === 0)).toBe(true);
     expect(samples.filter((s) => s.metric === 'ws_connect_time')).toHaveLength(4);
     expect(samples.some((s) => s.metric === 'active_sockets' && s.value === 4)).toBe(true);

@@ -43,30 +43,49 @@ function needLab(skip: (note?: string) => void): void {
 }
 
 let runNo = 0;
-async function runLoad(plan: Omit<LoadPlan, 'baseUrl' | 'model'>, opts: NodeEngineOptions = {}, during?: (elapsed: number) => void): Promise<{ samples: Sample[]; engine: NodeLoadEngine }> {
+async function runLoad(
+  plan: Omit<LoadPlan, 'baseUrl' | 'model'>,
+  opts: NodeEngineOptions = {},
+  during?: (elapsed: number) => void,
+): Promise<{ samples: Sample[]; engine: NodeLoadEngine }> {
   const file = join(stateDir, `run-${++runNo}.ndjson`);
   const sink = new NdjsonFileSink(file);
   const users = Math.max(plan.sockets?.vus ?? 0, plan.chat?.vus ?? 0, 1);
   const engine = new NodeLoadEngine({ auth: authSourceFromTarget(target.auth, users), ...opts });
-  await engine.run({ ...plan, baseUrl: target.openwebui.url, model: target.model }, sink, during ? { onProgress: (p) => during(p.elapsedMs) } : {});
+  await engine.run(
+    { ...plan, baseUrl: target.openwebui.url, model: target.model },
+    sink,
+    during ? { onProgress: (p) => during(p.elapsedMs) } : {},
+  );
   sink.close();
   return { samples: readSamples(file), engine };
 }
 
-const of = (samples: Sample[], metric: string, client?: string): Sample[] => samples.filter((s) => s.metric === metric && (client === undefined || s.tags.client === client));
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const of = (samples: Sample[], metric: string, client?: string): Sample[] =>
+  samples.filter((s) => s.metric === metric && (client === undefined || s.tags.client === client));
+const median = (xs: number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 let baselineSplit = Number.NaN;
 
 describe('Node engine against the lab', () => {
-  it('100 API streams + 100 browser clients for 20 s: every stream completes, garbled 0, samples written', async ({ skip }) => {
+  it('100 API streams + 100 browser clients for 20 s: every stream completes, garbled 0, samples written', async ({
+    skip,
+  }) => {
     needLab(skip);
-    const { samples, engine } = await runLoad({ durationMs: 20_000, chat: { vus: 100, tokens: 40 }, sockets: { vus: 100, tokens: 40, chatIntervalMs: 5000 } });
+    const { samples, engine } = await runLoad({
+      durationMs: 20_000,
+      chat: { vus: 100, tokens: 40 },
+      sockets: { vus: 100, tokens: 40, chatIntervalMs: 5000 },
+    });
     for (const client of ['api', 'browser']) {
       const outcomes = countBy(of(samples, 'stream_outcome', client), (s) => s.tags.outcome);
       expect(outcomes.completed, `${client} outcomes ${JSON.stringify(outcomes)}`).toBeGreaterThan(100);
       // Only the streams in flight at the deadline are not completed: they are cancelled.
-      expect(Object.keys(outcomes).filter((o) => o !== 'completed' && o !== 'cancelled'), JSON.stringify(outcomes)).toEqual([]);
+      expect(
+        Object.keys(outcomes).filter((o) => o !== 'completed' && o !== 'cancelled'),
+        JSON.stringify(outcomes),
+      ).toEqual([]);
     }
     const garbled = of(samples, 'garbled_token_rate');
     expect(garbled.length).toBeGreaterThan(200);
@@ -79,7 +98,9 @@ describe('Node engine against the lab', () => {
     baselineSplit = mean(of(samples, 'split_event_rate', 'api').map((s) => s.value));
   }, 120_000);
 
-  it('with nginx buffering on: ttft ≈ e2e, large bursts, split events rise, garbled stays 0', async ({ skip }) => {
+  it('with nginx buffering on: ttft ≈ e2e, large bursts, split events rise, garbled stays 0', async ({
+    skip,
+  }) => {
     needLab(skip);
     const nginx = state!.nginx!;
     const original = readFileSync(nginx.configFile, 'utf8');
@@ -87,7 +108,10 @@ describe('Node engine against the lab', () => {
     try {
       await new Promise((r) => setTimeout(r, 500));
       // Short replies (< one 4 KB proxy buffer): held back whole, so ttft ≈ e2e and one big burst.
-      const short = await runLoad({ durationMs: 5000, chat: { vus: 10, tokens: 12 } }, { pacing: { tokensPerSecond: 20, firstTokenMs: 50 } });
+      const short = await runLoad(
+        { durationMs: 5000, chat: { vus: 10, tokens: 12 } },
+        { pacing: { tokensPerSecond: 20, firstTokenMs: 50 } },
+      );
       const ttft = of(short.samples, 'ttft', 'api').map((s) => s.value);
       const e2e = of(short.samples, 'e2e', 'api').map((s) => s.value);
       expect(e2e.length).toBeGreaterThan(10);
@@ -95,7 +119,10 @@ describe('Node engine against the lab', () => {
       expect(median(of(short.samples, 'burst_size').map((s) => s.value))).toBeGreaterThanOrEqual(10);
       expect(of(short.samples, 'garbled_token_rate').filter((s) => s.value !== 0)).toEqual([]);
       // Long replies cross buffer boundaries: flushes cut events, so more events span reads.
-      const long = await runLoad({ durationMs: 5000, chat: { vus: 10, tokens: 120 } }, { pacing: { tokensPerSecond: 200, firstTokenMs: 20 } });
+      const long = await runLoad(
+        { durationMs: 5000, chat: { vus: 10, tokens: 120 } },
+        { pacing: { tokensPerSecond: 200, firstTokenMs: 20 } },
+      );
       const split = mean(of(long.samples, 'split_event_rate', 'api').map((s) => s.value));
       expect(split).toBeGreaterThan(0.02);
       if (!Number.isNaN(baselineSplit)) expect(split).toBeGreaterThan(baselineSplit);
@@ -107,18 +134,28 @@ describe('Node engine against the lab', () => {
     }
   }, 120_000);
 
-  it('a replica killed mid-run: truncated streams and reconnects are counted, every socket is back within 10 s', async ({ skip }) => {
+  it('a replica killed mid-run: truncated streams and reconnects are counted, every socket is back within 10 s', async ({
+    skip,
+  }) => {
     needLab(skip);
     const victim = state!.replicas[0]!;
     let killedAt = 0;
     let runStart = 0;
-    const { samples } = await runLoad({ durationMs: 20_000, chat: { vus: 30, tokens: 200 }, sockets: { vus: 40, tokens: 100, chatIntervalMs: 2000 } }, { pacing: { tokensPerSecond: 50 } }, (elapsed) => {
-      if (runStart === 0) runStart = Date.now() - elapsed;
-      if (killedAt === 0 && elapsed >= 5000) {
-        killedAt = Date.now();
-        process.kill(victim.pid!, 'SIGKILL');
-      }
-    });
+    const { samples } = await runLoad(
+      {
+        durationMs: 20_000,
+        chat: { vus: 30, tokens: 200 },
+        sockets: { vus: 40, tokens: 100, chatIntervalMs: 2000 },
+      },
+      { pacing: { tokensPerSecond: 50 } },
+      (elapsed) => {
+        if (runStart === 0) runStart = Date.now() - elapsed;
+        if (killedAt === 0 && elapsed >= 5000) {
+          killedAt = Date.now();
+          process.kill(victim.pid!, 'SIGKILL');
+        }
+      },
+    );
     expect(killedAt).toBeGreaterThan(0);
     const outcomes = countBy(of(samples, 'stream_outcome', 'api'), (s) => s.tags.outcome);
     expect(outcomes.truncated ?? 0, JSON.stringify(outcomes)).toBeGreaterThan(0);
@@ -130,7 +167,9 @@ describe('Node engine against the lab', () => {
     expect(times).toHaveLength(disconnects.length);
     expect(Math.max(...times)).toBeLessThan(10_000);
     // Gauges from 10 s after the kill until just before the deadline (after it, sockets close on purpose).
-    const lastSockets = of(samples, 'active_sockets').filter((s) => s.timeMs >= killedAt + 10_000 && s.timeMs < runStart + 19_000);
+    const lastSockets = of(samples, 'active_sockets').filter(
+      (s) => s.timeMs >= killedAt + 10_000 && s.timeMs < runStart + 19_000,
+    );
     expect(lastSockets.length).toBeGreaterThan(0);
     expect(lastSockets.map((s) => s.value)).toEqual(lastSockets.map(() => 40));
   }, 120_000);

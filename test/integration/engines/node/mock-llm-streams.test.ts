@@ -76,7 +76,11 @@ describe('API client against the mock LLM', () => {
   });
 
   it('split write mode: events span reads (split_event_rate > 0) and the text is still intact', async () => {
-    const runs = Array.from({ length: 5 }, () => stream(mock.url, { directive: { seed: 99, tokens: 60, tokensPerSecond: 100, firstTokenMs: 10, write: 'split' } }));
+    const runs = Array.from({ length: 5 }, () =>
+      stream(mock.url, {
+        directive: { seed: 99, tokens: 60, tokensPerSecond: 100, firstTokenMs: 10, write: 'split' },
+      }),
+    );
     const summaries = await Promise.all(runs.map((r) => r.p));
     for (const [i, s] of summaries.entries()) {
       expect(s.outcome).toBe('completed');
@@ -114,8 +118,18 @@ describe('API client against the mock LLM', () => {
     });
     const { c, p } = stream(url);
     expect((await p).outcome).toBe('http_error');
-    expect(c.of('http_errors')[0]?.tags).toEqual({ client: 'api', replica: '127.0.0.1:9999', status: '502', endpoint: PATH });
-    expect(c.of('stream_outcome')[0]?.tags).toEqual({ client: 'api', replica: '127.0.0.1:9999', outcome: 'http_error', status: '502' });
+    expect(c.of('http_errors')[0]?.tags).toEqual({
+      client: 'api',
+      replica: '127.0.0.1:9999',
+      status: '502',
+      endpoint: PATH,
+    });
+    expect(c.of('stream_outcome')[0]?.tags).toEqual({
+      client: 'api',
+      replica: '127.0.0.1:9999',
+      outcome: 'http_error',
+      status: '502',
+    });
   });
 
   it('no server at all is http_error with status 0', async () => {
@@ -145,7 +159,11 @@ describe('NodeLoadEngine against the mock LLM', () => {
     const file = join(dir, 'closed.ndjson');
     const sink = new NdjsonFileSink(file);
     const progress: number[] = [];
-    const engine = new NodeLoadEngine({ workers: 2, chatPath: PATH, pacing: { tokensPerSecond: 100, firstTokenMs: 20 } });
+    const engine = new NodeLoadEngine({
+      workers: 2,
+      chatPath: PATH,
+      pacing: { tokensPerSecond: 100, firstTokenMs: 20 },
+    });
     await engine.run(
       { durationMs: 3000, baseUrl: mock.url, model: MOCK_LLM_MODEL, chat: { vus: 10, tokens: 30 } },
       sink,
@@ -153,7 +171,10 @@ describe('NodeLoadEngine against the mock LLM', () => {
     );
     sink.close();
     const samples = readSamples(file);
-    const outcomes = countBy(samples.filter((s) => s.metric === 'stream_outcome'), (s) => s.tags.outcome);
+    const outcomes = countBy(
+      samples.filter((s) => s.metric === 'stream_outcome'),
+      (s) => s.tags.outcome,
+    );
     expect(Object.keys(outcomes).sort()).toEqual(expect.arrayContaining(['completed']));
     expect(Object.keys(outcomes).filter((o) => o !== 'completed' && o !== 'cancelled')).toEqual([]);
     expect(outcomes.completed).toBeGreaterThanOrEqual(20); // ~0.32 s per stream, 10 VUs, 3 s
@@ -169,9 +190,28 @@ describe('NodeLoadEngine against the mock LLM', () => {
 
   it('open model: latency from the intended start, and arrivals over the in-flight cap are missed starts', async () => {
     const c = collector();
-    const sink = { write: (m: Parameters<typeof c.emit>[0], t: number, v: number, tags: Record<string, string | undefined>) => c.emit(m, t, v, JSON.stringify(tags)) };
-    const engine = new NodeLoadEngine({ workers: 0, chatPath: PATH, pacing: { tokensPerSecond: 20, firstTokenMs: 10 } });
-    await engine.run({ durationMs: 2000, baseUrl: mock.url, model: MOCK_LLM_MODEL, chat: { ratePerSecond: 20, maxInFlight: 4, tokens: 20 } }, sink);
+    const sink = {
+      write: (
+        m: Parameters<typeof c.emit>[0],
+        t: number,
+        v: number,
+        tags: Record<string, string | undefined>,
+      ) => c.emit(m, t, v, JSON.stringify(tags)),
+    };
+    const engine = new NodeLoadEngine({
+      workers: 0,
+      chatPath: PATH,
+      pacing: { tokensPerSecond: 20, firstTokenMs: 10 },
+    });
+    await engine.run(
+      {
+        durationMs: 2000,
+        baseUrl: mock.url,
+        model: MOCK_LLM_MODEL,
+        chat: { ratePerSecond: 20, maxInFlight: 4, tokens: 20 },
+      },
+      sink,
+    );
     const missed = c.of('missed_starts');
     // 40 arrivals, at most 4 in flight, each stream ~1 s: most arrivals are missed.
     expect(missed.length).toBeGreaterThan(20);

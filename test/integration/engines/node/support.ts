@@ -10,11 +10,16 @@ export interface Collected {
   tags: Record<string, string>;
 }
 
-export function collector(): { got: Collected[]; emit: (m: MetricName, t: number, v: number, tags: string) => void; of: (m: MetricName) => Collected[] } {
+export function collector(): {
+  got: Collected[];
+  emit: (m: MetricName, t: number, v: number, tags: string) => void;
+  of: (m: MetricName) => Collected[];
+} {
   const got: Collected[] = [];
   return {
     got,
-    emit: (metric, t, v, tags) => got.push({ metric, t, v, tags: JSON.parse(tags) as Record<string, string> }),
+    emit: (metric, t, v, tags) =>
+      got.push({ metric, t, v, tags: JSON.parse(tags) as Record<string, string> }),
     of: (m) => got.filter((g) => g.metric === m),
   };
 }

@@ -11,7 +11,16 @@ describe('sample NDJSON shape', () => {
     const cases = [
       { tags: { client: 'api' as const, replica: 'owui-1' }, value: 12.345, t: 1_767_225_600_123 },
       { tags: {}, value: 0, t: 1_767_225_600_000.75 },
-      { tags: { client: 'browser' as const, outcome: 'completed', status: '200', endpoint: '/api/chat/completions' }, value: 1, t: 5 },
+      {
+        tags: {
+          client: 'browser' as const,
+          outcome: 'completed',
+          status: '200',
+          endpoint: '/api/chat/completions',
+        },
+        value: 1,
+        t: 5,
+      },
       { tags: { replica: 'we"ird\\name' }, value: -3.5e-7, t: 1 },
     ];
     for (const c of cases) {
@@ -33,7 +42,12 @@ describe('sample NDJSON shape', () => {
       metric: 'client_lag',
       data: { time: '2026-01-01T00:00:00.000Z', value: 1.235, tags: { client: 'api' } },
     });
-    expect(parseSampleLine(lines[1]!)).toEqual({ metric: 'e2e', timeMs: 1_767_225_600_001, value: 42, tags: { client: 'api', replica: 'r1' } });
+    expect(parseSampleLine(lines[1]!)).toEqual({
+      metric: 'e2e',
+      timeMs: 1_767_225_600_001,
+      value: 42,
+      tags: { client: 'api', replica: 'r1' },
+    });
   });
 
   it('flushes by itself past its buffer size', () => {
@@ -58,10 +72,15 @@ describe('NdjsonFileSink', () => {
     const file = join(dir, 'sub', 'samples.ndjson');
     const sink = new NdjsonFileSink(file, 64);
     sink.write('active_streams', 1000, 3, {});
-    sink.writeRaw(pointLine('ttft', 2000, 5, { client: 'api' }) + pointLine('ttft', 3000, 6, { client: 'api' }));
+    sink.writeRaw(
+      pointLine('ttft', 2000, 5, { client: 'api' }) + pointLine('ttft', 3000, 6, { client: 'api' }),
+    );
     sink.write('active_sockets', 4000, 7, {});
     sink.close();
-    const samples = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => parseSampleLine(l));
+    const samples = readFileSync(file, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => parseSampleLine(l));
     expect(samples.map((s) => [s?.metric, s?.timeMs, s?.value])).toEqual([
       ['active_streams', 1000, 3],
       ['ttft', 2000, 5],

@@ -7,7 +7,8 @@ function collector() {
   const got: Array<{ metric: MetricName; v: number; tags: Record<string, string> }> = [];
   return {
     got,
-    emit: (metric: MetricName, _t: number, v: number, tags: string) => got.push({ metric, v, tags: JSON.parse(tags) as Record<string, string> }),
+    emit: (metric: MetricName, _t: number, v: number, tags: string) =>
+      got.push({ metric, v, tags: JSON.parse(tags) as Record<string, string> }),
     values: (m: MetricName) => got.filter((g) => g.metric === m).map((g) => g.v),
   };
 }
@@ -18,7 +19,12 @@ describe('SnapshotRecorder', () => {
 
   it('times tokens from cumulative snapshots and takes the text from the latest one', () => {
     const c = collector();
-    const r = new SnapshotRecorder({ startMs: 0, expected: tokens, emit: c.emit, tagsJson: '{"client":"browser"}' });
+    const r = new SnapshotRecorder({
+      startMs: 0,
+      expected: tokens,
+      emit: c.emit,
+      tagsJson: '{"client":"browser"}',
+    });
     r.onCompletion(50, undefined, false); // {sources} pre-event
     r.onCompletion(100, upTo(1), false);
     r.onCompletion(130, upTo(1), false); // no growth: not content-bearing
@@ -30,7 +36,10 @@ describe('SnapshotRecorder', () => {
     expect(c.values('itl')).toEqual([50, 150]);
     expect(c.values('tpot')).toEqual([(300 - 100) / 5]);
     expect(c.values('ws_missed_done')).toEqual([]);
-    expect(c.got.find((g) => g.metric === 'stream_outcome')?.tags).toEqual({ client: 'browser', outcome: 'completed' });
+    expect(c.got.find((g) => g.metric === 'stream_outcome')?.tags).toEqual({
+      client: 'browser',
+      outcome: 'completed',
+    });
   });
 
   it('a missed frame is harmless: the next snapshot restores the text', () => {
@@ -51,7 +60,10 @@ describe('SnapshotRecorder', () => {
     expect(s.outcome).toBe('truncated');
     expect(c.values('ws_missed_done')).toEqual([1]);
     expect(c.values('garbled_token_rate')).toEqual([]);
-    expect(c.got.find((g) => g.metric === 'stream_outcome')?.tags).toEqual({ outcome: 'truncated', reason: 'cancel' });
+    expect(c.got.find((g) => g.metric === 'stream_outcome')?.tags).toEqual({
+      outcome: 'truncated',
+      reason: 'cancel',
+    });
   });
 
   it('a chat cut by the deadline is cancelled and a missed done; an HTTP error is not', () => {
@@ -59,7 +71,10 @@ describe('SnapshotRecorder', () => {
     new SnapshotRecorder({ startMs: 0, emit: a.emit, tagsJson: '{}' }).finish(10, { outcome: 'cancelled' });
     expect(a.values('ws_missed_done')).toEqual([1]);
     const b = collector();
-    new SnapshotRecorder({ startMs: 0, emit: b.emit, tagsJson: '{}' }).finish(10, { outcome: 'http_error', status: '500' });
+    new SnapshotRecorder({ startMs: 0, emit: b.emit, tagsJson: '{}' }).finish(10, {
+      outcome: 'http_error',
+      status: '500',
+    });
     expect(b.values('ws_missed_done')).toEqual([]);
     expect(b.got[0]?.tags).toEqual({ outcome: 'http_error', status: '500' });
   });

@@ -10,11 +10,16 @@ interface Got {
   tags: Record<string, string>;
 }
 
-function collector(): { got: Got[]; emit: (m: MetricName, t: number, v: number, tags: string) => void; values: (m: MetricName) => number[] } {
+function collector(): {
+  got: Got[];
+  emit: (m: MetricName, t: number, v: number, tags: string) => void;
+  values: (m: MetricName) => number[];
+} {
   const got: Got[] = [];
   return {
     got,
-    emit: (metric, t, v, tags) => got.push({ metric, t, v, tags: JSON.parse(tags) as Record<string, string> }),
+    emit: (metric, t, v, tags) =>
+      got.push({ metric, t, v, tags: JSON.parse(tags) as Record<string, string> }),
     values: (m) => got.filter((g) => g.metric === m).map((g) => g.v),
   };
 }
@@ -30,7 +35,12 @@ describe('StreamRecorder', () => {
 
   it('computes ttft, itl, burst, client lag, e2e, tpot, garbled and split rate from scripted reads', () => {
     const c = collector();
-    const r = new StreamRecorder({ startMs: 1000, expected: tokens, emit: c.emit, tagsJson: '{"client":"api"}' });
+    const r = new StreamRecorder({
+      startMs: 1000,
+      expected: tokens,
+      emit: c.emit,
+      tagsJson: '{"client":"api"}',
+    });
     r.onRead(1100, enc.encode(ROLE));
     r.onRead(1200, enc.encode(contentEvent(tokens[0]!, 1199.5)));
     // Two tokens in one read (a burst), then one event split over two reads.
@@ -58,7 +68,12 @@ describe('StreamRecorder', () => {
 
   it('measures ttft and e2e from the given (intended) start', () => {
     const c = collector();
-    const r = new StreamRecorder({ startMs: 500, expected: tokens.slice(0, 1), emit: c.emit, tagsJson: '{}' });
+    const r = new StreamRecorder({
+      startMs: 500,
+      expected: tokens.slice(0, 1),
+      emit: c.emit,
+      tagsJson: '{}',
+    });
     r.onRead(2000, enc.encode(contentEvent(tokens[0]!) + DONE));
     r.finish(2000);
     expect(c.values('ttft')).toEqual([1500]);
@@ -69,7 +84,10 @@ describe('StreamRecorder', () => {
   it('reports damage against the ground truth', () => {
     const c = collector();
     const r = new StreamRecorder({ startMs: 0, expected: tokens, emit: c.emit, tagsJson: '{}' });
-    r.onRead(1, enc.encode(contentEvent(tokens[0]!) + contentEvent('X'.repeat(40)) + contentEvent(tokens[2]!) + DONE));
+    r.onRead(
+      1,
+      enc.encode(contentEvent(tokens[0]!) + contentEvent('X'.repeat(40)) + contentEvent(tokens[2]!) + DONE),
+    );
     const s = r.finish(2);
     expect(s.garbledRate).toBeGreaterThan(0);
     expect(c.values('garbled_token_rate')[0]).toBeGreaterThan(0);
@@ -77,13 +95,21 @@ describe('StreamRecorder', () => {
 
   it('calls a stream that ends without [DONE] truncated and judges no integrity on it', () => {
     const c = collector();
-    const r = new StreamRecorder({ startMs: 0, expected: tokens, emit: c.emit, tagsJson: '{"client":"api"}' });
+    const r = new StreamRecorder({
+      startMs: 0,
+      expected: tokens,
+      emit: c.emit,
+      tagsJson: '{"client":"api"}',
+    });
     r.onRead(10, enc.encode(contentEvent(tokens[0]!) + 'data: {"choi'));
     const s = r.finish(20);
     expect(s.outcome).toBe('truncated');
     expect(c.values('garbled_token_rate')).toEqual([]);
     expect(c.values('e2e')).toEqual([]);
-    expect(c.got.find((g) => g.metric === 'stream_outcome')?.tags).toEqual({ client: 'api', outcome: 'truncated' });
+    expect(c.got.find((g) => g.metric === 'stream_outcome')?.tags).toEqual({
+      client: 'api',
+      outcome: 'truncated',
+    });
   });
 
   it('uses the stop reason when the client stopped reading, and tags http_error with the status', () => {
@@ -91,7 +117,10 @@ describe('StreamRecorder', () => {
     new StreamRecorder({ startMs: 0, emit: a.emit, tagsJson: '{}' }).finish(5, { outcome: 'timeout' });
     expect(a.got[0]).toMatchObject({ metric: 'stream_outcome', tags: { outcome: 'timeout' } });
     const b = collector();
-    new StreamRecorder({ startMs: 0, emit: b.emit, tagsJson: '{"client":"api"}' }).finish(5, { outcome: 'http_error', status: '502' });
+    new StreamRecorder({ startMs: 0, emit: b.emit, tagsJson: '{"client":"api"}' }).finish(5, {
+      outcome: 'http_error',
+      status: '502',
+    });
     expect(b.got[0]?.tags).toEqual({ client: 'api', outcome: 'http_error', status: '502' });
   });
 
@@ -107,7 +136,10 @@ describe('StreamRecorder', () => {
   it('skips metadata lines and counts error members', () => {
     const c = collector();
     const r = new StreamRecorder({ startMs: 0, expected: [], emit: c.emit, tagsJson: '{}' });
-    r.onRead(1, enc.encode('data: {"sources":[]}\n\n: comment\n\ndata: {"error":{"message":"boom"}}\n\n' + DONE));
+    r.onRead(
+      1,
+      enc.encode('data: {"sources":[]}\n\n: comment\n\ndata: {"error":{"message":"boom"}}\n\n' + DONE),
+    );
     const s = r.finish(2);
     expect(s).toMatchObject({ outcome: 'completed', tokens: 0, streamErrors: 1 });
     expect(c.values('ttft')).toEqual([]);
@@ -127,7 +159,9 @@ describe('StreamRecorder', () => {
 
 describe('withTags', () => {
   it('merges extra tags into serialised tags', () => {
-    expect(withTags('{"client":"api"}', { outcome: 'completed' })).toBe('{"client":"api","outcome":"completed"}');
+    expect(withTags('{"client":"api"}', { outcome: 'completed' })).toBe(
+      '{"client":"api","outcome":"completed"}',
+    );
     expect(withTags('{}', { a: 'b' })).toBe('{"a":"b"}');
     expect(withTags('{"a":"b"}', {})).toBe('{"a":"b"}');
   });

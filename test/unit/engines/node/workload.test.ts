@@ -72,7 +72,15 @@ describe('closed model', () => {
     const active = new Set<number>();
     let peak = 0;
     const done = runClosed(
-      { durationMs: 3000, stages: [{ durationMs: 1000, target: 4 }, { durationMs: 1000, target: 4 }, { durationMs: 1000, target: 0 }], tickMs: 100 },
+      {
+        durationMs: 3000,
+        stages: [
+          { durationMs: 1000, target: 4 },
+          { durationMs: 1000, target: 4 },
+          { durationMs: 1000, target: 0 },
+        ],
+        tickMs: 100,
+      },
       {
         clock,
         iterate: async (vu, signal) => {
@@ -99,7 +107,10 @@ describe('closed model', () => {
   it('pauses after a failed iteration so a dead server cannot spin a hot loop', async () => {
     const clock = new ManualClock();
     let calls = 0;
-    const done = runClosed({ durationMs: 1000, vus: 1, failurePauseMs: 100 }, { clock, iterate: async () => (calls++, false) });
+    const done = runClosed(
+      { durationMs: 1000, vus: 1, failurePauseMs: 100 },
+      { clock, iterate: async () => (calls++, false) },
+    );
     await clock.advance(1000);
     await done;
     expect(calls).toBe(10);
