@@ -51,7 +51,14 @@ export async function step<T>(
     return value;
   } catch (err) {
     const elapsedMs = clock.now() - started;
-    log({ driver, phase: 'failed', action, message: `failed ${action}: ${errorMessage(err)}`, elapsedMs, error: err });
+    log({
+      driver,
+      phase: 'failed',
+      action,
+      message: `failed ${action}: ${errorMessage(err)}`,
+      elapsedMs,
+      error: err,
+    });
     if (err instanceof FaultError) throw err;
     const f = typeof failure === 'function' ? failure(err) : failure;
     throw new FaultError(`${f.message ?? `Could not ${action}`}: ${errorMessage(err)}`, {

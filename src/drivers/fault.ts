@@ -15,7 +15,11 @@ export interface PreparedDriverFault<H extends FaultHandle = FaultHandle> {
  * A handle whose revert runs `undo` at most once successfully: concurrent calls share one attempt,
  * a failed attempt can be retried, later calls after success are no-ops.
  */
-export function faultHandle(description: string, revertRecord: RevertRecord, undo: () => Promise<void>): FaultHandle {
+export function faultHandle(
+  description: string,
+  revertRecord: RevertRecord,
+  undo: () => Promise<void>,
+): FaultHandle {
   let done = false;
   let inFlight: Promise<void> | undefined;
   return {

@@ -21,7 +21,10 @@ export async function probeHealth(baseUrl: string, timeoutMs = 2000): Promise<He
     try {
       body = JSON.parse(text);
     } catch {
-      return { ok: false, reason: `/health answered 200 with non-JSON body ${JSON.stringify(text.slice(0, 60))}` };
+      return {
+        ok: false,
+        reason: `/health answered 200 with non-JSON body ${JSON.stringify(text.slice(0, 60))}`,
+      };
     }
     if (typeof body !== 'object' || body === null || (body as { status?: unknown }).status !== true) {
       return { ok: false, reason: `/health answered 200 without "status": true (${text.slice(0, 60)})` };

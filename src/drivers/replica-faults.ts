@@ -18,9 +18,12 @@ export interface ReplicaFaultSpec {
 
 export function prepareReplicaFault(driver: ReplicaDriver, spec: ReplicaFaultSpec): PreparedDriverFault {
   const budget = spec.healthBudgetMs ?? 60_000;
-  const record = spec.action === 'pause' ? replicaUnpauseRecord(spec.id, budget) : replicaStartRecord(spec.id, budget);
+  const record =
+    spec.action === 'pause' ? replicaUnpauseRecord(spec.id, budget) : replicaStartRecord(spec.id, budget);
   const description =
-    spec.action === 'kill' ? `kill replica ${spec.id} (${spec.signal ?? 'SIGKILL'})` : `${spec.action} replica ${spec.id}`;
+    spec.action === 'kill'
+      ? `kill replica ${spec.id} (${spec.signal ?? 'SIGKILL'})`
+      : `${spec.action} replica ${spec.id}`;
   return {
     description,
     record,
@@ -44,7 +47,11 @@ export interface RollingRestartProgress {
 export async function rollingRestart(
   driver: ReplicaDriver,
   ids: string[],
-  opts: { healthBudgetMs?: number; onProgress?: (p: RollingRestartProgress) => void; signal?: AbortSignal } = {},
+  opts: {
+    healthBudgetMs?: number;
+    onProgress?: (p: RollingRestartProgress) => void;
+    signal?: AbortSignal;
+  } = {},
 ): Promise<void> {
   for (const [index, id] of ids.entries()) {
     if (opts.signal?.aborted) return;

@@ -16,27 +16,52 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { RollbackError } from '../core/errors.js';
-import type { NginxDriver, RedisNodeAddress, ReplicaDriver, RevertRecord, ToxicSpec, ToxiproxyDriver } from '../core/ports.js';
+import type {
+  NginxDriver,
+  RedisNodeAddress,
+  ReplicaDriver,
+  RevertRecord,
+  ToxicSpec,
+  ToxiproxyDriver,
+} from '../core/ports.js';
 
 export interface RevertDrivers {
   replicas?: Pick<ReplicaDriver, 'start' | 'unpause' | 'waitHealthy'>;
   sentinel?: { restartNode(node: RedisNodeAddress, budgetMs?: number): Promise<unknown> };
-  toxiproxy?: Pick<ToxiproxyDriver, 'removeToxic' | 'setEnabled'> & { restoreToxic(proxy: string, toxic: ToxicSpec): Promise<void> };
+  toxiproxy?: Pick<ToxiproxyDriver, 'removeToxic' | 'setEnabled'> & {
+    restoreToxic(proxy: string, toxic: ToxicSpec): Promise<void>;
+  };
   nginx?: Pick<NginxDriver, 'readConfig' | 'applyConfig'>;
 }
 
 // ---- builders -------------------------------------------------------------------------------
 
 export function replicaStartRecord(id: string, healthBudgetMs?: number): RevertRecord {
-  return { driver: 'replicas', op: 'start', args: { id, ...(healthBudgetMs === undefined ? {} : { healthBudgetMs }) } };
+  return {
+    driver: 'replicas',
+    op: 'start',
+    args: { id, ...(healthBudgetMs === undefined ? {} : { healthBudgetMs }) },
+  };
 }
 
 export function replicaUnpauseRecord(id: string, healthBudgetMs?: number): RevertRecord {
-  return { driver: 'replicas', op: 'unpause', args: { id, ...(healthBudgetMs === undefined ? {} : { healthBudgetMs }) } };
+  return {
+    driver: 'replicas',
+    op: 'unpause',
+    args: { id, ...(healthBudgetMs === undefined ? {} : { healthBudgetMs }) },
+  };
 }
 
-export function sentinelRestartNodeRecord(node: RedisNodeAddress, masterName: string, budgetMs: number): RevertRecord {
-  return { driver: 'sentinel', op: 'restartNode', args: { host: node.host, port: node.port, masterName, budgetMs } };
+export function sentinelRestartNodeRecord(
+  node: RedisNodeAddress,
+  masterName: string,
+  budgetMs: number,
+): RevertRecord {
+  return {
+    driver: 'sentinel',
+    op: 'restartNode',
+    args: { host: node.host, port: node.port, masterName, budgetMs },
+  };
 }
 
 export function removeToxicRecord(proxy: string, toxic: string): RevertRecord {
@@ -44,7 +69,11 @@ export function removeToxicRecord(proxy: string, toxic: string): RevertRecord {
 }
 
 export function restoreToxicRecord(proxy: string, toxic: ToxicSpec): RevertRecord {
-  return { driver: 'toxiproxy', op: 'restoreToxic', args: { proxy, toxic: { ...toxic, attributes: { ...toxic.attributes } } } };
+  return {
+    driver: 'toxiproxy',
+    op: 'restoreToxic',
+    args: { proxy, toxic: { ...toxic, attributes: { ...toxic.attributes } } },
+  };
 }
 
 export function setEnabledRecord(proxy: string, enabled: boolean): RevertRecord {
@@ -55,7 +84,12 @@ export function restoreConfigRecord(configFile: string, original: Buffer, contai
   return {
     driver: 'nginx',
     op: 'restoreConfig',
-    args: { configFile, sha256: sha256(original), base64: original.toString('base64'), ...(container === undefined ? {} : { container }) },
+    args: {
+      configFile,
+      sha256: sha256(original),
+      base64: original.toString('base64'),
+      ...(container === undefined ? {} : { container }),
+    },
   };
 }
 
@@ -78,7 +112,12 @@ const toxicSpec = z.strictObject({
 const schemas = {
   'replicas/start': z.strictObject({ id, healthBudgetMs: budget }),
   'replicas/unpause': z.strictObject({ id, healthBudgetMs: budget }),
-  'sentinel/restartNode': z.strictObject({ host: z.string().min(1), port: z.number().int().positive(), masterName: z.string().optional(), budgetMs: budget }),
+  'sentinel/restartNode': z.strictObject({
+    host: z.string().min(1),
+    port: z.number().int().positive(),
+    masterName: z.string().optional(),
+    budgetMs: budget,
+  }),
   'toxiproxy/removeToxic': z.strictObject({ proxy: id, toxic: id }),
   'toxiproxy/restoreToxic': z.strictObject({ proxy: id, toxic: toxicSpec }),
   'toxiproxy/setEnabled': z.strictObject({ proxy: id, enabled: z.boolean() }),
@@ -121,49 +160,65 @@ export async function revertFromRecord(record: RevertRecord, drivers: RevertDriv
   if (!(key in schemas)) {
     throw new RollbackError(`Unknown revert record \`${key}\`: this version of owui-chaos cannot undo it`, {
       code: 'REVERT_RECORD_UNKNOWN',
-      suggestions: ['Undo it by hand, then delete the entry from the run directory\'s revert stack'],
+      suggestions: ["Undo it by hand, then delete the entry from the run directory's revert stack"],
     });
   }
   const parsed = schemas[key as Key].safeParse(record.args);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(args)'}: ${i.message}`).join('; ');
-    throw new RollbackError(`Invalid revert record \`${key}\` (${issues})`, { code: 'REVERT_RECORD_INVALID' });
+    throw new RollbackError(`Invalid revert record \`${key}\` (${issues})`, {
+      code: 'REVERT_RECORD_INVALID',
+    });
   }
   const args = parsed.data as Record<string, unknown>;
   switch (key as Key) {
     case 'replicas/start': {
       const d = need(drivers.replicas, 'replicas', key);
       await d.start(args.id as string);
-      if (args.healthBudgetMs !== undefined) await d.waitHealthy(args.id as string, args.healthBudgetMs as number);
+      if (args.healthBudgetMs !== undefined)
+        await d.waitHealthy(args.id as string, args.healthBudgetMs as number);
       return;
     }
     case 'replicas/unpause': {
       const d = need(drivers.replicas, 'replicas', key);
       await d.unpause(args.id as string);
-      if (args.healthBudgetMs !== undefined) await d.waitHealthy(args.id as string, args.healthBudgetMs as number);
+      if (args.healthBudgetMs !== undefined)
+        await d.waitHealthy(args.id as string, args.healthBudgetMs as number);
       return;
     }
     case 'sentinel/restartNode': {
       const d = need(drivers.sentinel, 'sentinel', key);
-      await d.restartNode({ host: args.host as string, port: args.port as number }, args.budgetMs as number | undefined);
+      await d.restartNode(
+        { host: args.host as string, port: args.port as number },
+        args.budgetMs as number | undefined,
+      );
       return;
     }
     case 'toxiproxy/removeToxic':
       await need(drivers.toxiproxy, 'toxiproxy', key).removeToxic(args.proxy as string, args.toxic as string);
       return;
     case 'toxiproxy/restoreToxic':
-      await need(drivers.toxiproxy, 'toxiproxy', key).restoreToxic(args.proxy as string, args.toxic as ToxicSpec);
+      await need(drivers.toxiproxy, 'toxiproxy', key).restoreToxic(
+        args.proxy as string,
+        args.toxic as ToxicSpec,
+      );
       return;
     case 'toxiproxy/setEnabled':
-      await need(drivers.toxiproxy, 'toxiproxy', key).setEnabled(args.proxy as string, args.enabled as boolean);
+      await need(drivers.toxiproxy, 'toxiproxy', key).setEnabled(
+        args.proxy as string,
+        args.enabled as boolean,
+      );
       return;
     case 'nginx/restoreConfig': {
       const d = need(drivers.nginx, 'nginx', key);
       const original = Buffer.from(args.base64 as string, 'base64');
       if (sha256(original) !== args.sha256) {
-        throw new RollbackError(`The saved nginx config for ${String(args.configFile)} is corrupt (sha256 mismatch); it was not restored`, {
-          code: 'REVERT_RECORD_INVALID',
-        });
+        throw new RollbackError(
+          `The saved nginx config for ${String(args.configFile)} is corrupt (sha256 mismatch); it was not restored`,
+          {
+            code: 'REVERT_RECORD_INVALID',
+          },
+        );
       }
       // Already the original bytes: nothing to write, nothing to reload.
       if ((await d.readConfig()).equals(original)) return;
@@ -177,7 +232,9 @@ function need<T>(driver: T | undefined, name: keyof RevertDrivers, key: string):
   if (driver === undefined) {
     throw new RollbackError(`Cannot replay \`${key}\`: no ${name} driver is configured for this target`, {
       code: 'REVERT_DRIVER_MISSING',
-      suggestions: [`Check the target's \`${name === 'replicas' ? 'docker' : name === 'sentinel' ? 'redis' : name}\` section`],
+      suggestions: [
+        `Check the target's \`${name === 'replicas' ? 'docker' : name === 'sentinel' ? 'redis' : name}\` section`,
+      ],
     });
   }
   return driver;

@@ -12,10 +12,21 @@ export interface ExecResult {
 }
 
 /** Runs `cmd` (argv, no shell) in `container` (id or name). */
-export type ContainerExec = (container: string, cmd: string[], opts?: { timeoutMs?: number }) => Promise<ExecResult>;
+export type ContainerExec = (
+  container: string,
+  cmd: string[],
+  opts?: { timeoutMs?: number },
+) => Promise<ExecResult>;
 
-export async function dockerodeExec(docker: Docker, container: string, cmd: string[], timeoutMs = 30_000): Promise<ExecResult> {
-  const exec = await docker.getContainer(container).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: false });
+export async function dockerodeExec(
+  docker: Docker,
+  container: string,
+  cmd: string[],
+  timeoutMs = 30_000,
+): Promise<ExecResult> {
+  const exec = await docker
+    .getContainer(container)
+    .exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: false });
   const stream = await exec.start({ hijack: true, stdin: false });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -27,7 +38,11 @@ export async function dockerodeExec(docker: Docker, container: string, cmd: stri
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       stream.destroy();
-      reject(new Error(`\`${cmd.join(' ')}\` in container ${container} did not finish within ${Math.round(timeoutMs / 1000)} s`));
+      reject(
+        new Error(
+          `\`${cmd.join(' ')}\` in container ${container} did not finish within ${Math.round(timeoutMs / 1000)} s`,
+        ),
+      );
     }, timeoutMs);
     const finish = (): void => {
       clearTimeout(timer);
@@ -50,6 +65,7 @@ export async function dockerodeExec(docker: Docker, container: string, cmd: stri
     }
     await new Promise((r) => setTimeout(r, 20));
   }
-  if (exitCode === null) throw new Error(`\`${cmd.join(' ')}\` in container ${container}: no exit code reported`);
+  if (exitCode === null)
+    throw new Error(`\`${cmd.join(' ')}\` in container ${container}: no exit code reported`);
   return { exitCode, stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
 }

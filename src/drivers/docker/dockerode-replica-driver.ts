@@ -63,9 +63,12 @@ export class DockerodeReplicaDriver implements ReplicaDriver {
       if (opts.composeProject) this.labelFilters.push(`${COMPOSE_PROJECT_LABEL}=${opts.composeProject}`);
     }
     if (!opts.names?.length && this.labelFilters.length === 0) {
-      throw new FaultError('The Docker replica driver needs container names, labels or a compose service to find replicas', {
-        code: 'DOCKER_SELECTOR_MISSING',
-      });
+      throw new FaultError(
+        'The Docker replica driver needs container names, labels or a compose service to find replicas',
+        {
+          code: 'DOCKER_SELECTOR_MISSING',
+        },
+      );
     }
   }
 
@@ -100,7 +103,11 @@ export class DockerodeReplicaDriver implements ReplicaDriver {
         else infos.sort((a, b) => a.name.localeCompare(b.name));
         return infos;
       },
-      { code: 'DOCKER_LIST_FAILED', message: `Could not list replica containers (${this.selectorText()})`, suggestions: ['docker info', 'docker ps -a'] },
+      {
+        code: 'DOCKER_LIST_FAILED',
+        message: `Could not list replica containers (${this.selectorText()})`,
+        suggestions: ['docker info', 'docker ps -a'],
+      },
       this.clock,
     );
   }
@@ -183,12 +190,17 @@ export class DockerodeReplicaDriver implements ReplicaDriver {
         const name = inspected.Name.replace(/^\//, '');
         const url = this.urlFor(name, inspected.Config.Labels ?? {});
         if (url === undefined) return;
-        const probe = await waitHttpHealthy(url, Math.max(0, deadline - this.clock.now()), { clock: this.clock });
+        const probe = await waitHttpHealthy(url, Math.max(0, deadline - this.clock.now()), {
+          clock: this.clock,
+        });
         if (!probe.ok) {
-          throw new FaultError(`Replica container ${name} did not answer ${url}/health within ${formatBudget(budgetMs)} (${probe.reason})`, {
-            code: 'REPLICA_UNHEALTHY',
-            suggestions: [`docker logs --tail 50 ${name}`],
-          });
+          throw new FaultError(
+            `Replica container ${name} did not answer ${url}/health within ${formatBudget(budgetMs)} (${probe.reason})`,
+            {
+              code: 'REPLICA_UNHEALTHY',
+              suggestions: [`docker logs --tail 50 ${name}`],
+            },
+          );
         }
       },
       { code: 'REPLICA_UNHEALTHY' },
@@ -197,12 +209,14 @@ export class DockerodeReplicaDriver implements ReplicaDriver {
   }
 
   /** Runs a command inside a container (used by the nginx driver for containerised nginx). */
-  readonly exec: ContainerExec = (container, cmd, opts) => dockerodeExec(this.docker, container, cmd, opts?.timeoutMs);
+  readonly exec: ContainerExec = (container, cmd, opts) =>
+    dockerodeExec(this.docker, container, cmd, opts?.timeoutMs);
 
   /** The exec helper over an engine without a replica selector (e.g. only nginx is in a container). */
   static execFor(connection: DockerConnectionOptions = {}): ContainerExec {
     const docker = new Docker(connection);
-    return (container, cmd, opts): Promise<ExecResult> => dockerodeExec(docker, container, cmd, opts?.timeoutMs);
+    return (container, cmd, opts): Promise<ExecResult> =>
+      dockerodeExec(docker, container, cmd, opts?.timeoutMs);
   }
 
   private async verb(action: string, fn: () => Promise<void>): Promise<void> {
@@ -214,7 +228,10 @@ export class DockerodeReplicaDriver implements ReplicaDriver {
       (err) => ({
         code: isStatus(err, 404) ? 'REPLICA_NOT_FOUND' : 'DOCKER_ACTION_FAILED',
         message: `Could not ${action}`,
-        suggestions: ['docker ps -a', ...(this.opts.names?.length ? [] : [`docker ps -a --filter label=${this.labelFilters[0] ?? ''}`])],
+        suggestions: [
+          'docker ps -a',
+          ...(this.opts.names?.length ? [] : [`docker ps -a --filter label=${this.labelFilters[0] ?? ''}`]),
+        ],
       }),
       this.clock,
     );
@@ -250,7 +267,9 @@ export class DockerodeReplicaDriver implements ReplicaDriver {
   }
 
   private selectorText(): string {
-    return this.opts.names?.length ? `names ${this.opts.names.join(', ')}` : `labels ${this.labelFilters.join(', ')}`;
+    return this.opts.names?.length
+      ? `names ${this.opts.names.join(', ')}`
+      : `labels ${this.labelFilters.join(', ')}`;
   }
 }
 

@@ -19,7 +19,8 @@ export interface DirectiveEdit {
  */
 export function setBufferingBytes(original: Buffer, on: boolean): Buffer {
   const text = original.toString('latin1');
-  if (text.includes(BUFFERING_BEGIN)) return Buffer.from(setProxyBuffering(text, on ? 'on' : 'off'), 'latin1');
+  if (text.includes(BUFFERING_BEGIN))
+    return Buffer.from(setProxyBuffering(text, on ? 'on' : 'off'), 'latin1');
   return setDirective(original, 'proxy_buffering', on ? 'on' : 'off').bytes;
 }
 
@@ -32,7 +33,8 @@ const NAME = /^[a-z_][a-z0-9_]*$/;
  */
 export function setDirective(original: Buffer, name: string, value: string): DirectiveEdit {
   if (!NAME.test(name)) throw new Error(`\`${name}\` is not an nginx directive name`);
-  if (/[;{}#\n\r]/.test(value) || value.trim() === '') throw new Error(`\`${value}\` is not a valid value for ${name}`);
+  if (/[;{}#\n\r]/.test(value) || value.trim() === '')
+    throw new Error(`\`${value}\` is not a valid value for ${name}`);
   const text = original.toString('latin1');
   const lines = text.split('\n');
   let replaced = 0;

@@ -65,7 +65,14 @@ abstract class BaseNginxDriver implements NginxDriver {
   protected abstract containerName(): string | undefined;
 
   async readConfig(): Promise<Buffer> {
-    return step(this.log, DRIVER, `read nginx config ${this.where()}`, () => this.readBytes(), { code: 'NGINX_CONFIG_UNREADABLE' }, this.clock);
+    return step(
+      this.log,
+      DRIVER,
+      `read nginx config ${this.where()}`,
+      () => this.readBytes(),
+      { code: 'NGINX_CONFIG_UNREADABLE' },
+      this.clock,
+    );
   }
 
   async applyConfig(bytes: Buffer): Promise<void> {
@@ -79,10 +86,13 @@ abstract class BaseNginxDriver implements NginxDriver {
         const test = await this.runNginx([...this.baseArgs(), '-t', '-q']);
         if (test.exitCode !== 0) {
           await this.writeBytes(previous);
-          throw new FaultError(`nginx rejected the new config ${this.where()} (\`nginx -t\` exit ${test.exitCode}): ${firstLines(test.stderr)}; the previous config was restored`, {
-            code: 'NGINX_CONFIG_INVALID',
-            suggestions: [this.suggestTest()],
-          });
+          throw new FaultError(
+            `nginx rejected the new config ${this.where()} (\`nginx -t\` exit ${test.exitCode}): ${firstLines(test.stderr)}; the previous config was restored`,
+            {
+              code: 'NGINX_CONFIG_INVALID',
+              suggestions: [this.suggestTest()],
+            },
+          );
         }
         await this.reload(previous);
       },
@@ -123,13 +133,19 @@ abstract class BaseNginxDriver implements NginxDriver {
     return (await this.prepareSetBuffering(on)).apply();
   }
 
-  private async prepareEdit(change: string, edit: (original: Buffer) => { bytes: Buffer; was: string }): Promise<PreparedDriverFault> {
+  private async prepareEdit(
+    change: string,
+    edit: (original: Buffer) => { bytes: Buffer; was: string },
+  ): Promise<PreparedDriverFault> {
     const original = await this.readConfig();
     let result: { bytes: Buffer; was: string };
     try {
       result = edit(original);
     } catch (err) {
-      throw new FaultError(`Cannot set \`${change}\` in nginx config ${this.where()}: ${(err as Error).message}`, { code: 'NGINX_CONFIG_EDIT_FAILED', cause: err });
+      throw new FaultError(
+        `Cannot set \`${change}\` in nginx config ${this.where()}: ${(err as Error).message}`,
+        { code: 'NGINX_CONFIG_EDIT_FAILED', cause: err },
+      );
     }
     const description = `nginx ${change} in ${this.where()} (was ${result.was})`;
     const record = restoreConfigRecord(this.common.configFile, original, this.containerName());
@@ -157,10 +173,13 @@ abstract class BaseNginxDriver implements NginxDriver {
     const reload = await this.runNginx([...this.baseArgs(), '-s', 'reload']);
     if (reload.exitCode !== 0) {
       await this.writeBytes(previous);
-      throw new FaultError(`nginx did not reload ${this.where()} (\`nginx -s reload\` exit ${reload.exitCode}): ${firstLines(reload.stderr)}; the previous config was restored`, {
-        code: 'NGINX_RELOAD_FAILED',
-        suggestions: [this.suggestTest(), `nginx ${[...this.baseArgs(), '-s', 'reload'].join(' ')}`],
-      });
+      throw new FaultError(
+        `nginx did not reload ${this.where()} (\`nginx -s reload\` exit ${reload.exitCode}): ${firstLines(reload.stderr)}; the previous config was restored`,
+        {
+          code: 'NGINX_RELOAD_FAILED',
+          suggestions: [this.suggestTest(), `nginx ${[...this.baseArgs(), '-s', 'reload'].join(' ')}`],
+        },
+      );
     }
     if (!pidFile || before === undefined) return;
     // The master forks new workers with the new config and tells the old ones to drain. Until an
@@ -173,7 +192,9 @@ abstract class BaseNginxDriver implements NginxDriver {
       const now = await this.workers(pidFile).catch(() => undefined);
       if (now === undefined) return;
       const fresh = now.some((w) => !oldPids.has(w.pid));
-      const oldAccepting = now.some((w) => oldPids.has(w.pid) && /worker process/.test(w.title) && !/shutting down/.test(w.title));
+      const oldAccepting = now.some(
+        (w) => oldPids.has(w.pid) && /worker process/.test(w.title) && !/shutting down/.test(w.title),
+      );
       if (fresh && !oldAccepting) {
         await this.clock.sleep(20); // the title is set a moment before the sockets close
         return;
@@ -181,10 +202,13 @@ abstract class BaseNginxDriver implements NginxDriver {
       if (this.clock.now() >= deadline) break;
       await this.clock.sleep(25);
     }
-    throw new FaultError(`nginx started no new worker within ${formatBudget(budget)} after reloading ${this.where()}`, {
-      code: 'NGINX_RELOAD_TIMEOUT',
-      suggestions: [this.suggestTest()],
-    });
+    throw new FaultError(
+      `nginx started no new worker within ${formatBudget(budget)} after reloading ${this.where()}`,
+      {
+        code: 'NGINX_RELOAD_TIMEOUT',
+        suggestions: [this.suggestTest()],
+      },
+    );
   }
 
   private pidFile(config: Buffer): string | undefined {
@@ -259,7 +283,8 @@ export class ContainerNginxDriver extends BaseNginxDriver {
 
   protected async readBytes(): Promise<Buffer> {
     const r = await this.opts.exec(this.opts.container, ['cat', this.opts.configFile]);
-    if (r.exitCode !== 0) throw new Error(`cat ${this.opts.configFile} exited ${r.exitCode}: ${firstLines(r.stderr.toString())}`);
+    if (r.exitCode !== 0)
+      throw new Error(`cat ${this.opts.configFile} exited ${r.exitCode}: ${firstLines(r.stderr.toString())}`);
     return r.stdout;
   }
 
@@ -269,8 +294,18 @@ export class ContainerNginxDriver extends BaseNginxDriver {
     const chunk = 64 * 1024;
     for (let i = 0; i === 0 || i < b64.length; i += chunk) {
       const redirect = i === 0 ? '>' : '>>';
-      const r = await this.opts.exec(this.opts.container, ['sh', '-c', `printf %s "$1" | base64 -d ${redirect} "$2"`, 'sh', b64.slice(i, i + chunk), this.opts.configFile]);
-      if (r.exitCode !== 0) throw new Error(`writing ${this.opts.configFile} exited ${r.exitCode}: ${firstLines(r.stderr.toString())}`);
+      const r = await this.opts.exec(this.opts.container, [
+        'sh',
+        '-c',
+        `printf %s "$1" | base64 -d ${redirect} "$2"`,
+        'sh',
+        b64.slice(i, i + chunk),
+        this.opts.configFile,
+      ]);
+      if (r.exitCode !== 0)
+        throw new Error(
+          `writing ${this.opts.configFile} exited ${r.exitCode}: ${firstLines(r.stderr.toString())}`,
+        );
     }
   }
 
@@ -293,7 +328,13 @@ export class ContainerNginxDriver extends BaseNginxDriver {
       .toString('latin1')
       .split('\n')
       .filter((l) => /^\d+ /.test(l))
-      .map((l) => ({ pid: Number(l.slice(0, l.indexOf(' '))), title: l.slice(l.indexOf(' ') + 1).replace(/\0/g, ' ').trim() }));
+      .map((l) => ({
+        pid: Number(l.slice(0, l.indexOf(' '))),
+        title: l
+          .slice(l.indexOf(' ') + 1)
+          .replace(/\0/g, ' ')
+          .trim(),
+      }));
   }
 
   protected containerName(): string {

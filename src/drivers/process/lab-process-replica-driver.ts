@@ -12,7 +12,13 @@ import { type Clock, systemClock } from '../../core/clock.js';
 import { FaultError } from '../../core/errors.js';
 import type { ReplicaDriver, ReplicaInfo } from '../../core/ports.js';
 import { isAlive, spawnDaemon, stopProcess, tailFile } from '../../lab/process/daemon.js';
-import { type LabReplicaRecord, type LabState, labStatePath, readLabState, writeLabState } from '../../lab/state.js';
+import {
+  type LabReplicaRecord,
+  type LabState,
+  labStatePath,
+  readLabState,
+  writeLabState,
+} from '../../lab/state.js';
 import { type DriverLogger, formatBudget, silentLogger, step } from '../driver-log.js';
 import { waitHttpHealthy } from '../health.js';
 
@@ -57,7 +63,12 @@ export class LabProcessReplicaDriver implements ReplicaDriver {
       if (KILLING_SIGNALS.has(signal)) {
         // A stopped (paused) process only acts on SIGTERM & co once it runs again.
         if (signal !== 'SIGKILL' && isStopped(pid)) process.kill(pid, 'SIGCONT');
-        await this.waitGone(pid, signal === 'SIGKILL' ? 5000 : (this.opts.stopGraceMs ?? 5000), `exit after ${signal}`, id);
+        await this.waitGone(
+          pid,
+          signal === 'SIGKILL' ? 5000 : (this.opts.stopGraceMs ?? 5000),
+          `exit after ${signal}`,
+          id,
+        );
       }
     });
   }
@@ -102,7 +113,8 @@ export class LabProcessReplicaDriver implements ReplicaDriver {
   async pause(id: string): Promise<void> {
     await this.verb(`pause replica process ${id}`, async () => {
       const pid = this.replica(id).pid;
-      if (pid === undefined || !isAlive(pid)) throw new Error(`replica ${id} is not running, so it cannot be paused`);
+      if (pid === undefined || !isAlive(pid))
+        throw new Error(`replica ${id} is not running, so it cannot be paused`);
       process.kill(pid, 'SIGSTOP');
       // Delivery is asynchronous: return once the kernel shows the process stopped.
       await this.waitUntil(() => isStopped(pid) || !isAlive(pid), 2000, `stop after SIGSTOP`, id);
@@ -129,11 +141,14 @@ export class LabProcessReplicaDriver implements ReplicaDriver {
         if (probe.ok) return;
         const pid = this.replica(id).pid;
         const proc = pid === undefined ? 'no pid recorded' : `pid ${pid} ${processState(pid)}`;
-        throw new FaultError(`Replica ${id} did not answer ${record.url}/health within ${formatBudget(budgetMs)} (${probe.reason}; ${proc})`, {
-          code: 'REPLICA_UNHEALTHY',
-          suggestions: [`tail -n 50 ${record.spawn.logFile}`],
-          cause: new Error(tailFile(record.spawn.logFile, 15) || 'log is empty'),
-        });
+        throw new FaultError(
+          `Replica ${id} did not answer ${record.url}/health within ${formatBudget(budgetMs)} (${probe.reason}; ${proc})`,
+          {
+            code: 'REPLICA_UNHEALTHY',
+            suggestions: [`tail -n 50 ${record.spawn.logFile}`],
+            cause: new Error(tailFile(record.spawn.logFile, 15) || 'log is empty'),
+          },
+        );
       },
       { code: 'REPLICA_UNHEALTHY' },
       this.clock,
@@ -149,7 +164,10 @@ export class LabProcessReplicaDriver implements ReplicaDriver {
     try {
       state = readLabState(this.opts.stateDir);
     } catch (err) {
-      throw new FaultError(`Could not read the lab state ${labStatePath(this.opts.stateDir)}`, { code: 'LAB_STATE_UNREADABLE', cause: err });
+      throw new FaultError(`Could not read the lab state ${labStatePath(this.opts.stateDir)}`, {
+        code: 'LAB_STATE_UNREADABLE',
+        cause: err,
+      });
     }
     if (!state) {
       throw new FaultError(`No lab state at ${labStatePath(this.opts.stateDir)}: the lab is not up`, {
@@ -186,11 +204,20 @@ export class LabProcessReplicaDriver implements ReplicaDriver {
     await this.waitUntil(() => !isAlive(pid), budgetMs, what, id, pid);
   }
 
-  private async waitUntil(done: () => boolean, budgetMs: number, what: string, id: string, pid?: number): Promise<void> {
+  private async waitUntil(
+    done: () => boolean,
+    budgetMs: number,
+    what: string,
+    id: string,
+    pid?: number,
+  ): Promise<void> {
     const deadline = this.clock.now() + budgetMs;
     for (let i = 0; i < 100_000 && !done(); i++) {
       if (this.clock.now() >= deadline) {
-        throw new FaultError(`Replica ${id}${pid === undefined ? '' : ` (pid ${pid})`} did not ${what} within ${formatBudget(budgetMs)}`, { code: 'PROCESS_ACTION_FAILED' });
+        throw new FaultError(
+          `Replica ${id}${pid === undefined ? '' : ` (pid ${pid})`} did not ${what} within ${formatBudget(budgetMs)}`,
+          { code: 'PROCESS_ACTION_FAILED' },
+        );
       }
       await this.clock.sleep(10);
     }

@@ -72,7 +72,9 @@ export class IoredisSentinelDriver implements SentinelDriver {
 
   constructor(private readonly opts: IoredisSentinelDriverOptions) {
     if (opts.sentinels.length === 0) {
-      throw new FaultError('The Sentinel driver needs at least one Sentinel address', { code: 'SENTINEL_NOT_CONFIGURED' });
+      throw new FaultError('The Sentinel driver needs at least one Sentinel address', {
+        code: 'SENTINEL_NOT_CONFIGURED',
+      });
     }
     this.log = opts.logger ?? silentLogger;
     this.clock = opts.clock ?? systemClock;
@@ -84,9 +86,16 @@ export class IoredisSentinelDriver implements SentinelDriver {
   }
 
   async currentMaster(): Promise<RedisNodeAddress> {
-    return step(this.log, DRIVER, `ask ${this.opts.sentinels.length} Sentinels for the master of \`${this.masterName}\``, () => this.majorityMaster(), {
-      code: 'SENTINEL_NO_MAJORITY',
-    }, this.clock);
+    return step(
+      this.log,
+      DRIVER,
+      `ask ${this.opts.sentinels.length} Sentinels for the master of \`${this.masterName}\``,
+      () => this.majorityMaster(),
+      {
+        code: 'SENTINEL_NO_MAJORITY',
+      },
+      this.clock,
+    );
   }
 
   async failover(budgetMs: number): Promise<FailoverResult> {
@@ -100,7 +109,12 @@ export class IoredisSentinelDriver implements SentinelDriver {
         try {
           const sentAt = this.clock.now();
           await this.sendFailover();
-          const { newMaster, observedAt } = await this.waitPromotion(watch, oldMaster, sentAt + budgetMs, budgetMs);
+          const { newMaster, observedAt } = await this.waitPromotion(
+            watch,
+            oldMaster,
+            sentAt + budgetMs,
+            budgetMs,
+          );
           return { oldMaster, newMaster, promotionMs: observedAt - sentAt };
         } finally {
           watch.close();
@@ -140,7 +154,12 @@ export class IoredisSentinelDriver implements SentinelDriver {
               const handle: KillMasterHandle = { ...base, revert: () => base.revert(), oldMaster };
               if (!watch) return handle;
               const budget = opts.promotionBudgetMs ?? 30_000;
-              const { newMaster, observedAt } = await this.waitPromotion(watch, oldMaster, killedAt + budget, budget);
+              const { newMaster, observedAt } = await this.waitPromotion(
+                watch,
+                oldMaster,
+                killedAt + budget,
+                budget,
+              );
               handle.newMaster = newMaster;
               handle.promotionMs = observedAt - killedAt;
               return handle;
@@ -184,10 +203,16 @@ export class IoredisSentinelDriver implements SentinelDriver {
           if (this.clock.now() >= deadline) break;
           await this.clock.sleep(Math.min(250, Math.max(1, deadline - this.clock.now())));
         }
-        throw new FaultError(`Redis node ${addr(node)} did not rejoin \`${this.masterName}\` as a replica within ${formatBudget(budgetMs)} (${last})`, {
-          code: 'REDIS_REJOIN_TIMEOUT',
-          suggestions: [`redis-cli -h ${node.host} -p ${node.port} ROLE`, `redis-cli -h ${this.opts.sentinels[0]!.host} -p ${this.opts.sentinels[0]!.port} SENTINEL replicas ${this.masterName}`],
-        });
+        throw new FaultError(
+          `Redis node ${addr(node)} did not rejoin \`${this.masterName}\` as a replica within ${formatBudget(budgetMs)} (${last})`,
+          {
+            code: 'REDIS_REJOIN_TIMEOUT',
+            suggestions: [
+              `redis-cli -h ${node.host} -p ${node.port} ROLE`,
+              `redis-cli -h ${this.opts.sentinels[0]!.host} -p ${this.opts.sentinels[0]!.port} SENTINEL replicas ${this.masterName}`,
+            ],
+          },
+        );
       },
       { code: 'REDIS_RESTART_FAILED' },
       this.clock,
@@ -213,9 +238,12 @@ export class IoredisSentinelDriver implements SentinelDriver {
 
   private controller(): RedisNodeController {
     if (!this.opts.nodeController) {
-      throw new FaultError(`Killing the Redis master of \`${this.masterName}\` needs a node controller (lab state dir or Docker) and none is configured`, {
-        code: 'REDIS_NODE_CONTROLLER_MISSING',
-      });
+      throw new FaultError(
+        `Killing the Redis master of \`${this.masterName}\` needs a node controller (lab state dir or Docker) and none is configured`,
+        {
+          code: 'REDIS_NODE_CONTROLLER_MISSING',
+        },
+      );
     }
     return this.opts.nodeController;
   }
@@ -235,7 +263,9 @@ export class IoredisSentinelDriver implements SentinelDriver {
           const reply = (await this.withClient(s, this.opts.sentinelPassword, (r) =>
             r.call('SENTINEL', 'get-master-addr-by-name', this.masterName),
           )) as [string, string] | null;
-          return reply ? { sentinel: s, master: { host: reply[0], port: Number(reply[1]) } } : { sentinel: s, error: 'unknown master name' };
+          return reply
+            ? { sentinel: s, master: { host: reply[0], port: Number(reply[1]) } }
+            : { sentinel: s, error: 'unknown master name' };
         } catch (err) {
           return { sentinel: s, error: errorMessage(err) };
         }
@@ -251,18 +281,30 @@ export class IoredisSentinelDriver implements SentinelDriver {
     }
     const needed = Math.floor(this.opts.sentinels.length / 2) + 1;
     for (const v of votes.values()) if (v.count >= needed) return v.master;
-    const detail = answers.map((a) => `${addr(a.sentinel)}: ${'master' in a && a.master ? addr(a.master) : (a as { error: string }).error}`).join('; ');
-    throw new FaultError(`No majority of Sentinels (${needed} of ${this.opts.sentinels.length}) agrees on a master for \`${this.masterName}\` (${detail})`, {
-      code: 'SENTINEL_NO_MAJORITY',
-      suggestions: this.opts.sentinels.map((s) => `redis-cli -h ${s.host} -p ${s.port} SENTINEL get-master-addr-by-name ${this.masterName}`),
-    });
+    const detail = answers
+      .map(
+        (a) =>
+          `${addr(a.sentinel)}: ${'master' in a && a.master ? addr(a.master) : (a as { error: string }).error}`,
+      )
+      .join('; ');
+    throw new FaultError(
+      `No majority of Sentinels (${needed} of ${this.opts.sentinels.length}) agrees on a master for \`${this.masterName}\` (${detail})`,
+      {
+        code: 'SENTINEL_NO_MAJORITY',
+        suggestions: this.opts.sentinels.map(
+          (s) => `redis-cli -h ${s.host} -p ${s.port} SENTINEL get-master-addr-by-name ${this.masterName}`,
+        ),
+      },
+    );
   }
 
   private async sendFailover(): Promise<void> {
     const errors: string[] = [];
     for (const s of this.opts.sentinels) {
       try {
-        await this.withClient(s, this.opts.sentinelPassword, (r) => r.call('SENTINEL', 'FAILOVER', this.masterName));
+        await this.withClient(s, this.opts.sentinelPassword, (r) =>
+          r.call('SENTINEL', 'FAILOVER', this.masterName),
+        );
         return;
       } catch (err) {
         const message = errorMessage(err);
@@ -273,14 +315,18 @@ export class IoredisSentinelDriver implements SentinelDriver {
     }
     throw new FaultError(`Sentinel refused \`SENTINEL FAILOVER ${this.masterName}\` (${errors.join('; ')})`, {
       code: 'SENTINEL_FAILOVER_REFUSED',
-      suggestions: [`redis-cli -h ${this.opts.sentinels[0]!.host} -p ${this.opts.sentinels[0]!.port} SENTINEL replicas ${this.masterName}`],
+      suggestions: [
+        `redis-cli -h ${this.opts.sentinels[0]!.host} -p ${this.opts.sentinels[0]!.port} SENTINEL replicas ${this.masterName}`,
+      ],
     });
   }
 
   /** Subscribes to `+switch-master` on the first Sentinel that answers; polling covers the rest. */
   private async watchSwitch(oldMaster: RedisNodeAddress): Promise<SwitchWatch> {
     let resolveSwitch!: (v: { newMaster: RedisNodeAddress; observedAt: number }) => void;
-    const switched = new Promise<{ newMaster: RedisNodeAddress; observedAt: number }>((r) => (resolveSwitch = r));
+    const switched = new Promise<{ newMaster: RedisNodeAddress; observedAt: number }>(
+      (r) => (resolveSwitch = r),
+    );
     let subscriber: Redis | undefined;
     for (const s of this.opts.sentinels) {
       const r = this.client(s, this.opts.sentinelPassword);
@@ -322,12 +368,20 @@ export class IoredisSentinelDriver implements SentinelDriver {
       if (seen) return seen;
       if (polled && !sameNode(polled, oldMaster)) return { newMaster: polled, observedAt: this.clock.now() };
       if (this.clock.now() >= deadline) break;
-      await Promise.race([watch.switched, this.clock.sleep(Math.min(250, Math.max(1, deadline - this.clock.now())))]);
+      await Promise.race([
+        watch.switched,
+        this.clock.sleep(Math.min(250, Math.max(1, deadline - this.clock.now()))),
+      ]);
     }
-    throw new FaultError(`Sentinel did not promote a new master for \`${this.masterName}\` within ${formatBudget(budgetMs)} (master still ${addr(oldMaster)})`, {
-      code: 'SENTINEL_PROMOTION_TIMEOUT',
-      suggestions: this.opts.sentinels.slice(0, 1).map((s) => `redis-cli -h ${s.host} -p ${s.port} SENTINEL master ${this.masterName}`),
-    });
+    throw new FaultError(
+      `Sentinel did not promote a new master for \`${this.masterName}\` within ${formatBudget(budgetMs)} (master still ${addr(oldMaster)})`,
+      {
+        code: 'SENTINEL_PROMOTION_TIMEOUT',
+        suggestions: this.opts.sentinels
+          .slice(0, 1)
+          .map((s) => `redis-cli -h ${s.host} -p ${s.port} SENTINEL master ${this.masterName}`),
+      },
+    );
   }
 
   private client(node: RedisNodeAddress, password: string | undefined): Redis {
@@ -352,7 +406,11 @@ export class IoredisSentinelDriver implements SentinelDriver {
     this.open.delete(r);
   }
 
-  private async withClient<T>(node: RedisNodeAddress, password: string | undefined, fn: (r: Redis) => Promise<T>): Promise<T> {
+  private async withClient<T>(
+    node: RedisNodeAddress,
+    password: string | undefined,
+    fn: (r: Redis) => Promise<T>,
+  ): Promise<T> {
     const r = this.client(node, password);
     try {
       await r.connect();

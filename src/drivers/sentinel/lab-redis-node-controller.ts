@@ -29,33 +29,49 @@ export class LabRedisNodeController implements RedisNodeController {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
     }
-    await this.until(() => Promise.resolve(!isAlive(info.pid)), `Redis node ${node.host}:${node.port} (pid ${info.pid}) did not exit after SIGKILL`);
+    await this.until(
+      () => Promise.resolve(!isAlive(info.pid)),
+      `Redis node ${node.host}:${node.port} (pid ${info.pid}) did not exit after SIGKILL`,
+    );
   }
 
   async start(node: RedisNodeAddress): Promise<void> {
     const { info, key } = this.find(node);
     if (isAlive(info.pid)) return;
-    const daemon = await spawnDaemon({ name: info.name, command: info.command, args: info.args, logFile: info.logFile });
+    const daemon = await spawnDaemon({
+      name: info.name,
+      command: info.command,
+      args: info.args,
+      logFile: info.logFile,
+    });
     const state = this.state();
     const record = state.redis?.[key];
     if (record) {
       record.pid = daemon.pid;
       writeLabState(state);
     }
-    await this.until(() => tcpOpen(node.port, node.host), `Redis node ${node.host}:${node.port} did not accept connections after a restart`);
+    await this.until(
+      () => tcpOpen(node.port, node.host),
+      `Redis node ${node.host}:${node.port} did not accept connections after a restart`,
+    );
   }
 
   private find(node: RedisNodeAddress): { info: RedisNodeInfo; key: DataNodeKey } {
     const redis = this.state().redis;
     if (!redis) {
-      throw new FaultError(`The lab state ${labStatePath(this.opts.stateDir)} has no Redis topology`, { code: 'LAB_REDIS_MISSING' });
+      throw new FaultError(`The lab state ${labStatePath(this.opts.stateDir)} has no Redis topology`, {
+        code: 'LAB_REDIS_MISSING',
+      });
     }
     for (const key of ['master', 'replica'] as const) {
       if (redis[key].port === node.port) return { info: redis[key], key };
     }
-    throw new FaultError(`No lab Redis node listens on port ${node.port} (known: ${redis.master.port}, ${redis.replica.port})`, {
-      code: 'LAB_REDIS_NODE_UNKNOWN',
-    });
+    throw new FaultError(
+      `No lab Redis node listens on port ${node.port} (known: ${redis.master.port}, ${redis.replica.port})`,
+      {
+        code: 'LAB_REDIS_NODE_UNKNOWN',
+      },
+    );
   }
 
   private state(): LabState {
@@ -77,6 +93,8 @@ export class LabRedisNodeController implements RedisNodeController {
       if (Date.now() >= deadline) break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    throw new FaultError(`${failure} within ${Math.round(budget / 1000)} s`, { code: 'LAB_REDIS_NODE_TIMEOUT' });
+    throw new FaultError(`${failure} within ${Math.round(budget / 1000)} s`, {
+      code: 'LAB_REDIS_NODE_TIMEOUT',
+    });
   }
 }

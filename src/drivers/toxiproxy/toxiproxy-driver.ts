@@ -12,7 +12,12 @@ import { FaultError, errorMessage } from '../../core/errors.js';
 import type { FaultHandle, ProxyInfo, ToxicSpec, ToxiproxyDriver } from '../../core/ports.js';
 import { type DriverLogger, silentLogger, step } from '../driver-log.js';
 import { type PreparedDriverFault, faultHandle } from '../fault.js';
-import { removeToxicRecord, restoreToxicRecord, revertFromRecord, setEnabledRecord } from '../revert-records.js';
+import {
+  removeToxicRecord,
+  restoreToxicRecord,
+  revertFromRecord,
+  setEnabledRecord,
+} from '../revert-records.js';
 
 export interface ToxiproxyClientDriverOptions {
   /** The Toxiproxy API, e.g. `http://127.0.0.1:8474`. */
@@ -53,7 +58,9 @@ export class ToxiproxyClientDriver implements ToxiproxyDriver {
   }
 
   async version(): Promise<string> {
-    return this.call(`read the Toxiproxy version at ${this.url}`, 'TOXIPROXY_UNREACHABLE', () => this.client.getVersion());
+    return this.call(`read the Toxiproxy version at ${this.url}`, 'TOXIPROXY_UNREACHABLE', () =>
+      this.client.getVersion(),
+    );
   }
 
   async listProxies(): Promise<ProxyInfo[]> {
@@ -67,16 +74,27 @@ export class ToxiproxyClientDriver implements ToxiproxyDriver {
 
   async getProxy(proxy: string): Promise<ProxyInfo> {
     return this.call(`read proxy ${proxy}`, 'TOXIPROXY_PROXY_FAILED', async () => {
-      const res = await this.client.getApi().get<RawProxy>(`${this.url}/proxies/${encodeURIComponent(proxy)}`);
+      const res = await this.client
+        .getApi()
+        .get<RawProxy>(`${this.url}/proxies/${encodeURIComponent(proxy)}`);
       return toProxyInfo(res.data);
     });
   }
 
   /** Creates a proxy (for targets whose proxies the tool sets up). */
   async createProxy(p: { name: string; listen: string; upstream: string; enabled?: boolean }): Promise<void> {
-    await this.call(`create proxy ${p.name} (${p.listen} → ${p.upstream})`, 'TOXIPROXY_PROXY_FAILED', async () => {
-      await this.client.createProxy({ name: p.name, listen: p.listen, upstream: p.upstream, enabled: p.enabled ?? true });
-    });
+    await this.call(
+      `create proxy ${p.name} (${p.listen} → ${p.upstream})`,
+      'TOXIPROXY_PROXY_FAILED',
+      async () => {
+        await this.client.createProxy({
+          name: p.name,
+          listen: p.listen,
+          upstream: p.upstream,
+          enabled: p.enabled ?? true,
+        });
+      },
+    );
   }
 
   async addToxic(proxy: string, toxic: ToxicSpec): Promise<void> {
@@ -87,9 +105,15 @@ export class ToxiproxyClientDriver implements ToxiproxyDriver {
   }
 
   async updateToxic(proxy: string, toxic: ToxicSpec): Promise<void> {
-    await this.call(`update toxic ${toxic.name} on proxy ${proxy} to ${describeToxic(toxic)}`, 'TOXIC_UPDATE_FAILED', async () => {
-      await this.client.getApi().post(`${this.toxicPath(proxy, toxic.name)}`, { ...toxic, attributes: { ...toxic.attributes } });
-    });
+    await this.call(
+      `update toxic ${toxic.name} on proxy ${proxy} to ${describeToxic(toxic)}`,
+      'TOXIC_UPDATE_FAILED',
+      async () => {
+        await this.client
+          .getApi()
+          .post(`${this.toxicPath(proxy, toxic.name)}`, { ...toxic, attributes: { ...toxic.attributes } });
+      },
+    );
   }
 
   /** Puts a toxic back as it was: update when it still exists, add it when it is gone. */
@@ -111,15 +135,23 @@ export class ToxiproxyClientDriver implements ToxiproxyDriver {
   }
 
   async setEnabled(proxy: string, enabled: boolean): Promise<void> {
-    await this.call(`${enabled ? 'enable' : 'disable'} proxy ${proxy}`, 'TOXIPROXY_PROXY_FAILED', async () => {
-      const p = await this.client.get(proxy);
-      if (p.enabled === enabled) return;
-      await p.update({ enabled, listen: p.listen, upstream: p.upstream });
-    });
+    await this.call(
+      `${enabled ? 'enable' : 'disable'} proxy ${proxy}`,
+      'TOXIPROXY_PROXY_FAILED',
+      async () => {
+        const p = await this.client.get(proxy);
+        if (p.enabled === enabled) return;
+        await p.update({ enabled, listen: p.listen, upstream: p.upstream });
+      },
+    );
   }
 
   async reset(): Promise<void> {
-    await this.call(`reset Toxiproxy at ${this.url} (enable every proxy, remove every toxic)`, 'TOXIPROXY_RESET_FAILED', () => this.client.reset());
+    await this.call(
+      `reset Toxiproxy at ${this.url} (enable every proxy, remove every toxic)`,
+      'TOXIPROXY_RESET_FAILED',
+      () => this.client.reset(),
+    );
   }
 
   // ---- faults ---------------------------------------------------------------------------------
@@ -200,9 +232,15 @@ export class ToxiproxyClientDriver implements ToxiproxyDriver {
         const status = httpStatus(err);
         const why = status === 404 ? 'not found' : status === 409 ? 'it already exists' : undefined;
         return {
-          code: status === undefined && /fetch failed|ECONNREFUSED/i.test(errorMessage(err)) ? 'TOXIPROXY_UNREACHABLE' : code,
+          code:
+            status === undefined && /fetch failed|ECONNREFUSED/i.test(errorMessage(err))
+              ? 'TOXIPROXY_UNREACHABLE'
+              : code,
           message: `Could not ${action}${why ? ` (${why})` : ''}`,
-          suggestions: status === 409 ? ['owui-chaos rollback', `curl -s ${this.url}/proxies`] : [`curl -s ${this.url}/proxies`],
+          suggestions:
+            status === 409
+              ? ['owui-chaos rollback', `curl -s ${this.url}/proxies`]
+              : [`curl -s ${this.url}/proxies`],
         };
       },
       this.clock,
@@ -210,7 +248,9 @@ export class ToxiproxyClientDriver implements ToxiproxyDriver {
   }
 }
 
-export function describeToxic(t: Pick<ToxicSpec, 'name' | 'type' | 'stream' | 'toxicity' | 'attributes'>): string {
+export function describeToxic(
+  t: Pick<ToxicSpec, 'name' | 'type' | 'stream' | 'toxicity' | 'attributes'>,
+): string {
   const attrs = Object.entries(t.attributes)
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
@@ -229,7 +269,9 @@ function toProxyInfo(raw: RawProxy): ProxyInfo {
       type: t.type as ToxicSpec['type'],
       stream: t.stream === 'upstream' ? 'upstream' : 'downstream',
       toxicity: t.toxicity,
-      attributes: Object.fromEntries(Object.entries(t.attributes ?? {}).filter((e): e is [string, number] => typeof e[1] === 'number')),
+      attributes: Object.fromEntries(
+        Object.entries(t.attributes ?? {}).filter((e): e is [string, number] => typeof e[1] === 'number'),
+      ),
     })),
   };
 }

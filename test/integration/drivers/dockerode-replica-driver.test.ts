@@ -46,13 +46,27 @@ async function runReplica(index: number): Promise<Replica> {
   const mounts = ['/usr', '/lib', '/lib64', '/etc', '/bin', '/sbin'].flatMap((d) => ['-v', `${d}:${d}:ro`]);
   created.push(name);
   await docker(
-    'run', '-d', '--name', name, '--network', 'host',
-    '--label', `owui-chaos.test=${uniq}`,
-    '--label', `owui-chaos.url=${url}`,
-    '--label', `com.docker.compose.service=open-webui-${uniq}`,
-    '--label', `com.docker.compose.project=proj-${uniq}`,
-    '-e', `PORT=${port}`,
-    ...mounts, IMAGE, '/usr/bin/node', '-e', HEALTH_SERVER_SCRIPT,
+    'run',
+    '-d',
+    '--name',
+    name,
+    '--network',
+    'host',
+    '--label',
+    `owui-chaos.test=${uniq}`,
+    '--label',
+    `owui-chaos.url=${url}`,
+    '--label',
+    `com.docker.compose.service=open-webui-${uniq}`,
+    '--label',
+    `com.docker.compose.project=proj-${uniq}`,
+    '-e',
+    `PORT=${port}`,
+    ...mounts,
+    IMAGE,
+    '/usr/bin/node',
+    '-e',
+    HEALTH_SERVER_SCRIPT,
   );
   return { name, url };
 }
@@ -68,7 +82,9 @@ describe.skipIf(skipReason !== undefined)('DockerodeReplicaDriver (real containe
       await docker('image', 'inspect', IMAGE);
     } catch {
       // An empty root filesystem: everything the container runs is bind-mounted from the host.
-      await run('sh', ['-c', `tar -cf - --files-from /dev/null | docker import - ${IMAGE}`], { timeout: 60_000 });
+      await run('sh', ['-c', `tar -cf - --files-from /dev/null | docker import - ${IMAGE}`], {
+        timeout: 60_000,
+      });
     }
     a = await runReplica(1);
     b = await runReplica(2);
@@ -85,9 +101,15 @@ describe.skipIf(skipReason !== undefined)('DockerodeReplicaDriver (real containe
     expect(byLabel.map((r) => r.url)).toEqual([a.url, b.url]);
     expect(byLabel.every((r) => r.state === 'running' && /^[0-9a-f]{64}$/.test(r.id))).toBe(true);
 
-    const byCompose = new DockerodeReplicaDriver({ composeService: `open-webui-${uniq}`, composeProject: `proj-${uniq}` });
+    const byCompose = new DockerodeReplicaDriver({
+      composeService: `open-webui-${uniq}`,
+      composeProject: `proj-${uniq}`,
+    });
     expect((await byCompose.list()).map((r) => r.name)).toEqual([a.name, b.name]);
-    const otherProject = new DockerodeReplicaDriver({ composeService: `open-webui-${uniq}`, composeProject: 'nope' });
+    const otherProject = new DockerodeReplicaDriver({
+      composeService: `open-webui-${uniq}`,
+      composeProject: 'nope',
+    });
     expect(await otherProject.list()).toEqual([]);
 
     const byName = new DockerodeReplicaDriver({ names: [b.name], urls: { [b.name]: 'http://127.0.0.1:1' } });
@@ -156,7 +178,11 @@ describe.skipIf(skipReason !== undefined)('DockerodeReplicaDriver (real containe
   });
 
   it('exec returns the exit code and exact stdout/stderr bytes', async () => {
-    const result = await driver.exec(a.name, ['/bin/sh', '-c', "printf 'out\\001\\377'; printf err >&2; exit 3"]);
+    const result = await driver.exec(a.name, [
+      '/bin/sh',
+      '-c',
+      "printf 'out\\001\\377'; printf err >&2; exit 3",
+    ]);
     expect(result.exitCode).toBe(3);
     expect([...result.stdout]).toEqual([0x6f, 0x75, 0x74, 0x01, 0xff]);
     expect(result.stderr.toString()).toBe('err');

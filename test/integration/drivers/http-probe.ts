@@ -2,7 +2,11 @@
 
 import { request } from 'node:http';
 
-export type HttpOutcome = { kind: 'answered'; status: number; body: string } | { kind: 'refused' } | { kind: 'timeout' } | { kind: 'error'; code: string };
+export type HttpOutcome =
+  | { kind: 'answered'; status: number; body: string }
+  | { kind: 'refused' }
+  | { kind: 'timeout' }
+  | { kind: 'error'; code: string };
 
 export function httpGet(url: string, timeoutMs = 1000): Promise<HttpOutcome> {
   return new Promise((resolve) => {

@@ -14,14 +14,27 @@ import { revertFromRecord } from '../../../src/drivers/revert-records.js';
 import { IoredisSentinelDriver } from '../../../src/drivers/sentinel/ioredis-sentinel-driver.js';
 import { LabRedisNodeController } from '../../../src/drivers/sentinel/lab-redis-node-controller.js';
 import { findBinary } from '../../../src/lab/process/binaries.js';
-import { type RedisTopology, startRedisTopology, stopRedisTopology } from '../../../src/lab/redis/redis-topology.js';
+import {
+  type RedisTopology,
+  startRedisTopology,
+  stopRedisTopology,
+} from '../../../src/lab/redis/redis-topology.js';
 import { readLabState, writeLabState } from '../../../src/lab/state.js';
 
 const missing = ['redis-server', 'redis-sentinel'].filter((b) => !findBinary(b));
-if (missing.length) console.warn(`[skip] ioredis-sentinel-driver: ${missing.join(', ')} not installed (apt-get install redis-server redis-sentinel)`);
+if (missing.length)
+  console.warn(
+    `[skip] ioredis-sentinel-driver: ${missing.join(', ')} not installed (apt-get install redis-server redis-sentinel)`,
+  );
 
 async function role(node: RedisNodeAddress): Promise<string> {
-  const r = new Redis({ ...node, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+  const r = new Redis({
+    ...node,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 1000,
+  });
   r.on('error', () => undefined);
   try {
     await r.connect();
@@ -35,7 +48,13 @@ async function role(node: RedisNodeAddress): Promise<string> {
 }
 
 async function replicationInfo(node: RedisNodeAddress): Promise<string> {
-  const r = new Redis({ ...node, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+  const r = new Redis({
+    ...node,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 1000,
+  });
   r.on('error', () => undefined);
   try {
     await r.connect();
@@ -67,8 +86,15 @@ describe.skipIf(missing.length > 0)('IoredisSentinelDriver (real redis + 3 senti
   beforeAll(async () => {
     topology = await startRedisTopology({ dir });
     writeLabState({
-      schemaVersion: 1, name: 'sentinel-test', stateDir: dir, createdAt: new Date().toISOString(), ownerPid: process.pid,
-      replicasIn: 'process', buffering: 'off', replicas: [], redis: topology,
+      schemaVersion: 1,
+      name: 'sentinel-test',
+      stateDir: dir,
+      createdAt: new Date().toISOString(),
+      ownerPid: process.pid,
+      replicasIn: 'process',
+      buffering: 'off',
+      replicas: [],
+      redis: topology,
     });
     a = { host: '127.0.0.1', port: topology.master.port };
     b = { host: '127.0.0.1', port: topology.replica.port };
@@ -108,10 +134,13 @@ describe.skipIf(missing.length > 0)('IoredisSentinelDriver (real redis + 3 senti
 
   it('killMaster kills the master, Sentinel promotes the other node, revert restarts it as a replica', async () => {
     // Sentinel only promotes a replica whose link is up.
-    expect(await eventually(async () => /master_link_status:up/.test(await replicationInfo(a)), 20_000)).toBe(true);
+    expect(await eventually(async () => /master_link_status:up/.test(await replicationInfo(a)), 20_000)).toBe(
+      true,
+    );
     const prepared = await driver.prepareKillMaster({ promotionBudgetMs: 40_000, rejoinBudgetMs: 30_000 });
     expect(prepared.record).toEqual({
-      driver: 'sentinel', op: 'restartNode',
+      driver: 'sentinel',
+      op: 'restartNode',
       args: { host: '127.0.0.1', port: b.port, masterName: topology.masterName, budgetMs: 30_000 },
     });
     const pidBefore = readLabState(dir)!.redis!.replica.pid;
@@ -132,8 +161,11 @@ describe.skipIf(missing.length > 0)('IoredisSentinelDriver (real redis + 3 senti
     expect(await driver.currentMaster()).toEqual(a);
   });
 
-  it('an unknown master name fails with the Sentinels\' answers in the message', async () => {
-    const other = new IoredisSentinelDriver({ sentinels: topology.sentinels.map((s) => ({ host: '127.0.0.1', port: s.port })), masterName: 'nosuch' });
+  it("an unknown master name fails with the Sentinels' answers in the message", async () => {
+    const other = new IoredisSentinelDriver({
+      sentinels: topology.sentinels.map((s) => ({ host: '127.0.0.1', port: s.port })),
+      masterName: 'nosuch',
+    });
     const err = await other.currentMaster().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FaultError);
     expect((err as FaultError).code).toBe('SENTINEL_NO_MAJORITY');
@@ -144,9 +176,12 @@ describe.skipIf(missing.length > 0)('IoredisSentinelDriver (real redis + 3 senti
   });
 
   it('a promotion that does not happen within the budget names the master and the budget', async () => {
-    // Nothing will promote: the only replica is killed first, so FAILOVER is refused or times out.
+    // No promotion completes within 1 ms (the real one takes ~1 s; it may still finish afterwards,
+    // which is why this runs last). A Sentinel still busy with the previous failover refuses (INPROG).
     const err = await driver.failover(1).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FaultError);
-    expect((err as FaultError).message).toMatch(/Sentinel did not promote a new master for `mymaster` within 1 ms|Sentinel refused/);
+    expect((err as FaultError).message).toMatch(
+      /Sentinel did not promote a new master for `mymaster` within 1 ms|Sentinel refused/,
+    );
   });
 });

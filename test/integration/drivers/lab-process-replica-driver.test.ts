@@ -23,14 +23,25 @@ describe('LabProcessReplicaDriver (real processes)', () => {
     const replicas: LabReplicaRecord[] = [];
     for (const name of ['owui-1', 'owui-2']) {
       const port = await freePort();
-      const spawn = { command: process.execPath, args: ['-e', HEALTH_SERVER_SCRIPT], env: { PORT: String(port) }, logFile: join(dir, `${name}.log`) };
+      const spawn = {
+        command: process.execPath,
+        args: ['-e', HEALTH_SERVER_SCRIPT],
+        env: { PORT: String(port) },
+        logFile: join(dir, `${name}.log`),
+      };
       const daemon = await spawnDaemon({ name, ...spawn, env: { ...process.env, ...spawn.env } });
       replicas.push({ name, port, url: `http://127.0.0.1:${port}`, mode: 'process', pid: daemon.pid, spawn });
     }
     urls = Object.fromEntries(replicas.map((r) => [r.name, r.url]));
     writeLabState({
-      schemaVersion: 1, name: 'driver-test', stateDir: dir, createdAt: new Date().toISOString(), ownerPid: process.pid,
-      replicasIn: 'process', buffering: 'off', replicas,
+      schemaVersion: 1,
+      name: 'driver-test',
+      stateDir: dir,
+      createdAt: new Date().toISOString(),
+      ownerPid: process.pid,
+      replicasIn: 'process',
+      buffering: 'off',
+      replicas,
     });
     driver = new LabProcessReplicaDriver({ stateDir: dir, stopGraceMs: 2000, logger: (e) => logs.push(e) });
     await driver.waitHealthy('owui-1', 10_000);
@@ -41,7 +52,11 @@ describe('LabProcessReplicaDriver (real processes)', () => {
     const state = readLabState(dir);
     for (const r of state?.replicas ?? []) {
       if (r.pid !== undefined) {
-        try { process.kill(r.pid, 'SIGCONT'); } catch { /* gone */ }
+        try {
+          process.kill(r.pid, 'SIGCONT');
+        } catch {
+          /* gone */
+        }
         await stopProcess(r.pid, 1000);
       }
     }
@@ -108,7 +123,9 @@ describe('LabProcessReplicaDriver (real processes)', () => {
     const err = await driver.waitHealthy('owui-1', 500).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FaultError);
     expect((err as FaultError).code).toBe('REPLICA_UNHEALTHY');
-    expect((err as FaultError).message).toMatch(/Replica owui-1 did not answer .*\/health within 500 ms .*stopped/);
+    expect((err as FaultError).message).toMatch(
+      /Replica owui-1 did not answer .*\/health within 500 ms .*stopped/,
+    );
     expect(logs.some((e) => e.phase === 'failed' && e.action.includes('owui-1'))).toBe(true);
     await driver.start('owui-1');
     await driver.waitHealthy('owui-1', 10_000);
@@ -120,7 +137,9 @@ describe('LabProcessReplicaDriver (real processes)', () => {
   });
 
   it('a missing state directory says the lab is not up', async () => {
-    const err = await new LabProcessReplicaDriver({ stateDir: join(dir, 'nope') }).list().catch((e: unknown) => e);
+    const err = await new LabProcessReplicaDriver({ stateDir: join(dir, 'nope') })
+      .list()
+      .catch((e: unknown) => e);
     expect((err as FaultError).code).toBe('LAB_NOT_UP');
   });
 });

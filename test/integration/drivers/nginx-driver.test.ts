@@ -155,13 +155,19 @@ describe.skipIf(!nginxBinary)('LocalNginxDriver (real nginx)', () => {
     expectBuffered(before);
 
     const prepared = await driver.prepareSetBuffering(false);
-    expect(prepared.record).toMatchObject({ driver: 'nginx', op: 'restoreConfig', args: { configFile: conf, sha256: originalHash } });
+    expect(prepared.record).toMatchObject({
+      driver: 'nginx',
+      op: 'restoreConfig',
+      args: { configFile: conf, sha256: originalHash },
+    });
     expect(prepared.description).toBe(`nginx proxy_buffering off in ${conf} (was on)`);
     expect(sha(readFileSync(conf))).toBe(originalHash); // preparing changes nothing
     const handle = await prepared.apply();
     const edited = readFileSync(conf, 'latin1');
     expect(edited).toContain('proxy_buffering off;   # the fault flips this\r\n');
-    expect(edited.replace('proxy_buffering off;', 'proxy_buffering on;')).toBe(readFileSync(conf, 'latin1').replace('proxy_buffering off;', 'proxy_buffering on;'));
+    expect(edited.replace('proxy_buffering off;', 'proxy_buffering on;')).toBe(
+      readFileSync(conf, 'latin1').replace('proxy_buffering off;', 'proxy_buffering on;'),
+    );
     expectStreamed(await timeResponse(port));
 
     await handle.revert();
@@ -191,58 +197,95 @@ describe.skipIf(!nginxBinary)('LocalNginxDriver (real nginx)', () => {
   });
 });
 
-const dockerReason = await run('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 20_000 }).then(
+const dockerReason = await run('docker', ['info', '--format', '{{.ServerVersion}}'], {
+  timeout: 20_000,
+}).then(
   () => undefined,
   () => 'no Docker engine reachable',
 );
 if (nginxBinary && dockerReason) console.warn(`[skip] nginx-driver (container): ${dockerReason}`);
 
-describe.skipIf(!nginxBinary || dockerReason !== undefined)('ContainerNginxDriver (nginx in a container, docker exec)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'owui-chaos-nginx-ctr-'));
-  const conf = join(dir, 'nginx.conf');
-  const name = `owui-chaos-test-nginx-${randomBytes(4).toString('hex')}`;
-  let upstream: Server;
-  let port: number;
-  let originalHash: string;
+describe.skipIf(!nginxBinary || dockerReason !== undefined)(
+  'ContainerNginxDriver (nginx in a container, docker exec)',
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), 'owui-chaos-nginx-ctr-'));
+    const conf = join(dir, 'nginx.conf');
+    const name = `owui-chaos-test-nginx-${randomBytes(4).toString('hex')}`;
+    let upstream: Server;
+    let port: number;
+    let originalHash: string;
 
-  beforeAll(async () => {
-    upstream = await slowUpstream();
-    port = await freePort();
-    mkdirSync(join(dir, 'tmp'));
-    writeFileSync(conf, config(dir, port, (upstream.address() as AddressInfo).port));
-    originalHash = sha(readFileSync(conf));
-    try {
-      await run('docker', ['image', 'inspect', 'owui-chaos-base:latest']);
-    } catch {
-      await run('sh', ['-c', 'tar -cf - --files-from /dev/null | docker import - owui-chaos-base:latest'], { timeout: 60_000 });
-    }
-    const mounts = ['/usr', '/lib', '/lib64', '/etc', '/bin', '/sbin'].flatMap((d) => ['-v', `${d}:${d}:ro`]);
-    await run('docker', ['run', '-d', '--name', name, '--network', 'host', ...mounts, '-v', `${dir}:${dir}`,
-      'owui-chaos-base:latest', '/usr/sbin/nginx', '-p', dir, '-c', conf, '-g', 'daemon off;'], { timeout: 60_000 });
-    await waitPort(port, true);
-  });
+    beforeAll(async () => {
+      upstream = await slowUpstream();
+      port = await freePort();
+      mkdirSync(join(dir, 'tmp'));
+      writeFileSync(conf, config(dir, port, (upstream.address() as AddressInfo).port));
+      originalHash = sha(readFileSync(conf));
+      try {
+        await run('docker', ['image', 'inspect', 'owui-chaos-base:latest']);
+      } catch {
+        await run('sh', ['-c', 'tar -cf - --files-from /dev/null | docker import - owui-chaos-base:latest'], {
+          timeout: 60_000,
+        });
+      }
+      const mounts = ['/usr', '/lib', '/lib64', '/etc', '/bin', '/sbin'].flatMap((d) => [
+        '-v',
+        `${d}:${d}:ro`,
+      ]);
+      await run(
+        'docker',
+        [
+          'run',
+          '-d',
+          '--name',
+          name,
+          '--network',
+          'host',
+          ...mounts,
+          '-v',
+          `${dir}:${dir}`,
+          'owui-chaos-base:latest',
+          '/usr/sbin/nginx',
+          '-p',
+          dir,
+          '-c',
+          conf,
+          '-g',
+          'daemon off;',
+        ],
+        { timeout: 60_000 },
+      );
+      await waitPort(port, true);
+    });
 
-  afterAll(async () => {
-    await run('docker', ['rm', '-f', name]).catch(() => undefined);
-    await new Promise<void>((r) => (upstream ? upstream.close(() => r()) : r()));
-    rmSync(dir, { recursive: true, force: true });
-  });
+    afterAll(async () => {
+      await run('docker', ['rm', '-f', name]).catch(() => undefined);
+      await new Promise<void>((r) => (upstream ? upstream.close(() => r()) : r()));
+      rmSync(dir, { recursive: true, force: true });
+    });
 
-  it('switches buffering through docker exec and restores the exact bytes', async () => {
-    const driver = new ContainerNginxDriver({ container: name, configFile: conf, prefix: dir, binary: '/usr/sbin/nginx', exec: DockerodeReplicaDriver.execFor() });
-    expect(sha(await driver.readConfig())).toBe(originalHash);
-    expectBuffered(await timeResponse(port));
-    const handle = await driver.setBuffering(false);
-    expect(handle.revertRecord.args.container).toBe(name);
-    expect(readFileSync(conf, 'latin1')).toContain('proxy_buffering off;');
-    expectStreamed(await timeResponse(port));
-    await handle.revert();
-    expect(sha(readFileSync(conf))).toBe(originalHash);
-    expectBuffered(await timeResponse(port));
+    it('switches buffering through docker exec and restores the exact bytes', async () => {
+      const driver = new ContainerNginxDriver({
+        container: name,
+        configFile: conf,
+        prefix: dir,
+        binary: '/usr/sbin/nginx',
+        exec: DockerodeReplicaDriver.execFor(),
+      });
+      expect(sha(await driver.readConfig())).toBe(originalHash);
+      expectBuffered(await timeResponse(port));
+      const handle = await driver.setBuffering(false);
+      expect(handle.revertRecord.args.container).toBe(name);
+      expect(readFileSync(conf, 'latin1')).toContain('proxy_buffering off;');
+      expectStreamed(await timeResponse(port));
+      await handle.revert();
+      expect(sha(readFileSync(conf))).toBe(originalHash);
+      expectBuffered(await timeResponse(port));
 
-    const err = await driver.setDirective('proxy_buffering', 'sometimes').catch((e: unknown) => e);
-    expect((err as FaultError).code).toBe('NGINX_CONFIG_INVALID');
-    expect((err as FaultError).message).toContain(`in container ${name}`);
-    expect(sha(readFileSync(conf))).toBe(originalHash);
-  });
-});
+      const err = await driver.setDirective('proxy_buffering', 'sometimes').catch((e: unknown) => e);
+      expect((err as FaultError).code).toBe('NGINX_CONFIG_INVALID');
+      expect((err as FaultError).message).toContain(`in container ${name}`);
+      expect(sha(readFileSync(conf))).toBe(originalHash);
+    });
+  },
+);

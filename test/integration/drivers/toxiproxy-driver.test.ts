@@ -29,7 +29,10 @@ async function findLabServer(): Promise<StartServer | undefined> {
 
 const realUrl = process.env.TOXIPROXY_URL;
 const labServer = realUrl ? undefined : await findLabServer();
-const skipReason = realUrl || labServer ? undefined : 'no Toxiproxy API: src/lab/toxiproxy has no startToxiproxyServer yet and TOXIPROXY_URL is not set';
+const skipReason =
+  realUrl || labServer
+    ? undefined
+    : 'no Toxiproxy API: src/lab/toxiproxy has no startToxiproxyServer yet and TOXIPROXY_URL is not set';
 if (skipReason) console.warn(`[skip] toxiproxy-driver: ${skipReason}`);
 
 /** Connects, sends one line, resolves with the ms until it is echoed back (or the failure). */
@@ -44,7 +47,9 @@ function roundTrip(port: number, timeoutMs = 3000): Promise<number | 'refused' |
     socket.setTimeout(timeoutMs, () => done('timeout'));
     socket.once('connect', () => socket.write('ping\n'));
     socket.once('data', () => done(performance.now() - started));
-    socket.once('error', (err: NodeJS.ErrnoException) => done(err.code === 'ECONNREFUSED' ? 'refused' : 'closed'));
+    socket.once('error', (err: NodeJS.ErrnoException) =>
+      done(err.code === 'ECONNREFUSED' ? 'refused' : 'closed'),
+    );
     socket.once('end', () => done('closed'));
   });
 }
@@ -59,7 +64,13 @@ async function medianRoundTrip(port: number, n = 3): Promise<number> {
   return times.sort((a, b) => a - b)[Math.floor(n / 2)]!;
 }
 
-const latency = (name: string, ms: number): ToxicSpec => ({ name, type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: ms, jitter: 0 } });
+const latency = (name: string, ms: number): ToxicSpec => ({
+  name,
+  type: 'latency',
+  stream: 'downstream',
+  toxicity: 1,
+  attributes: { latency: ms, jitter: 0 },
+});
 
 describe.skipIf(skipReason !== undefined)('ToxiproxyClientDriver (Toxiproxy API + TCP echo)', () => {
   let echo: Server;
@@ -75,7 +86,11 @@ describe.skipIf(skipReason !== undefined)('ToxiproxyClientDriver (Toxiproxy API 
     if (labServer) server = await labServer({ port: 0 });
     driver = new ToxiproxyClientDriver({ url: realUrl ?? server!.url });
     listenPort = await freePort();
-    await driver.createProxy({ name: proxy, listen: `127.0.0.1:${listenPort}`, upstream: `127.0.0.1:${echoPort}` });
+    await driver.createProxy({
+      name: proxy,
+      listen: `127.0.0.1:${listenPort}`,
+      upstream: `127.0.0.1:${echoPort}`,
+    });
   });
 
   afterAll(async () => {
@@ -87,13 +102,23 @@ describe.skipIf(skipReason !== undefined)('ToxiproxyClientDriver (Toxiproxy API 
 
   it('lists the proxy, enabled, without toxics', async () => {
     const found = (await driver.listProxies()).find((p) => p.name === proxy);
-    expect(found).toEqual({ name: proxy, listen: `127.0.0.1:${listenPort}`, upstream: expect.stringMatching(/:\d+$/), enabled: true, toxics: [] });
+    expect(found).toEqual({
+      name: proxy,
+      listen: `127.0.0.1:${listenPort}`,
+      upstream: expect.stringMatching(/:\d+$/),
+      enabled: true,
+      toxics: [],
+    });
   });
 
   it('a latency toxic raises the round trip by about its latency; revert brings it back', async () => {
     const base = await medianRoundTrip(listenPort);
     const prepared = driver.prepareToxic(proxy, latency('lat', 300));
-    expect(prepared.record).toEqual({ driver: 'toxiproxy', op: 'removeToxic', args: { proxy, toxic: 'lat' } });
+    expect(prepared.record).toEqual({
+      driver: 'toxiproxy',
+      op: 'removeToxic',
+      args: { proxy, toxic: 'lat' },
+    });
     const handle = await prepared.apply();
     expect(handle.description).toBe(`latency toxic lat (downstream, latency=300 jitter=0) on proxy ${proxy}`);
     expect((await driver.getProxy(proxy)).toxics).toEqual([latency('lat', 300)]);
@@ -132,7 +157,11 @@ describe.skipIf(skipReason !== undefined)('ToxiproxyClientDriver (Toxiproxy API 
 
   it('down (enabled: false) refuses connections; revert accepts them again', async () => {
     const handle = await driver.disableProxy(proxy);
-    expect(handle.revertRecord).toEqual({ driver: 'toxiproxy', op: 'setEnabled', args: { proxy, enabled: true } });
+    expect(handle.revertRecord).toEqual({
+      driver: 'toxiproxy',
+      op: 'setEnabled',
+      args: { proxy, enabled: true },
+    });
     expect((await driver.getProxy(proxy)).enabled).toBe(false);
     expect(await roundTrip(listenPort)).toBe('refused');
     await handle.revert();
@@ -145,7 +174,7 @@ describe.skipIf(skipReason !== undefined)('ToxiproxyClientDriver (Toxiproxy API 
     await driver.addToxic(proxy, latency('x', 50));
     await driver.setEnabled(proxy, false);
     await driver.reset();
-    expect((await driver.getProxy(proxy))).toMatchObject({ enabled: true, toxics: [] });
+    expect(await driver.getProxy(proxy)).toMatchObject({ enabled: true, toxics: [] });
   });
 
   it('errors say what failed on what: duplicate toxic, unknown proxy, unreachable API', async () => {

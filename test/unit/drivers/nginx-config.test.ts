@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { directiveValues, pidFileOf, setBufferingBytes, setDirective } from '../../../src/drivers/nginx/nginx-config.js';
+import {
+  directiveValues,
+  pidFileOf,
+  setBufferingBytes,
+  setDirective,
+} from '../../../src/drivers/nginx/nginx-config.js';
 import { BUFFERING_BEGIN, BUFFERING_END } from '../../../src/lab/nginx/nginx-config.js';
 
 const conf = (text: string): Buffer => Buffer.from(text, 'latin1');
@@ -51,16 +56,32 @@ describe('setDirective', () => {
   });
 
   it('refuses what it cannot do safely', () => {
-    expect(() => setDirective(conf('events {}\n'), 'proxy_buffering', 'off')).toThrow(/no `proxy_buffering` directive and no http or server block/);
-    expect(() => setDirective(conf('http {}\n'), 'proxy_buffering', 'off; include /etc/passwd')).toThrow(/not a valid value/);
-    expect(() => setDirective(conf('http {}\n'), 'proxy buffering', 'off')).toThrow(/not an nginx directive name/);
+    expect(() => setDirective(conf('events {}\n'), 'proxy_buffering', 'off')).toThrow(
+      /no `proxy_buffering` directive and no http or server block/,
+    );
+    expect(() => setDirective(conf('http {}\n'), 'proxy_buffering', 'off; include /etc/passwd')).toThrow(
+      /not a valid value/,
+    );
+    expect(() => setDirective(conf('http {}\n'), 'proxy buffering', 'off')).toThrow(
+      /not an nginx directive name/,
+    );
   });
 });
 
 describe('setBufferingBytes', () => {
-  it('swaps the lab\'s marked block (HTTP version and buffering together)', () => {
+  it("swaps the lab's marked block (HTTP version and buffering together)", () => {
     const lab = conf(
-      ['http {', '    location / {', `      ${BUFFERING_BEGIN}`, '      proxy_http_version 1.1;', '      proxy_buffering off;', `      ${BUFFERING_END}`, '    }', '}', ''].join('\n'),
+      [
+        'http {',
+        '    location / {',
+        `      ${BUFFERING_BEGIN}`,
+        '      proxy_http_version 1.1;',
+        '      proxy_buffering off;',
+        `      ${BUFFERING_END}`,
+        '    }',
+        '}',
+        '',
+      ].join('\n'),
     );
     const on = setBufferingBytes(lab, true).toString();
     expect(on).toContain('proxy_http_version 1.0;\n      proxy_buffering on;');
@@ -69,7 +90,9 @@ describe('setBufferingBytes', () => {
 
   it('changes only proxy_buffering in any other config', () => {
     const plain = conf('http {\n  proxy_http_version 1.1;\n  proxy_buffering off;\n}\n');
-    expect(setBufferingBytes(plain, true).toString()).toBe('http {\n  proxy_http_version 1.1;\n  proxy_buffering on;\n}\n');
+    expect(setBufferingBytes(plain, true).toString()).toBe(
+      'http {\n  proxy_http_version 1.1;\n  proxy_buffering on;\n}\n',
+    );
   });
 });
 

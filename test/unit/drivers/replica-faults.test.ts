@@ -18,7 +18,8 @@ function fakeDriver(failHealthFor?: string): { driver: ReplicaDriver; calls: str
       restart: (id) => rec(`restart ${id}`),
       pause: (id) => rec(`pause ${id}`),
       unpause: (id) => rec(`unpause ${id}`),
-      waitHealthy: (id, b) => (id === failHealthFor ? Promise.reject(new Error(`${id} unhealthy`)) : rec(`healthy? ${id} ${b}`)),
+      waitHealthy: (id, b) =>
+        id === failHealthFor ? Promise.reject(new Error(`${id} unhealthy`)) : rec(`healthy? ${id} ${b}`),
     },
   };
 }
@@ -27,7 +28,11 @@ describe('prepareReplicaFault', () => {
   it('records the inverse before acting, applies the fault, and reverts once', async () => {
     const { driver, calls } = fakeDriver();
     const kill = prepareReplicaFault(driver, { id: 'owui-2', action: 'kill', healthBudgetMs: 30_000 });
-    expect(kill.record).toEqual({ driver: 'replicas', op: 'start', args: { id: 'owui-2', healthBudgetMs: 30_000 } });
+    expect(kill.record).toEqual({
+      driver: 'replicas',
+      op: 'start',
+      args: { id: 'owui-2', healthBudgetMs: 30_000 },
+    });
     expect(kill.description).toBe('kill replica owui-2 (SIGKILL)');
     expect(calls).toEqual([]);
     const handle = await kill.apply();
@@ -51,7 +56,9 @@ describe('prepareReplicaFault', () => {
 describe('rollingRestart', () => {
   it('restarts one at a time and stops at the first replica that does not come back', async () => {
     const { driver, calls } = fakeDriver('b');
-    await expect(rollingRestart(driver, ['a', 'b', 'c'], { healthBudgetMs: 10 })).rejects.toThrow('b unhealthy');
+    await expect(rollingRestart(driver, ['a', 'b', 'c'], { healthBudgetMs: 10 })).rejects.toThrow(
+      'b unhealthy',
+    );
     expect(calls).toEqual(['restart a', 'healthy? a 10', 'restart b']);
   });
 });

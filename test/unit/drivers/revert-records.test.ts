@@ -25,14 +25,21 @@ function fakes(config = Buffer.from('current')): { drivers: Required<RevertDrive
   return {
     calls,
     drivers: {
-      replicas: { start: (id) => rec('start', id), unpause: (id) => rec('unpause', id), waitHealthy: (id, b) => rec('waitHealthy', id, b) },
+      replicas: {
+        start: (id) => rec('start', id),
+        unpause: (id) => rec('unpause', id),
+        waitHealthy: (id, b) => rec('waitHealthy', id, b),
+      },
       sentinel: { restartNode: (node, budget) => rec('restartNode', node, budget) },
       toxiproxy: {
         removeToxic: (p, t) => rec('removeToxic', p, t),
         setEnabled: (p, e) => rec('setEnabled', p, e),
         restoreToxic: (p, t) => rec('restoreToxic', p, t),
       },
-      nginx: { readConfig: () => Promise.resolve(config), applyConfig: (b) => rec('applyConfig', b.toString('latin1')) },
+      nginx: {
+        readConfig: () => Promise.resolve(config),
+        applyConfig: (b) => rec('applyConfig', b.toString('latin1')),
+      },
     },
   };
 }
@@ -40,7 +47,13 @@ function fakes(config = Buffer.from('current')): { drivers: Required<RevertDrive
 /** What `owui-chaos rollback` sees: the record after a trip through the revert stack file. */
 const persisted = (r: RevertRecord): RevertRecord => JSON.parse(JSON.stringify(r)) as RevertRecord;
 
-const latency: ToxicSpec = { name: 'lat', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 500, jitter: 0 } };
+const latency: ToxicSpec = {
+  name: 'lat',
+  type: 'latency',
+  stream: 'downstream',
+  toxicity: 1,
+  attributes: { latency: 500, jitter: 0 },
+};
 
 describe('revertFromRecord', () => {
   it('replays every kind of record as the call that undoes it', async () => {
@@ -48,7 +61,10 @@ describe('revertFromRecord', () => {
     await revertFromRecord(persisted(replicaStartRecord('owui-2', 30_000)), drivers);
     await revertFromRecord(persisted(replicaStartRecord('owui-3')), drivers);
     await revertFromRecord(persisted(replicaUnpauseRecord('owui-1', 5000)), drivers);
-    await revertFromRecord(persisted(sentinelRestartNodeRecord({ host: '127.0.0.1', port: 6380 }, 'mymaster', 20_000)), drivers);
+    await revertFromRecord(
+      persisted(sentinelRestartNodeRecord({ host: '127.0.0.1', port: 6380 }, 'mymaster', 20_000)),
+      drivers,
+    );
     await revertFromRecord(persisted(removeToxicRecord('llm', 'lat')), drivers);
     await revertFromRecord(persisted(restoreToxicRecord('redis', latency)), drivers);
     await revertFromRecord(persisted(setEnabledRecord('redis', true)), drivers);
@@ -68,11 +84,17 @@ describe('revertFromRecord', () => {
   it('restores the original nginx bytes exactly, and does nothing when they are already in place', async () => {
     const original = Buffer.from([0x68, 0x74, 0x74, 0x70, 0x0d, 0x0a, 0xc3, 0xbc, 0xff]);
     const changed = fakes(Buffer.from('proxy_buffering off;'));
-    await revertFromRecord(persisted(restoreConfigRecord('/etc/nginx/nginx.conf', original)), changed.drivers);
+    await revertFromRecord(
+      persisted(restoreConfigRecord('/etc/nginx/nginx.conf', original)),
+      changed.drivers,
+    );
     expect(changed.calls).toEqual([['applyConfig', original.toString('latin1')]]);
 
     const same = fakes(original);
-    await revertFromRecord(persisted(restoreConfigRecord('/etc/nginx/nginx.conf', original, 'lb')), same.drivers);
+    await revertFromRecord(
+      persisted(restoreConfigRecord('/etc/nginx/nginx.conf', original, 'lb')),
+      same.drivers,
+    );
     expect(same.calls).toEqual([]);
   });
 
@@ -88,16 +110,25 @@ describe('revertFromRecord', () => {
   });
 
   it('rejects unknown records, invalid args and missing drivers with distinct codes', async () => {
-    const unknown = await revertFromRecord({ driver: 'toxiproxy', op: 'explode', args: {} }, fakes().drivers).catch((e: unknown) => e);
+    const unknown = await revertFromRecord(
+      { driver: 'toxiproxy', op: 'explode', args: {} },
+      fakes().drivers,
+    ).catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(RollbackError);
     expect((unknown as RollbackError).code).toBe('REVERT_RECORD_UNKNOWN');
     expect((unknown as RollbackError).message).toContain('`toxiproxy/explode`');
 
-    const invalid = await revertFromRecord({ driver: 'replicas', op: 'start', args: { id: 3, extra: true } }, fakes().drivers).catch((e: unknown) => e);
+    const invalid = await revertFromRecord(
+      { driver: 'replicas', op: 'start', args: { id: 3, extra: true } },
+      fakes().drivers,
+    ).catch((e: unknown) => e);
     expect((invalid as RollbackError).code).toBe('REVERT_RECORD_INVALID');
     expect((invalid as RollbackError).message).toMatch(/`replicas\/start` \(id: .*\)/);
 
-    const missing = await revertFromRecord(sentinelRestartNodeRecord({ host: 'h', port: 1 }, 'm', 1000), {}).catch((e: unknown) => e);
+    const missing = await revertFromRecord(
+      sentinelRestartNodeRecord({ host: 'h', port: 1 }, 'm', 1000),
+      {},
+    ).catch((e: unknown) => e);
     expect((missing as RollbackError).code).toBe('REVERT_DRIVER_MISSING');
     expect((missing as RollbackError).message).toContain('no sentinel driver');
     expect((missing as RollbackError).exitCode).toBe(14);
@@ -107,8 +138,12 @@ describe('revertFromRecord', () => {
     expect(describeRevert(removeToxicRecord('llm', 'lat'))).toBe('remove toxic lat from proxy llm');
     expect(describeRevert(setEnabledRecord('redis', true))).toBe('enable proxy redis');
     expect(describeRevert(replicaStartRecord('owui-2'))).toBe('start replica owui-2');
-    expect(describeRevert(sentinelRestartNodeRecord({ host: '127.0.0.1', port: 6380 }, 'm', 1))).toBe('restart Redis node 127.0.0.1:6380');
+    expect(describeRevert(sentinelRestartNodeRecord({ host: '127.0.0.1', port: 6380 }, 'm', 1))).toBe(
+      'restart Redis node 127.0.0.1:6380',
+    );
     const original = Buffer.from('x');
-    expect(describeRevert(restoreConfigRecord('/n.conf', original))).toBe(`restore nginx config /n.conf (sha256 ${sha256(original).slice(0, 12)}…)`);
+    expect(describeRevert(restoreConfigRecord('/n.conf', original))).toBe(
+      `restore nginx config /n.conf (sha256 ${sha256(original).slice(0, 12)}…)`,
+    );
   });
 });
