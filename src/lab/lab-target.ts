@@ -6,6 +6,7 @@
 // file (inside the lab's state directory) so a new process can sign in; real targets keep
 // secrets in env vars.
 
+import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { TargetInput } from '../core/config/target.js';
 import { LAB_LABEL } from './docker/docker-replicas.js';
@@ -15,6 +16,11 @@ export const LAB_MODEL = 'owui-chaos-mock';
 export const LAB_TARGET_FILE = 'target.yaml';
 /** How many load users the run may provision through the lab admin. */
 export const LAB_LOAD_USERS = 50;
+
+/** Where `lab up` writes the target file of the lab in `stateDir` (what `--target lab` loads). */
+export function labTargetFile(stateDir: string): string {
+  return join(stateDir, LAB_TARGET_FILE);
+}
 
 export function buildLabTarget(state: LabState): TargetInput {
   if (!state.nginx || !state.admin || !state.redis || !state.toxiproxy) {

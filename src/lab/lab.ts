@@ -38,7 +38,7 @@ import {
   removeLabContainers,
   startReplicaContainer,
 } from './docker/docker-replicas.js';
-import { LAB_MODEL, LAB_TARGET_FILE, renderLabTarget } from './lab-target.js';
+import { LAB_MODEL, LAB_TARGET_FILE, labTargetFile, renderLabTarget } from './lab-target.js';
 import { nginxBinary, startNginx, stopNginx } from './nginx/nginx-process.js';
 import { findBinary } from './process/binaries.js';
 import {
@@ -349,7 +349,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
     const token = await signupAdmin(ngx.url, admin.email, admin.password);
     state.admin = admin;
     await checkModels(ngx.url, token);
-    state.targetFile = join(stateDir, LAB_TARGET_FILE);
+    state.targetFile = labTargetFile(stateDir);
     writeFileSync(state.targetFile, renderLabTarget(state), { mode: 0o600 });
     writeLabState(state);
     progress(`lab \`${name}\` is up; target file ${state.targetFile}`);

@@ -52,8 +52,17 @@ export default class LabUp extends BaseCommand {
     }
     this.say('');
     this.say(`Open WebUI (through nginx): ${summary.url ?? '?'}   admin: ${summary.admin?.email ?? '?'}`);
-    this.say(`Target file: ${summary.targetFile ?? '?'}   (use it with --target lab)`);
-    this.say(`Stop with: owui-chaos lab down${flags.name === 'default' ? '' : ` --name ${flags.name}`}`);
+    const custom = flags['state-dir'] !== undefined || flags.name !== 'default';
+    this.say(
+      `Target file: ${summary.targetFile ?? '?'}   (use it with --target ${custom ? summary.targetFile : 'lab'})`,
+    );
+    const which =
+      flags['state-dir'] !== undefined
+        ? ` --state-dir ${flags['state-dir']}`
+        : flags.name === 'default'
+          ? ''
+          : ` --name ${flags.name}`;
+    this.say(`Status: owui-chaos lab status${which}   Stop: owui-chaos lab down${which}`);
     return summary;
   }
 }
