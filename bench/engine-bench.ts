@@ -264,9 +264,12 @@ async function socketStep(s: Servers, dir: string, n: number): Promise<SocketRow
   const file = join(dir, `sockets-${n}.ndjson`);
   const sink = new NdjsonFileSink(file);
   const rampMs = Math.max(2000, Math.min(15_000, n)); // ~1,000 connects per second
-  // Hold 38 s after the last connect starts: every client has answered a server ping (25 s) and
-  // sent a heartbeat (30 s after joining), with room for slow joins.
-  const durationMs = rampMs + 38_000;
+  // Hold until 33 s after the last client joined (every client has then answered a server ping,
+  // 25 s, and sent a heartbeat, 30 s after joining); at most ramp + 80 s.
+  const holdMs = 33_000;
+  const durationMs = rampMs + 80_000;
+  const stop = new AbortController();
+  let allJoinedAt = 0;
   const users = Array.from({ length: n }, (_, i) => ({
     email: `bench-${i}@bench.invalid`,
     token: 'bench-token',
@@ -279,6 +282,13 @@ async function socketStep(s: Servers, dir: string, n: number): Promise<SocketRow
   await engine.run(
     { durationMs, baseUrl: s.sioUrl, model: 'none', sockets: { vus: n, tokens: 1, chatIntervalMs: 0 } },
     sink,
+    {
+      signal: stop.signal,
+      onProgress: (p) => {
+        if (allJoinedAt === 0 && p.activeSockets === n) allJoinedAt = Date.now();
+        if (allJoinedAt > 0 && Date.now() - allJoinedAt >= holdMs) stop.abort();
+      },
+    },
   );
   sink.close();
   const cpu = process.cpuUsage(cpu0);
@@ -294,7 +304,7 @@ async function socketStep(s: Servers, dir: string, n: number): Promise<SocketRow
     heartbeats,
     connectP99: r.connectP99,
     engineCpu: (cpu.user + cpu.system) / 1000 / wall,
-    ok: r.maxActiveSockets === n && r.disconnects === 0 && heartbeats >= n,
+    ok: allJoinedAt > 0 && r.maxActiveSockets === n && r.disconnects === 0 && heartbeats >= n,
   };
 }
 

@@ -15,12 +15,24 @@ export function tagsJson(tags: SampleTags): string {
   return JSON.stringify(tags);
 }
 
+// Samples come in bursts within the same millisecond: format each millisecond's timestamp once.
+let lastMs = Number.NaN;
+let lastIso = '';
+function isoOf(timeMs: number): string {
+  const ms = Math.floor(timeMs);
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
 export function pointText(metric: MetricName, timeMs: number, value: number, tagsJsonText: string): string {
   return (
     '{"type":"Point","metric":"' +
     metric +
     '","data":{"time":"' +
-    new Date(timeMs).toISOString() +
+    isoOf(timeMs) +
     '","value":' +
     JSON.stringify(value) +
     ',"tags":' +
