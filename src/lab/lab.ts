@@ -40,7 +40,7 @@ import {
 } from './docker/docker-replicas.js';
 import { LAB_MODEL, LAB_TARGET_FILE, labTargetFile, renderLabTarget } from './lab-target.js';
 import { nginxBinary, startNginx, stopNginx } from './nginx/nginx-process.js';
-import { findBinary } from './process/binaries.js';
+import { findBinary, requireBinary } from './process/binaries.js';
 import {
   freePort,
   isAlive,
@@ -113,6 +113,8 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
 
   // Binaries first: a missing one fails before anything starts.
   const nginx = nginxBinary();
+  requireBinary('redis-server', 'redis-server');
+  requireBinary('redis-sentinel', 'redis-sentinel');
   if (!existsSync(RUN_JS) || !existsSync(join(PROJECT_DIR, 'dist', 'commands'))) {
     throw new PreflightError(`The owui-chaos CLI is not built (${join(PROJECT_DIR, 'dist')} is missing)`, {
       code: 'LAB_NOT_BUILT',
