@@ -19,9 +19,28 @@ export const DEFAULT_URL_LABEL = 'owui-chaos.url';
 
 export interface DockerConnectionOptions {
   socketPath?: string;
+  /** A host name, or a whole engine address such as `tcp://10.0.0.5:2375` (port/protocol taken from it). */
   host?: string;
   port?: number;
   protocol?: 'http' | 'https';
+}
+
+/** Dockerode options from a connection; `tcp://h:p` (Docker's DOCKER_HOST form) becomes http://h:p. */
+export function dockerodeOptions(c: DockerConnectionOptions = {}): Docker.DockerOptions {
+  if (c.host && /^(tcp|https?):\/\//.test(c.host)) {
+    const u = new URL(c.host.replace(/^tcp:/, 'http:'));
+    return {
+      host: u.hostname,
+      port: c.port ?? (u.port ? Number(u.port) : 2375),
+      protocol: c.protocol ?? (u.protocol === 'https:' ? 'https' : 'http'),
+    };
+  }
+  const out: Docker.DockerOptions = {};
+  if (c.socketPath !== undefined) out.socketPath = c.socketPath;
+  if (c.host !== undefined) out.host = c.host;
+  if (c.port !== undefined) out.port = c.port;
+  if (c.protocol !== undefined) out.protocol = c.protocol;
+  return out;
 }
 
 export interface DockerodeReplicaDriverOptions {
@@ -54,7 +73,7 @@ export class DockerodeReplicaDriver implements ReplicaDriver {
   private readonly labelFilters: string[];
 
   constructor(private readonly opts: DockerodeReplicaDriverOptions) {
-    this.docker = new Docker(opts.docker ?? {});
+    this.docker = new Docker(dockerodeOptions(opts.docker));
     this.log = opts.logger ?? silentLogger;
     this.clock = opts.clock ?? systemClock;
     this.labelFilters = [...(opts.labels ?? [])];
@@ -214,7 +233,7 @@ export class DockerodeReplicaDriver implements ReplicaDriver {
 
   /** The exec helper over an engine without a replica selector (e.g. only nginx is in a container). */
   static execFor(connection: DockerConnectionOptions = {}): ContainerExec {
-    const docker = new Docker(connection);
+    const docker = new Docker(dockerodeOptions(connection));
     return (container, cmd, opts): Promise<ExecResult> =>
       dockerodeExec(docker, container, cmd, opts?.timeoutMs);
   }
