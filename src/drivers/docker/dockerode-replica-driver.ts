@@ -28,10 +28,13 @@ export interface DockerConnectionOptions {
 /** Dockerode options from a connection; `tcp://h:p` (Docker's DOCKER_HOST form) becomes http://h:p. */
 export function dockerodeOptions(c: DockerConnectionOptions = {}): Docker.DockerOptions {
   if (c.host && /^(tcp|https?):\/\//.test(c.host)) {
-    const u = new URL(c.host.replace(/^tcp:/, 'http:'));
+    const tcp = c.host.startsWith('tcp:');
+    const u = new URL(tcp ? c.host.replace(/^tcp:/, 'http:') : c.host);
+    // URL drops a scheme's default port, so put it back; bare tcp:// means Docker's 2375.
+    const defaultPort = tcp ? 2375 : u.protocol === 'https:' ? 443 : 80;
     return {
       host: u.hostname,
-      port: c.port ?? (u.port ? Number(u.port) : 2375),
+      port: c.port ?? (u.port ? Number(u.port) : defaultPort),
       protocol: c.protocol ?? (u.protocol === 'https:' ? 'https' : 'http'),
     };
   }
