@@ -12,6 +12,11 @@ export interface JournalActivity {
   action?: string;
   startedAt: number;
   endedAt: number;
+  /**
+   * Inject only: when the fault's window ends if nothing reverts it — set for faults without an
+   * inverse that declare `for` (e.g. a `redis.failover` observed for 20 s).
+   */
+  windowEndsAt?: number;
   status: ActivityStatus;
   output?: unknown;
   error?: string;
@@ -36,7 +41,7 @@ export interface FaultWindow {
   name: string;
   action: string;
   start: number;
-  /** Revert end; for instantaneous faults (e.g. `redis.failover`) the inject's end. */
+  /** Revert end; for faults without an inverse the end of their declared `for`, else the inject's end. */
   end: number;
 }
 
@@ -52,7 +57,7 @@ export function faultWindows(journal: Pick<Journal, 'activities' | 'endedAt'>): 
       name: inject.name,
       action: inject.action ?? inject.name,
       start: inject.startedAt,
-      end: revert ? revert.endedAt : inject.endedAt,
+      end: revert ? revert.endedAt : Math.max(inject.endedAt, inject.windowEndsAt ?? inject.endedAt),
     });
   }
   return windows.sort((a, b) => a.start - b.start);

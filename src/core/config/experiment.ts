@@ -300,14 +300,7 @@ export function checkExperiment(experiment: Experiment, maxUnavailable = DEFAULT
         message: `\`timeline.${i}.at\` is ${ms(entry.at)}, at or after the end of the load (\`load.duration\` ${ms(duration)}); inject faults while the load runs`,
       });
     }
-    const facts = FAULT_FACTS[entry.action];
-    if (entry.for !== undefined && !facts.lasting) {
-      findings.push({
-        code: 'CONFLICT',
-        path: ['timeline', i, 'for'],
-        message: `\`timeline.${i}.for\` is set, but ${entry.action} ${entry.action === 'redis.failover' ? 'is instantaneous and has no inverse' : 'ends on its own when every replica is back'}; remove \`for\``,
-      });
-    }
+    // `for` on a fault without an inverse (failover, rolling restart) is its observation window.
     const lasts = entry.for ?? (entry.action === 'redis.kill-master' ? entry.params.restartAfter : undefined);
     if (
       entry.action === 'redis.kill-master' &&

@@ -102,7 +102,9 @@ export function planExperiment(experiment: Experiment, targetRef?: TargetRef): E
           : `At ${formatMs(fault.from)}`;
     const undo =
       fault.inverse === undefined
-        ? 'nothing to revert'
+        ? fault.to !== undefined
+          ? 'nothing to revert (the window is its fault phase)'
+          : 'nothing to revert'
         : fault.to !== undefined
           ? `then ${fault.inverse}`
           : `at the end, ${fault.inverse}`;

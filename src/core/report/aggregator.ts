@@ -41,7 +41,15 @@ interface Selector {
   metric: MetricName;
   client?: 'api' | 'browser';
   tags?: Record<string, string>;
+  /**
+   * Denominator of a `stream_outcome` share: every stream except those WE cancelled at the load's
+   * deadline (outcome `cancelled`), which say nothing about the target.
+   */
+  judged?: true;
 }
+
+/** Streams the load generator cancelled itself (deadline, Ctrl-C); not a failure of the target. */
+const SELF_CANCELLED = 'cancelled';
 
 interface SecondAcc {
   count: number;
@@ -68,7 +76,7 @@ function selectorKey(s: Selector): string {
         .sort()
         .join(',')
     : '';
-  return `${s.metric}|${s.client ?? '*'}|${tags}`;
+  return `${s.metric}|${s.client ?? '*'}|${tags}${s.judged ? '|judged' : ''}`;
 }
 
 function tagsMatch(sample: Sample, selector: Selector): boolean {
@@ -117,6 +125,7 @@ export class RunAggregator {
   // Phase lists repeat for every sample of a second; cache the last lookup.
   private cachedTime = Number.NaN;
   private cachedPhases: string[] = [];
+  private judgedCache: Track[] | undefined;
 
   constructor(private readonly options: AggregatorOptions) {
     this.plan = phasePlan(options.journal ? faultWindows(options.journal) : []);
@@ -131,8 +140,7 @@ export class RunAggregator {
         this.tagged.set(slo.metric, [...(this.tagged.get(slo.metric) ?? []), track]);
       }
       // The denominator of a share (`stream_outcome` rate) needs its own seconds too.
-      if (selector.tags)
-        this.track({ metric: slo.metric, ...(slo.client ? { client: slo.client } : {}) }, true);
+      if (selector.tags) this.track(this.baseSelector(slo), true);
     }
   }
 
@@ -185,6 +193,11 @@ export class RunAggregator {
     }
     for (const track of this.tagged.get(metric) ?? []) {
       if (tagsMatch(sample, track.selector)) this.record(track, phases, second, sample.value);
+    }
+    if (metric === 'stream_outcome' && sample.tags.outcome !== SELF_CANCELLED) {
+      for (const judged of this.judgedTracks) {
+        if (tagsMatch(sample, judged.selector)) this.record(judged, phases, second, sample.value);
+      }
     }
     this.count(metric, sample, phases);
   }
@@ -328,10 +341,21 @@ export class RunAggregator {
     return results;
   }
 
+  private baseSelector(slo: SloSpec): Selector {
+    return {
+      metric: slo.metric,
+      ...(slo.client ? { client: slo.client } : {}),
+      ...(slo.metric === 'stream_outcome' ? { judged: true as const } : {}),
+    };
+  }
+
+  private get judgedTracks(): Track[] {
+    this.judgedCache ??= [...this.tracks.values()].filter((t) => t.selector.judged);
+    return this.judgedCache;
+  }
+
   private baseOf(slo: SloSpec): Track | undefined {
-    return this.tracks.get(
-      selectorKey({ metric: slo.metric, ...(slo.client ? { client: slo.client } : {}) }),
-    );
+    return this.tracks.get(selectorKey(this.baseSelector(slo)));
   }
 
   private trackOf(slo: SloSpec): Track | undefined {

@@ -238,7 +238,17 @@ export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDe
       );
       emit({ type: 'inject-start', name: step.name, action: step.action, description: prepared.description });
       const output = await prepared.apply();
-      activities.push({ name: step.name, kind: 'inject', action: step.action, startedAt: t0, endedAt: clock.now(), status: 'succeeded', output: { description: prepared.description, ...(output === undefined ? {} : { result: output }) } });
+      activities.push({
+        name: step.name,
+        kind: 'inject',
+        action: step.action,
+        startedAt: t0,
+        endedAt: clock.now(),
+        // A fault with nothing to revert is observed for its `for` (its phase window).
+        ...(step.forMs !== undefined && !entry.record ? { windowEndsAt: t0 + step.forMs } : {}),
+        status: 'succeeded',
+        output: { description: prepared.description, ...(output === undefined ? {} : { result: output }) },
+      });
       emit({ type: 'inject-done', name: step.name, action: step.action, description: prepared.description });
       if (step.forMs !== undefined && entry.record) revertsDue.push({ atMs: step.atMs + step.forMs, entry });
     } catch (err) {

@@ -365,17 +365,6 @@ describe('experiment model: one invalid file per rule', () => {
     ]);
   });
 
-  it('`for` on an instantaneous fault', async () => {
-    const error = await rejection(load('for-on-failover.yaml'));
-    expect(error.issues).toEqual([
-      expect.objectContaining({
-        code: 'CONFLICT',
-        path: 'timeline.0.for',
-        message: expect.stringContaining('instantaneous'),
-      }),
-    ]);
-  });
-
   it('an SLO with two objectives (SloSpecSchema’s rule)', async () => {
     const error = await rejection(load('slo-two-objectives.yaml'));
     expect(error.issues).toEqual([

@@ -258,3 +258,16 @@ describe('runExperiment', () => {
     expect(outcome.journal.status).toBe('failed');
   });
 });
+
+describe('fault windows', () => {
+  it('a fault without an inverse but with `for` gets a window of that length', async () => {
+    const { faultWindows } = await import('../../../../src/core/journal.js');
+    const { clock, deps, exp } = setup([{ name: 'flip', atMs: 20_000, forMs: 15_000, action: 'redis.failover', params: {} }]);
+    const run = runExperiment(exp, deps);
+    await clock.runAll();
+    const outcome = await run;
+    const [window] = faultWindows(outcome.journal);
+    expect(window).toMatchObject({ name: 'flip', action: 'redis.failover' });
+    expect(window!.end - window!.start).toBe(15_000);
+  });
+});
