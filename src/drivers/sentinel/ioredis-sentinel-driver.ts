@@ -39,6 +39,33 @@ export interface IoredisSentinelDriverOptions {
   clock?: Clock;
 }
 
+export interface WriteProbeOptions {
+  /** Gap between probe writes. Default 50 ms. */
+  intervalMs?: number;
+  /** Key the probe writes. Default `owui-chaos:failover-probe`. */
+  key?: string;
+}
+
+export interface FailoverOptions {
+  /** Measure what an application sees: writes through a Sentinel-aware client during the failover. */
+  probe?: WriteProbeOptions;
+}
+
+export interface ProbedFailoverResult extends FailoverResult {
+  /** With `probe`: failed writes. */
+  clientErrors?: number;
+  /** With `probe`: first failed write → first successful write after the last failure. */
+  clientErrorWindowMs?: number;
+  probeWrites?: number;
+}
+
+interface WriteProbe {
+  stop(): Promise<void>;
+  finish(
+    deadline: number,
+  ): Promise<{ clientErrors: number; clientErrorWindowMs: number; probeWrites: number }>;
+}
+
 export interface KillMasterOptions {
   /** Wait for Sentinel to promote a replica after the kill. Default true. */
   waitForPromotion?: boolean;
@@ -98,7 +125,12 @@ export class IoredisSentinelDriver implements SentinelDriver {
     );
   }
 
-  async failover(budgetMs: number): Promise<FailoverResult> {
+  /**
+   * `SENTINEL FAILOVER`, then waits for the promotion. With `probe`, a Sentinel-aware client
+   * (as an application would use) writes a key every `intervalMs` during the failover, and the
+   * result says how long writes failed: first failed write → first successful write after it.
+   */
+  async failover(budgetMs: number, opts: FailoverOptions = {}): Promise<ProbedFailoverResult> {
     return step(
       this.log,
       DRIVER,
@@ -106,18 +138,18 @@ export class IoredisSentinelDriver implements SentinelDriver {
       async () => {
         const oldMaster = await this.majorityMaster();
         const watch = await this.watchSwitch(oldMaster);
+        const probe = opts.probe ? await this.startWriteProbe(opts.probe) : undefined;
         try {
           const sentAt = this.clock.now();
           await this.sendFailover();
-          const { newMaster, observedAt } = await this.waitPromotion(
-            watch,
-            oldMaster,
-            sentAt + budgetMs,
-            budgetMs,
-          );
-          return { oldMaster, newMaster, promotionMs: observedAt - sentAt };
+          const deadline = sentAt + budgetMs;
+          const { newMaster, observedAt } = await this.waitPromotion(watch, oldMaster, deadline, budgetMs);
+          const result: ProbedFailoverResult = { oldMaster, newMaster, promotionMs: observedAt - sentAt };
+          if (probe) Object.assign(result, await probe.finish(deadline));
+          return result;
         } finally {
           watch.close();
+          await probe?.stop();
         }
       },
       { code: 'SENTINEL_FAILOVER_FAILED' },
@@ -234,6 +266,74 @@ export class IoredisSentinelDriver implements SentinelDriver {
   async close(): Promise<void> {
     for (const r of this.open) r.disconnect();
     this.open.clear();
+  }
+
+  /** Writes through a Sentinel-aware client until stopped; see `failover`. */
+  private async startWriteProbe(p: WriteProbeOptions): Promise<WriteProbe> {
+    const interval = p.intervalMs ?? 50;
+    const key = p.key ?? 'owui-chaos:failover-probe';
+    const client = new Redis({
+      sentinels: this.opts.sentinels.map((s) => ({ host: s.host, port: s.port })),
+      name: this.masterName,
+      ...(this.opts.password === undefined ? {} : { password: this.opts.password }),
+      ...(this.opts.sentinelPassword === undefined ? {} : { sentinelPassword: this.opts.sentinelPassword }),
+      failoverDetector: true,
+      enableOfflineQueue: false,
+      commandTimeout: Math.max(200, interval * 5),
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => interval,
+      // A demoted master answers READONLY: reconnect, which asks Sentinel again.
+      reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 1 : false),
+    });
+    client.on('error', () => undefined);
+    this.open.add(client);
+    const outcomes: { at: number; ok: boolean }[] = [];
+    let running = true;
+    let n = 0;
+    const loop = (async () => {
+      // Wait (bounded) for the first connection, so errors before the failover are not counted.
+      for (let i = 0; i < 100 && client.status !== 'ready'; i++) await this.clock.sleep(20);
+      while (running && n < 1_000_000) {
+        const at = this.clock.now();
+        const ok = await client.set(key, String(n++)).then(
+          () => true,
+          () => false,
+        );
+        outcomes.push({ at, ok });
+        await this.clock.sleep(interval);
+      }
+    })();
+    const summary = (): { clientErrors: number; clientErrorWindowMs: number; probeWrites: number } => {
+      const firstFail = outcomes.findIndex((o) => !o.ok);
+      const errors = outcomes.filter((o) => !o.ok).length;
+      if (firstFail === -1) return { clientErrors: 0, clientErrorWindowMs: 0, probeWrites: outcomes.length };
+      const lastFail = outcomes.length - 1 - [...outcomes].reverse().findIndex((o) => !o.ok);
+      const recovered = outcomes[lastFail + 1];
+      const end = recovered ? recovered.at : this.clock.now();
+      return {
+        clientErrors: errors,
+        clientErrorWindowMs: end - outcomes[firstFail]!.at,
+        probeWrites: outcomes.length,
+      };
+    };
+    const stop = async (): Promise<void> => {
+      running = false;
+      await loop;
+      this.forget(client);
+    };
+    return {
+      stop,
+      finish: async (deadline) => {
+        // Keep writing until one succeeds after the promotion (bounded by the failover budget).
+        const since = this.clock.now();
+        for (let i = 0; i < 100_000 && this.clock.now() < deadline; i++) {
+          if (outcomes.some((o) => o.at >= since && o.ok)) break;
+          await this.clock.sleep(interval);
+        }
+        await stop();
+        return summary();
+      },
+    };
   }
 
   private controller(): RedisNodeController {

@@ -47,6 +47,17 @@ async function role(node: RedisNodeAddress): Promise<string> {
   }
 }
 
+async function get(node: RedisNodeAddress, key: string): Promise<string | null> {
+  const r = new Redis({ ...node, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    return await r.get(key);
+  } finally {
+    r.disconnect();
+  }
+}
+
 async function replicationInfo(node: RedisNodeAddress): Promise<string> {
   const r = new Redis({
     ...node,
@@ -120,12 +131,20 @@ describe.skipIf(missing.length > 0)('IoredisSentinelDriver (real redis + 3 senti
   });
 
   it('SENTINEL FAILOVER promotes the replica and reports old/new master and promotion time', async () => {
-    const result = await driver.failover(30_000);
+    const result = await driver.failover(30_000, { probe: { intervalMs: 50 } });
     expect(result.oldMaster).toEqual(a);
     expect(result.newMaster).toEqual(b);
     expect(result.promotionMs).toBeGreaterThan(0);
     expect(result.promotionMs).toBeLessThan(30_000);
-    console.info(`[sentinel] failover promotion took ${result.promotionMs} ms`);
+    console.info(
+      `[sentinel] failover promotion took ${result.promotionMs} ms; probe: ${result.probeWrites} writes, ${result.clientErrors} failed over ${result.clientErrorWindowMs} ms`,
+    );
+    expect(result.probeWrites).toBeGreaterThan(5);
+    expect(result.clientErrorWindowMs).toBeGreaterThanOrEqual(0);
+    expect(result.clientErrorWindowMs).toBeLessThan(30_000);
+    if (result.clientErrors! > 0) expect(result.clientErrorWindowMs).toBeGreaterThan(0);
+    // The probe's last writes landed on the NEW master.
+    expect(await get(b, 'owui-chaos:failover-probe')).toMatch(/^\d+$/);
     expect(await driver.currentMaster()).toEqual(b);
     expect(await role(b)).toBe('master');
     // The old master is reconfigured as a replica of the new one.
