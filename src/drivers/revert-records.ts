@@ -12,6 +12,7 @@
 //   toxiproxy/restoreToxic{ proxy, toxic: ToxicSpec }  after updating a toxic: put the old one back
 //   toxiproxy/setEnabled  { proxy, enabled }           after `down`: the proxy's previous state
 //   nginx/restoreConfig   { configFile, sha256, base64, container? }  the original bytes, exactly
+//   composite/all         { records: RevertRecord[] }  several at once (two replicas killed): last first
 
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -93,6 +94,10 @@ export function restoreConfigRecord(configFile: string, original: Buffer, contai
   };
 }
 
+export function compositeRevertRecord(records: RevertRecord[]): RevertRecord {
+  return { driver: 'composite', op: 'all', args: { records } };
+}
+
 export function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
@@ -127,6 +132,11 @@ const schemas = {
     base64: z.string(),
     container: z.string().optional(),
   }),
+  'composite/all': z.strictObject({
+    records: z.array(
+      z.strictObject({ driver: z.string(), op: z.string(), args: z.record(z.string(), z.unknown()) }),
+    ),
+  }),
 } as const;
 
 type Key = keyof typeof schemas;
@@ -147,6 +157,8 @@ export function describeRevert(record: RevertRecord): string {
       return `restore toxic ${String((a.toxic as { name?: unknown } | undefined)?.name)} on proxy ${String(a.proxy)}`;
     case 'toxiproxy/setEnabled':
       return `${a.enabled ? 'enable' : 'disable'} proxy ${String(a.proxy)}`;
+    case 'composite/all':
+      return ((a.records as RevertRecord[] | undefined) ?? []).map(describeRevert).join('; ');
     case 'nginx/restoreConfig':
       return `restore nginx config ${String(a.configFile)} (sha256 ${String(a.sha256).slice(0, 12)}…)`;
     default:
@@ -223,6 +235,30 @@ export async function revertFromRecord(record: RevertRecord, drivers: RevertDriv
       // Already the original bytes: nothing to write, nothing to reload.
       if ((await d.readConfig()).equals(original)) return;
       await d.applyConfig(original);
+      return;
+    }
+    case 'composite/all': {
+      // Every part is attempted even when one fails: leave as little injected as possible.
+      const records = args.records as RevertRecord[];
+      const failures: string[] = [];
+      let firstError: unknown;
+      for (const r of [...records].reverse()) {
+        try {
+          await revertFromRecord(r, drivers);
+        } catch (err) {
+          firstError ??= err;
+          failures.push(`${describeRevert(r)}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+      if (failures.length) {
+        throw new RollbackError(
+          `${failures.length} of ${records.length} reverts failed (${failures.join('; ')})`,
+          {
+            code: 'REVERT_FAILED',
+            cause: firstError,
+          },
+        );
+      }
       return;
     }
   }

@@ -3,6 +3,7 @@ import { RollbackError } from '../../../src/core/errors.js';
 import type { RevertRecord, ToxicSpec } from '../../../src/core/ports.js';
 import {
   type RevertDrivers,
+  compositeRevertRecord,
   describeRevert,
   removeToxicRecord,
   replicaStartRecord,
@@ -145,5 +146,29 @@ describe('revertFromRecord', () => {
     expect(describeRevert(restoreConfigRecord('/n.conf', original))).toBe(
       `restore nginx config /n.conf (sha256 ${sha256(original).slice(0, 12)}…)`,
     );
+  });
+});
+
+describe('composite records', () => {
+  it('reverts every part, last first, and reports the parts that failed', async () => {
+    const { drivers, calls } = fakes();
+    const failing: RevertDrivers = {
+      ...drivers,
+      replicas: {
+        ...drivers.replicas,
+        start: (id) => (id === 'a' ? Promise.reject(new Error('engine gone')) : drivers.replicas.start(id)),
+      },
+    };
+    const record = persisted(
+      compositeRevertRecord([replicaStartRecord('a'), replicaStartRecord('b'), removeToxicRecord('p', 't')]),
+    );
+    expect(describeRevert(record)).toBe('start replica a; start replica b; remove toxic t from proxy p');
+    const err = await revertFromRecord(record, failing).catch((e: unknown) => e);
+    expect(calls).toEqual([
+      ['removeToxic', 'p', 't'],
+      ['start', 'b'],
+    ]);
+    expect(err).toBeInstanceOf(RollbackError);
+    expect((err as RollbackError).message).toBe('1 of 3 reverts failed (start replica a: engine gone)');
   });
 });
