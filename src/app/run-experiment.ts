@@ -30,6 +30,7 @@ import type { RevertEntry } from '../core/runner/revert-stack.js';
 import { RevertStack } from '../core/runner/revert-stack.js';
 import { runExperiment, type RunObserver, type RunnerTimelineEntry, type SteadyStateVerdict } from '../core/runner/runner.js';
 import type { SloSpec } from '../core/slo/spec.js';
+import { K6LoadEngine, detectK6 } from '../engines/k6/engine.js';
 import { NodeLoadEngine } from '../engines/node/engine.js';
 import { createAgent } from '../engines/node/http.js';
 import { NdjsonFileSink } from '../engines/node/ndjson-file-sink.js';
@@ -55,6 +56,8 @@ export interface RunRequest {
   /** Keep a lab this run started (default: stop it again afterwards). */
   keepLab?: boolean;
   workers?: number;
+  /** k6 executable for `engine: k6` (default `k6` on PATH). */
+  k6Binary?: string;
   env?: NodeJS.ProcessEnv;
   clock?: Clock;
   observer?: RunObserver;
@@ -130,6 +133,9 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
     return { ...base, exitCode: ExitCode.ok, verdict: 'dry-run' };
   }
 
+  // A missing k6 is a preflight failure (exit 4) before anything is started.
+  if (experiment.load.engine === 'k6' && !req.engineFactory) await detectK6(req.k6Binary ?? 'k6');
+
   // --- target (start the lab when it is the target and is not up) ----------------------------
   let startedLab = false;
   if (loaded.targetRef.kind === 'lab') {
@@ -197,7 +203,7 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
     const faults = new DriverFaultInjector(drivers);
     const engine: LoadEngine = r.engineFactory
       ? r.engineFactory({ experiment: exp, target, runDir: summaryBase.runDir })
-      : engineFor(exp, target, credentials, r.workers);
+      : engineFor(exp, target, credentials, { workers: r.workers, k6Binary: r.k6Binary, runDir: summaryBase.runDir });
     const loadPlan = toLoadPlan(exp.load, target);
     const slos = exp.slos;
     const baselineSlos = slos
@@ -307,14 +313,24 @@ function toRunnerEntry(entry: Experiment['timeline'][number]): RunnerTimelineEnt
   };
 }
 
-function engineFor(experiment: Experiment, target: Target, credentials: Awaited<ReturnType<typeof provisionCredentials>>, workers: number | undefined): LoadEngine {
+function engineFor(
+  experiment: Experiment,
+  target: Target,
+  credentials: Awaited<ReturnType<typeof provisionCredentials>>,
+  opts: { workers?: number | undefined; k6Binary?: string | undefined; runDir: string },
+): LoadEngine {
+  const pacing = experiment.load.chat?.tokensPerSecond ?? experiment.load.sockets?.tokensPerSecond;
   if (experiment.load.engine === 'k6') {
-    throw new PreflightError('The k6 engine is not wired into `run` yet', {
-      code: 'ENGINE_UNAVAILABLE',
-      suggestions: ['owui-chaos run <experiment> --engine node'],
+    return new K6LoadEngine({
+      credentials,
+      verify: target.model === MOCK_MODEL,
+      slos: experiment.slos,
+      workDir: join(opts.runDir, 'k6'),
+      ...(opts.k6Binary ? { binary: opts.k6Binary } : {}),
+      ...(pacing !== undefined ? { pacing: { tokensPerSecond: pacing } } : {}),
     });
   }
-  const pacing = experiment.load.chat?.tokensPerSecond ?? experiment.load.sockets?.tokensPerSecond;
+  const workers = opts.workers;
   return new NodeLoadEngine({
     credentials,
     verify: target.model === MOCK_MODEL,

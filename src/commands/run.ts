@@ -35,6 +35,7 @@ export default class Run extends BaseCommand {
     'lab-name': Flags.string({ description: 'which lab `lab` means', default: 'default' }),
     'keep-lab': Flags.boolean({ description: 'keep a lab this run started running afterwards' }),
     workers: Flags.integer({ description: 'Node engine worker threads (default one per core)', min: 0 }),
+    'k6-binary': Flags.string({ description: 'k6 executable for `--engine k6` (default: k6 on PATH)' }),
   };
 
   async run(): Promise<RunSummary> {
@@ -71,6 +72,7 @@ export default class Run extends BaseCommand {
         ...(flags.duration !== undefined ? { duration: flags.duration } : {}),
         ...(flags.out !== undefined ? { outDir: flags.out } : {}),
         ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
+        ...(flags['k6-binary'] !== undefined ? { k6Binary: flags['k6-binary'] } : {}),
         dryRun: flags['dry-run'],
         yes: flags.yes,
         labName: flags['lab-name'],
