@@ -28,6 +28,15 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/engines/measure/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['node:*', 'k6*', 'undici', 'ws'], message: 'engines/measure is bundled into k6 scenarios: no Node or k6 APIs.' }] },
+      ],
+    },
+  },
+  {
     files: ['src/protocol/**/*.ts'],
     rules: {
       'no-restricted-imports': [

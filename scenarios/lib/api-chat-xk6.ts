@@ -5,7 +5,7 @@
 
 import sse from 'k6/x/sse';
 import type { MetricName } from '../../src/core/metrics.js';
-import { StreamRecorder } from '../../src/engines/node/stream-recorder.js';
+import { StreamRecorder } from '../../src/engines/measure/stream-recorder.js';
 import { generateTokens } from '../../src/protocol/ground-truth.js';
 import { buildApiChatBody } from '../../src/protocol/openwebui.js';
 import { utf8Encode } from '../../src/protocol/utf8.js';

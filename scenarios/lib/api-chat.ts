@@ -8,7 +8,7 @@
 
 import http from 'k6/http';
 import type { MetricName } from '../../src/core/metrics.js';
-import { StreamRecorder } from '../../src/engines/node/stream-recorder.js';
+import { StreamRecorder } from '../../src/engines/measure/stream-recorder.js';
 import { formatDirective, generateTokens } from '../../src/protocol/ground-truth.js';
 import { buildApiChatBody } from '../../src/protocol/openwebui.js';
 import type { ScenarioConfig } from './config.js';

@@ -20,8 +20,8 @@
 import http from 'k6/http';
 import { clearInterval, clearTimeout, setInterval, setTimeout } from 'k6/timers';
 import { WebSocket } from 'k6/websockets';
-import { backoffDelay } from '../../src/engines/node/backoff.js';
-import { SnapshotRecorder } from '../../src/engines/node/snapshot-recorder.js';
+import { backoffDelay } from '../../src/engines/measure/backoff.js';
+import { SnapshotRecorder } from '../../src/engines/measure/snapshot-recorder.js';
 import { decodeEio, encodeEio } from '../../src/protocol/engineio.js';
 import { generateTokens } from '../../src/protocol/ground-truth.js';
 import {

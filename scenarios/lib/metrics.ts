@@ -9,7 +9,7 @@
 
 import { Counter, Gauge, Trend } from 'k6/metrics';
 import type { MetricName } from '../../src/core/metrics.js';
-import type { Emit } from '../../src/engines/node/sample-writer.js';
+import type { Emit } from '../../src/engines/measure/emit.js';
 
 type K6Metric = Trend | Counter | Gauge;
 

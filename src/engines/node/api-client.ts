@@ -16,7 +16,7 @@ import { buildApiChatBody } from '../../protocol/openwebui.js';
 import { epochNow, replicaOf } from './http.js';
 import type { Emit } from './sample-writer.js';
 import { tagsJson } from './sample-writer.js';
-import { StreamRecorder, withTags, type StreamSummary } from './stream-recorder.js';
+import { StreamRecorder, withTags, type StreamSummary } from '../measure/stream-recorder.js';
 
 export const API_CHAT_PATH = '/api/chat/completions';
 

@@ -32,11 +32,11 @@ import {
   type OwuiBehaviour,
 } from '../../protocol/openwebui.js';
 import { decodeSio, sioFrame } from '../../protocol/socketio.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay } from '../measure/backoff.js';
 import { epochNow, replicaOf, requestJson } from './http.js';
 import { tagsJson, type Emit } from './sample-writer.js';
-import { SnapshotRecorder, type ChatSummary } from './snapshot-recorder.js';
-import { withTags } from './stream-recorder.js';
+import { SnapshotRecorder, type ChatSummary } from '../measure/snapshot-recorder.js';
+import { withTags } from '../measure/stream-recorder.js';
 import { API_CHAT_PATH } from './api-client.js';
 
 export const SOCKET_PATH = '/ws/socket.io/';

@@ -45,8 +45,8 @@ export function roundValue(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
 
-/** Emits samples with pre-serialised tags. */
-export type Emit = (metric: MetricName, timeMs: number, value: number, tagsJsonText: string) => void;
+import type { Emit } from '../measure/emit.js';
+export type { Emit };
 
 export class SampleWriter {
   private parts: string[] = [];

@@ -17,8 +17,8 @@ import { BrowserClient } from './browser-client.js';
 import { createAgent, epochNow } from './http.js';
 import type { LoadUser } from './provisioning.js';
 import { SampleWriter, tagsJson } from './sample-writer.js';
-import type { ChatSummary } from './snapshot-recorder.js';
-import type { StreamSummary } from './stream-recorder.js';
+import type { ChatSummary } from '../measure/snapshot-recorder.js';
+import type { StreamSummary } from '../measure/stream-recorder.js';
 import { runClosed, runOpen, type Stage } from './workload.js';
 
 export interface Pacing {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricName } from '../../../../src/core/metrics.js';
 import { generateTokens } from '../../../../src/protocol/ground-truth.js';
-import { SnapshotRecorder } from '../../../../src/engines/node/snapshot-recorder.js';
+import { SnapshotRecorder } from '../../../../src/engines/measure/snapshot-recorder.js';
 
 function collector() {
   const got: Array<{ metric: MetricName; v: number; tags: Record<string, string> }> = [];

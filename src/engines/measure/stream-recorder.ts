@@ -19,7 +19,7 @@ import type { StreamOutcome } from '../../core/metrics.js';
 import { checkIntegrity } from '../../protocol/integrity.js';
 import { interpretChatData } from '../../protocol/openai-stream.js';
 import { SseParser } from '../../protocol/sse-parser.js';
-import type { Emit } from './sample-writer.js';
+import type { Emit } from './emit.js';
 
 export interface StreamSummary {
   outcome: StreamOutcome;

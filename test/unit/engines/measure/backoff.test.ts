@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay } from '../../../../src/engines/node/backoff.js';
+import { backoffDelay } from '../../../../src/engines/measure/backoff.js';
 
 describe('browser reconnect backoff (socket.io-client defaults)', () => {
   it('stays within 1 s·2^n ± 50 %, capped at 5 s, for every attempt and random draw', () => {

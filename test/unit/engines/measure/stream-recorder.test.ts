@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricName } from '../../../../src/core/metrics.js';
 import { generateTokens } from '../../../../src/protocol/ground-truth.js';
-import { StreamRecorder, withTags } from '../../../../src/engines/node/stream-recorder.js';
+import { StreamRecorder, withTags } from '../../../../src/engines/measure/stream-recorder.js';
 
 interface Got {
   metric: MetricName;

@@ -15,7 +15,7 @@
 
 import type { StreamOutcome } from '../../core/metrics.js';
 import { checkIntegrity } from '../../protocol/integrity.js';
-import type { Emit } from './sample-writer.js';
+import type { Emit } from './emit.js';
 import { withTags } from './stream-recorder.js';
 
 export interface ChatSummary {
