@@ -22,6 +22,7 @@ import {
   type Histogram,
 } from '../core/report/histogram.js';
 import { parseSampleLine } from '../core/samples.js';
+import { K6LoadEngine, detectK6 } from '../engines/k6/engine.js';
 import { NodeLoadEngine, type LoadTotals } from '../engines/node/engine.js';
 import { NdjsonFileSink } from '../engines/node/ndjson-file-sink.js';
 import { authSourceFromTarget } from '../engines/node/provisioning.js';
@@ -101,6 +102,8 @@ export default class Load extends BaseCommand {
       allowNo: true,
     }),
     'lab-name': Flags.string({ description: 'lab name for `--target lab`', default: 'default' }),
+    engine: Flags.string({ description: 'load engine: the built-in Node engine or k6 (bundled scenarios, `k6 run --out json`)', options: ['node', 'k6'], default: 'node' }),
+    'k6-binary': Flags.string({ description: 'k6 executable for `--engine k6` (default: k6 on PATH)' }),
   };
 
   async run(): Promise<LoadResult> {
@@ -151,12 +154,14 @@ export default class Load extends BaseCommand {
     const samplesFile = join(outDir, 'samples.ndjson');
     const sink = new NdjsonFileSink(samplesFile);
     const needUsers = Math.max(socketVus, flags['chat-vus'] ?? 0, 1);
-    const engine = new NodeLoadEngine({
-      auth: authSourceFromTarget(target.auth, needUsers),
-      verify: flags.verify ?? target.model === MOCK_MODEL,
-      ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
-      ...(flags.tps !== undefined ? { pacing: { tokensPerSecond: flags.tps } } : {}),
-    });
+    const auth = authSourceFromTarget(target.auth, needUsers);
+    const verify = flags.verify ?? target.model === MOCK_MODEL;
+    const pacing = flags.tps !== undefined ? { pacing: { tokensPerSecond: flags.tps } } : {};
+    if (flags.engine === 'k6') await detectK6(flags['k6-binary'] ?? 'k6');
+    const engine =
+      flags.engine === 'k6'
+        ? new K6LoadEngine({ auth, verify, workDir: join(outDir, 'k6'), ...(flags['k6-binary'] ? { binary: flags['k6-binary'] } : {}), ...pacing })
+        : new NodeLoadEngine({ auth, verify, ...(flags.workers !== undefined ? { workers: flags.workers } : {}), ...pacing });
 
     const abort = new AbortController();
     const onSignal = (): void => abort.abort();
@@ -181,13 +186,13 @@ export default class Load extends BaseCommand {
     }
 
     const metrics = await summarizeSamples(samplesFile);
-    if (!this.jsonEnabled()) this.log(renderSummary(metrics, engine.lastTotals));
+    if (!this.jsonEnabled()) this.log(renderSummary(metrics, (engine instanceof NodeLoadEngine ? engine.lastTotals : undefined)));
     if (abort.signal.aborted) process.exitCode = ExitCode.interrupted;
     return {
       target: target.name,
       samplesFile,
       plan,
-      totals: engine.lastTotals,
+      totals: (engine instanceof NodeLoadEngine ? engine.lastTotals : undefined),
       interrupted: abort.signal.aborted,
       metrics,
     };
