@@ -7,7 +7,7 @@ import { BaseCommand } from '../cli/base-command.js';
 import { PreflightError } from '../core/errors.js';
 import { MOCK_LLM_MODEL, startMockLlm } from '../lab/mock-llm/server.js';
 import type { Pacing } from '../lab/mock-llm/pacing.js';
-import { waitForSignal } from '../lab/mock-llm/signals.js';
+import { waitForSignal } from '../cli/signals.js';
 
 export default class MockLlm extends BaseCommand {
   static override summary = 'Run the OpenAI-compatible mock LLM on its own';

@@ -5,7 +5,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { PreflightError } from '../../core/errors.js';
-import { waitForSignal } from '../../lab/mock-llm/signals.js';
+import { waitForSignal } from '../../cli/signals.js';
 import { startToxiproxyServer } from '../../lab/toxiproxy/server.js';
 
 export default class LabToxiproxyServer extends BaseCommand {
