@@ -7,7 +7,6 @@
 // kill = signal (default SIGKILL), stop = SIGTERM then SIGKILL after a grace period, start =
 // re-spawn from the spawn record, pause/unpause = SIGSTOP/SIGCONT, waitHealthy = `/health`.
 
-import { readFileSync } from 'node:fs';
 import { type Clock, systemClock } from '../../core/clock.js';
 import { FaultError } from '../../core/errors.js';
 import type { ReplicaDriver, ReplicaInfo } from '../../core/ports.js';
@@ -19,6 +18,7 @@ import {
   readLabState,
   writeLabState,
 } from '../../lab/state.js';
+import { hasExited, isStopped } from './proc.js';
 import { type DriverLogger, formatBudget, silentLogger, step } from '../driver-log.js';
 import { waitHttpHealthy } from '../health.js';
 
@@ -53,7 +53,11 @@ export class LabProcessReplicaDriver implements ReplicaDriver {
   async kill(id: string, signal = 'SIGKILL'): Promise<void> {
     await this.verb(`kill replica process ${id} with ${signal}`, async () => {
       const pid = this.replica(id).pid;
-      if (pid === undefined || !isAlive(pid)) return;
+      if (pid === undefined || hasExited(pid)) return;
+      if (!isAlive(pid)) {
+        await this.waitGone(pid, 5000, 'finish exiting', id); // killed before, threads still exiting
+        return;
+      }
       try {
         process.kill(pid, signal as NodeJS.Signals);
       } catch (err) {
@@ -82,7 +86,7 @@ export class LabProcessReplicaDriver implements ReplicaDriver {
         process.kill(pid, 'SIGCONT');
       }
       await stopProcess(pid, this.opts.stopGraceMs ?? 5000);
-      if (isAlive(pid)) throw new Error(`pid ${pid} survived SIGTERM and SIGKILL`);
+      await this.waitGone(pid, 5000, 'exit after SIGTERM and SIGKILL', id);
     });
   }
 
@@ -93,6 +97,8 @@ export class LabProcessReplicaDriver implements ReplicaDriver {
         if (isStopped(record.pid)) process.kill(record.pid, 'SIGCONT');
         return;
       }
+      // Its port is free only once every thread of the old process is gone.
+      if (record.pid !== undefined) await this.waitGone(record.pid, 5000, 'finish exiting', id);
       const daemon = await spawnDaemon({
         name: record.name,
         command: record.spawn.command,
@@ -201,7 +207,7 @@ export class LabProcessReplicaDriver implements ReplicaDriver {
   }
 
   private async waitGone(pid: number, budgetMs: number, what: string, id: string): Promise<void> {
-    await this.waitUntil(() => !isAlive(pid), budgetMs, what, id, pid);
+    await this.waitUntil(() => hasExited(pid), budgetMs, what, id, pid);
   }
 
   private async waitUntil(
@@ -227,15 +233,4 @@ export class LabProcessReplicaDriver implements ReplicaDriver {
 function processState(pid: number | undefined): ReplicaInfo['state'] {
   if (pid === undefined || !isAlive(pid)) return 'stopped';
   return isStopped(pid) ? 'paused' : 'running';
-}
-
-/** Linux `/proc/<pid>/stat` state `T` (stopped by a signal) or `t` (traced). */
-function isStopped(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const s = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return s === 'T' || s === 't';
-  } catch {
-    return false;
-  }
 }

@@ -8,6 +8,7 @@ import type { RedisNodeAddress } from '../../core/ports.js';
 import { isAlive, spawnDaemon, tcpOpen } from '../../lab/process/daemon.js';
 import type { RedisNodeInfo } from '../../lab/redis/redis-topology.js';
 import { type LabState, labStatePath, readLabState, writeLabState } from '../../lab/state.js';
+import { hasExited } from '../process/proc.js';
 import type { RedisNodeController } from './ioredis-sentinel-driver.js';
 
 export interface LabRedisNodeControllerOptions {
@@ -30,7 +31,7 @@ export class LabRedisNodeController implements RedisNodeController {
       if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
     }
     await this.until(
-      () => Promise.resolve(!isAlive(info.pid)),
+      () => Promise.resolve(hasExited(info.pid)),
       `Redis node ${node.host}:${node.port} (pid ${info.pid}) did not exit after SIGKILL`,
     );
   }

@@ -82,7 +82,7 @@ describe('LabProcessReplicaDriver (real processes)', () => {
     expect(await whoami('owui-1')).toBe(before);
     await driver.kill('owui-1');
     expect(isAlive(before)).toBe(false);
-    expect((await httpGet(`${urls['owui-1']}/health`)).kind).toBe('refused');
+    expect(await httpGet(`${urls['owui-1']}/health`)).toEqual({ kind: 'refused' });
     expect((await driver.list())[0]!.state).toBe('stopped');
     await driver.kill('owui-1'); // idempotent
 
