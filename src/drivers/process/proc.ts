@@ -1,21 +1,14 @@
 // Linux /proc facts the process drivers need beyond `isAlive` (src/lab/process/daemon.ts).
-//
-// Why `hasExited` exists: when a multi-threaded process (node, redis-server) is SIGKILLed, its
-// main thread can show as a zombie while the other threads are still exiting — and the file
-// table, listening sockets included, is only released when the LAST thread is gone. A client
-// connecting in that window is accepted by the kernel and then reset (ECONNRESET) instead of
-// refused. "Exited" therefore means: no such process, or a zombie whose threads are all gone.
 
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { isAlive } from '../../lab/process/daemon.js';
 
+/**
+ * No such process, or a zombie whose threads are all gone (`isAlive` keeps a zombie alive while
+ * other threads still hold its sockets, see there).
+ */
 export function hasExited(pid: number): boolean {
-  if (isAlive(pid)) return false;
-  try {
-    return readdirSync(`/proc/${pid}/task`).length <= 1;
-  } catch {
-    return true; // reaped: /proc/<pid> is gone
-  }
+  return !isAlive(pid);
 }
 
 /** Linux `/proc/<pid>/stat` state `T` (stopped by a signal) or `t` (traced). */

@@ -3,7 +3,7 @@
 // and `rollback` in a NEW process can still find and stop them.
 
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 
 export interface DaemonSpec {
@@ -45,13 +45,19 @@ export async function spawnDaemon(spec: DaemonSpec): Promise<DaemonInfo> {
   }
 }
 
+/**
+ * Whether the process still exists in a way that matters. A zombie whose threads are all gone is
+ * dead; but when a multi-threaded process (node, redis-server) is SIGKILLed, its main thread can
+ * be a zombie while other threads are still exiting, and its listening sockets are released only
+ * with the LAST thread — clients would be reset instead of refused. So such a zombie still counts.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return !isZombie(pid);
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+  return !(isZombie(pid) && threadCount(pid) <= 1);
 }
 
 function isZombie(pid: number): boolean {
@@ -60,6 +66,14 @@ function isZombie(pid: number): boolean {
     return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
   } catch {
     return false;
+  }
+}
+
+function threadCount(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/task`).length;
+  } catch {
+    return 0;
   }
 }
 
