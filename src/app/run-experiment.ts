@@ -326,6 +326,7 @@ function engineFor(
       verify: target.model === MOCK_MODEL,
       slos: experiment.slos,
       workDir: join(opts.runDir, 'k6'),
+      testId: basename(opts.runDir),
       ...(opts.k6Binary ? { binary: opts.k6Binary } : {}),
       ...(pacing !== undefined ? { pacing: { tokensPerSecond: pacing } } : {}),
     });

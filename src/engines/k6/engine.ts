@@ -67,6 +67,14 @@ export interface K6EngineOptions {
   progressIntervalMs?: number;
   /** Time k6 may take beyond duration + graceful stop before it is killed. Default 60 s. */
   hangGraceMs?: number;
+  /**
+   * More k6 outputs besides our JSON file, e.g. `experimental-prometheus-rw` for the Grafana
+   * dashboards (k6 ignores `K6_OUT` once `--out` is on the command line). Default: the
+   * comma-separated `OWUI_K6_EXTRA_OUT` environment variable.
+   */
+  extraOutputs?: string[];
+  /** `testid` tag on every k6 sample (the dashboards' run selector), e.g. the run id. */
+  testId?: string;
 }
 
 export interface K6RunSummary {
@@ -295,6 +303,8 @@ export class K6LoadEngine implements LoadEngine {
       '127.0.0.1:0',
       '--out',
       `json=${samplesFile}`,
+      ...extraOutputs(this.opts.extraOutputs).flatMap((o) => ['--out', o]),
+      ...(this.opts.testId ? ['--tag', `testid=${this.opts.testId}`] : []),
       bundle.path,
     ];
     const ingest = new K6JsonIngest(sink);
@@ -429,4 +439,12 @@ function progressOf(ingest: K6JsonIngest, now: number, startedAt: number): LoadP
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function extraOutputs(explicit: string[] | undefined): string[] {
+  if (explicit) return explicit;
+  return (process.env.OWUI_K6_EXTRA_OUT ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
 }

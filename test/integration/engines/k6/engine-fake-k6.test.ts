@@ -92,6 +92,18 @@ function engine(
 }
 
 describe('K6LoadEngine with a stand-in k6', () => {
+  it('adds extra outputs (e.g. Prometheus remote write for the dashboards) and the testid tag', async () => {
+    const record = join(dir, 'record-extra.json');
+    const e = engine(
+      { FAKE_K6_RECORD: record, FAKE_K6_EXIT: '0' },
+      { extraOutputs: ['experimental-prometheus-rw'], testId: 'run-42' },
+    );
+    await e.run(plan, new MemorySink(), {});
+    const seen = JSON.parse(await readFile(record, 'utf8')) as { args: string[] };
+    const joined = seen.args.join(' ');
+    expect(joined).toMatch(/--out json=\S+ --out experimental-prometheus-rw --tag testid=run-42 /);
+  });
+
   it('bundles for the detected k6, passes config and secrets separately, and streams catalogue samples', async () => {
     const record = join(dir, 'record-ok.json');
     const e = engine({
