@@ -6,6 +6,10 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    files: ['**/*.mjs', 'bin/*.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
+  {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // core and protocol must stay free of SDKs and printing (DESIGN §2 import direction).
@@ -20,8 +24,23 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['dockerode', 'ioredis', 'toxiproxy-node-client', 'undici', 'ws', 'socket.io*', '@oclif/*', 'k6*'], message: 'core/protocol never import SDKs (DESIGN §2).' },
-            { group: ['**/engines/**', '**/drivers/**', '**/lab/**', '**/commands/**', '**/cli/**'], message: 'core/protocol sit at the bottom of the import graph.' },
+            {
+              group: [
+                'dockerode',
+                'ioredis',
+                'toxiproxy-node-client',
+                'undici',
+                'ws',
+                'socket.io*',
+                '@oclif/*',
+                'k6*',
+              ],
+              message: 'core/protocol never import SDKs (DESIGN §2).',
+            },
+            {
+              group: ['**/engines/**', '**/drivers/**', '**/lab/**', '**/commands/**', '**/cli/**'],
+              message: 'core/protocol sit at the bottom of the import graph.',
+            },
           ],
         },
       ],
@@ -32,7 +51,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['node:*', 'k6*', 'undici', 'ws'], message: 'engines/measure is bundled into k6 scenarios: no Node or k6 APIs.' }] },
+        {
+          patterns: [
+            {
+              group: ['node:*', 'k6*', 'undici', 'ws'],
+              message: 'engines/measure is bundled into k6 scenarios: no Node or k6 APIs.',
+            },
+          ],
+        },
       ],
     },
   },
@@ -41,7 +67,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['node:*', '**/core/**', '**/engines/**', '**/drivers/**', '**/lab/**'], message: 'protocol is portable: no Node APIs, imports nothing of ours (DESIGN §2).' }] },
+        {
+          patterns: [
+            {
+              group: ['node:*', '**/core/**', '**/engines/**', '**/drivers/**', '**/lab/**'],
+              message: 'protocol is portable: no Node APIs, imports nothing of ours (DESIGN §2).',
+            },
+          ],
+        },
       ],
     },
   },

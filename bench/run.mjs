@@ -11,7 +11,9 @@ const benches = readdirSync(dir)
   .filter((f) => f.endsWith('-bench.ts'))
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .sort();
-console.log(`owui-chaos benchmarks on ${availableParallelism()} cores, Node ${process.version}: ${benches.join(', ')}`);
+console.log(
+  `owui-chaos benchmarks on ${availableParallelism()} cores, Node ${process.version}: ${benches.join(', ')}`,
+);
 let failed = 0;
 for (const bench of benches) {
   console.log(`\n=== ${bench} ===`);

@@ -71,7 +71,9 @@ export function driversForTarget(target: Target, opts: DriverFactoryOptions = {}
       if (sentinel) return sentinel;
       const redis = target.redis;
       if (!redis) throw missing('redis', 'a Redis fault');
-      const stateDir = opts.labStateDir ?? (target.replicas?.type === 'lab-process' ? target.replicas['lab-process'].stateDir : undefined);
+      const stateDir =
+        opts.labStateDir ??
+        (target.replicas?.type === 'lab-process' ? target.replicas['lab-process'].stateDir : undefined);
       sentinel = new IoredisSentinelDriver({
         sentinels: redis.sentinels,
         masterName: redis.masterName,
@@ -94,7 +96,12 @@ export function driversForTarget(target: Target, opts: DriverFactoryOptions = {}
       if (!spec || spec.type === 'none') throw missing('nginx', '`nginx.buffering`');
       nginx =
         spec.type === 'local'
-          ? new LocalNginxDriver({ configFile: spec.config, binary: spec.binary, ...(spec.prefix ? { prefix: spec.prefix } : {}), ...log })
+          ? new LocalNginxDriver({
+              configFile: spec.config,
+              binary: spec.binary,
+              ...(spec.prefix ? { prefix: spec.prefix } : {}),
+              ...log,
+            })
           : new ContainerNginxDriver({
               configFile: spec.config,
               binary: spec.binary,
@@ -131,5 +138,9 @@ export function driversForTarget(target: Target, opts: DriverFactoryOptions = {}
 function dockerHost(host: string | undefined): { host?: string; port?: number; protocol?: 'http' | 'https' } {
   if (!host) return {};
   const url = new URL(host.replace(/^tcp:/, 'http:'));
-  return { host: url.hostname, port: Number(url.port || 2375), protocol: url.protocol === 'https:' ? 'https' : 'http' };
+  return {
+    host: url.hostname,
+    port: Number(url.port || 2375),
+    protocol: url.protocol === 'https:' ? 'https' : 'http',
+  };
 }

@@ -97,28 +97,46 @@ export class DriverFaultInjector implements FaultInjector {
         };
       }
       case 'redis.kill-master': {
-        const prepared = await this.drivers.sentinel().prepareKillMaster({ rejoinBudgetMs: this.healthBudgetMs });
+        const prepared = await this.drivers
+          .sentinel()
+          .prepareKillMaster({ rejoinBudgetMs: this.healthBudgetMs });
         return {
           description: prepared.description,
           record: prepared.record,
           apply: async () => {
             const handle = await prepared.apply();
-            return { oldMaster: handle.oldMaster, newMaster: handle.newMaster, promotionMs: handle.promotionMs };
+            return {
+              oldMaster: handle.oldMaster,
+              newMaster: handle.newMaster,
+              promotionMs: handle.promotionMs,
+            };
           },
         };
       }
       case 'toxic.down': {
         const prepared = await this.drivers.toxiproxy().prepareDisable(String(p.proxy));
-        return { description: prepared.description, record: prepared.record, apply: async () => void (await prepared.apply()) };
+        return {
+          description: prepared.description,
+          record: prepared.record,
+          apply: async () => void (await prepared.apply()),
+        };
       }
       case 'nginx.buffering': {
         const prepared = await this.drivers.nginx().prepareSetBuffering(p.enabled === true);
-        return { description: prepared.description, record: prepared.record, apply: async () => void (await prepared.apply()) };
+        return {
+          description: prepared.description,
+          record: prepared.record,
+          apply: async () => void (await prepared.apply()),
+        };
       }
       default:
         if (entry.action.startsWith('toxic.')) {
           const prepared = this.drivers.toxiproxy().prepareToxic(String(p.proxy), toxicFor(entry));
-          return { description: prepared.description, record: prepared.record, apply: async () => void (await prepared.apply()) };
+          return {
+            description: prepared.description,
+            record: prepared.record,
+            apply: async () => void (await prepared.apply()),
+          };
         }
         throw new FaultError(`Unknown fault action \`${entry.action}\` in timeline entry \`${entry.name}\``, {
           code: 'FAULT_UNKNOWN',
@@ -138,7 +156,10 @@ export class DriverFaultInjector implements FaultInjector {
           errors.push(err instanceof Error ? err.message : String(err));
         }
       }
-      if (errors.length) throw new FaultError(`${errors.length} of ${records.length} reverts failed: ${errors.join('; ')}`, { code: 'REVERT_FAILED' });
+      if (errors.length)
+        throw new FaultError(`${errors.length} of ${records.length} reverts failed: ${errors.join('; ')}`, {
+          code: 'REVERT_FAILED',
+        });
       return;
     }
     await revertFromRecord(record, this.drivers.forReverts());
@@ -154,25 +175,34 @@ export class DriverFaultInjector implements FaultInjector {
     if (wanted === 'random') {
       const pool = [...running];
       chosen = [];
-      while (chosen.length < count && pool.length > 0) chosen.push(pool.splice(Math.floor(this.random() * pool.length), 1)[0]!);
+      while (chosen.length < count && pool.length > 0)
+        chosen.push(pool.splice(Math.floor(this.random() * pool.length), 1)[0]!);
     } else {
       chosen = all.filter((r) => r.name === wanted || r.id === wanted);
       if (chosen.length === 0) {
-        throw new FaultError(`No replica named \`${wanted}\` (found: ${all.map((r) => r.name).join(', ') || 'none'})`, {
-          code: 'REPLICA_NOT_FOUND',
-          suggestions: ['owui-chaos lab status', 'Use `replica: random` or one of the names above'],
-        });
+        throw new FaultError(
+          `No replica named \`${wanted}\` (found: ${all.map((r) => r.name).join(', ') || 'none'})`,
+          {
+            code: 'REPLICA_NOT_FOUND',
+            suggestions: ['owui-chaos lab status', 'Use `replica: random` or one of the names above'],
+          },
+        );
       }
     }
     if (chosen.length < count) {
-      throw new FaultError(`${entry.action} needs ${count} running replica(s) but only ${running.length} are running`, {
-        code: 'NOT_ENOUGH_REPLICAS',
-        suggestions: ['owui-chaos lab status'],
-      });
+      throw new FaultError(
+        `${entry.action} needs ${count} running replica(s) but only ${running.length} are running`,
+        {
+          code: 'NOT_ENOUGH_REPLICAS',
+          suggestions: ['owui-chaos lab status'],
+        },
+      );
     }
     const verb = entry.action.slice('replica.'.length) as 'kill' | 'stop' | 'pause';
     const records = chosen.map((r) =>
-      verb === 'pause' ? replicaUnpauseRecord(r.id, this.healthBudgetMs) : replicaStartRecord(r.id, this.healthBudgetMs),
+      verb === 'pause'
+        ? replicaUnpauseRecord(r.id, this.healthBudgetMs)
+        : replicaStartRecord(r.id, this.healthBudgetMs),
     );
     return {
       description: `${verb} replica ${chosen.map((r) => r.name).join(', ')}`,

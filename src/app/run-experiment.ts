@@ -8,7 +8,12 @@ import { basename, join, resolve } from 'node:path';
 import { defaultSlosFile, experimentsDir } from '../cli/paths.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { resolveExperimentRef } from '../core/config/builtin.js';
-import { checkAgainstTarget, loadExperiment, type Experiment, type LoadedExperiment } from '../core/config/experiment.js';
+import {
+  checkAgainstTarget,
+  loadExperiment,
+  type Experiment,
+  type LoadedExperiment,
+} from '../core/config/experiment.js';
 import { planExperiment, revertOrder, toLoadPlan, type ExperimentPlan } from '../core/config/plan.js';
 import { loadSloDefaults } from '../core/config/slo-defaults.js';
 import { LAB_TARGET, loadTarget, type Target } from '../core/config/target.js';
@@ -28,7 +33,12 @@ import type { RunResults } from '../core/report/results.js';
 import { writeReports, type ReportPaths } from '../core/report/write.js';
 import type { RevertEntry } from '../core/runner/revert-stack.js';
 import { RevertStack } from '../core/runner/revert-stack.js';
-import { runExperiment, type RunObserver, type RunnerTimelineEntry, type SteadyStateVerdict } from '../core/runner/runner.js';
+import {
+  runExperiment,
+  type RunObserver,
+  type RunnerTimelineEntry,
+  type SteadyStateVerdict,
+} from '../core/runner/runner.js';
 import type { SloSpec } from '../core/slo/spec.js';
 import { K6LoadEngine, detectK6 } from '../engines/k6/engine.js';
 import { NodeLoadEngine } from '../engines/node/engine.js';
@@ -85,7 +95,8 @@ export interface RunSummary {
   dryRun: boolean;
   startedLab: boolean;
   exitCode: number;
-  verdict: 'pass' | 'breach' | 'steady-state-failed' | 'fault-failed' | 'load-failed' | 'interrupted' | 'dry-run';
+  verdict:
+    'pass' | 'breach' | 'steady-state-failed' | 'fault-failed' | 'load-failed' | 'interrupted' | 'dry-run';
   results?: RunResults;
   reports?: ReportPaths;
   stillInjected: Array<Pick<RevertEntry, 'name' | 'action' | 'description' | 'error'>>;
@@ -141,13 +152,28 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
   if (loaded.targetRef.kind === 'lab') {
     const status = await labStatus(labStateDir, { nginxProbes: 0 }).catch(() => undefined);
     if (!status?.running || !status.healthy) {
-      notice(`the lab \`${labName}\` is not up: starting it (owui-chaos lab up --name ${labName}); this takes ~15 s`);
-      await labUp({ name: labName, stateDir: labStateDir, onProgress: (step: string) => notice(`lab: ${step}`) });
+      notice(
+        `the lab \`${labName}\` is not up: starting it (owui-chaos lab up --name ${labName}); this takes ~15 s`,
+      );
+      await labUp({
+        name: labName,
+        stateDir: labStateDir,
+        onProgress: (step: string) => notice(`lab: ${step}`),
+      });
       startedLab = true;
     }
   }
   try {
-    return await runOnTarget(req, { ...base, startedLab }, loaded, experiment, labStateDir, env, clock, notice);
+    return await runOnTarget(
+      req,
+      { ...base, startedLab },
+      loaded,
+      experiment,
+      labStateDir,
+      env,
+      clock,
+      notice,
+    );
   } finally {
     if (startedLab && !req.keepLab) {
       notice(`stopping the lab this run started (keep it with --keep-lab)`);
@@ -172,25 +198,41 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
     });
     const findings = checkAgainstTarget(exp, target);
     if (findings.length > 0) {
-      const issues = findings.map((f) => f.issue ?? { path: f.path.join('.'), message: f.message, file: l.file });
-      throw new ValidationError(`Experiment \`${exp.title}\` cannot run on target \`${target.name}\``, issues, {
-        code: 'EXPERIMENT_TARGET_MISMATCH',
-        suggestions: [`owui-chaos experiment validate ${r.experiment} --target ${summaryBase.target}`],
-      });
+      const issues = findings.map(
+        (f) => f.issue ?? { path: f.path.join('.'), message: f.message, file: l.file },
+      );
+      throw new ValidationError(
+        `Experiment \`${exp.title}\` cannot run on target \`${target.name}\``,
+        issues,
+        {
+          code: 'EXPERIMENT_TARGET_MISMATCH',
+          suggestions: [`owui-chaos experiment validate ${r.experiment} --target ${summaryBase.target}`],
+        },
+      );
     }
     await confirmDestructive(r, exp, target, l.targetRef.kind === 'lab');
 
     // --- preflight: reachable + auth ------------------------------------------------------------
     await preflightReachable(target);
-    const needUsers = Math.max(exp.load.sockets?.vus ?? 0, exp.load.chat?.model === 'closed' ? exp.load.chat.vus : 1, 1);
+    const needUsers = Math.max(
+      exp.load.sockets?.vus ?? 0,
+      exp.load.chat?.model === 'closed' ? exp.load.chat.vus : 1,
+      1,
+    );
     const agent = createAgent(8);
     let credentials;
     try {
-      credentials = await provisionCredentials(agent, target.openwebui.url, authSourceFromTarget(target.auth, needUsers));
+      credentials = await provisionCredentials(
+        agent,
+        target.openwebui.url,
+        authSourceFromTarget(target.auth, needUsers),
+      );
     } finally {
       await agent.close();
     }
-    say(`preflight: ${target.openwebui.url} answers (Open WebUI ${credentials.version}); ${credentials.users.length} user(s) signed in once, ${credentials.apiTokens.length} API key(s)`);
+    say(
+      `preflight: ${target.openwebui.url} answers (Open WebUI ${credentials.version}); ${credentials.users.length} user(s) signed in once, ${credentials.apiTokens.length} API key(s)`,
+    );
 
     // --- wiring ---------------------------------------------------------------------------------
     mkdirSync(summaryBase.runDir, { recursive: true });
@@ -198,12 +240,31 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
     const samplesFile = join(summaryBase.runDir, 'samples.ndjson');
     const sink = new NdjsonFileSink(samplesFile);
     const stack = RevertStack.create(join(summaryBase.runDir, 'reverts.json'), summaryBase.runId);
-    writeFileSync(join(summaryBase.runDir, 'run.json'), JSON.stringify({ runId: summaryBase.runId, target: summaryBase.target, labStateDir: l.targetRef.kind === 'lab' ? labDir : undefined, targetFile: labTargetFile ?? (l.targetRef.kind === 'file' ? l.targetRef.file : undefined), pid: process.pid }, null, 2));
-    const drivers = driversForTarget(target, { ...(l.targetRef.kind === 'lab' ? { labStateDir: labDir } : {}) });
+    writeFileSync(
+      join(summaryBase.runDir, 'run.json'),
+      JSON.stringify(
+        {
+          runId: summaryBase.runId,
+          target: summaryBase.target,
+          labStateDir: l.targetRef.kind === 'lab' ? labDir : undefined,
+          targetFile: labTargetFile ?? (l.targetRef.kind === 'file' ? l.targetRef.file : undefined),
+          pid: process.pid,
+        },
+        null,
+        2,
+      ),
+    );
+    const drivers = driversForTarget(target, {
+      ...(l.targetRef.kind === 'lab' ? { labStateDir: labDir } : {}),
+    });
     const faults = new DriverFaultInjector(drivers);
     const engine: LoadEngine = r.engineFactory
       ? r.engineFactory({ experiment: exp, target, runDir: summaryBase.runDir })
-      : engineFor(exp, target, credentials, { workers: r.workers, k6Binary: r.k6Binary, runDir: summaryBase.runDir });
+      : engineFor(exp, target, credentials, {
+          workers: r.workers,
+          k6Binary: r.k6Binary,
+          runDir: summaryBase.runDir,
+        });
     const loadPlan = toLoadPlan(exp.load, target);
     const slos = exp.slos;
     const baselineSlos = slos
@@ -212,7 +273,11 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
     const checkSlos = async (specs: SloSpec[]): Promise<SteadyStateVerdict> => {
       sink.flush();
       const results = await evaluateRun({ sampleFiles: [samplesFile], journal: null, slos: specs });
-      const breaches = results.slos.filter((s) => s.verdict === 'breach').map((s) => `${s.id} in ${s.phase}: measured ${s.measured ?? 'nothing'}, objective ${s.objectiveText}`);
+      const breaches = results.slos
+        .filter((s) => s.verdict === 'breach')
+        .map(
+          (s) => `${s.id} in ${s.phase}: measured ${s.measured ?? 'nothing'}, objective ${s.objectiveText}`,
+        );
       return { ok: breaches.length === 0, breaches };
     };
 
@@ -235,7 +300,8 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
           clock: clk,
           ...(baselineSlos.length > 0 ? { checkSteadyState: () => checkSlos(baselineSlos) } : {}),
           // During faults only SLOs that apply to every phase can abort the run.
-          checkBreach: () => checkSlos(slos.filter((s) => s.phases.includes('all')).map((s) => ({ ...s, phases: ['all'] }))),
+          checkBreach: () =>
+            checkSlos(slos.filter((s) => s.phases.includes('all')).map((s) => ({ ...s, phases: ['all'] }))),
           ...(r.observer ? { observer: r.observer } : {}),
           ...(r.interrupt ? { interrupt: r.interrupt } : {}),
           ...(r.stopReverting ? { stopReverting: r.stopReverting } : {}),
@@ -256,8 +322,20 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
       recoveryWindowMs: exp.settings.recoveryWindow,
     });
     const reports = await writeReports(results, summaryBase.runDir);
-    const stillInjected = outcome.stillInjected.map((e) => ({ name: e.name, action: e.action, description: e.description, ...(e.error ? { error: e.error } : {}) }));
-    const summary: RunSummary = { ...summaryBase, results, reports, stillInjected, exitCode: results.exitCode, verdict: results.verdict };
+    const stillInjected = outcome.stillInjected.map((e) => ({
+      name: e.name,
+      action: e.action,
+      description: e.description,
+      ...(e.error ? { error: e.error } : {}),
+    }));
+    const summary: RunSummary = {
+      ...summaryBase,
+      results,
+      reports,
+      stillInjected,
+      exitCode: results.exitCode,
+      verdict: results.verdict,
+    };
 
     // Exit code precedence: rollback failed > interrupted > preflight (steady state) > fault > load > SLOs.
     const failure = (error: OwuiChaosError, verdict: RunSummary['verdict']): RunSummary => ({
@@ -268,33 +346,58 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
     });
     if (outcome.rollbackFailed) {
       return failure(
-        new OwuiChaosError(`${stillInjected.length} fault(s) are still injected: ${stillInjected.map((e) => e.description).join('; ')}`, {
-          code: 'ROLLBACK_FAILED',
-          exitCode: ExitCode.rollbackFailed,
-          suggestions: [`owui-chaos rollback --run ${summaryBase.runDir}`],
-        }),
+        new OwuiChaosError(
+          `${stillInjected.length} fault(s) are still injected: ${stillInjected.map((e) => e.description).join('; ')}`,
+          {
+            code: 'ROLLBACK_FAILED',
+            exitCode: ExitCode.rollbackFailed,
+            suggestions: [`owui-chaos rollback --run ${summaryBase.runDir}`],
+          },
+        ),
         outcome.interrupted ? 'interrupted' : summary.verdict,
       );
     }
-    if (outcome.interrupted) return failure(new InterruptedError('The run was interrupted; every injected fault was reverted'), 'interrupted');
-    if (outcome.steadyStateFailed) {
-      const verdict = outcome.journal.activities.find((a) => a.name === 'steady-state')?.output as SteadyStateVerdict | undefined;
+    if (outcome.interrupted)
       return failure(
-        new PreflightError(`The steady state did not hold before the first fault, so nothing was injected: ${(verdict?.breaches ?? []).join('; ')}`, {
-          code: 'STEADY_STATE_BROKEN',
-          suggestions: ['owui-chaos lab status', 'owui-chaos load --duration 30s --chat-vus 5   # see what the baseline looks like'],
-        }),
+        new InterruptedError('The run was interrupted; every injected fault was reverted'),
+        'interrupted',
+      );
+    if (outcome.steadyStateFailed) {
+      const verdict = outcome.journal.activities.find((a) => a.name === 'steady-state')?.output as
+        SteadyStateVerdict | undefined;
+      return failure(
+        new PreflightError(
+          `The steady state did not hold before the first fault, so nothing was injected: ${(verdict?.breaches ?? []).join('; ')}`,
+          {
+            code: 'STEADY_STATE_BROKEN',
+            suggestions: [
+              'owui-chaos lab status',
+              'owui-chaos load --duration 30s --chat-vus 5   # see what the baseline looks like',
+            ],
+          },
+        ),
         'steady-state-failed',
       );
     }
     if (outcome.faultFailed) {
       const failed = outcome.journal.activities.find((a) => a.kind === 'inject' && a.status === 'failed');
-      return failure(new FaultError(`Fault \`${failed?.name}\` (${failed?.action}) could not be injected: ${failed?.error}`, { code: 'FAULT_FAILED' }), 'fault-failed');
+      return failure(
+        new FaultError(
+          `Fault \`${failed?.name}\` (${failed?.action}) could not be injected: ${failed?.error}`,
+          { code: 'FAULT_FAILED' },
+        ),
+        'fault-failed',
+      );
     }
     if (outcome.loadError !== undefined) {
       const err = outcome.loadError;
       return failure(
-        err instanceof OwuiChaosError ? err : new LoadGeneratorError(`The load generator failed: ${errorMessage(err)}`, { code: 'LOAD_FAILED', cause: err }),
+        err instanceof OwuiChaosError
+          ? err
+          : new LoadGeneratorError(`The load generator failed: ${errorMessage(err)}`, {
+              code: 'LOAD_FAILED',
+              cause: err,
+            }),
         'load-failed',
       );
     }
@@ -347,26 +450,42 @@ async function preflightReachable(target: Target): Promise<void> {
     const body = (await res.json().catch(() => undefined)) as { status?: unknown } | undefined;
     // /health answers 200 JSON {status:true}; an SPA fallback (200 text/html) means a wrong URL.
     if (res.status !== 200 || body?.status !== true) {
-      throw new Error(`GET ${url} answered ${res.status} ${body === undefined ? '(not JSON: is this Open WebUI?)' : JSON.stringify(body)}`);
+      throw new Error(
+        `GET ${url} answered ${res.status} ${body === undefined ? '(not JSON: is this Open WebUI?)' : JSON.stringify(body)}`,
+      );
     }
   } catch (err) {
     throw new PreflightError(`Target \`${target.name}\` is not reachable at ${target.openwebui.url}`, {
       code: 'TARGET_UNREACHABLE',
       cause: err,
-      suggestions: [`curl -s ${url}`, ...(target.name === 'lab' ? ['owui-chaos lab status', 'owui-chaos lab up'] : [])],
+      suggestions: [
+        `curl -s ${url}`,
+        ...(target.name === 'lab' ? ['owui-chaos lab status', 'owui-chaos lab up'] : []),
+      ],
     });
   }
 }
 
-async function confirmDestructive(req: RunRequest, experiment: Experiment, target: Target, isLab: boolean): Promise<void> {
+async function confirmDestructive(
+  req: RunRequest,
+  experiment: Experiment,
+  target: Target,
+  isLab: boolean,
+): Promise<void> {
   if (isLab || req.yes || experiment.timeline.length === 0) return;
   const question = `Run ${experiment.timeline.length} fault(s) of \`${experiment.title}\` against ${target.openwebui.url} (${target.name})?`;
   const ok = req.confirm ? await req.confirm(question) : false;
   if (!ok) {
-    throw new PreflightError(`Not confirmed: \`${experiment.title}\` injects faults into the non-lab target \`${target.name}\``, {
-      code: 'NOT_CONFIRMED',
-      suggestions: ['Re-run with --yes to confirm', `owui-chaos run ${req.experiment} --dry-run   # see the plan first`],
-    });
+    throw new PreflightError(
+      `Not confirmed: \`${experiment.title}\` injects faults into the non-lab target \`${target.name}\``,
+      {
+        code: 'NOT_CONFIRMED',
+        suggestions: [
+          'Re-run with --yes to confirm',
+          `owui-chaos run ${req.experiment} --dry-run   # see the plan first`,
+        ],
+      },
+    );
   }
 }
 

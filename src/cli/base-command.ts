@@ -3,7 +3,14 @@
 // suggestions and cause chain. Commands stay thin: parse, wire, call core, render.
 
 import { Command, Errors, Flags } from '@oclif/core';
-import { ExitCode, OwuiChaosError, UsageError, ValidationError, causeChain, formatIssue } from '../core/errors.js';
+import {
+  ExitCode,
+  OwuiChaosError,
+  UsageError,
+  ValidationError,
+  causeChain,
+  formatIssue,
+} from '../core/errors.js';
 
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;

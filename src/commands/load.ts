@@ -102,7 +102,11 @@ export default class Load extends BaseCommand {
       allowNo: true,
     }),
     'lab-name': Flags.string({ description: 'lab name for `--target lab`', default: 'default' }),
-    engine: Flags.string({ description: 'load engine: the built-in Node engine or k6 (bundled scenarios, `k6 run --out json`)', options: ['node', 'k6'], default: 'node' }),
+    engine: Flags.string({
+      description: 'load engine: the built-in Node engine or k6 (bundled scenarios, `k6 run --out json`)',
+      options: ['node', 'k6'],
+      default: 'node',
+    }),
     'k6-binary': Flags.string({ description: 'k6 executable for `--engine k6` (default: k6 on PATH)' }),
   };
 
@@ -160,8 +164,19 @@ export default class Load extends BaseCommand {
     if (flags.engine === 'k6') await detectK6(flags['k6-binary'] ?? 'k6');
     const engine =
       flags.engine === 'k6'
-        ? new K6LoadEngine({ auth, verify, workDir: join(outDir, 'k6'), ...(flags['k6-binary'] ? { binary: flags['k6-binary'] } : {}), ...pacing })
-        : new NodeLoadEngine({ auth, verify, ...(flags.workers !== undefined ? { workers: flags.workers } : {}), ...pacing });
+        ? new K6LoadEngine({
+            auth,
+            verify,
+            workDir: join(outDir, 'k6'),
+            ...(flags['k6-binary'] ? { binary: flags['k6-binary'] } : {}),
+            ...pacing,
+          })
+        : new NodeLoadEngine({
+            auth,
+            verify,
+            ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
+            ...pacing,
+          });
 
     const abort = new AbortController();
     const onSignal = (): void => abort.abort();
@@ -186,13 +201,14 @@ export default class Load extends BaseCommand {
     }
 
     const metrics = await summarizeSamples(samplesFile);
-    if (!this.jsonEnabled()) this.log(renderSummary(metrics, (engine instanceof NodeLoadEngine ? engine.lastTotals : undefined)));
+    if (!this.jsonEnabled())
+      this.log(renderSummary(metrics, engine instanceof NodeLoadEngine ? engine.lastTotals : undefined));
     if (abort.signal.aborted) process.exitCode = ExitCode.interrupted;
     return {
       target: target.name,
       samplesFile,
       plan,
-      totals: (engine instanceof NodeLoadEngine ? engine.lastTotals : undefined),
+      totals: engine instanceof NodeLoadEngine ? engine.lastTotals : undefined,
       interrupted: abort.signal.aborted,
       metrics,
     };

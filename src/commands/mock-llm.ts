@@ -20,12 +20,20 @@ export default class MockLlm extends BaseCommand {
   ];
 
   static override flags = {
-    port: Flags.integer({ description: 'Port to listen on (0 = a free port)', default: 0, min: 0, max: 65535 }),
+    port: Flags.integer({
+      description: 'Port to listen on (0 = a free port)',
+      default: 0,
+      min: 0,
+      max: 65535,
+    }),
     host: Flags.string({ description: 'Address to bind', default: '127.0.0.1' }),
     'first-token-ms': Flags.integer({ description: 'Delay before the first token, ms', min: 0 }),
     tps: Flags.integer({ description: 'Tokens per second (0 = as fast as possible)', min: 0 }),
     jitter: Flags.string({ description: 'Relative jitter of each interval, 0..1' }),
-    write: Flags.string({ description: 'How events map to socket writes', options: ['event', 'batch', 'split'] }),
+    write: Flags.string({
+      description: 'How events map to socket writes',
+      options: ['event', 'batch', 'split'],
+    }),
     tokens: Flags.integer({ description: 'Answer length when the prompt carries no directive', min: 0 }),
   };
 

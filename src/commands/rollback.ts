@@ -22,7 +22,10 @@ export default class Rollback extends BaseCommand {
   static override summary = 'Revert every fault a crashed or interrupted run left injected';
   static override description =
     'Reads the revert stack a run persisted before each injection (reverts.json in the run directory) and undoes every fault still recorded as injected, most recent first. Idempotent: a second rollback finds nothing to do. Exit 14 when a revert fails (it stays recorded, so the next rollback retries it).';
-  static override examples = ['<%= config.bin %> rollback', '<%= config.bin %> rollback --run .owui-chaos/runs/2026-11-21T13-00-00-000Z-failover'];
+  static override examples = [
+    '<%= config.bin %> rollback',
+    '<%= config.bin %> rollback --run .owui-chaos/runs/2026-11-21T13-00-00-000Z-failover',
+  ];
 
   static override flags = {
     run: Flags.string({ description: 'run directory (default: the newest run with faults still injected)' }),
@@ -30,7 +33,9 @@ export default class Rollback extends BaseCommand {
 
   async run(): Promise<RollbackReport & { runDir: string }> {
     const { flags } = await this.parse(Rollback);
-    const runDir = flags.run ? resolve(flags.run) : newestRunWithReverts(join(process.env.OWUI_CHAOS_HOME ?? '.owui-chaos', 'runs'));
+    const runDir = flags.run
+      ? resolve(flags.run)
+      : newestRunWithReverts(join(process.env.OWUI_CHAOS_HOME ?? '.owui-chaos', 'runs'));
     if (!runDir) {
       this.say('Nothing to roll back: no run directory with a revert stack was found.');
       return { runDir: '', runId: '', reverted: [], failed: [], alreadyClean: true };
@@ -54,10 +59,20 @@ export default class Rollback extends BaseCommand {
     try {
       const report = await replayReverts(stack, (record) => injector.revert(record), {
         onEntry: (entry, phase, error) =>
-          this.say(phase === 'start' ? `reverting ${entry.name}: ${entry.description}` : phase === 'done' ? `  reverted ${entry.name}` : `  FAILED ${entry.name}: ${error}`),
+          this.say(
+            phase === 'start'
+              ? `reverting ${entry.name}: ${entry.description}`
+              : phase === 'done'
+                ? `  reverted ${entry.name}`
+                : `  FAILED ${entry.name}: ${error}`,
+          ),
       });
       if (report.failed.length > 0) process.exitCode = ExitCode.rollbackFailed;
-      this.say(report.failed.length > 0 ? `${report.failed.length} revert(s) failed; run \`owui-chaos rollback --run ${runDir}\` again once fixed.` : `Rolled back ${report.reverted.length} fault(s) of run ${report.runId}.`);
+      this.say(
+        report.failed.length > 0
+          ? `${report.failed.length} revert(s) failed; run \`owui-chaos rollback --run ${runDir}\` again once fixed.`
+          : `Rolled back ${report.reverted.length} fault(s) of run ${report.runId}.`,
+      );
       return { ...report, runDir };
     } finally {
       await drivers.close();

@@ -23,7 +23,10 @@ export default class Run extends BaseCommand {
   ];
 
   static override args = {
-    experiment: Args.string({ required: true, description: 'experiment file or built-in name (owui-chaos experiment list)' }),
+    experiment: Args.string({
+      required: true,
+      description: 'experiment file or built-in name (owui-chaos experiment list)',
+    }),
   };
 
   static override flags = {
@@ -31,7 +34,10 @@ export default class Run extends BaseCommand {
     engine: Flags.string({ description: 'load engine; overrides `load.engine`', options: ['node', 'k6'] }),
     duration: Flags.string({ description: 'load duration such as `2m`; overrides `load.duration`' }),
     'dry-run': Flags.boolean({ description: 'print the plan and touch nothing' }),
-    yes: Flags.boolean({ char: 'y', description: 'do not ask before injecting faults into a non-lab target' }),
+    yes: Flags.boolean({
+      char: 'y',
+      description: 'do not ask before injecting faults into a non-lab target',
+    }),
     'lab-name': Flags.string({ description: 'which lab `lab` means', default: 'default' }),
     'keep-lab': Flags.boolean({ description: 'keep a lab this run started running afterwards' }),
     workers: Flags.integer({ description: 'Node engine worker threads (default one per core)', min: 0 }),
@@ -51,7 +57,9 @@ export default class Run extends BaseCommand {
     const stopReverting = new AbortController();
     const onSignal = (signal: NodeJS.Signals): void => {
       if (!interrupt.signal.aborted) {
-        note(`\n${signal}: stopping load and reverting every injected fault (press Ctrl-C again to stop reverting)`);
+        note(
+          `\n${signal}: stopping load and reverting every injected fault (press Ctrl-C again to stop reverting)`,
+        );
         interrupt.abort(signal);
       } else if (!stopReverting.signal.aborted) {
         note(`${signal} again: not reverting any further; what is still injected is listed below`);
@@ -112,7 +120,12 @@ export default class Run extends BaseCommand {
       return;
     }
     if (summary.results && summary.reports) {
-      this.log(renderTerminalSummary(summary.results, { color: process.stdout.isTTY === true, paths: summary.reports }));
+      this.log(
+        renderTerminalSummary(summary.results, {
+          color: process.stdout.isTTY === true,
+          paths: summary.reports,
+        }),
+      );
     }
     const verdict =
       summary.exitCode === 0
@@ -122,11 +135,19 @@ export default class Run extends BaseCommand {
     if (summary.error) {
       // Rollback failures are printed last, always.
       process.stderr.write(
-        renderError(new OwuiChaosError(summary.error.message, { code: summary.error.code, exitCode: summary.exitCode as 0, suggestions: summary.error.suggestions })),
+        renderError(
+          new OwuiChaosError(summary.error.message, {
+            code: summary.error.code,
+            exitCode: summary.exitCode as 0,
+            suggestions: summary.error.suggestions,
+          }),
+        ),
       );
     }
     if (summary.stillInjected.length > 0) {
-      process.stderr.write(`Still injected:\n${summary.stillInjected.map((e) => `  - ${e.name}: ${e.description}${e.error ? ` (${e.error})` : ''}`).join('\n')}\n`);
+      process.stderr.write(
+        `Still injected:\n${summary.stillInjected.map((e) => `  - ${e.name}: ${e.description}${e.error ? ` (${e.error})` : ''}`).join('\n')}\n`,
+      );
     }
   }
 }

@@ -39,8 +39,7 @@ export const METRICS: Record<MetricName, MetricDefinition> = {
     name: 'ttft',
     kind: 'trend',
     unit: 'ms',
-    definition:
-      'request start (intended start in the open model) → first content token received',
+    definition: 'request start (intended start in the open model) → first content token received',
   },
   itl: {
     name: 'itl',
@@ -72,7 +71,8 @@ export const METRICS: Record<MetricName, MetricDefinition> = {
     name: 'garbled_token_rate',
     kind: 'rate',
     unit: 'ratio',
-    definition: '(missing + corrupted + extra tokens) / expected tokens, per stream, against the mock LLM ground truth',
+    definition:
+      '(missing + corrupted + extra tokens) / expected tokens, per stream, against the mock LLM ground truth',
   },
   split_event_rate: {
     name: 'split_event_rate',

@@ -64,13 +64,7 @@ export interface SentinelDriver {
 }
 
 export type ToxicType =
-  | 'latency'
-  | 'bandwidth'
-  | 'slow_close'
-  | 'timeout'
-  | 'reset_peer'
-  | 'slicer'
-  | 'limit_data';
+  'latency' | 'bandwidth' | 'slow_close' | 'timeout' | 'reset_peer' | 'slicer' | 'limit_data';
 
 export interface ToxicSpec {
   name: string;
@@ -132,5 +126,9 @@ export interface LoadProgress {
 
 export interface LoadEngine {
   readonly name: string;
-  run(plan: LoadPlan, sink: SampleSink, opts: { signal?: AbortSignal; onProgress?: (p: LoadProgress) => void }): Promise<void>;
+  run(
+    plan: LoadPlan,
+    sink: SampleSink,
+    opts: { signal?: AbortSignal; onProgress?: (p: LoadProgress) => void },
+  ): Promise<void>;
 }

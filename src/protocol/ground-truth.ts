@@ -23,9 +23,33 @@ function prng(seed: number): () => number {
 }
 
 const WORDS = [
-  'replica', 'sentinel', 'failover', 'stream', 'token', 'latency', 'socket', 'chunk', 'buffer',
-  'proxy', 'upstream', 'quorum', 'master', 'heartbeat', 'recovery', 'baseline', 'budget', 'signal',
-  'cluster', 'gateway', 'payload', 'cursor', 'window', 'event', 'packet', 'session', 'ledger',
+  'replica',
+  'sentinel',
+  'failover',
+  'stream',
+  'token',
+  'latency',
+  'socket',
+  'chunk',
+  'buffer',
+  'proxy',
+  'upstream',
+  'quorum',
+  'master',
+  'heartbeat',
+  'recovery',
+  'baseline',
+  'budget',
+  'signal',
+  'cluster',
+  'gateway',
+  'payload',
+  'cursor',
+  'window',
+  'event',
+  'packet',
+  'session',
+  'ledger',
 ];
 const CJK = ['数据', '流式', '故障', '恢复', '延迟', '副本', 'テスト', '한국어', '中文'];
 const EMOJI = ['😀', '🚀', '🔥', '✅', '👩‍💻', '🇩🇪', '⚠️', '🧪'];
@@ -61,31 +85,36 @@ function sentence(rand: () => number, words: number): Block {
 
 function block(rand: () => number): Block {
   const r = rand();
-  if (r < 0.15) return [pick(rand, ['# ', '## ', '### ']), ...sentence(rand, 2 + Math.floor(rand() * 4)), '\n\n'];
+  if (r < 0.15)
+    return [pick(rand, ['# ', '## ', '### ']), ...sentence(rand, 2 + Math.floor(rand() * 4)), '\n\n'];
   if (r < 0.35) {
     const items = 2 + Math.floor(rand() * 3);
     const tokens: Block = [];
-    for (let i = 0; i < items; i++) tokens.push(rand() < 0.5 ? '- ' : `${i + 1}. `, ...sentence(rand, 3 + Math.floor(rand() * 5)), '\n');
+    for (let i = 0; i < items; i++)
+      tokens.push(rand() < 0.5 ? '- ' : `${i + 1}. `, ...sentence(rand, 3 + Math.floor(rand() * 5)), '\n');
     tokens.push('\n');
     return tokens;
   }
   if (r < 0.47) {
     const lines = 1 + Math.floor(rand() * 3);
     const tokens: Block = ['```', pick(rand, LANGS), '\n'];
-    for (let i = 0; i < lines; i++) tokens.push('const', ' ', pick(rand, WORDS), ' =', ' "', word(rand), '";', '\n');
+    for (let i = 0; i < lines; i++)
+      tokens.push('const', ' ', pick(rand, WORDS), ' =', ' "', word(rand), '";', '\n');
     tokens.push('```', '\n\n');
     return tokens;
   }
   if (r < 0.57) {
     const tokens: Block = ['| ', 'metric', ' | ', 'value', ' |', '\n', '|---|---|', '\n'];
     const rows = 1 + Math.floor(rand() * 3);
-    for (let i = 0; i < rows; i++) tokens.push('| ', word(rand), ' | ', String(Math.floor(rand() * 1000)), ' |', '\n');
+    for (let i = 0; i < rows; i++)
+      tokens.push('| ', word(rand), ' | ', String(Math.floor(rand() * 1000)), ' |', '\n');
     tokens.push('\n');
     return tokens;
   }
   const tokens: Block = [];
   const sentences = 1 + Math.floor(rand() * 3);
-  for (let i = 0; i < sentences; i++) tokens.push(...(i === 0 ? [] : [' ']), ...sentence(rand, 4 + Math.floor(rand() * 8)));
+  for (let i = 0; i < sentences; i++)
+    tokens.push(...(i === 0 ? [] : [' ']), ...sentence(rand, 4 + Math.floor(rand() * 8)));
   tokens.push('\n\n');
   return tokens;
 }

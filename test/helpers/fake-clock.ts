@@ -27,7 +27,13 @@ export class FakeClock implements Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
-      const timer: Timer = { at: this.current + Math.max(0, ms), seq: this.seq++, resolve, reject, cancelled: false };
+      const timer: Timer = {
+        at: this.current + Math.max(0, ms),
+        seq: this.seq++,
+        resolve,
+        reject,
+        cancelled: false,
+      };
       this.timers.push(timer);
       signal?.addEventListener(
         'abort',

@@ -24,11 +24,14 @@ export default class LabToxiproxyServer extends BaseCommand {
     try {
       server = await startToxiproxyServer({ host: flags.host, port: flags.port });
     } catch (error) {
-      throw new PreflightError(`The Toxiproxy-compatible server could not listen on ${flags.host}:${flags.port}`, {
-        code: 'TOXIPROXY_LISTEN',
-        cause: error,
-        suggestions: ['owui-chaos lab toxiproxy-server --port 0'],
-      });
+      throw new PreflightError(
+        `The Toxiproxy-compatible server could not listen on ${flags.host}:${flags.port}`,
+        {
+          code: 'TOXIPROXY_LISTEN',
+          cause: error,
+          suggestions: ['owui-chaos lab toxiproxy-server --port 0'],
+        },
+      );
     }
     // One line, so a parent process can read the URL as soon as it is printed.
     if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);

@@ -52,7 +52,8 @@ export class RevertStack {
   static load(file: string): RevertStack {
     if (!existsSync(file)) throw new Error(`no revert stack at ${file}`);
     const data = JSON.parse(readFileSync(file, 'utf8')) as RevertStackFile;
-    if (data.schemaVersion !== 1 || !Array.isArray(data.entries)) throw new Error(`${file} is not a revert stack`);
+    if (data.schemaVersion !== 1 || !Array.isArray(data.entries))
+      throw new Error(`${file} is not a revert stack`);
     return new RevertStack(file, data);
   }
 

@@ -16,11 +16,19 @@ export interface RollbackReport {
 export async function replayReverts(
   stack: RevertStack,
   revert: (record: RevertRecord) => Promise<void>,
-  opts: { now?: () => number; onEntry?: (entry: RevertEntry, phase: 'start' | 'done' | 'failed', error?: string) => void } = {},
+  opts: {
+    now?: () => number;
+    onEntry?: (entry: RevertEntry, phase: 'start' | 'done' | 'failed', error?: string) => void;
+  } = {},
 ): Promise<RollbackReport> {
   const now = opts.now ?? Date.now;
   const outstanding = stack.outstanding();
-  const report: RollbackReport = { runId: stack.runId, reverted: [], failed: [], alreadyClean: outstanding.length === 0 };
+  const report: RollbackReport = {
+    runId: stack.runId,
+    reverted: [],
+    failed: [],
+    alreadyClean: outstanding.length === 0,
+  };
   for (const entry of outstanding) {
     if (!entry.record) continue;
     opts.onEntry?.(entry, 'start');
@@ -31,7 +39,12 @@ export async function replayReverts(
       opts.onEntry?.(entry, 'done');
     } catch (err) {
       stack.mark(entry, 'failed', now(), errorMessage(err));
-      report.failed.push({ name: entry.name, action: entry.action, description: entry.description, error: errorMessage(err) });
+      report.failed.push({
+        name: entry.name,
+        action: entry.action,
+        description: entry.description,
+        error: errorMessage(err),
+      });
       opts.onEntry?.(entry, 'failed', errorMessage(err));
     }
   }

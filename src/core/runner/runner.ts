@@ -57,7 +57,12 @@ export interface RunObserver {
 export type RunEvent =
   | { type: 'load-started'; at: number }
   | { type: 'steady-state'; verdict: SteadyStateVerdict }
-  | { type: 'inject-start' | 'inject-done' | 'revert-start' | 'revert-done'; name: string; action: string; description?: string }
+  | {
+      type: 'inject-start' | 'inject-done' | 'revert-start' | 'revert-done';
+      name: string;
+      action: string;
+      description?: string;
+    }
   | { type: 'inject-failed' | 'revert-failed'; name: string; action: string; error: string }
   | { type: 'breach'; breaches: string[] }
   | { type: 'interrupted'; reason: string }
@@ -163,11 +168,26 @@ export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDe
     try {
       await deps.faults.revert(entry.record);
       deps.stack.mark(entry, 'reverted', clock.now());
-      activities.push({ name: entry.name, kind: 'revert', action: entry.action, startedAt: t0, endedAt: clock.now(), status: 'succeeded' });
+      activities.push({
+        name: entry.name,
+        kind: 'revert',
+        action: entry.action,
+        startedAt: t0,
+        endedAt: clock.now(),
+        status: 'succeeded',
+      });
       emit({ type: 'revert-done', name: entry.name, action: entry.action });
     } catch (err) {
       deps.stack.mark(entry, 'failed', clock.now(), errorMessage(err));
-      activities.push({ name: entry.name, kind: 'revert', action: entry.action, startedAt: t0, endedAt: clock.now(), status: 'failed', error: errorMessage(err) });
+      activities.push({
+        name: entry.name,
+        kind: 'revert',
+        action: entry.action,
+        startedAt: t0,
+        endedAt: clock.now(),
+        status: 'failed',
+        error: errorMessage(err),
+      });
       emit({ type: 'revert-failed', name: entry.name, action: entry.action, error: errorMessage(err) });
     }
   };
@@ -253,7 +273,15 @@ export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDe
       if (step.forMs !== undefined && entry.record) revertsDue.push({ atMs: step.atMs + step.forMs, entry });
     } catch (err) {
       faultFailed = true;
-      activities.push({ name: step.name, kind: 'inject', action: step.action, startedAt: t0, endedAt: clock.now(), status: 'failed', error: errorMessage(err) });
+      activities.push({
+        name: step.name,
+        kind: 'inject',
+        action: step.action,
+        startedAt: t0,
+        endedAt: clock.now(),
+        status: 'failed',
+        error: errorMessage(err),
+      });
       emit({ type: 'inject-failed', name: step.name, action: step.action, error: errorMessage(err) });
       stop.abort(err);
       break;
@@ -276,7 +304,9 @@ export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDe
   const order = experiment.rollbackOrder ?? [];
   const outstanding = deps.stack.outstanding();
   const ordered = [
-    ...order.map((name) => outstanding.find((e) => e.name === name)).filter((e): e is RevertEntry => e !== undefined),
+    ...order
+      .map((name) => outstanding.find((e) => e.name === name))
+      .filter((e): e is RevertEntry => e !== undefined),
     ...outstanding.filter((e) => !order.includes(e.name)),
   ];
   for (const entry of ordered) {

@@ -4,7 +4,19 @@
 import { z } from 'zod';
 import { METRIC_NAMES } from '../metrics.js';
 
-export const SLO_STATS = ['p50', 'p75', 'p90', 'p95', 'p99', 'p99.9', 'min', 'max', 'mean', 'rate', 'count'] as const;
+export const SLO_STATS = [
+  'p50',
+  'p75',
+  'p90',
+  'p95',
+  'p99',
+  'p99.9',
+  'min',
+  'max',
+  'mean',
+  'rate',
+  'count',
+] as const;
 export type SloStat = (typeof SLO_STATS)[number];
 
 /** `baseline`, `fault` (every fault window), `recovery`, `all`, or a timeline entry's name. */
@@ -33,7 +45,12 @@ export type SloSpec = z.infer<typeof SloSpecSchema>;
 
 /** A stable id for an SLO, used to merge defaults with overrides and in JUnit test names. */
 export function sloId(slo: Pick<SloSpec, 'metric' | 'stat' | 'client' | 'tags'>): string {
-  const tags = slo.tags ? Object.entries(slo.tags).map(([k, v]) => `${k}=${v}`).sort().join(',') : '';
+  const tags = slo.tags
+    ? Object.entries(slo.tags)
+        .map(([k, v]) => `${k}=${v}`)
+        .sort()
+        .join(',')
+    : '';
   return [slo.metric, slo.stat, slo.client ?? '', tags].filter(Boolean).join(':');
 }
 

@@ -59,7 +59,11 @@ function jittered(ms: number, jitter: number, rand: () => number): number {
  * Offsets (ms from the request's start) at which content events 0..events-1 are due.
  * With 0 events the array holds nothing; the terminator is then due at the first-token offset.
  */
-export function eventDeadlines(events: number, pacing: Pacing, rand: () => number = Math.random): Float64Array {
+export function eventDeadlines(
+  events: number,
+  pacing: Pacing,
+  rand: () => number = Math.random,
+): Float64Array {
   const out = new Float64Array(events);
   const interval = pacing.tokensPerSecond > 0 ? (1000 * pacing.tokensPerChunk) / pacing.tokensPerSecond : 0;
   let t = jittered(pacing.firstTokenMs, pacing.jitter, rand);

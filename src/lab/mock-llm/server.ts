@@ -20,8 +20,23 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import { generateTokens, parseDirective, type WriteMode } from '../../protocol/ground-truth.js';
-import { DEFAULT_PACING, eventCount, eventDeadlines, groupEnd, normalisePacing, type Pacing } from './pacing.js';
-import { ChunkWriter, SSE_DONE, completionObject, openAiError, promptSeed, splitPoints, type Usage } from './wire.js';
+import {
+  DEFAULT_PACING,
+  eventCount,
+  eventDeadlines,
+  groupEnd,
+  normalisePacing,
+  type Pacing,
+} from './pacing.js';
+import {
+  ChunkWriter,
+  SSE_DONE,
+  completionObject,
+  openAiError,
+  promptSeed,
+  splitPoints,
+  type Usage,
+} from './wire.js';
 
 export const MOCK_LLM_MODEL = 'owui-chaos-mock';
 
@@ -69,7 +84,13 @@ export async function startMockLlm(opts: MockLlmOptions = {}): Promise<MockLlmSe
   const model = opts.model ?? MOCK_LLM_MODEL;
   const defaultTokens = Math.max(0, Math.floor(opts.defaultTokens ?? 200));
   const defaults = normalisePacing({ ...DEFAULT_PACING, ...opts.pacing });
-  const counters: MockLlmStats = { activeStreams: 0, totalStreams: 0, completedStreams: 0, abortedStreams: 0, tokensSent: 0 };
+  const counters: MockLlmStats = {
+    activeStreams: 0,
+    totalStreams: 0,
+    completedStreams: 0,
+    abortedStreams: 0,
+    tokensSent: 0,
+  };
   const live = new Set<{ abort(): void }>();
   // Ids: a random per-server prefix plus a counter is unique and costs nothing per request.
   const idPrefix = `chatcmpl-${randomBytes(6).toString('hex')}`;
@@ -82,10 +103,16 @@ export async function startMockLlm(opts: MockLlmOptions = {}): Promise<MockLlmSe
   const server = http.createServer({ noDelay: true, keepAliveTimeout: 65_000 }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const method = req.method ?? 'GET';
-    if (method === 'GET' && (path === '/v1/models' || path === '/models')) return sendJson(res, 200, modelsBody);
+    if (method === 'GET' && (path === '/v1/models' || path === '/models'))
+      return sendJson(res, 200, modelsBody);
     if (method === 'GET' && (path.startsWith('/v1/models/') || path.startsWith('/models/'))) {
       const id = decodeURIComponent(path.slice(path.lastIndexOf('/models/') + '/models/'.length));
-      if (id === model) return sendJson(res, 200, JSON.stringify({ id: model, object: 'model', created: 1_700_000_000, owned_by: 'owui-chaos' }));
+      if (id === model)
+        return sendJson(
+          res,
+          200,
+          JSON.stringify({ id: model, object: 'model', created: 1_700_000_000, owned_by: 'owui-chaos' }),
+        );
       return sendJson(res, 404, modelNotFound(id));
     }
     if (method === 'GET' && path === '/stats') return sendJson(res, 200, JSON.stringify(counters));
@@ -123,11 +150,19 @@ export async function startMockLlm(opts: MockLlmOptions = {}): Promise<MockLlmSe
       );
     }
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      return sendJson(res, 400, openAiError('The request body must be a JSON object.', 'invalid_request_error', null));
+      return sendJson(
+        res,
+        400,
+        openAiError('The request body must be a JSON object.', 'invalid_request_error', null),
+      );
     }
     const request = body as Record<string, unknown>;
     if (typeof request['model'] !== 'string' || request['model'] === '') {
-      return sendJson(res, 400, openAiError('you must provide a model parameter', 'invalid_request_error', null));
+      return sendJson(
+        res,
+        400,
+        openAiError('you must provide a model parameter', 'invalid_request_error', null),
+      );
     }
     if (request['model'] !== model) return sendJson(res, 404, modelNotFound(request['model']));
     const messages = request['messages'];
@@ -135,7 +170,12 @@ export async function startMockLlm(opts: MockLlmOptions = {}): Promise<MockLlmSe
       return sendJson(
         res,
         400,
-        openAiError("Missing required parameter: 'messages'.", 'invalid_request_error', 'missing_required_parameter', 'messages'),
+        openAiError(
+          "Missing required parameter: 'messages'.",
+          'invalid_request_error',
+          'missing_required_parameter',
+          'messages',
+        ),
       );
     }
 
@@ -152,21 +192,42 @@ export async function startMockLlm(opts: MockLlmOptions = {}): Promise<MockLlmSe
     });
     const tokens = generateTokens(seed, tokenCount);
     const promptTokens = Math.max(1, Math.ceil(JSON.stringify(messages).length / 4));
-    const usage: Usage = { prompt_tokens: promptTokens, completion_tokens: tokenCount, total_tokens: promptTokens + tokenCount };
+    const usage: Usage = {
+      prompt_tokens: promptTokens,
+      completion_tokens: tokenCount,
+      total_tokens: promptTokens + tokenCount,
+    };
     const id = `${idPrefix}${(idCounter++).toString(36)}`;
     const created = Math.floor(Date.now() / 1000);
     const streamOptions = request['stream_options'];
     const includeUsage =
-      typeof streamOptions === 'object' && streamOptions !== null && (streamOptions as Record<string, unknown>)['include_usage'] === true;
+      typeof streamOptions === 'object' &&
+      streamOptions !== null &&
+      (streamOptions as Record<string, unknown>)['include_usage'] === true;
 
     if (request['stream'] === true) {
-      startStream({ res, chunked, tokens, pacing, writer: new ChunkWriter(id, created, model, includeUsage), includeUsage, usage });
+      startStream({
+        res,
+        chunked,
+        tokens,
+        pacing,
+        writer: new ChunkWriter(id, created, model, includeUsage),
+        includeUsage,
+        usage,
+      });
     } else {
       answerWhole({ res, tokens, pacing, id, created, usage });
     }
   }
 
-  function answerWhole(a: { res: http.ServerResponse; tokens: string[]; pacing: Pacing; id: string; created: number; usage: Usage }): void {
+  function answerWhole(a: {
+    res: http.ServerResponse;
+    tokens: string[];
+    pacing: Pacing;
+    id: string;
+    created: number;
+    usage: Usage;
+  }): void {
     const events = eventCount(a.tokens.length, a.pacing.tokensPerChunk);
     const deadlines = eventDeadlines(events, a.pacing);
     const dueIn = events === 0 ? a.pacing.firstTokenMs : (deadlines[events - 1] as number);
@@ -180,7 +241,20 @@ export async function startMockLlm(opts: MockLlmOptions = {}): Promise<MockLlmSe
       live.delete(handle);
       counters.tokensSent += a.tokens.length;
       const content = a.tokens.join('');
-      sendJson(a.res, 200, JSON.stringify(completionObject({ id: a.id, created: a.created, model, content, usage: a.usage, sentAt: epochNow() })));
+      sendJson(
+        a.res,
+        200,
+        JSON.stringify(
+          completionObject({
+            id: a.id,
+            created: a.created,
+            model,
+            content,
+            usage: a.usage,
+            sentAt: epochNow(),
+          }),
+        ),
+      );
     }, dueIn);
     live.add(handle);
     a.res.on('close', handle.abort);
@@ -230,7 +304,8 @@ export async function startMockLlm(opts: MockLlmOptions = {}): Promise<MockLlmSe
     const sendBytes = (bytes: Buffer): void => {
       if (socket === null) res.write(bytes);
       else if (!s.chunked) socket.write(bytes);
-      else socket.write(Buffer.concat([Buffer.from(`${bytes.length.toString(16)}\r\n`, 'latin1'), bytes, CRLF]));
+      else
+        socket.write(Buffer.concat([Buffer.from(`${bytes.length.toString(16)}\r\n`, 'latin1'), bytes, CRLF]));
     };
 
     const stop = (aborted: boolean): void => {
@@ -366,7 +441,8 @@ function readBody(req: http.IncomingMessage, res: http.ServerResponse, done: (bo
     else chunks.push(c);
   });
   req.on('end', () => {
-    if (tooLarge) return sendJson(res, 413, openAiError('Request body too large.', 'invalid_request_error', null));
+    if (tooLarge)
+      return sendJson(res, 413, openAiError('Request body too large.', 'invalid_request_error', null));
     done(Buffer.concat(chunks).toString('utf8'));
   });
   req.on('error', () => res.destroy());
@@ -382,7 +458,9 @@ export function lastUserText(messages: unknown[]): string {
     if (Array.isArray(content)) {
       return content
         .map((part) =>
-          typeof part === 'object' && part !== null && typeof (part as Record<string, unknown>)['text'] === 'string'
+          typeof part === 'object' &&
+          part !== null &&
+          typeof (part as Record<string, unknown>)['text'] === 'string'
             ? ((part as Record<string, unknown>)['text'] as string)
             : '',
         )

@@ -88,7 +88,12 @@ export function completionObject(opts: {
 }
 
 /** OpenAI's error body. */
-export function openAiError(message: string, type: string, code: string | null, param: string | null = null): string {
+export function openAiError(
+  message: string,
+  type: string,
+  code: string | null,
+  param: string | null = null,
+): string {
   return JSON.stringify({ error: { message, type, param, code } });
 }
 

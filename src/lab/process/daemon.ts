@@ -102,7 +102,11 @@ export async function stopProcess(pid: number, graceMs = 5000): Promise<void> {
 export function tailFile(file: string, lines = 20): string {
   if (!existsSync(file)) return '';
   const text = readFileSync(file, 'utf8');
-  return text.split('\n').slice(-lines - 1).join('\n').trim();
+  return text
+    .split('\n')
+    .slice(-lines - 1)
+    .join('\n')
+    .trim();
 }
 
 /** A free TCP port on 127.0.0.1 (bind to 0, read, close). */

@@ -76,7 +76,9 @@ export async function startRedisTopology(opts: RedisTopologyOptions): Promise<Re
   }
 }
 
-export async function stopRedisTopology(topology: Pick<RedisTopology, 'master' | 'replica' | 'sentinels'>): Promise<void> {
+export async function stopRedisTopology(
+  topology: Pick<RedisTopology, 'master' | 'replica' | 'sentinels'>,
+): Promise<void> {
   // Sentinels first, so they don't fail over while the data nodes go down.
   await Promise.all(topology.sentinels.map((s) => stopProcess(s.pid, 3000)));
   await Promise.all([stopProcess(topology.master.pid, 3000), stopProcess(topology.replica.pid, 3000)]);
@@ -119,7 +121,14 @@ async function waitRedis(
   const deadline = Date.now() + budgetMs;
   let lastError = '';
   while (Date.now() < deadline) {
-    const client = new Redis({ host: '127.0.0.1', port: node.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+    const client = new Redis({
+      host: '127.0.0.1',
+      port: node.port,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      connectTimeout: 1000,
+    });
     client.on('error', () => undefined);
     try {
       await client.connect();
@@ -132,9 +141,12 @@ async function waitRedis(
     }
     await sleep(100);
   }
-  throw new PreflightError(`${node.name} on 127.0.0.1:${node.port} did not become ready within ${Math.round(budgetMs / 1000)} s (${lastError})`, {
-    code: 'LAB_PART_UNHEALTHY',
-    suggestions: [`cat ${node.logFile}`],
-    cause: new Error(tailFile(node.logFile, 15) || 'log is empty'),
-  });
+  throw new PreflightError(
+    `${node.name} on 127.0.0.1:${node.port} did not become ready within ${Math.round(budgetMs / 1000)} s (${lastError})`,
+    {
+      code: 'LAB_PART_UNHEALTHY',
+      suggestions: [`cat ${node.logFile}`],
+      cause: new Error(tailFile(node.logFile, 15) || 'log is empty'),
+    },
+  );
 }

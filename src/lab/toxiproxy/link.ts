@@ -11,7 +11,15 @@
 
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { createRuntime, type Chunk, type LinkControl, type StreamDirection, type ToxicRecord, type ToxicRuntime, type ToxicState } from './toxics.js';
+import {
+  createRuntime,
+  type Chunk,
+  type LinkControl,
+  type StreamDirection,
+  type ToxicRecord,
+  type ToxicRuntime,
+  type ToxicState,
+} from './toxics.js';
 
 const HIGH_WATER = 1024 * 1024;
 
@@ -112,7 +120,8 @@ class Link {
           return;
         }
         this.queuedBytes -= item.data.length;
-        if (this.queuedBytes <= HIGH_WATER / 2 && this.source.isPaused() && !this.source.destroyed) this.source.resume();
+        if (this.queuedBytes <= HIGH_WATER / 2 && this.source.isPaused() && !this.source.destroyed)
+          this.source.resume();
         if (this.closing) continue;
         await this.through(this.runtimes, 0, item);
       }

@@ -69,10 +69,17 @@ export class Proxy {
     const addr = splitHostPort(this.listen === '' ? '127.0.0.1:0' : this.listen);
     if (!addr) throw new Error(`listen tcp ${this.listen}: address ${this.listen}: missing port in address`);
     const host = addr.host === '' ? '127.0.0.1' : addr.host;
-    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) => this.accept(client));
+    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) =>
+      this.accept(client),
+    );
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
-        const reason = err.code === 'EADDRINUSE' ? 'bind: address already in use' : err.code === 'EACCES' ? 'bind: permission denied' : err.message;
+        const reason =
+          err.code === 'EADDRINUSE'
+            ? 'bind: address already in use'
+            : err.code === 'EACCES'
+              ? 'bind: permission denied'
+              : err.message;
         reject(new Error(`listen tcp ${joinHostPort(host, addr.port)}: ${reason}`));
       });
       server.listen(addr.port, host, () => resolve());
@@ -99,7 +106,11 @@ export class Proxy {
       client.destroy();
       return;
     }
-    const upstream = net.connect({ host: target.host === '' ? '127.0.0.1' : target.host, port: target.port, allowHalfOpen: true });
+    const upstream = net.connect({
+      host: target.host === '' ? '127.0.0.1' : target.host,
+      port: target.port,
+      allowHalfOpen: true,
+    });
     const onFail = (): void => {
       upstream.destroy();
       client.destroy();

@@ -26,7 +26,8 @@ const ErrBadRequestBody = (detail: string): ApiError => new ApiError(`bad reques
 const ErrMissingField = (field: string): ApiError => new ApiError(`missing required field: ${field}`, 400);
 const ErrProxyNotFound = (): ApiError => new ApiError('proxy not found', 404);
 const ErrProxyAlreadyExists = (): ApiError => new ApiError('proxy already exists', 409);
-const ErrInvalidStream = (): ApiError => new ApiError('stream was invalid, can be either upstream or downstream', 400);
+const ErrInvalidStream = (): ApiError =>
+  new ApiError('stream was invalid, can be either upstream or downstream', 400);
 const ErrInvalidToxicType = (): ApiError => new ApiError('invalid toxic type', 400);
 const ErrToxicAlreadyExists = (): ApiError => new ApiError('toxic already exists', 409);
 const ErrToxicNotFound = (): ApiError => new ApiError('toxic not found', 404);
@@ -58,12 +59,16 @@ function field<T extends 'string' | 'boolean' | 'number'>(
   if (v === undefined || v === null) return undefined;
   if (typeof v !== kind) {
     const goKind = kind === 'boolean' ? 'bool' : kind === 'number' ? 'float32' : 'string';
-    throw ErrBadRequestBody(`json: cannot unmarshal ${goJsonKind(v)} into Go struct field ${goStruct}.${key} of type ${goKind}`);
+    throw ErrBadRequestBody(
+      `json: cannot unmarshal ${goJsonKind(v)} into Go struct field ${goStruct}.${key} of type ${goKind}`,
+    );
   }
   return v as never;
 }
 
-export async function startToxiproxyServer(opts: { host?: string; port?: number } = {}): Promise<ToxiproxyServer> {
+export async function startToxiproxyServer(
+  opts: { host?: string; port?: number } = {},
+): Promise<ToxiproxyServer> {
   const host = opts.host ?? '127.0.0.1';
   const proxies = new Map<string, Proxy>();
 
@@ -113,7 +118,9 @@ export async function startToxiproxyServer(opts: { host?: string; port?: number 
   async function populate(raw: string): Promise<Proxy[]> {
     const input = decodeJson(raw);
     if (!Array.isArray(input)) {
-      throw ErrBadRequestBody(`json: cannot unmarshal ${goJsonKind(input)} into Go value of type []struct { toxiproxy.Proxy; Enabled *bool "json:\\"enabled\\"" }`);
+      throw ErrBadRequestBody(
+        `json: cannot unmarshal ${goJsonKind(input)} into Go value of type []struct { toxiproxy.Proxy; Enabled *bool "json:\\"enabled\\"" }`,
+      );
     }
     // Validate everything before changing anything, as Toxiproxy does.
     const items: { name: string; listen: string; upstream: string; enabled: boolean }[] = [];
@@ -126,7 +133,12 @@ export async function startToxiproxyServer(opts: { host?: string; port?: number 
       if (upstream.length < 1) throw ErrMissingField(`upstream at proxy ${i + 1}`);
       if (names.has(name)) throw new Error(`duplicate proxy name "${name}"`);
       names.add(name);
-      items.push({ name, upstream, listen: field(o, 'listen', 'string', 'Proxy') ?? '', enabled: field(o, 'enabled', 'boolean', 'Proxy') ?? true });
+      items.push({
+        name,
+        upstream,
+        listen: field(o, 'listen', 'string', 'Proxy') ?? '',
+        enabled: field(o, 'enabled', 'boolean', 'Proxy') ?? true,
+      });
     });
     const out: Proxy[] = [];
     for (const item of items) {
@@ -164,7 +176,10 @@ export async function startToxiproxyServer(opts: { host?: string; port?: number 
   function updateToxic(proxy: Proxy, name: string, raw: string): ToxicRecord {
     const existing = proxy.findToxic(name);
     if (!existing) throw ErrToxicNotFound();
-    const input = expectObject(decodeJson(raw), 'struct { Attributes interface {} "json:\\"attributes\\""; Toxicity float32 "json:\\"toxicity\\"" }');
+    const input = expectObject(
+      decodeJson(raw),
+      'struct { Attributes interface {} "json:\\"attributes\\""; Toxicity float32 "json:\\"toxicity\\"" }',
+    );
     const toxicity = field(input, 'toxicity', 'number', 'ToxicWrapper') ?? existing.toxicity;
     const merged = mergeAttributes(existing.type, existing.attributes, input['attributes']);
     if ('error' in merged) throw ErrBadRequestBody(merged.error);
@@ -202,7 +217,8 @@ export async function startToxiproxyServer(opts: { host?: string; port?: number 
             const created = await populate(body);
             return [201, { proxies: created.length > 0 ? created.map((p) => p.toJSON()) : null }];
           } catch (e) {
-            const err = e instanceof ApiError ? e : new ApiError(e instanceof Error ? e.message : String(e), 500);
+            const err =
+              e instanceof ApiError ? e : new ApiError(e instanceof Error ? e.message : String(e), 500);
             return [err.status, { error: err.message, status: err.status, proxies: null }];
           }
         },
@@ -245,8 +261,14 @@ export async function startToxiproxyServer(opts: { host?: string; port?: number 
           if (!t) throw ErrToxicNotFound();
           return [200, t];
         },
-        POST: async ([name, toxic], body) => [200, updateToxic(getProxy(name as string), toxic as string, body)],
-        PATCH: async ([name, toxic], body) => [200, updateToxic(getProxy(name as string), toxic as string, body)],
+        POST: async ([name, toxic], body) => [
+          200,
+          updateToxic(getProxy(name as string), toxic as string, body),
+        ],
+        PATCH: async ([name, toxic], body) => [
+          200,
+          updateToxic(getProxy(name as string), toxic as string, body),
+        ],
         DELETE: async ([name, toxic]) => {
           if (!getProxy(name as string).removeToxic(toxic as string)) throw ErrToxicNotFound();
           return [204, undefined];
@@ -262,12 +284,15 @@ export async function startToxiproxyServer(opts: { host?: string; port?: number 
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      queue = queue.then(() => handle(req, res, Buffer.concat(chunks).toString('utf8'))).catch(() => undefined);
+      queue = queue
+        .then(() => handle(req, res, Buffer.concat(chunks).toString('utf8')))
+        .catch(() => undefined);
     });
   });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse, body: string): Promise<void> {
-    if ((req.headers['user-agent'] ?? '').startsWith('Mozilla/')) return sendText(res, 403, 'User agent not allowed\n');
+    if ((req.headers['user-agent'] ?? '').startsWith('Mozilla/'))
+      return sendText(res, 403, 'User agent not allowed\n');
     const path = decodeURIComponent((req.url ?? '/').split('?')[0] ?? '/');
     if (path === '/version' && req.method === 'GET') {
       res.writeHead(200, { 'Content-Type': 'application/json;charset=utf-8' });

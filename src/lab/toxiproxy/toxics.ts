@@ -8,7 +8,8 @@
 // at once: a chunk being delayed is passed on without further delay, as Toxiproxy does ("don't
 // drop data on the floor"), and no timer of the runtime fires afterwards.
 
-export type ToxicKind = 'latency' | 'bandwidth' | 'slow_close' | 'timeout' | 'reset_peer' | 'slicer' | 'limit_data' | 'noop';
+export type ToxicKind =
+  'latency' | 'bandwidth' | 'slow_close' | 'timeout' | 'reset_peer' | 'slicer' | 'limit_data' | 'noop';
 export type StreamDirection = 'upstream' | 'downstream';
 
 /** A toxic as the HTTP API shows it; JSON key order matches Toxiproxy's. */
@@ -65,14 +66,18 @@ export function mergeAttributes(
   for (const key of TOXIC_ATTRIBUTES[kind]) attributes[key] = base[key] ?? 0;
   if (input === undefined || input === null) return { attributes };
   if (typeof input !== 'object' || Array.isArray(input)) {
-    return { error: `json: cannot unmarshal ${goJsonKind(input)} into Go struct field .attributes of type toxics.${GO_TYPE_NAMES[kind]}` };
+    return {
+      error: `json: cannot unmarshal ${goJsonKind(input)} into Go struct field .attributes of type toxics.${GO_TYPE_NAMES[kind]}`,
+    };
   }
   for (const key of TOXIC_ATTRIBUTES[kind]) {
     const value = (input as Record<string, unknown>)[key];
     if (value === undefined || value === null) continue;
     if (typeof value !== 'number' || !Number.isInteger(value)) {
       const shown = typeof value === 'number' ? `number ${value}` : goJsonKind(value);
-      return { error: `json: cannot unmarshal ${shown} into Go struct field ${GO_TYPE_NAMES[kind]}.attributes.${key} of type int64` };
+      return {
+        error: `json: cannot unmarshal ${shown} into Go struct field ${GO_TYPE_NAMES[kind]}.attributes.${key} of type int64`,
+      };
     }
     attributes[key] = value;
   }
@@ -119,7 +124,11 @@ export interface ToxicState {
 
 /** Cancellable sleep: resolves after `ms`, or at once when the runtime is disposed. */
 class Waiter {
-  private readonly pending = new Set<{ timer: NodeJS.Timeout | NodeJS.Immediate; immediate: boolean; resolve: () => void }>();
+  private readonly pending = new Set<{
+    timer: NodeJS.Timeout | NodeJS.Immediate;
+    immediate: boolean;
+    resolve: () => void;
+  }>();
   disposed = false;
 
   sleep(ms: number): Promise<void> {
@@ -257,7 +266,12 @@ export function createRuntime(
       return {
         ...base,
         data: async (chunk, next) => {
-          const cuts = sliceOffsets(chunk.data.length, a['average_size'] ?? 0, a['size_variation'] ?? 0, random);
+          const cuts = sliceOffsets(
+            chunk.data.length,
+            a['average_size'] ?? 0,
+            a['size_variation'] ?? 0,
+            random,
+          );
           for (let i = 1; i < cuts.length; i += 2) {
             if (waiter.disposed) {
               await next({ data: chunk.data.subarray(cuts[i - 1] as number), ts: chunk.ts });
@@ -295,7 +309,12 @@ export function createRuntime(
  * Toxiproxy's slicer: offsets [s0, e0, s1, e1, …] cutting `size` bytes into pieces of about
  * `average` ± `variation` bytes, recursively halving so small pieces are not bunched at one end.
  */
-export function sliceOffsets(size: number, average: number, variation: number, random: () => number = Math.random): number[] {
+export function sliceOffsets(
+  size: number,
+  average: number,
+  variation: number,
+  random: () => number = Math.random,
+): number[] {
   const avg = Math.max(1, Math.floor(average));
   const vary = Math.max(0, Math.min(Math.floor(variation), avg - 1));
   const out: number[] = [];

@@ -8,7 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const built = existsSync(`${root}dist/commands/mock-llm.js`);
-if (!built) console.warn('skipping mock-llm command test: dist/ is not built (run `npx tsc -p tsconfig.build.json`)');
+if (!built)
+  console.warn('skipping mock-llm command test: dist/ is not built (run `npx tsc -p tsconfig.build.json`)');
 
 describe.skipIf(!built)('owui-chaos mock-llm', () => {
   const children: ChildProcess[] = [];
@@ -17,10 +18,14 @@ describe.skipIf(!built)('owui-chaos mock-llm', () => {
   });
 
   it('prints { url } once listening, serves /v1/models, and exits 0 on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['bin/run.js', 'mock-llm', '--port', '0', '--json', '--first-token-ms', '10'], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['bin/run.js', 'mock-llm', '--port', '0', '--json', '--first-token-ms', '10'],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     children.push(child);
     let stderr = '';
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
@@ -49,7 +54,10 @@ describe.skipIf(!built)('owui-chaos mock-llm', () => {
   });
 
   it('rejects an unknown write mode with exit code 2', async () => {
-    const child = spawn(process.execPath, ['bin/run.js', 'mock-llm', '--write', 'sideways'], { cwd: root, stdio: 'pipe' });
+    const child = spawn(process.execPath, ['bin/run.js', 'mock-llm', '--write', 'sideways'], {
+      cwd: root,
+      stdio: 'pipe',
+    });
     children.push(child);
     const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
     expect(code).toBe(2);

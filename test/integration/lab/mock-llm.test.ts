@@ -4,7 +4,11 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatDirective, generateText, type GroundTruthDirective } from '../../../src/protocol/ground-truth.js';
+import {
+  formatDirective,
+  generateText,
+  type GroundTruthDirective,
+} from '../../../src/protocol/ground-truth.js';
 import { MOCK_LLM_MODEL, startMockLlm, type MockLlmServer } from '../../../src/lab/mock-llm/server.js';
 
 interface RawRead {
@@ -31,7 +35,11 @@ interface RawResponse {
   events: RawEvent[];
 }
 
-function rawPost(port: number, payload: unknown, opts: { abortAfterEvents?: number; http10?: boolean } = {}): Promise<RawResponse> {
+function rawPost(
+  port: number,
+  payload: unknown,
+  opts: { abortAfterEvents?: number; http10?: boolean } = {},
+): Promise<RawResponse> {
   const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
   return new Promise((resolve, reject) => {
     const reads: RawRead[] = [];
@@ -111,7 +119,7 @@ function decode(startedAt: number, reads: RawRead[]): RawResponse {
     const reads = new Set<number>();
     for (let b = from; b < end + 2; b++) reads.add(readOf[b] as number);
     const last = readOf[end + 1] as number;
-    events.push({ text: body.subarray(from, end).toString('utf8'), reads, completedAt: (readOfAt(last) ?? 0) });
+    events.push({ text: body.subarray(from, end).toString('utf8'), reads, completedAt: readOfAt(last) ?? 0 });
     from = end + 2;
   }
   function readOfAt(index: number): number | undefined {
@@ -120,7 +128,10 @@ function decode(startedAt: number, reads: RawRead[]): RawResponse {
   return { status, headers, startedAt, reads, body, readOf, events };
 }
 
-function chatBody(directive: GroundTruthDirective, extra: Record<string, unknown> = {}): Record<string, unknown> {
+function chatBody(
+  directive: GroundTruthDirective,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     model: MOCK_LLM_MODEL,
     stream: true,
@@ -181,7 +192,10 @@ describe('mock LLM', () => {
     for (const path of ['/v1/models', '/models']) {
       const res = await fetch(`${llm.url}${path}`);
       expect(res.status).toBe(200);
-      const body = (await res.json()) as { object: string; data: { id: string; object: string; owned_by: string }[] };
+      const body = (await res.json()) as {
+        object: string;
+        data: { id: string; object: string; owned_by: string }[];
+      };
       expect(body.object).toBe('list');
       expect(body.data).toEqual([expect.objectContaining({ id: MOCK_LLM_MODEL, object: 'model' })]);
     }
@@ -189,7 +203,10 @@ describe('mock LLM', () => {
 
   it('streams OpenAI chunks: one id, role first, finish_reason stop, usage chunk, then [DONE]', async () => {
     const before = Date.now();
-    const res = await rawPost(llm.port, chatBody({ seed: 7, tokens: 12 }, { stream_options: { include_usage: true } }));
+    const res = await rawPost(
+      llm.port,
+      chatBody({ seed: 7, tokens: 12 }, { stream_options: { include_usage: true } }),
+    );
     expect(res.status).toBe(200);
     expect(res.headers).toMatch(/content-type: text\/event-stream/i);
     const data = dataEvents(res);
@@ -237,11 +254,18 @@ describe('mock LLM', () => {
   });
 
   it('answers a prompt without directive deterministically, with the default length', async () => {
-    const body = { model: MOCK_LLM_MODEL, stream: true, messages: [{ role: 'user', content: 'hello there' }] };
+    const body = {
+      model: MOCK_LLM_MODEL,
+      stream: true,
+      messages: [{ role: 'user', content: 'hello there' }],
+    };
     const [a, b] = await Promise.all([rawPost(llm.port, body), rawPost(llm.port, body)]);
     expect(contentOf(a)).toBe(contentOf(b));
     expect(contentEvents(a)).toHaveLength(200);
-    const other = await rawPost(llm.port, { ...body, messages: [{ role: 'user', content: 'something else' }] });
+    const other = await rawPost(llm.port, {
+      ...body,
+      messages: [{ role: 'user', content: 'something else' }],
+    });
     expect(contentOf(other)).not.toBe(contentOf(a));
   });
 
@@ -260,7 +284,9 @@ describe('mock LLM', () => {
       body: JSON.stringify({ ...chatBody({ seed: 5, tokens: 40 }), stream: false }),
     });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as Record<string, unknown> & { choices: { message: { role: string; content: string }; finish_reason: string }[] };
+    const body = (await res.json()) as Record<string, unknown> & {
+      choices: { message: { role: string; content: string }; finish_reason: string }[];
+    };
     expect(body['object']).toBe('chat.completion');
     expect(body.choices[0]?.message).toMatchObject({ role: 'assistant', content: generateText(5, 40) });
     expect(body.choices[0]?.finish_reason).toBe('stop');
@@ -282,7 +308,12 @@ describe('mock LLM', () => {
     });
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toEqual({
-      error: { message: expect.stringContaining('gpt-nope'), type: 'invalid_request_error', param: 'model', code: 'model_not_found' },
+      error: {
+        message: expect.stringContaining('gpt-nope'),
+        type: 'invalid_request_error',
+        param: 'model',
+        code: 'model_not_found',
+      },
     });
     const bad = await fetch(`${llm.url}/v1/chat/completions`, { method: 'POST', body: '{"model": ' });
     expect(bad.status).toBe(400);
@@ -292,7 +323,10 @@ describe('mock LLM', () => {
   });
 
   it('event mode: one event per write, never split across reads', async () => {
-    const res = await rawPost(llm.port, chatBody({ seed: 11, tokens: 30, tokensPerSecond: 100, write: 'event' }));
+    const res = await rawPost(
+      llm.port,
+      chatBody({ seed: 11, tokens: 30, tokensPerSecond: 100, write: 'event' }),
+    );
     const content = contentEvents(res);
     expect(content).toHaveLength(30);
     expect(content.every((e) => e.reads.size === 1)).toBe(true);
@@ -303,7 +337,10 @@ describe('mock LLM', () => {
   });
 
   it('batch mode: several events per write', async () => {
-    const res = await rawPost(llm.port, chatBody({ seed: 11, tokens: 30, tokensPerSecond: 100, write: 'batch' }));
+    const res = await rawPost(
+      llm.port,
+      chatBody({ seed: 11, tokens: 30, tokensPerSecond: 100, write: 'batch' }),
+    );
     const content = contentEvents(res);
     expect(content).toHaveLength(30);
     expect(content.every((e) => e.reads.size === 1)).toBe(true);
@@ -316,7 +353,10 @@ describe('mock LLM', () => {
 
   it('split mode: events arrive split across reads, some cuts inside a multi-byte character', async () => {
     // seed 3 yields plenty of CJK and emoji tokens.
-    const res = await rawPost(llm.port, chatBody({ seed: 3, tokens: 60, tokensPerSecond: 200, write: 'split' }));
+    const res = await rawPost(
+      llm.port,
+      chatBody({ seed: 3, tokens: 60, tokensPerSecond: 200, write: 'split' }),
+    );
     expect(contentOf(res)).toBe(generateText(3, 60));
     const all = res.events;
     const splitShare = all.filter((e) => e.reads.size > 1).length / all.length;
@@ -331,7 +371,10 @@ describe('mock LLM', () => {
   });
 
   it('paces the stream: first-token delay and tokens per second within 30 %', async () => {
-    const res = await rawPost(llm.port, chatBody({ seed: 1, tokens: 21, firstTokenMs: 300, tokensPerSecond: 40 }));
+    const res = await rawPost(
+      llm.port,
+      chatBody({ seed: 1, tokens: 21, firstTokenMs: 300, tokensPerSecond: 40 }),
+    );
     const content = contentEvents(res);
     expect(content).toHaveLength(21);
     const ttft = (content[0]?.completedAt ?? 0) - res.startedAt;
@@ -344,7 +387,10 @@ describe('mock LLM', () => {
   });
 
   it('applies jitter: intervals vary but the average rate holds', async () => {
-    const res = await rawPost(llm.port, chatBody({ seed: 1, tokens: 41, firstTokenMs: 10, tokensPerSecond: 100, jitter: 0.8 }));
+    const res = await rawPost(
+      llm.port,
+      chatBody({ seed: 1, tokens: 41, firstTokenMs: 10, tokensPerSecond: 100, jitter: 0.8 }),
+    );
     const at = contentEvents(res).map((e) => e.completedAt);
     const gaps = at.slice(1).map((t, i) => t - (at[i] as number));
     const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
@@ -356,9 +402,12 @@ describe('mock LLM', () => {
 
   it('stops the stream when the client disconnects (no more timers or tokens)', async () => {
     const before = llm.stats();
-    await rawPost(llm.port, chatBody({ seed: 2, tokens: 5000, firstTokenMs: 0, tokensPerSecond: 50 }), { abortAfterEvents: 3 });
+    await rawPost(llm.port, chatBody({ seed: 2, tokens: 5000, firstTokenMs: 0, tokensPerSecond: 50 }), {
+      abortAfterEvents: 3,
+    });
     const deadline = Date.now() + 2000;
-    while (llm.stats().activeStreams > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    while (llm.stats().activeStreams > 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
     const afterAbort = llm.stats();
     expect(afterAbort.activeStreams).toBe(0);
     expect(afterAbort.abortedStreams).toBe(before.abortedStreams + 1);

@@ -43,7 +43,9 @@ const real: Target = {
   name: 'real toxiproxy-server',
   start: async () => {
     const port = await freePort();
-    const child: ChildProcess = spawn(realBin as string, ['-host', '127.0.0.1', '-port', String(port)], { stdio: 'ignore' });
+    const child: ChildProcess = spawn(realBin as string, ['-host', '127.0.0.1', '-port', String(port)], {
+      stdio: 'ignore',
+    });
     const url = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 10_000;
     for (;;) {
@@ -70,7 +72,10 @@ const real: Target = {
 };
 
 const targets: Target[] = realBin ? [ours, real] : [ours];
-if (!realBin) console.warn('toxiproxy conformance: no `toxiproxy-server` on PATH, so only the lab server is tested (the real-server half is skipped)');
+if (!realBin)
+  console.warn(
+    'toxiproxy conformance: no `toxiproxy-server` on PATH, so only the lab server is tested (the real-server half is skipped)',
+  );
 
 describe.skipIf(Boolean(realBin))('Toxiproxy conformance against a real toxiproxy-server', () => {
   it.skip('skipped: no `toxiproxy-server` binary on PATH', () => undefined);
@@ -106,7 +111,11 @@ class Peer {
 
   static connect(address: string): Promise<Peer> {
     const i = address.lastIndexOf(':');
-    const socket = net.connect({ host: address.slice(0, i), port: Number(address.slice(i + 1)), allowHalfOpen: true });
+    const socket = net.connect({
+      host: address.slice(0, i),
+      port: Number(address.slice(i + 1)),
+      allowHalfOpen: true,
+    });
     return new Promise((resolve, reject) => {
       socket.once('connect', () => resolve(new Peer(socket)));
       socket.once('error', reject);
@@ -149,7 +158,8 @@ class Peer {
     const want = this.received + Buffer.byteLength(payload);
     const t0 = performance.now();
     this.socket.write(payload);
-    if (!(await this.until(() => this.received >= want, budgetMs))) throw new Error(`no echo within ${budgetMs} ms`);
+    if (!(await this.until(() => this.received >= want, budgetMs)))
+      throw new Error(`no echo within ${budgetMs} ms`);
     return performance.now() - t0;
   }
 
@@ -191,10 +201,19 @@ describe.each(targets)('Toxiproxy conformance: $name', (target) => {
     return p;
   };
 
-  async function raw(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown; text: string }> {
+  async function raw(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: unknown; text: string }> {
     const res = await fetch(`${api}${path}`, {
       method,
-      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      ...(body === undefined
+        ? {}
+        : {
+            body: typeof body === 'string' ? body : JSON.stringify(body),
+            headers: { 'content-type': 'application/json' },
+          }),
     });
     const text = await res.text();
     let json: unknown;
@@ -222,8 +241,20 @@ describe.each(targets)('Toxiproxy conformance: $name', (target) => {
     const name = uniq();
     const created = await raw('POST', '/proxies', { name, listen: '127.0.0.1:0', upstream });
     expect(created.status).toBe(201);
-    const body = created.json as { name: string; listen: string; upstream: string; enabled: boolean; toxics: unknown[] };
-    expect(body).toEqual({ name, listen: expect.stringMatching(/^127\.0\.0\.1:\d+$/), upstream, enabled: true, toxics: [] });
+    const body = created.json as {
+      name: string;
+      listen: string;
+      upstream: string;
+      enabled: boolean;
+      toxics: unknown[];
+    };
+    expect(body).toEqual({
+      name,
+      listen: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+      upstream,
+      enabled: true,
+      toxics: [],
+    });
     expect(body.listen).not.toBe('127.0.0.1:0');
 
     const all = await raw('GET', '/proxies');
@@ -267,7 +298,10 @@ describe.each(targets)('Toxiproxy conformance: $name', (target) => {
 
   it('creates, shows, lists, updates and deletes toxics', async () => {
     const { name } = await proxy();
-    const created = await raw('POST', `/proxies/${name}/toxics`, { type: 'latency', attributes: { latency: 10 } });
+    const created = await raw('POST', `/proxies/${name}/toxics`, {
+      type: 'latency',
+      attributes: { latency: 10 },
+    });
     expect(created.status).toBe(200);
     expect(created.json).toEqual({
       attributes: { latency: 10, jitter: 0 },
@@ -283,22 +317,45 @@ describe.each(targets)('Toxiproxy conformance: $name', (target) => {
     const badType = await raw('POST', `/proxies/${name}/toxics`, { name: 'x', type: 'no_such_toxic' });
     expect(badType.status).toBe(400);
     expect(badType.json).toEqual({ error: 'invalid toxic type', status: 400 });
-    const badStream = await raw('POST', `/proxies/${name}/toxics`, { name: 'y', type: 'latency', stream: 'sideways' });
+    const badStream = await raw('POST', `/proxies/${name}/toxics`, {
+      name: 'y',
+      type: 'latency',
+      stream: 'sideways',
+    });
     expect(badStream.status).toBe(400);
-    expect(badStream.json).toEqual({ error: 'stream was invalid, can be either upstream or downstream', status: 400 });
+    expect(badStream.json).toEqual({
+      error: 'stream was invalid, can be either upstream or downstream',
+      status: 400,
+    });
 
     const p = await client.get(name);
-    const viaClient = await p.addToxic({ name: 'bw', type: 'bandwidth', stream: 'upstream', toxicity: 0.5, attributes: { rate: 100 } });
-    expect(viaClient.toJson()).toEqual({ attributes: { rate: 100 }, name: 'bw', type: 'bandwidth', stream: 'upstream', toxicity: 0.5 });
+    const viaClient = await p.addToxic({
+      name: 'bw',
+      type: 'bandwidth',
+      stream: 'upstream',
+      toxicity: 0.5,
+      attributes: { rate: 100 },
+    });
+    expect(viaClient.toJson()).toEqual({
+      attributes: { rate: 100 },
+      name: 'bw',
+      type: 'bandwidth',
+      stream: 'upstream',
+      toxicity: 0.5,
+    });
 
     const list = await raw('GET', `/proxies/${name}/toxics`);
     expect((list.json as { name: string }[]).map((t) => t.name).sort()).toEqual(['bw', 'latency_downstream']);
     expect(((await raw('GET', `/proxies/${name}`)).json as { toxics: unknown[] }).toxics).toHaveLength(2);
 
-    const updated = await raw('POST', `/proxies/${name}/toxics/latency_downstream`, { attributes: { jitter: 5 } });
+    const updated = await raw('POST', `/proxies/${name}/toxics/latency_downstream`, {
+      attributes: { jitter: 5 },
+    });
     expect(updated.status).toBe(200);
     expect(updated.json).toMatchObject({ attributes: { latency: 10, jitter: 5 }, toxicity: 1 });
-    const viaClientUpdate = await (await p.getToxic('bw')).update({ attributes: { rate: 200 }, toxicity: 1 } as never);
+    const viaClientUpdate = await (
+      await p.getToxic('bw')
+    ).update({ attributes: { rate: 200 }, toxicity: 1 } as never);
     expect(viaClientUpdate.attributes).toEqual({ rate: 200 });
     expect(viaClientUpdate.toxicity).toBe(1);
 
@@ -307,7 +364,9 @@ describe.each(targets)('Toxiproxy conformance: $name', (target) => {
     const gone = await raw('GET', `/proxies/${name}/toxics/latency_downstream`);
     expect(gone.status).toBe(404);
     expect(gone.json).toEqual({ error: 'toxic not found', status: 404 });
-    expect((await raw('POST', `/proxies/${name}/toxics/latency_downstream`, { attributes: {} })).status).toBe(404);
+    expect((await raw('POST', `/proxies/${name}/toxics/latency_downstream`, { attributes: {} })).status).toBe(
+      404,
+    );
     await (await p.getToxic('bw')).remove();
     expect((await raw('GET', `/proxies/${name}/toxics`)).json).toEqual([]);
   });
@@ -320,7 +379,9 @@ describe.each(targets)('Toxiproxy conformance: $name', (target) => {
     const off = await raw('POST', `/proxies/${name}`, { enabled: false });
     expect(off.status).toBe(200);
     expect(off.json).toMatchObject({ name, listen, enabled: false });
-    expect(await before.until(() => before.endedAt !== undefined || before.closedAt !== undefined, 2000)).toBe(true);
+    expect(
+      await before.until(() => before.endedAt !== undefined || before.closedAt !== undefined, 2000),
+    ).toBe(true);
     await expect(Peer.connect(listen)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
 
     const p = await client.get(name);
@@ -338,7 +399,13 @@ describe.each(targets)('Toxiproxy conformance: $name', (target) => {
     expect(baseline).toBeLessThan(150);
 
     const p = await client.get(name);
-    const toxic = await p.addToxic({ name: 'lat', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 300, jitter: 0 } });
+    const toxic = await p.addToxic({
+      name: 'lat',
+      type: 'latency',
+      stream: 'downstream',
+      toxicity: 1,
+      attributes: { latency: 300, jitter: 0 },
+    });
     // The connection opened before the toxic was added is slowed too (long-lived Redis case).
     const existing = await open.roundTrip();
     expect(existing).toBeGreaterThan(300 * 0.9);
@@ -355,14 +422,22 @@ describe.each(targets)('Toxiproxy conformance: $name', (target) => {
 
   it('latency on the upstream stream delays the request direction', async () => {
     const { name, listen } = await proxy();
-    await raw('POST', `/proxies/${name}/toxics`, { type: 'latency', stream: 'upstream', attributes: { latency: 250 } });
+    await raw('POST', `/proxies/${name}/toxics`, {
+      type: 'latency',
+      stream: 'upstream',
+      attributes: { latency: 250 },
+    });
     const peer = await connect(listen);
     expect(await peer.roundTrip()).toBeGreaterThan(250 * 0.9);
   });
 
   it('toxicity 0 means the toxic is never applied', async () => {
     const { name, listen } = await proxy();
-    await raw('POST', `/proxies/${name}/toxics`, { type: 'latency', toxicity: 0, attributes: { latency: 1000 } });
+    await raw('POST', `/proxies/${name}/toxics`, {
+      type: 'latency',
+      toxicity: 0,
+      attributes: { latency: 1000 },
+    });
     for (let i = 0; i < 3; i++) {
       const peer = await connect(listen);
       expect(await peer.roundTrip()).toBeLessThan(500);
@@ -385,7 +460,9 @@ describe.each(targets)('Toxiproxy conformance: $name', (target) => {
     const peer = await connect(listen);
     const t0 = performance.now();
     peer.socket.write('hello');
-    expect(await peer.until(() => peer.closedAt !== undefined || peer.endedAt !== undefined, 3000)).toBe(true);
+    expect(await peer.until(() => peer.closedAt !== undefined || peer.endedAt !== undefined, 3000)).toBe(
+      true,
+    );
     expect((peer.endedAt ?? peer.closedAt ?? 0) - t0).toBeGreaterThan(300 * 0.8);
     expect(peer.received).toBe(0);
 
@@ -407,7 +484,10 @@ describe.each(targets)('Toxiproxy conformance: $name', (target) => {
 
   it('slicer delivers data in small pieces', async () => {
     const { name, listen } = await proxy();
-    await raw('POST', `/proxies/${name}/toxics`, { type: 'slicer', attributes: { average_size: 10, size_variation: 4, delay: 2000 } });
+    await raw('POST', `/proxies/${name}/toxics`, {
+      type: 'slicer',
+      attributes: { average_size: 10, size_variation: 4, delay: 2000 },
+    });
     const peer = await connect(listen);
     const payload = 'abcdefghij'.repeat(30);
     await peer.roundTrip(payload, 5000);
@@ -421,7 +501,9 @@ describe.each(targets)('Toxiproxy conformance: $name', (target) => {
     await raw('POST', `/proxies/${name}/toxics`, { type: 'limit_data', attributes: { bytes: 100 } });
     const peer = await connect(listen);
     peer.socket.write('z'.repeat(300));
-    expect(await peer.until(() => peer.closedAt !== undefined || peer.endedAt !== undefined, 3000)).toBe(true);
+    expect(await peer.until(() => peer.closedAt !== undefined || peer.endedAt !== undefined, 3000)).toBe(
+      true,
+    );
     expect(peer.received).toBe(100);
   });
 
@@ -451,7 +533,8 @@ describe.each(targets)('Toxiproxy conformance: $name', (target) => {
       { name: b, listen: '127.0.0.1:0', upstream, enabled: false },
     ]);
     expect(res.status).toBe(201);
-    const proxies = (res.json as { proxies: { name: string; enabled: boolean; toxics: unknown[] }[] }).proxies;
+    const proxies = (res.json as { proxies: { name: string; enabled: boolean; toxics: unknown[] }[] })
+      .proxies;
     expect(proxies.map((p) => [p.name, p.enabled])).toEqual([
       [a, true],
       [b, false],
@@ -469,7 +552,11 @@ describe.each(targets)('Toxiproxy conformance: $name', (target) => {
     await raw('POST', `/proxies/${name}`, { enabled: false });
     const res = await raw('POST', '/reset');
     expect(res.status).toBe(204);
-    const after = (await raw('GET', `/proxies/${name}`)).json as { enabled: boolean; toxics: unknown[]; listen: string };
+    const after = (await raw('GET', `/proxies/${name}`)).json as {
+      enabled: boolean;
+      toxics: unknown[];
+      listen: string;
+    };
     expect(after).toMatchObject({ enabled: true, toxics: [], listen });
     const peer = await connect(listen);
     expect(await peer.roundTrip()).toBeLessThan(400);

@@ -8,7 +8,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const built = existsSync(`${root}dist/commands/lab/toxiproxy-server.js`);
-if (!built) console.warn('skipping lab toxiproxy-server command test: dist/ is not built (run `npx tsc -p tsconfig.build.json`)');
+if (!built)
+  console.warn(
+    'skipping lab toxiproxy-server command test: dist/ is not built (run `npx tsc -p tsconfig.build.json`)',
+  );
 
 describe.skipIf(!built)('owui-chaos lab toxiproxy-server', () => {
   const children: ChildProcess[] = [];
@@ -17,10 +20,14 @@ describe.skipIf(!built)('owui-chaos lab toxiproxy-server', () => {
   });
 
   it('prints { url } once listening, serves /version and /proxies, exits 0 on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['bin/run.js', 'lab', 'toxiproxy-server', '--port', '0', '--json'], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['bin/run.js', 'lab', 'toxiproxy-server', '--port', '0', '--json'],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     children.push(child);
     let stderr = '';
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));

@@ -176,14 +176,29 @@ describe('evaluateSamples: phases, filters, verdicts', () => {
 describe('stream_outcome shares', () => {
   it('leave out streams the load generator cancelled itself (deadline, Ctrl-C)', () => {
     const samples = [
-      ...Array.from({ length: 9 }, (_, i) => sample('stream_outcome', T0 + i * 100, 1, { client: 'api', outcome: 'completed' })),
+      ...Array.from({ length: 9 }, (_, i) =>
+        sample('stream_outcome', T0 + i * 100, 1, { client: 'api', outcome: 'completed' }),
+      ),
       sample('stream_outcome', T0 + 950, 1, { client: 'api', outcome: 'cancelled' }),
       sample('stream_outcome', T0 + 960, 1, { client: 'api', outcome: 'truncated' }),
     ];
     const results = evaluateSamples(samples, {
       slos: [
-        { metric: 'stream_outcome', stat: 'rate', tags: { outcome: 'completed' }, gte: 0.95, phases: ['all'] },
-        { metric: 'stream_outcome', stat: 'rate', client: 'api', tags: { outcome: 'cancelled' }, lte: 1, phases: ['all'] },
+        {
+          metric: 'stream_outcome',
+          stat: 'rate',
+          tags: { outcome: 'completed' },
+          gte: 0.95,
+          phases: ['all'],
+        },
+        {
+          metric: 'stream_outcome',
+          stat: 'rate',
+          client: 'api',
+          tags: { outcome: 'cancelled' },
+          lte: 1,
+          phases: ['all'],
+        },
       ],
     });
     // 9 completed of 10 judged streams (the cancelled one is not judged): 90 %, a breach of 95 %.

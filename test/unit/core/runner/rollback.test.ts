@@ -10,7 +10,15 @@ function stackWith(names: string[]): { file: string; stack: RevertStack } {
   const file = join(mkdtempSync(join(tmpdir(), 'rollback-')), 'reverts.json');
   const stack = RevertStack.create(file, 'run-9');
   for (const name of names) {
-    stack.record({ name, action: 'toxic.latency', description: name, record: { driver: 'toxiproxy', op: 'removeToxic', args: { name } } }, 1);
+    stack.record(
+      {
+        name,
+        action: 'toxic.latency',
+        description: name,
+        record: { driver: 'toxiproxy', op: 'removeToxic', args: { name } },
+      },
+      1,
+    );
   }
   stack.record({ name: 'failover', action: 'redis.failover', description: 'failover', record: null }, 2);
   return { file, stack };

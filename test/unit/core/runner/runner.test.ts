@@ -38,18 +38,26 @@ interface Calls {
   log: string[];
 }
 
-function fakeInjector(clock: FakeClock, calls: Calls, opts: { failInject?: string; failRevert?: string; stackFile?: string } = {}): FaultInjector {
+function fakeInjector(
+  clock: FakeClock,
+  calls: Calls,
+  opts: { failInject?: string; failRevert?: string; stackFile?: string } = {},
+): FaultInjector {
   return {
     async prepare(entry: RunnerTimelineEntry) {
       const record: RevertRecord | null =
-        entry.action === 'redis.failover' ? null : { driver: 'toxiproxy', op: 'removeToxic', args: { name: entry.name } };
+        entry.action === 'redis.failover'
+          ? null
+          : { driver: 'toxiproxy', op: 'removeToxic', args: { name: entry.name } };
       return {
         description: `${entry.action} ${entry.name}`,
         record,
         apply: async () => {
           if (opts.stackFile) {
             // The inverse must already be on disk when the fault is applied.
-            const onDisk = JSON.parse(readFileSync(opts.stackFile, 'utf8')) as { entries: Array<{ name: string }> };
+            const onDisk = JSON.parse(readFileSync(opts.stackFile, 'utf8')) as {
+              entries: Array<{ name: string }>;
+            };
             calls.log.push(`persisted-before-apply:${onDisk.entries.some((e) => e.name === entry.name)}`);
           }
           if (opts.failInject === entry.name) throw new Error(`cannot inject ${entry.name}`);
@@ -112,17 +120,27 @@ describe('runExperiment', () => {
     expect(outcome.journal.deviated).toBe(false);
     expect(outcome.stillInjected).toEqual([]);
     const kinds = outcome.journal.activities.map((a) => `${a.kind}:${a.name}:${a.status}`);
-    expect(kinds).toEqual(['load:load:succeeded', 'inject:slow:succeeded', 'revert:slow:succeeded', 'inject:flip:succeeded']);
+    expect(kinds).toEqual([
+      'load:load:succeeded',
+      'inject:slow:succeeded',
+      'revert:slow:succeeded',
+      'inject:flip:succeeded',
+    ]);
     const stack = JSON.parse(readFileSync(stackFile, 'utf8')) as { entries: Array<{ status: string }> };
     expect(stack.entries.map((e) => e.status)).toEqual(['reverted', 'none']);
   });
 
   it('reverts a fault without `for` at the end of the run', async () => {
-    const { clock, deps, calls, exp } = setup([{ name: 'slow', atMs: 10_000, action: 'toxic.latency', params: {} }]);
+    const { clock, deps, calls, exp } = setup([
+      { name: 'slow', atMs: 10_000, action: 'toxic.latency', params: {} },
+    ]);
     const run = runExperiment(exp, deps);
     await clock.runAll();
     await run;
-    expect(calls.log.filter((l) => !l.startsWith('persisted'))).toEqual(['inject:slow@10000', 'revert:slow@60000']);
+    expect(calls.log.filter((l) => !l.startsWith('persisted'))).toEqual([
+      'inject:slow@10000',
+      'revert:slow@60000',
+    ]);
   });
 
   it('injects nothing when the steady state is already broken', async () => {
@@ -155,7 +173,11 @@ describe('runExperiment', () => {
     const run = runExperiment(exp, deps);
     await clock.runAll();
     const outcome = await run;
-    expect(calls.log.filter((l) => !l.startsWith('persisted'))).toEqual(['inject:a@5000', 'revert:b@10000', 'revert:a@10000']);
+    expect(calls.log.filter((l) => !l.startsWith('persisted'))).toEqual([
+      'inject:a@5000',
+      'revert:b@10000',
+      'revert:a@10000',
+    ]);
     expect(outcome.faultFailed).toBe(true);
     expect(outcome.journal.status).toBe('failed');
   });
@@ -223,7 +245,11 @@ describe('runExperiment', () => {
     const run = runExperiment(exp, deps);
     await clock.runAll();
     await run;
-    expect(calls.log.filter((l) => l.startsWith('revert')).map((l) => l.split('@')[0])).toEqual(['revert:a', 'revert:c', 'revert:b']);
+    expect(calls.log.filter((l) => l.startsWith('revert')).map((l) => l.split('@')[0])).toEqual([
+      'revert:a',
+      'revert:c',
+      'revert:b',
+    ]);
   });
 
   it('aborts on an SLO breach when abortOnBreach is set', async () => {
@@ -233,7 +259,10 @@ describe('runExperiment', () => {
         { name: 'slow', atMs: 5_000, forMs: 40_000, action: 'toxic.latency', params: {} },
         { name: 'later', atMs: 50_000, action: 'toxic.latency', params: {} },
       ],
-      { checkBreach: async () => ({ ok: ++checks < 2, breaches: ['e2e p95'] }), breachCheckIntervalMs: 5_000 },
+      {
+        checkBreach: async () => ({ ok: ++checks < 2, breaches: ['e2e p95'] }),
+        breachCheckIntervalMs: 5_000,
+      },
       {},
       { abortOnBreach: true },
     );
@@ -243,11 +272,16 @@ describe('runExperiment', () => {
     expect(outcome.aborted).toBe(true);
     expect(outcome.journal.status).toBe('aborted');
     expect(outcome.journal.deviated).toBe(true);
-    expect(calls.log.filter((l) => !l.startsWith('persisted'))).toEqual(['inject:slow@5000', 'revert:slow@15000']);
+    expect(calls.log.filter((l) => !l.startsWith('persisted'))).toEqual([
+      'inject:slow@5000',
+      'revert:slow@15000',
+    ]);
   });
 
   it('a load generator failure stops the run and reverts', async () => {
-    const { deps, calls, exp } = setup([{ name: 'slow', atMs: 5_000, forMs: 40_000, action: 'toxic.latency', params: {} }]);
+    const { deps, calls, exp } = setup([
+      { name: 'slow', atMs: 5_000, forMs: 40_000, action: 'toxic.latency', params: {} },
+    ]);
     const clock = deps.clock as FakeClock;
     deps.engine = fakeEngine(clock, { failAtMs: 10_000 });
     const run = runExperiment(exp, deps);
@@ -262,7 +296,9 @@ describe('runExperiment', () => {
 describe('fault windows', () => {
   it('a fault without an inverse but with `for` gets a window of that length', async () => {
     const { faultWindows } = await import('../../../../src/core/journal.js');
-    const { clock, deps, exp } = setup([{ name: 'flip', atMs: 20_000, forMs: 15_000, action: 'redis.failover', params: {} }]);
+    const { clock, deps, exp } = setup([
+      { name: 'flip', atMs: 20_000, forMs: 15_000, action: 'redis.failover', params: {} },
+    ]);
     const run = runExperiment(exp, deps);
     await clock.runAll();
     const outcome = await run;

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { BATCH_EVENTS, eventCount, eventDeadlines, groupEnd, normalisePacing, type Pacing } from '../../../../src/lab/mock-llm/pacing.js';
+import {
+  BATCH_EVENTS,
+  eventCount,
+  eventDeadlines,
+  groupEnd,
+  normalisePacing,
+  type Pacing,
+} from '../../../../src/lab/mock-llm/pacing.js';
 import { ChunkWriter, formatSentAt, promptSeed, splitPoints } from '../../../../src/lab/mock-llm/wire.js';
 
 const base: Pacing = { firstTokenMs: 100, tokensPerSecond: 20, jitter: 0, write: 'event', tokensPerChunk: 1 };
@@ -78,7 +85,8 @@ describe('splitPoints', () => {
     const cuts = splitPoints(bytes, 3);
     expect(cuts).toHaveLength(2);
     const bounds = [0, ...cuts, bytes.length];
-    for (let i = 1; i < bounds.length; i++) expect((bounds[i] as number) - (bounds[i - 1] as number)).toBeGreaterThan(0);
+    for (let i = 1; i < bounds.length; i++)
+      expect((bounds[i] as number) - (bounds[i - 1] as number)).toBeGreaterThan(0);
   });
 
   it('does not cut events shorter than two bytes', () => {
@@ -109,9 +117,17 @@ describe('ChunkWriter', () => {
 
   it('carries role on the first chunk, finish_reason on the last, usage with empty choices', () => {
     expect(parse(w.role(1))['choices']).toEqual([
-      { index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null },
+      {
+        index: 0,
+        delta: { role: 'assistant', content: '', refusal: null },
+        logprobs: null,
+        finish_reason: null,
+      },
     ]);
-    expect((parse(w.finish(1))['choices'] as unknown[])[0]).toMatchObject({ delta: {}, finish_reason: 'stop' });
+    expect((parse(w.finish(1))['choices'] as unknown[])[0]).toMatchObject({
+      delta: {},
+      finish_reason: 'stop',
+    });
     const usage = parse(w.usage({ prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 }, 1));
     expect(usage['choices']).toEqual([]);
     expect(usage['usage']).toEqual({ prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 });

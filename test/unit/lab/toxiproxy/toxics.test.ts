@@ -1,9 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { createRuntime, mergeAttributes, parseDirection, sliceOffsets, type Chunk, type LinkControl, type ToxicRecord } from '../../../../src/lab/toxiproxy/toxics.js';
+import {
+  createRuntime,
+  mergeAttributes,
+  parseDirection,
+  sliceOffsets,
+  type Chunk,
+  type LinkControl,
+  type ToxicRecord,
+} from '../../../../src/lab/toxiproxy/toxics.js';
 import { splitHostPort } from '../../../../src/lab/toxiproxy/proxy.js';
 
 function control(): LinkControl & { closes: number; resets: number } {
-  const c = { closes: 0, resets: 0, close: () => void c.closes++, reset: () => void c.resets++, now: () => 0 };
+  const c = {
+    closes: 0,
+    resets: 0,
+    close: () => void c.closes++,
+    reset: () => void c.resets++,
+    now: () => 0,
+  };
   return c;
 }
 
@@ -35,7 +49,10 @@ describe('toxicity', () => {
 describe('limit_data', () => {
   it('passes exactly `bytes` bytes across chunks, then closes', async () => {
     const ctl = control();
-    expect(await run(toxic('limit_data', { bytes: 7 }), ['abcd', 'efgh', 'ijkl'], ctl)).toEqual(['abcd', 'efg']);
+    expect(await run(toxic('limit_data', { bytes: 7 }), ['abcd', 'efgh', 'ijkl'], ctl)).toEqual([
+      'abcd',
+      'efg',
+    ]);
     expect(ctl.closes).toBeGreaterThanOrEqual(1);
   });
 
@@ -67,16 +84,29 @@ describe('timeout', () => {
 describe('latency', () => {
   it('does not wait for a chunk that is already older than the latency', async () => {
     const ctl = { ...control(), now: () => 1000 };
-    const rt = createRuntime(toxic('latency', { latency: 100, jitter: 0 }), ctl, { bytesTransmitted: 0 }, () => 0);
+    const rt = createRuntime(
+      toxic('latency', { latency: 100, jitter: 0 }),
+      ctl,
+      { bytesTransmitted: 0 },
+      () => 0,
+    );
     const out: number[] = [];
     await rt.data({ data: Buffer.from('x'), ts: 0 }, async (c) => void out.push(c.ts));
     expect(out).toEqual([0]);
   });
 
   it('passes a delayed chunk on at once when disposed (no data dropped)', async () => {
-    const rt = createRuntime(toxic('latency', { latency: 60_000 }), control(), { bytesTransmitted: 0 }, () => 0);
+    const rt = createRuntime(
+      toxic('latency', { latency: 60_000 }),
+      control(),
+      { bytesTransmitted: 0 },
+      () => 0,
+    );
     const out: string[] = [];
-    const pending = rt.data({ data: Buffer.from('late'), ts: 0 }, async (c) => void out.push(c.data.toString()));
+    const pending = rt.data(
+      { data: Buffer.from('late'), ts: 0 },
+      async (c) => void out.push(c.data.toString()),
+    );
     rt.dispose();
     await pending;
     expect(out).toEqual(['late']);
@@ -109,8 +139,12 @@ describe('sliceOffsets', () => {
 
 describe('mergeAttributes', () => {
   it('fills defaults, merges over the base and ignores unknown keys', () => {
-    expect(mergeAttributes('latency', {}, { latency: 5, nope: 1 })).toEqual({ attributes: { latency: 5, jitter: 0 } });
-    expect(mergeAttributes('latency', { latency: 5, jitter: 1 }, { jitter: 2 })).toEqual({ attributes: { latency: 5, jitter: 2 } });
+    expect(mergeAttributes('latency', {}, { latency: 5, nope: 1 })).toEqual({
+      attributes: { latency: 5, jitter: 0 },
+    });
+    expect(mergeAttributes('latency', { latency: 5, jitter: 1 }, { jitter: 2 })).toEqual({
+      attributes: { latency: 5, jitter: 2 },
+    });
   });
 
   it('rejects non-integers like Go decoding into int64', () => {
