@@ -38,8 +38,10 @@ export interface SseResult {
   done: boolean;
   /** The body ended with an error (reset, truncated chunked encoding). */
   error?: string;
-  /** Network reads that carried content before the first one. */
+  /** Network reads of the body. */
   reads: number;
+  /** The start of a non-200 body, for error messages. */
+  errorBody?: string;
 }
 
 /** POST /api/chat/completions (mode A) and read the SSE stream as it arrives. */
@@ -83,6 +85,8 @@ export function sseChat(
         result.headers = res.headers;
         res.on('data', (chunk: Buffer) => {
           result.reads++;
+          if (result.status !== 200 && result.errorBody === undefined)
+            result.errorBody = chunk.toString('utf8', 0, 300);
           for (const ev of parser.push(new Uint8Array(chunk))) {
             const item = interpretChatData(ev.data);
             if (item.kind === 'content') {

@@ -20,7 +20,7 @@ import {
 } from '../../../src/lab/lab.js';
 import { reloadNginx } from '../../../src/lab/nginx/nginx-process.js';
 import { setProxyBuffering } from '../../../src/lab/nginx/nginx-config.js';
-import { isAlive, sleep, tcpOpen } from '../../../src/lab/process/daemon.js';
+import { isAlive, sleep, tailFile, tcpOpen } from '../../../src/lab/process/daemon.js';
 import type { LabState } from '../../../src/lab/state.js';
 import { generateText } from '../../../src/protocol/ground-truth.js';
 import { openSocket, signin, socketChat, sseChat, type SioClient } from './lab-clients.js';
@@ -196,47 +196,55 @@ describe('lab up (process mode)', () => {
         if (!master.endsWith(`:${redis.replica.port}`)) await sleep(100);
       }
       expect(master).toBe(`127.0.0.1:${redis.replica.port}`);
-
-      // Chats through nginx, and cross-replica socket delivery, work again within seconds.
-      let sse = await sseChat(state.nginx!.url, token, {
-        seed: 1,
-        tokens: 5,
-        firstTokenMs: 0,
-        tokensPerSecond: 0,
-      });
-      for (let i = 0; i < 40 && !sse.done; i++) {
-        await sleep(250);
-        sse = await sseChat(state.nginx!.url, token, {
-          seed: 1,
-          tokens: 5,
-          firstTokenMs: 0,
-          tokensPerSecond: 0,
+      // Sentinel then turns the old master into a replica (and kills its client connections, one
+      // more thing the simulators must survive). Its resync is not awaited: Redis 7 delays a
+      // diskless sync by 5 s (repl-diskless-sync-delay), and chats do not need it.
+      let demoted = false;
+      while (!demoted && performance.now() - t0 < 15_000) {
+        const replicas = (await sentinel.call('SENTINEL', 'replicas', redis.masterName)) as string[][];
+        demoted = replicas.some((fields) => {
+          const f = new Map<string, string>();
+          for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i]!, fields[i + 1]!);
+          return (
+            f.get('port') === String(redis.master.port) &&
+            /(^|,)slave(,|$)/.test(f.get('flags') ?? '') &&
+            !/s_down/.test(f.get('flags') ?? '')
+          );
         });
+        if (!demoted) await sleep(100);
       }
-      expect(sse.done).toBe(true);
+      expect(demoted, 'the old master did not rejoin as a replica').toBe(true);
+
+      // Chats work again within seconds: on every replica directly, through nginx, and across
+      // replicas over the socket (pub/sub re-subscribed on the new master). Transient 5xx right
+      // after the switch are expected (Open WebUI's 2 immediate retries); they must end.
       const [a, b] = state.replicas;
       const socket = await openSocket(b!.url, token);
       sockets.push(socket);
-      let chat = await socketChat(
-        a!.url,
-        token,
-        socket,
-        { seed: 2, tokens: 10, firstTokenMs: 0, tokensPerSecond: 0 },
-        5000,
-      );
-      for (let i = 0; i < 20 && !chat.done; i++) {
-        await sleep(250);
-        chat = await socketChat(
-          a!.url,
-          token,
-          socket,
-          { seed: 2, tokens: 10, firstTokenMs: 0, tokensPerSecond: 0 },
-          5000,
+      const directive = { seed: 2, tokens: 10, firstTokenMs: 0, tokensPerSecond: 0 };
+      const log: string[] = [];
+      let goodRounds = 0;
+      while (goodRounds < 2 && performance.now() - t0 < 15_000) {
+        const outcomes = await Promise.all([
+          ...[a!.url, b!.url, state.nginx!.url].map((url) =>
+            sseChat(url, token, directive, { timeoutMs: 3000 }),
+          ),
+        ]);
+        // A socket that connected while Redis was switching joined no room (always_connect, as in
+        // Open WebUI); the browser's `user-join` on every (re)connect is what puts it back.
+        await socket.emitWithAck('user-join', { auth: { token } }).catch(() => undefined);
+        const chat = await socketChat(a!.url, token, socket, directive, 3000);
+        const ok = outcomes.every((o) => o.done) && chat.done && chat.text === generateText(2, 10);
+        log.push(
+          `${Math.round(performance.now() - t0)} ms: ${outcomes.map((o) => (o.done ? 'ok' : `${o.status} ${o.error ?? ''} ${o.errorBody ?? ''}`)).join(' | ')} | socket ${chat.done ? 'ok' : chat.status}`,
         );
+        goodRounds = ok ? goodRounds + 1 : 0;
+        if (!ok) await sleep(250);
       }
-      expect(chat.done).toBe(true);
-      expect(chat.text).toBe(generateText(2, 10));
-      expect(performance.now() - t0).toBeLessThan(20_000);
+      if (goodRounds < 2) {
+        for (const r of state.replicas) log.push(`--- ${r.name} log:`, tailFile(r.spawn.logFile, 15));
+      }
+      expect(goodRounds, log.join('\n')).toBe(2);
     } finally {
       sentinel.disconnect();
     }
@@ -266,12 +274,15 @@ describe('lab up (process mode)', () => {
       },
     );
     const cut = await stream;
-    expect(killedAt).toBeGreaterThan(0);
+    expect(
+      killedAt,
+      `no token before the stream ended: ${JSON.stringify({ ...cut, headers: undefined })}`,
+    ).toBeGreaterThan(0);
     expect(cut.status).toBe(200);
     expect(cut.done).toBe(false);
     expect(cut.error).toBeDefined();
     expect(cut.content.length).toBeGreaterThan(0);
-    expect(generateText(9, 60).startsWith(cut.content)).toBe(true);
+    expect(generateText(9, 60).slice(0, cut.content.length)).toBe(cut.content);
 
     await Promise.race([
       onVictim!.closed,
@@ -282,12 +293,13 @@ describe('lab up (process mode)', () => {
     sockets.push(again);
     expect(again.replica).not.toBe(victim.name);
     expect(again.replica).toBe(state.replicas[1]!.name);
+    await again.emitWithAck('user-join', { auth: { token } });
     const chat = await socketChat(state.nginx!.url, token, again, {
       seed: 4,
       tokens: 10,
       firstTokenMs: 0,
       tokensPerSecond: 0,
     });
-    expect(chat.done).toBe(true);
+    expect(chat.done, JSON.stringify(chat)).toBe(true);
   });
 });
