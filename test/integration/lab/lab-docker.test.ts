@@ -26,17 +26,22 @@ if (!docker)
 
 describe.skipIf(!docker)('lab up --replicas-in docker', () => {
   const name = `dock-${process.pid}`;
-  const stateDir = mkdtempSync(join(tmpdir(), 'owui-lab-docker-'));
+  let stateDir = '';
   let state: LabState;
   let token: string;
 
   beforeAll(async () => {
+    stateDir = mkdtempSync(join(tmpdir(), 'owui-lab-docker-'));
     state = await labUp({ name, stateDir, replicas: 2, replicasIn: 'docker' });
     token = await signin(state.nginx!.url, state.admin!.email, state.admin!.password);
   }, 120_000);
 
   afterAll(async () => {
-    if (state) {
+    try {
+      if (!state) {
+        if (stateDir) await labDown(stateDir);
+        return;
+      }
       const pids = labPids(state).map((p) => p.pid);
       const ports = labPorts(state);
       const result = await labDown(stateDir);
@@ -47,8 +52,9 @@ describe.skipIf(!docker)('lab up --replicas-in docker', () => {
       const open: number[] = [];
       for (const port of ports) if (await tcpOpen(port)) open.push(port);
       expect(open).toEqual([]);
+    } finally {
+      if (stateDir) rmSync(stateDir, { recursive: true, force: true });
     }
-    rmSync(stateDir, { recursive: true, force: true });
   }, 60_000);
 
   it('runs each replica as a labelled container and reports every part healthy', async () => {

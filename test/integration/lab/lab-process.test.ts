@@ -45,20 +45,26 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const s of sockets) s.close();
-  if (!state) return;
-  const pids = labPids(state).map((p) => p.pid);
-  const ports = labPorts(state);
-  const result = await labDown(stateDir);
-  expect(result.errors).toEqual([]);
-  expect(pids.filter((pid) => isAlive(pid))).toEqual([]);
-  const open: number[] = [];
-  for (const port of ports) if (await tcpOpen(port)) open.push(port);
-  expect(open).toEqual([]);
-  // Idempotent: a second down finds nothing and fails on nothing.
-  const again = await labDown(stateDir);
-  expect(again.errors).toEqual([]);
-  expect(again.stopped).toEqual([]);
-  rmSync(stateDir, { recursive: true, force: true });
+  try {
+    if (!state) {
+      await labDown(stateDir);
+      return;
+    }
+    const pids = labPids(state).map((p) => p.pid);
+    const ports = labPorts(state);
+    const result = await labDown(stateDir);
+    expect(result.errors).toEqual([]);
+    expect(pids.filter((pid) => isAlive(pid))).toEqual([]);
+    const open: number[] = [];
+    for (const port of ports) if (await tcpOpen(port)) open.push(port);
+    expect(open).toEqual([]);
+    // Idempotent: a second down finds nothing and fails on nothing.
+    const again = await labDown(stateDir);
+    expect(again.errors).toEqual([]);
+    expect(again.stopped).toEqual([]);
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
 }, 60_000);
 
 describe('lab up (process mode)', () => {
