@@ -55,7 +55,7 @@ async function serve(): Promise<void> {
     if (req.url === '/stats') {
       const cpu = process.cpuUsage();
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ ...stats, cpuMs: (cpu.user + cpu.system) / 1000 }));
+      res.end(JSON.stringify({ ...stats, cpuMs: (cpu.user + cpu.system) / 1000, userMs: cpu.user / 1000 }));
       return;
     }
     res.writeHead(404).end();

@@ -17,8 +17,19 @@
 //   block's byte count including line terminators.
 // - `end()`: the spec discards an unterminated event at EOF; we report its size as `danglingBytes`
 //   so a client can tell "ended mid-event" (a truncated stream) from a clean end.
+// - Decoding: each complete line's bytes are decoded once, by `options.decode` when given (the
+//   Node engine passes Buffer's native UTF-8 decoder; it must replace invalid bytes with U+FFFD
+//   per WHATWG, as the portable default `utf8DecodeRange` does, which k6 keeps using). Field names
+//   are matched on bytes, so a `data:` line costs one decode of its value and no copies.
 
-import { utf8Decode } from './utf8.js';
+import { utf8DecodeRange } from './utf8.js';
+
+/** Decodes bytes [start, end) of a complete line (no partial sequence at either end). */
+export type LineDecoder = (bytes: Uint8Array, start: number, end: number) => string;
+
+export interface SseParserOptions {
+  decode?: LineDecoder;
+}
 
 export interface SseEvent {
   event: string;
@@ -35,9 +46,13 @@ const CR = 0x0d;
 const LF = 0x0a;
 const COLON = 0x3a;
 const SPACE = 0x20;
+const D = 0x64;
+const A = 0x61;
+const T = 0x74;
 const BOM = [0xef, 0xbb, 0xbf] as const;
 
 export class SseParser {
+  private readonly decode: LineDecoder;
   private reads = 0;
   /** Bytes of the current, not yet terminated line (kept as views of the chunks they came in). */
   private lineParts: Uint8Array[] = [];
@@ -56,6 +71,10 @@ export class SseParser {
   private blockBytes = 0;
   private retry: number | undefined;
 
+  constructor(options: SseParserOptions = {}) {
+    this.decode = options.decode ?? utf8DecodeRange;
+  }
+
   /** Reads pushed so far. */
   get readCount(): number {
     return this.reads;
@@ -71,31 +90,50 @@ export class SseParser {
     this.reads++;
     const events: SseEvent[] = [];
     if (this.bomMatched >= 0) chunk = this.stripBom(chunk);
+    const n = chunk.length;
     let lineStart = 0;
-    for (let i = 0; i < chunk.length; i++) {
-      const byte = chunk[i] as number;
-      if (this.afterCr) {
-        this.afterCr = false;
-        if (byte === LF) {
-          // Second half of a CRLF: belongs to the line already ended; not the start of a block.
-          lineStart = i + 1;
-          if (this.blockStartRead !== 0) this.blockBytes++;
-          continue;
-        }
-      }
-      if (this.blockStartRead === 0) this.blockStartRead = this.reads;
-      if (byte === CR || byte === LF) {
-        const line = this.takeLine(chunk, lineStart, i);
-        lineStart = i + 1;
-        this.afterCr = byte === CR;
-        this.blockBytes += line.length + 1;
-        const event = this.processLine(line);
-        if (event) events.push(event);
+    let i = 0;
+    if (this.afterCr && n > 0) {
+      this.afterCr = false;
+      if (chunk[0] === LF) {
+        // Second half of a CRLF: belongs to the line already ended; not the start of a block.
+        if (this.blockStartRead !== 0) this.blockBytes++;
+        lineStart = i = 1;
       }
     }
-    if (lineStart < chunk.length) {
+    while (i < n) {
+      // Scan for the next line end; LF is by far the most common terminator.
+      let end = i;
+      let byte = 0;
+      while (end < n) {
+        byte = chunk[end] as number;
+        if (byte === LF || byte === CR) break;
+        end++;
+      }
+      if (this.blockStartRead === 0) this.blockStartRead = this.reads;
+      if (end === n) break;
+      const lineBytes = this.lineLength + (end - lineStart);
+      this.blockBytes += lineBytes + 1;
+      let event: SseEvent | undefined;
+      if (this.lineLength === 0) event = this.processLine(chunk, lineStart, end);
+      else {
+        const line = this.takeLine(chunk, lineStart, end);
+        event = this.processLine(line, 0, line.length);
+      }
+      if (event) events.push(event);
+      i = lineStart = end + 1;
+      if (byte === CR) {
+        if (i < n) {
+          if (chunk[i] === LF) {
+            if (this.blockStartRead !== 0) this.blockBytes++;
+            i = lineStart = i + 1;
+          }
+        } else this.afterCr = true;
+      }
+    }
+    if (lineStart < n) {
       this.lineParts.push(chunk.subarray(lineStart));
-      this.lineLength += chunk.length - lineStart;
+      this.lineLength += n - lineStart;
     }
     return events;
   }
@@ -148,19 +186,40 @@ export class SseParser {
     return line;
   }
 
-  private processLine(line: Uint8Array): SseEvent | undefined {
-    if (line.length === 0) return this.dispatch();
-    if (line[0] === COLON) return undefined;
-    const colon = line.indexOf(COLON);
+  private processLine(line: Uint8Array, start: number, end: number): SseEvent | undefined {
+    if (end === start) return this.dispatch();
+    const first = line[start] as number;
+    if (first === COLON) return undefined;
+    // Fast path: `data:` (the only field a chat stream repeats), matched on bytes.
+    if (
+      first === D &&
+      end - start >= 5 &&
+      line[start + 1] === A &&
+      line[start + 2] === T &&
+      line[start + 3] === A &&
+      line[start + 4] === COLON
+    ) {
+      const valueStart = start + 5 < end && line[start + 5] === SPACE ? start + 6 : start + 5;
+      this.dataLines.push(this.decode(line, valueStart, end));
+      this.hasData = true;
+      return undefined;
+    }
+    let colon = -1;
+    for (let k = start; k < end; k++) {
+      if (line[k] === COLON) {
+        colon = k;
+        break;
+      }
+    }
     let field: string;
     let value: string;
     if (colon < 0) {
-      field = utf8Decode(line);
+      field = this.decode(line, start, end);
       value = '';
     } else {
-      field = utf8Decode(line.subarray(0, colon));
-      const valueStart = line[colon + 1] === SPACE ? colon + 2 : colon + 1;
-      value = utf8Decode(line.subarray(valueStart));
+      field = this.decode(line, start, colon);
+      const valueStart = colon + 1 < end && line[colon + 1] === SPACE ? colon + 2 : colon + 1;
+      value = this.decode(line, valueStart, end);
     }
     switch (field) {
       case 'data':
@@ -186,7 +245,7 @@ export class SseParser {
     const reads = this.reads - this.blockStartRead + 1;
     const bytes = this.blockBytes;
     const hasData = this.hasData;
-    const data = this.dataLines.join('\n');
+    const data = this.dataLines.length === 1 ? (this.dataLines[0] as string) : this.dataLines.join('\n');
     const event = this.eventType === '' ? 'message' : this.eventType;
     this.resetBlock();
     if (!hasData) return undefined;
@@ -196,7 +255,7 @@ export class SseParser {
   }
 
   private resetBlock(): void {
-    this.dataLines = [];
+    this.dataLines.length = 0;
     this.hasData = false;
     this.eventType = '';
     this.blockStartRead = 0;

@@ -95,6 +95,18 @@ function pushCodePoint(units: number[], cp: number): void {
   }
 }
 
+/**
+ * One-shot decode of bytes [start, end) of `bytes` (a complete sequence), without copying them
+ * when they are ASCII, the common case of SSE framing and JSON chunks.
+ */
+export function utf8DecodeRange(bytes: Uint8Array, start: number, end: number): string {
+  let ascii = end - start <= FROM_CHAR_CODE_BATCH;
+  for (let i = start; ascii && i < end; i++) if ((bytes[i] as number) > 0x7f) ascii = false;
+  if (ascii) return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+  const decoder = new Utf8StreamDecoder();
+  return decoder.decode(bytes.subarray(start, end)) + decoder.flush();
+}
+
 /** One-shot decode of a complete byte sequence. */
 export function utf8Decode(bytes: Uint8Array): string {
   const decoder = new Utf8StreamDecoder();

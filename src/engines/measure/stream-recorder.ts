@@ -18,7 +18,7 @@
 import type { StreamOutcome } from '../../core/metrics.js';
 import { checkIntegrity } from '../../protocol/integrity.js';
 import { interpretChatData } from '../../protocol/openai-stream.js';
-import { SseParser } from '../../protocol/sse-parser.js';
+import { SseParser, type LineDecoder } from '../../protocol/sse-parser.js';
 import type { Emit } from './emit.js';
 
 export interface StreamSummary {
@@ -44,10 +44,12 @@ export interface StreamRecorderOptions {
   tagsJson: string;
   /** Builds the tags JSON of the outcome sample; default adds `outcome` (and `status`) to the base tags. */
   outcomeTags?: (outcome: StreamOutcome, status?: string) => string;
+  /** UTF-8 decoder of complete lines for the SSE parser; default the portable one (k6). */
+  decode?: LineDecoder;
 }
 
 export class StreamRecorder {
-  private readonly parser = new SseParser();
+  private readonly parser: SseParser;
   private readonly text: string[] = [];
   private tokens = 0;
   private events = 0;
@@ -59,7 +61,9 @@ export class StreamRecorder {
   private doneMs: number | undefined;
   private finished: StreamSummary | undefined;
 
-  constructor(private readonly o: StreamRecorderOptions) {}
+  constructor(private readonly o: StreamRecorderOptions) {
+    this.parser = new SseParser(o.decode ? { decode: o.decode } : {});
+  }
 
   get sawDone(): boolean {
     return this.doneMs !== undefined;

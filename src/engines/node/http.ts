@@ -11,6 +11,15 @@ export function epochNow(): number {
   return performance.timeOrigin + performance.now();
 }
 
+/**
+ * The SSE parser's line decoder on Node: Buffer's native UTF-8 decoding, which replaces invalid
+ * bytes with U+FFFD exactly as the WHATWG decoder (and the portable one) does, ~10× faster.
+ */
+export function nodeLineDecoder(bytes: Uint8Array, start: number, end: number): string {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return buf.toString('utf8', start, end);
+}
+
 export function createAgent(connections: number): Agent {
   return new Agent({
     connections: Math.max(1, connections),

@@ -1,15 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { SseParser, type SseEvent } from '../../../src/protocol/sse-parser.js';
+import { SseParser, type SseEvent, type SseParserOptions } from '../../../src/protocol/sse-parser.js';
 import { recordStream, splitAt } from './recorded-stream.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-function feed(parts: readonly Uint8Array[]): {
+function feed(
+  parts: readonly Uint8Array[],
+  options: SseParserOptions = {},
+): {
   events: SseEvent[];
   danglingBytes: number;
   parser: SseParser;
 } {
-  const parser = new SseParser();
+  const parser = new SseParser(options);
   const events: SseEvent[] = [];
   for (const part of parts) events.push(...parser.push(part));
   const end = parser.end();
@@ -73,6 +76,37 @@ describe('SseParser on a recorded chat stream', () => {
         expect(danglingBytes).toBe(0);
       }
     }
+  });
+
+  it('with an injected decoder (Node: Buffer#toString) gives the same events and sizes at every split point', () => {
+    let calls = 0;
+    const decode = (b: Uint8Array, start: number, end: number): string => {
+      calls++;
+      return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8', start, end);
+    };
+    const whole = feed([small.bytes]).events;
+    for (let cut = 0; cut <= small.bytes.length; cut++) {
+      const { events, danglingBytes } = feed(splitAt(small.bytes, [cut]), { decode });
+      expect(datas(events), `cut at ${cut}`).toEqual(small.payloads);
+      expect(events.map((e) => e.bytes)).toEqual(whole.map((e) => e.bytes));
+      expect(danglingBytes).toBe(0);
+    }
+    expect(calls).toBeGreaterThan(0);
+  });
+
+  it('decodes data lines with the injected decoder, once per line', () => {
+    const seen: string[] = [];
+    const parser = new SseParser({
+      decode: (b, start, end) => {
+        const text = new TextDecoder().decode(b.subarray(start, end));
+        seen.push(text);
+        return text === 'abc' ? 'ABC' : text;
+      },
+    });
+    const [event] = parser.push(enc('data: abc\ndata:dé\nevent: x\n\n'));
+    expect(event).toMatchObject({ data: 'ABC\ndé', event: 'x' });
+    // `data` is matched on bytes (only values decoded); other field names are decoded.
+    expect(seen).toEqual(['abc', 'dé', 'event', 'x']);
   });
 
   it('decodes a 2,000-token stream cut into random reads identically', () => {

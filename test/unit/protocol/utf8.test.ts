@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { Utf8StreamDecoder, utf8ByteLength, utf8Decode, utf8Encode } from '../../../src/protocol/utf8.js';
+import {
+  Utf8StreamDecoder,
+  utf8ByteLength,
+  utf8Decode,
+  utf8DecodeRange,
+  utf8Encode,
+} from '../../../src/protocol/utf8.js';
 
 const SAMPLE = 'ascii é 数据 テスト 한국어 😀 👩‍💻 🇩🇪 ⚠️ end';
 
@@ -72,6 +78,22 @@ describe('Utf8StreamDecoder', () => {
     expect(d.decode(Uint8Array.of(0xe6, 0x95))).toBe('');
     expect(d.flush()).toBe('\uFFFD');
     expect(d.flush()).toBe('');
+  });
+});
+
+describe('utf8DecodeRange', () => {
+  it('decodes a byte range like TextDecoder, ASCII and not, valid and invalid', () => {
+    const rand = lcg(7);
+    const sample = new TextEncoder().encode(SAMPLE);
+    for (let t = 0; t < 500; t++) {
+      const bytes = t % 2 === 0 ? sample : Uint8Array.from({ length: 40 }, () => Math.floor(rand() * 256));
+      const start = Math.floor(rand() * bytes.length);
+      const end = start + Math.floor(rand() * (bytes.length - start + 1));
+      expect(utf8DecodeRange(bytes, start, end)).toBe(reference(bytes.subarray(start, end)));
+    }
+    const ascii = new TextEncoder().encode('data: {"a":1}');
+    expect(utf8DecodeRange(ascii, 6, ascii.length)).toBe('{"a":1}');
+    expect(utf8DecodeRange(ascii, 3, 3)).toBe('');
   });
 });
 
