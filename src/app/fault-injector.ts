@@ -27,6 +27,12 @@ const TOXIC_ATTRIBUTES: Record<ToxicType, string[]> = {
   limit_data: ['bytes'],
 };
 
+/** Lab proxies named after a Redis role (src/lab/lab.ts PROXY_REDIS_MASTER / PROXY_REDIS_REPLICA). */
+const REDIS_ROLE_PROXIES: Record<string, 'master' | 'replica' | undefined> = {
+  'redis-master': 'master',
+  'redis-replica': 'replica',
+};
+
 export function compositeRecord(records: RevertRecord[]): RevertRecord {
   return { driver: 'composite', op: 'all', args: { records } };
 }
@@ -114,9 +120,10 @@ export class DriverFaultInjector implements FaultInjector {
         };
       }
       case 'toxic.down': {
-        const prepared = await this.drivers.toxiproxy().prepareDisable(String(p.proxy));
+        const proxy = await this.resolveProxy(String(p.proxy));
+        const prepared = await this.drivers.toxiproxy().prepareDisable(proxy.name);
         return {
-          description: prepared.description,
+          description: prepared.description + proxy.note,
           record: prepared.record,
           apply: async () => void (await prepared.apply()),
         };
@@ -131,9 +138,10 @@ export class DriverFaultInjector implements FaultInjector {
       }
       default:
         if (entry.action.startsWith('toxic.')) {
-          const prepared = this.drivers.toxiproxy().prepareToxic(String(p.proxy), toxicFor(entry));
+          const proxy = await this.resolveProxy(String(p.proxy));
+          const prepared = this.drivers.toxiproxy().prepareToxic(proxy.name, toxicFor(entry));
           return {
-            description: prepared.description,
+            description: prepared.description + proxy.note,
             record: prepared.record,
             apply: async () => void (await prepared.apply()),
           };
@@ -163,6 +171,40 @@ export class DriverFaultInjector implements FaultInjector {
       return;
     }
     await revertFromRecord(record, this.drivers.forReverts());
+  }
+
+  /**
+   * `redis-master` / `redis-replica` name a Redis ROLE (the lab creates them so), but each proxy was
+   * created in front of the node that had the role when it was set up. After a failover the roles
+   * swap while the proxies do not, so a toxic on `redis-master` would slow the node that is now the
+   * replica and the experiment would measure nothing. When the target has Sentinel, the role is
+   * resolved to the proxy whose upstream holds it now; any other name is taken as it is.
+   */
+  private async resolveProxy(name: string): Promise<{ name: string; note: string }> {
+    const role = REDIS_ROLE_PROXIES[name];
+    if (role === undefined) return { name, note: '' };
+    let master: { host: string; port: number };
+    let proxies: Array<{ name: string; upstream: string }>;
+    try {
+      master = await this.drivers.sentinel().currentMaster();
+      proxies = await this.drivers.toxiproxy().listProxies();
+    } catch {
+      return { name, note: '' }; // no Sentinel in the target (or it does not answer): take the name as it is
+    }
+    const frontsMaster = (p: { upstream: string }): boolean =>
+      Number(p.upstream.slice(p.upstream.lastIndexOf(':') + 1)) === master.port;
+    const holdsRole = (p: { upstream: string }): boolean =>
+      role === 'master' ? frontsMaster(p) : !frontsMaster(p);
+    const named = proxies.find((p) => p.name === name);
+    if (!named || holdsRole(named)) return { name, note: '' };
+    const other = proxies.find(
+      (p) => p.name !== name && REDIS_ROLE_PROXIES[p.name] !== undefined && holdsRole(p),
+    );
+    if (!other) return { name, note: '' };
+    return {
+      name: other.name,
+      note: ` (proxy \`${name}\` stands for the Redis ${role}, which is now ${other.upstream} behind \`${other.name}\`)`,
+    };
   }
 
   private async prepareReplicaFault(entry: RunnerTimelineEntry): Promise<PreparedFault> {

@@ -435,12 +435,35 @@ function engineFor(
     });
   }
   const workers = opts.workers;
+  const streamTimeoutMs =
+    target.model === MOCK_MODEL ? mockChatTimeoutMs(experiment.load, pacing) : undefined;
   return new NodeLoadEngine({
     credentials,
     verify: target.model === MOCK_MODEL,
     ...(pacing !== undefined ? { pacing: { tokensPerSecond: pacing } } : {}),
     ...(workers !== undefined ? { workers } : {}),
+    ...(streamTimeoutMs !== undefined ? { streamTimeoutMs } : {}),
   });
+}
+
+/** The mock LLM's pacing when a prompt does not ask for one (src/lab/mock-llm/pacing.ts). */
+const MOCK_DEFAULT_TOKENS_PER_SECOND = 50;
+
+/**
+ * Per-chat timeout against the mock LLM. A socket chat whose `done` was lost (failover, killed
+ * replica) is only noticed when it times out, and its `ws_missed_done` sample is stamped then. With
+ * the engine's 120 s default that is after the end of most runs: the loss was counted at the very
+ * end (as a chat cancelled by the deadline), outside the fault window its SLO looks at, and the
+ * browser client sat idle for the rest of the run. The mock's reply time is known (tokens at
+ * tokens/s), so allow 3× it + 10 s, at least 15 s: enough for the latency and slicer toxics of the
+ * built-in experiments, short enough that a loss early in a 20 s window is counted inside it.
+ * Against a real model the reply time is unknown and the default stays.
+ */
+export function mockChatTimeoutMs(load: Experiment['load'], tokensPerSecond: number | undefined): number {
+  // One pacing is asked of the mock for every chat (see engineFor).
+  const tps = tokensPerSecond ?? MOCK_DEFAULT_TOKENS_PER_SECOND;
+  const longest = (1000 * Math.max(load.chat?.tokens ?? 0, load.sockets?.tokens ?? 0)) / tps;
+  return Math.min(120_000, Math.max(15_000, Math.round(3 * longest + 10_000)));
 }
 
 async function preflightReachable(target: Target): Promise<void> {

@@ -59,7 +59,7 @@ function port(listen: string): number {
 }
 
 describe('owui-chaos run: each fault injected, observed from outside, reverted', () => {
-  it('redis.failover moves the master; toxic.latency raises ttft by ≈ the latency; nginx.buffering delays the first byte and restores the config bytes', async (ctx) => {
+  it('redis.failover moves the master (and a later `redis-master` toxic follows it); toxic.latency raises ttft by ≈ the latency; nginx.buffering delays the first byte and restores the config bytes', async (ctx) => {
     const l = needLab(ctx);
     const state = l.state();
     const confFile = state.nginx!.configFile;
@@ -80,6 +80,17 @@ describe('owui-chaos run: each fault injected, observed from outside, reverted',
         45_000,
         200,
       );
+
+      // A toxic on `redis-master` after the failover lands on the proxy in front of the NEW master.
+      const redisToxic = await waitFor(
+        'a latency toxic on a Redis proxy',
+        async () =>
+          (await toxiproxyProxies(state)).find((p) => p.name.startsWith('redis-') && p.toxics.length > 0),
+        20_000,
+        100,
+      );
+      expect(redisToxic.upstream).toBe(masterAfter);
+      expect(redisToxic.name).toBe('redis-replica'); // created in front of the node that was the replica
 
       // toxic.latency: Toxiproxy holds an 800 ms latency toxic on `llm`, then none.
       const toxic = await waitFor(

@@ -195,6 +195,7 @@ export async function redisRole(port: number): Promise<{ role: string; masterPor
 export interface ProxyView {
   name: string;
   listen: string;
+  upstream: string;
   enabled: boolean;
   toxics: Array<{ name: string; type: string; attributes: Record<string, number> }>;
 }
