@@ -11,7 +11,9 @@
 //   truth the chat is "unverified" (no garbled sample).
 // - finish(): stream_outcome with `outcome` completed (done seen) / truncated (`chat:tasks:cancel`
 //   or `chat:message:error` before done) / timeout / cancelled (deadline) / http_error; a chat that
-//   did not complete also gives one `ws_missed_done` sample, unless it failed at the POST.
+//   did not complete also gives one `ws_missed_done` sample, unless it failed at the POST or was
+//   cancelled by the run itself (deadline or Ctrl-C: still in flight, nothing was lost; a lost
+//   `done` is counted when the chat times out, so the engine's chat timeout decides how soon).
 
 import type { StreamOutcome } from '../../core/metrics.js';
 import { checkIntegrity } from '../../protocol/integrity.js';
@@ -123,7 +125,7 @@ export class SnapshotRecorder {
       } else {
         summary.unverified = true;
       }
-    } else if (reason?.outcome !== 'http_error') {
+    } else if (outcome !== 'cancelled' && reason?.outcome !== 'http_error') {
       this.o.emit('ws_missed_done', nowMs, 1, tags);
     }
     const extra: Record<string, string> = { outcome };

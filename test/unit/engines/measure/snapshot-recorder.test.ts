@@ -66,10 +66,11 @@ describe('SnapshotRecorder', () => {
     });
   });
 
-  it('a chat cut by the deadline is cancelled and a missed done; an HTTP error is not', () => {
+  it('a chat cut by the deadline is cancelled, not a missed done (still in flight); an HTTP error is not either', () => {
     const a = collector();
     new SnapshotRecorder({ startMs: 0, emit: a.emit, tagsJson: '{}' }).finish(10, { outcome: 'cancelled' });
-    expect(a.values('ws_missed_done')).toEqual([1]);
+    expect(a.values('ws_missed_done')).toEqual([]);
+    expect(a.got.find((g) => g.metric === 'stream_outcome')?.tags).toEqual({ outcome: 'cancelled' });
     const b = collector();
     new SnapshotRecorder({ startMs: 0, emit: b.emit, tagsJson: '{}' }).finish(10, {
       outcome: 'http_error',
