@@ -72,7 +72,8 @@ export interface LoadTotals {
 
 interface WorkerMessage {
   type: 'ready' | 'samples' | 'stats' | 'done' | 'error';
-  text?: string;
+  /** NDJSON batch (UTF-8, whole lines), transferred from the worker. */
+  bytes?: Uint8Array;
   stats?: ShareStats;
   message?: string;
   stack?: string;
@@ -105,10 +106,11 @@ export class NodeLoadEngine implements LoadEngine {
       );
     }
     const shares = this.split(plan, credentials);
+    const decoder = new TextDecoder();
     const write = isRawSampleSink(sink)
-      ? (text: string) => sink.writeRaw(text)
-      : (text: string) => {
-          for (const line of text.split('\n')) {
+      ? (batch: Uint8Array) => sink.writeRaw(batch)
+      : (batch: Uint8Array) => {
+          for (const line of decoder.decode(batch).split('\n')) {
             const s = parseSampleLine(line);
             if (s) sink.write(s.metric as MetricName, s.timeMs, s.value, s.tags);
           }
@@ -275,7 +277,7 @@ export class NodeLoadEngine implements LoadEngine {
   private runWorkers(
     shares: ShareSpec[],
     plan: LoadPlan,
-    write: (text: string) => void,
+    write: (batch: Uint8Array) => void,
     onStats: (s: ShareStats) => void,
     signal: AbortSignal | undefined,
     onStart: () => void,
@@ -324,7 +326,7 @@ export class NodeLoadEngine implements LoadEngine {
               }
               break;
             case 'samples':
-              if (m.text) write(m.text);
+              if (m.bytes) write(m.bytes);
               break;
             case 'stats':
               if (m.stats) onStats(m.stats);

@@ -79,7 +79,8 @@ export interface ShareStats {
 }
 
 export interface ShareIo {
-  samples(ndjson: string): void;
+  /** An NDJSON batch (UTF-8 bytes of whole lines) that owns its ArrayBuffer. */
+  samples(ndjson: Uint8Array): void;
   stats(stats: ShareStats): void;
 }
 

@@ -1,7 +1,7 @@
 // Worker-thread entry of the Node engine: runs one ShareSpec (workerData) when the engine says
 // `start`, posts NDJSON sample batches and stats, and `done` at the end. `stop` ends it early.
 // Messages: in  {type:'start', atMs} | {type:'stop'}
-//           out {type:'ready'} | {type:'samples', text} | {type:'stats', stats} | {type:'done'} | {type:'error', message, stack}
+//           out {type:'ready'} | {type:'samples', bytes (transferred)} | {type:'stats', stats} | {type:'done'} | {type:'error', message, stack}
 
 import { setMaxListeners } from 'node:events';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -22,7 +22,7 @@ if (port) {
         runShare(
           spec,
           {
-            samples: (text) => port.postMessage({ type: 'samples', text }),
+            samples: (bytes) => port.postMessage({ type: 'samples', bytes }, [bytes.buffer as ArrayBuffer]),
             stats: (stats) => port.postMessage({ type: 'stats', stats }),
           },
           stop.signal,

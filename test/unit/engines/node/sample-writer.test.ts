@@ -6,6 +6,8 @@ import { parseSampleLine, pointLine } from '../../../../src/core/samples.js';
 import { NdjsonFileSink } from '../../../../src/engines/node/ndjson-file-sink.js';
 import { SampleWriter, pointText, tagsJson } from '../../../../src/engines/node/sample-writer.js';
 
+const utf8 = (b: Uint8Array): string => new TextDecoder().decode(b);
+
 describe('sample NDJSON shape', () => {
   it('is byte-identical to core pointLine (k6 Point shape)', () => {
     const cases = [
@@ -30,7 +32,7 @@ describe('sample NDJSON shape', () => {
 
   it('writes lines parseSampleLine reads back, with values rounded to 1 µs and non-finite values dropped', () => {
     const out: string[] = [];
-    const w = new SampleWriter((t) => out.push(t));
+    const w = new SampleWriter((b) => out.push(utf8(b)));
     w.emit('client_lag', 1_767_225_600_000, 1.23456789, '{"client":"api"}');
     w.emit('itl', 1_767_225_600_000, Number.NaN, '{}');
     w.emit('e2e', 1_767_225_600_001, 42, '{"client":"api","replica":"r1"}');
@@ -50,9 +52,39 @@ describe('sample NDJSON shape', () => {
     });
   });
 
+  it('writes exactly the bytes of pointText, for awkward values, non-ASCII and oversized tags', () => {
+    const batches: Uint8Array[] = [];
+    const w = new SampleWriter((b) => batches.push(b), 300);
+    const expected: string[] = [];
+    const tagSets = [
+      '{}',
+      '{"client":"api"}',
+      tagsJson({ client: 'api', replica: 'réplica-数据-😀' }),
+      tagsJson({ client: 'browser', replica: 'x'.repeat(1000) }),
+    ];
+    const values = [0, -0, 1e21, 123456789.0125, -3.5e-7, 0.0005, 2 ** 53, 1 / 3, 42];
+    let t = 1_767_225_600_000;
+    for (let i = 0; i < 200; i++) {
+      const tags = tagSets[i % tagSets.length]!;
+      const v = values[i % values.length]!;
+      t += (i % 3) * 0.4;
+      w.emit('itl', t, v, tags);
+      expected.push(pointText('itl', t, Math.round(v * 1000) / 1000, tags));
+    }
+    w.flush();
+    expect(batches.length).toBeGreaterThan(10);
+    // Every batch owns its buffer (transferable) and holds whole lines.
+    for (const b of batches) {
+      expect(b.byteOffset).toBe(0);
+      expect(b.buffer.byteLength).toBe(b.length);
+      expect(b[b.length - 1]).toBe(0x0a);
+    }
+    expect(batches.map(utf8).join('')).toBe(expected.join(''));
+  });
+
   it('flushes by itself past its buffer size', () => {
     const out: string[] = [];
-    const w = new SampleWriter((t) => out.push(t), 200);
+    const w = new SampleWriter((b) => out.push(utf8(b)), 200);
     for (let i = 0; i < 10; i++) w.emit('itl', 0, i, '{}');
     expect(out.length).toBeGreaterThan(0);
     w.flush();
@@ -76,6 +108,7 @@ describe('NdjsonFileSink', () => {
       pointLine('ttft', 2000, 5, { client: 'api' }) + pointLine('ttft', 3000, 6, { client: 'api' }),
     );
     sink.write('active_sockets', 4000, 7, {});
+    sink.writeRaw(new TextEncoder().encode(pointLine('e2e', 5000, 8, { client: 'api' })));
     sink.close();
     const samples = readFileSync(file, 'utf8')
       .trimEnd()
@@ -86,6 +119,7 @@ describe('NdjsonFileSink', () => {
       ['ttft', 2000, 5],
       ['ttft', 3000, 6],
       ['active_sockets', 4000, 7],
+      ['e2e', 5000, 8],
     ]);
     expect(() => sink.writeRaw('x\n')).toThrow(/closed/);
   });
