@@ -138,7 +138,10 @@ export class StreamRecorder {
         this.o.emit('tpot', this.doneMs, (e2e - summary.ttftMs) / (this.tokens - 1), tags);
       }
       if (this.o.expected !== undefined) {
-        summary.garbledRate = checkIntegrity(this.o.expected, this.receivedText).garbledRate;
+        // An exact match is garbled 0 by definition; only a damaged text needs the diff.
+        const received = this.receivedText;
+        summary.garbledRate =
+          received === this.o.expected.join('') ? 0 : checkIntegrity(this.o.expected, received).garbledRate;
         this.o.emit('garbled_token_rate', this.doneMs, summary.garbledRate, tags);
       } else {
         summary.unverified = true;

@@ -13,7 +13,7 @@
 import type { Dispatcher } from 'undici';
 import { formatDirective, generateTokens, type GroundTruthDirective } from '../../protocol/ground-truth.js';
 import { buildApiChatBody } from '../../protocol/openwebui.js';
-import { epochNow, nodeLineDecoder, replicaOf } from './http.js';
+import { epochNow, nodeLineDecoder, onAbort, replicaOf } from './http.js';
 import type { Emit } from './sample-writer.js';
 import { tagsJson } from './sample-writer.js';
 import { StreamRecorder, withTags, type StreamSummary } from '../measure/stream-recorder.js';
@@ -44,14 +44,13 @@ export async function runApiStream(o: ApiStreamOptions): Promise<StreamSummary> 
   const path = o.path ?? API_CHAT_PATH;
   const startMs = o.startMs ?? now();
   const base = { client: 'api' as const };
-  const local = new AbortController();
+  const local = new Cancel();
   let stopReason: 'timeout' | 'cancelled' | undefined;
   const onCancel = (): void => {
     stopReason ??= 'cancelled';
     local.abort(new Error('cancelled'));
   };
-  if (o.signal.aborted) onCancel();
-  else o.signal.addEventListener('abort', onCancel, { once: true });
+  const unsubscribe = onAbort(o.signal, onCancel);
   const timer = setTimeout(() => {
     stopReason ??= 'timeout';
     local.abort(new Error('timeout'));
@@ -66,7 +65,7 @@ export async function runApiStream(o: ApiStreamOptions): Promise<StreamSummary> 
   let recorder: StreamRecorder | undefined;
   let streamTags = tagsJson(base);
   try {
-    if (local.signal.aborted) throw local.signal.reason;
+    if (local.reason) throw local.reason;
     // undici's dispatch() with a plain handler: each body chunk reaches the recorder straight from
     // the HTTP parser, without request()'s Readable stream (its push/emit machinery was a tenth
     // of the engine's CPU per event).
@@ -75,7 +74,7 @@ export async function runApiStream(o: ApiStreamOptions): Promise<StreamSummary> 
       path: joinPath(url.pathname, path),
       body,
       headers,
-      signal: local.signal,
+      cancel: local,
       onStart: (statusCode, replica) => {
         if (replica !== undefined) streamTags = tagsJson({ ...base, replica });
         recorder = new StreamRecorder({
@@ -108,7 +107,18 @@ export async function runApiStream(o: ApiStreamOptions): Promise<StreamSummary> 
     return r.finish(t, { outcome: 'http_error', status: '0' });
   } finally {
     clearTimeout(timer);
-    o.signal.removeEventListener('abort', onCancel);
+    unsubscribe();
+  }
+}
+
+/** A one-shot cancel switch for one stream (an AbortController without EventTarget's costs). */
+class Cancel {
+  reason: Error | undefined;
+  onAbort: ((reason: Error) => void) | undefined;
+  abort(reason: Error): void {
+    if (this.reason) return;
+    this.reason = reason;
+    this.onAbort?.(reason);
   }
 }
 
@@ -129,7 +139,7 @@ function exchange(
     path: string;
     body: string;
     headers: Record<string, string>;
-    signal: AbortSignal;
+    cancel: Cancel;
     onStart: (statusCode: number, replica: string | undefined) => boolean;
     onData: (chunk: Buffer) => void;
   },
@@ -143,20 +153,18 @@ function exchange(
     const settle = (err?: unknown): void => {
       if (settled) return;
       settled = true;
-      r.signal.removeEventListener('abort', onAbort);
+      r.cancel.onAbort = undefined;
       if (statusCode > 0) resolve({ statusCode });
       else reject(err instanceof Error ? err : new Error(String(err)));
     };
-    const onAbort = (): void => {
-      const reason = r.signal.reason instanceof Error ? r.signal.reason : new Error('aborted');
+    r.cancel.onAbort = (reason) => {
       if (abortRequest) abortRequest(reason);
       else settle(reason);
     };
-    r.signal.addEventListener('abort', onAbort, { once: true });
     const handler: Dispatcher.DispatchHandler = {
       onConnect: (abort) => {
         abortRequest = abort as (err: Error) => void;
-        if (settled || r.signal.aborted) abortRequest(new Error('aborted'));
+        if (settled || r.cancel.reason) abortRequest(r.cancel.reason ?? new Error('aborted'));
       },
       onHeaders: (status, rawHeaders) => {
         if (settled) return false;

@@ -20,6 +20,41 @@ export function nodeLineDecoder(bytes: Uint8Array, start: number, end: number): 
   return buf.toString('utf8', start, end);
 }
 
+const fanOut = new WeakMap<AbortSignal, Set<() => void>>();
+
+/**
+ * Calls `fn` once when `signal` aborts (at once if it already has); returns the unsubscribe.
+ * Thousands of streams listen on one run signal: EventTarget's add/removeEventListener walk the
+ * listener list (O(n) each), so one real listener per signal fans out to a Set instead.
+ */
+export function onAbort(signal: AbortSignal, fn: () => void): () => void {
+  if (signal.aborted) {
+    fn();
+    return () => undefined;
+  }
+  let set = fanOut.get(signal);
+  if (set === undefined) {
+    const listeners = new Set<() => void>();
+    set = listeners;
+    fanOut.set(signal, listeners);
+    signal.addEventListener(
+      'abort',
+      () => {
+        fanOut.delete(signal);
+        for (const f of [...listeners]) f();
+      },
+      { once: true },
+    );
+  }
+  const listeners = set;
+  const once = (): void => {
+    listeners.delete(once);
+    fn();
+  };
+  listeners.add(once);
+  return () => void listeners.delete(once);
+}
+
 export function createAgent(connections: number): Agent {
   return new Agent({
     connections: Math.max(1, connections),

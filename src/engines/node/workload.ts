@@ -8,7 +8,7 @@
 //   external `signal` ends the run early the same way.
 // - Closed: `vus` virtual users, or `stages` ramping the target linearly like k6's ramping-vus
 //   (from `startVus`, each stage moves to its `target` over its `durationMs`; after the last stage
-//   the last target holds). A VU runs iteration, think time, iteration…; a VU above the current
+//   the last target holds; VUs start one by one as the target passes them). A VU runs iteration, think time, iteration…; a VU above the current
 //   target finishes its iteration and stops (graceful ramp-down). A failed iteration (returns
 //   false) is followed by at least `failurePauseMs` so a dead server cannot spin a hot loop.
 // - Open: arrivals at `ratePerSecond`, the k-th intended at start + phaseMs + k·1000/rate. An
@@ -38,13 +38,38 @@ export function stageTarget(stages: readonly Stage[], startVus: number, elapsedM
   return from;
 }
 
+/**
+ * How long the ramp controller may sleep at `elapsedMs`: the time one VU takes to be added or
+ * removed in the current stage (so VUs start one by one, not in batches every tick: batches of
+ * streams started together also end together, and each batch is a burst of work for the client
+ * and the server), at least 1 ms, at most `tickMs`.
+ */
+export function rampStepMs(
+  stages: readonly Stage[],
+  startVus: number,
+  elapsedMs: number,
+  tickMs: number,
+): number {
+  let from = startVus;
+  let t = elapsedMs;
+  for (const stage of stages) {
+    if (t < stage.durationMs) {
+      const delta = Math.abs(stage.target - from);
+      return delta === 0 ? tickMs : Math.min(tickMs, Math.max(1, stage.durationMs / delta));
+    }
+    t -= stage.durationMs;
+    from = stage.target;
+  }
+  return tickMs;
+}
+
 export interface ClosedWorkload {
   durationMs: number;
   vus?: number;
   stages?: readonly Stage[];
   startVus?: number;
   thinkTimeMs?: number;
-  /** How often the ramp controller re-evaluates the target. Default 200 ms. */
+  /** How often (at most) the ramp controller re-evaluates the target. Default 200 ms; faster while a stage ramps. */
   tickMs?: number;
   failurePauseMs?: number;
 }
@@ -104,7 +129,8 @@ export async function runClosed(
   if (stages && stages.length > 0) {
     const tick = Math.max(1, w.tickMs ?? 200);
     while (!stop.signal.aborted) {
-      await clock.sleep(tick, stop.signal).catch(() => undefined);
+      const step = rampStepMs(stages, w.startVus ?? 0, clock.now() - startedAt, tick);
+      await clock.sleep(step, stop.signal).catch(() => undefined);
       if (!stop.signal.aborted) ensure();
     }
   } else {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runClosed, runOpen, stageTarget } from '../../../../src/engines/node/workload.js';
+import { rampStepMs, runClosed, runOpen, stageTarget } from '../../../../src/engines/node/workload.js';
 import { ManualClock, settle } from './manual-clock.js';
 
 describe('stageTarget', () => {
@@ -14,6 +14,10 @@ describe('stageTarget', () => {
     expect(stageTarget(stages, 0, 1500)).toBe(10);
     expect(stageTarget(stages, 0, 2250)).toBe(8);
     expect(stageTarget(stages, 0, 5000)).toBe(0);
+    // 10 VUs over 1 s: one every 100 ms; a flat stage sleeps a whole tick.
+    expect(rampStepMs(stages, 0, 500, 200)).toBe(100);
+    expect(rampStepMs(stages, 0, 500, 50)).toBe(50);
+    expect(rampStepMs([{ durationMs: 3000, target: 1500 }], 0, 10, 200)).toBe(2);
     expect(stageTarget([], 4, 5000)).toBe(4);
   });
 });
