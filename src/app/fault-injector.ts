@@ -4,7 +4,7 @@
 // (`owui-chaos rollback`), so the normal path and the crash path run the same code.
 
 import { FaultError } from '../core/errors.js';
-import type { ReplicaInfo, RevertRecord, ToxicSpec, ToxicType } from '../core/ports.js';
+import { TOXIC_ATTRIBUTES, type ReplicaInfo, type RevertRecord, type ToxicSpec, type ToxicType } from '../core/ports.js';
 import type { FaultInjector, PreparedFault, RunnerTimelineEntry } from '../core/runner/runner.js';
 import { replicaStartRecord, replicaUnpauseRecord, revertFromRecord } from '../drivers/revert-records.js';
 import type { TargetDrivers } from './drivers.js';
@@ -17,15 +17,6 @@ export interface FaultInjectorOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const TOXIC_ATTRIBUTES: Record<ToxicType, string[]> = {
-  latency: ['latency', 'jitter'],
-  bandwidth: ['rate'],
-  slow_close: ['delay'],
-  timeout: ['timeout'],
-  reset_peer: ['timeout'],
-  slicer: ['average_size', 'size_variation', 'delay'],
-  limit_data: ['bytes'],
-};
 
 /** Lab proxies named after a Redis role (src/lab/lab.ts PROXY_REDIS_MASTER / PROXY_REDIS_REPLICA). */
 const REDIS_ROLE_PROXIES: Record<string, 'master' | 'replica' | undefined> = {

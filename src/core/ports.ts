@@ -66,6 +66,17 @@ export interface SentinelDriver {
 export type ToxicType =
   'latency' | 'bandwidth' | 'slow_close' | 'timeout' | 'reset_peer' | 'slicer' | 'limit_data';
 
+/** Each toxic type's attributes, as the Toxiproxy HTTP API names them. */
+export const TOXIC_ATTRIBUTES: Record<ToxicType, readonly string[]> = {
+  latency: ['latency', 'jitter'],
+  bandwidth: ['rate'],
+  slow_close: ['delay'],
+  timeout: ['timeout'],
+  reset_peer: ['timeout'],
+  slicer: ['average_size', 'size_variation', 'delay'],
+  limit_data: ['bytes'],
+};
+
 export interface ToxicSpec {
   name: string;
   type: ToxicType;

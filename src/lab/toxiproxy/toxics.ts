@@ -8,6 +8,8 @@
 // at once: a chunk being delayed is passed on without further delay, as Toxiproxy does ("don't
 // drop data on the floor"), and no timer of the runtime fires afterwards.
 
+import { TOXIC_ATTRIBUTES as DRIVER_TOXIC_ATTRIBUTES } from '../../core/ports.js';
+
 export type ToxicKind =
   'latency' | 'bandwidth' | 'slow_close' | 'timeout' | 'reset_peer' | 'slicer' | 'limit_data' | 'noop';
 export type StreamDirection = 'upstream' | 'downstream';
@@ -21,16 +23,7 @@ export interface ToxicRecord {
   toxicity: number;
 }
 
-export const TOXIC_ATTRIBUTES: Record<ToxicKind, readonly string[]> = {
-  latency: ['latency', 'jitter'],
-  bandwidth: ['rate'],
-  slow_close: ['delay'],
-  timeout: ['timeout'],
-  reset_peer: ['timeout'],
-  slicer: ['average_size', 'size_variation', 'delay'],
-  limit_data: ['bytes'],
-  noop: [],
-};
+export const TOXIC_ATTRIBUTES: Record<ToxicKind, readonly string[]> = { ...DRIVER_TOXIC_ATTRIBUTES, noop: [] };
 
 const GO_TYPE_NAMES: Record<ToxicKind, string> = {
   latency: 'LatencyToxic',
