@@ -20,10 +20,10 @@
 // Also runs from dist after a build (node dist/../bench is not compiled; use tsx).
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +40,23 @@ const LAG_LIMIT_MS = 5;
 const TPS = 20;
 /** Where the metric name starts in a Point line (`{"type":"Point","metric":"…`). */
 const METRIC_AT = '{"type":"Point","metric":"'.length;
+
+/** Busy and total CPU time of the whole machine (all cores), in ms, from /proc/stat; undefined off Linux. */
+function machineCpuMs(): { busy: number; total: number } | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    const total = f.reduce((a, b) => a + b, 0);
+    const idle = (f[3] ?? 0) + (f[4] ?? 0);
+    const tick = 10; // USER_HZ = 100 on Linux
+    return { busy: (total - idle) * tick, total: total * tick };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A failed step is measured again when something else kept the machine this busy (cores). */
+const BUSY_MACHINE_CORES = 0.25;
 
 // ─── child: the servers ─────────────────────────────────────────────────────────────────────────
 
@@ -133,6 +150,8 @@ async function serverStats(
 
 interface SampleScan {
   lag: { count: number; p50: number; p99: number; max: number };
+  /** client_lag samples (one per content event) at or after `ms`. */
+  eventsSince(ms: number): number;
   outcomes: Record<string, number>;
   maxActiveSockets: number;
   disconnects: number;
@@ -148,6 +167,7 @@ async function scan(file: string, fromMs: number, toMs: number): Promise<SampleS
   let maxActiveSockets = 0;
   let disconnects = 0;
   let samples = 0;
+  const eventTenths = new Map<number, number>();
   const rl = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   for await (const line of rl) {
     if (line === '') continue;
@@ -157,6 +177,8 @@ async function scan(file: string, fromMs: number, toMs: number): Promise<SampleS
     if (m.startsWith('client_lag')) {
       const p = JSON.parse(line) as { data: { time: string; value: number } };
       const t = Date.parse(p.data.time);
+      const tenth = Math.floor(t / 100);
+      eventTenths.set(tenth, (eventTenths.get(tenth) ?? 0) + 1);
       if (t >= fromMs && t <= toMs) lag.recordValue(Math.max(0, Math.round(p.data.value * 1000)));
     } else if (m.startsWith('stream_outcome')) {
       const p = JSON.parse(line) as { data: { tags: { outcome?: string } } };
@@ -176,6 +198,11 @@ async function scan(file: string, fromMs: number, toMs: number): Promise<SampleS
     }
   }
   const result: SampleScan = {
+    eventsSince: (ms) => {
+      let n = 0;
+      for (const [tenth, c] of eventTenths) if (tenth >= Math.floor(ms / 100)) n += c;
+      return n;
+    },
     lag: {
       count: lag.totalCount,
       p50: lag.getValueAtPercentile(50) / 1000,
@@ -203,32 +230,63 @@ interface StreamRow {
   errors: number;
   engineCpu: number;
   serverCpu: number;
+  /** Engine and mock CPU per content event, µs. */
+  engineUsPerEvent: number;
+  serverUsPerEvent: number;
+  /** CPU used by other processes on the machine during the step (cores), when known. */
+  otherCpu: number | undefined;
+  load1: number;
+  attempt: number;
   ok: boolean;
 }
 
-async function streamStep(s: Servers, dir: string, n: number, stepSeconds: number): Promise<StreamRow> {
+async function streamStep(
+  s: Servers,
+  dir: string,
+  n: number,
+  stepSeconds: number,
+  workers: number | undefined,
+): Promise<StreamRow> {
   const file = join(dir, `streams-${n}.ndjson`);
   const sink = new NdjsonFileSink(file);
   const durationMs = stepSeconds * 1000;
   const rampMs = Math.min(3000, durationMs / 4);
   // Streams last ~10 s; VUs ramp up over `rampMs` so the streams' 50 ms ticks are spread out.
   const engine = new NodeLoadEngine({
+    ...(workers !== undefined ? { workers } : {}),
     chatPath: '/v1/chat/completions',
     pacing: { tokensPerSecond: TPS, firstTokenMs: 100 },
     chatStages: [{ durationMs: rampMs, target: n }],
     finishGraceMs: 20_000,
   });
-  const cpu0 = process.cpuUsage();
-  const srv0 = await serverStats(s);
+  // CPU is counted from the engine's first progress tick (workers started, tsx compiled in
+  // them) to the end, so worker start-up does not inflate the per-event cost.
+  let cpu0 = process.cpuUsage();
+  let srv0 = serverStats(s);
+  let m0 = machineCpuMs();
+  let c0At = Date.now();
+  let ticks = 0;
   const t0 = Date.now();
   await engine.run(
     { durationMs, baseUrl: s.mockUrl, model: MOCK_LLM_MODEL, chat: { vus: 0, tokens: TPS * 10 } },
     sink,
+    {
+      onProgress: () => {
+        if (ticks++ > 0) return;
+        cpu0 = process.cpuUsage();
+        srv0 = serverStats(s);
+        m0 = machineCpuMs();
+        c0At = Date.now();
+      },
+    },
   );
   sink.close();
   const cpu = process.cpuUsage(cpu0);
   const srv1 = await serverStats(s);
-  const wall = Date.now() - t0;
+  const m1 = machineCpuMs();
+  const wall = Date.now() - c0At;
+  const s0 = await srv0;
+  const load1 = loadavg()[0] ?? 0;
   // Measure the steady part: after the ramp plus one second, until one second before the deadline.
   const r = await scan(file, t0 + rampMs + 1000, t0 + durationMs - 1000);
   rmSync(file, { force: true });
@@ -236,6 +294,12 @@ async function streamStep(s: Servers, dir: string, n: number, stepSeconds: numbe
     .filter(([o]) => o !== 'completed' && o !== 'cancelled')
     .reduce((a, [, c]) => a + c, 0);
   const windowSec = (durationMs - rampMs - 2000) / 1000;
+  const engineMs = (cpu.user + cpu.system) / 1000;
+  const serverMs = srv1.cpuMs - s0.cpuMs;
+  // Content events in the CPU window, from the file's client_lag samples (one per event).
+  const events = Math.max(1, r.eventsSince(c0At));
+  const otherCpu =
+    m0 && m1 ? Math.max(0, (m1.busy - m0.busy - engineMs - serverMs) / Math.max(1, wall)) : undefined;
   return {
     streams: n,
     lagP50: r.lag.p50,
@@ -244,8 +308,13 @@ async function streamStep(s: Servers, dir: string, n: number, stepSeconds: numbe
     eventsPerSec: Math.round(r.lag.count / windowSec),
     completed: r.outcomes.completed ?? 0,
     errors,
-    engineCpu: (cpu.user + cpu.system) / 1000 / wall,
-    serverCpu: (srv1.cpuMs - srv0.cpuMs) / wall,
+    engineCpu: engineMs / wall,
+    serverCpu: serverMs / wall,
+    engineUsPerEvent: (engineMs * 1000) / events,
+    serverUsPerEvent: (serverMs * 1000) / events,
+    otherCpu,
+    load1,
+    attempt: 1,
     ok: r.lag.p99 < LAG_LIMIT_MS && errors === 0 && r.lag.count > 0,
   };
 }
@@ -373,6 +442,16 @@ async function profileStreams(s: Servers, n: number): Promise<string[]> {
   return lines;
 }
 
+function busyMachine(r: StreamRow): boolean {
+  return r.otherCpu === undefined ? r.load1 > 1 : r.otherCpu >= BUSY_MACHINE_CORES;
+}
+
+function logStreamRow(row: StreamRow): void {
+  console.log(
+    `  streams ${row.streams}${row.attempt > 1 ? ` (try ${row.attempt})` : ''}: lag p50 ${row.lagP50.toFixed(2)} ms, p99 ${row.lagP99.toFixed(2)} ms, max ${row.lagMax.toFixed(1)} ms, ${row.eventsPerSec} events/s, errors ${row.errors}, engine ${row.engineCpu.toFixed(2)} cores (${row.engineUsPerEvent.toFixed(1)} µs/event), mock ${row.serverCpu.toFixed(2)} cores (${row.serverUsPerEvent.toFixed(1)} µs/event), other processes ${row.otherCpu === undefined ? '?' : row.otherCpu.toFixed(2)} cores, load ${row.load1.toFixed(2)} → ${row.ok ? 'ok' : 'FAIL'}`,
+  );
+}
+
 function argList(name: string, fallback: number[]): number[] {
   const i = process.argv.indexOf(name);
   if (i < 0) return fallback;
@@ -384,6 +463,9 @@ function argList(name: string, fallback: number[]): number[] {
 
 async function main(): Promise<void> {
   const stepSeconds = argList('--step-seconds', [14])[0] ?? 14;
+  const retries = argList('--retries', [1])[0] ?? 1;
+  const workersArg = process.argv.indexOf('--workers');
+  const workers = workersArg >= 0 ? Number(process.argv[workersArg + 1]) : undefined;
   const streamSteps = process.argv.includes('--skip-streams')
     ? []
     : argList('--streams', [250, 500, 1000, 1500, 2000, 2500, 3000, 4000]);
@@ -401,11 +483,15 @@ async function main(): Promise<void> {
   const profile: string[] = [];
   try {
     for (const n of streamSteps) {
-      const row = await streamStep(servers, dir, n, stepSeconds);
+      let row = await streamStep(servers, dir, n, stepSeconds, workers);
+      logStreamRow(row);
+      // Another process kept the machine busy: one more try, and the better of the two counts.
+      for (let attempt = 2; !row.ok && attempt <= retries + 1 && busyMachine(row); attempt++) {
+        const again = { ...(await streamStep(servers, dir, n, stepSeconds, workers)), attempt };
+        logStreamRow(again);
+        if (again.ok || again.lagP99 < row.lagP99) row = again;
+      }
       streamRows.push(row);
-      console.log(
-        `  streams ${n}: lag p50 ${row.lagP50.toFixed(2)} ms, p99 ${row.lagP99.toFixed(2)} ms, max ${row.lagMax.toFixed(1)} ms, ${row.eventsPerSec} events/s, errors ${row.errors}, engine CPU ${row.engineCpu.toFixed(2)} cores, server CPU ${row.serverCpu.toFixed(2)} cores → ${row.ok ? 'ok' : 'FAIL'}`,
-      );
       if (!row.ok && streamRows.filter((r) => !r.ok).length >= 2) break; // two failures: past the knee
     }
     if (process.argv.includes('--profile')) {
@@ -428,12 +514,17 @@ async function main(): Promise<void> {
   const bestStreams = Math.max(0, ...streamRows.filter((r) => r.ok).map((r) => r.streams));
   const bestSockets = Math.max(0, ...socketRows.filter((r) => r.ok).map((r) => r.sockets));
   console.log('');
-  console.log(`| cores | SSE streams @ ${TPS} tok/s | lag p50 | lag p99 | events/s | engine CPU | result |`);
-  console.log('|---:|---:|---:|---:|---:|---:|---|');
+  console.log(
+    `| cores | SSE streams @ ${TPS} tok/s | lag p50 | lag p99 | events/s | engine CPU | engine µs/event | mock CPU | mock µs/event | other CPU | load 1m | result |`,
+  );
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const r of streamRows)
     console.log(
-      `| ${cores} | ${r.streams} | ${r.lagP50.toFixed(2)} ms | ${r.lagP99.toFixed(2)} ms | ${r.eventsPerSec} | ${r.engineCpu.toFixed(2)} | ${r.ok ? 'ok' : 'FAIL'} |`,
+      `| ${cores} | ${r.streams} | ${r.lagP50.toFixed(2)} ms | ${r.lagP99.toFixed(2)} ms | ${r.eventsPerSec} | ${r.engineCpu.toFixed(2)} | ${r.engineUsPerEvent.toFixed(1)} | ${r.serverCpu.toFixed(2)} | ${r.serverUsPerEvent.toFixed(1)} | ${r.otherCpu === undefined ? '?' : r.otherCpu.toFixed(2)} | ${r.load1.toFixed(2)} | ${r.ok ? 'ok' : 'FAIL'}${r.attempt > 1 ? ` (try ${r.attempt})` : ''} |`,
     );
+  console.log(
+    'CPU columns are cores over the step (engine: this process, all its threads; mock: the child; other: every other process on the machine); µs/event = CPU per content event.',
+  );
   console.log('');
   console.log(
     '| cores | idle browser clients | joined | disconnects | heartbeats | connect p99 | engine CPU | result |',
