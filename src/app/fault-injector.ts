@@ -4,7 +4,13 @@
 // (`owui-chaos rollback`), so the normal path and the crash path run the same code.
 
 import { FaultError } from '../core/errors.js';
-import { TOXIC_ATTRIBUTES, type ReplicaInfo, type RevertRecord, type ToxicSpec, type ToxicType } from '../core/ports.js';
+import {
+  TOXIC_ATTRIBUTES,
+  type ReplicaInfo,
+  type RevertRecord,
+  type ToxicSpec,
+  type ToxicType,
+} from '../core/ports.js';
 import type { FaultInjector, PreparedFault, RunnerTimelineEntry } from '../core/runner/runner.js';
 import { replicaStartRecord, replicaUnpauseRecord, revertFromRecord } from '../drivers/revert-records.js';
 import type { TargetDrivers } from './drivers.js';
@@ -16,7 +22,6 @@ export interface FaultInjectorOptions {
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
-
 
 /** Lab proxies named after a Redis role (src/lab/lab.ts PROXY_REDIS_MASTER / PROXY_REDIS_REPLICA). */
 const REDIS_ROLE_PROXIES: Record<string, 'master' | 'replica' | undefined> = {
