@@ -456,6 +456,7 @@ export class RunAggregator {
           recovered: false,
           recoveryTimeMs: null,
           recoveredAt: null,
+          evaluated: false,
           note: 'no SLO with phase `recovery` or `all` to recover to',
         };
       }

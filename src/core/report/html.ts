@@ -248,7 +248,9 @@ function recoveryTable(results: RunResults, origin: number): string {
       td(`+${formatSeconds(r.revertedAt - origin)}`, 'num'),
       r.recovered && r.recoveryTimeMs !== null
         ? td(formatSeconds(r.recoveryTimeMs), 'num')
-        : `<td class="num"><span class="verdict v-breach">did not recover</span></td>`,
+        : r.evaluated === false
+          ? td('not evaluated', 'num muted')
+          : `<td class="num"><span class="verdict v-breach">did not recover</span></td>`,
       td(r.note ?? '', 'muted'),
     ]),
   );
@@ -328,7 +330,9 @@ function keyFigures(results: RunResults): string {
   const noData = results.slos.filter((s) => s.verdict === 'no-data').length;
   const streams = Object.values(results.counts.streams).reduce((a, b) => a + b, 0);
   const completed = results.counts.streams['completed'] ?? 0;
-  const recovered = results.recovery.filter((r) => r.recovered);
+  // Faults without a recovery SLO were not measured; they neither recover nor fail to.
+  const measuredRecovery = results.recovery.filter((r) => r.evaluated !== false);
+  const recovered = measuredRecovery.filter((r) => r.recovered);
   const worst = recovered.length > 0 ? Math.max(...recovered.map((r) => r.recoveryTimeMs ?? 0)) : null;
   const figures: Array<[string, string, string]> = [
     ['verdict', results.verdict === 'pass' ? 'PASS' : 'BREACH', results.verdict === 'pass' ? 'good' : 'bad'],
@@ -346,12 +350,12 @@ function keyFigures(results: RunResults): string {
     ['HTTP errors', String(results.counts.httpErrors), results.counts.httpErrors ? 'warn' : ''],
     [
       'recovery time (worst)',
-      results.recovery.length === 0
+      measuredRecovery.length === 0
         ? '—'
-        : recovered.length < results.recovery.length
+        : recovered.length < measuredRecovery.length
           ? 'did not recover'
           : formatSeconds(worst ?? 0),
-      recovered.length < results.recovery.length ? 'bad' : '',
+      recovered.length < measuredRecovery.length ? 'bad' : '',
     ],
   ];
   return `<div class="figures">${figures

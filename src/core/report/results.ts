@@ -60,6 +60,8 @@ export interface RecoveryResult {
   recoveredAt: number | null;
   /** Ids of the SLOs (phases `recovery` or `all`) that had to hold. */
   slos: string[];
+  /** False when no SLO applies to recovery: then `recovered: false` means "not measured". */
+  evaluated?: boolean;
   note?: string;
 }
 

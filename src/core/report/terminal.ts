@@ -108,7 +108,9 @@ export function renderTerminalSummary(results: RunResults, options: TerminalOpti
           formatOffset(r.revertedAt, origin),
           r.recovered && r.recoveryTimeMs !== null
             ? formatSeconds(r.recoveryTimeMs)
-            : paint('red', 'did not recover'),
+            : r.evaluated === false
+              ? `not evaluated (${r.note ?? 'no recovery SLO'})`
+              : paint('red', 'did not recover'),
         ]),
       ),
     );

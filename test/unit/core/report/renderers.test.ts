@@ -142,3 +142,21 @@ describe('report.html', () => {
     expect(renderHtml(back)).toBe(await readFile(paths.html, 'utf8'));
   });
 });
+
+describe('recovery without a recovery SLO', () => {
+  const results = evaluateSamples(ttftSeries(T0, T0 + 60_000, () => 100), {
+    journal: journalWith([{ name: 'slow', start: T0 + 20_000, end: T0 + 30_000 }]),
+    slos: [{ metric: 'ttft', stat: 'p95', lte: 500, phases: ['slow'] }],
+    now: () => 0,
+  });
+
+  it('is "not evaluated" rather than "did not recover"', () => {
+    expect(results.recovery[0]).toMatchObject({ fault: 'slow', recovered: false, evaluated: false });
+    const text = renderTerminalSummary(results);
+    expect(text).toContain('not evaluated');
+    expect(text).not.toContain('did not recover');
+    const html = renderHtml(results);
+    expect(html).toContain('not evaluated');
+    expect(html).not.toContain('did not recover');
+  });
+});
