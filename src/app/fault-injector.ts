@@ -12,7 +12,8 @@ import {
   type ToxicType,
 } from '../core/ports.js';
 import type { FaultInjector, PreparedFault, RunnerTimelineEntry } from '../core/runner/runner.js';
-import { replicaStartRecord, replicaUnpauseRecord, revertFromRecord } from '../drivers/revert-records.js';
+import { prepareReplicaFault, rollingRestart } from '../drivers/replica-faults.js';
+import { compositeRevertRecord, revertFromRecord } from '../drivers/revert-records.js';
 import type { TargetDrivers } from './drivers.js';
 
 export interface FaultInjectorOptions {
@@ -28,10 +29,6 @@ const REDIS_ROLE_PROXIES: Record<string, 'master' | 'replica' | undefined> = {
   'redis-master': 'master',
   'redis-replica': 'replica',
 };
-
-export function compositeRecord(records: RevertRecord[]): RevertRecord {
-  return { driver: 'composite', op: 'all', args: { records } };
-}
 
 /** The Toxiproxy toxic for a `toxic.*` timeline entry; named after the entry so reverts find it. */
 export function toxicFor(entry: RunnerTimelineEntry): ToxicSpec {
@@ -79,11 +76,11 @@ export class DriverFaultInjector implements FaultInjector {
           description: `rolling restart of ${replicas.map((r) => r.name).join(', ')} (${interval} ms apart)`,
           record: null,
           apply: async () => {
-            for (const [i, r] of replicas.entries()) {
-              if (i > 0) await this.sleep(interval);
-              await d.restart(r.id);
-              await d.waitHealthy(r.id, this.healthBudgetMs);
-            }
+            await rollingRestart(
+              d,
+              replicas.map((r) => r.id),
+              { healthBudgetMs: this.healthBudgetMs, intervalMs: interval, sleep: this.sleep },
+            );
             return { restarted: replicas.map((r) => r.name) };
           },
         };
@@ -150,22 +147,6 @@ export class DriverFaultInjector implements FaultInjector {
   }
 
   async revert(record: RevertRecord): Promise<void> {
-    if (record.driver === 'composite') {
-      const records = (record.args.records as RevertRecord[] | undefined) ?? [];
-      const errors: string[] = [];
-      for (const r of [...records].reverse()) {
-        try {
-          await this.revert(r);
-        } catch (err) {
-          errors.push(err instanceof Error ? err.message : String(err));
-        }
-      }
-      if (errors.length)
-        throw new FaultError(`${errors.length} of ${records.length} reverts failed: ${errors.join('; ')}`, {
-          code: 'REVERT_FAILED',
-        });
-      return;
-    }
     await revertFromRecord(record, this.drivers.forReverts());
   }
 
@@ -236,21 +217,16 @@ export class DriverFaultInjector implements FaultInjector {
         },
       );
     }
-    const verb = entry.action.slice('replica.'.length) as 'kill' | 'stop' | 'pause';
-    const records = chosen.map((r) =>
-      verb === 'pause'
-        ? replicaUnpauseRecord(r.id, this.healthBudgetMs)
-        : replicaStartRecord(r.id, this.healthBudgetMs),
+    const action = entry.action.slice('replica.'.length) as 'kill' | 'stop' | 'pause';
+    const faults = chosen.map((r) =>
+      prepareReplicaFault(d, { id: r.id, action, healthBudgetMs: this.healthBudgetMs }),
     );
+    const records = faults.map((f) => f.record);
     return {
-      description: `${verb} replica ${chosen.map((r) => r.name).join(', ')}`,
-      record: records.length === 1 ? records[0]! : compositeRecord(records),
+      description: `${action} replica ${chosen.map((r) => r.name).join(', ')}`,
+      record: records.length === 1 ? records[0]! : compositeRevertRecord(records),
       apply: async () => {
-        for (const r of chosen) {
-          if (verb === 'kill') await d.kill(r.id, 'SIGKILL');
-          else if (verb === 'stop') await d.stop(r.id);
-          else await d.pause(r.id);
-        }
+        for (const f of faults) await f.apply();
         return { replicas: chosen.map((r) => r.name) };
       },
     };

@@ -49,11 +49,16 @@ export async function rollingRestart(
   ids: string[],
   opts: {
     healthBudgetMs?: number;
+    /** Pause between one replica healthy and the next going down (a rollout's pace). */
+    intervalMs?: number;
+    sleep?: (ms: number) => Promise<void>;
     onProgress?: (p: RollingRestartProgress) => void;
     signal?: AbortSignal;
   } = {},
 ): Promise<void> {
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   for (const [index, id] of ids.entries()) {
+    if (index > 0 && opts.intervalMs) await sleep(opts.intervalMs);
     if (opts.signal?.aborted) return;
     opts.onProgress?.({ id, phase: 'restarting', index, total: ids.length });
     await driver.restart(id);
