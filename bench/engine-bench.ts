@@ -12,11 +12,17 @@
 //   not count; what counts is how long a written event waits before the engine reads it.
 // - The engine runs as shipped: worker threads (one per core), every sample written to an NDJSON
 //   file (the same sink the CLI uses); the file is read back after each step.
+// - Streams last 10 s and VUs start evenly over one stream length, so the measured window (12 s
+//   after the ramp) is the steady state: every stream's 50 ms ticks at its own phase, and a tenth
+//   of the streams end and restart each second (a ramp of `--ramp-seconds 3` instead packs the
+//   turnover of all streams into 3 s, which costs more; say which one a figure used).
 // - Every step is bounded in time; a step fails when lag p99 ≥ 5 ms, when a stream errs, or
-//   (sockets) when not every client joined, any disconnected, or heartbeats went missing.
+//   (sockets) when not every client joined, any disconnected, or heartbeats went missing. A failed
+//   step is measured once more when other processes kept the machine busy (≥ 0.25 cores).
 //
 // Usage: npx tsx bench/engine-bench.ts [--streams 250,500,…] [--sockets 2500,5000,…]
-//        [--step-seconds 14] [--profile] [--skip-streams] [--skip-sockets]
+//        [--window-seconds 12] [--ramp-seconds 10] [--workers N] [--retries 1] [--no-profile]
+//        [--skip-streams] [--skip-sockets]
 // Also runs from dist after a build (node dist/../bench is not compiled; use tsx).
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -60,6 +66,24 @@ const BUSY_MACHINE_CORES = 0.25;
 
 // ─── child: the servers ─────────────────────────────────────────────────────────────────────────
 
+/** The child's own CPU profiler, driven by the parent (mock "where the time goes"). */
+let childSession: Session | undefined;
+async function profileHook(start: boolean): Promise<unknown> {
+  if (start) {
+    childSession = new Session();
+    childSession.connect();
+    await childSession.post('Profiler.enable');
+    await childSession.post('Profiler.setSamplingInterval', { interval: 500 });
+    await childSession.post('Profiler.start');
+    return {};
+  }
+  if (!childSession) return {};
+  const { profile } = await childSession.post('Profiler.stop');
+  childSession.disconnect();
+  childSession = undefined;
+  return profile;
+}
+
 async function serve(): Promise<void> {
   const mock = await startMockLlm({ port: 0 });
   const stats = { connected: 0, joins: 0, heartbeats: 0, disconnects: 0 };
@@ -67,6 +91,13 @@ async function serve(): Promise<void> {
     if (req.url === '/api/version') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{"version":"0.11.0","deployment_id":"bench"}');
+      return;
+    }
+    if (req.url === '/profile/start' || req.url === '/profile/stop') {
+      void profileHook(req.url.endsWith('start')).then((body) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body ?? {}));
+      });
       return;
     }
     if (req.url === '/stats') {
@@ -135,23 +166,25 @@ async function startServers(): Promise<Servers> {
   return { child, mockUrl, sioUrl };
 }
 
-async function serverStats(
-  s: Servers,
-): Promise<{ connected: number; joins: number; heartbeats: number; disconnects: number; cpuMs: number }> {
+interface ServerStats {
+  connected: number;
+  joins: number;
+  heartbeats: number;
+  disconnects: number;
+  /** CPU of the servers' process (user + system), and its user part, ms. */
+  cpuMs: number;
+  userMs: number;
+}
+
+async function serverStats(s: Servers): Promise<ServerStats> {
   const res = await fetch(`${s.sioUrl}/stats`);
-  return (await res.json()) as {
-    connected: number;
-    joins: number;
-    heartbeats: number;
-    disconnects: number;
-    cpuMs: number;
-  };
+  return (await res.json()) as ServerStats;
 }
 
 interface SampleScan {
   lag: { count: number; p50: number; p99: number; max: number };
-  /** client_lag samples (one per content event) at or after `ms`. */
-  eventsSince(ms: number): number;
+  /** client_lag samples (one per content event) in [fromMs, toMs), at 100 ms resolution. */
+  eventsBetween(fromMs: number, toMs: number): number;
   outcomes: Record<string, number>;
   maxActiveSockets: number;
   disconnects: number;
@@ -198,9 +231,10 @@ async function scan(file: string, fromMs: number, toMs: number): Promise<SampleS
     }
   }
   const result: SampleScan = {
-    eventsSince: (ms) => {
+    eventsBetween: (fromMs, toMs) => {
       let n = 0;
-      for (const [tenth, c] of eventTenths) if (tenth >= Math.floor(ms / 100)) n += c;
+      for (const [tenth, c] of eventTenths)
+        if (tenth >= Math.floor(fromMs / 100) && tenth < Math.floor(toMs / 100)) n += c;
       return n;
     },
     lag: {
@@ -240,72 +274,87 @@ interface StreamRow {
   ok: boolean;
 }
 
+/** Length of one benchmark stream: TPS × STREAM_SECONDS content tokens. */
+const STREAM_SECONDS = 10;
+
+interface CpuMark {
+  at: number;
+  engine: NodeJS.CpuUsage;
+  server: Promise<{ cpuMs: number }>;
+  machine: { busy: number; total: number } | undefined;
+}
+
+function cpuMark(s: Servers): CpuMark {
+  return { at: Date.now(), engine: process.cpuUsage(), server: serverStats(s), machine: machineCpuMs() };
+}
+
+/**
+ * One step: `n` closed-model VUs, each streaming STREAM_SECONDS-long answers back to back. VUs
+ * start evenly over `rampMs` (default one stream length: stream starts, and so ends, are then
+ * spread evenly, and the steady state has n / STREAM_SECONDS stream turnovers per second, as any
+ * long-running closed model of such streams does). Lag and CPU are measured over the window from
+ * ramp + 1 s to the deadline − 1 s.
+ */
 async function streamStep(
   s: Servers,
   dir: string,
   n: number,
-  stepSeconds: number,
-  workers: number | undefined,
+  o: { windowSeconds: number; rampSeconds: number; workers: number | undefined },
 ): Promise<StreamRow> {
   const file = join(dir, `streams-${n}.ndjson`);
   const sink = new NdjsonFileSink(file);
-  const durationMs = stepSeconds * 1000;
-  const rampMs = Math.min(3000, durationMs / 4);
-  // Streams last ~10 s; VUs ramp up over `rampMs` so the streams' 50 ms ticks are spread out.
+  const rampMs = o.rampSeconds * 1000;
+  const durationMs = rampMs + (o.windowSeconds + 2) * 1000;
   const engine = new NodeLoadEngine({
-    ...(workers !== undefined ? { workers } : {}),
+    ...(o.workers !== undefined ? { workers: o.workers } : {}),
     chatPath: '/v1/chat/completions',
     pacing: { tokensPerSecond: TPS, firstTokenMs: 100 },
     chatStages: [{ durationMs: rampMs, target: n }],
     finishGraceMs: 20_000,
   });
-  // CPU is counted from the engine's first progress tick (workers started, tsx compiled in
-  // them) to the end, so worker start-up does not inflate the per-event cost.
-  let cpu0 = process.cpuUsage();
-  let srv0 = serverStats(s);
-  let m0 = machineCpuMs();
-  let c0At = Date.now();
-  let ticks = 0;
   const t0 = Date.now();
+  const windowFrom = t0 + rampMs + 1000;
+  const windowTo = t0 + durationMs - 1000;
+  let from: CpuMark | undefined;
+  let to: CpuMark | undefined;
   await engine.run(
-    { durationMs, baseUrl: s.mockUrl, model: MOCK_LLM_MODEL, chat: { vus: 0, tokens: TPS * 10 } },
+    { durationMs, baseUrl: s.mockUrl, model: MOCK_LLM_MODEL, chat: { vus: 0, tokens: TPS * STREAM_SECONDS } },
     sink,
     {
+      // Progress ticks every second: CPU marks at the first tick inside the window and the last.
       onProgress: () => {
-        if (ticks++ > 0) return;
-        cpu0 = process.cpuUsage();
-        srv0 = serverStats(s);
-        m0 = machineCpuMs();
-        c0At = Date.now();
+        const now = Date.now();
+        if (from === undefined && now >= windowFrom) from = cpuMark(s);
+        else if (from !== undefined && to === undefined && now >= windowTo - 500) to = cpuMark(s);
       },
     },
   );
   sink.close();
-  const cpu = process.cpuUsage(cpu0);
-  const srv1 = await serverStats(s);
-  const m1 = machineCpuMs();
-  const wall = Date.now() - c0At;
-  const s0 = await srv0;
   const load1 = loadavg()[0] ?? 0;
-  // Measure the steady part: after the ramp plus one second, until one second before the deadline.
-  const r = await scan(file, t0 + rampMs + 1000, t0 + durationMs - 1000);
+  const a = from ?? cpuMark(s);
+  const b = to ?? cpuMark(s);
+  const wall = Math.max(1, b.at - a.at);
+  const cpu = process.cpuUsage(a.engine);
+  const cpuAtB = process.cpuUsage(b.engine);
+  const engineMs = (cpu.user + cpu.system - (cpuAtB.user + cpuAtB.system)) / 1000;
+  const serverMs = (await b.server).cpuMs - (await a.server).cpuMs;
+  const otherCpu =
+    a.machine && b.machine
+      ? Math.max(0, (b.machine.busy - a.machine.busy - engineMs - serverMs) / wall)
+      : undefined;
+  const r = await scan(file, windowFrom, windowTo);
   rmSync(file, { force: true });
   const errors = Object.entries(r.outcomes)
     .filter(([o]) => o !== 'completed' && o !== 'cancelled')
-    .reduce((a, [, c]) => a + c, 0);
-  const windowSec = (durationMs - rampMs - 2000) / 1000;
-  const engineMs = (cpu.user + cpu.system) / 1000;
-  const serverMs = srv1.cpuMs - s0.cpuMs;
+    .reduce((acc, [, c]) => acc + c, 0);
   // Content events in the CPU window, from the file's client_lag samples (one per event).
-  const events = Math.max(1, r.eventsSince(c0At));
-  const otherCpu =
-    m0 && m1 ? Math.max(0, (m1.busy - m0.busy - engineMs - serverMs) / Math.max(1, wall)) : undefined;
+  const events = Math.max(1, r.eventsBetween(a.at, b.at));
   return {
     streams: n,
     lagP50: r.lag.p50,
     lagP99: r.lag.p99,
     lagMax: r.lag.max,
-    eventsPerSec: Math.round(r.lag.count / windowSec),
+    eventsPerSec: Math.round(r.lag.count / ((windowTo - windowFrom) / 1000)),
     completed: r.outcomes.completed ?? 0,
     errors,
     engineCpu: engineMs / wall,
@@ -377,37 +426,29 @@ async function socketStep(s: Servers, dir: string, n: number): Promise<SocketRow
   };
 }
 
-/** Where the time goes: the engine inline (one thread) under the inspector's CPU profiler, self time by function. */
-async function profileStreams(s: Servers, n: number): Promise<string[]> {
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 500 });
-  const dir = mkdtempSync(join(tmpdir(), 'engine-prof-'));
-  const sink = new NdjsonFileSink(join(dir, 'p.ndjson'));
-  const engine = new NodeLoadEngine({
-    workers: 0,
-    chatPath: '/v1/chat/completions',
-    pacing: { tokensPerSecond: TPS, firstTokenMs: 100 },
-    chatStages: [{ durationMs: 2000, target: n }],
-  });
-  await session.post('Profiler.start');
-  await engine.run(
-    { durationMs: 8000, baseUrl: s.mockUrl, model: MOCK_LLM_MODEL, chat: { vus: 0, tokens: TPS * 10 } },
-    sink,
-  );
-  const { profile } = await session.post('Profiler.stop');
-  sink.close();
-  rmSync(dir, { recursive: true, force: true });
-  session.disconnect();
-  const nodes = profile.nodes;
-  const total = nodes.reduce((a, nd) => a + (nd.hitCount ?? 0), 0) || 1;
+/** Where the time goes in one CPU profile: shares of busy samples by area, and the top functions by self time. */
+function summariseProfile(
+  title: string,
+  profile: {
+    nodes: {
+      hitCount?: number | undefined;
+      callFrame: { functionName: string; url: string; lineNumber: number };
+    }[];
+  },
+): string[] {
   const byFn = new Map<string, number>();
   const byArea = new Map<string, number>();
-  for (const nd of nodes) {
+  let busy = 0;
+  let idle = 0;
+  for (const nd of profile.nodes) {
     const hits = nd.hitCount ?? 0;
     if (hits === 0) continue;
     const f = nd.callFrame;
+    if (f.functionName === '(idle)') {
+      idle += hits;
+      continue;
+    }
+    busy += hits;
     const url = f.url
       .replace(/^file:\/\//, '')
       .replace(/^.*\/node_modules\//, 'node_modules/')
@@ -415,30 +456,104 @@ async function profileStreams(s: Servers, n: number): Promise<string[]> {
     const name = `${f.functionName || '(anonymous)'} ${url ? `${url}:${f.lineNumber + 1}` : ''}`.trim();
     byFn.set(name, (byFn.get(name) ?? 0) + hits);
     const area =
-      f.functionName === '(idle)'
-        ? 'idle'
-        : f.functionName === '(garbage collector)'
-          ? 'GC'
-          : url.startsWith('src/protocol')
-            ? 'protocol (SSE parse, JSON, integrity)'
-            : url.startsWith('src/engines')
-              ? 'engine (recorders, samples)'
+      f.functionName === '(garbage collector)'
+        ? 'GC'
+        : url.startsWith('src/protocol')
+          ? 'protocol (SSE parse, chunk JSON, integrity)'
+          : url.startsWith('src/engines')
+            ? 'engine (recorders, samples, workload)'
+            : url.startsWith('src/lab')
+              ? 'mock LLM code'
               : url.startsWith('src/')
                 ? 'other src'
                 : url.includes('undici')
                   ? 'undici'
-                  : url.startsWith('node:') || url === ''
-                    ? 'node internals / native'
+                  : url.startsWith('node:') || url === '' || url.startsWith('wasm')
+                    ? 'node internals / native (incl. socket syscalls)'
                     : 'other deps';
     byArea.set(area, (byArea.get(area) ?? 0) + hits);
   }
-  const pct = (h: number): string => `${((100 * h) / total).toFixed(1).padStart(5)} %`;
+  const pct = (h: number): string => `${((100 * h) / Math.max(1, busy)).toFixed(1).padStart(5)} %`;
   const lines = [
-    `CPU profile of ${n} streams at ${TPS} tok/s, engine inline (one thread, ${Math.round((profile.endTime - profile.startTime) / 1000)} ms profiled; share of samples):`,
+    `${title}; ${((100 * busy) / Math.max(1, busy + idle)).toFixed(0)} % of samples busy; shares of busy time:`,
   ];
   for (const [area, h] of [...byArea].sort((a, b) => b[1] - a[1])) lines.push(`  ${pct(h)}  ${area}`);
-  lines.push('  top functions by self time:');
-  for (const [fn, h] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, 15)) lines.push(`  ${pct(h)}  ${fn}`);
+  lines.push('  top functions by self time (inlined callees count in their caller):');
+  for (const [fn, h] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, 12)) lines.push(`  ${pct(h)}  ${fn}`);
+  return lines;
+}
+
+/**
+ * Where the time goes: `n` streams with the engine inline (one thread) and the mock both under
+ * the CPU profiler, over a steady window after a ramp (profiling slows both down; the shares,
+ * not the absolute numbers, are the point). Also the user/kernel split of each side.
+ */
+async function profileStreams(s: Servers, n: number): Promise<string[]> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 500 });
+  const dir = mkdtempSync(join(tmpdir(), 'engine-prof-'));
+  const sink = new NdjsonFileSink(join(dir, 'p.ndjson'));
+  const rampMs = 4000;
+  const windowMs = 8000;
+  const engine = new NodeLoadEngine({
+    workers: 0,
+    chatPath: '/v1/chat/completions',
+    pacing: { tokensPerSecond: TPS, firstTokenMs: 100 },
+    chatStages: [{ durationMs: rampMs, target: n }],
+  });
+  let cpu0 = process.cpuUsage();
+  let srv0: Promise<ServerStats> | undefined;
+  const started = setTimeout(() => {
+    void session.post('Profiler.start');
+    void fetch(`${s.sioUrl}/profile/start`, { method: 'POST' });
+    cpu0 = process.cpuUsage();
+    srv0 = serverStats(s);
+  }, rampMs + 500);
+  let engineProfile: Parameters<typeof summariseProfile>[1] | undefined;
+  let mockProfile: Promise<unknown> | undefined;
+  let cpu = process.cpuUsage(cpu0);
+  let srv1: Promise<ServerStats> | undefined;
+  const stopped = setTimeout(
+    () => {
+      cpu = process.cpuUsage(cpu0);
+      srv1 = serverStats(s);
+      mockProfile = fetch(`${s.sioUrl}/profile/stop`, { method: 'POST' }).then((r) => r.json());
+      void session.post('Profiler.stop').then((r) => (engineProfile = r.profile));
+    },
+    rampMs + 500 + windowMs,
+  );
+  try {
+    await engine.run(
+      {
+        durationMs: rampMs + windowMs + 1500,
+        baseUrl: s.mockUrl,
+        model: MOCK_LLM_MODEL,
+        chat: { vus: 0, tokens: TPS * 10 },
+      },
+      sink,
+    );
+  } finally {
+    clearTimeout(started);
+    clearTimeout(stopped);
+    sink.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const mock = (await mockProfile) as Parameters<typeof summariseProfile>[1] | undefined;
+  session.disconnect();
+  const a = srv0 ? await srv0 : undefined;
+  const b = srv1 ? await srv1 : undefined;
+  const lines: string[] = [];
+  const split = (userMs: number, totalMs: number): string =>
+    `${(totalMs / windowMs).toFixed(2)} cores, ${Math.round((100 * userMs) / Math.max(1, totalMs))} % user / ${Math.round((100 * (totalMs - userMs)) / Math.max(1, totalMs))} % kernel`;
+  lines.push(
+    `Where the time goes: ${n} streams at ${TPS} tok/s, ${windowMs / 1000} s steady window, engine inline (one thread) and mock both profiled:`,
+  );
+  lines.push(`  engine process: ${split(cpu.user / 1000, (cpu.user + cpu.system) / 1000)}`);
+  if (a && b) lines.push(`  mock process:   ${split(b.userMs - a.userMs, b.cpuMs - a.cpuMs)}`);
+  if (engineProfile) lines.push(...summariseProfile('engine thread', engineProfile));
+  if (mock) lines.push(...summariseProfile('mock LLM process (main thread)', mock));
   return lines;
 }
 
@@ -458,11 +573,12 @@ function argList(name: string, fallback: number[]): number[] {
   return (process.argv[i + 1] ?? '')
     .split(',')
     .map(Number)
-    .filter((n) => n > 0);
+    .filter((n) => n >= 0 && Number.isFinite(n));
 }
 
 async function main(): Promise<void> {
-  const stepSeconds = argList('--step-seconds', [14])[0] ?? 14;
+  const windowSeconds = argList('--window-seconds', [STREAM_SECONDS + 2])[0] ?? STREAM_SECONDS + 2;
+  const rampSeconds = argList('--ramp-seconds', [STREAM_SECONDS])[0] ?? STREAM_SECONDS;
   const retries = argList('--retries', [1])[0] ?? 1;
   const workersArg = process.argv.indexOf('--workers');
   const workers = workersArg >= 0 ? Number(process.argv[workersArg + 1]) : undefined;
@@ -483,18 +599,21 @@ async function main(): Promise<void> {
   const profile: string[] = [];
   try {
     for (const n of streamSteps) {
-      let row = await streamStep(servers, dir, n, stepSeconds, workers);
+      let row = await streamStep(servers, dir, n, { windowSeconds, rampSeconds, workers });
       logStreamRow(row);
       // Another process kept the machine busy: one more try, and the better of the two counts.
       for (let attempt = 2; !row.ok && attempt <= retries + 1 && busyMachine(row); attempt++) {
-        const again = { ...(await streamStep(servers, dir, n, stepSeconds, workers)), attempt };
+        const again = {
+          ...(await streamStep(servers, dir, n, { windowSeconds, rampSeconds, workers })),
+          attempt,
+        };
         logStreamRow(again);
         if (again.ok || again.lagP99 < row.lagP99) row = again;
       }
       streamRows.push(row);
       if (!row.ok && streamRows.filter((r) => !r.ok).length >= 2) break; // two failures: past the knee
     }
-    if (process.argv.includes('--profile')) {
+    if (!process.argv.includes('--no-profile') && streamSteps.length > 0) {
       const best = Math.max(500, ...streamRows.filter((r) => r.ok).map((r) => r.streams));
       profile.push(...(await profileStreams(servers, Math.min(best, 1000))));
     }
