@@ -1,5 +1,5 @@
 // One worker's share of a load run: its API streams (closed or open model) and its browser
-// clients, with their samples batched out as NDJSON text and counters reported for progress.
+// clients, with their samples batched out as NDJSON (UTF-8 bytes) and counters reported for progress.
 // Runs inside a worker thread (worker.ts) or inline in the engine's thread (`workers: 0`).
 //
 // Contract: `runShare` resolves after its deadline (`durationMs` after it was called) once every

@@ -82,6 +82,43 @@ describe('sample NDJSON shape', () => {
     expect(batches.map(utf8).join('')).toBe(expected.join(''));
   });
 
+  it('formats values exactly as JSON.stringify of the rounded value, over a wide random sample', () => {
+    let seed = 12345;
+    const rand = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const values = [
+      0.0005,
+      -0.0005,
+      0.0004999,
+      999_999_999_999.9995,
+      1e12,
+      -1e12,
+      2.675,
+      1.005,
+      0.1 + 0.2,
+      4.35,
+    ];
+    for (let i = 0; i < 20_000; i++) {
+      const r = rand();
+      values.push(
+        r < 0.3
+          ? rand() * 10
+          : r < 0.6
+            ? (rand() - 0.5) * 1e6
+            : r < 0.8
+              ? Math.round(rand() * 1e6) / 1000
+              : (rand() - 0.5) * 10 ** (rand() * 16),
+      );
+    }
+    const batches: Uint8Array[] = [];
+    const w = new SampleWriter((b) => batches.push(b));
+    for (const v of values) w.emit('itl', 7, v, '{}');
+    w.flush();
+    const got = batches.map(utf8).join('').split('\n');
+    values.forEach((v, i) => {
+      expect(got[i], String(v)).toBe(pointText('itl', 7, Math.round(v * 1000) / 1000, '{}').slice(0, -1));
+    });
+  });
+
   it('flushes by itself past its buffer size', () => {
     const out: string[] = [];
     const w = new SampleWriter((b) => out.push(utf8(b)), 200);
