@@ -7,6 +7,19 @@
 // `kill()` is the in-process stand-in for SIGKILL (connections cut, nothing cleaned up). Every HTTP
 // response carries `X-OWUI-Replica`; one access-log line per request (except `/health`, which
 // Open WebUI leaves out of its access log) goes to `log`.
+//
+// Chats that hang when a replica goes away (client outcome `timeout`), and why that is faithful
+// (openwebui-protocol.md §8.2; checked end to end through nginx by
+// test/integration/lab/owui-sim-restart.test.ts). Nothing here ever holds a connection open
+// without data: SIGTERM and SIGKILL both cut the replica's SSE streams at once (nginx turns that
+// into a truncated chunked body) and drop its sockets; `close()` finishes in tens of ms. The
+// socket chats that still never see an end are the ones Open WebUI leaves hanging too:
+// - SIGTERM, socket and task on the same replica: the replica closes its own sockets first, so
+//   the `chat:tasks:cancel` it then sends through Redis reaches no socket of that client (the
+//   cancel path did run: partial answer saved with done:true, task keys gone);
+// - SIGTERM or restart, socket on the dying replica, task on another: every event emitted while
+//   the browser reconnects (0.5–1.5 s backoff) is lost, `done` included when the stream ends then;
+// - SIGKILL, task on the killed replica: no event ever; its task ids stay listed until a stop.
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket as NetSocket } from 'node:net';
