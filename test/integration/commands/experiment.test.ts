@@ -96,7 +96,8 @@ describe('owui-chaos experiment validate', () => {
       'several-problems.yaml:2:1 `lod`: unknown key `lod` — did you mean `load`?',
     );
     expect(result.stderr).toContain(
-      'several-problems.yaml:5:16 `load.chat.vus`: `load.chat.vus` is 0; use an integer ≥ 1',
+      // The message already names the path, so it is not printed twice.
+      'several-problems.yaml:5:16: `load.chat.vus` is 0; use an integer ≥ 1',
     );
     expect(result.stderr).toContain('did you mean `toxic.latency`?');
     expect(result.stderr).toContain(
