@@ -55,7 +55,7 @@ describe('owui-chaos experiment validate', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^OK\nRuns 8 API chat users over SSE/);
-    expect(result.stdout).toContain('At 40 s, `failover` (redis.failover)');
+    expect(result.stdout).toContain('From 40 s to 60 s, `failover` (redis.failover)');
     expect(result.stdout).toContain('SLOs: ');
   });
 
