@@ -23,7 +23,10 @@ export interface ToxicRecord {
   toxicity: number;
 }
 
-export const TOXIC_ATTRIBUTES: Record<ToxicKind, readonly string[]> = { ...DRIVER_TOXIC_ATTRIBUTES, noop: [] };
+export const TOXIC_ATTRIBUTES: Record<ToxicKind, readonly string[]> = {
+  ...DRIVER_TOXIC_ATTRIBUTES,
+  noop: [],
+};
 
 const GO_TYPE_NAMES: Record<ToxicKind, string> = {
   latency: 'LatencyToxic',

@@ -144,11 +144,14 @@ describe('report.html', () => {
 });
 
 describe('recovery without a recovery SLO', () => {
-  const results = evaluateSamples(ttftSeries(T0, T0 + 60_000, () => 100), {
-    journal: journalWith([{ name: 'slow', start: T0 + 20_000, end: T0 + 30_000 }]),
-    slos: [{ metric: 'ttft', stat: 'p95', lte: 500, phases: ['slow'] }],
-    now: () => 0,
-  });
+  const results = evaluateSamples(
+    ttftSeries(T0, T0 + 60_000, () => 100),
+    {
+      journal: journalWith([{ name: 'slow', start: T0 + 20_000, end: T0 + 30_000 }]),
+      slos: [{ metric: 'ttft', stat: 'p95', lte: 500, phases: ['slow'] }],
+      now: () => 0,
+    },
+  );
 
   it('is "not evaluated" rather than "did not recover"', () => {
     expect(results.recovery[0]).toMatchObject({ fault: 'slow', recovered: false, evaluated: false });
