@@ -19,6 +19,7 @@ import type { StreamOutcome } from '../../core/metrics.js';
 import { checkIntegrity } from '../../protocol/integrity.js';
 import { interpretChatData } from '../../protocol/openai-stream.js';
 import { SseParser, type LineDecoder } from '../../protocol/sse-parser.js';
+import { ChunkTemplate } from './chunk-template.js';
 import type { Emit } from './emit.js';
 
 export interface StreamSummary {
@@ -50,6 +51,16 @@ export interface StreamRecorderOptions {
 
 export class StreamRecorder {
   private readonly parser: SseParser;
+  private readonly template = new ChunkTemplate();
+  /** Content chunks that missed the template; after a few, stop re-learning (a shape that varies). */
+  private templateMisses = 0;
+  /**
+   * The received text, kept cheaply: while it matches the expected text it is only a length into
+   * `expectedText` (no per-event string survives, which kept the young-generation GC of a
+   * thousand streams copying every token); from the first divergence on, the pieces themselves.
+   */
+  private readonly expectedText: string | undefined;
+  private matched = 0;
   private readonly text: string[] = [];
   private tokens = 0;
   private events = 0;
@@ -63,6 +74,7 @@ export class StreamRecorder {
 
   constructor(private readonly o: StreamRecorderOptions) {
     this.parser = new SseParser(o.decode ? { decode: o.decode } : {});
+    this.expectedText = o.expected?.join('');
   }
 
   get sawDone(): boolean {
@@ -70,7 +82,17 @@ export class StreamRecorder {
   }
 
   get receivedText(): string {
-    return this.text.join('');
+    const prefix = this.expectedText === undefined ? '' : this.expectedText.slice(0, this.matched);
+    return this.text.length === 0 ? prefix : prefix + this.text.join('');
+  }
+
+  private addText(content: string): void {
+    const exp = this.expectedText;
+    if (this.text.length === 0 && exp !== undefined && exp.startsWith(content, this.matched)) {
+      this.matched += content.length;
+      return;
+    }
+    this.text.push(content);
   }
 
   /** One network read of the response body, received at `nowMs`. */
@@ -82,10 +104,15 @@ export class StreamRecorder {
     for (const ev of events) {
       this.events++;
       if (ev.reads > 1) this.splitEvents++;
-      const item = interpretChatData(ev.data);
+      const fast = this.template.match(ev.data);
+      const item = fast ?? interpretChatData(ev.data);
+      if (fast === undefined && item.kind === 'content' && this.templateMisses < 4) {
+        this.templateMisses++;
+        this.template.learn(ev.data, item);
+      }
       if (item.kind === 'content') {
         content++;
-        this.text.push(item.content);
+        this.addText(item.content);
         if (item.sentAtMs !== undefined)
           this.o.emit('client_lag', nowMs, nowMs - item.sentAtMs, this.o.tagsJson);
       } else if (item.kind === 'done') {
@@ -139,9 +166,10 @@ export class StreamRecorder {
       }
       if (this.o.expected !== undefined) {
         // An exact match is garbled 0 by definition; only a damaged text needs the diff.
-        const received = this.receivedText;
         summary.garbledRate =
-          received === this.o.expected.join('') ? 0 : checkIntegrity(this.o.expected, received).garbledRate;
+          this.text.length === 0 && this.matched === this.expectedText?.length
+            ? 0
+            : checkIntegrity(this.o.expected, this.receivedText).garbledRate;
         this.o.emit('garbled_token_rate', this.doneMs, summary.garbledRate, tags);
       } else {
         summary.unverified = true;

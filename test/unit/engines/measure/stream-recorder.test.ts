@@ -93,6 +93,26 @@ describe('StreamRecorder', () => {
     expect(c.values('garbled_token_rate')[0]).toBeGreaterThan(0);
   });
 
+  it('keeps the received text exactly, also when it diverges from the ground truth midway', () => {
+    const cases: string[][] = [
+      [...tokens],
+      [tokens[0]!, 'XX', tokens[1]!, tokens[2]!, tokens[3]!, tokens[4]!],
+      [tokens[0]!, tokens[2]!, tokens[3]!, tokens[4]!],
+      [tokens[0]! + tokens[1]!, tokens[2]!, tokens[3]!, tokens[4]!, 'tail'],
+      [(tokens[0] ?? '').slice(0, 1), 'zz'],
+    ];
+    for (const pieces of cases) {
+      const c = collector();
+      const r = new StreamRecorder({ startMs: 0, expected: tokens, emit: c.emit, tagsJson: '{}' });
+      pieces.forEach((p, i) => r.onRead(10 + i, enc.encode(contentEvent(p))));
+      expect(r.receivedText).toBe(pieces.join(''));
+      r.onRead(100, enc.encode(DONE));
+      const s = r.finish(101);
+      const intact = pieces.join('') === tokens.join('');
+      expect(s.garbledRate === 0).toBe(intact);
+    }
+  });
+
   it('calls a stream that ends without [DONE] truncated and judges no integrity on it', () => {
     const c = collector();
     const r = new StreamRecorder({
