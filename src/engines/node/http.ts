@@ -4,7 +4,7 @@
 // Accept-Encoding (Open WebUI compresses when asked; we read raw SSE bytes, §3.4).
 
 import { performance } from 'node:perf_hooks';
-import { Agent, type Dispatcher } from 'undici';
+import { Agent, Client, type Dispatcher } from 'undici';
 
 /** Epoch ms with sub-ms precision; comparable with the mock LLM's `sent_at` (same construction). */
 export function epochNow(): number {
@@ -53,6 +53,44 @@ export function onAbort(signal: AbortSignal, fn: () => void): () => void {
   };
   listeners.add(once);
   return () => void listeners.delete(once);
+}
+
+const CONNECTION_OPTIONS = {
+  pipelining: 1,
+  keepAliveTimeout: 30_000,
+  keepAliveMaxTimeout: 60_000,
+  // Streams are long and bounded by our own timeouts, not undici's defaults (300 s).
+  headersTimeout: 0,
+  bodyTimeout: 0,
+  connect: { timeout: 10_000 },
+} as const;
+
+/**
+ * One keep-alive connection per concurrent stream, handed out from a free list: O(1) per
+ * stream, where undici's Pool looks for a free client by scanning all of them (thousands here).
+ * A connection that broke reconnects on its next request (undici's Client does that itself).
+ */
+export class ConnectionPool {
+  private readonly free: Client[] = [];
+  private readonly all: Client[] = [];
+
+  constructor(private readonly origin: string) {}
+
+  acquire(): Client {
+    const c = this.free.pop();
+    if (c !== undefined) return c;
+    const created = new Client(this.origin, CONNECTION_OPTIONS);
+    this.all.push(created);
+    return created;
+  }
+
+  release(c: Client): void {
+    this.free.push(c);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.all.map((c) => c.close().catch(() => undefined)));
+  }
 }
 
 export function createAgent(connections: number): Agent {

@@ -14,7 +14,7 @@ import type { GroundTruthDirective, WriteMode } from '../../protocol/ground-trut
 import { behaviourFor, parseVersion } from '../../protocol/openwebui.js';
 import { runApiStream } from './api-client.js';
 import { BrowserClient } from './browser-client.js';
-import { createAgent, epochNow } from './http.js';
+import { ConnectionPool, createAgent, epochNow } from './http.js';
 import type { LoadUser } from './provisioning.js';
 import { SampleWriter, tagsJson } from './sample-writer.js';
 import type { ChatSummary } from '../measure/snapshot-recorder.js';
@@ -86,6 +86,8 @@ export interface ShareIo {
 
 export async function runShare(spec: ShareSpec, io: ShareIo, signal: AbortSignal): Promise<ShareStats> {
   const agent = createAgent(spec.connections);
+  // API streams: one connection each from a free list (the agent serves the browser clients).
+  const streamConnections = new ConnectionPool(new URL(spec.baseUrl).origin);
   const writer = new SampleWriter(io.samples);
   const emit = writer.emit;
   const stats: ShareStats = {
@@ -142,9 +144,10 @@ export async function runShare(spec: ShareSpec, io: ShareIo, signal: AbortSignal
     let n = 0;
     const stream = async (slot: number, sig: AbortSignal, intendedMs?: number): Promise<StreamSummary> => {
       stats.activeStreams++;
+      const connection = streamConnections.acquire();
       try {
         const s = await runApiStream({
-          dispatcher: agent,
+          dispatcher: connection,
           baseUrl: spec.baseUrl,
           ...(spec.chatPath !== undefined ? { path: spec.chatPath } : {}),
           token: tokens.length > 0 ? tokens[slot % tokens.length] : undefined,
@@ -159,6 +162,7 @@ export async function runShare(spec: ShareSpec, io: ShareIo, signal: AbortSignal
         account(s);
         return s;
       } finally {
+        streamConnections.release(connection);
         stats.activeStreams--;
       }
     };
@@ -285,7 +289,7 @@ export async function runShare(spec: ShareSpec, io: ShareIo, signal: AbortSignal
     clearInterval(statsTimer);
     writer.flush();
     sendStats();
-    await agent.close().catch(() => undefined);
+    await Promise.all([agent.close().catch(() => undefined), streamConnections.close()]);
   }
   return stats;
 }
