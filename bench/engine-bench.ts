@@ -632,27 +632,31 @@ async function main(): Promise<void> {
 
   const bestStreams = Math.max(0, ...streamRows.filter((r) => r.ok).map((r) => r.streams));
   const bestSockets = Math.max(0, ...socketRows.filter((r) => r.ok).map((r) => r.sockets));
-  console.log('');
-  console.log(
-    `| cores | SSE streams @ ${TPS} tok/s | lag p50 | lag p99 | events/s | engine CPU | engine µs/event | mock CPU | mock µs/event | other CPU | load 1m | result |`,
-  );
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
-  for (const r of streamRows)
+  if (streamRows.length > 0) {
+    console.log('');
     console.log(
-      `| ${cores} | ${r.streams} | ${r.lagP50.toFixed(2)} ms | ${r.lagP99.toFixed(2)} ms | ${r.eventsPerSec} | ${r.engineCpu.toFixed(2)} | ${r.engineUsPerEvent.toFixed(1)} | ${r.serverCpu.toFixed(2)} | ${r.serverUsPerEvent.toFixed(1)} | ${r.otherCpu === undefined ? '?' : r.otherCpu.toFixed(2)} | ${r.load1.toFixed(2)} | ${r.ok ? 'ok' : 'FAIL'}${r.attempt > 1 ? ` (try ${r.attempt})` : ''} |`,
+      `| cores | SSE streams @ ${TPS} tok/s | lag p50 | lag p99 | events/s | engine CPU | engine µs/event | mock CPU | mock µs/event | other CPU | load 1m | result |`,
     );
-  console.log(
-    'CPU columns are cores over the step (engine: this process, all its threads; mock: the child; other: every other process on the machine); µs/event = CPU per content event.',
-  );
-  console.log('');
-  console.log(
-    '| cores | idle browser clients | joined | disconnects | heartbeats | connect p99 | engine CPU | result |',
-  );
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---|');
-  for (const r of socketRows)
+    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    for (const r of streamRows)
+      console.log(
+        `| ${cores} | ${r.streams} | ${r.lagP50.toFixed(2)} ms | ${r.lagP99.toFixed(2)} ms | ${r.eventsPerSec} | ${r.engineCpu.toFixed(2)} | ${r.engineUsPerEvent.toFixed(1)} | ${r.serverCpu.toFixed(2)} | ${r.serverUsPerEvent.toFixed(1)} | ${r.otherCpu === undefined ? '?' : r.otherCpu.toFixed(2)} | ${r.load1.toFixed(2)} | ${r.ok ? 'ok' : 'FAIL'}${r.attempt > 1 ? ` (try ${r.attempt})` : ''} |`,
+      );
     console.log(
-      `| ${cores} | ${r.sockets} | ${r.joined} | ${r.disconnects} | ${r.heartbeats} | ${r.connectP99.toFixed(0)} ms | ${r.engineCpu.toFixed(2)} | ${r.ok ? 'ok' : 'FAIL'} |`,
+      'CPU columns are cores over the step (engine: this process, all its threads; mock: the child; other: every other process on the machine); µs/event = CPU per content event.',
     );
+    console.log('');
+  }
+  if (socketRows.length > 0) {
+    console.log(
+      '| cores | idle browser clients | joined | disconnects | heartbeats | connect p99 | engine CPU | result |',
+    );
+    console.log('|---:|---:|---:|---:|---:|---:|---:|---|');
+    for (const r of socketRows)
+      console.log(
+        `| ${cores} | ${r.sockets} | ${r.joined} | ${r.disconnects} | ${r.heartbeats} | ${r.connectP99.toFixed(0)} ms | ${r.engineCpu.toFixed(2)} | ${r.ok ? 'ok' : 'FAIL'} |`,
+      );
+  }
   console.log('');
   if (streamRows.length > 0)
     console.log(
