@@ -99,7 +99,12 @@ export class SnapshotRecorder {
 
   finish(
     nowMs: number,
-    reason?: { outcome: 'timeout' | 'cancelled' | 'http_error'; status?: string },
+    reason?: {
+      outcome: 'timeout' | 'cancelled' | 'http_error';
+      status?: string;
+      /** Why, when the caller knows (e.g. `disconnected`: the socket dropped while the chat ran). */
+      reason?: string;
+    },
   ): ChatSummary {
     if (this.finished) return this.finished;
     const tags = this.o.tagsJson;
@@ -131,6 +136,7 @@ export class SnapshotRecorder {
     const extra: Record<string, string> = { outcome };
     if (reason?.status !== undefined) extra['status'] = reason.status;
     if (this.ended !== undefined) extra['reason'] = this.ended;
+    else if (outcome !== 'completed' && reason?.reason !== undefined) extra['reason'] = reason.reason;
     this.o.emit('stream_outcome', nowMs, 1, withTags(tags, extra));
     this.finished = summary;
     return summary;

@@ -373,6 +373,7 @@ export class BrowserClient {
     try {
       if (!(await this.waitJoined(local.signal)) || this.sid === undefined) return undefined;
       const startMs = this.now();
+      const disconnectsAtStart = this.disconnects;
       messageId = uuid4(this.random);
       const prompt = formatDirective(o.directive);
       const body = buildSocketChatBody({
@@ -418,9 +419,14 @@ export class BrowserClient {
         return recorder.finish(this.now(), { outcome: 'http_error', status: '0' });
       }
       if (!recorder.terminated) await terminated;
+      // A `done` lost because our socket dropped mid-chat (events in the reconnect gap are not
+      // replayed, openwebui-protocol.md §8.2) is told apart from a server that went silent.
+      const droppedMidChat = this.disconnects > disconnectsAtStart;
       return recorder.finish(
         this.now(),
-        recorder.terminated || reason === undefined ? undefined : { outcome: reason },
+        recorder.terminated || reason === undefined
+          ? undefined
+          : { outcome: reason, ...(droppedMidChat ? { reason: 'disconnected' } : {}) },
       );
     } finally {
       clearTimeout(timer);

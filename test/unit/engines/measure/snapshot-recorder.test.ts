@@ -42,6 +42,19 @@ describe('SnapshotRecorder', () => {
     });
   });
 
+  it('a timeout after our socket dropped mid-chat says so in its `reason` tag', () => {
+    const c = collector();
+    const r = new SnapshotRecorder({ startMs: 0, expected: tokens, emit: c.emit, tagsJson: '{}' });
+    r.onCompletion(10, upTo(2), false);
+    const s = r.finish(20_000, { outcome: 'timeout', reason: 'disconnected' });
+    expect(s.outcome).toBe('timeout');
+    expect(c.values('ws_missed_done')).toEqual([1]);
+    expect(c.got.find((g) => g.metric === 'stream_outcome')?.tags).toEqual({
+      outcome: 'timeout',
+      reason: 'disconnected',
+    });
+  });
+
   it('a missed frame is harmless: the next snapshot restores the text', () => {
     const c = collector();
     const r = new SnapshotRecorder({ startMs: 0, expected: tokens, emit: c.emit, tagsJson: '{}' });
