@@ -45,12 +45,9 @@ afterAll(async () => {
   expect(alive, 'lab parts still alive after lab down').toEqual([]);
 }, 60_000);
 
-function needLab(ctx: { skip: (note?: string) => void }): TestLab {
-  if (!lab) {
-    console.warn(`SKIPPED: ${skipReason}`);
-    ctx.skip(skipReason);
-    throw new Error('unreachable');
-  }
+// The lab is installed by scripts/setup.sh: if it does not start, these tests fail (never skip).
+function needLab(_ctx: unknown): TestLab {
+  if (!lab) throw new Error(skipReason);
   return lab;
 }
 

@@ -36,10 +36,9 @@ afterAll(async () => {
   rmSync(stateDir, { recursive: true, force: true });
 }, 60_000);
 
-function needLab(skip: (note?: string) => void): void {
-  if (state) return;
-  console.warn(`SKIPPED: ${skipReason}`);
-  skip(skipReason);
+// The lab is installed by scripts/setup.sh: if it does not start, these tests fail (never skip).
+function needLab(_skip: unknown): void {
+  if (!state) throw new Error(skipReason);
 }
 
 let runNo = 0;
