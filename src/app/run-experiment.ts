@@ -3,7 +3,7 @@
 // through core's runner, revert, evaluate SLOs per phase and write the reports. Adapters are wired
 // here; commands only parse flags and render. Nothing here prints: notices go to `onNotice`.
 
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { defaultSlosFile, experimentsDir } from '../cli/paths.js';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -510,8 +510,4 @@ async function confirmDestructive(
       },
     );
   }
-}
-
-export function runDirExists(dir: string): boolean {
-  return existsSync(join(dir, 'reverts.json'));
 }

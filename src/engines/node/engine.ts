@@ -32,7 +32,14 @@ import { parseSampleLine, type SampleSink } from '../../core/samples.js';
 import { createAgent } from './http.js';
 import { isRawSampleSink } from './ndjson-file-sink.js';
 import { ASSUMED_VERSION, provisionCredentials, type AuthSource, type Credentials } from './provisioning.js';
-import { runShare, type Pacing, type ShareSpec, type ShareStats } from './share.js';
+import {
+  runShare,
+  zeroCounters,
+  type Pacing,
+  type ShareCounters,
+  type ShareSpec,
+  type ShareStats,
+} from './share.js';
 import type { Stage } from './workload.js';
 
 export interface NodeEngineOptions {
@@ -398,28 +405,10 @@ function validatePlan(plan: LoadPlan): void {
   }
 }
 
-function sumStats(all: ShareStats[]): Omit<ShareStats, 'index' | 'ttfts'> {
-  const t = {
-    activeStreams: 0,
-    activeSockets: 0,
-    completed: 0,
-    errors: 0,
-    cancelled: 0,
-    unverified: 0,
-    missedStarts: 0,
-    disconnects: 0,
-    reconnects: 0,
-  };
+function sumStats(all: ShareStats[]): ShareCounters {
+  const t = zeroCounters();
   for (const s of all) {
-    t.activeStreams += s.activeStreams;
-    t.activeSockets += s.activeSockets;
-    t.completed += s.completed;
-    t.errors += s.errors;
-    t.cancelled += s.cancelled;
-    t.unverified += s.unverified;
-    t.missedStarts += s.missedStarts;
-    t.disconnects += s.disconnects;
-    t.reconnects += s.reconnects;
+    for (const key of Object.keys(t) as Array<keyof ShareCounters>) t[key] += s[key];
   }
   return t;
 }

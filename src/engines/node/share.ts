@@ -78,6 +78,22 @@ export interface ShareStats {
   ttfts: number[];
 }
 
+export type ShareCounters = Omit<ShareStats, 'index' | 'ttfts'>;
+
+export function zeroCounters(): ShareCounters {
+  return {
+    activeStreams: 0,
+    activeSockets: 0,
+    completed: 0,
+    errors: 0,
+    cancelled: 0,
+    unverified: 0,
+    missedStarts: 0,
+    disconnects: 0,
+    reconnects: 0,
+  };
+}
+
 export interface ShareIo {
   /** An NDJSON batch (UTF-8 bytes of whole lines) that owns its ArrayBuffer. */
   samples(ndjson: Uint8Array): void;
@@ -90,19 +106,7 @@ export async function runShare(spec: ShareSpec, io: ShareIo, signal: AbortSignal
   const streamConnections = new ConnectionPool(new URL(spec.baseUrl).origin);
   const writer = new SampleWriter(io.samples);
   const emit = writer.emit;
-  const stats: ShareStats = {
-    index: spec.index,
-    activeStreams: 0,
-    activeSockets: 0,
-    completed: 0,
-    errors: 0,
-    cancelled: 0,
-    unverified: 0,
-    missedStarts: 0,
-    disconnects: 0,
-    reconnects: 0,
-    ttfts: [],
-  };
+  const stats: ShareStats = { index: spec.index, ...zeroCounters(), ttfts: [] };
   let clientList: BrowserClient[] = [];
   const sendStats = (): void => {
     let disconnects = 0;

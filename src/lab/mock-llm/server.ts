@@ -16,7 +16,7 @@
 //   there is one), separated by setImmediate so they leave as separate TCP segments.
 
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenHttp } from '../listen.js';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import { generateTokens, parseDirective, type WriteMode } from '../../protocol/ground-truth.js';
@@ -401,18 +401,10 @@ export async function startMockLlm(opts: MockLlmOptions = {}): Promise<MockLlmSe
     schedule();
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const { url, port } = await listenHttp(server, host, opts.port ?? 0);
 
   return {
-    url: `http://${urlHost}:${port}`,
+    url,
     port,
     stats: () => ({ ...counters }),
     close: async () => {

@@ -10,7 +10,7 @@
 // safety: an empty listen host binds 127.0.0.1 rather than every interface.
 
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenHttp } from '../listen.js';
 import { ApiError, Proxy } from './proxy.js';
 import { goJsonKind, isToxicKind, mergeAttributes, parseDirection, type ToxicRecord } from './toxics.js';
 
@@ -323,18 +323,10 @@ export async function startToxiproxyServer(
     sendText(res, 404, '404 page not found\n');
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const { url, port } = await listenHttp(server, host, opts.port ?? 0);
 
   return {
-    url: `http://${urlHost}:${port}`,
+    url,
     port,
     close: async () => {
       for (const p of proxies.values()) p.stop();

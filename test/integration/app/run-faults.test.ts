@@ -6,7 +6,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isAlive, tcpOpen } from '../../../src/lab/process/daemon.js';
 import { httpGet } from '../drivers/http-probe.js';
 import { signin, sseChat } from '../lab/lab-clients.js';
@@ -19,37 +19,15 @@ import {
   runExperimentCli,
   sentinelMasters,
   sha256,
-  startTestLab,
-  stopTestLab,
+  sharedTestLab,
   summaryRow,
   toxiproxyClean,
   toxiproxyProxies,
   waitFor,
   type JournalActivityView,
-  type TestLab,
 } from './support.js';
 
-let lab: TestLab | undefined;
-let skipReason = '';
-
-beforeAll(async () => {
-  try {
-    lab = await startTestLab('faults');
-  } catch (err) {
-    skipReason = `the lab did not start here: ${err instanceof Error ? err.message : String(err)}`;
-  }
-}, 120_000);
-
-afterAll(async () => {
-  const alive = await stopTestLab(lab);
-  expect(alive, 'lab parts still alive after lab down').toEqual([]);
-}, 60_000);
-
-// The lab is installed by scripts/setup.sh: if it does not start, these tests fail (never skip).
-function needLab(_ctx: unknown): TestLab {
-  if (!lab) throw new Error(skipReason);
-  return lab;
-}
+const needLab = sharedTestLab('faults');
 
 function port(listen: string): number {
   return Number(listen.slice(listen.lastIndexOf(':') + 1));

@@ -7,7 +7,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { labStatus } from '../../../src/lab/lab.js';
 import { isAlive } from '../../../src/lab/process/daemon.js';
 import {
@@ -17,8 +17,7 @@ import {
   runCli,
   runExperimentCli,
   sha256,
-  startTestLab,
-  stopTestLab,
+  sharedTestLab,
   toxiproxyClean,
   toxiproxyProxies,
   waitFor,
@@ -26,27 +25,7 @@ import {
   type TestLab,
 } from './support.js';
 
-let lab: TestLab | undefined;
-let skipReason = '';
-
-beforeAll(async () => {
-  try {
-    lab = await startTestLab('safety');
-  } catch (err) {
-    skipReason = `the lab did not start here: ${err instanceof Error ? err.message : String(err)}`;
-  }
-}, 120_000);
-
-afterAll(async () => {
-  const alive = await stopTestLab(lab);
-  expect(alive, 'lab parts still alive after lab down').toEqual([]);
-}, 60_000);
-
-// The lab is installed by scripts/setup.sh: if it does not start, these tests fail (never skip).
-function needLab(_ctx: unknown): TestLab {
-  if (!lab) throw new Error(skipReason);
-  return lab;
-}
+const needLab = sharedTestLab('safety');
 
 interface Snapshot {
   conf: string;

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { labDown, labPids, labUp, RUN_JS } from '../../../src/lab/lab.js';
 import { isAlive, sleep } from '../../../src/lab/process/daemon.js';
 import { readLabState, type LabState } from '../../../src/lab/state.js';
@@ -277,4 +278,29 @@ export function summaryRow(runDir: string, metric: string, phase: string, client
   const row = results.summary.find((s) => s.metric === metric && s.phase === phase && s.client === client);
   if (!row) throw new Error(`results.json has no ${metric} row for phase ${phase} (client ${client})`);
   return row;
+}
+
+/**
+ * One lab for a whole test file: started in beforeAll, stopped in afterAll (which checks that no
+ * lab part is left alive). The lab is installed by scripts/setup.sh, so a lab that does not start
+ * makes the tests FAIL with the reason; it never skips them.
+ */
+export function sharedTestLab(prefix: string): (_ctx?: unknown) => TestLab {
+  let lab: TestLab | undefined;
+  let startError = '';
+  beforeAll(async () => {
+    try {
+      lab = await startTestLab(prefix);
+    } catch (err) {
+      startError = `the lab did not start here: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }, 120_000);
+  afterAll(async () => {
+    const alive = await stopTestLab(lab);
+    expect(alive, 'lab parts still alive after lab down').toEqual([]);
+  }, 60_000);
+  return () => {
+    if (!lab) throw new Error(startError);
+    return lab;
+  };
 }
