@@ -36,6 +36,7 @@ describe('parseK6Version', () => {
     ['k6-v2.2.0.txt', 2, 2, 0],
     ['k6-v2.2.0-renamed.txt', 2, 2, 0],
     ['k6-v1.8.1-renamed.txt', 1, 8, 1],
+    ['k6-v0.49.0-renamed.txt', 0, 49, 0],
   ])('reads the real output %s whatever the binary is called', (file, major, minor, patch) => {
     const out = readFileSync(new URL(`../../../fixtures/k6-version/${file}`, import.meta.url), 'utf8');
     expect(parseK6Version(out)).toMatchObject({ major, minor, patch, raw: `k6 v${major}.${minor}.${patch}` });
