@@ -377,7 +377,7 @@ export class BrowserClient {
           // Accepted: the answer comes over the socket; nothing within the grace means never.
           this.later(() => {
             const chat = this.chats.get(messageId);
-            if (chat && chat.recorder.framesSeen === 0 && !chat.recorder.terminated)
+            if (chat && chat.recorder.eventsSeen === 0 && !chat.recorder.terminated)
               this.finishChat(messageId, { outcome: 'timeout', reason: 'no_event' });
           }, sockets.eventGraceMs ?? DEFAULT_EVENT_GRACE_MS);
         },
@@ -393,6 +393,7 @@ export class BrowserClient {
     if (!parsed || parsed.messageId === undefined) return;
     const chat = this.chats.get(parsed.messageId);
     if (!chat) return;
+    chat.recorder.noteEvent();
     const event = parsed.event;
     switch (event.kind) {
       case 'completion':
