@@ -418,7 +418,7 @@ function toRunnerEntry(entry: Experiment['timeline'][number]): RunnerTimelineEnt
   };
 }
 
-function engineFor(
+export function engineFor(
   experiment: Experiment,
   target: Target,
   credentials: Awaited<ReturnType<typeof provisionCredentials>>,
@@ -468,7 +468,7 @@ export function mockChatTimeoutMs(load: Experiment['load'], tokensPerSecond: num
   return Math.min(120_000, Math.max(15_000, Math.round(3 * longest + 10_000)));
 }
 
-async function preflightReachable(target: Target): Promise<void> {
+export async function preflightReachable(target: Target): Promise<void> {
   const url = `${target.openwebui.url.replace(/\/$/, '')}/health`;
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(target.openwebui.timeout ?? 10_000) });
