@@ -14,7 +14,8 @@ import { toLoadPlan } from '../core/config/plan.js';
 import { describeFault, FAULT_FACTS, type TimelineEntry } from '../core/config/faults.js';
 import { loadSloDefaults } from '../core/config/slo-defaults.js';
 import { LAB_TARGET, loadTarget, type Target } from '../core/config/target.js';
-import { errorMessage, PreflightError } from '../core/errors.js';
+import { errorMessage, PreflightError, UsageError } from '../core/errors.js';
+import { parseDuration } from '../core/clock.js';
 import {
   checkHandFault,
   faultCatalogue,
@@ -442,7 +443,7 @@ export class GamedaySession {
     this.ctx.sink.flush();
     const rows = evaluateRun({
       sampleFiles: [this.ctx.samplesFile],
-      journal: this.journal(),
+      journal: this.journal(now),
       slos: this.experiment.slos,
     })
       .then((r) =>
@@ -462,9 +463,22 @@ export class GamedaySession {
 
   /** Ends the session: stops load, reverts everything, writes the reports. Idempotent. */
   finish(): Promise<GamedaySummary> {
-    this.finishing ??= this.doFinish();
+    if (!this.finishing) {
+      this.finishing = this.doFinish();
+      this.finishing.then(this.settle.resolve, this.settle.reject);
+    }
     return this.finishing;
   }
+
+  // Declared before `done`, whose executor replaces it (class fields initialise in order).
+  private settle: { resolve: (s: GamedaySummary) => void; reject: (err: unknown) => void } = {
+    resolve: () => undefined,
+    reject: () => undefined,
+  };
+  /** Settles when the session has finished (its load ended, or `finish()` was called). */
+  readonly done: Promise<GamedaySummary> = new Promise((resolve, reject) => {
+    this.settle = { resolve, reject };
+  });
 
   private async doFinish(): Promise<GamedaySummary> {
     for (const t of this.planTimers) clearTimeout(t);
@@ -485,14 +499,12 @@ export class GamedaySession {
       recoveryWindowMs: this.experiment.settings.recoveryWindow,
     });
     const reports = await writeReports(results, this.runDir);
-    const stillInjected = this.ctx.stack
-      .outstanding()
-      .map((e) => ({
-        name: e.name,
-        action: e.action,
-        description: e.description,
-        ...(e.error ? { error: e.error } : {}),
-      }));
+    const stillInjected = this.ctx.stack.outstanding().map((e) => ({
+      name: e.name,
+      action: e.action,
+      description: e.description,
+      ...(e.error ? { error: e.error } : {}),
+    }));
     this.finished = true;
     const exitCode = stillInjected.length > 0 ? 14 : this.loadError ? 12 : results.exitCode;
     this.ctx.emit({ type: 'session-finished', at: Date.now(), exitCode, verdict: results.verdict, reports });
@@ -528,8 +540,13 @@ export class GamedaySession {
     });
   }
 
-  private journal(): Journal {
+  /** The journal; `openUntil` (live SLOs) keeps the windows of faults still injected open until then. */
+  private journal(openUntil?: number): Journal {
     const failed = this.activities.some((a) => a.status === 'failed');
+    const open = (a: JournalActivity): JournalActivity =>
+      openUntil !== undefined && a.kind === 'inject' && a.status === 'succeeded' && this.injected.has(a.name)
+        ? { ...a, windowEndsAt: openUntil }
+        : a;
     return {
       schemaVersion: 1,
       runId: this.runId,
@@ -540,7 +557,7 @@ export class GamedaySession {
       endedAt: Date.now(),
       status: failed ? 'failed' : 'completed',
       deviated: false,
-      activities: [...this.activities].sort((a, b) => a.startedAt - b.startedAt),
+      activities: this.activities.map(open).sort((a, b) => a.startedAt - b.startedAt),
       notes: [...this.notes],
     };
   }
@@ -553,6 +570,18 @@ export interface LiveSloRow {
   measured: number | null;
   samples: number;
   verdict: string;
+}
+
+const GENERIC_PHASES = new Set(['baseline', 'fault', 'recovery', 'all']);
+
+function durationFlag(text: string): number {
+  try {
+    const ms = parseDuration(text);
+    if (ms > 0) return ms;
+  } catch {
+    // reported below
+  }
+  throw new UsageError(`--duration ${text} is not a duration; use e.g. 30m, 2h`, { code: 'BAD_DURATION' });
 }
 
 function toRunnerEntry(entry: TimelineEntry): RunnerTimelineEntry {
@@ -578,11 +607,27 @@ export async function startGameday(req: GamedayRequest): Promise<GamedaySession>
     defaultSlos: await loadSloDefaults(defaultSlosFile(), env),
     flags: {
       ...(req.target !== undefined ? { target: req.target } : {}),
-      ...(req.duration !== undefined ? { duration: req.duration } : {}),
+      // A scripted plan's timeline must fit the session; hand sessions replace the duration below.
+      ...(req.duration !== undefined && req.scripted ? { duration: req.duration } : {}),
     },
     resolveTarget: async (ref) => (ref.kind === 'file' ? loadTarget(ref.file, { env }) : undefined),
   });
-  const experiment = req.scripted ? loaded.experiment : { ...loaded.experiment, timeline: [] };
+  const experiment: Experiment = req.scripted
+    ? loaded.experiment
+    : {
+        ...loaded.experiment,
+        timeline: [],
+        // Phases named after the plan's timeline do not exist in a hand session: keep the SLOs of
+        // the phases every session has (hand faults are phases under their own names too).
+        slos: loaded.experiment.slos.flatMap((slo) => {
+          const phases = slo.phases.filter((p) => GENERIC_PHASES.has(p));
+          return phases.length > 0 ? [{ ...slo, phases }] : [];
+        }),
+        load: {
+          ...loaded.experiment.load,
+          ...(req.duration !== undefined ? { duration: durationFlag(req.duration) } : {}),
+        },
+      };
   const isLab = loaded.targetRef.kind === 'lab';
 
   let startedLab = false;

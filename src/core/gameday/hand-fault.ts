@@ -130,13 +130,16 @@ export function faultCatalogue(): CatalogueAction[] {
           .flat()
           .filter((t): t is string => typeof t === 'string'),
       );
+      // `duration`: a number of ms or a string such as `500ms` (DurationSchema).
       const type = p.enum
         ? 'enum'
         : types.has('boolean')
           ? 'boolean'
-          : types.has('string')
-            ? 'text'
-            : 'number';
+          : types.has('string') && types.has('number')
+            ? 'duration'
+            : types.has('string')
+              ? 'text'
+              : 'number';
       return {
         name,
         type,
