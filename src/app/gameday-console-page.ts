@@ -54,7 +54,7 @@ main{display:grid;grid-template-columns:minmax(0,3fr) minmax(320px,1fr);gap:1em;
 .card h2{font-size:1em;margin:.1em 0 .5em}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));gap:1em}
 table{border-collapse:collapse;width:100%;font-size:.9em}td,th{border-bottom:1px solid #eee;padding:.25em .4em;text-align:left}
-.pass{color:#1b7f3b;font-weight:600}.breach{color:#c62828;font-weight:700}.no-data{color:#888}
+.pending{color:#888}.pass{color:#1b7f3b;font-weight:600}.breach{color:#c62828;font-weight:700}.no-data{color:#888}
 label{display:block;font-size:.85em;margin:.35em 0 .1em;color:#444}
 input,select,textarea{width:100%;box-sizing:border-box;padding:.3em;font:inherit}
 button{font:inherit;padding:.35em .8em;cursor:pointer}
@@ -137,9 +137,15 @@ function redraw() {
   gd.updates++;
 }
 
+// The server numbers its points; asking from the next number (not from how many we hold) means an
+// answer that arrives late or twice cannot duplicate or skip points.
+let nextPoint = 0;
 async function pollSeries() {
-  const r = await api('/api/series?since=' + gd.points.length);
-  if (r.ok) { for (const p of r.body.points) gd.points.push(p); }
+  const asked = nextPoint;
+  const r = await api('/api/series?since=' + asked);
+  if (!r.ok || nextPoint !== asked) return;
+  for (const p of r.body.points) gd.points.push(p);
+  nextPoint = r.body.from + r.body.points.length;
 }
 
 function fmtT(ms) { return new Date(ms).toLocaleTimeString(); }
@@ -168,12 +174,16 @@ function renderState(s) {
   $('totals').textContent = 'streams ' + tot.streams + ' · completed ' + tot.completed + ' · failed ' + tot.errors + ' · reconnects ' + tot.reconnects + ' · garbled ' + tot.garbled + ' · HTTP errors by status: ' + (Object.entries(s.errorsByStatus).map(([k, v]) => k + '=' + v).join(' ') || 'none');
 }
 
+let refreshing = false;
 async function refresh() {
+  if (refreshing) return; // a slow answer must not overlap the next tick
+  refreshing = true;
   try {
     const [st] = await Promise.all([api('/api/state'), pollSeries()]);
     if (st.ok) renderState(st.body);
     redraw();
   } catch (e) { $('meta').textContent = 'console unreachable: ' + e; }
+  finally { refreshing = false; }
 }
 
 async function refreshSlos() {

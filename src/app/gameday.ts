@@ -453,7 +453,9 @@ export class GamedaySession {
           objective: s.objectiveText,
           measured: s.measured,
           samples: s.samples,
-          verdict: s.verdict,
+          // Live, a phase that has not happened yet (no recovery before the first revert) is
+          // pending, not a breach; the final report judges it as usual.
+          verdict: s.samples === 0 && s.measured === null ? 'pending' : s.verdict,
         })),
       )
       .catch(() => []);
@@ -702,9 +704,10 @@ export async function startGameday(req: GamedayRequest): Promise<GamedaySession>
         2,
       ),
     );
-    let session: GamedaySession | undefined;
+    // The sink exists before the session that observes it.
+    const ref: { session?: GamedaySession } = {};
     const sink = new TappedNdjsonFileSink(samplesFile, [
-      (s) => session?.live.observe(s),
+      (s) => ref.session?.live.observe(s),
       ...(req.observers ?? []),
     ]);
     const drivers = driversForTarget(target, isLab ? { labStateDir } : {});
@@ -714,7 +717,7 @@ export async function startGameday(req: GamedayRequest): Promise<GamedaySession>
       k6Binary: undefined,
       runDir,
     });
-    session = new GamedaySession(runId, runDir, target, experiment, {
+    const session = new GamedaySession(runId, runDir, target, experiment, {
       engine,
       sink,
       samplesFile,
@@ -724,6 +727,7 @@ export async function startGameday(req: GamedayRequest): Promise<GamedaySession>
       emit,
       onFinished: stopLab,
     });
+    ref.session = session;
     session.startLoad();
     if (req.scripted) session.schedulePlan();
     emit({ type: 'session-started', at: session.startedAt, runDir, endsAt: session.endsAt });

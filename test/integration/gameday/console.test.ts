@@ -6,6 +6,8 @@
 // and removes the toxic. Then a second session is SIGKILLed mid-fault and `owui-chaos rollback`
 // must restore the lab (toxic removed, killed replica back).
 
+/* eslint-disable @typescript-eslint/no-explicit-any -- the console's JSON answers and the page's
+   `window.__gd` are read field by field in the assertions below */
 import { request } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -162,9 +164,11 @@ describe('the game-day console in Chromium', () => {
     // Five uPlot charts, each with a canvas.
     await page.waitForSelector('.uplot canvas');
     expect(await page.locator('.uplot canvas').count()).toBe(5);
-    await page.waitForFunction(() => (window as any).__gd.points.length >= 6, undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => (globalThis as any).__gd.points.length >= 6, undefined, {
+      timeout: 60_000,
+    });
     const drawn = await page.evaluate(() => {
-      const gd = (window as any).__gd;
+      const gd = (globalThis as any).__gd;
       return {
         ttftPoints: gd.charts[0].chart.data[1].filter((v: number | null) => v !== null).length,
         xs: gd.charts[0].chart.data[0].length,
@@ -175,10 +179,10 @@ describe('the game-day console in Chromium', () => {
     expect(drawn.ttftPoints).toBeGreaterThan(2);
     // It keeps updating.
     const before = drawn.updates;
-    await page.waitForFunction((n) => (window as any).__gd.updates >= n + 2, before, { timeout: 15_000 });
+    await page.waitForFunction((n) => (globalThis as any).__gd.updates >= n + 2, before, { timeout: 15_000 });
     baselineTtft = median(
       await page.evaluate(() =>
-        (window as any).__gd.points.map((p: any) => p.ttft_p50).filter((v: number | null) => v !== null),
+        (globalThis as any).__gd.points.map((p: any) => p.ttft_p50).filter((v: number | null) => v !== null),
       ),
     );
     expect(baselineTtft).toBeGreaterThan(0);
@@ -190,7 +194,9 @@ describe('the game-day console in Chromium', () => {
     await page.fill('#params input[name=proxy]', 'llm');
     await page.fill('#params input[name=latency]', '');
     await page.click('#inject');
-    await page.waitForFunction(() => document.getElementById('inject-errors')!.textContent!.length > 0);
+    await page.waitForFunction(
+      () => (globalThis as any).document.getElementById('inject-errors').textContent.length > 0,
+    );
     expect(await page.textContent('#inject-errors')).toMatch(/params\.latency.*is missing/);
     expect((await toxiproxyClean(lab!.state())).toxics).toEqual([]);
   });
@@ -212,7 +218,7 @@ describe('the game-day console in Chromium', () => {
       async () => {
         const vals: number[] = await page.evaluate(
           (t0) =>
-            (window as any).__gd.points
+            (globalThis as any).__gd.points
               .filter((p: any) => p.t >= t0 + 3000 && p.ttft_p50 !== null)
               .map((p: any) => p.ttft_p50),
           injectedAt,

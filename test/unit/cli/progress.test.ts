@@ -32,6 +32,7 @@ describe('progressPrinter', () => {
     });
     pr.update(p(1000));
     pr.note('hello');
+    // eslint-disable-next-line no-control-regex
     expect(out).toEqual([expect.stringMatching(/^\r1 s .*\x1b\[K$/), '\r\x1b[Khello\n']);
     const quiet: string[] = [];
     const q = progressPrinter((x) => formatProgress(x), {
