@@ -4,9 +4,10 @@
 
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
+import { attachKeys } from '../cli/gameday-keys.js';
 import { formatProgress, progressPrinter } from '../cli/progress.js';
 import { prometheusFlag, startPrometheus } from '../cli/prometheus-flag.js';
-import { ExitCode } from '../core/errors.js';
+import { ExitCode, ValidationError, errorMessage } from '../core/errors.js';
 import { renderTerminalSummary } from '../core/report/terminal.js';
 import { startGameday, type GamedayEvent, type GamedaySummary } from '../app/gameday.js';
 import { startConsole } from '../app/gameday-console.js';
@@ -51,6 +52,7 @@ export default class Gameday extends BaseCommand {
     const { flags } = await this.parse(Gameday);
     const json = this.jsonEnabled();
     const progress = progressPrinter((p, extra) => formatProgress(p, extra), { live: !json });
+    let prompting = false;
     const note = (text: string): void => progress.note(text);
     const emit = (e: GamedayEvent | Record<string, unknown>): void => {
       if (json) process.stdout.write(`${JSON.stringify(e)}\n`);
@@ -78,10 +80,10 @@ export default class Gameday extends BaseCommand {
             } as never);
         }
         if (e.type === 'progress') {
-          if (!json)
+          if (!json && !prompting)
             progress.update(
               e.progress,
-              e.injected.length ? `injected: ${e.injected.join(', ')}` : 'nothing injected',
+              `${e.injected.length ? `injected: ${e.injected.join(', ')}` : 'nothing injected'}${process.stdin.isTTY ? ' · keys i r n q' : ''}`,
             );
           else if (Math.round(e.progress.elapsedMs / 1000) % 10 === 0) emit(e);
           return;
@@ -100,6 +102,37 @@ export default class Gameday extends BaseCommand {
     process.stderr.write(`console: ${ui.url}\n`);
     note(`run directory: ${session.runDir} (owui-chaos rollback --run ${session.runDir} after a crash)`);
 
+    const detachKeys = json
+      ? () => undefined
+      : attachKeys({
+          inject: async (spec) => {
+            try {
+              const f = await session.inject(spec);
+              return `injected ${f.name}: ${f.description}`;
+            } catch (err) {
+              const issues =
+                err instanceof ValidationError
+                  ? err.issues.map((i) => `\n  - ${i.path ? `${i.path}: ` : ''}${i.message}`)
+                  : [];
+              throw new Error(`${errorMessage(err)}${issues.join('')}`, { cause: err });
+            }
+          },
+          revertAll: async () => {
+            const failed = await session.revertAll();
+            return failed.length > 0 ? `still injected: ${failed.join(', ')}` : 'nothing is injected now';
+          },
+          note: (kind, text) => {
+            session.note(kind, text);
+            return '';
+          },
+          finish: () => void session.finish(),
+          say: (text) => {
+            if (text) note(text);
+          },
+          prompting: (on) => {
+            prompting = on;
+          },
+        });
     let interrupted = false;
     const onSignal = (signal: NodeJS.Signals): void => {
       if (!interrupted) {
@@ -138,6 +171,7 @@ export default class Gameday extends BaseCommand {
       void _results;
       return { type: 'summary', ...rest };
     } finally {
+      detachKeys();
       progress.stop();
       await ui.close();
       await prometheus?.close();

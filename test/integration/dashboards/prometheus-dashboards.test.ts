@@ -1,6 +1,6 @@
 // Proves the chaos-run dashboard against a real Prometheus (Debian's /usr/bin/prometheus, its own
 // config and data dir, 127.0.0.1, free ports): `owui-chaos run --prometheus` serves /metrics during
-// a short run on a real lab, Prometheus scrapes it every second, and afterwards every panel query of
+// a short run on a real lab, Prometheus scrapes it every 2 s, and afterwards every panel query of
 // dashboards/owui-chaos-k6.json — with Grafana's variables filled in as "All" — must return at least
 // one series over the run. A panel whose query returns nothing fails the test.
 //
@@ -48,7 +48,7 @@ function panelsOf(file: string): Panel[] {
 /** Grafana's variables as a dashboard set to "All" over the run would send them. */
 function substitute(expr: string, rangeS: number): string {
   return expr
-    .replaceAll('$__rate_interval', '10s')
+    .replaceAll('$__rate_interval', '20s')
     .replaceAll('$__range', `${rangeS}s`)
     .replace(/\$(testid|client|instance)\b/g, '.*');
 }
@@ -92,7 +92,9 @@ beforeAll(async () => {
   writeFileSync(
     join(work, 'prometheus.yml'),
     [
-      'global: { scrape_interval: 1s, evaluation_interval: 1s }',
+      // 2 s (not 1 s): on a busy machine a scrape may take over a second, and the timeout cannot
+      // exceed the interval.
+      'global: { scrape_interval: 2s, scrape_timeout: 2s, evaluation_interval: 2s }',
       'scrape_configs:',
       '  - job_name: owui-chaos',
       `    static_configs: [{ targets: ['127.0.0.1:${metricsPort}'] }]`,
@@ -180,15 +182,15 @@ describe('dashboards against a real Prometheus scraping `run --prometheus`', () 
   it('negative controls: a misspelt metric and a native-histogram-only query return nothing', async () => {
     // The check above can fail: a query naming a metric that is not served finds no series …
     expect(
-      await seriesCount('histogram_quantile(0.95, sum by (client, le) (rate(k6_ttft_second_bucket[10s])))'),
+      await seriesCount('histogram_quantile(0.95, sum by (client, le) (rate(k6_ttft_second_bucket[20s])))'),
     ).toBe(0);
     // … and the classic-histogram alternatives are what make the latency panels work: the
     // native-histogram half alone (as k6 needs it) is empty for `--prometheus`.
-    expect(await seriesCount('histogram_quantile(0.95, sum by (client) (rate(k6_ttft_seconds[10s])))')).toBe(
+    expect(await seriesCount('histogram_quantile(0.95, sum by (client) (rate(k6_ttft_seconds[20s])))')).toBe(
       0,
     );
     expect(
-      await seriesCount('histogram_quantile(0.95, sum by (client, le) (rate(k6_ttft_seconds_bucket[10s])))'),
+      await seriesCount('histogram_quantile(0.95, sum by (client, le) (rate(k6_ttft_seconds_bucket[20s])))'),
     ).toBeGreaterThan(0);
   });
 
