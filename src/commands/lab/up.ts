@@ -5,6 +5,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { labSummary, labUp, type LabSummary } from '../../lab/lab.js';
+import { capacityEnv } from '../../lab/owui-sim/capacity.js';
 import { defaultLabStateDir } from '../../lab/state.js';
 
 export default class LabUp extends BaseCommand {
@@ -29,6 +30,30 @@ export default class LabUp extends BaseCommand {
       default: 'process',
     }),
     buffering: Flags.string({ description: 'nginx proxy_buffering', options: ['on', 'off'], default: 'off' }),
+    // The capacity model (src/lab/owui-sim/capacity.ts, docs/capacity.md): a known knee per replica.
+    'max-streams': Flags.integer({
+      description: 'Capacity model: concurrent chat streams one replica serves (OWUI_SIM_MAX_STREAMS); more wait in a FIFO queue',
+      min: 1,
+      helpGroup: 'CAPACITY',
+    }),
+    'token-cost': Flags.integer({
+      description: 'Capacity model: ms of slot time per content token (OWUI_SIM_TOKEN_COST_MS)',
+      min: 0,
+      default: 0,
+      helpGroup: 'CAPACITY',
+    }),
+    'request-cost': Flags.integer({
+      description: 'Capacity model: ms of slot time per request before its first token (OWUI_SIM_REQUEST_COST_MS)',
+      min: 0,
+      default: 0,
+      helpGroup: 'CAPACITY',
+    }),
+    'queue-limit': Flags.integer({
+      description: 'Capacity model: chats that may wait for a slot before the replica answers 503 (0 = no limit)',
+      min: 0,
+      default: 0,
+      helpGroup: 'CAPACITY',
+    }),
   };
 
   async run(): Promise<LabSummary> {
@@ -39,6 +64,16 @@ export default class LabUp extends BaseCommand {
       replicas: flags.replicas,
       replicasIn: flags['replicas-in'] as 'process' | 'docker',
       buffering: flags.buffering as 'on' | 'off',
+      ...(flags['max-streams'] !== undefined
+        ? {
+            replicaEnv: capacityEnv({
+              maxStreams: flags['max-streams'],
+              tokenCostMs: flags['token-cost'],
+              requestCostMs: flags['request-cost'],
+              queueLimit: flags['queue-limit'],
+            }),
+          }
+        : {}),
       onProgress: (m) => this.say(`  … ${m}`),
     });
     const summary = labSummary(state);
