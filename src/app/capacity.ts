@@ -36,7 +36,7 @@ import {
   type CapacitySweep,
 } from '../core/capacity/result.js';
 import { runSweep } from '../core/capacity/run-sweep.js';
-import { clearlyPast, measureStep, type StepWindow } from '../core/capacity/step.js';
+import { clearlyPast, latticeAnchor, measureStep, type StepWindow } from '../core/capacity/step.js';
 import { DEFAULT_SWEEP, roundLoad, type StepReason, type SweepConfig } from '../core/capacity/sweep.js';
 import { loadSloDefaults } from '../core/config/slo-defaults.js';
 import { LAB_TARGET, loadTarget, type Target } from '../core/config/target.js';
@@ -462,7 +462,7 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
     const measurement = measureStep(
       stoppedAt !== undefined || interrupted
         ? { samples, window: { startMs: window.startMs, endMs: Math.min(end, window.endMs), deadlineMs: end }, slos }
-        : { samples, window, expectedArrivals: (load * timing.measureMs) / 1000, slos },
+        : { samples, window, arrivals: { ratePerSecond: load, anchorMs: latticeAnchor(samples, t0) }, slos },
     );
     const missedStarts = samples.filter((s) => s.metric === 'missed_starts').length;
     let verdict: CapacityStep['verdict'] = measurement.verdict;

@@ -101,12 +101,43 @@ export function primarySlo(slos: readonly SloSpec[]): SloSpec | undefined {
   return slos.find(censorable) ?? slos[0];
 }
 
+/** The open model's arrival schedule: one arrival every 1000/rate ms, one of them at `anchorMs`. */
+export interface ArrivalLattice {
+  ratePerSecond: number;
+  anchorMs: number;
+}
+
+/** Arrivals of `lattice` intended in [startMs, endMs). */
+export function arrivalsIn(lattice: ArrivalLattice, startMs: number, endMs: number): number {
+  if (!(lattice.ratePerSecond > 0) || endMs <= startMs) return 0;
+  const iv = 1000 / lattice.ratePerSecond;
+  const first = Math.ceil((startMs - lattice.anchorMs) / iv - 1e-9);
+  const last = Math.ceil((endMs - lattice.anchorMs) / iv - 1e-9);
+  return Math.max(0, last - first);
+}
+
+/** The anchor of a step's lattice from its samples: the earliest intended start observed. */
+export function latticeAnchor(samples: readonly Sample[], fallbackMs: number): number {
+  let anchor = Number.POSITIVE_INFINITY;
+  for (const s of samples) if (FROM_INTENDED_START.has(s.metric)) anchor = Math.min(anchor, s.timeMs - s.value);
+  return Number.isFinite(anchor) ? anchor : fallbackMs;
+}
+
 export interface MeasureStepInput {
   samples: readonly Sample[];
   window: StepWindow;
-  /** Arrivals intended in the window; undefined (a step stopped early): no censoring. */
+  /**
+   * What was intended in the window, for censoring: the exact schedule (preferred), or a count.
+   * Neither (a step stopped early): no censoring.
+   */
+  arrivals?: ArrivalLattice;
   expectedArrivals?: number;
   slos: readonly SloSpec[];
+}
+
+function expectedIn(input: MeasureStepInput, w: StepWindow): number | undefined {
+  if (input.arrivals) return arrivalsIn(input.arrivals, w.startMs, w.endMs);
+  return input.expectedArrivals;
 }
 
 export function measureStep(input: MeasureStepInput): StepMeasurement {
@@ -124,11 +155,12 @@ function measure(input: MeasureStepInput, withConfidence: boolean): StepMeasurem
     let measured = r?.measured ?? null;
     let censored = false;
     let count = r?.samples ?? 0;
-    if (censorable(slo) && input.expectedArrivals !== undefined) {
+    const expected = expectedIn(input, window);
+    if (censorable(slo) && expected !== undefined) {
       const hist = results.histograms.find(
         (h) => h.metric === slo.metric && h.phase === 'all' && h.client === (slo.client ?? 'all'),
       );
-      const c = censoredPercentile(hist, PERCENTILE_OF[slo.stat]!, input.expectedArrivals, tailMs);
+      const c = censoredPercentile(hist, PERCENTILE_OF[slo.stat]!, expected, tailMs);
       measured = c.value;
       censored = c.censored;
       count = c.observed;
@@ -198,7 +230,7 @@ export function censoredPercentile(
 
 function confidenceOf(input: MeasureStepInput, windowSamples: readonly Sample[]): StepConfidence {
   const slo = primarySlo(input.slos);
-  const expected = Math.round(input.expectedArrivals ?? 0);
+  const expected = Math.round(expectedIn(input, input.window) ?? 0);
   if (!slo) return { samples: 0, expected, halves: [null, null], halfSpread: null };
   const mid = (input.window.startMs + input.window.endMs) / 2;
   const half = (first: boolean): number | null => {
@@ -210,6 +242,7 @@ function confidenceOf(input: MeasureStepInput, windowSamples: readonly Sample[])
         samples: windowSamples,
         window: w,
         slos: [slo],
+        ...(input.arrivals ? { arrivals: input.arrivals } : {}),
         ...(input.expectedArrivals !== undefined ? { expectedArrivals: input.expectedArrivals / 2 } : {}),
       },
       false,

@@ -88,8 +88,13 @@ export class CapacityFullError extends Error {}
 
 /** What a chat holds while it streams; `release` is idempotent. */
 export interface CapacitySlot {
-  /** Writes `chunk` when its last content event is due; pauses `flow` until then. */
+  /**
+   * Writes `chunk` once its last content event is due, in order after earlier chunks; pauses `flow`
+   * while anything waits.
+   */
   forward(chunk: Buffer, write: (chunk: Buffer) => void, flow: { pause(): void; resume(): void }): void;
+  /** Runs `fn` after every forwarded chunk was written (the upstream may end before that). */
+  after(fn: () => void): void;
   /** Resolves when the content events in `chunk` are due (for `for await` readers). */
   due(chunk: Buffer): Promise<void>;
   release(): void;
@@ -99,6 +104,7 @@ const MARKER = Buffer.from('"delta":{"content":');
 
 const FREE_SLOT: CapacitySlot = {
   forward: (chunk, write) => write(chunk),
+  after: (fn) => fn(),
   due: () => Promise.resolve(),
   release: () => undefined,
 };
@@ -165,28 +171,40 @@ export class CapacityGate {
     let events = 0;
     let carry: Buffer = Buffer.alloc(0);
     let released = false;
-    const delayFor = (chunk: Buffer): number => {
+    /** Epoch (of `now`) at which the last content event in `chunk` may go out; 0 = at once. */
+    const dueAt = (chunk: Buffer): number => {
       // Markers may straddle two chunks: search the tail of the previous one too.
       const hay = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
       for (let i = hay.indexOf(MARKER); i >= 0; i = hay.indexOf(MARKER, i + MARKER.length)) events++;
       carry = hay.subarray(Math.max(0, hay.length - (MARKER.length - 1)));
-      if (events === 0) return 0;
-      return start + model.requestCostMs + events * model.tokenCostMs - this.now();
+      return events === 0 ? 0 : start + model.requestCostMs + events * model.tokenCostMs;
     };
+    const sleepUntil = (at: number): Promise<void> => {
+      const wait = at - this.now();
+      return wait <= 0 ? Promise.resolve() : new Promise((r) => setTimeout(r, wait));
+    };
+    // Chunks wait in order; `pending` counts those not written yet. The upstream can still end
+    // (or hand over one more chunk) after pause(), so `after` and the chain keep the order.
+    let tail: Promise<void> = Promise.resolve();
+    let pending = 0;
     return {
       forward: (chunk, write, flow) => {
-        const wait = delayFor(chunk);
-        if (wait <= 0) return write(chunk);
+        const at = dueAt(chunk);
+        if (pending === 0 && at - this.now() <= 0) return write(chunk);
+        pending++;
         flow.pause();
-        setTimeout(() => {
-          write(chunk);
-          flow.resume();
-        }, wait);
+        tail = tail
+          .then(() => sleepUntil(at))
+          .then(() => {
+            write(chunk);
+            if (--pending === 0) flow.resume();
+          });
       },
-      due: (chunk) => {
-        const wait = delayFor(chunk);
-        return wait <= 0 ? Promise.resolve() : new Promise((r) => setTimeout(r, wait));
+      after: (fn) => {
+        if (pending === 0) fn();
+        else tail = tail.then(fn);
       },
+      due: (chunk) => sleepUntil(dueAt(chunk)),
       release: () => {
         if (released) return;
         released = true;

@@ -323,10 +323,12 @@ export class ChatService {
     this.streams.add(up);
     await new Promise<void>((resolve) => {
       up.on('data', (chunk: Buffer) => slot.forward(chunk, (c) => res.write(c), up));
-      up.on('end', () => {
-        res.end();
-        resolve();
-      });
+      up.on('end', () =>
+        slot.after(() => {
+          res.end();
+          resolve();
+        }),
+      );
       // Upstream died mid-stream: cut ours too, so the client sees a truncated body, not a clean end.
       up.on('error', () => {
         res.destroy();

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  arrivalsIn,
   censoredPercentile,
+  latticeAnchor,
   clearlyPast,
   inWindow,
   measureStep,
@@ -103,6 +105,32 @@ describe('measureStep', () => {
     const m = measureStep({ samples, window: WINDOW, expectedArrivals: 40, slos: SLOS });
     expect(m.slos[1]).toMatchObject({ id: 'stream_outcome:rate:outcome=completed', verdict: 'breach' });
     expect(m.outcomes.http_error).toBe(4);
+  });
+});
+
+describe('the arrival lattice', () => {
+  it('counts the intended arrivals of a window exactly, whatever the anchor', () => {
+    expect(arrivalsIn({ ratePerSecond: 10, anchorMs: T0 }, WINDOW.startMs, WINDOW.endMs)).toBe(40);
+    expect(arrivalsIn({ ratePerSecond: 10, anchorMs: T0 + 3250 }, WINDOW.startMs, WINDOW.endMs)).toBe(40);
+    expect(arrivalsIn({ ratePerSecond: 3, anchorMs: T0 }, T0, T0 + 1000)).toBe(3);
+    expect(arrivalsIn({ ratePerSecond: 3, anchorMs: T0 }, T0 + 1, T0 + 1000)).toBe(2);
+    expect(arrivalsIn({ ratePerSecond: 0, anchorMs: T0 }, T0, T0 + 1000)).toBe(0);
+  });
+
+  it('finds the anchor from intended starts, and censors exactly one missing answer', () => {
+    const samples = streams(10, (k) => (k === 25 ? null : 50)); // arrival 25 (in the window) never answered
+    expect(latticeAnchor(samples, 0)).toBe(T0);
+    expect(latticeAnchor([], 42)).toBe(42);
+    const m = measureStep({ samples, window: WINDOW, arrivals: { ratePerSecond: 10, anchorMs: T0 }, slos: SLOS });
+    // 39 of 40 answered: p95 (rank 38) is still among the answered, so it passes; p99 would not.
+    expect(m.slos[0]).toMatchObject({ verdict: 'pass', censored: false, samples: 39 });
+    const p99 = measureStep({
+      samples,
+      window: WINDOW,
+      arrivals: { ratePerSecond: 10, anchorMs: T0 },
+      slos: [{ metric: 'ttft', stat: 'p99', lte: 500, phases: ['all'] }],
+    });
+    expect(p99.slos[0]).toMatchObject({ verdict: 'breach', censored: true });
   });
 });
 

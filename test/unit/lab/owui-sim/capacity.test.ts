@@ -92,8 +92,15 @@ describe('CapacityGate', () => {
     const cut = third.indexOf('"content"') + 4;
     slot.forward(Buffer.from(third.slice(0, cut)), write, flow);
     slot.forward(Buffer.from(third.slice(cut)), write, flow);
+    // The upstream ends while chunks still wait: the end must come after them, not before.
+    let endedAt: number | undefined;
+    slot.after(() => (endedAt = Date.now() - t0));
     await vi.advanceTimersByTimeAsync(1000);
     expect(written.map((w) => w.at)).toEqual([0, 200, 200, 250]);
+    expect(written.map((w) => w.text).join('')).toBe(
+      'data: {"choices":[{"delta":{"role":"assistant"}}]}\n\n' + event('a') + event('b') + event('c'),
+    );
+    expect(endedAt).toBe(250);
     expect(paused).toBe(3);
     // Without a model the gate changes nothing.
     const free = await new CapacityGate(undefined).acquire();
