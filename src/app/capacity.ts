@@ -46,13 +46,27 @@ import { RevertStack, type RevertEntry } from '../core/runner/revert-stack.js';
 import type { Sample, SampleSink } from '../core/samples.js';
 import { loadSloFile } from '../core/slo/load.js';
 import { objectiveText, sloId, type SloSpec } from '../core/slo/spec.js';
-import { describeRevert, replicaStartRecord, restoreConfigRecord, compositeRevertRecord } from '../drivers/revert-records.js';
+import {
+  describeRevert,
+  replicaStartRecord,
+  restoreConfigRecord,
+  compositeRevertRecord,
+} from '../drivers/revert-records.js';
 import { NodeLoadEngine } from '../engines/node/engine.js';
 import { createAgent } from '../engines/node/http.js';
-import { authSourceFromTarget, provisionCredentials, type Credentials } from '../engines/node/provisioning.js';
+import {
+  authSourceFromTarget,
+  provisionCredentials,
+  type Credentials,
+} from '../engines/node/provisioning.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
 import { scaleLab } from '../lab/lab-scale.js';
-import { capacityEnv, capacityFromEnv, labKneePerSecond, type CapacityModel } from '../lab/owui-sim/capacity.js';
+import {
+  capacityEnv,
+  capacityFromEnv,
+  labKneePerSecond,
+  type CapacityModel,
+} from '../lab/owui-sim/capacity.js';
 import { defaultLabStateDir, readLabState } from '../lab/state.js';
 import { driversForTarget } from './drivers.js';
 import { DriverFaultInjector } from './fault-injector.js';
@@ -118,7 +132,12 @@ export interface CapacitySummary {
 }
 
 /** The lab's demo capacity model when `capacity` starts the lab: 3 slots, 40 ms per token. */
-export const DEMO_LAB_CAPACITY: CapacityModel = { maxStreams: 3, queueLimit: 0, tokenCostMs: 40, requestCostMs: 0 };
+export const DEMO_LAB_CAPACITY: CapacityModel = {
+  maxStreams: 3,
+  queueLimit: 0,
+  tokenCostMs: 40,
+  requestCostMs: 0,
+};
 
 /** SLOs a capacity sweep judges by default: those of experiments/slos/default.yaml that scale with load. */
 const CAPACITY_METRICS = new Set(['ttft', 'e2e', 'tpot', 'itl', 'stream_outcome', 'garbled_token_rate']);
@@ -130,10 +149,13 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
   const began = Date.now();
   const client = req.client ?? 'api';
   if (client !== 'api') {
-    throw new UsageError(`--client ${client} is not supported by capacity yet; only API clients (SSE) are swept`, {
-      code: 'CAPACITY_CLIENT_UNSUPPORTED',
-      suggestions: ['owui-chaos capacity --client api'],
-    });
+    throw new UsageError(
+      `--client ${client} is not supported by capacity yet; only API clients (SSE) are swept`,
+      {
+        code: 'CAPACITY_CLIENT_UNSUPPORTED',
+        suggestions: ['owui-chaos capacity --client api'],
+      },
+    );
   }
   const isLab = (req.target ?? LAB_TARGET) === LAB_TARGET;
   if (!isLab && !req.scaleCmd && req.replicas.length > 1) {
@@ -176,10 +198,13 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
     tailMs: req.timing?.tailMs ?? Math.min(60_000, Math.max(1000, ...latencyObjectives.map((v) => v + 500))),
   };
   if (latencyObjectives.some((o) => o > timing.tailMs)) {
-    throw new UsageError(`The step tail (${timing.tailMs} ms) is shorter than a latency objective (${Math.max(...latencyObjectives)} ms)`, {
-      code: 'CAPACITY_TAIL_TOO_SHORT',
-      suggestions: ['Leave the tail at its default, or make it longer than every ttft/e2e objective'],
-    });
+    throw new UsageError(
+      `The step tail (${timing.tailMs} ms) is shorter than a latency objective (${Math.max(...latencyObjectives)} ms)`,
+      {
+        code: 'CAPACITY_TAIL_TOO_SHORT',
+        suggestions: ['Leave the tail at its default, or make it longer than every ttft/e2e objective'],
+      },
+    );
   }
   const tokens = req.tokens ?? 50;
   const maxDurationMs = req.maxDurationMs ?? 15 * 60_000;
@@ -199,7 +224,9 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
     const status = await labStatus(labStateDir, { nginxProbes: 0 }).catch(() => undefined);
     if (!status?.running || !status.healthy) {
       const model = req.labCapacity ?? DEMO_LAB_CAPACITY;
-      notice(`the lab \`${labName}\` is not up: starting it with ${biggest} replicas and the capacity model ${JSON.stringify(model)}`);
+      notice(
+        `the lab \`${labName}\` is not up: starting it with ${biggest} replicas and the capacity model ${JSON.stringify(model)}`,
+      );
       await labUp({
         name: labName,
         stateDir: labStateDir,
@@ -217,14 +244,26 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
   });
   const labModel = labState?.replicas[0] ? capacityFromEnv(labState.replicas[0].spawn.env) : undefined;
   const expectedKnees: Record<string, number> | undefined = labModel
-    ? Object.fromEntries(targets.map((t) => [expectedKey(t), labKneePerSecond(labModel, tokens, t.minusOne ? t.replicas - 1 : t.replicas)]))
+    ? Object.fromEntries(
+        targets.map((t) => [
+          expectedKey(t),
+          labKneePerSecond(labModel, tokens, t.minusOne ? t.replicas - 1 : t.replicas),
+        ]),
+      )
     : undefined;
 
   const stack = RevertStack.create(join(outDir, 'reverts.json'), id);
   writeFileSync(
     join(outDir, 'run.json'),
     JSON.stringify(
-      { runId: id, kind: 'capacity', target: isLab ? LAB_TARGET : req.target, labStateDir: isLab ? labStateDir : undefined, targetFile: labState?.targetFile ?? (isLab ? undefined : req.target), pid: process.pid },
+      {
+        runId: id,
+        kind: 'capacity',
+        target: isLab ? LAB_TARGET : req.target,
+        labStateDir: isLab ? labStateDir : undefined,
+        targetFile: labState?.targetFile ?? (isLab ? undefined : req.target),
+        pid: process.pid,
+      },
       null,
       2,
     ),
@@ -257,7 +296,9 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
     });
     const overheadMs = 5000;
     const plan = renderPlan({
-      target: isLab ? `the lab \`${labName}\` (${target.openwebui.url})` : `${target.name} (${target.openwebui.url})`,
+      target: isLab
+        ? `the lab \`${labName}\` (${target.openwebui.url})`
+        : `${target.name} (${target.openwebui.url})`,
       sweeps: targets,
       config: baseConfig,
       timing,
@@ -268,7 +309,11 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
     obs.onPlan?.(
       plan +
         (expectedKnees
-          ? `\n  lab capacity model: ${labModel!.maxStreams} streams per replica, ${labModel!.requestCostMs} ms + ${labModel!.tokenCostMs} ms/token × ${tokens} tokens → knee ${Object.entries(expectedKnees).map(([n, k]) => `${n} serving: ${roundLoad(k)}/s`).join(', ')}`
+          ? `\n  lab capacity model: ${labModel!.maxStreams} streams per replica, ${labModel!.requestCostMs} ms + ${labModel!.tokenCostMs} ms/token × ${tokens} tokens → knee ${Object.entries(
+              expectedKnees,
+            )
+              .map(([n, k]) => `${n} serving: ${roundLoad(k)}/s`)
+              .join(', ')}`
           : ''),
     );
 
@@ -281,7 +326,9 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
       }
       const left = maxDurationMs - (Date.now() - began);
       if (left < stepMs(timing) * 2) {
-        notice(`--max-duration ${formatDuration(maxDurationMs)} reached: skipping ${sweepLabel(t)} and the rest`);
+        notice(
+          `--max-duration ${formatDuration(maxDurationMs)} reached: skipping ${sweepLabel(t)} and the rest`,
+        );
         status = 'budget';
         break;
       }
@@ -293,19 +340,41 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
       if (t.minusOne) {
         const replicas = (await drivers.replicas().list()).filter((r) => r.state === 'running');
         const victim = replicas[replicas.length - 1];
-        if (!victim) throw new PreflightError(`No running replica to take down for ${label}`, { code: 'NOT_ENOUGH_REPLICAS' });
-        const prepared = await faults.prepare({ name: `minus-one-${t.replicas}`, atMs: 0, action: 'replica.kill', params: { replica: victim.name } });
-        killEntry = stack.record({ name: `minus-one-${t.replicas}`, action: 'replica.kill', description: prepared.description, record: prepared.record }, Date.now());
+        if (!victim)
+          throw new PreflightError(`No running replica to take down for ${label}`, {
+            code: 'NOT_ENOUGH_REPLICAS',
+          });
+        const prepared = await faults.prepare({
+          name: `minus-one-${t.replicas}`,
+          atMs: 0,
+          action: 'replica.kill',
+          params: { replica: victim.name },
+        });
+        killEntry = stack.record(
+          {
+            name: `minus-one-${t.replicas}`,
+            action: 'replica.kill',
+            description: prepared.description,
+            record: prepared.record,
+          },
+          Date.now(),
+        );
         notice(`${label}: kill ${victim.name} for the whole sweep`);
         await prepared.apply();
         downReplica = victim.name;
       }
       const config = sweepConfigFor(t, sweeps, baseConfig);
-      const sweep = await runSweep(t, config, slos, (load, reason, index) => runStep(label, load, reason, index, sweeps.length), {
-        stepsLeft: () => Math.floor((maxDurationMs - (Date.now() - began)) / (stepMs(timing) + 500)),
-        ...(req.interrupt ? { signal: req.interrupt } : {}),
-        onStep: (s) => obs.onStep?.(label, s),
-      });
+      const sweep = await runSweep(
+        t,
+        config,
+        slos,
+        (load, reason, index) => runStep(label, load, reason, index, sweeps.length),
+        {
+          stepsLeft: () => Math.floor((maxDurationMs - (Date.now() - began)) / (stepMs(timing) + 500)),
+          ...(req.interrupt ? { signal: req.interrupt } : {}),
+          onStep: (s) => obs.onStep?.(label, s),
+        },
+      );
       if (killEntry) {
         try {
           await faults.revert(killEntry.record!);
@@ -315,7 +384,11 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
           throw err;
         }
       }
-      const done: CapacitySweep = { ...sweep, ...(downReplica ? { downReplica } : {}), durationMs: Date.now() - sweepBegan };
+      const done: CapacitySweep = {
+        ...sweep,
+        ...(downReplica ? { downReplica } : {}),
+        durationMs: Date.now() - sweepBegan,
+      };
       sweeps.push(done);
       obs.onSweep?.(done);
       if (req.interrupt?.aborted) status = 'interrupted';
@@ -335,7 +408,9 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
       timing,
       ...(expectedKnees ? { expectedKnees } : {}),
       sweeps,
-      ...(demand ? { recommendation: recommend(sweeps, demand, demandRate(demand, chatEvery), req.headroom ?? 0.2) } : {}),
+      ...(demand
+        ? { recommendation: recommend(sweeps, demand, demandRate(demand, chatEvery), req.headroom ?? 0.2) }
+        : {}),
       status,
       durationMs: Date.now() - began,
     };
@@ -357,7 +432,9 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
     files: { json, html },
     rows: capacityRows(document),
     startedLab,
-    stillChanged: stack.outstanding().map((e) => ({ name: e.name, description: e.description, ...(e.error ? { error: e.error } : {}) })),
+    stillChanged: stack
+      .outstanding()
+      .map((e) => ({ name: e.name, description: e.description, ...(e.error ? { error: e.error } : {}) })),
   };
 
   // --- helpers (closures over the wiring above) -------------------------------------------------
@@ -375,15 +452,20 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
     if (isLab) {
       const state = readLabState(labStateDir)!;
       const running = state.replicas.filter((r) => r.pid !== undefined).slice(n);
-      const nginxConfig = (await drivers.nginx().readConfig());
+      const nginxConfig = await drivers.nginx().readConfig();
       const records: RevertRecord[] = [
         restoreConfigRecord(state.nginx!.configFile, nginxConfig),
         ...running.map((r) => replicaStartRecord(r.name, 30_000)),
       ];
       const record = records.length === 1 ? records[0]! : compositeRevertRecord(records);
-      const entry = stack.record({ name: `scale-${n}`, action: 'lab.scale', description: describeRevert(record), record }, Date.now());
+      const entry = stack.record(
+        { name: `scale-${n}`, action: 'lab.scale', description: describeRevert(record), record },
+        Date.now(),
+      );
       const result = await scaleLab(labStateDir, n, { onProgress: (m) => notice(`scale to ${n}: ${m}`) });
-      notice(`scaled the lab to ${n} replica(s) (${result.serving.join(', ')}) in ${formatDuration(result.durationMs)}`);
+      notice(
+        `scaled the lab to ${n} replica(s) (${result.serving.join(', ')}) in ${formatDuration(result.durationMs)}`,
+      );
       void entry;
       return;
     }
@@ -391,16 +473,24 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
     const cmd = req.scaleCmd.replaceAll('{n}', String(n));
     notice(`scale to ${n}: ${cmd}`);
     await run(cmd, { timeout: 300_000 }).catch((err: unknown) => {
-      throw new PreflightError(`The scale command failed: ${cmd}`, { code: 'CAPACITY_SCALE_FAILED', cause: err });
+      throw new PreflightError(`The scale command failed: ${cmd}`, {
+        code: 'CAPACITY_SCALE_FAILED',
+        cause: err,
+      });
     });
     const deadline = Date.now() + 120_000;
     for (;;) {
-      const ok = await fetch(`${target.openwebui.url.replace(/\/$/, '')}/health`, { signal: AbortSignal.timeout(3000) })
+      const ok = await fetch(`${target.openwebui.url.replace(/\/$/, '')}/health`, {
+        signal: AbortSignal.timeout(3000),
+      })
         .then((r) => r.ok)
         .catch(() => false);
       if (ok) break;
       if (Date.now() > deadline)
-        throw new PreflightError(`${target.openwebui.url}/health did not answer within 120 s after \`${cmd}\``, { code: 'CAPACITY_SCALE_FAILED' });
+        throw new PreflightError(
+          `${target.openwebui.url}/health did not answer within 120 s after \`${cmd}\``,
+          { code: 'CAPACITY_SCALE_FAILED' },
+        );
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
@@ -408,24 +498,40 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
   function sweepConfigFor(t: SweepTarget, done: readonly CapacitySweep[], base: SweepConfig): SweepConfig {
     // Start near the knee a previous sweep predicts (per serving replica), a little below it.
     const serving = (s: SweepTarget): number => (s.minusOne ? s.replicas - 1 : s.replicas);
-    const previous = [...done].reverse().find((s) => s.result.knee !== null && (s.result.status === 'found' || s.result.status === 'above-max'));
+    const previous = [...done]
+      .reverse()
+      .find(
+        (s) => s.result.knee !== null && (s.result.status === 'found' || s.result.status === 'above-max'),
+      );
     if (!previous || req.startRate !== undefined) return base;
     const estimate = (previous.result.knee! * serving(t)) / serving(previous);
     return { ...base, startLoad: roundLoad(Math.max(base.minLoad, 0.8 * estimate)), growth: 1.3 };
   }
 
-  async function runStep(label: string, load: number, reason: StepReason, index: number, sweepIndex: number): Promise<CapacityStep> {
+  async function runStep(
+    label: string,
+    load: number,
+    reason: StepReason,
+    index: number,
+    sweepIndex: number,
+  ): Promise<CapacityStep> {
     void sweepIndex;
     obs.onStepStart?.(label, load, reason);
     const samples: Sample[] = [];
-    const sink: SampleSink = { write: (metric, timeMs, value, tags) => void samples.push({ metric, timeMs, value, tags }) };
+    const sink: SampleSink = {
+      write: (metric, timeMs, value, tags) => void samples.push({ metric, timeMs, value, tags }),
+    };
     const stop = new AbortController();
     const onInterrupt = (): void => stop.abort();
     req.interrupt?.addEventListener('abort', onInterrupt, { once: true });
     const lag = monitorEventLoopDelay({ resolution: 10 });
     const durationMs = stepMs(timing);
     const t0 = Date.now();
-    const window: StepWindow = { startMs: t0 + timing.warmupMs, endMs: t0 + timing.warmupMs + timing.measureMs, deadlineMs: t0 + durationMs };
+    const window: StepWindow = {
+      startMs: t0 + timing.warmupMs,
+      endMs: t0 + timing.warmupMs + timing.measureMs,
+      deadlineMs: t0 + durationMs,
+    };
     let stoppedAt: number | undefined;
     lag.enable();
     try {
@@ -441,10 +547,23 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
         {
           signal: stop.signal,
           onProgress: (p) => {
-            obs.onLive?.({ sweep: label, load, reason, elapsedMs: p.elapsedMs, stepMs: durationMs, activeStreams: p.activeStreams, ...(p.ttftP95Ms !== undefined ? { ttftP95Ms: p.ttftP95Ms } : {}), stepsDone: index });
+            obs.onLive?.({
+              sweep: label,
+              load,
+              reason,
+              elapsedMs: p.elapsedMs,
+              stepMs: durationMs,
+              activeStreams: p.activeStreams,
+              ...(p.ttftP95Ms !== undefined ? { ttftP95Ms: p.ttftP95Ms } : {}),
+              stepsDone: index,
+            });
             const now = Date.now();
             if (now < window.startMs + 1000 || stop.signal.aborted) return;
-            const partial = measureStep({ samples, window: { startMs: window.startMs, endMs: Math.min(now, window.endMs), deadlineMs: now }, slos });
+            const partial = measureStep({
+              samples,
+              window: { startMs: window.startMs, endMs: Math.min(now, window.endMs), deadlineMs: now },
+              slos,
+            });
             if (clearlyPast(partial, slos)) {
               stoppedAt = now;
               stop.abort();
@@ -461,7 +580,11 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
     const end = stoppedAt ?? Date.now();
     const measurement = measureStep(
       stoppedAt !== undefined || interrupted
-        ? { samples, window: { startMs: window.startMs, endMs: Math.min(end, window.endMs), deadlineMs: end }, slos }
+        ? {
+            samples,
+            window: { startMs: window.startMs, endMs: Math.min(end, window.endMs), deadlineMs: end },
+            slos,
+          }
         : { samples, window, arrivals: { ratePerSecond: load, anchorMs: latticeAnchor(samples, t0) }, slos },
     );
     const missedStarts = samples.filter((s) => s.metric === 'missed_starts').length;

@@ -12,12 +12,16 @@ function duration(text: string, flag: string): number {
   try {
     return parseDuration(text);
   } catch (err) {
-    throw new UsageError(`${flag} ${(err as Error).message}`, { code: 'USAGE', suggestions: [`${flag} 30s`] });
+    throw new UsageError(`${flag} ${(err as Error).message}`, {
+      code: 'USAGE',
+      suggestions: [`${flag} 30s`],
+    });
   }
 }
 
 export default class Capacity extends BaseCommand {
-  static override summary = 'Find the load at which the SLOs break, per replica count and with one replica down';
+  static override summary =
+    'Find the load at which the SLOs break, per replica count and with one replica down';
   static override description =
     'Sweeps offered load in the open model (chats per second; latency from the intended start) step by step — warm-up, measurement window, tail — and finds the knee, the highest load at which every SLO holds, by bracketing and bisection; the knee is re-measured before it is accepted. On the lab the replica count is scaled live (replicas started or stopped, nginx upstreams reloaded); on a real target with --scale-cmd. --minus-one repeats each sweep with one replica killed for the whole sweep. Writes capacity.json and capacity.html; every change to the target is reverted on exit, Ctrl-C or (with `owui-chaos rollback`) after a crash.';
   static override examples = [
@@ -30,25 +34,58 @@ export default class Capacity extends BaseCommand {
     target: Flags.string({ description: '`lab` or a target file', default: 'lab' }),
     'lab-name': Flags.string({ description: 'which lab `lab` means', default: 'default' }),
     replicas: Flags.string({ description: 'replica counts to sweep, e.g. 1,2,3 or 1-4', default: '1,2,3' }),
-    slos: Flags.string({ description: 'SLO file (a list, or a mapping with `slos:`); default: the load-related default SLOs' }),
-    client: Flags.string({ description: 'client kind to load with', options: ['api', 'browser', 'mixed'], default: 'api' }),
+    slos: Flags.string({
+      description: 'SLO file (a list, or a mapping with `slos:`); default: the load-related default SLOs',
+    }),
+    client: Flags.string({
+      description: 'client kind to load with',
+      options: ['api', 'browser', 'mixed'],
+      default: 'api',
+    }),
     for: Flags.string({ description: 'demand to size for: `200-users` (see --chat-every) or `5/s`' }),
-    'chat-every': Flags.string({ description: 'how often one user starts a chat, for --for N-users', default: '30s' }),
+    'chat-every': Flags.string({
+      description: 'how often one user starts a chat, for --for N-users',
+      default: '30s',
+    }),
     headroom: Flags.string({ description: 'headroom on top of --for', default: '20%' }),
-    'minus-one': Flags.boolean({ description: 'also sweep each count ≥ 2 with one replica killed for the whole sweep' }),
+    'minus-one': Flags.boolean({
+      description: 'also sweep each count ≥ 2 with one replica killed for the whole sweep',
+    }),
     'max-duration': Flags.string({ description: 'bound on the whole run', default: '15m' }),
-    'max-rate': Flags.string({ description: 'never offer more than this (chats per second)', default: '200/s' }),
+    'max-rate': Flags.string({
+      description: 'never offer more than this (chats per second)',
+      default: '200/s',
+    }),
     'max-users': Flags.integer({ description: 'bound on connected browser users (browser sweeps)', min: 1 }),
-    'start-rate': Flags.string({ description: 'first step of the first sweep (later sweeps start from the previous knee)' }),
+    'start-rate': Flags.string({
+      description: 'first step of the first sweep (later sweeps start from the previous knee)',
+    }),
     tokens: Flags.integer({ description: 'tokens per chat', default: 50, min: 1 }),
     warmup: Flags.string({ description: 'warm-up of each step', default: '10s' }),
     measure: Flags.string({ description: 'measurement window of each step', default: '30s' }),
-    resolution: Flags.string({ description: 'stop bisecting when the bracket is this narrow (relative)', default: '10%' }),
-    'max-lag': Flags.string({ description: 'generator event-loop delay (p99) above which a step is invalid', default: '100ms' }),
-    'scale-cmd': Flags.string({ description: "real target: command that sets the replica count, `{n}` filled in, e.g. 'kubectl scale deploy/open-webui --replicas={n}'" }),
+    resolution: Flags.string({
+      description: 'stop bisecting when the bracket is this narrow (relative)',
+      default: '10%',
+    }),
+    'max-lag': Flags.string({
+      description: 'generator event-loop delay (p99) above which a step is invalid',
+      default: '100ms',
+    }),
+    'scale-cmd': Flags.string({
+      description:
+        "real target: command that sets the replica count, `{n}` filled in, e.g. 'kubectl scale deploy/open-webui --replicas={n}'",
+    }),
     'keep-lab': Flags.boolean({ description: 'keep a lab this run started running afterwards' }),
-    'max-streams': Flags.integer({ description: 'when this run starts the lab: concurrent streams per replica', min: 1, helpGroup: 'LAB CAPACITY MODEL' }),
-    'token-cost': Flags.integer({ description: 'when this run starts the lab: ms of slot time per token', min: 0, helpGroup: 'LAB CAPACITY MODEL' }),
+    'max-streams': Flags.integer({
+      description: 'when this run starts the lab: concurrent streams per replica',
+      min: 1,
+      helpGroup: 'LAB CAPACITY MODEL',
+    }),
+    'token-cost': Flags.integer({
+      description: 'when this run starts the lab: ms of slot time per token',
+      min: 0,
+      helpGroup: 'LAB CAPACITY MODEL',
+    }),
   };
 
   async run(): Promise<CapacitySummary> {
@@ -91,13 +128,23 @@ export default class Capacity extends BaseCommand {
         maxRate: parseRate(flags['max-rate'], '--max-rate'),
         ...(flags['start-rate'] ? { startRate: parseRate(flags['start-rate'], '--start-rate') } : {}),
         tokens: flags.tokens,
-        timing: { warmupMs: duration(flags.warmup, '--warmup'), measureMs: duration(flags.measure, '--measure') },
+        timing: {
+          warmupMs: duration(flags.warmup, '--warmup'),
+          measureMs: duration(flags.measure, '--measure'),
+        },
         resolution,
         maxLagMs: duration(flags['max-lag'], '--max-lag'),
         ...(flags['scale-cmd'] ? { scaleCmd: flags['scale-cmd'] } : {}),
         ...(flags.out ? { outDir: flags.out } : {}),
         ...(flags['max-streams'] !== undefined
-          ? { labCapacity: { maxStreams: flags['max-streams'], tokenCostMs: flags['token-cost'] ?? 40, requestCostMs: 0, queueLimit: 0 } }
+          ? {
+              labCapacity: {
+                maxStreams: flags['max-streams'],
+                tokenCostMs: flags['token-cost'] ?? 40,
+                requestCostMs: 0,
+                queueLimit: 0,
+              },
+            }
           : {}),
         keepLab: flags['keep-lab'],
         interrupt: interrupt.signal,
@@ -116,7 +163,9 @@ export default class Capacity extends BaseCommand {
             );
           },
           onSweep: (s) =>
-            note(`${s.label}: knee ${s.result.knee ?? '—'}/s (${s.result.status}) after ${s.steps.length} steps in ${formatDuration(s.durationMs)}`),
+            note(
+              `${s.label}: knee ${s.result.knee ?? '—'}/s (${s.result.status}) after ${s.steps.length} steps in ${formatDuration(s.durationMs)}`,
+            ),
         },
       });
       if (tty) process.stderr.write('\r\x1b[K');
@@ -131,11 +180,22 @@ export default class Capacity extends BaseCommand {
   }
 
   private render(s: CapacitySummary): void {
-    const head = ['replicas', 'knee', ...(s.document.expectedKnees ? ['computed'] : []), 'throughput', 'first SLO to break', 'status', 'steps', 'time'];
+    const head = [
+      'replicas',
+      'knee',
+      ...(s.document.expectedKnees ? ['computed'] : []),
+      'throughput',
+      'first SLO to break',
+      'status',
+      'steps',
+      'time',
+    ];
     const body = s.rows.map((r) => [
       r.label,
       r.knee === null ? '—' : `${r.knee}/s`,
-      ...(s.document.expectedKnees ? [r.expected === undefined ? '—' : `${Number(r.expected.toPrecision(3))}/s`] : []),
+      ...(s.document.expectedKnees
+        ? [r.expected === undefined ? '—' : `${Number(r.expected.toPrecision(3))}/s`]
+        : []),
       r.throughput === null ? '—' : `${r.throughput.toFixed(2)}/s`,
       r.firstBreach,
       r.status,

@@ -28,7 +28,11 @@ export interface LabScalePlan {
   add: number;
 }
 
-export function planLabScale(state: LabState, n: number, alive: (pid: number) => boolean = isAlive): LabScalePlan {
+export function planLabScale(
+  state: LabState,
+  n: number,
+  alive: (pid: number) => boolean = isAlive,
+): LabScalePlan {
   if (!Number.isInteger(n) || n < 1) throw new Error(`cannot scale the lab to ${n} replicas`);
   const running = (r: LabReplicaRecord): boolean => r.pid !== undefined && alive(r.pid);
   const existing = state.replicas;
@@ -36,8 +40,14 @@ export function planLabScale(state: LabState, n: number, alive: (pid: number) =>
   return {
     replicas: n,
     serve: names,
-    stop: existing.slice(n).filter(running).map((r) => r.name),
-    start: existing.slice(0, n).filter((r) => !running(r)).map((r) => r.name),
+    stop: existing
+      .slice(n)
+      .filter(running)
+      .map((r) => r.name),
+    start: existing
+      .slice(0, n)
+      .filter((r) => !running(r))
+      .map((r) => r.name),
     add: Math.max(0, n - existing.length),
   };
 }
@@ -47,7 +57,10 @@ export function setUpstreams(config: string, upstreams: Array<{ host: string; po
   if (upstreams.length === 0) throw new Error('nginx needs at least one upstream');
   const block = /(upstream openwebui \{\n(?:[ \t]*[a-z_]+;\n)*)((?:[ \t]*server [^\n]*\n)+)/;
   const m = block.exec(config);
-  if (!m) throw new Error('the nginx config has no `upstream openwebui` block with server lines (was it rendered by the lab?)');
+  if (!m)
+    throw new Error(
+      'the nginx config has no `upstream openwebui` block with server lines (was it rendered by the lab?)',
+    );
   const first = /^([ \t]*)server (\S+?)(\s[^\n;]*)?;/.exec(m[2]!);
   const indent = first?.[1] ?? '    ';
   const params = first?.[3] ?? '';
@@ -68,7 +81,11 @@ export interface ScaleOptions {
   onProgress?: (message: string) => void;
 }
 
-export async function scaleLab(stateDir: string, n: number, opts: ScaleOptions = {}): Promise<LabScaleResult> {
+export async function scaleLab(
+  stateDir: string,
+  n: number,
+  opts: ScaleOptions = {},
+): Promise<LabScaleResult> {
   const began = Date.now();
   const budget = opts.healthBudgetMs ?? 30_000;
   const progress = opts.onProgress ?? (() => undefined);
@@ -111,7 +128,10 @@ export async function scaleLab(stateDir: string, n: number, opts: ScaleOptions =
   await Promise.all(plan.serve.map((name) => waitReplicaReady(state, name, budget)));
   // 3. nginx routes to exactly the first n
   const serving = state.replicas.slice(0, n);
-  const next = setUpstreams(configBefore.toString('utf8'), serving.map((r) => ({ host: '127.0.0.1', port: r.port })));
+  const next = setUpstreams(
+    configBefore.toString('utf8'),
+    serving.map((r) => ({ host: '127.0.0.1', port: r.port })),
+  );
   if (next !== configBefore.toString('utf8')) {
     progress(`nginx upstreams: ${serving.map((r) => r.name).join(', ')} (reload)`);
     await reloadNginx(nginx, next, configBefore.toString('utf8'));
@@ -162,11 +182,14 @@ async function waitReplicaReady(state: LabState, name: string, budgetMs: number)
     }
     await sleep(100);
   }
-  throw new PreflightError(`Replica ${name} did not become ready within ${Math.round(budgetMs / 1000)} s (${reason})`, {
-    code: 'REPLICA_UNHEALTHY',
-    suggestions: [`tail -n 50 ${record.spawn.logFile}`],
-    cause: new Error(tailFile(record.spawn.logFile, 15) || 'log is empty'),
-  });
+  throw new PreflightError(
+    `Replica ${name} did not become ready within ${Math.round(budgetMs / 1000)} s (${reason})`,
+    {
+      code: 'REPLICA_UNHEALTHY',
+      suggestions: [`tail -n 50 ${record.spawn.logFile}`],
+      cause: new Error(tailFile(record.spawn.logFile, 15) || 'log is empty'),
+    },
+  );
 }
 
 /** Polls nginx until a run of probes is served only by `upstreams` (new workers took the config). */
@@ -185,7 +208,10 @@ async function waitRouting(url: string, upstreams: Set<string>, budgetMs: number
     }
     await sleep(20);
   }
-  throw new PreflightError(`nginx at ${url} still routes outside ${[...upstreams].join(', ')} after its reload`, {
-    code: 'LAB_SCALE_FAILED',
-  });
+  throw new PreflightError(
+    `nginx at ${url} still routes outside ${[...upstreams].join(', ')} after its reload`,
+    {
+      code: 'LAB_SCALE_FAILED',
+    },
+  );
 }

@@ -32,7 +32,8 @@ export default class LabUp extends BaseCommand {
     buffering: Flags.string({ description: 'nginx proxy_buffering', options: ['on', 'off'], default: 'off' }),
     // The capacity model (src/lab/owui-sim/capacity.ts, docs/capacity.md): a known knee per replica.
     'max-streams': Flags.integer({
-      description: 'Capacity model: concurrent chat streams one replica serves (OWUI_SIM_MAX_STREAMS); more wait in a FIFO queue',
+      description:
+        'Capacity model: concurrent chat streams one replica serves (OWUI_SIM_MAX_STREAMS); more wait in a FIFO queue',
       min: 1,
       helpGroup: 'CAPACITY',
     }),
@@ -43,13 +44,15 @@ export default class LabUp extends BaseCommand {
       helpGroup: 'CAPACITY',
     }),
     'request-cost': Flags.integer({
-      description: 'Capacity model: ms of slot time per request before its first token (OWUI_SIM_REQUEST_COST_MS)',
+      description:
+        'Capacity model: ms of slot time per request before its first token (OWUI_SIM_REQUEST_COST_MS)',
       min: 0,
       default: 0,
       helpGroup: 'CAPACITY',
     }),
     'queue-limit': Flags.integer({
-      description: 'Capacity model: chats that may wait for a slot before the replica answers 503 (0 = no limit)',
+      description:
+        'Capacity model: chats that may wait for a slot before the replica answers 503 (0 = no limit)',
       min: 0,
       default: 0,
       helpGroup: 'CAPACITY',

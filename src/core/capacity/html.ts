@@ -18,7 +18,9 @@ function colorOf(doc: CapacityDocument, s: CapacitySweep): string {
 }
 
 function histPercentile(step: CapacityStep, metric: string, p: number): number | undefined {
-  const h = step.measurement.histograms.find((x) => x.metric === metric && x.phase === 'all' && x.client === 'all');
+  const h = step.measurement.histograms.find(
+    (x) => x.metric === metric && x.phase === 'all' && x.client === 'all',
+  );
   if (!h) return undefined;
   const hist = decodeHistogram(h.encoded);
   return hist.totalCount > 0 ? hist.getValueAtPercentile(p) / h.scale : undefined;
@@ -26,13 +28,18 @@ function histPercentile(step: CapacityStep, metric: string, p: number): number |
 
 function errorRate(step: CapacityStep): number | undefined {
   const o = step.measurement.outcomes;
-  const judged = Object.entries(o).filter(([k]) => k !== 'cancelled').reduce((a, [, v]) => a + v, 0);
+  const judged = Object.entries(o)
+    .filter(([k]) => k !== 'cancelled')
+    .reduce((a, [, v]) => a + v, 0);
   if (judged === 0) return undefined;
   return 1 - (o.completed ?? 0) / judged;
 }
 
 /** One point per load: the worst of its valid runs (the sweep accepts a load only if all pass). */
-function points(s: CapacitySweep, value: (st: CapacityStep) => number | undefined | null): Array<[number, number]> {
+function points(
+  s: CapacitySweep,
+  value: (st: CapacityStep) => number | undefined | null,
+): Array<[number, number]> {
   const byLoad = new Map<number, number>();
   for (const st of s.steps) {
     if (st.verdict === 'invalid') continue;
@@ -62,11 +69,25 @@ function chart(
   const maxLoad = Math.max(1, ...doc.sweeps.flatMap((s) => s.steps.map((st) => st.load)));
   const maxY = Math.max(objective ?? 0, ...series.flatMap((s) => s.points.map((p) => p[1])));
   if (objective !== undefined) {
-    series.push({ name: 'objective', color: '#9ca3af', points: [[0, objective], [maxLoad * 1.05, objective]], dashed: true, width: 1 });
+    series.push({
+      name: 'objective',
+      color: '#9ca3af',
+      points: [
+        [0, objective],
+        [maxLoad * 1.05, objective],
+      ],
+      dashed: true,
+      width: 1,
+    });
   }
   const bands: Band[] = doc.sweeps
     .filter((s) => s.result.knee !== null)
-    .map((s) => ({ x0: s.result.knee!, x1: s.result.knee!, label: `knee ${s.replicas}${s.minusOne ? '−1' : ''}: ${s.result.knee}/s`, color: colorOf(doc, s) }));
+    .map((s) => ({
+      x0: s.result.knee!,
+      x1: s.result.knee!,
+      label: `knee ${s.replicas}${s.minusOne ? '−1' : ''}: ${s.result.knee}/s`,
+      color: colorOf(doc, s),
+    }));
   const svg = lineChart({
     className: `chart-capacity ${cls}`,
     series,
@@ -83,7 +104,8 @@ function chart(
 export function renderCapacityHtml(doc: CapacityDocument): string {
   const primary = primarySlo(doc.slos);
   const judged = (st: CapacityStep): number | null =>
-    st.measurement.slos.find((r) => primary && r.metric === primary.metric && r.stat === primary.stat)?.measured ?? null;
+    st.measurement.slos.find((r) => primary && r.metric === primary.metric && r.stat === primary.stat)
+      ?.measured ?? null;
   const ms = (v: number): string => (v >= 1000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`);
   const rows = capacityRows(doc);
   const table = `<table class="knees"><thead><tr><th>replicas</th><th>knee</th>${doc.expectedKnees ? '<th>computed</th>' : ''}<th>throughput at knee</th><th>first SLO to break</th><th>status</th><th>steps</th><th>time</th></tr></thead><tbody>${rows
@@ -97,14 +119,18 @@ export function renderCapacityHtml(doc: CapacityDocument): string {
       (s) =>
         `<h3>${escapeXml(s.label)}${s.downReplica ? ` (${escapeXml(s.downReplica)} down)` : ''}</h3><table class="steps"><thead><tr><th>#</th><th>load</th><th>why</th><th>verdict</th><th>${escapeXml(primary ? `${primary.metric} ${primary.stat}` : 'primary')}</th><th>samples / arrivals</th><th>half spread</th><th>generator lag p99</th><th>note</th></tr></thead><tbody>${s.steps
           .map((st) => {
-            const p = st.measurement.slos.find((r) => primary && r.metric === primary.metric && r.stat === primary.stat);
+            const p = st.measurement.slos.find(
+              (r) => primary && r.metric === primary.metric && r.stat === primary.stat,
+            );
             const c = st.measurement.confidence;
             return `<tr class="verdict-${st.verdict}"><td>${st.index + 1}</td><td class="num">${st.load}/s</td><td>${escapeXml(st.reason)}</td><td>${escapeXml(st.verdict)}</td><td class="num">${p?.measured == null ? '—' : `${p.censored ? '≥ ' : ''}${ms(p.measured)}`}</td><td class="num">${c.samples} / ${c.expected}</td><td class="num">${c.halfSpread === null ? '—' : `${Math.round(c.halfSpread * 100)} %`}</td><td class="num">${st.lag.p99Ms.toFixed(1)} ms</td><td>${escapeXml(st.note ?? '')}</td></tr>`;
           })
           .join('')}</tbody></table>`,
     )
     .join('');
-  const legendHtml = legend(doc.sweeps.map((s) => ({ name: s.label, color: colorOf(doc, s), dashed: s.minusOne })));
+  const legendHtml = legend(
+    doc.sweeps.map((s) => ({ name: s.label, color: colorOf(doc, s), dashed: s.minusOne })),
+  );
   const objective = primary?.lte;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>owui-chaos capacity — ${escapeXml(doc.target.name)}</title>

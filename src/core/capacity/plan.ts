@@ -104,7 +104,9 @@ export function sweepTargets(replicas: readonly number[], minusOne: boolean): Sw
 }
 
 export function sweepLabel(t: SweepTarget): string {
-  return t.minusOne ? `${t.replicas} replicas, 1 down` : `${t.replicas} replica${t.replicas === 1 ? '' : 's'}`;
+  return t.minusOne
+    ? `${t.replicas} replicas, 1 down`
+    : `${t.replicas} replica${t.replicas === 1 ? '' : 's'}`;
 }
 
 /** The plan text: what will run, in which order, and how long it should take at most. */

@@ -41,7 +41,13 @@ export interface CapacitySweep extends SweepTarget {
   /** Completed streams per second at the knee step (mean over its runs). */
   throughputAtKnee: number | null;
   /** The SLO that broke at the lowest failing load, and by how much. */
-  firstBreach: { id: string; objective: string; measured: number | null; censored: boolean; margin: number | null } | null;
+  firstBreach: {
+    id: string;
+    objective: string;
+    measured: number | null;
+    censored: boolean;
+    margin: number | null;
+  } | null;
   /** Run-to-run spread of the primary SLO at the knee (re-measure). */
   kneeSpread: number | null;
   durationMs: number;
@@ -98,7 +104,9 @@ export function recommend(
   headroom: number,
 ): Recommendation {
   const needed = demandPerSecond * (1 + headroom);
-  const pick = (minusOne: boolean): { n: number | null; basis: Recommendation['basis']; per: number | null } => {
+  const pick = (
+    minusOne: boolean,
+  ): { n: number | null; basis: Recommendation['basis']; per: number | null } => {
     const points = sweeps
       .filter((s) => s.minusOne === minusOne)
       .map((s) => ({ n: minusOne ? s.replicas - 1 : s.replicas, total: s.replicas, knee: kneeOf(s) }))
@@ -116,9 +124,11 @@ export function recommend(
   const hasMinusOne = sweeps.some((s) => s.minusOne);
   const down = hasMinusOne ? pick(true) : undefined;
   const rate = (v: number): string => `${Number(v.toPrecision(3))}/s`;
-  const demandText = demand.kind === 'users' ? `${demand.users} users (${rate(demandPerSecond)})` : rate(demandPerSecond);
+  const demandText =
+    demand.kind === 'users' ? `${demand.users} users (${rate(demandPerSecond)})` : rate(demandPerSecond);
   const parts: string[] = [];
-  if (normal.n === null) parts.push(`no knee was found, so the replicas needed for ${demandText} are unknown`);
+  if (normal.n === null)
+    parts.push(`no knee was found, so the replicas needed for ${demandText} are unknown`);
   else
     parts.push(
       `${demandText} with ${Math.round(headroom * 100)} % headroom needs ${rate(needed)}: ${normal.n} replica${normal.n === 1 ? '' : 's'}` +
@@ -131,10 +141,13 @@ export function recommend(
     else
       parts.push(
         `with one replica down: ${down.n} replicas` +
-          (down.basis === 'extrapolated' ? ` (extrapolated at ${rate(down.per!)} per serving replica)` : ' (measured)'),
+          (down.basis === 'extrapolated'
+            ? ` (extrapolated at ${rate(down.per!)} per serving replica)`
+            : ' (measured)'),
       );
   }
-  const basis = normal.basis === 'extrapolated' || down?.basis === 'extrapolated' ? 'extrapolated' : normal.basis;
+  const basis =
+    normal.basis === 'extrapolated' || down?.basis === 'extrapolated' ? 'extrapolated' : normal.basis;
   return {
     demand,
     demandPerSecond,
@@ -165,7 +178,9 @@ export function capacityRows(doc: Pick<CapacityDocument, 'sweeps' | 'expectedKne
     const b = s.firstBreach;
     const fmt = (v: number | null): string => (v === null ? '—' : `${Number(v.toPrecision(3))}`);
     const by =
-      b && b.margin !== null ? ` (${b.censored ? '≥ ' : ''}${fmt(b.measured)}, ${Math.round(-b.margin * 100)} % past ${b.objective})` : '';
+      b && b.margin !== null
+        ? ` (${b.censored ? '≥ ' : ''}${fmt(b.measured)}, ${Math.round(-b.margin * 100)} % past ${b.objective})`
+        : '';
     const expected = doc.expectedKnees?.[expectedKey(s)];
     return {
       label: s.label,

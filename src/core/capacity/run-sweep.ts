@@ -47,8 +47,14 @@ export async function runSweep(
     opts.onStep?.(step);
   }
   if (!result) {
-    const last = nextStep({ ...config, maxSteps: 0 }, steps.map((s) => ({ load: s.load, verdict: s.verdict })));
-    result = last.kind === 'done' ? last.result : { status: 'budget', knee: null, firstFail: null, steps: steps.length };
+    const last = nextStep(
+      { ...config, maxSteps: 0 },
+      steps.map((s) => ({ load: s.load, verdict: s.verdict })),
+    );
+    result =
+      last.kind === 'done'
+        ? last.result
+        : { status: 'budget', knee: null, firstFail: null, steps: steps.length };
   }
   return summarise(target, steps, result, slos, now() - began);
 }
@@ -62,19 +68,30 @@ export function summarise(
 ): CapacitySweep {
   const valid = (s: CapacityStep): boolean => s.verdict !== 'invalid';
   const atKnee = steps.filter((s) => valid(s) && result.knee !== null && s.load === result.knee);
-  const atFail = steps.filter((s) => valid(s) && result.firstFail !== null && s.load === result.firstFail && s.verdict === 'fail');
+  const atFail = steps.filter(
+    (s) => valid(s) && result.firstFail !== null && s.load === result.firstFail && s.verdict === 'fail',
+  );
   const primary = primarySlo(slos);
   const primaryValue = (s: CapacityStep): number | null =>
-    s.measurement.slos.find((r) => primary !== undefined && r.metric === primary.metric && r.stat === primary.stat)?.measured ?? null;
+    s.measurement.slos.find(
+      (r) => primary !== undefined && r.metric === primary.metric && r.stat === primary.stat,
+    )?.measured ?? null;
   const worst = atFail.map((s) => s.measurement.worst).find((w) => w !== undefined);
   return {
     ...target,
     label: sweepLabel(target),
     steps,
     result,
-    throughputAtKnee: atKnee.length > 0 ? atKnee.reduce((a, s) => a + s.measurement.throughput, 0) / atKnee.length : null,
+    throughputAtKnee:
+      atKnee.length > 0 ? atKnee.reduce((a, s) => a + s.measurement.throughput, 0) / atKnee.length : null,
     firstBreach: worst
-      ? { id: worst.id, objective: worst.objective, measured: worst.measured, censored: worst.censored, margin: worst.margin }
+      ? {
+          id: worst.id,
+          objective: worst.objective,
+          measured: worst.measured,
+          censored: worst.censored,
+          margin: worst.margin,
+        }
       : null,
     kneeSpread: runSpread(atKnee.map(primaryValue)),
     durationMs,

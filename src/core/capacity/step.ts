@@ -119,7 +119,8 @@ export function arrivalsIn(lattice: ArrivalLattice, startMs: number, endMs: numb
 /** The anchor of a step's lattice from its samples: the earliest intended start observed. */
 export function latticeAnchor(samples: readonly Sample[], fallbackMs: number): number {
   let anchor = Number.POSITIVE_INFINITY;
-  for (const s of samples) if (FROM_INTENDED_START.has(s.metric)) anchor = Math.min(anchor, s.timeMs - s.value);
+  for (const s of samples)
+    if (FROM_INTENDED_START.has(s.metric)) anchor = Math.min(anchor, s.timeMs - s.value);
   return Number.isFinite(anchor) ? anchor : fallbackMs;
 }
 
@@ -234,9 +235,7 @@ function confidenceOf(input: MeasureStepInput, windowSamples: readonly Sample[])
   if (!slo) return { samples: 0, expected, halves: [null, null], halfSpread: null };
   const mid = (input.window.startMs + input.window.endMs) / 2;
   const half = (first: boolean): number | null => {
-    const w: StepWindow = first
-      ? { ...input.window, endMs: mid }
-      : { ...input.window, startMs: mid };
+    const w: StepWindow = first ? { ...input.window, endMs: mid } : { ...input.window, startMs: mid };
     const m = measure(
       {
         samples: windowSamples,

@@ -46,8 +46,7 @@ export interface StepOutcome {
   verdict: StepVerdict;
 }
 
-export type StepReason =
-  'start' | 'bracket-up' | 'bracket-down' | 'bisect' | 'remeasure' | 'retry-invalid';
+export type StepReason = 'start' | 'bracket-up' | 'bracket-down' | 'bisect' | 'remeasure' | 'retry-invalid';
 
 export type KneeStatus =
   /** lo passes (twice), hi fails, within resolution. */

@@ -137,7 +137,9 @@ export class CapacityGate {
     if (!model) return FREE_SLOT;
     if (this.busy >= model.maxStreams) {
       if (model.queueLimit > 0 && this.queue.length >= model.queueLimit)
-        throw new CapacityFullError(`${this.queue.length} chats already wait for one of ${model.maxStreams} slots`);
+        throw new CapacityFullError(
+          `${this.queue.length} chats already wait for one of ${model.maxStreams} slots`,
+        );
       await new Promise<void>((resolve, reject) => {
         const waiter: Waiter = {
           resolve: () => {

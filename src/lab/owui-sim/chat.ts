@@ -289,7 +289,8 @@ export class ChatService {
     });
     let up: IncomingMessage;
     const slot = await this.gate.acquire(abort.signal).catch((err: Error) => {
-      if (err instanceof CapacityFullError) throw new HttpError(503, `Open WebUI: overloaded (${err.message})`);
+      if (err instanceof CapacityFullError)
+        throw new HttpError(503, `Open WebUI: overloaded (${err.message})`);
       return undefined; // the client left while queued
     });
     if (!slot) return;

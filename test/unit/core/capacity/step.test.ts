@@ -28,19 +28,34 @@ function streams(rate: number, ttftOf: (k: number, intended: number) => number |
     const ttft = ttftOf(k, intended);
     const tags = { client: 'api' as const };
     if (ttft === null) {
-      out.push({ metric: 'stream_outcome', timeMs: WINDOW.deadlineMs, value: 1, tags: { ...tags, outcome: 'cancelled' } });
+      out.push({
+        metric: 'stream_outcome',
+        timeMs: WINDOW.deadlineMs,
+        value: 1,
+        tags: { ...tags, outcome: 'cancelled' },
+      });
       continue;
     }
     out.push({ metric: 'ttft', timeMs: intended + ttft, value: ttft, tags });
     out.push({ metric: 'e2e', timeMs: intended + ttft + 400, value: ttft + 400, tags });
-    out.push({ metric: 'stream_outcome', timeMs: intended + ttft + 400, value: 1, tags: { ...tags, outcome: 'completed' } });
+    out.push({
+      metric: 'stream_outcome',
+      timeMs: intended + ttft + 400,
+      value: 1,
+      tags: { ...tags, outcome: 'completed' },
+    });
   }
   return out;
 }
 
 describe('measureStep', () => {
   it('passes a healthy step and reports confidence from both halves of the window', () => {
-    const m = measureStep({ samples: streams(10, () => 50), window: WINDOW, expectedArrivals: 40, slos: SLOS });
+    const m = measureStep({
+      samples: streams(10, () => 50),
+      window: WINDOW,
+      expectedArrivals: 40,
+      slos: SLOS,
+    });
     expect(m.verdict).toBe('pass');
     expect(m.slos[0]).toMatchObject({ id: 'ttft:p95', verdict: 'pass', censored: false, samples: 40 });
     expect(m.slos[0]!.measured).toBeCloseTo(50, 0);
@@ -85,9 +100,15 @@ describe('measureStep', () => {
       slos: SLOS,
     });
     expect(m.slos[0]!.verdict).toBe('pass');
-    expect(inWindow({ metric: 'ttft', timeMs: WINDOW.startMs + 100, value: 500, tags: {} }, WINDOW)).toBe(false);
-    expect(inWindow({ metric: 'itl', timeMs: WINDOW.startMs + 100, value: 500, tags: {} }, WINDOW)).toBe(true);
-    expect(inWindow({ metric: 'missed_starts', timeMs: WINDOW.endMs, value: 1, tags: {} }, WINDOW)).toBe(false);
+    expect(inWindow({ metric: 'ttft', timeMs: WINDOW.startMs + 100, value: 500, tags: {} }, WINDOW)).toBe(
+      false,
+    );
+    expect(inWindow({ metric: 'itl', timeMs: WINDOW.startMs + 100, value: 500, tags: {} }, WINDOW)).toBe(
+      true,
+    );
+    expect(inWindow({ metric: 'missed_starts', timeMs: WINDOW.endMs, value: 1, tags: {} }, WINDOW)).toBe(
+      false,
+    );
   });
 
   it('a step with no samples at all fails (silence is not a pass)', () => {
@@ -121,7 +142,12 @@ describe('the arrival lattice', () => {
     const samples = streams(10, (k) => (k === 25 ? null : 50)); // arrival 25 (in the window) never answered
     expect(latticeAnchor(samples, 0)).toBe(T0);
     expect(latticeAnchor([], 42)).toBe(42);
-    const m = measureStep({ samples, window: WINDOW, arrivals: { ratePerSecond: 10, anchorMs: T0 }, slos: SLOS });
+    const m = measureStep({
+      samples,
+      window: WINDOW,
+      arrivals: { ratePerSecond: 10, anchorMs: T0 },
+      slos: SLOS,
+    });
     // 39 of 40 answered: p95 (rank 38) is still among the answered, so it passes; p99 would not.
     expect(m.slos[0]).toMatchObject({ verdict: 'pass', censored: false, samples: 39 });
     const p99 = measureStep({

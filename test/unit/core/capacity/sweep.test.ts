@@ -13,7 +13,10 @@ import {
 const CONFIG: SweepConfig = { ...DEFAULT_SWEEP, startLoad: 1, maxLoad: 100 };
 
 /** Drives the sweep against a target whose verdict is a function of the load. */
-function drive(config: SweepConfig, verdict: (load: number, run: number) => StepVerdict): {
+function drive(
+  config: SweepConfig,
+  verdict: (load: number, run: number) => StepVerdict,
+): {
   history: StepOutcome[];
   result: ReturnType<typeof finish>;
   reasons: string[];
@@ -39,25 +42,44 @@ describe('nextStep: bracketing and bisection', () => {
   it('brackets up by the growth factor, bisects to the resolution and re-measures the knee', () => {
     const { history, result, reasons } = drive(CONFIG, (load) => (load <= 7.5 ? 'pass' : 'fail'));
     expect(history.map((h) => h.load)).toEqual([1, 2, 4, 8, 6, 7, 7.5, 7.5]);
-    expect(reasons).toEqual(['start', 'bracket-up', 'bracket-up', 'bracket-up', 'bisect', 'bisect', 'bisect', 'remeasure']);
+    expect(reasons).toEqual([
+      'start',
+      'bracket-up',
+      'bracket-up',
+      'bracket-up',
+      'bisect',
+      'bisect',
+      'bisect',
+      'remeasure',
+    ]);
     expect(result).toEqual({ status: 'found', knee: 7.5, firstFail: 8, steps: 8 });
   });
 
   it('finds every knee within one resolution step below it (property)', () => {
     fc.assert(
-      fc.property(fc.double({ min: 0.3, max: 90, noNaN: true }), fc.double({ min: 0.2, max: 5, noNaN: true }), (knee, start) => {
-        const { result } = drive({ ...CONFIG, startLoad: start }, (load) => (load <= knee ? 'pass' : 'fail'));
-        expect(result.status).toBe('found');
-        expect(result.knee!).toBeLessThanOrEqual(knee);
-        expect(result.firstFail!).toBeGreaterThan(knee);
-        expect((result.firstFail! - result.knee!) / result.knee!).toBeLessThanOrEqual(CONFIG.resolution + 0.01);
-      }),
+      fc.property(
+        fc.double({ min: 0.3, max: 90, noNaN: true }),
+        fc.double({ min: 0.2, max: 5, noNaN: true }),
+        (knee, start) => {
+          const { result } = drive({ ...CONFIG, startLoad: start }, (load) =>
+            load <= knee ? 'pass' : 'fail',
+          );
+          expect(result.status).toBe('found');
+          expect(result.knee!).toBeLessThanOrEqual(knee);
+          expect(result.firstFail!).toBeGreaterThan(knee);
+          expect((result.firstFail! - result.knee!) / result.knee!).toBeLessThanOrEqual(
+            CONFIG.resolution + 0.01,
+          );
+        },
+      ),
       { numRuns: 200 },
     );
   });
 
   it('brackets down when the first step already fails', () => {
-    const { history, result } = drive({ ...CONFIG, startLoad: 10 }, (load) => (load <= 2.2 ? 'pass' : 'fail'));
+    const { history, result } = drive({ ...CONFIG, startLoad: 10 }, (load) =>
+      load <= 2.2 ? 'pass' : 'fail',
+    );
     expect(history.slice(0, 4).map((h) => h.load)).toEqual([10, 5, 2.5, 1.25]);
     expect(result.status).toBe('found');
     expect(result.knee).toBeLessThanOrEqual(2.2);
@@ -66,7 +88,9 @@ describe('nextStep: bracketing and bisection', () => {
 
   it('moves the knee down when its re-measure fails (a flaky pass is not a pass)', () => {
     // 7.5 passes the first time and fails the second: the knee must end below 7.5.
-    const { result, history } = drive(CONFIG, (load, run) => (load < 7 || (load <= 7.5 && run === 0) ? 'pass' : 'fail'));
+    const { result, history } = drive(CONFIG, (load, run) =>
+      load < 7 || (load <= 7.5 && run === 0) ? 'pass' : 'fail',
+    );
     expect(result.status).toBe('found');
     expect(result.knee).toBeLessThan(7);
     expect(history.filter((h) => h.load === 7.5)).toHaveLength(2);
@@ -104,8 +128,15 @@ describe('nextStep: bracketing and bisection', () => {
   });
 
   it('an invalid step that passes on retry counts as measured', () => {
-    const { history, result } = drive(CONFIG, (load, run) => (load === 4 && run === 0 ? 'invalid' : load <= 7.5 ? 'pass' : 'fail'));
-    expect(history.slice(0, 4).map((h) => `${h.load}:${h.verdict}`)).toEqual(['1:pass', '2:pass', '4:invalid', '4:pass']);
+    const { history, result } = drive(CONFIG, (load, run) =>
+      load === 4 && run === 0 ? 'invalid' : load <= 7.5 ? 'pass' : 'fail',
+    );
+    expect(history.slice(0, 4).map((h) => `${h.load}:${h.verdict}`)).toEqual([
+      '1:pass',
+      '2:pass',
+      '4:invalid',
+      '4:pass',
+    ]);
     expect(result.status).toBe('found');
   });
 
