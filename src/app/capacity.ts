@@ -90,6 +90,11 @@ export interface CapacityRequest {
   tokens?: number;
   timing?: Partial<StepTiming>;
   resolution?: number;
+  /**
+   * Arrivals each measurement window must hold at least (the window grows at low loads): a p95 of
+   * a handful of samples is their maximum, and one slow outlier on a busy machine would decide it.
+   */
+  minSamples?: number;
   /** Event-loop delay (p99) of the generator above which a step is invalid. */
   maxLagMs?: number;
   scaleCmd?: string;
@@ -215,6 +220,7 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
     ...(req.resolution !== undefined ? { resolution: req.resolution } : {}),
   };
   const maxLagMs = req.maxLagMs ?? 100;
+  const minSamples = req.minSamples ?? 30;
 
   // --- target ----------------------------------------------------------------------------------
   const targets = sweepTargets(req.replicas, req.minusOne === true);
@@ -525,11 +531,12 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
     const onInterrupt = (): void => stop.abort();
     req.interrupt?.addEventListener('abort', onInterrupt, { once: true });
     const lag = monitorEventLoopDelay({ resolution: 10 });
-    const durationMs = stepMs(timing);
+    const measureMs = Math.max(timing.measureMs, Math.ceil((1000 * minSamples) / load));
+    const durationMs = timing.warmupMs + measureMs + timing.tailMs;
     const t0 = Date.now();
     const window: StepWindow = {
       startMs: t0 + timing.warmupMs,
-      endMs: t0 + timing.warmupMs + timing.measureMs,
+      endMs: t0 + timing.warmupMs + measureMs,
       deadlineMs: t0 + durationMs,
     };
     let stoppedAt: number | undefined;

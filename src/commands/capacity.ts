@@ -63,6 +63,11 @@ export default class Capacity extends BaseCommand {
     tokens: Flags.integer({ description: 'tokens per chat', default: 50, min: 1 }),
     warmup: Flags.string({ description: 'warm-up of each step', default: '10s' }),
     measure: Flags.string({ description: 'measurement window of each step', default: '30s' }),
+    'min-samples': Flags.integer({
+      description: 'arrivals each measurement window holds at least (longer windows at low loads)',
+      default: 30,
+      min: 1,
+    }),
     resolution: Flags.string({
       description: 'stop bisecting when the bracket is this narrow (relative)',
       default: '10%',
@@ -133,6 +138,7 @@ export default class Capacity extends BaseCommand {
           measureMs: duration(flags.measure, '--measure'),
         },
         resolution,
+        minSamples: flags['min-samples'],
         maxLagMs: duration(flags['max-lag'], '--max-lag'),
         ...(flags['scale-cmd'] ? { scaleCmd: flags['scale-cmd'] } : {}),
         ...(flags.out ? { outDir: flags.out } : {}),
