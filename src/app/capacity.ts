@@ -36,7 +36,13 @@ import {
   type CapacitySweep,
 } from '../core/capacity/result.js';
 import { runSweep } from '../core/capacity/run-sweep.js';
-import { clearlyPast, latticeAnchor, measureStep, type StepWindow } from '../core/capacity/step.js';
+import {
+  clearlyPast,
+  latticeAnchor,
+  measureStep,
+  measureStepLive,
+  type StepWindow,
+} from '../core/capacity/step.js';
 import { DEFAULT_SWEEP, roundLoad, type StepReason, type SweepConfig } from '../core/capacity/sweep.js';
 import { loadSloDefaults } from '../core/config/slo-defaults.js';
 import { LAB_TARGET, loadTarget, type Target } from '../core/config/target.js';
@@ -566,7 +572,7 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
             });
             const now = Date.now();
             if (now < window.startMs + 1000 || stop.signal.aborted) return;
-            const partial = measureStep({
+            const partial = measureStepLive({
               samples,
               window: { startMs: window.startMs, endMs: Math.min(now, window.endMs), deadlineMs: now },
               slos,

@@ -145,6 +145,16 @@ export function measureStep(input: MeasureStepInput): StepMeasurement {
   return measure(input, true);
 }
 
+/**
+ * The live check while a step runs (early stop): only the SLOs' own metrics, no confidence, no
+ * other histograms — it runs on the load generator's thread every second, and what it costs there
+ * is generator lag.
+ */
+export function measureStepLive(input: MeasureStepInput): StepMeasurement {
+  const metrics = new Set<string>(input.slos.map((s) => s.metric));
+  return measure({ ...input, samples: input.samples.filter((s) => metrics.has(s.metric)) }, false);
+}
+
 function measure(input: MeasureStepInput, withConfidence: boolean): StepMeasurement {
   const { window } = input;
   const samples = input.samples.filter((s) => inWindow(s, window));

@@ -60,9 +60,17 @@ describe('capacity sweep on a lab with a known capacity', () => {
   const summaries: CapacitySummary[] = [];
 
   beforeAll(async () => {
+    // The median moves with the queue (above the knee every arrival waits (ρ − 1) s per second)
+    // while the stalls of this shared, overloaded machine (hundreds of ms, now and then) only
+    // touch the tail; p95 stays as a looser second objective, completion as the third.
     writeFileSync(
       slosFile,
-      '- { metric: ttft, stat: p95, lte: 400 }\n- { metric: stream_outcome, stat: rate, tags: { outcome: completed }, gte: 0.99 }\n',
+      [
+        '- { metric: ttft, stat: p50, lte: 300 }',
+        '- { metric: ttft, stat: p95, lte: 1500 }',
+        '- { metric: stream_outcome, stat: rate, tags: { outcome: completed }, gte: 0.99 }',
+        '',
+      ].join('\n'),
     );
     await labUp({ name, stateDir, replicas: 3, replicaEnv: capacityEnv(MODEL) });
     configSha = sha(readLabState(stateDir)!.nginx!.configFile);
@@ -87,6 +95,9 @@ describe('capacity sweep on a lab with a known capacity', () => {
         resolution: RESOLUTION,
         // 40 arrivals per window: a p95 that two slow outliers on this busy machine cannot decide.
         minSamples: 40,
+        // CPU starvation alone (load ~25–30 on 2 cores) delays this process's event loop by
+        // 100–270 ms at p99 even at 4 chats/s; the tool's default limit is 100 ms.
+        maxLagMs: 300,
         maxDurationMs: LONG ? 40 * 60_000 : 8 * 60_000,
       };
       const began = Date.now();
