@@ -12,7 +12,8 @@ async function restrictedImports(filePath: string, code: string): Promise<string
   return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
 }
 
-describe('import boundaries', () => {
+// ESLint loads its parsers on the first lint: seconds on a busy machine, hence the timeout.
+describe('import boundaries', { timeout: 60_000 }, () => {
   it.each([
     ['src/protocol/x.ts', "import 'ws';", /SDKs/],
     ['src/protocol/x.ts', "import { readFileSync } from 'node:fs';", /no Node APIs/],
