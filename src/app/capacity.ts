@@ -515,7 +515,7 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
       .find(
         (s) => s.result.knee !== null && (s.result.status === 'found' || s.result.status === 'above-max'),
       );
-    if (!previous || req.startRate !== undefined) return base;
+    if (!previous) return base; // --start-rate applies to the first sweep only
     const estimate = (previous.result.knee! * serving(t)) / serving(previous);
     return { ...base, startLoad: roundLoad(Math.max(base.minLoad, 0.8 * estimate)), growth: 1.3 };
   }

@@ -1,5 +1,5 @@
 // The proof of `owui-chaos capacity` (docs/capacity.md): on a lab whose replicas have a known
-// capacity (3 streams each, 40 ms per token, 10 tokens per chat → 7.5 chats/s per replica), the
+// capacity (6 streams each, 400 ms per token, 5 tokens per chat → 3 chats/s per replica), the
 // sweep finds, within one step, the knee computed in advance for 1, 2 and 3 replicas, and with one
 // of 3 replicas killed it finds the 2-replica knee. The contrasts are the negative controls: a
 // sweep that ignored the target (a constant, a fixed grid, the generator's own limit) could not
@@ -24,8 +24,11 @@ import { isAlive } from '../../../src/lab/process/daemon.js';
 import { readLabState } from '../../../src/lab/state.js';
 
 const LONG = process.env['OWUI_CHAOS_CAPACITY_LONG'] === '1';
-const MODEL: CapacityModel = { maxStreams: 3, queueLimit: 0, tokenCostMs: 40, requestCostMs: 0 };
-const TOKENS = 10;
+// Few, slow tokens: the knees (3, 6, 9 chats/s) stay far below what this shared machine's CPU
+// allows the lab itself, and a 2 s service time keeps late timers of a starved replica (tens of
+// ms) small beside it, so the model — not CPU starvation — sets them.
+const MODEL: CapacityModel = { maxStreams: 6, queueLimit: 0, tokenCostMs: 400, requestCostMs: 0 };
+const TOKENS = 5;
 const RESOLUTION = 0.1;
 const TIMING = LONG ? { warmupMs: 4000, measureMs: 12_000 } : { warmupMs: 1500, measureMs: 3000 };
 
@@ -66,8 +69,8 @@ describe('capacity sweep on a lab with a known capacity', () => {
     writeFileSync(
       slosFile,
       [
-        '- { metric: ttft, stat: p50, lte: 300 }',
-        '- { metric: ttft, stat: p95, lte: 1500 }',
+        '- { metric: ttft, stat: p50, lte: 800 }',
+        '- { metric: ttft, stat: p95, lte: 2000 }',
         '- { metric: stream_outcome, stat: rate, tags: { outcome: completed }, gte: 0.99 }',
         '',
       ].join('\n'),
@@ -93,8 +96,7 @@ describe('capacity sweep on a lab with a known capacity', () => {
         tokens: TOKENS,
         timing: TIMING,
         resolution: RESOLUTION,
-        // 40 arrivals per window: a p95 that two slow outliers on this busy machine cannot decide.
-        minSamples: 40,
+        minSamples: 30,
         // CPU starvation alone (load ~25–30 on 2 cores) delays this process's event loop by
         // 100–270 ms at p99 even at 4 chats/s; the tool's default limit is 100 ms.
         maxLagMs: 300,
@@ -105,8 +107,8 @@ describe('capacity sweep on a lab with a known capacity', () => {
         ...base,
         replicas: [1, 2, 3],
         minusOne: LONG,
-        startRate: 4,
-        for: '40/s',
+        startRate: 2,
+        for: '15/s',
         headroom: 0.2,
         outDir: join(home, 'out-normal'),
       });
@@ -117,7 +119,7 @@ describe('capacity sweep on a lab with a known capacity', () => {
       expectNear(byLabel.get('1 replica')!, k(1));
       expectNear(byLabel.get('2 replicas')!, k(2));
       expectNear(byLabel.get('3 replicas')!, k(3));
-      expect(normal.document.expectedKnees).toEqual({ '1': 7.5, '2': 15, '3': 22.5 });
+      expect(normal.document.expectedKnees).toEqual({ '1': 3, '2': 6, '3': 9 });
 
       // With one replica down (killed for the whole sweep through the revert stack).
       const second = Date.now();
@@ -143,10 +145,10 @@ describe('capacity sweep on a lab with a known capacity', () => {
         for (const st of s.steps)
           expect(st.verdict, `${s.label} ${st.load}/s: ${st.note ?? ''}`).not.toBe('invalid');
 
-      // The recommendation: 40/s + 20 % = 48/s is beyond the measured 3 replicas: extrapolated.
+      // The recommendation: 15/s + 20 % = 18/s is beyond the measured 3 replicas (~3/s each): extrapolated.
       expect(normal.document.recommendation).toMatchObject({ basis: 'extrapolated' });
-      expect(normal.document.recommendation!.replicas).toBeGreaterThanOrEqual(6);
-      expect(normal.document.recommendation!.replicas).toBeLessThanOrEqual(8);
+      expect(normal.document.recommendation!.replicas).toBeGreaterThanOrEqual(5);
+      expect(normal.document.recommendation!.replicas).toBeLessThanOrEqual(7);
 
       console.log(
         [
