@@ -143,7 +143,7 @@ describe.skipIf(!haveChromium)('capacity.html in headless Chromium', () => {
         lines: [...svg.querySelectorAll('path.series')].map((p) => ({
           name: p.getAttribute('data-series'),
           dashed: p.getAttribute('stroke-dasharray') !== null,
-          length: (p as SVGPathElement).getTotalLength(),
+          length: (p as unknown as { getTotalLength(): number }).getTotalLength(),
         })),
         knees: [...svg.querySelectorAll('rect.fault-band title')].map((t) => t.textContent),
       })),
@@ -171,43 +171,43 @@ describe.skipIf(!haveChromium)('capacity.html in headless Chromium', () => {
     expect(charts[0]!.lines.some((l) => l.name === 'objective')).toBe(true);
 
     // Rasterise the judged chart in the page and count each sweep's colour.
-    const colours = await page.$eval('svg.chart-judged', async (svg) => {
+    // (A string, so this file needs no DOM types.)
+    const colours = await page.evaluate<Record<string, number>>(`(async () => {
+      const svg = document.querySelector('svg.chart-judged');
       const rect = svg.getBoundingClientRect();
       const img = new Image();
       const xml = new XMLSerializer().serializeToString(svg);
-      img.src = `data:image/svg+xml;base64,${btoa(unescape(encodeURIComponent(xml)))}`;
+      img.src = \`data:image/svg+xml;base64,\${btoa(unescape(encodeURIComponent(xml)))}\`;
       await img.decode();
       const canvas = document.createElement('canvas');
       canvas.width = Math.round(rect.width);
       canvas.height = Math.round(rect.height);
-      const ctx = canvas.getContext('2d')!;
+      const ctx = canvas.getContext('2d');
       ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
       const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-      const want: Record<string, [number, number, number]> = {
+      const want = {
         '#2563eb': [0x25, 0x63, 0xeb],
         '#059669': [0x05, 0x96, 0x69],
         '#f59e0b': [0xf5, 0x9e, 0x0b],
       };
-      const counts: Record<string, number> = {};
+      const counts = {};
       for (const [name, [r, g, b]] of Object.entries(want)) {
         let n = 0;
         for (let i = 0; i < data.length; i += 4)
           if (
-            Math.abs(data[i]! - r) < 24 &&
-            Math.abs(data[i + 1]! - g) < 24 &&
-            Math.abs(data[i + 2]! - b) < 24
+            Math.abs(data[i] - r) < 24 &&
+            Math.abs(data[i + 1] - g) < 24 &&
+            Math.abs(data[i + 2] - b) < 24
           )
             n++;
         counts[name] = n;
       }
       return counts;
-    });
+        })()`);
     for (const [colour, n] of Object.entries(colours)) expect(n, colour).toBeGreaterThan(60);
 
     // The table: computed beside found, and no request left the page (self-contained).
-    const rows = await page.$$eval('table.knees tbody tr', (trs) =>
-      trs.map((tr) => (tr as HTMLElement).innerText),
-    );
+    const rows = await page.$$eval('table.knees tbody tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
     expect(rows).toHaveLength(4);
     expect(rows[0]).toContain('7.5/s');
     expect(requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:'))).toEqual([]);
