@@ -12,6 +12,7 @@ import {
   parseMisconfigs,
   parseReplicaEnv,
 } from '../../lab/misconfig.js';
+import { capacityEnv } from '../../lab/owui-sim/capacity.js';
 import { defaultLabStateDir } from '../../lab/state.js';
 
 export default class LabUp extends BaseCommand {
@@ -51,6 +52,33 @@ export default class LabUp extends BaseCommand {
         'Extra env for every replica (KEY=VALUE) or for one (N:KEY=VALUE, N from 1); repeatable; wins over --misconfig',
       multiple: true,
     }),
+    // The capacity model (src/lab/owui-sim/capacity.ts, docs/capacity.md): a known knee per replica.
+    'max-streams': Flags.integer({
+      description:
+        'Capacity model: concurrent chat streams one replica serves (OWUI_SIM_MAX_STREAMS); more wait in a FIFO queue',
+      min: 1,
+      helpGroup: 'CAPACITY',
+    }),
+    'token-cost': Flags.integer({
+      description: 'Capacity model: ms of slot time per content token (OWUI_SIM_TOKEN_COST_MS)',
+      min: 0,
+      default: 0,
+      helpGroup: 'CAPACITY',
+    }),
+    'request-cost': Flags.integer({
+      description:
+        'Capacity model: ms of slot time per request before its first token (OWUI_SIM_REQUEST_COST_MS)',
+      min: 0,
+      default: 0,
+      helpGroup: 'CAPACITY',
+    }),
+    'queue-limit': Flags.integer({
+      description:
+        'Capacity model: chats that may wait for a slot before the replica answers 503 (0 = no limit)',
+      min: 0,
+      default: 0,
+      helpGroup: 'CAPACITY',
+    }),
   };
 
   async run(): Promise<LabSummary> {
@@ -59,7 +87,18 @@ export default class LabUp extends BaseCommand {
     const replicaEnv = parseReplicaEnv(flags['replica-env'], flags.replicas);
     const state = await labUp({
       misconfig,
-      replicaEnv: replicaEnv.all,
+      // Capacity-model env first, so an explicit --replica-env still wins.
+      replicaEnv: {
+        ...(flags['max-streams'] !== undefined
+          ? capacityEnv({
+              maxStreams: flags['max-streams'],
+              tokenCostMs: flags['token-cost'],
+              requestCostMs: flags['request-cost'],
+              queueLimit: flags['queue-limit'],
+            })
+          : {}),
+        ...replicaEnv.all,
+      },
       replicaEnvByReplica: replicaEnv.byReplica,
       name: flags.name,
       stateDir: flags['state-dir'] ?? defaultLabStateDir(flags.name),

@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
 import type { AuthedUser, AuthService } from './auth.js';
+import { CapacityFullError, CapacityGate, type CapacitySlot } from './capacity.js';
 import type { SimContext } from './context.js';
 import { HttpError, MESSAGES, readJson, sendJson, str } from './http-util.js';
 import { SseDataReader } from './sse-lines.js';
@@ -117,6 +118,8 @@ export class ChatService {
   private commands: Redis | undefined;
   /** Set by kill(): tasks vanish without a word, like a SIGKILLed process. */
   private dead = false;
+  /** The lab's capacity model (no-op unless OWUI_SIM_MAX_STREAMS is set). */
+  private readonly gate: CapacityGate;
 
   constructor(
     private readonly ctx: SimContext,
@@ -124,6 +127,7 @@ export class ChatService {
     private readonly models: ModelRegistry,
     private readonly sockets: SocketLayer,
   ) {
+    this.gate = new CapacityGate(ctx.config.capacity);
     if (ctx.redis) {
       const sub = ctx.redis.client('subscriber', 'tasks');
       sub
@@ -284,6 +288,13 @@ export class ChatService {
       if (!res.writableFinished) abort.abort();
     });
     let up: IncomingMessage;
+    const slot = await this.gate.acquire(abort.signal).catch((err: Error) => {
+      if (err instanceof CapacityFullError)
+        throw new HttpError(503, `Open WebUI: overloaded (${err.message})`);
+      return undefined; // the client left while queued
+    });
+    if (!slot) return;
+    res.on('close', () => slot.release());
     try {
       up = await upstreamPost(this.ctx, '/chat/completions', payload, abort.signal);
     } catch (err) {
@@ -312,11 +323,13 @@ export class ChatService {
     res.flushHeaders();
     this.streams.add(up);
     await new Promise<void>((resolve) => {
-      up.on('data', (chunk: Buffer) => res.write(chunk));
-      up.on('end', () => {
-        res.end();
-        resolve();
-      });
+      up.on('data', (chunk: Buffer) => slot.forward(chunk, (c) => res.write(c), up));
+      up.on('end', () =>
+        slot.after(() => {
+          res.end();
+          resolve();
+        }),
+      );
       // Upstream died mid-stream: cut ours too, so the client sees a truncated body, not a clean end.
       up.on('error', () => {
         res.destroy();
@@ -343,8 +356,10 @@ export class ChatService {
     const outputId = `msg_${randomUUID().replace(/-/g, '')}`;
     let text = '';
     let usage: unknown;
+    let slot: CapacitySlot | undefined;
     try {
       await emit('chat:active', { active: true, folder_id: null });
+      slot = await this.gate.acquire(task.abort.signal);
       const up = await upstreamPost(this.ctx, '/chat/completions', spec.payload, task.abort.signal);
       const status = up.statusCode ?? 502;
       if (status >= 400) {
@@ -398,6 +413,7 @@ export class ChatService {
         };
         let finished = false;
         for await (const bytes of up) {
+          await slot.due(bytes as Buffer);
           for (const data of reader.push(bytes as Buffer)) if (!finished) finished = await handle(data);
           if (finished) break;
         }
@@ -437,6 +453,7 @@ export class ChatService {
         await emit('chat:active', { active: false });
       }
     } finally {
+      slot?.release();
       if (!this.dead) {
         this.tasks.delete(task.id);
         await this.cleanupKeys(spec.chatId, [task.id]).catch((err: Error) =>

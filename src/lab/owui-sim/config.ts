@@ -7,6 +7,7 @@
 // replicas). Invalid values throw an Error naming the variable and the accepted form.
 
 import { randomBytes, randomUUID } from 'node:crypto';
+import { capacityFromEnv, type CapacityModel } from './capacity.js';
 import { versionFeatures, type VersionFeatures } from './version.js';
 
 export interface RedisNatTarget {
@@ -72,6 +73,8 @@ export interface OwuiSimConfig {
   sessionIdleMs: number;
   /** `WEBSOCKET_REDIS_LOCK_TIMEOUT` in seconds. */
   lockTimeoutSec: number;
+  /** `OWUI_SIM_MAX_STREAMS` & co (capacity.ts); undefined = no capacity limit. */
+  capacity?: CapacityModel | undefined;
 }
 
 const DURATION_UNITS: Record<string, number> = {
@@ -243,5 +246,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv): OwuiSimConfig {
     sessionReaperIntervalMs: 120_000,
     sessionIdleMs: 120_000,
     lockTimeoutSec: Math.max(1, int(env, 'WEBSOCKET_REDIS_LOCK_TIMEOUT', 60)),
+    capacity: capacityFromEnv(env),
   };
 }
