@@ -5,6 +5,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { labSummary, labUp, type LabSummary } from '../../lab/lab.js';
+import { DEFAULT_OPENWEBUI_VERSION } from '../../lab/openwebui/install.js';
 import { defaultLabStateDir } from '../../lab/state.js';
 
 export default class LabUp extends BaseCommand {
@@ -15,6 +16,7 @@ export default class LabUp extends BaseCommand {
     '<%= config.bin %> lab up',
     '<%= config.bin %> lab up --replicas 2 --buffering on',
     '<%= config.bin %> lab up --replicas-in docker --json',
+    '<%= config.bin %> lab up --openwebui real --name rw-1',
   ];
 
   static override flags = {
@@ -29,6 +31,16 @@ export default class LabUp extends BaseCommand {
       default: 'process',
     }),
     buffering: Flags.string({ description: 'nginx proxy_buffering', options: ['on', 'off'], default: 'off' }),
+    openwebui: Flags.string({
+      description:
+        'Replicas: the lab simulator, or real Open WebUI from `owui-chaos lab install` (with Postgres)',
+      options: ['sim', 'real'],
+      default: 'sim',
+    }),
+    'openwebui-version': Flags.string({
+      description: 'Real Open WebUI version (installed with `lab install --openwebui-version X`)',
+      default: DEFAULT_OPENWEBUI_VERSION,
+    }),
   };
 
   async run(): Promise<LabSummary> {
@@ -39,6 +51,8 @@ export default class LabUp extends BaseCommand {
       replicas: flags.replicas,
       replicasIn: flags['replicas-in'] as 'process' | 'docker',
       buffering: flags.buffering as 'on' | 'off',
+      openwebui: flags.openwebui === 'real' ? 'real' : 'simulator',
+      openwebuiVersion: flags['openwebui-version'],
       onProgress: (m) => this.say(`  … ${m}`),
     });
     const summary = labSummary(state);

@@ -253,9 +253,13 @@ describe.each(targets)('Toxiproxy conformance: $name', (target) => {
       listen: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
       upstream,
       enabled: true,
+      // Real toxiproxy-server (v2.12.0) serialises its proxy's exported zerolog field as `{}`.
+      Logger: {},
       toxics: [],
     });
     expect(body.listen).not.toBe('127.0.0.1:0');
+    // …in that key order, as Go's encoding/json writes the struct fields.
+    expect(Object.keys(body)).toEqual(['name', 'listen', 'upstream', 'enabled', 'Logger', 'toxics']);
 
     const all = await raw('GET', '/proxies');
     expect(all.status).toBe(200);
