@@ -42,7 +42,7 @@ import { LAB_MODEL, LAB_TARGET_FILE, labTargetFile, renderLabTarget } from './la
 import { nginxBinary, startNginx, stopNginx } from './nginx/nginx-process.js';
 import { requireBinary } from './process/binaries.js';
 import { DEFAULT_OPENWEBUI_VERSION, findToxiproxyServer, requireOpenWebui } from './openwebui/install.js';
-import { formatMb, upRealReplicas } from './openwebui/replicas.js';
+import { formatMb, replicaFacts, upRealReplicas } from './openwebui/replicas.js';
 import {
   findPostgresBin,
   postgresStatus,
@@ -914,6 +914,12 @@ export async function labStatus(stateDir: string, opts: { nginxProbes?: number }
     });
   }
   for (const r of state.replicas) {
+    // Real Open WebUI: the version it reports now, not the one recorded at start.
+    if (r.server === 'openwebui') {
+      const live = await replicaFacts(r);
+      r.version = live.version ?? 'unreachable';
+      if (live.rssBytes !== undefined) r.rssBytes = live.rssBytes;
+    }
     const ok = await probe(async () => {
       const res = await fetch(`${r.url}/ready`, { signal: AbortSignal.timeout(2000) });
       const text = await res.text();
@@ -943,7 +949,11 @@ export async function labStatus(stateDir: string, opts: { nginxProbes?: number }
         const res = await fetch(`${state.nginx.url}/health`, { signal: AbortSignal.timeout(2000) });
         await res.arrayBuffer();
         const up = res.headers.get('x-upstream') ?? '?';
-        const rep = res.headers.get('x-owui-replica') ?? '?';
+        // The simulator names itself; real Open WebUI does not, so nginx's upstream address names it.
+        const rep =
+          res.headers.get('x-owui-replica') ??
+          state.replicas.find((r) => up === `127.0.0.1:${r.port}`)?.name ??
+          '?';
         n.upstreams[up] = (n.upstreams[up] ?? 0) + 1;
         n.replicas[rep] = (n.replicas[rep] ?? 0) + 1;
         if (!res.ok) n.errors++;

@@ -257,7 +257,7 @@ export async function stopPostgres(
 
 function processesIn(dir: string): number[] {
   const out: number[] = [];
-  let entries: string[] = [];
+  let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
