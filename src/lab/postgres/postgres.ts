@@ -9,8 +9,19 @@
 // (SIGINT), then SIGKILL of the postmaster and of every backend left in the data directory.
 
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { PreflightError } from '../../core/errors.js';
 import {
   freePort,
@@ -114,7 +125,16 @@ export async function startPostgres(
     });
   }
   const budget = opts.readyBudgetMs ?? 30_000;
-  const dataDir = join(opts.dir, 'data');
+  // The postgres user must be able to enter the data directory. A state dir under a private
+  // directory (mode 0700, e.g. from mkdtemp) is not reachable: then the cluster lives in a fresh
+  // directory of the system temp dir instead, recorded like any other (lab down removes it).
+  const inStateDir = join(opts.dir, 'data');
+  let dataDir = inStateDir;
+  if (who && !reachable(opts.dir, who)) {
+    const base = mkdtempSync(join(tmpdir(), 'owui-chaos-pg-'));
+    chownSync(base, who.uid, who.gid);
+    dataDir = join(base, 'data');
+  }
   const logFile = join(opts.dir, 'postgres.log');
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -124,7 +144,7 @@ export async function startPostgres(
     join(binDir, 'initdb'),
     ['-D', dataDir, '-U', PG_USER, '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-instructions'],
     who,
-    opts.dir,
+    dataDir,
   );
   if (init.code !== 0) {
     throw new PreflightError(`initdb of the lab's Postgres cluster failed (exit ${init.code})`, {
@@ -185,7 +205,7 @@ export async function startPostgres(
         join(binDir, 'pg_isready'),
         ['-h', '127.0.0.1', '-p', String(port), '-U', PG_USER],
         who,
-        opts.dir,
+        dataDir,
       );
       if (ready.code === 0) break;
       reason = ready.output.trim();
@@ -207,7 +227,7 @@ export async function startPostgres(
     join(binDir, 'createdb'),
     ['-h', '127.0.0.1', '-p', String(port), '-U', PG_USER, PG_DATABASE],
     who,
-    opts.dir,
+    dataDir,
   );
   if (created.code !== 0) {
     throw new PreflightError(`Creating the database ${PG_DATABASE} in the lab's Postgres failed`, {
@@ -217,6 +237,20 @@ export async function startPostgres(
     });
   }
   return record;
+}
+
+/** Whether every directory from `/` down to `dir` lets `who` pass (x for owner, group or other). */
+function reachable(dir: string, who: { uid: number; gid: number }): boolean {
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      const st = statSync(d);
+      const x = st.uid === who.uid ? 0o100 : st.gid === who.gid ? 0o010 : 0o001;
+      if ((st.mode & x) === 0) return false;
+    } catch {
+      return false;
+    }
+    if (dirname(d) === d) return true;
+  }
 }
 
 /** `postgresql+psycopg://` (Open WebUI 0.12 ships psycopg 3, not psycopg2) at `host:port`. */
@@ -253,6 +287,9 @@ export async function stopPostgres(
     }
   }
   for (let i = 0; i < 100 && (isAlive(rec.pid) || processesIn(rec.dataDir).length > 0); i++) await sleep(20);
+  // A cluster that had to live outside the state dir (see startPostgres) is removed with it.
+  const parent = dirname(rec.dataDir);
+  if (parent.startsWith(join(tmpdir(), 'owui-chaos-pg-'))) rmSync(parent, { recursive: true, force: true });
 }
 
 function processesIn(dir: string): number[] {
