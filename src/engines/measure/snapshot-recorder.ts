@@ -31,18 +31,6 @@ export interface ChatSummary {
   error?: string;
 }
 
-/**
- * garbled_token_rate of a socket chat's final text. Real Open WebUI (verified on 0.12.4, its
- * middleware's end-of-stream clean-up) strips surrounding whitespace from the last message text
- * when the stream ends, so a final text that is exactly the expected text stripped is intact;
- * anything else is checked token by token (docs/openwebui-protocol.md, mode B).
- */
-export function finalTextIntegrity(expected: readonly string[], text: string): number {
-  const full = expected.join('');
-  if (text !== full && text.length > 0 && text === full.trim()) return 0;
-  return checkIntegrity(expected, text).garbledRate;
-}
-
 export class SnapshotRecorder {
   private text = '';
   private frames = 0;
@@ -137,7 +125,7 @@ export class SnapshotRecorder {
       if (summary.ttftMs !== undefined && tokens > 1)
         this.o.emit('tpot', this.doneMs, (e2e - summary.ttftMs) / (tokens - 1), tags);
       if (this.o.expected) {
-        summary.garbledRate = finalTextIntegrity(this.o.expected, this.text);
+        summary.garbledRate = checkIntegrity(this.o.expected, this.text).garbledRate;
         this.o.emit('garbled_token_rate', this.doneMs, summary.garbledRate, tags);
       } else {
         summary.unverified = true;
