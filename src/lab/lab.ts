@@ -303,7 +303,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
           keyPrefix: `open-webui-${name}`,
         },
         markerEnv: { [LAB_DIR_ENV]: stateDir },
-        ...(opts.replicaEnv ? { extraEnv: opts.replicaEnv } : {}),
+        envFor: (base) => ({ ...base, ...opts.replicaEnv }),
         budgetMs: opts.replicaBudgetMs ?? 240_000,
         onSpawn: (r) => {
           state.replicas.push(r);

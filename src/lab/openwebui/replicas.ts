@@ -230,9 +230,12 @@ export interface UpRealReplicasOptions {
   dir: string;
   wiring: RealLabWiring;
   markerEnv: Record<string, string>;
-  /** Extra env for every replica, then for replica i (misconfig switches, tests); wins over ours. */
-  extraEnv?: Record<string, string>;
-  envFor?: (index: number) => Record<string, string>;
+  /**
+   * The final env of replica `index` (0 = owui-1) from the lab's own: where misconfig switches
+   * and `--replica-env` overrides apply (src/lab/misconfig.ts `replicaEnvFor` has this shape; it
+   * may also remove variables). Default: the lab's env unchanged.
+   */
+  envFor?: (base: Record<string, string>, index: number) => Record<string, string>;
   budgetMs: number;
   /** Called right after each spawn, so the caller persists the record before waiting. */
   onSpawn: (r: LabReplicaRecord) => void;
@@ -245,7 +248,8 @@ export async function upRealReplicas(o: UpRealReplicasOptions): Promise<LabRepli
   const start = async (i: number): Promise<{ r: LabReplicaRecord; at: number }> => {
     const name = `owui-${i + 1}`;
     const dir = join(o.dir, name);
-    const env = { ...realReplicaEnv(o.wiring, i, join(dir, 'data')), ...o.extraEnv, ...o.envFor?.(i) };
+    const base = realReplicaEnv(o.wiring, i, join(dir, 'data'));
+    const env = o.envFor ? o.envFor(base, i) : base;
     const at = Date.now();
     const r = await startRealReplica({
       install: o.install,

@@ -146,6 +146,7 @@ describe.skipIf(!install)(`real Open WebUI ${VERSION} lab (3 replicas)`, () => {
   }, 120_000);
 
   it('starts every part healthy: Postgres, real toxiproxy-server, 3 replicas reporting the installed version', async () => {
+    expect(state?.name).toBe(name);
     expect(progress.at(-1)).toMatch(/is up/);
     // Replica 1 (migrations) is ready before the others start.
     const first = progress.findIndex((m) => /^owui-1 ready in/.test(m));
