@@ -254,12 +254,8 @@ describe.skipIf(!install)(`real Open WebUI ${VERSION} lab (3 replicas)`, () => {
       const injects = journal.activities.filter((a) => a.kind === 'inject');
       const reverts = journal.activities.filter((a) => a.kind === 'revert');
       // Evidence first, so a failure shows what happened.
-      expect({
-        code: run.code,
-        injects,
-        reverts,
-        tail: run.output.split('\n').slice(-25).join('\n'),
-      }).toMatchObject({ code: expect.toSatisfy((c: number | null) => c === 0 || c === 10) });
+      const evidence = `exit ${run.code}; injects ${JSON.stringify(injects)}; reverts ${JSON.stringify(reverts)}; last output:\n${run.output.split('\n').slice(-12).join('\n')}`;
+      expect([0, 10], evidence).toContain(run.code);
       expect(injects.length).toBeGreaterThan(0);
       expect(injects.every((f) => f.status === 'succeeded')).toBe(true);
       expect(reverts.every((f) => f.status === 'succeeded')).toBe(true);
