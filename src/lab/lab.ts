@@ -1053,6 +1053,8 @@ export interface LabSummary {
   buffering: Buffering;
   url?: string;
   admin?: { email: string };
+  /** What the replicas are: the simulator, or real Open WebUI of this version. */
+  openwebui: { server: 'simulator' | 'real'; version?: string };
   endpoints: Array<{ part: string; name: string; endpoint: string; pid?: number; container?: string }>;
 }
 
@@ -1114,6 +1116,10 @@ export function labSummary(state: LabState): LabSummary {
     stateDir: state.stateDir,
     replicasIn: state.replicasIn,
     buffering: state.buffering,
+    openwebui: {
+      server: state.openwebui?.server ?? 'simulator',
+      ...(state.openwebui?.version ? { version: state.openwebui.version } : {}),
+    },
     endpoints,
   };
   if (state.targetFile) summary.targetFile = state.targetFile;

@@ -65,7 +65,13 @@ export default class LabUp extends BaseCommand {
       this.say(`${e.part.padEnd(w1)}  ${e.name.padEnd(w2)}  ${e.endpoint.padEnd(w3)}  ${who}`);
     }
     this.say('');
-    this.say(`Open WebUI (through nginx): ${summary.url ?? '?'}   admin: ${summary.admin?.email ?? '?'}`);
+    const kind =
+      summary.openwebui.server === 'real'
+        ? `real Open WebUI ${summary.openwebui.version ?? '?'}`
+        : 'the Open WebUI simulator';
+    this.say(
+      `Open WebUI (through nginx, ${kind}): ${summary.url ?? '?'}   admin: ${summary.admin?.email ?? '?'}`,
+    );
     const custom = flags['state-dir'] !== undefined || flags.name !== 'default';
     this.say(
       `Target file: ${summary.targetFile ?? '?'}   (use it with --target ${custom ? summary.targetFile : 'lab'})`,
