@@ -209,13 +209,15 @@ async function ensureUv(python: string, progress: (m: string) => void): Promise<
   const found = findBinary('uv');
   if (found) return found;
   progress('uv is not installed: pip install --user uv');
-  await runStep(
-    'install uv with pip',
-    python,
-    ['-m', 'pip', 'install', '--user', '--quiet', 'uv'],
-    process.env,
-    [`${python} -m ensurepip --user`, 'or install uv: https://docs.astral.sh/uv/'],
-  );
+  const fixes = [`${python} -m ensurepip --user`, 'or install uv: https://docs.astral.sh/uv/'];
+  const pip = ['-m', 'pip', 'install', '--user', '--quiet', 'uv'];
+  try {
+    await runStep('install uv with pip', python, pip, process.env, fixes);
+  } catch (err) {
+    // Debian's Python refuses user installs (PEP 668) unless told; uv is one self-contained binary.
+    if (!/externally-managed/i.test(String((err as Error).cause))) throw err;
+    await runStep('install uv with pip', python, [...pip, '--break-system-packages'], process.env, fixes);
+  }
   const user = join(homedir(), '.local', 'bin', 'uv');
   if (existsSync(user)) return user;
   const again = findBinary('uv');
