@@ -15,13 +15,18 @@ command -v redis-sentinel >/dev/null 2>&1 || need+=(redis-sentinel)
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
+# The real Open WebUI lab: Postgres (the lab runs its own cluster), Python 3.11/3.12 for Open WebUI,
+# Go to build the pinned toxiproxy-server once.
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
+command -v python3.11 >/dev/null 2>&1 || command -v python3.12 >/dev/null 2>&1 || need+=(python3 python3-venv python3-pip)
+command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || need+=(golang-go)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "setup: installing Debian packages: ${need[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 # The Debian packages enable services at install; the lab runs its own instances on free ports.
-for svc in nginx redis-server redis-sentinel; do
+for svc in nginx redis-server redis-sentinel postgresql; do
   $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || $SUDO service "$svc" stop >/dev/null 2>&1 || true
 done
 
@@ -29,6 +34,16 @@ echo "setup: npm ci"
 npm ci --no-fund --no-audit --loglevel=error
 echo "setup: build"
 npm run build --silent
+
+# Real Open WebUI (PyPI, pinned, cached in ~/.cache/owui-chaos or $OWUI_CHAOS_CACHE / $OWUI_CHAOS_HOME)
+# and the pinned toxiproxy-server; a second run finds both and takes about a second.
+if [ "${OWUI_CHAOS_NO_REAL_OPENWEBUI:-}" = "1" ]; then
+  echo "setup: skipping the real Open WebUI install (OWUI_CHAOS_NO_REAL_OPENWEBUI=1); real-lab tests will be skipped"
+else
+  echo "setup: lab install (Open WebUI from PyPI, toxiproxy-server)"
+  [ -x /usr/local/go/bin/go ] && export PATH="$PATH:/usr/local/go/bin"
+  GOTOOLCHAIN="${GOTOOLCHAIN:-auto}" ./bin/run.js lab install
+fi
 
 if ! docker info >/dev/null 2>&1; then
   if [ "${OWUI_CHAOS_NO_DOCKERD:-}" = "1" ]; then

@@ -259,7 +259,12 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
     const drivers = driversForTarget(target, {
       ...(l.targetRef.kind === 'lab' ? { labStateDir: labDir } : {}),
     });
-    const faults = new DriverFaultInjector(drivers);
+    const startupBudget =
+      target.replicas && 'startupBudget' in target.replicas ? target.replicas.startupBudget : undefined;
+    const faults = new DriverFaultInjector(
+      drivers,
+      startupBudget !== undefined ? { replicaHealthBudgetMs: startupBudget } : {},
+    );
     const engine: LoadEngine = r.engineFactory
       ? r.engineFactory({ experiment: exp, target, runDir: summaryBase.runDir })
       : engineFor(exp, target, credentials, {

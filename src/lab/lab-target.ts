@@ -28,7 +28,7 @@ export function buildLabTarget(state: LabState): TargetInput {
   }
   const target: TargetInput = {
     name: `lab-${state.name}`,
-    description: `owui-chaos lab \`${state.name}\` (${state.replicas.length} replicas as ${state.replicasIn === 'docker' ? 'containers' : 'processes'}, nginx buffering ${state.buffering}${state.misconfig?.length ? `; misconfigured: ${state.misconfig.map((m) => (m.value === undefined ? m.name : `${m.name}=${m.value}`)).join(',')}` : ''})`,
+    description: `owui-chaos lab \`${state.name}\` (${state.replicas.length} ${state.openwebui?.server === 'real' ? `real Open WebUI ${state.openwebui.version ?? ''} ` : ''}replicas as ${state.replicasIn === 'docker' ? 'containers' : 'processes'}, nginx buffering ${state.buffering}${state.misconfig?.length ? `; misconfigured: ${state.misconfig.map((m) => (m.value === undefined ? m.name : `${m.name}=${m.value}`)).join(',')}` : ''})`,
     openwebui: {
       url: state.nginx.url,
       replicas: state.replicas.map((r) => ({ name: r.name, url: r.url })),
@@ -44,7 +44,12 @@ export function buildLabTarget(state: LabState): TargetInput {
     replicas:
       state.replicasIn === 'docker'
         ? { type: 'docker', docker: { label: `${LAB_LABEL}=${state.name}` } }
-        : { type: 'lab-process', 'lab-process': { stateDir: state.stateDir } },
+        : {
+            type: 'lab-process',
+            'lab-process': { stateDir: state.stateDir },
+            // Real Open WebUI needs 40 s (idle box) to minutes (loaded box) to start again.
+            ...(state.openwebui?.server === 'real' ? { startupBudget: '300s' } : {}),
+          },
     redis: {
       sentinels: state.redis.sentinels.map((s) => ({ host: '127.0.0.1', port: s.port })),
       masterName: state.redis.masterName,

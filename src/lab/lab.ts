@@ -30,7 +30,7 @@ import {
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { PreflightError, errorMessage } from '../core/errors.js';
+import { PreflightError, UsageError, errorMessage } from '../core/errors.js';
 import {
   connectDocker,
   containerGone,
@@ -48,7 +48,16 @@ import {
   type ReplicaEnvFlags,
 } from './misconfig.js';
 import { nginxBinary, startNginx, stopNginx } from './nginx/nginx-process.js';
-import { findBinary, requireBinary } from './process/binaries.js';
+import { requireBinary } from './process/binaries.js';
+import { DEFAULT_OPENWEBUI_VERSION, findToxiproxyServer, requireOpenWebui } from './openwebui/install.js';
+import { formatMb, replicaFacts, upRealReplicas } from './openwebui/replicas.js';
+import {
+  findPostgresBin,
+  postgresStatus,
+  postgresUrl,
+  startPostgres,
+  stopPostgres,
+} from './postgres/postgres.js';
 import {
   freePort,
   isAlive,
@@ -88,6 +97,11 @@ export interface LabUpOptions {
   replicaEnvByReplica?: Record<number, Record<string, string>>;
   /** The HA guides' mistakes to build in (src/lab/misconfig.ts, docs/lab-misconfig.md). */
   misconfig?: Misconfig[];
+  /** The lab's simulator (default) or real Open WebUI from the install cache. */
+  openwebui?: 'simulator' | 'real';
+  openwebuiVersion?: string;
+  /** Budget for each real Open WebUI replica to become ready (default 240 s). */
+  replicaBudgetMs?: number;
 }
 
 /** Env var set on every lab process: lets `lab down` find orphans of a crashed `lab up`. */
@@ -96,6 +110,7 @@ export const MASTER_NAME = 'mymaster';
 export const PROXY_LLM = 'llm';
 export const PROXY_REDIS_MASTER = 'redis-master';
 export const PROXY_REDIS_REPLICA = 'redis-replica';
+export const PROXY_POSTGRES = 'postgres';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** Project root: this file is src/lab/lab.ts or dist/lab/lab.js. */
@@ -133,6 +148,16 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
       suggestions: ['npm run build'],
     });
   }
+  const realOwui = opts.openwebui === 'real';
+  if (realOwui && replicasIn === 'docker') {
+    throw new UsageError('Real Open WebUI replicas run as processes only (docker mode is not built yet)', {
+      code: 'LAB_REAL_DOCKER_UNSUPPORTED',
+      suggestions: ['owui-chaos lab up --openwebui real --replicas-in process'],
+    });
+  }
+  // Real Open WebUI: the install and Postgres must be there before anything starts.
+  const install = realOwui ? requireOpenWebui(opts.openwebuiVersion ?? DEFAULT_OPENWEBUI_VERSION) : undefined;
+  if (realOwui && !findPostgresBin()) requireBinary('postgres', 'postgresql');
   const docker = replicasIn === 'docker' ? await connectDocker() : undefined;
 
   const previous = readLabState(stateDir);
@@ -161,6 +186,9 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
     secretKey: randomBytes(32).toString('hex'),
     misconfig: [...(opts.misconfig ?? [])],
     replicaEnv: { all: { ...opts.replicaEnv }, byReplica: { ...opts.replicaEnvByReplica } },
+    openwebui: install
+      ? { server: 'real', version: install.version, venv: install.venv }
+      : { server: 'simulator' },
   };
   if (state.misconfig!.some((m) => m.name === 'buffering')) state.buffering = 'on';
   for (const n of Object.keys(state.replicaEnv!.byReplica).map(Number)) {
@@ -188,7 +216,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
     progress(`mock LLM ready on ${state.mockLlm.url}`);
 
     // 2. Toxiproxy with the llm proxy
-    const real = findBinary('toxiproxy-server');
+    const real = findToxiproxyServer();
     progress(real ? `starting toxiproxy-server (${real})` : 'starting the lab Toxiproxy server');
     const toxiPort = await freePort();
     const toxiDir = partDir(stateDir, 'toxiproxy');
@@ -236,6 +264,21 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
       `Redis ready: master :${redis.master.port}, replica :${redis.replica.port}, sentinels ${redis.sentinels.map((s) => `:${s.port}`).join(' ')}`,
     );
 
+    // 3b. real Open WebUI: the lab's own Postgres cluster, behind its proxy
+    let pgProxy: LabProxyRecord | undefined;
+    if (install) {
+      progress('starting Postgres (own cluster in the state dir)');
+      const pg = await startPostgres(
+        { dir: partDir(stateDir, 'postgres'), readyBudgetMs: budget, env: { [LAB_DIR_ENV]: stateDir } },
+        (rec) => {
+          state.postgres = rec;
+          writeLabState(state);
+        },
+      );
+      pgProxy = await createProxy(state, toxi, PROXY_POSTGRES, pg.port);
+      progress(`Postgres ${pg.version} ready on :${pg.port} (proxy postgres ${pgProxy.listen})`);
+    }
+
     // 4. replicas (all ports picked up front: nginx and CORS need them)
     const nginxPort = await freePort();
     const ports: number[] = [];
@@ -276,10 +319,38 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
       progress('preparing the Docker base image');
       await ensureBaseImage(docker, partDir(stateDir, 'docker'));
     }
-    progress(
-      `starting ${replicaCount} Open WebUI simulator replicas as ${replicasIn === 'docker' ? 'containers' : 'processes'}`,
-    );
-    for (let i = 0; i < replicaCount; i++) {
+    if (install) {
+      await upRealReplicas({
+        install,
+        ports,
+        dir: replicasDir,
+        wiring: {
+          secretKey: state.secretKey!,
+          nginxUrl,
+          replicaUrls: ports.map((p) => `http://127.0.0.1:${p}`),
+          databaseUrl: postgresUrl(state.postgres!, pgProxy!.listen),
+          masterName: MASTER_NAME,
+          sentinelPort: redis.sentinels[0]!.port,
+          llmListen: llmProxy.listen,
+          keyPrefix: `open-webui-${name}`,
+        },
+        markerEnv: { [LAB_DIR_ENV]: stateDir },
+        // The same misconfig plan and --replica-env overrides as simulator replicas get.
+        envFor: (base, i) => replicaEnvFor(base, i, plan, state.replicaEnv),
+        budgetMs: opts.replicaBudgetMs ?? 240_000,
+        onSpawn: (r) => {
+          state.replicas.push(r);
+          writeLabState(state);
+        },
+        progress,
+      });
+      writeLabState(state);
+    }
+    if (!install)
+      progress(
+        `starting ${replicaCount} Open WebUI simulator replicas as ${replicasIn === 'docker' ? 'containers' : 'processes'}`,
+      );
+    for (let i = 0; i < (install ? 0 : replicaCount); i++) {
       const replicaName = `owui-${i + 1}`;
       const port = ports[i]!;
       const logFile = join(replicasDir, `${replicaName}.log`);
@@ -330,20 +401,22 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
       writeLabState(state);
     }
     await Promise.all(
-      state.replicas.map((r) =>
-        waitHealthy(
-          `replica ${r.name}`,
-          {
-            logFile: r.spawn.logFile,
-            ...(r.pid ? { pid: r.pid } : {}),
-            ...(docker && r.containerId ? { gone: () => containerGone(docker, r.containerId!) } : {}),
-          },
-          budget,
-          async () => {
-            return (await jsonStatusOk(`${r.url}/health`)) && (await jsonStatusOk(`${r.url}/ready`));
-          },
+      state.replicas
+        .filter((r) => r.server !== 'openwebui')
+        .map((r) =>
+          waitHealthy(
+            `replica ${r.name}`,
+            {
+              logFile: r.spawn.logFile,
+              ...(r.pid ? { pid: r.pid } : {}),
+              ...(docker && r.containerId ? { gone: () => containerGone(docker, r.containerId!) } : {}),
+            },
+            budget,
+            async () => {
+              return (await jsonStatusOk(`${r.url}/health`)) && (await jsonStatusOk(`${r.url}/ready`));
+            },
+          ),
         ),
-      ),
     );
     progress(`replicas ready: ${state.replicas.map((r) => `${r.name} ${r.url}`).join(', ')}`);
 
@@ -616,6 +689,7 @@ export function labPids(state: LabState): Array<{ part: string; pid: number }> {
     );
     for (const s of state.redis.sentinels) out.push({ part: s.name, pid: s.pid });
   }
+  if (state.postgres) out.push({ part: 'postgres', pid: state.postgres.pid });
   if (state.toxiproxy?.daemon) out.push({ part: 'toxiproxy', pid: state.toxiproxy.daemon.pid });
   if (state.mockLlm) out.push({ part: 'mock-llm', pid: state.mockLlm.pid });
   return out;
@@ -634,6 +708,7 @@ export function labPorts(state: LabState): number[] {
     );
   if (state.toxiproxy)
     ports.push(state.toxiproxy.port, ...state.toxiproxy.proxies.map((p) => hostPort(p.listen).port));
+  if (state.postgres) ports.push(state.postgres.port);
   if (state.mockLlm) ports.push(state.mockLlm.port);
   return ports;
 }
@@ -688,6 +763,7 @@ export async function labDown(stateDir: string): Promise<LabDownResult> {
         );
       });
     }
+    if (state.postgres) await attempt('postgres', () => stopPostgres(state.postgres!));
     if (state.redis) await attempt('redis', () => stopRedisTopology(state.redis!));
     if (state.toxiproxy?.daemon)
       await attempt('toxiproxy', () => stopProcess(state.toxiproxy!.daemon!.pid, 3000));
@@ -752,7 +828,7 @@ export function findLabProcesses(stateDir: string): number[] {
 // ─── status ──────────────────────────────────────────────────────────────────────────────────────
 
 export interface LabPartStatus {
-  part: 'mock-llm' | 'toxiproxy' | 'redis' | 'sentinel' | 'replica' | 'nginx';
+  part: 'mock-llm' | 'toxiproxy' | 'redis' | 'sentinel' | 'postgres' | 'replica' | 'nginx';
   name: string;
   endpoint: string;
   pid?: number;
@@ -898,7 +974,24 @@ export async function labStatus(stateDir: string, opts: { nginxProbes?: number }
       });
     }
   }
+  if (state.postgres) {
+    const pg = await postgresStatus(state.postgres);
+    parts.push({
+      part: 'postgres',
+      name: 'postgres',
+      endpoint: `127.0.0.1:${state.postgres.port}`,
+      pid: state.postgres.pid,
+      healthy: pg.ok,
+      detail: pg.detail,
+    });
+  }
   for (const r of state.replicas) {
+    // Real Open WebUI: the version it reports now, not the one recorded at start.
+    if (r.server === 'openwebui') {
+      const live = await replicaFacts(r);
+      r.version = live.version ?? 'unreachable';
+      if (live.rssBytes !== undefined) r.rssBytes = live.rssBytes;
+    }
     const ok = await probe(async () => {
       const res = await fetch(`${r.url}/ready`, { signal: AbortSignal.timeout(2000) });
       const text = await res.text();
@@ -912,7 +1005,7 @@ export async function labStatus(stateDir: string, opts: { nginxProbes?: number }
       ...(r.pid !== undefined ? { pid: r.pid } : {}),
       ...(r.containerId ? { containerId: r.containerId.slice(0, 12) } : {}),
       healthy: ok.ok,
-      detail: ok.ok ? '/ready 200' : ok.detail,
+      detail: `${replicaKind(r)}; ${ok.ok ? '/ready 200' : ok.detail}`,
     });
   }
   if (state.nginx) {
@@ -928,7 +1021,11 @@ export async function labStatus(stateDir: string, opts: { nginxProbes?: number }
         const res = await fetch(`${state.nginx.url}/health`, { signal: AbortSignal.timeout(2000) });
         await res.arrayBuffer();
         const up = res.headers.get('x-upstream') ?? '?';
-        const rep = res.headers.get('x-owui-replica') ?? '?';
+        // The simulator names itself; real Open WebUI does not, so nginx's upstream address names it.
+        const rep =
+          res.headers.get('x-owui-replica') ??
+          state.replicas.find((r) => up === `127.0.0.1:${r.port}`)?.name ??
+          '?';
         n.upstreams[up] = (n.upstreams[up] ?? 0) + 1;
         n.replicas[rep] = (n.replicas[rep] ?? 0) + 1;
         if (!res.ok) n.errors++;
@@ -952,6 +1049,13 @@ export async function labStatus(stateDir: string, opts: { nginxProbes?: number }
   }
   status.healthy = parts.length > 0 && parts.every((p) => p.healthy);
   return status;
+}
+
+/** "Open WebUI 0.12.4 (real), started in 41.2 s, RSS 1400 MB" or "simulator". */
+function replicaKind(r: LabReplicaRecord): string {
+  if (r.server !== 'openwebui') return 'simulator';
+  const start = r.startupMs === undefined ? '' : `, started in ${(r.startupMs / 1000).toFixed(1)} s`;
+  return `Open WebUI ${r.version ?? '?'} (real)${start}, RSS ${formatMb(r.rssBytes)}`;
 }
 
 async function probe(fn: () => Promise<boolean>): Promise<{ ok: boolean; detail: string }> {
@@ -1022,6 +1126,8 @@ export interface LabSummary {
   misconfig: Misconfig[];
   url?: string;
   admin?: { email: string };
+  /** What the replicas are: the simulator, or real Open WebUI of this version. */
+  openwebui: { server: 'simulator' | 'real'; version?: string };
   endpoints: Array<{ part: string; name: string; endpoint: string; pid?: number; container?: string }>;
 }
 
@@ -1054,6 +1160,13 @@ export function labSummary(state: LabState): LabSummary {
     for (const s of state.redis.sentinels)
       endpoints.push({ part: 'sentinel', name: s.name, endpoint: `127.0.0.1:${s.port}`, pid: s.pid });
   }
+  if (state.postgres)
+    endpoints.push({
+      part: 'postgres',
+      name: 'postgres',
+      endpoint: `127.0.0.1:${state.postgres.port}`,
+      pid: state.postgres.pid,
+    });
   if (state.toxiproxy) {
     endpoints.push({
       part: 'toxiproxy',
@@ -1077,6 +1190,10 @@ export function labSummary(state: LabState): LabSummary {
     replicasIn: state.replicasIn,
     buffering: state.buffering,
     misconfig: state.misconfig ?? [],
+    openwebui: {
+      server: state.openwebui?.server ?? 'simulator',
+      ...(state.openwebui?.version ? { version: state.openwebui.version } : {}),
+    },
     endpoints,
   };
   if (state.targetFile) summary.targetFile = state.targetFile;

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import type { DaemonInfo } from './process/daemon.js';
 import type { Misconfig, ReplicaEnvFlags } from './misconfig.js';
+import type { PostgresRecord } from './postgres/postgres.js';
 import type { RedisTopology } from './redis/redis-topology.js';
 
 /** How to (re)start a replica: the exact command, args and env it was started with. */
@@ -27,6 +28,14 @@ export interface LabReplicaRecord {
   containerId?: string;
   containerName?: string;
   spawn: SpawnRecord;
+  /** What runs: the lab's simulator (default) or real Open WebUI. */
+  server?: 'simulator' | 'openwebui';
+  /** Real Open WebUI: the installed version, then the version it reported at start. */
+  version?: string;
+  /** Spawn → /health and /ready both 200, at `lab up`. */
+  startupMs?: number;
+  /** Resident memory right after start-up (process and children). */
+  rssBytes?: number;
 }
 
 export interface LabProxyRecord {
@@ -44,6 +53,10 @@ export interface LabState {
   ownerPid: number;
   replicasIn: 'process' | 'docker';
   buffering: 'on' | 'off';
+  /** Which Open WebUI the replicas are (absent: the simulator, labs from before this field). */
+  openwebui?: { server: 'simulator' | 'real'; version?: string; venv?: string };
+  /** The lab's own Postgres cluster (real Open WebUI only). */
+  postgres?: PostgresRecord;
   mockLlm?: DaemonInfo & { port: number; url: string };
   toxiproxy?: { url: string; port: number; real: boolean; daemon?: DaemonInfo; proxies: LabProxyRecord[] };
   redis?: RedisTopology;

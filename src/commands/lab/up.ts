@@ -13,6 +13,7 @@ import {
   parseReplicaEnv,
 } from '../../lab/misconfig.js';
 import { capacityEnv } from '../../lab/owui-sim/capacity.js';
+import { DEFAULT_OPENWEBUI_VERSION } from '../../lab/openwebui/install.js';
 import { defaultLabStateDir } from '../../lab/state.js';
 
 export default class LabUp extends BaseCommand {
@@ -26,6 +27,7 @@ export default class LabUp extends BaseCommand {
     '<%= config.bin %> lab up --name mc-1 --misconfig no-upgrade-headers',
     '<%= config.bin %> lab up --misconfig short-read-timeout=5s,secret-per-replica',
     '<%= config.bin %> lab up --replica-env WEBUI_SECRET_KEY=abc --replica-env 2:WEBUI_SECRET_KEY=other',
+    '<%= config.bin %> lab up --openwebui real --name rw-1',
   ];
 
   static override flags = {
@@ -79,6 +81,16 @@ export default class LabUp extends BaseCommand {
       default: 0,
       helpGroup: 'CAPACITY',
     }),
+    openwebui: Flags.string({
+      description:
+        'Replicas: the lab simulator, or real Open WebUI from `owui-chaos lab install` (with Postgres)',
+      options: ['sim', 'real'],
+      default: 'sim',
+    }),
+    'openwebui-version': Flags.string({
+      description: 'Real Open WebUI version (installed with `lab install --openwebui-version X`)',
+      default: DEFAULT_OPENWEBUI_VERSION,
+    }),
   };
 
   async run(): Promise<LabSummary> {
@@ -105,6 +117,8 @@ export default class LabUp extends BaseCommand {
       replicas: flags.replicas,
       replicasIn: flags['replicas-in'] as 'process' | 'docker',
       buffering: flags.buffering as 'on' | 'off',
+      openwebui: flags.openwebui === 'real' ? 'real' : 'simulator',
+      openwebuiVersion: flags['openwebui-version'],
       onProgress: (m) => this.say(`  … ${m}`),
     });
     const summary = labSummary(state);
@@ -117,7 +131,13 @@ export default class LabUp extends BaseCommand {
       this.say(`${e.part.padEnd(w1)}  ${e.name.padEnd(w2)}  ${e.endpoint.padEnd(w3)}  ${who}`);
     }
     this.say('');
-    this.say(`Open WebUI (through nginx): ${summary.url ?? '?'}   admin: ${summary.admin?.email ?? '?'}`);
+    const kind =
+      summary.openwebui.server === 'real'
+        ? `real Open WebUI ${summary.openwebui.version ?? '?'}`
+        : 'the Open WebUI simulator';
+    this.say(
+      `Open WebUI (through nginx, ${kind}): ${summary.url ?? '?'}   admin: ${summary.admin?.email ?? '?'}`,
+    );
     if (summary.misconfig.length > 0)
       this.say(`Misconfigured on purpose: ${formatMisconfigs(summary.misconfig)}`);
     const custom = flags['state-dir'] !== undefined || flags.name !== 'default';

@@ -41,8 +41,13 @@ const Users = z
     message: 'give exactly one of `provision: { count, password }` or `existing: [{ email, password }]`',
   });
 
+/** How long a restarted replica may take to answer /health (real Open WebUI: about a minute). */
+const startupBudget = PositiveDurationSchema.optional().describe(
+  'how long a (re)started replica may take to become healthy, e.g. `240s`; default 30s',
+);
 const DockerReplicas = z.strictObject({
   type: z.literal('docker'),
+  startupBudget,
   docker: z
     .strictObject({
       socketPath: z.string().min(1).optional(),
@@ -63,6 +68,7 @@ const DockerReplicas = z.strictObject({
 });
 const LabProcessReplicas = z.strictObject({
   type: z.literal('lab-process'),
+  startupBudget,
   'lab-process': z.strictObject({ stateDir: z.string().min(1) }),
 });
 const NoReplicas = z.strictObject({ type: z.literal('none') });

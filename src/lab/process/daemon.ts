@@ -13,6 +13,9 @@ export interface DaemonSpec {
   logFile: string;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Run as this user (root only; Postgres refuses to run as root). */
+  uid?: number;
+  gid?: number;
 }
 
 export interface DaemonInfo {
@@ -32,6 +35,8 @@ export async function spawnDaemon(spec: DaemonSpec): Promise<DaemonInfo> {
       stdio: ['ignore', fd, fd],
       env: spec.env ?? process.env,
       cwd: spec.cwd,
+      ...(spec.uid !== undefined ? { uid: spec.uid } : {}),
+      ...(spec.gid !== undefined ? { gid: spec.gid } : {}),
     });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);

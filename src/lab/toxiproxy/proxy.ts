@@ -5,8 +5,9 @@
 // rewrites it to the bound address (so "127.0.0.1:0" becomes the real port and re-enabling
 // listens on the same address); `stop()` stops listening and closes every connection. Toxics are
 // kept in insertion order per direction; adding, updating or removing one applies to existing
-// connections at once. JSON order of a proxy: name, listen, upstream, enabled, toxics
-// (upstream chain first, then downstream).
+// connections at once. JSON order of a proxy: name, listen, upstream, enabled, Logger, toxics
+// (upstream chain first, then downstream). `Logger` is always `{}`: real toxiproxy-server v2.12.0
+// serialises its proxy struct's exported zerolog field that way, in every proxy object it returns.
 
 import net from 'node:net';
 import { ProxiedConnection } from './link.js';
@@ -51,6 +52,7 @@ export class Proxy {
       listen: this.listen,
       upstream: this.upstream,
       enabled: this.enabled,
+      Logger: {},
       toxics: this.toxicList(),
     };
   }

@@ -2,24 +2,17 @@
 // lab's own server and, when one is on PATH, a real `toxiproxy-server`: both must behave alike.
 // Toxic effects are measured on real TCP traffic through a proxy in front of an echo server.
 
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Toxiproxy } from 'toxiproxy-node-client';
+import { findToxiproxyServer } from '../../../src/lab/openwebui/install.js';
 import { startToxiproxyServer } from '../../../src/lab/toxiproxy/server.js';
 
 interface Target {
   name: string;
   start(): Promise<{ url: string; stop(): Promise<void> }>;
-}
-
-function which(bin: string): string | undefined {
-  try {
-    return execFileSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 async function freePort(): Promise<number> {
@@ -38,7 +31,8 @@ const ours: Target = {
   },
 };
 
-const realBin = which('toxiproxy-server');
+// The pinned build `owui-chaos lab install` puts in the cache, else one on PATH (as the lab does).
+const realBin = findToxiproxyServer();
 const real: Target = {
   name: 'real toxiproxy-server',
   start: async () => {
@@ -74,11 +68,11 @@ const real: Target = {
 const targets: Target[] = realBin ? [ours, real] : [ours];
 if (!realBin)
   console.warn(
-    'toxiproxy conformance: no `toxiproxy-server` on PATH, so only the lab server is tested (the real-server half is skipped)',
+    'toxiproxy conformance: no `toxiproxy-server` (owui-chaos lab install, or on PATH), so only the lab server is tested (the real-server half is skipped)',
   );
 
 describe.skipIf(Boolean(realBin))('Toxiproxy conformance against a real toxiproxy-server', () => {
-  it.skip('skipped: no `toxiproxy-server` binary on PATH', () => undefined);
+  it.skip('skipped: no `toxiproxy-server` binary (owui-chaos lab install)', () => undefined);
 });
 
 /** A TCP client that records every read with its time. */
@@ -253,9 +247,13 @@ describe.each(targets)('Toxiproxy conformance: $name', (target) => {
       listen: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
       upstream,
       enabled: true,
+      // Real toxiproxy-server (v2.12.0) serialises its proxy's exported zerolog field as `{}`.
+      Logger: {},
       toxics: [],
     });
     expect(body.listen).not.toBe('127.0.0.1:0');
+    // …in that key order, as Go's encoding/json writes the struct fields.
+    expect(Object.keys(body)).toEqual(['name', 'listen', 'upstream', 'enabled', 'Logger', 'toxics']);
 
     const all = await raw('GET', '/proxies');
     expect(all.status).toBe(200);
