@@ -291,6 +291,9 @@ export class BrowserClient {
         chat.recorder.onCompletion(at, event.text, event.done);
         if (event.done) this.finishChat(parsed.messageId);
         return;
+      case 'delta':
+        chat.recorder.onDelta(at, event.text);
+        return;
       case 'error':
         chat.recorder.onError(event.message);
         this.finishChat(parsed.messageId);

@@ -1,4 +1,4 @@
-// Open WebUI behaviour by version (openwebui-protocol.md §1 version matrix) and the payload helpers
+// Open WebUI behaviour by version (docs/openwebui-protocol.md, version table) and the payload helpers
 // every client (Node engine, k6 scenarios) and the simulator share.
 //
 // Contract: pure functions of their inputs. `behaviourFor` encodes the matrix rows a load client or
@@ -36,8 +36,14 @@ function atLeast(v: OwuiVersion, b: string): boolean {
 export interface OwuiBehaviour {
   /** Socket event carrying chat updates: `chat-events` ≤ 0.6.32, `events` after. */
   chatEventName: 'events' | 'chat-events';
-  /** Shape of `chat:completion` frames: `content` ≤ 0.8.10, both 0.8.11–0.9.x, `output` ≥ 0.10.0. */
-  payload: 'content' | 'output+content' | 'output';
+  /**
+   * How text reaches the socket while it streams: cumulative `chat:completion` frames with
+   * `content` (≤ 0.8.10), both `output` and `content` (0.8.11–0.9.x), `output` only (0.10–0.11),
+   * or `responses`: `response:completion` delta events (Responses-API `response.output_text.delta`)
+   * and only the final `chat:completion {done, output}` carries the whole text (0.12.4 verified;
+   * the boundary is assumed at 0.12.0).
+   */
+  payload: 'content' | 'output+content' | 'output' | 'responses';
   /** Mode-B HTTP reply: `{task_id}` ≤ 0.8.12, `{task_ids, chat_id}` ≥ 0.9.0. */
   taskReply: 'task_id' | 'task_ids';
   /** Client `heartbeat` every 30 s (≥ 0.6.41). */
@@ -66,7 +72,13 @@ export function behaviourFor(v: OwuiVersion): OwuiBehaviour {
   const v06 = v.major === 0 && v.minor <= 6;
   return {
     chatEventName: atLeast(v, '0.6.33') ? 'events' : 'chat-events',
-    payload: atLeast(v, '0.10.0') ? 'output' : atLeast(v, '0.8.11') ? 'output+content' : 'content',
+    payload: atLeast(v, '0.12.0')
+      ? 'responses'
+      : atLeast(v, '0.10.0')
+        ? 'output'
+        : atLeast(v, '0.8.11')
+          ? 'output+content'
+          : 'content',
     taskReply: atLeast(v, '0.9.0') ? 'task_ids' : 'task_id',
     heartbeat: atLeast(v, '0.6.41'),
     createsChatOnNullParent: atLeast(v, '0.9.0'),
@@ -131,14 +143,18 @@ export function snapshotText(data: unknown): string | undefined {
 export type ChatEnvelopeEvent =
   | { kind: 'active'; active: boolean }
   | { kind: 'completion'; text?: string; done: boolean; usage?: unknown; title?: string }
+  /** A text increment to append (0.12 `response:completion` deltas, OpenAI-style `choices` frames). */
+  | { kind: 'delta'; text: string }
   | { kind: 'error'; message: string }
   | { kind: 'cancel' }
   | { kind: 'other'; type: string };
 
 /**
- * One `events`/`chat-events` envelope `{chat_id, message_id, data:{type, data}}` (§3.5).
+ * One `events`/`chat-events` envelope `{chat_id, message_id, data:{type, data}}`.
  * `chat:completion` with an `error` member (a provider error inside the stream) is an error.
- * Returns undefined for anything that is not an envelope.
+ * `response:completion` (0.12) carries Responses-API stream events: `response.output_text.delta`
+ * is a `delta`; a passed-through OpenAI chunk (`choices[0].delta.content`) is a `delta` too, as the
+ * web UI treats `choices` without `output`. Returns undefined for anything that is not an envelope.
  */
 export function interpretEnvelope(
   envelope: unknown,
@@ -158,10 +174,26 @@ export function interpretEnvelope(
     case 'chat:active':
       result.event = { kind: 'active', active: isRecord(data) && data['active'] === true };
       break;
+    case 'response:completion': {
+      if (isRecord(data) && data['type'] === 'response.output_text.delta' && typeof data['delta'] === 'string') {
+        if (data['delta'] !== '') result.event = { kind: 'delta', text: data['delta'] };
+        break;
+      }
+      const delta = choicesDelta(data);
+      if (delta !== undefined) result.event = { kind: 'delta', text: delta };
+      break;
+    }
     case 'chat:completion': {
       if (isRecord(data) && data['error'] !== undefined && data['error'] !== null) {
         result.event = { kind: 'error', message: errorText(data['error']) };
         break;
+      }
+      if (isRecord(data) && data['output'] === undefined && data['content'] === undefined) {
+        const delta = choicesDelta(data);
+        if (delta !== undefined) {
+          result.event = { kind: 'delta', text: delta };
+          break;
+        }
       }
       const event: ChatEnvelopeEvent = { kind: 'completion', done: isRecord(data) && data['done'] === true };
       const text = snapshotText(data);
@@ -186,6 +218,15 @@ export function interpretEnvelope(
       break;
   }
   return result;
+}
+
+/** Non-empty `choices[0].delta.content` of an OpenAI chunk, else undefined. */
+function choicesDelta(data: unknown): string | undefined {
+  if (!isRecord(data) || !Array.isArray(data['choices'])) return undefined;
+  const choice: unknown = data['choices'][0];
+  if (!isRecord(choice) || !isRecord(choice['delta'])) return undefined;
+  const content = choice['delta']['content'];
+  return typeof content === 'string' && content !== '' ? content : undefined;
 }
 
 function errorText(error: unknown): string {

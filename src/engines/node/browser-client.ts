@@ -342,6 +342,7 @@ export class BrowserClient {
     const t = this.now();
     const ev = env.event;
     if (ev.kind === 'completion') waiter.recorder.onCompletion(t, ev.text, ev.done);
+    else if (ev.kind === 'delta') waiter.recorder.onDelta(t, ev.text);
     else if (ev.kind === 'error') waiter.recorder.onError(ev.message);
     else if (ev.kind === 'cancel') waiter.recorder.onCancel();
     if (waiter.recorder.terminated) waiter.wake();

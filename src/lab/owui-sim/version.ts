@@ -5,7 +5,12 @@
 // only names the two ends (JWT claims and the API-key switch: "0.6.x" vs "v0.11"), the switch is
 // placed at 0.7.0 and marked "assumed" below.
 
-export type PayloadShape = 'content' | 'both' | 'output';
+/**
+ * `responses` (≥ 0.12, verified on 0.12.4): text streams as `response:completion` events carrying
+ * Responses-API `response.output_text.delta` increments; only the final `chat:completion` frame
+ * (`done`, `output`) has the whole text.
+ */
+export type PayloadShape = 'content' | 'both' | 'output' | 'responses';
 export type OriginCheck = 'none' | 'literal-star' | 'normal';
 
 export interface VersionFeatures {
@@ -69,7 +74,7 @@ export function versionFeatures(version: string): VersionFeatures {
       : { env: 'ENABLE_API_KEY', defaultOn: true },
     readyEndpoint: atLeast('0.8.11'),
     taskIdsReply: atLeast('0.9.0'),
-    payload: atMost('0.8.10') ? 'content' : atMost('0.9.6') ? 'both' : 'output',
+    payload: atMost('0.8.10') ? 'content' : atMost('0.9.6') ? 'both' : atLeast('0.12.0') ? 'responses' : 'output',
     configReadsInRedis: atMost('0.9.5'),
   };
 }
