@@ -2,13 +2,16 @@
 // on a partial developer machine. This file makes sure such skips cannot hide anything where the
 // prerequisites are supposed to be present: everything scripts/setup.sh installs must be here.
 // Only k6 and toxiproxy-server may be absent (they cannot be installed from Debian or npm); a
-// machine without a Docker engine must say so with OWUI_CHAOS_NO_DOCKERD=1.
+// machine without a Docker engine must say so with OWUI_CHAOS_NO_DOCKERD=1, one without the real
+// Open WebUI venv with OWUI_CHAOS_NO_OPENWEBUI=1.
 
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findBinary } from '../../src/lab/process/binaries.js';
+import { realInstalled } from './conformance/targets.js';
+import { CONFORMANCE_VERSION } from './conformance/versions.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -26,6 +29,16 @@ describe('prerequisites installed by scripts/setup.sh', () => {
   it('the CLI is built (dist/)', () => {
     expect(existsSync(join(ROOT, 'dist', 'commands', 'run.js')), 'run npm run build').toBe(true);
   });
+
+  it.skipIf(process.env.OWUI_CHAOS_NO_OPENWEBUI === '1')(
+    `real Open WebUI ${CONFORMANCE_VERSION} is installed (the conformance suite runs against it)`,
+    () => {
+      expect(
+        realInstalled(CONFORMANCE_VERSION),
+        `Open WebUI ${CONFORMANCE_VERSION} venv missing: run bash scripts/setup.sh, or set OWUI_CHAOS_NO_OPENWEBUI=1`,
+      ).toBe(true);
+    },
+  );
 
   it.skipIf(process.env.OWUI_CHAOS_NO_DOCKERD === '1')('a Docker engine answers', () => {
     let ok = true;

@@ -1,5 +1,5 @@
 // Per-chat measurement of a socket-mode (browser) chat from cumulative snapshots (DESIGN §5,
-// openwebui-protocol.md §3.5). Pure: fed envelope events with receive times.
+// docs/openwebui-protocol.md §3.5). Pure: fed envelope events with receive times.
 //
 // Contract (times epoch ms, `startMs` = the POST's start):
 // - The text is always the LATEST snapshot, never an accumulation: a missed frame is harmless.

@@ -1,4 +1,4 @@
-// Chat completion and tasks (openwebui-protocol.md §3):
+// Chat completion and tasks (docs/openwebui-protocol.md §3):
 // - mode A (no chat/session): the upstream SSE body is passed through byte for byte as it
 //   arrives, upstream headers copied except Content-Encoding/Content-Length/Transfer-Encoding;
 //   upstream ≥ 400 → JSON error with the upstream status;

@@ -1,6 +1,6 @@
 // Simulator configuration, built ONLY from environment variables so a replica started as a process
 // and one started in a container are configured the same way. Names are Open WebUI's own where it
-// has them (openwebui-protocol.md §2, §4, §6.1); `OWUI_SIM_*` are the simulator's additions.
+// has them (docs/openwebui-protocol.md §2, §4, §6.1); `OWUI_SIM_*` are the simulator's additions.
 //
 // Contract: `configFromEnv(env)` is pure except for one thing: when `WEBUI_SECRET_KEY` is unset it
 // generates a random per-process key, as the real container entrypoint does (so tokens do not cross

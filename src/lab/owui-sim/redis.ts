@@ -1,4 +1,4 @@
-// Redis access with Open WebUI's failure semantics (openwebui-protocol.md §6.3):
+// Redis access with Open WebUI's failure semantics (docs/openwebui-protocol.md §6.3):
 // - `retry(op)` is the Sentinel retry proxy: on a connection error, timeout or READONLY it drops
 //   the master connection (so the next attempt re-resolves through Sentinel), sleeps
 //   REDIS_RECONNECT_DELAY ms and retries, up to REDIS_SENTINEL_MAX_RETRY_COUNT attempts in total,

@@ -1,4 +1,4 @@
-// The Socket.IO side of a replica (openwebui-protocol.md §2.6, §4, §6.2), on the real `socket.io`
+// The Socket.IO side of a replica (docs/openwebui-protocol.md §2.6, §4, §6.2), on the real `socket.io`
 // package:
 // - path `/ws/socket.io`, websocket transport only, EIO=4 only; the guards run BEFORE engine.io
 //   and answer like Open WebUI: the upgrade guard (400 `{"detail":"Invalid WebSocket upgrade

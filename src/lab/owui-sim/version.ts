@@ -1,4 +1,4 @@
-// What an Open WebUI version does differently on the wire (openwebui-protocol.md §1). The simulator
+// What an Open WebUI version does differently on the wire (docs/openwebui-protocol.md §1). The simulator
 // reads `OWUI_SIM_VERSION` once and asks this table; nothing else compares version numbers.
 //
 // Contract: `versionFeatures(v)` is pure. Boundaries come from the version matrix; where the matrix
