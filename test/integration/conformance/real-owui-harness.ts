@@ -77,7 +77,7 @@ export async function startRealOwui(opts: {
     );
   }
   const progress = opts.onProgress ?? (() => undefined);
-  const budget = opts.readyBudgetMs ?? 240_000;
+  const budget = opts.readyBudgetMs ?? 600_000;
   rmSync(opts.dir, { recursive: true, force: true });
   mkdirSync(opts.dir, { recursive: true });
 

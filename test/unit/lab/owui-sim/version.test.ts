@@ -35,6 +35,12 @@ describe('versionFeatures', () => {
     });
   });
 
+  it('0.12: Responses-API deltas (verified on 0.12.4); 0.11 still cumulative output', () => {
+    expect(versionFeatures('0.12.4').payload).toBe('responses');
+    expect(versionFeatures('0.12.0').payload).toBe('responses');
+    expect(versionFeatures('0.11.9').payload).toBe('output');
+  });
+
   it('places the matrix boundaries exactly', () => {
     expect(versionFeatures('0.6.33').eventName).toBe('chat-events');
     expect(versionFeatures('0.6.34').eventName).toBe('events');
