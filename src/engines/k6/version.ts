@@ -35,14 +35,17 @@ export const CURRENT_TARGET: K6Target = {
 };
 
 export function parseK6Version(output: string): K6Version | undefined {
-  const match = /\bk6 v(\d+)\.(\d+)\.(\d+)\S*/.exec(output);
+  // `k6 version` starts with the binary's own name (argv[0]): "k6-v2.2.0 v2.2.0 (commit/…)" for a
+  // binary called k6-v2.2.0. So the version is the first `vX.Y.Z` word that stands alone (after
+  // the start or a space), whatever precedes it — not only after "k6 ".
+  const match = /(?:^|\s)v(\d+)\.(\d+)\.(\d+)\S*/m.exec(output);
   if (!match) return undefined;
   const extensions = [...output.matchAll(/\bk6\/x\/[\w./-]+/g)].map((m) => m[0]);
   return {
     major: Number(match[1]),
     minor: Number(match[2]),
     patch: Number(match[3]),
-    raw: match[0],
+    raw: `k6 ${match[0].trim()}`,
     extensions,
   };
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   CURRENT_TARGET,
@@ -27,6 +28,23 @@ describe('parseK6Version', () => {
     expect(v?.extensions).toEqual(['k6/x/sse']);
     expect(hasXk6Sse(v)).toBe(true);
     expect(hasXk6Sse(parseK6Version('k6 v0.55.0'))).toBe(false);
+  });
+
+  // Printed by real k6 builds (test/fixtures/k6-version/): the first word is the binary's own
+  // name, so a binary called k6-v1.8.1 prints "k6-v1.8.1 v1.8.1 (…)".
+  it.each([
+    ['k6-v2.2.0.txt', 2, 2, 0],
+    ['k6-v2.2.0-renamed.txt', 2, 2, 0],
+    ['k6-v1.8.1-renamed.txt', 1, 8, 1],
+    ['k6-v0.49.0-renamed.txt', 0, 49, 0],
+  ])('reads the real output %s whatever the binary is called', (file, major, minor, patch) => {
+    const out = readFileSync(new URL(`../../../fixtures/k6-version/${file}`, import.meta.url), 'utf8');
+    expect(parseK6Version(out)).toMatchObject({ major, minor, patch, raw: `k6 v${major}.${minor}.${patch}` });
+  });
+
+  it('does not take the version from inside the binary name', () => {
+    // "k6-v9.9.9" is a name, not a version: the standalone word after it is.
+    expect(parseK6Version('k6-v9.9.9 v0.49.0 (2024-01-29, go1.21.6, linux/amd64)')?.minor).toBe(49);
   });
 
   it('returns undefined for output without a version', () => {
