@@ -175,7 +175,11 @@ export function interpretEnvelope(
       result.event = { kind: 'active', active: isRecord(data) && data['active'] === true };
       break;
     case 'response:completion': {
-      if (isRecord(data) && data['type'] === 'response.output_text.delta' && typeof data['delta'] === 'string') {
+      if (
+        isRecord(data) &&
+        data['type'] === 'response.output_text.delta' &&
+        typeof data['delta'] === 'string'
+      ) {
         if (data['delta'] !== '') result.event = { kind: 'delta', text: data['delta'] };
         break;
       }

@@ -132,7 +132,10 @@ export class SnapshotRecorder {
       if (this.o.expected) {
         // Open WebUI strips the final text (`.strip()` on the last output_text), so a ground truth
         // that starts or ends with whitespace arrives without it; that is not corruption.
-        summary.garbledRate = checkIntegrity(expectedForFinal(this.o.expected, this.text), this.text).garbledRate;
+        summary.garbledRate = checkIntegrity(
+          expectedForFinal(this.o.expected, this.text),
+          this.text,
+        ).garbledRate;
         this.o.emit('garbled_token_rate', this.doneMs, summary.garbledRate, tags);
       } else {
         summary.unverified = true;

@@ -104,7 +104,7 @@ export function completionFrame(
   ];
   if (payload === 'content') return { content: text };
   if (payload === 'both') return { output, content: text };
-  return { output };  // 'output', and the final frame of 'responses'
+  return { output }; // 'output', and the final frame of 'responses'
 }
 
 function isTemporary(chatId: string): boolean {

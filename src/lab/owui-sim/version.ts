@@ -74,7 +74,13 @@ export function versionFeatures(version: string): VersionFeatures {
       : { env: 'ENABLE_API_KEY', defaultOn: true },
     readyEndpoint: atLeast('0.8.11'),
     taskIdsReply: atLeast('0.9.0'),
-    payload: atMost('0.8.10') ? 'content' : atMost('0.9.6') ? 'both' : atLeast('0.12.0') ? 'responses' : 'output',
+    payload: atMost('0.8.10')
+      ? 'content'
+      : atMost('0.9.6')
+        ? 'both'
+        : atLeast('0.12.0')
+          ? 'responses'
+          : 'output',
     configReadsInRedis: atMost('0.9.5'),
   };
 }
