@@ -255,13 +255,15 @@ export async function killRedisDataNodes(topology: RedisTopology): Promise<() =>
         c.on('error', () => undefined);
         try {
           await c.connect();
-          if ((await c.ping()) === 'PONG') break;
+          // The replica must have resynced, or a later SENTINEL FAILOVER finds no good replica.
+          const synced = n !== topology.replica || /master_link_status:up/.test(await c.info('replication'));
+          if ((await c.ping()) === 'PONG' && synced) break;
         } catch {
           // not yet
         } finally {
           c.disconnect();
         }
-        if (Date.now() > deadline) throw new Error(`${n.name} did not come back`);
+        if (Date.now() > deadline) throw new Error(`${n.name} did not come back (or did not resync)`);
         await sleep(100);
       }
     }
