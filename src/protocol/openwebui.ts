@@ -63,7 +63,7 @@ export interface OwuiBehaviour {
   /** API-key switch name and default. */
   apiKeySwitch: { env: 'ENABLE_API_KEY' | 'ENABLE_API_KEYS'; default: boolean };
   /** JWT claims: `{id, exp}` in 0.6.x, `{id, exp, jti, iat}` in v0.11 (and, we assume, from 0.7). */
-  jwtClaims: 'id+exp' | 'id+exp+jti+iat';
+  jwtClaims: 'id+exp' | 'id+exp+jti' | 'id+exp+jti+iat';
   /** Config reads go to Redis on every request (≤ 0.9.5): a Redis outage breaks nearly everything. */
   configInRedis: boolean;
 }
@@ -88,7 +88,8 @@ export function behaviourFor(v: OwuiVersion): OwuiBehaviour {
     userPool: !atLeast(v, '0.6.41'),
     taskStopAdminOnly: atLeast(v, '0.9.0'),
     apiKeySwitch: v06 ? { env: 'ENABLE_API_KEY', default: true } : { env: 'ENABLE_API_KEYS', default: false },
-    jwtClaims: v06 ? 'id+exp' : 'id+exp+jti+iat',
+    // 0.8.12 has no `iat` (verified); 0.12.4 has it (verified); the boundary is assumed at 0.11.0.
+    jwtClaims: v06 ? 'id+exp' : atLeast(v, '0.11.0') ? 'id+exp+jti+iat' : 'id+exp+jti',
     configInRedis: !atLeast(v, '0.9.6'),
   };
 }
@@ -251,7 +252,9 @@ export function buildApiChatBody(opts: { model: string; prompt: string }): Recor
 /**
  * Mode B (socket) body as the browser sends it (§3.2 example). ≥ 0.9 without `chatId`:
  * `parent_id: null` + `user_message` make the backend create the chat. Older servers need a
- * `chat_id` for mode B; without one we use the temporary chat `temporary:<sid>` (never persisted).
+ * `chat_id` for mode B; without one we use the temporary chat `local:<sid>` (never persisted): 0.8.12
+ * knows only the `local:` prefix and answers `temporary:<sid>` from a non-admin with 400 "404: Something
+ * went wrong" (verified, docs/openwebui-protocol.md §3.3); newer versions accept both prefixes.
  * `backgroundTasks` defaults to true as in the browser (title/tags/follow-ups are extra LLM calls).
  */
 export function buildSocketChatBody(opts: {
@@ -274,7 +277,7 @@ export function buildSocketChatBody(opts: {
     session_id: opts.sessionId,
   };
   if (opts.chatId !== undefined) body['chat_id'] = opts.chatId;
-  else if (!opts.behaviour.createsChatOnNullParent) body['chat_id'] = `temporary:${opts.sessionId}`;
+  else if (!opts.behaviour.createsChatOnNullParent) body['chat_id'] = `local:${opts.sessionId}`;
   body['id'] = opts.messageId;
   if (opts.behaviour.createsChatOnNullParent) {
     body['parent_id'] = parentId;

@@ -62,7 +62,7 @@ export class AuthService {
     if (exp !== undefined) claims.exp = exp;
     if (this.ctx.features.jwtFullClaims) {
       claims.jti = randomUUID();
-      claims.iat = nowSec;
+      if (this.ctx.features.jwtIat) claims.iat = nowSec;
     }
     return { token: signJwt(claims, this.ctx.config.secretKey), expires_at: exp ?? null };
   }

@@ -104,6 +104,10 @@ export async function startOwuiSim(
       res.end();
       return;
     }
+    // ≤ 0.9.5 an HTTP middleware reads `ENABLE_API_KEYS` from the Redis-backed config on EVERY
+    // request, so with Redis down every endpoint, /health included, is a bare 500 (verified on
+    // 0.8.12, docs/openwebui-protocol.md §6).
+    await auth.configRead('auth.api_key.enable');
     const get = method === 'GET' || method === 'HEAD';
     if (get && path === '/health') return sendJson(res, 200, { status: true });
     if (get && path === '/health/db') {

@@ -28,6 +28,8 @@ export interface VersionFeatures {
   deploymentId: boolean;
   /** JWT claims `{id, exp, jti, iat}` and the per-request revocation GETs (assumed from 0.7.0). */
   jwtFullClaims: boolean;
+  /** The `iat` claim (absent on 0.8.12, verified; present on 0.11/0.12.4). */
+  jwtIat: boolean;
   /** API-key switch name and default (assumed to change at 0.7.0). */
   apiKeySwitch: { env: 'ENABLE_API_KEYS' | 'ENABLE_API_KEY'; defaultOn: boolean };
   /** ≥ 0.8.11: `/ready`. */
@@ -69,6 +71,7 @@ export function versionFeatures(version: string): VersionFeatures {
     heartbeat: atLeast('0.6.41'),
     deploymentId: atLeast('0.6.42'),
     jwtFullClaims: fullClaims,
+    jwtIat: atLeast('0.11.0'),
     apiKeySwitch: fullClaims
       ? { env: 'ENABLE_API_KEYS', defaultOn: false }
       : { env: 'ENABLE_API_KEY', defaultOn: true },

@@ -250,7 +250,7 @@ describe('request bodies', () => {
       backgroundTasks: false,
     });
     expect(body).toMatchObject({
-      chat_id: 'temporary:sid1',
+      chat_id: 'local:sid1',
       session_id: 'sid1',
       id: 'a',
       background_tasks: { title_generation: false },
