@@ -198,13 +198,23 @@ export async function sentinelFailover(
   const s = t.sentinels[0]!;
   const c = new Redis({ host: s.host, port: s.port, lazyConnect: true, retryStrategy: () => null });
   c.on('error', () => undefined);
+  const deadline = Date.now() + budgetMs;
   try {
     await c.connect();
-    await c.call('SENTINEL', 'failover', t.masterName);
+    // Right after a Redis outage Sentinel may still flag the replica as down (NOGOODSLAVE) for a
+    // moment; retry within the budget.
+    for (;;) {
+      try {
+        await c.call('SENTINEL', 'failover', t.masterName);
+        break;
+      } catch (err) {
+        if (!/NOGOODSLAVE/.test(String(err)) || Date.now() > deadline) throw err;
+        await sleep(500);
+      }
+    }
   } finally {
     c.disconnect();
   }
-  const deadline = Date.now() + budgetMs;
   while (Date.now() < deadline) {
     const to = await sentinelMaster(t);
     if (to !== from) return { from, to };
