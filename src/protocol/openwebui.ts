@@ -72,13 +72,10 @@ export function behaviourFor(v: OwuiVersion): OwuiBehaviour {
   const v06 = v.major === 0 && v.minor <= 6;
   return {
     chatEventName: atLeast(v, '0.6.33') ? 'events' : 'chat-events',
-    payload: atLeast(v, '0.12.0')
-      ? 'responses'
-      : atLeast(v, '0.10.0')
-        ? 'output'
-        : atLeast(v, '0.8.11')
-          ? 'output+content'
-          : 'content',
+    // 0.8.12 streams `{content}` snapshots only (verified; the final frame adds `output`); the
+    // older reading "output and content from 0.8.11" did not hold there. `output+content` stays
+    // accepted by the readers but no version is mapped to it any more.
+    payload: atLeast(v, '0.12.0') ? 'responses' : atLeast(v, '0.10.0') ? 'output' : 'content',
     taskReply: atLeast(v, '0.9.0') ? 'task_ids' : 'task_id',
     heartbeat: atLeast(v, '0.6.41'),
     createsChatOnNullParent: atLeast(v, '0.9.0'),

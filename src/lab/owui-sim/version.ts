@@ -77,13 +77,9 @@ export function versionFeatures(version: string): VersionFeatures {
       : { env: 'ENABLE_API_KEY', defaultOn: true },
     readyEndpoint: atLeast('0.8.11'),
     taskIdsReply: atLeast('0.9.0'),
-    payload: atMost('0.8.10')
-      ? 'content'
-      : atMost('0.9.6')
-        ? 'both'
-        : atLeast('0.12.0')
-          ? 'responses'
-          : 'output',
+    // 0.8.12 streams `{content}` snapshots (verified), so `content` up to 0.9.6; `both` stays
+    // selectable in code but no version maps to it any more.
+    payload: atMost('0.9.6') ? 'content' : atLeast('0.12.0') ? 'responses' : 'output',
     configReadsInRedis: atMost('0.9.5'),
   };
 }

@@ -52,10 +52,10 @@ describe('Open WebUI 0.12 frames', () => {
     expect(e?.event).toMatchObject({ kind: 'completion', done: true, text: 'all of it' });
   });
 
-  it('0.12.x streams responses; 0.11.x cumulative output; 0.8.12 output+content', () => {
+  it('0.12.x streams responses; 0.11.x cumulative output; 0.8.12 content snapshots', () => {
     expect(behaviourFor(parseVersion('0.12.4')).payload).toBe('responses');
     expect(behaviourFor(parseVersion('0.11.0')).payload).toBe('output');
-    expect(behaviourFor(parseVersion('0.8.12')).payload).toBe('output+content');
+    expect(behaviourFor(parseVersion('0.8.12')).payload).toBe('content');
   });
 });
 

