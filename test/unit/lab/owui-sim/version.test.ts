@@ -57,7 +57,7 @@ describe('versionFeatures', () => {
     expect(versionFeatures('0.9.0').taskIdsReply).toBe(true);
     expect(versionFeatures('0.9.5').configReadsInRedis).toBe(true);
     expect(versionFeatures('0.9.6').configReadsInRedis).toBe(false);
-    expect(versionFeatures('0.9.6').payload).toBe('both');
+    expect(versionFeatures('0.9.6').payload).toBe('content');
     expect(versionFeatures('0.10.0').payload).toBe('output');
   });
 
