@@ -42,6 +42,16 @@ describe('parseK6Version', () => {
     expect(parseK6Version(out)).toMatchObject({ major, minor, patch, raw: `k6 v${major}.${minor}.${patch}` });
   });
 
+  it('lists the extensions of a real xk6-sse build', () => {
+    const out = readFileSync(
+      new URL('../../../fixtures/k6-version/k6-v1.3.0-xk6-sse-renamed.txt', import.meta.url),
+      'utf8',
+    );
+    const v = parseK6Version(out);
+    expect(v).toMatchObject({ major: 1, minor: 3, patch: 0, extensions: ['k6/x/sse'] });
+    expect(hasXk6Sse(v)).toBe(true);
+  });
+
   it('does not take the version from inside the binary name', () => {
     // "k6-v9.9.9" is a name, not a version: the standalone word after it is.
     expect(parseK6Version('k6-v9.9.9 v0.49.0 (2024-01-29, go1.21.6, linux/amd64)')?.minor).toBe(49);
@@ -54,14 +64,16 @@ describe('parseK6Version', () => {
 
 describe('targetFor', () => {
   const at = (raw: string) => targetFor(parseK6Version(`k6 v${raw}`));
-  it('moves the WebSockets module at 0.54, timers at 0.50 and the syntax level at 0.52', () => {
-    expect(at('0.53.0').websocketsModule).toBe('k6/experimental/websockets');
-    expect(at('0.54.0').websocketsModule).toBe('k6/websockets');
+  it('moves the WebSockets module at 1.6, timers at 0.50 and the syntax level at 0.52', () => {
+    expect(at('0.54.0').websocketsModule).toBe('k6/experimental/websockets');
+    expect(at('1.5.0').websocketsModule).toBe('k6/experimental/websockets');
+    expect(at('1.6.0').websocketsModule).toBe('k6/websockets');
     expect(at('0.49.9').timersModule).toBe('k6/experimental/timers');
     expect(at('0.50.0').timersModule).toBe('k6/timers');
     expect(at('0.51.0').esTarget).toBe('es2017');
     expect(at('0.52.0').esTarget).toBe('es2020');
-    expect(at('1.1.0')).toEqual(CURRENT_TARGET);
+    expect(at('1.6.0')).toEqual(CURRENT_TARGET);
+    expect(at('1.1.0')).not.toEqual(CURRENT_TARGET);
     expect(targetFor(undefined)).toEqual(CURRENT_TARGET);
   });
 
