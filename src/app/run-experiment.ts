@@ -78,6 +78,8 @@ export interface RunRequest {
   stopReverting?: AbortSignal;
   /** For tests and k6: the engine to use instead of the one the experiment names. */
   engineFactory?: (ctx: EngineContext) => LoadEngine;
+  /** The sample file's sink, e.g. tapped for `--prometheus` (src/app/sample-tap.ts). */
+  sampleSink?: (path: string) => NdjsonFileSink;
 }
 
 export interface EngineContext {
@@ -238,7 +240,7 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
     mkdirSync(summaryBase.runDir, { recursive: true });
     copyFileSync(l.file, join(summaryBase.runDir, 'experiment.yaml'));
     const samplesFile = join(summaryBase.runDir, 'samples.ndjson');
-    const sink = new NdjsonFileSink(samplesFile);
+    const sink = r.sampleSink ? r.sampleSink(samplesFile) : new NdjsonFileSink(samplesFile);
     const stack = RevertStack.create(join(summaryBase.runDir, 'reverts.json'), summaryBase.runId);
     writeFileSync(
       join(summaryBase.runDir, 'run.json'),
@@ -417,7 +419,7 @@ function toRunnerEntry(entry: Experiment['timeline'][number]): RunnerTimelineEnt
   };
 }
 
-function engineFor(
+export function engineFor(
   experiment: Experiment,
   target: Target,
   credentials: Awaited<ReturnType<typeof provisionCredentials>>,
@@ -474,7 +476,7 @@ export function mockChatTimeoutMs(load: Experiment['load'], tokensPerSecond: num
   return Math.min(120_000, Math.max(15_000, Math.round(3 * longest + 10_000)));
 }
 
-async function preflightReachable(target: Target): Promise<void> {
+export async function preflightReachable(target: Target): Promise<void> {
   const url = `${target.openwebui.url.replace(/\/$/, '')}/health`;
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(target.openwebui.timeout ?? 10_000) });

@@ -9,6 +9,8 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
+import { progressPrinter } from '../cli/progress.js';
+import { prometheusFlag, startPrometheus } from '../cli/prometheus-flag.js';
 import { parseDuration } from '../core/clock.js';
 import { parseRate } from '../core/config/duration.js';
 import { LAB_TARGET, loadTarget } from '../core/config/target.js';
@@ -109,6 +111,7 @@ export default class Load extends BaseCommand {
       default: 'node',
     }),
     'k6-binary': Flags.string({ description: 'k6 executable for `--engine k6` (default: k6 on PATH)' }),
+    prometheus: prometheusFlag,
   };
 
   async run(): Promise<LoadResult> {
@@ -158,7 +161,8 @@ export default class Load extends BaseCommand {
     );
     mkdirSync(outDir, { recursive: true });
     const samplesFile = join(outDir, 'samples.ndjson');
-    const sink = new NdjsonFileSink(samplesFile);
+    const prometheus = await startPrometheus(flags.prometheus);
+    const sink = prometheus ? prometheus.sampleSink(samplesFile) : new NdjsonFileSink(samplesFile);
     const needUsers = Math.max(socketVus, flags['chat-vus'] ?? 0, 1);
     const auth = authSourceFromTarget(target.auth, needUsers);
     const verify = flags.verify ?? target.model === MOCK_MODEL;
@@ -186,20 +190,19 @@ export default class Load extends BaseCommand {
     const onSignal = (): void => abort.abort();
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    const live = process.stderr.isTTY === true && !this.jsonEnabled();
+    const progress = progressPrinter((p) => progressLine(p, durationMs), { live: !this.jsonEnabled() });
     this.say(
       `load: ${describePlan(plan)} against ${target.openwebui.url} (${target.name}); samples → ${samplesFile}`,
     );
     try {
       await engine.run(plan, sink, {
         signal: abort.signal,
-        ...(live
-          ? { onProgress: (p) => process.stderr.write(`\r${progressLine(p, durationMs)}\x1b[K`) }
-          : {}),
+        onProgress: (p) => progress.update(p),
       });
     } finally {
-      if (live) process.stderr.write('\n');
+      progress.stop();
       sink.close();
+      await prometheus?.close();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }

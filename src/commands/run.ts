@@ -4,6 +4,8 @@
 import { Args, Flags } from '@oclif/core';
 import { createInterface } from 'node:readline/promises';
 import { BaseCommand, renderError } from '../cli/base-command.js';
+import { progressPrinter } from '../cli/progress.js';
+import { prometheusFlag, startPrometheus } from '../cli/prometheus-flag.js';
 import { formatDuration } from '../core/clock.js';
 import { OwuiChaosError } from '../core/errors.js';
 import type { LoadProgress } from '../core/ports.js';
@@ -42,6 +44,7 @@ export default class Run extends BaseCommand {
     'keep-lab': Flags.boolean({ description: 'keep a lab this run started running afterwards' }),
     workers: Flags.integer({ description: 'Node engine worker threads (default one per core)', min: 0 }),
     'k6-binary': Flags.string({ description: 'k6 executable for `--engine k6` (default: k6 on PATH)' }),
+    prometheus: prometheusFlag,
   };
 
   async run(): Promise<RunSummary> {
@@ -72,6 +75,8 @@ export default class Run extends BaseCommand {
     const started = Date.now();
     let lastProgress: LoadProgress | undefined;
     let phase = 'baseline';
+    const progress = progressPrinter((p) => progressLine(p, phase), { live: !quiet });
+    const prometheus = await startPrometheus(flags.prometheus);
     try {
       const summary = await runExperimentFromFile({
         experiment: args.experiment,
@@ -89,24 +94,28 @@ export default class Run extends BaseCommand {
         confirm: (q) => askYesNo(q),
         interrupt: interrupt.signal,
         stopReverting: stopReverting.signal,
+        ...(prometheus ? { sampleSink: prometheus.sampleSink } : {}),
         observer: {
           onEvent: (e) => {
+            prometheus?.onRunEvent(e);
             phase = phaseAfter(phase, e);
             const line = describeEvent(e, started);
             if (line) note(line);
           },
           onProgress: (p) => {
             lastProgress = p;
-            if (tty) process.stderr.write(`\r${progressLine(p, phase)}\x1b[K`);
+            progress.update(p);
           },
         },
       });
-      if (tty) process.stderr.write('\r\x1b[K');
+      progress.stop();
       void lastProgress;
       if (!quiet) this.render(summary);
       process.exitCode = summary.exitCode;
       return summary;
     } finally {
+      progress.stop();
+      await prometheus?.close();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }

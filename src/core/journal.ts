@@ -34,6 +34,16 @@ export interface Journal {
   /** True when an SLO was breached (the steady-state hypothesis deviated), whatever the status. */
   deviated: boolean;
   activities: JournalActivity[];
+  /** Game days (DESIGN §9): hypotheses and observations written during the session. */
+  notes?: JournalNote[];
+}
+
+export interface JournalNote {
+  at: number;
+  kind: 'hypothesis' | 'observation';
+  text: string;
+  /** The faults injected when the note was written. */
+  faults: string[];
 }
 
 /** A fault's time window, derived from its inject and (optional) revert activities. */

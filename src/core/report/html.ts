@@ -314,6 +314,36 @@ function journalTable(results: RunResults, origin: number): string {
   );
 }
 
+/**
+ * Game days (DESIGN §9): each fault window with the notes that belong to it — hypotheses written in
+ * the two minutes before it began, and every note written while it was injected — then any others.
+ */
+function notesTable(results: RunResults, origin: number): string {
+  const notes = results.journal?.notes ?? [];
+  const at = (t: number): string => `+${formatSeconds(t - origin)}`;
+  const line = (n: (typeof notes)[number]): string =>
+    `<div class="note-${escapeHtml(n.kind)}"><span class="muted">${escapeHtml(at(n.at))}</span> <b>${escapeHtml(n.kind)}</b>: ${escapeHtml(n.text)}</div>`;
+  const used = new Set<number>();
+  const rows = results.faults.map((f) => {
+    const mine = notes.filter(
+      (n, i) =>
+        (n.faults.includes(f.name) ||
+          (n.kind === 'hypothesis' && n.at <= f.start && n.at >= f.start - 120_000)) &&
+        used.add(i) !== undefined,
+    );
+    return [
+      td(f.name),
+      td(f.action, 'mono'),
+      td(`${at(f.start)} → ${at(f.end)}`, 'num'),
+      `<td>${mine.map(line).join('') || '<span class="muted">no notes</span>'}</td>`,
+    ];
+  });
+  const others = notes.filter((_, i) => !used.has(i));
+  if (others.length > 0)
+    rows.push([td('(no fault)'), td(''), td(''), `<td>${others.map(line).join('')}</td>`]);
+  return table(['fault', 'action', 'window', 'notes (hypotheses before, observations during)'], rows);
+}
+
 function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
@@ -434,6 +464,12 @@ export function renderHtml(results: RunResults): string {
       formatSeconds(results.recoveryWindowMs),
     )} window after injection in which every SLO holds)</span></h2>`,
     `<div class="tablecard">${recoveryTable(results, frame.origin)}</div>`,
+    ...(results.journal?.notes?.length
+      ? [
+          '<h2>Game-day notes beside the fault windows</h2>',
+          `<div class="tablecard">${notesTable(results, frame.origin)}</div>`,
+        ]
+      : []),
     '<h2>Latency percentiles per phase</h2>',
     `<div class="tablecard">${percentileTable(results)}</div>`,
     '<h2>Streams, reconnects and errors per phase</h2>',

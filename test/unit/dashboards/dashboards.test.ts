@@ -219,7 +219,9 @@ function catalogueMetricFor(promName: string, kinds: Map<string, K6Kind>): Metri
           return rest === `${metric}_rate`;
         case 'time-trend':
         case 'trend': {
-          if (rest === (kind === 'time-trend' ? `${metric}_seconds` : metric)) return true;
+          const base = kind === 'time-trend' ? `${metric}_seconds` : metric;
+          // A native histogram (k6), or a classic one's series (owui-chaos --prometheus).
+          if (rest === base || ['_bucket', '_sum', '_count'].some((s) => rest === base + s)) return true;
           return rest.startsWith(`${metric}_`) && TREND_STAT.test(rest.slice(metric.length + 1));
         }
       }
@@ -236,6 +238,8 @@ function catalogueMetricFor(promName: string, kinds: Map<string, K6Kind>): Metri
 const K6_BUILTINS_USED = new Set(['k6_vus', 'k6_dropped_iterations_total']);
 
 /** Tags the scenarios put on samples (plus k6's own `scenario` and the `testid` convention). */
+// `le`: the bucket bound of the classic histograms `owui-chaos --prometheus` serves; `phase` and
+// `fault` are labels it adds (src/app/prometheus-metrics.ts).
 const K6_LABELS = new Set([
   'testid',
   'client',
@@ -245,6 +249,9 @@ const K6_LABELS = new Set([
   'scenario',
   'replica',
   'reason',
+  'le',
+  'phase',
+  'fault',
 ]);
 
 // Exporter metrics the other dashboards may use, as oliver006/redis_exporter and

@@ -1,0 +1,100 @@
+// The game day's terminal view under tmux (a real TTY): keys in, screen out. `i` takes a one-line
+// fault spec and injects it through the same gate as the console (an invalid one is refused with
+// the file-style message), `n` writes a note, `r` reverts everything, `q` ends the session and
+// writes the reports. Observed from outside: Toxiproxy's view and the run directory.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RUN_JS } from '../../../src/lab/lab.js';
+import { startTestLab, stopTestLab, toxiproxyClean, waitFor, type TestLab } from '../app/support.js';
+
+let lab: TestLab | undefined;
+let work: string;
+const SESSION = `gd-term-${process.pid}`;
+
+const tmux = (...args: string[]): string => execFileSync('tmux', args, { encoding: 'utf8' });
+const screen = (): string => tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', SESSION);
+const keys = (...k: string[]): void => void tmux('send-keys', '-t', SESSION, ...k);
+const onScreen = (what: RegExp, budgetMs = 60_000): Promise<string> =>
+  waitFor(`${what} on the tmux screen`, () => (what.test(screen()) ? screen() : undefined), budgetMs, 250);
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'owui-gd-term-'));
+  lab = await startTestLab('gd-term');
+}, 180_000);
+
+afterAll(async () => {
+  try {
+    tmux('kill-session', '-t', SESSION);
+  } catch {
+    // already gone
+  }
+  const alive = await stopTestLab(lab);
+  rmSync(work, { recursive: true, force: true });
+  expect(alive).toEqual([]);
+}, 180_000);
+
+describe('gameday in a terminal (tmux)', () => {
+  it('injects with i, notes with n, reverts with r and ends with q', async () => {
+    const runDir = join(work, 'run');
+    const cmd = [
+      `OWUI_CHAOS_HOME=${lab!.home}`,
+      process.execPath,
+      RUN_JS,
+      'gameday',
+      '--lab-name',
+      lab!.name,
+      '--duration',
+      '5m',
+      '--workers',
+      '0',
+      '--out',
+      runDir,
+      `; echo "exit=$?"; sleep 600`,
+    ].join(' ');
+    tmux('new-session', '-d', '-s', SESSION, '-x', '220', '-y', '60', cmd);
+    await onScreen(/console: http:\/\/127\.0\.0\.1:\d+\/\?token=/, 90_000);
+    await onScreen(/keys i r n q/, 30_000);
+
+    keys('i');
+    await onScreen(/inject> /);
+    keys('toxic.latency proxy=llm', 'Enter');
+    await onScreen(
+      /not injected: The toxic\.latency fault is not valid\s+- params\.latency: `params\.latency` is missing/,
+    );
+    expect((await toxiproxyClean(lab!.state())).toxics).toEqual([]);
+
+    keys('i');
+    await onScreen(/inject> $/m);
+    keys('toxic.latency proxy=llm latency=700 name=term-slow', 'Enter');
+    await onScreen(/injected term-slow: latency toxic owui-chaos-term-slow/);
+    expect((await toxiproxyClean(lab!.state())).toxics).toEqual(['llm/owui-chaos-term-slow']);
+    await onScreen(/injected: term-slow · keys i r n q/);
+
+    keys('n');
+    keys('h: streams keep completing, ttft +0.7 s', 'Enter');
+    await onScreen(/hypothesis: streams keep completing, ttft \+0\.7 s/);
+
+    keys('r');
+    await onScreen(/reverted term-slow/);
+    await onScreen(/nothing is injected now/);
+    expect(await toxiproxyClean(lab!.state())).toEqual({ disabled: [], toxics: [] });
+
+    keys('q');
+    const end = await onScreen(/exit=\d+/, 120_000);
+    expect(end).toMatch(/session finished/);
+    expect(existsSync(join(runDir, 'report.html'))).toBe(true);
+    const results = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8'));
+    expect(results.journal.notes).toEqual([
+      expect.objectContaining({
+        kind: 'hypothesis',
+        text: 'streams keep completing, ttft +0.7 s',
+        faults: ['term-slow'],
+      }),
+    ]);
+    expect(results.faults.map((f: { name: string }) => f.name)).toEqual(['term-slow']);
+  }, 360_000);
+});
