@@ -1,4 +1,4 @@
-// One browser client over k6 WebSockets (DESIGN §5, openwebui-protocol.md §5, §10.2), speaking
+// One browser client over k6 WebSockets (DESIGN §5, docs/openwebui-protocol.md §5, §10.2), speaking
 // Engine.IO v4 / Socket.IO v5 with the shared codec, measured by the Node engine's
 // SnapshotRecorder so both engines apply the same definitions.
 //
@@ -401,6 +401,9 @@ export class BrowserClient {
       case 'completion':
         chat.recorder.onCompletion(at, event.text, event.done);
         if (event.done) this.finishChat(parsed.messageId);
+        return;
+      case 'delta':
+        chat.recorder.onDelta(at, event.text);
         return;
       case 'error':
         chat.recorder.onError(event.message);

@@ -361,3 +361,27 @@ function slideToBoundaries(hunks: DiffHunk[], a: Int32Array, b: Int32Array, boun
     }
   }
 }
+
+/**
+ * The expected tokens a FINAL socket snapshot should be compared with. Open WebUI strips the last
+ * output text when a socket-mode chat ends (`.strip()`, docs/openwebui-protocol.md "Mode B"), so
+ * when the received text has no leading/trailing whitespace but the ground truth does, the ground
+ * truth is trimmed the same way (whitespace-only edge tokens become empty). Otherwise `expected`
+ * is returned unchanged.
+ */
+export function expectedForFinal(expected: readonly string[], received: string): readonly string[] {
+  const whole = expected.join('');
+  if (received !== received.trim() || whole === whole.trim()) return expected;
+  const out = expected.slice();
+  for (let i = 0; i < out.length; i++) {
+    const trimmed = out[i]!.trimStart();
+    out[i] = trimmed;
+    if (trimmed !== '') break;
+  }
+  for (let i = out.length - 1; i >= 0; i--) {
+    const trimmed = out[i]!.trimEnd();
+    out[i] = trimmed;
+    if (trimmed !== '') break;
+  }
+  return out;
+}

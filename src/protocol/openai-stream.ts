@@ -1,5 +1,5 @@
 // Interprets one SSE `data` payload of an OpenAI-style chat stream as Open WebUI relays it in mode A
-// (openwebui-protocol.md §3.4), following the frontend parser (`lib/apis/streaming/index.ts`):
+// (docs/openwebui-protocol.md §3.4), following the frontend parser (`lib/apis/streaming/index.ts`):
 // `[DONE]` ends the stream; an `error` member is an error; `choices[0].delta.content` is text;
 // everything else (`sources`, `selected_model_id`, `usage`, role-only deltas, `finish_reason`) is
 // metadata a client must skip, never treat as text. Pure: no I/O, never throws.

@@ -1,4 +1,4 @@
-// Open WebUI behaviour by version (openwebui-protocol.md §1 version matrix) and the payload helpers
+// Open WebUI behaviour by version (docs/openwebui-protocol.md, version table) and the payload helpers
 // every client (Node engine, k6 scenarios) and the simulator share.
 //
 // Contract: pure functions of their inputs. `behaviourFor` encodes the matrix rows a load client or
@@ -36,8 +36,14 @@ function atLeast(v: OwuiVersion, b: string): boolean {
 export interface OwuiBehaviour {
   /** Socket event carrying chat updates: `chat-events` ≤ 0.6.32, `events` after. */
   chatEventName: 'events' | 'chat-events';
-  /** Shape of `chat:completion` frames: `content` ≤ 0.8.10, both 0.8.11–0.9.x, `output` ≥ 0.10.0. */
-  payload: 'content' | 'output+content' | 'output';
+  /**
+   * How text reaches the socket while it streams: cumulative `chat:completion` frames with
+   * `content` (≤ 0.8.10), both `output` and `content` (0.8.11–0.9.x), `output` only (0.10–0.11),
+   * or `responses`: `response:completion` delta events (Responses-API `response.output_text.delta`)
+   * and only the final `chat:completion {done, output}` carries the whole text (0.12.4 verified;
+   * the boundary is assumed at 0.12.0).
+   */
+  payload: 'content' | 'output+content' | 'output' | 'responses';
   /** Mode-B HTTP reply: `{task_id}` ≤ 0.8.12, `{task_ids, chat_id}` ≥ 0.9.0. */
   taskReply: 'task_id' | 'task_ids';
   /** Client `heartbeat` every 30 s (≥ 0.6.41). */
@@ -57,7 +63,7 @@ export interface OwuiBehaviour {
   /** API-key switch name and default. */
   apiKeySwitch: { env: 'ENABLE_API_KEY' | 'ENABLE_API_KEYS'; default: boolean };
   /** JWT claims: `{id, exp}` in 0.6.x, `{id, exp, jti, iat}` in v0.11 (and, we assume, from 0.7). */
-  jwtClaims: 'id+exp' | 'id+exp+jti+iat';
+  jwtClaims: 'id+exp' | 'id+exp+jti' | 'id+exp+jti+iat';
   /** Config reads go to Redis on every request (≤ 0.9.5): a Redis outage breaks nearly everything. */
   configInRedis: boolean;
 }
@@ -66,7 +72,10 @@ export function behaviourFor(v: OwuiVersion): OwuiBehaviour {
   const v06 = v.major === 0 && v.minor <= 6;
   return {
     chatEventName: atLeast(v, '0.6.33') ? 'events' : 'chat-events',
-    payload: atLeast(v, '0.10.0') ? 'output' : atLeast(v, '0.8.11') ? 'output+content' : 'content',
+    // 0.8.12 streams `{content}` snapshots only (verified; the final frame adds `output`); the
+    // older reading "output and content from 0.8.11" did not hold there. `output+content` stays
+    // accepted by the readers but no version is mapped to it any more.
+    payload: atLeast(v, '0.12.0') ? 'responses' : atLeast(v, '0.10.0') ? 'output' : 'content',
     taskReply: atLeast(v, '0.9.0') ? 'task_ids' : 'task_id',
     heartbeat: atLeast(v, '0.6.41'),
     createsChatOnNullParent: atLeast(v, '0.9.0'),
@@ -76,7 +85,8 @@ export function behaviourFor(v: OwuiVersion): OwuiBehaviour {
     userPool: !atLeast(v, '0.6.41'),
     taskStopAdminOnly: atLeast(v, '0.9.0'),
     apiKeySwitch: v06 ? { env: 'ENABLE_API_KEY', default: true } : { env: 'ENABLE_API_KEYS', default: false },
-    jwtClaims: v06 ? 'id+exp' : 'id+exp+jti+iat',
+    // 0.8.12 has no `iat` (verified); 0.12.4 has it (verified); the boundary is assumed at 0.11.0.
+    jwtClaims: v06 ? 'id+exp' : atLeast(v, '0.11.0') ? 'id+exp+jti+iat' : 'id+exp+jti',
     configInRedis: !atLeast(v, '0.9.6'),
   };
 }
@@ -131,14 +141,18 @@ export function snapshotText(data: unknown): string | undefined {
 export type ChatEnvelopeEvent =
   | { kind: 'active'; active: boolean }
   | { kind: 'completion'; text?: string; done: boolean; usage?: unknown; title?: string }
+  /** A text increment to append (0.12 `response:completion` deltas, OpenAI-style `choices` frames). */
+  | { kind: 'delta'; text: string }
   | { kind: 'error'; message: string }
   | { kind: 'cancel' }
   | { kind: 'other'; type: string };
 
 /**
- * One `events`/`chat-events` envelope `{chat_id, message_id, data:{type, data}}` (§3.5).
+ * One `events`/`chat-events` envelope `{chat_id, message_id, data:{type, data}}`.
  * `chat:completion` with an `error` member (a provider error inside the stream) is an error.
- * Returns undefined for anything that is not an envelope.
+ * `response:completion` (0.12) carries Responses-API stream events: `response.output_text.delta`
+ * is a `delta`; a passed-through OpenAI chunk (`choices[0].delta.content`) is a `delta` too, as the
+ * web UI treats `choices` without `output`. Returns undefined for anything that is not an envelope.
  */
 export function interpretEnvelope(
   envelope: unknown,
@@ -158,10 +172,30 @@ export function interpretEnvelope(
     case 'chat:active':
       result.event = { kind: 'active', active: isRecord(data) && data['active'] === true };
       break;
+    case 'response:completion': {
+      if (
+        isRecord(data) &&
+        data['type'] === 'response.output_text.delta' &&
+        typeof data['delta'] === 'string'
+      ) {
+        if (data['delta'] !== '') result.event = { kind: 'delta', text: data['delta'] };
+        break;
+      }
+      const delta = choicesDelta(data);
+      if (delta !== undefined) result.event = { kind: 'delta', text: delta };
+      break;
+    }
     case 'chat:completion': {
       if (isRecord(data) && data['error'] !== undefined && data['error'] !== null) {
         result.event = { kind: 'error', message: errorText(data['error']) };
         break;
+      }
+      if (isRecord(data) && data['output'] === undefined && data['content'] === undefined) {
+        const delta = choicesDelta(data);
+        if (delta !== undefined) {
+          result.event = { kind: 'delta', text: delta };
+          break;
+        }
       }
       const event: ChatEnvelopeEvent = { kind: 'completion', done: isRecord(data) && data['done'] === true };
       const text = snapshotText(data);
@@ -188,6 +222,15 @@ export function interpretEnvelope(
   return result;
 }
 
+/** Non-empty `choices[0].delta.content` of an OpenAI chunk, else undefined. */
+function choicesDelta(data: unknown): string | undefined {
+  if (!isRecord(data) || !Array.isArray(data['choices'])) return undefined;
+  const choice: unknown = data['choices'][0];
+  if (!isRecord(choice) || !isRecord(choice['delta'])) return undefined;
+  const content = choice['delta']['content'];
+  return typeof content === 'string' && content !== '' ? content : undefined;
+}
+
 function errorText(error: unknown): string {
   if (typeof error === 'string') return error;
   if (isRecord(error)) {
@@ -206,7 +249,9 @@ export function buildApiChatBody(opts: { model: string; prompt: string }): Recor
 /**
  * Mode B (socket) body as the browser sends it (§3.2 example). ≥ 0.9 without `chatId`:
  * `parent_id: null` + `user_message` make the backend create the chat. Older servers need a
- * `chat_id` for mode B; without one we use the temporary chat `temporary:<sid>` (never persisted).
+ * `chat_id` for mode B; without one we use the temporary chat `local:<sid>` (never persisted): 0.8.12
+ * knows only the `local:` prefix and answers `temporary:<sid>` from a non-admin with 400 "404: Something
+ * went wrong" (verified, docs/openwebui-protocol.md §3.3); newer versions accept both prefixes.
  * `backgroundTasks` defaults to true as in the browser (title/tags/follow-ups are extra LLM calls).
  */
 export function buildSocketChatBody(opts: {
@@ -229,7 +274,7 @@ export function buildSocketChatBody(opts: {
     session_id: opts.sessionId,
   };
   if (opts.chatId !== undefined) body['chat_id'] = opts.chatId;
-  else if (!opts.behaviour.createsChatOnNullParent) body['chat_id'] = `temporary:${opts.sessionId}`;
+  else if (!opts.behaviour.createsChatOnNullParent) body['chat_id'] = `local:${opts.sessionId}`;
   body['id'] = opts.messageId;
   if (opts.behaviour.createsChatOnNullParent) {
     body['parent_id'] = parentId;

@@ -1,5 +1,5 @@
 // Per-chat measurement of a socket-mode (browser) chat from cumulative snapshots (DESIGN §5,
-// openwebui-protocol.md §3.5). Pure: fed envelope events with receive times.
+// docs/openwebui-protocol.md §3.5). Pure: fed envelope events with receive times.
 //
 // Contract (times epoch ms, `startMs` = the POST's start):
 // - The text is always the LATEST snapshot, never an accumulation: a missed frame is harmless.
@@ -17,7 +17,7 @@
 //   `done` is counted when the chat times out, so the engine's chat timeout decides how soon).
 
 import type { StreamOutcome } from '../../core/metrics.js';
-import { checkIntegrity } from '../../protocol/integrity.js';
+import { checkIntegrity, expectedForFinal } from '../../protocol/integrity.js';
 import type { Emit } from './emit.js';
 import { withTags } from './stream-recorder.js';
 
@@ -99,6 +99,11 @@ export class SnapshotRecorder {
     if (done) this.doneMs = nowMs;
   }
 
+  /** A text increment (0.12 `response:completion` delta): the snapshot so far plus `delta`. */
+  onDelta(nowMs: number, delta: string): void {
+    this.onCompletion(nowMs, this.text + delta, false);
+  }
+
   onCancel(): void {
     if (!this.terminated) this.ended = 'cancel';
   }
@@ -143,7 +148,12 @@ export class SnapshotRecorder {
       if (summary.ttftMs !== undefined && tokens > 1)
         this.o.emit('tpot', this.doneMs, (e2e - summary.ttftMs) / (tokens - 1), tags);
       if (this.o.expected) {
-        summary.garbledRate = checkIntegrity(this.o.expected, this.text).garbledRate;
+        // Open WebUI strips the final text (`.strip()` on the last output_text), so a ground truth
+        // that starts or ends with whitespace arrives without it; that is not corruption.
+        summary.garbledRate = checkIntegrity(
+          expectedForFinal(this.o.expected, this.text),
+          this.text,
+        ).garbledRate;
         this.o.emit('garbled_token_rate', this.doneMs, summary.garbledRate, tags);
       } else {
         summary.unverified = true;

@@ -1,4 +1,4 @@
-// API client (DESIGN §5, openwebui-protocol.md §3.4 "mode A"): one chat completion streamed over
+// API client (DESIGN §5, docs/openwebui-protocol.md §3.4 "mode A"): one chat completion streamed over
 // SSE, read as raw body chunks as they arrive, measured by StreamRecorder.
 //
 // Contract: `runApiStream` never throws; it resolves with the stream's summary after writing

@@ -1,4 +1,4 @@
-// Browser client (DESIGN §5, openwebui-protocol.md §5, §10.2): behaves like the Open WebUI web UI
+// Browser client (DESIGN §5, docs/openwebui-protocol.md §5, §10.2): behaves like the Open WebUI web UI
 // on the wire. Socket.IO over a websocket only (no polling), the shared codec, reconnect forever.
 //
 // Contract:
@@ -420,6 +420,7 @@ export class BrowserClient {
     const ev = env.event;
     waiter.recorder.noteEvent();
     if (ev.kind === 'completion') waiter.recorder.onCompletion(t, ev.text, ev.done);
+    else if (ev.kind === 'delta') waiter.recorder.onDelta(t, ev.text);
     else if (ev.kind === 'error') waiter.recorder.onError(ev.message);
     else if (ev.kind === 'cancel') waiter.recorder.onCancel();
     if (waiter.recorder.terminated) waiter.wake();
@@ -526,7 +527,7 @@ export class BrowserClient {
         });
       }
       // A `done` lost because our socket dropped mid-chat (events in the reconnect gap are not
-      // replayed, openwebui-protocol.md §8.2) is told apart from a server that went silent.
+      // replayed, docs/openwebui-protocol.md §8.2) is told apart from a server that went silent.
       const droppedMidChat = this.disconnects > disconnectsAtStart;
       return recorder.finish(
         this.now(),

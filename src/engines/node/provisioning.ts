@@ -1,4 +1,4 @@
-// Credentials for a load run against Open WebUI (openwebui-protocol.md §2, §10.2): detect the
+// Credentials for a load run against Open WebUI (docs/openwebui-protocol.md §2, §10.2): detect the
 // version first, then either an admin adds N test users (`POST /api/v1/auths/add`, role user) or
 // a given list of users signs in; API keys can be given for the SSE flow.
 //

@@ -1,4 +1,4 @@
-// Authentication as Open WebUI v0.11 does it (openwebui-protocol.md §2): HS256 JWTs with a
+// Authentication as Open WebUI v0.11 does it (docs/openwebui-protocol.md §2): HS256 JWTs with a
 // per-request revocation lookup in Redis (errors NOT caught: a Redis outage is a 500 on every JWT
 // request), `sk-` API keys behind their enable switches, the `token` cookie, the per-email sign-in
 // limiter in Redis with an in-process fallback, and the `/api/v1/auths/*` routes.
@@ -62,7 +62,7 @@ export class AuthService {
     if (exp !== undefined) claims.exp = exp;
     if (this.ctx.features.jwtFullClaims) {
       claims.jti = randomUUID();
-      claims.iat = nowSec;
+      if (this.ctx.features.jwtIat) claims.iat = nowSec;
     }
     return { token: signJwt(claims, this.ctx.config.secretKey), expires_at: exp ?? null };
   }

@@ -1,4 +1,4 @@
-// Chat completion and tasks (openwebui-protocol.md §3):
+// Chat completion and tasks (docs/openwebui-protocol.md §3):
 // - mode A (no chat/session): the upstream SSE body is passed through byte for byte as it
 //   arrives, upstream headers copied except Content-Encoding/Content-Length/Transfer-Encoding;
 //   upstream ≥ 400 → JSON error with the upstream status;
@@ -89,7 +89,7 @@ export function upstreamPayload(body: Record<string, unknown>, messages: unknown
 
 /** The `chat:completion` data for a cumulative text, in the version's payload shape. */
 export function completionFrame(
-  payload: 'content' | 'both' | 'output',
+  payload: 'content' | 'both' | 'output' | 'responses',
   outputId: string,
   text: string,
   done: boolean,
@@ -105,7 +105,7 @@ export function completionFrame(
   ];
   if (payload === 'content') return { content: text };
   if (payload === 'both') return { output, content: text };
-  return { output };
+  return { output }; // 'output', and the final frame of 'responses'
 }
 
 function isTemporary(chatId: string): boolean {
@@ -384,6 +384,24 @@ export class ChatService {
       } else {
         const reader = new SseDataReader();
         let pending = 0;
+        let pendingText = '';
+        // ≥ 0.12 sends the batched increment as a Responses-API delta; before, the whole text so far.
+        const flush = async (): Promise<void> => {
+          pending = 0;
+          const increment = pendingText;
+          pendingText = '';
+          if (features.payload === 'responses') {
+            await emit('response:completion', {
+              type: 'response.output_text.delta',
+              item_id: outputId,
+              output_index: 0,
+              content_index: 0,
+              delta: increment,
+            });
+          } else {
+            await emit('chat:completion', completionFrame(features.payload, outputId, text, false));
+          }
+        };
         const handle = async (data: string): Promise<boolean> => {
           if (data.trim() === '[DONE]') return true;
           let chunk: { choices?: Array<{ delta?: { content?: unknown } }>; usage?: unknown; error?: unknown };
@@ -399,11 +417,9 @@ export class ChatService {
           const delta = chunk.choices?.[0]?.delta?.content;
           if (typeof delta === 'string' && delta !== '') {
             text += delta;
+            pendingText += delta;
             pending++;
-            if (pending >= spec.chunkSize) {
-              pending = 0;
-              await emit('chat:completion', completionFrame(features.payload, outputId, text, false));
-            }
+            if (pending >= spec.chunkSize) await flush();
           }
           if (chunk.usage && typeof chunk.usage === 'object') {
             usage = chunk.usage;
@@ -419,9 +435,10 @@ export class ChatService {
         }
         if (!finished) for (const data of reader.end()) if (!finished) finished = await handle(data);
         if (task.abort.signal.aborted) throw new Error('aborted');
-        if (pending > 0)
-          await emit('chat:completion', completionFrame(features.payload, outputId, text, false));
+        if (pending > 0) await flush();
       }
+      // Open WebUI strips the last output text when the stream ends (verified on 0.12.4 and 0.8.12).
+      text = text.trim();
       const finalFrame = completionFrame(features.payload, outputId, text, true);
       await emit('chat:completion', {
         done: true,

@@ -1,12 +1,12 @@
 // Simulator configuration, built ONLY from environment variables so a replica started as a process
 // and one started in a container are configured the same way. Names are Open WebUI's own where it
-// has them (openwebui-protocol.md §2, §4, §6.1); `OWUI_SIM_*` are the simulator's additions.
+// has them (docs/openwebui-protocol.md §2, §4, §6.1); `OWUI_SIM_*` are the simulator's additions.
 //
 // Contract: `configFromEnv(env)` is pure except for one thing: when `WEBUI_SECRET_KEY` is unset it
 // generates a random per-process key, as the real container entrypoint does (so tokens do not cross
 // replicas). Invalid values throw an Error naming the variable and the accepted form.
 
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { capacityFromEnv, type CapacityModel } from './capacity.js';
 import { versionFeatures, type VersionFeatures } from './version.js';
 
@@ -41,7 +41,7 @@ export interface OwuiSimConfig {
   replicaName: string;
   version: string;
   features: VersionFeatures;
-  /** Fixed per process; a new value makes browser clients reload (§5). */
+  /** `DEPLOYMENT_ID` (default empty); a changed value makes browser clients reload. */
   deploymentId: string;
   secretKey: string;
   /** True when no key was given and this process made one up. */
@@ -218,7 +218,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv): OwuiSimConfig {
     replicaName: env.OWUI_SIM_REPLICA_NAME?.trim() || `owui-${process.pid}`,
     version,
     features,
-    deploymentId: env.OWUI_SIM_DEPLOYMENT_ID?.trim() || randomUUID(),
+    // Open WebUI's DEPLOYMENT_ID, default empty (verified on 0.12.4); OWUI_SIM_DEPLOYMENT_ID is the
+    // simulator's older name for it.
+    deploymentId: (env.DEPLOYMENT_ID ?? env.OWUI_SIM_DEPLOYMENT_ID ?? '').trim(),
     secretKey: givenSecret || randomBytes(12).toString('base64url'),
     secretGenerated: givenSecret === '',
     jwtExpiresMs: parseJwtExpiry(env.JWT_EXPIRES_IN ?? '4w'),

@@ -1,4 +1,4 @@
-// HS256 JWTs as Open WebUI issues them (openwebui-protocol.md §2.2), with node:crypto only.
+// HS256 JWTs as Open WebUI issues them (docs/openwebui-protocol.md §2.2), with node:crypto only.
 // Contract: `verifyJwt(signJwt(c, k), k, now)` returns `c` while `exp` (seconds) is in the future;
 // a token signed with another key fails with `signature` (that is what makes replicas without a
 // shared WEBUI_SECRET_KEY answer 401).

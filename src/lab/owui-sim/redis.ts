@@ -1,4 +1,4 @@
-// Redis access with Open WebUI's failure semantics (openwebui-protocol.md §6.3):
+// Redis access with Open WebUI's failure semantics (docs/openwebui-protocol.md §6.3):
 // - `retry(op)` is the Sentinel retry proxy (with Sentinel hosts; a standalone client retries a
 //   connection error once and throws READONLY): on a connection error, timeout or READONLY it drops
 //   the master connection (so the next attempt re-resolves through Sentinel), sleeps

@@ -1,5 +1,5 @@
 // One Open WebUI simulator replica: HTTP routes + Socket.IO on one node:http server
-// (openwebui-protocol.md §10.1 is the checklist).
+// (docs/openwebui-protocol.md §10.1 is the checklist).
 //
 // Contract: `startOwuiSim(configFromEnv(env))` listens on config.host:config.port (0 = free port)
 // and resolves once it serves; `close()` is the SIGTERM path (stop accepting, drop local sockets,
@@ -9,7 +9,7 @@
 // Open WebUI leaves out of its access log) goes to `log`.
 //
 // Chats that hang when a replica goes away (client outcome `timeout`), and why that is faithful
-// (openwebui-protocol.md §8.2; checked end to end through nginx by
+// (docs/openwebui-protocol.md §8.2; checked end to end through nginx by
 // test/integration/lab/owui-sim-restart.test.ts). Nothing here ever holds a connection open
 // without data: SIGTERM and SIGKILL both cut the replica's SSE streams at once (nginx turns that
 // into a truncated chunked body) and drop its sockets; `close()` finishes in tens of ms. The
@@ -104,6 +104,10 @@ export async function startOwuiSim(
       res.end();
       return;
     }
+    // ≤ 0.9.5 an HTTP middleware reads `ENABLE_API_KEYS` from the Redis-backed config on EVERY
+    // request, so with Redis down every endpoint, /health included, is a bare 500 (verified on
+    // 0.8.12, docs/openwebui-protocol.md §6).
+    await auth.configRead('auth.api_key.enable');
     const get = method === 'GET' || method === 'HEAD';
     if (get && path === '/health') return sendJson(res, 200, { status: true });
     if (get && path === '/health/db') {

@@ -1,4 +1,4 @@
-// The Socket.IO side of a replica (openwebui-protocol.md §2.6, §4, §6.2), on the real `socket.io`
+// The Socket.IO side of a replica (docs/openwebui-protocol.md §2.6, §4, §6.2), on the real `socket.io`
 // package:
 // - path `/ws/socket.io`, websocket transport only, EIO=4 only; the guards run BEFORE engine.io
 //   and answer like Open WebUI: the upgrade guard (400 `{"detail":"Invalid WebSocket upgrade
@@ -27,11 +27,13 @@ export interface GuardRejection {
   status: 400;
   contentType: string;
   body: string;
+  /** Refused by engine.io itself (not the upgrade-guard middleware): a websocket handshake gets 403. */
+  engineio: boolean;
 }
 
 /** python-engineio's `_bad_request`: a JSON string body, text/plain. */
 function badRequest(message: string): GuardRejection {
-  return { status: 400, contentType: 'text/plain', body: JSON.stringify(message) };
+  return { status: 400, contentType: 'text/plain', body: JSON.stringify(message), engineio: true };
 }
 
 export function isSocketPath(pathname: string): boolean {
@@ -67,6 +69,7 @@ export function socketGuard(
       status: 400,
       contentType: 'application/json',
       body: JSON.stringify({ detail: 'Invalid WebSocket upgrade request' }),
+      engineio: false,
     };
   }
   const origin = req.headers.origin;
@@ -186,6 +189,15 @@ export class SocketLayer {
     const rejection = socketGuard(this.ctx, req, url.searchParams, true);
     if (rejection) {
       socket.on('error', () => undefined);
+      if (rejection.engineio) {
+        // A real websocket handshake that engine.io refuses (Origin, EIO version) is closed before
+        // it is accepted; uvicorn answers that with 403 and an empty body (verified on 0.12.4).
+        socket.end(
+          'HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n' +
+            `Content-Type: text/plain; charset=utf-8\r\nX-OWUI-Replica: ${this.ctx.config.replicaName}\r\n\r\n`,
+        );
+        return { status: 403 };
+      }
       socket.end(
         `HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: ${rejection.contentType}\r\n` +
           `Content-Length: ${Buffer.byteLength(rejection.body)}\r\nX-OWUI-Replica: ${this.ctx.config.replicaName}\r\n\r\n${rejection.body}`,

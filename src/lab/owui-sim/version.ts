@@ -1,11 +1,16 @@
-// What an Open WebUI version does differently on the wire (openwebui-protocol.md §1). The simulator
+// What an Open WebUI version does differently on the wire (docs/openwebui-protocol.md §1). The simulator
 // reads `OWUI_SIM_VERSION` once and asks this table; nothing else compares version numbers.
 //
 // Contract: `versionFeatures(v)` is pure. Boundaries come from the version matrix; where the matrix
 // only names the two ends (JWT claims and the API-key switch: "0.6.x" vs "v0.11"), the switch is
 // placed at 0.7.0 and marked "assumed" below.
 
-export type PayloadShape = 'content' | 'both' | 'output';
+/**
+ * `responses` (≥ 0.12, verified on 0.12.4): text streams as `response:completion` events carrying
+ * Responses-API `response.output_text.delta` increments; only the final `chat:completion` frame
+ * (`done`, `output`) has the whole text.
+ */
+export type PayloadShape = 'content' | 'both' | 'output' | 'responses';
 export type OriginCheck = 'none' | 'literal-star' | 'normal';
 
 export interface VersionFeatures {
@@ -23,6 +28,8 @@ export interface VersionFeatures {
   deploymentId: boolean;
   /** JWT claims `{id, exp, jti, iat}` and the per-request revocation GETs (assumed from 0.7.0). */
   jwtFullClaims: boolean;
+  /** The `iat` claim (absent on 0.8.12, verified; present on 0.11/0.12.4). */
+  jwtIat: boolean;
   /** API-key switch name and default (assumed to change at 0.7.0). */
   apiKeySwitch: { env: 'ENABLE_API_KEYS' | 'ENABLE_API_KEY'; defaultOn: boolean };
   /** ≥ 0.8.11: `/ready`. */
@@ -64,12 +71,15 @@ export function versionFeatures(version: string): VersionFeatures {
     heartbeat: atLeast('0.6.41'),
     deploymentId: atLeast('0.6.42'),
     jwtFullClaims: fullClaims,
+    jwtIat: atLeast('0.11.0'),
     apiKeySwitch: fullClaims
       ? { env: 'ENABLE_API_KEYS', defaultOn: false }
       : { env: 'ENABLE_API_KEY', defaultOn: true },
     readyEndpoint: atLeast('0.8.11'),
     taskIdsReply: atLeast('0.9.0'),
-    payload: atMost('0.8.10') ? 'content' : atMost('0.9.6') ? 'both' : 'output',
+    // 0.8.12 streams `{content}` snapshots (verified), so `content` up to 0.9.6; `both` stays
+    // selectable in code but no version maps to it any more.
+    payload: atMost('0.9.6') ? 'content' : atLeast('0.12.0') ? 'responses' : 'output',
     configReadsInRedis: atMost('0.9.5'),
   };
 }

@@ -1,5 +1,5 @@
 // A lab replica stopped (SIGTERM) or killed (SIGKILL) by the process replica driver while chats run,
-// seen from outside through the lab's nginx (openwebui-protocol.md §8.2). What must never happen is
+// seen from outside through the lab's nginx (docs/openwebui-protocol.md §8.2). What must never happen is
 // a hang that Open WebUI would not produce:
 // - SSE streams (mode A) through nginx on the dying replica end WITHOUT [DONE] within ~2 s of the
 //   signal (nginx turns the cut into a truncated chunked body); the others complete;

@@ -428,9 +428,11 @@ describe('owui-sim: Socket.IO guards', () => {
     try {
       await connect(strict.url, userToken, { origin: 'http://good.example' });
       await connect(strict.url, userToken);
+      // A refused websocket handshake is 403 with an empty body, as uvicorn answers for real
+      // Open WebUI (docs/openwebui-protocol.md §4, conformance "Origin check").
       await expect(connect(strict.url, userToken, { origin: 'http://evil.example' })).rejects.toMatchObject({
-        status: 400,
-        body: '"http://evil.example is not an accepted origin."',
+        status: 403,
+        body: '',
       });
     } finally {
       await strict.close();

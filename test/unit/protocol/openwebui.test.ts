@@ -34,12 +34,13 @@ describe('behaviourFor: one case per version-matrix row', () => {
     expect(b('0.11.0').chatEventName).toBe('events');
   });
 
-  it('switches the completion payload at 0.8.11 and 0.10.0', () => {
+  it('switches the completion payload at 0.10.0 and 0.12.0 (0.8.12 streams content, verified)', () => {
     expect(b('0.8.10').payload).toBe('content');
-    expect(b('0.8.11').payload).toBe('output+content');
-    expect(b('0.9.6').payload).toBe('output+content');
+    expect(b('0.8.12').payload).toBe('content');
+    expect(b('0.9.6').payload).toBe('content');
     expect(b('0.10.0').payload).toBe('output');
     expect(b('0.11.0').payload).toBe('output');
+    expect(b('0.12.4').payload).toBe('responses');
   });
 
   it('switches the task reply and chat creation at 0.9.0', () => {
@@ -250,7 +251,7 @@ describe('request bodies', () => {
       backgroundTasks: false,
     });
     expect(body).toMatchObject({
-      chat_id: 'temporary:sid1',
+      chat_id: 'local:sid1',
       session_id: 'sid1',
       id: 'a',
       background_tasks: { title_generation: false },

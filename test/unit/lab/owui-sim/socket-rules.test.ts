@@ -27,6 +27,7 @@ describe('socketGuard', () => {
       status: 400,
       contentType: 'application/json',
       body: '{"detail":"Invalid WebSocket upgrade request"}',
+      engineio: false,
     });
     expect(
       socketGuard(

@@ -35,6 +35,12 @@ describe('versionFeatures', () => {
     });
   });
 
+  it('0.12: Responses-API deltas (verified on 0.12.4); 0.11 still cumulative output', () => {
+    expect(versionFeatures('0.12.4').payload).toBe('responses');
+    expect(versionFeatures('0.12.0').payload).toBe('responses');
+    expect(versionFeatures('0.11.9').payload).toBe('output');
+  });
+
   it('places the matrix boundaries exactly', () => {
     expect(versionFeatures('0.6.33').eventName).toBe('chat-events');
     expect(versionFeatures('0.6.34').eventName).toBe('events');
@@ -45,13 +51,13 @@ describe('versionFeatures', () => {
     expect(versionFeatures('0.6.40').userPool).toBe(true);
     expect(versionFeatures('0.6.41').heartbeat).toBe(true);
     expect(versionFeatures('0.8.10').payload).toBe('content');
-    expect(versionFeatures('0.8.11').payload).toBe('both');
+    expect(versionFeatures('0.8.12').payload).toBe('content'); // verified on real 0.8.12
     expect(versionFeatures('0.8.11').readyEndpoint).toBe(true);
     expect(versionFeatures('0.8.12').taskIdsReply).toBe(false);
     expect(versionFeatures('0.9.0').taskIdsReply).toBe(true);
     expect(versionFeatures('0.9.5').configReadsInRedis).toBe(true);
     expect(versionFeatures('0.9.6').configReadsInRedis).toBe(false);
-    expect(versionFeatures('0.9.6').payload).toBe('both');
+    expect(versionFeatures('0.9.6').payload).toBe('content');
     expect(versionFeatures('0.10.0').payload).toBe('output');
   });
 
