@@ -6,7 +6,7 @@
 // generates a random per-process key, as the real container entrypoint does (so tokens do not cross
 // replicas). Invalid values throw an Error naming the variable and the accepted form.
 
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { versionFeatures, type VersionFeatures } from './version.js';
 
 export interface RedisNatTarget {
@@ -215,7 +215,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): OwuiSimConfig {
     replicaName: env.OWUI_SIM_REPLICA_NAME?.trim() || `owui-${process.pid}`,
     version,
     features,
-    deploymentId: env.OWUI_SIM_DEPLOYMENT_ID?.trim() || randomUUID(),
+    // Open WebUI reads `DEPLOYMENT_ID` (default empty, the same on every replica).
+    deploymentId: (env.DEPLOYMENT_ID ?? env.OWUI_SIM_DEPLOYMENT_ID ?? '').trim(),
     secretKey: givenSecret || randomBytes(12).toString('base64url'),
     secretGenerated: givenSecret === '',
     jwtExpiresMs: parseJwtExpiry(env.JWT_EXPIRES_IN ?? '4w'),
