@@ -47,6 +47,7 @@ import { NdjsonFileSink } from '../engines/node/ndjson-file-sink.js';
 import { authSourceFromTarget, provisionCredentials } from '../engines/node/provisioning.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
 import { defaultLabStateDir, readLabState } from '../lab/state.js';
+import { preflightWithDoctor } from './doctor/preflight.js';
 import { driversForTarget } from './drivers.js';
 import { DriverFaultInjector } from './fault-injector.js';
 
@@ -212,8 +213,7 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
     }
     await confirmDestructive(r, exp, target, l.targetRef.kind === 'lab');
 
-    // --- preflight: reachable + auth ------------------------------------------------------------
-    await preflightReachable(target);
+    // --- preflight: the doctor's identity, websocket and shared-secret checks around the sign-in ---
     const needUsers = Math.max(
       exp.load.sockets?.vus ?? 0,
       exp.load.chat?.model === 'closed' ? exp.load.chat.vus : 1,
@@ -222,10 +222,10 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
     const agent = createAgent(8);
     let credentials;
     try {
-      credentials = await provisionCredentials(
-        agent,
-        target.openwebui.url,
-        authSourceFromTarget(target.auth, needUsers),
+      credentials = await preflightWithDoctor(
+        target,
+        () => provisionCredentials(agent, target.openwebui.url, authSourceFromTarget(target.auth, needUsers)),
+        (c) => c.users[0]?.token,
       );
     } finally {
       await agent.close();
@@ -464,29 +464,6 @@ export function mockChatTimeoutMs(load: Experiment['load'], tokensPerSecond: num
   const tps = tokensPerSecond ?? MOCK_DEFAULT_TOKENS_PER_SECOND;
   const longest = (1000 * Math.max(load.chat?.tokens ?? 0, load.sockets?.tokens ?? 0)) / tps;
   return Math.min(120_000, Math.max(15_000, Math.round(3 * longest + 10_000)));
-}
-
-async function preflightReachable(target: Target): Promise<void> {
-  const url = `${target.openwebui.url.replace(/\/$/, '')}/health`;
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(target.openwebui.timeout ?? 10_000) });
-    const body = (await res.json().catch(() => undefined)) as { status?: unknown } | undefined;
-    // /health answers 200 JSON {status:true}; an SPA fallback (200 text/html) means a wrong URL.
-    if (res.status !== 200 || body?.status !== true) {
-      throw new Error(
-        `GET ${url} answered ${res.status} ${body === undefined ? '(not JSON: is this Open WebUI?)' : JSON.stringify(body)}`,
-      );
-    }
-  } catch (err) {
-    throw new PreflightError(`Target \`${target.name}\` is not reachable at ${target.openwebui.url}`, {
-      code: 'TARGET_UNREACHABLE',
-      cause: err,
-      suggestions: [
-        `curl -s ${url}`,
-        ...(target.name === 'lab' ? ['owui-chaos lab status', 'owui-chaos lab up'] : []),
-      ],
-    });
-  }
 }
 
 async function confirmDestructive(

@@ -64,6 +64,10 @@ export interface DoctorOptions {
   bodySizeBytes?: number;
   onCheck?: (c: CheckResult) => void;
   now?: () => number;
+  /** How Open WebUI reaches Redis, when known (the lab's replica env): the pinned-address check. */
+  redisConfig?: { redisUrl: string; sentinelHosts: string | undefined; source: string };
+  /** A user token the caller already holds (run's preflight): no sign-in; `issuer` names who issued it. */
+  user?: { token: string; issuer: string };
 }
 
 export interface DoctorRequest extends DoctorOptions {
@@ -79,9 +83,19 @@ export async function runDoctorFromRequest(req: DoctorRequest): Promise<DoctorRe
   const env = req.env ?? process.env;
   const ref = req.target ?? LAB_TARGET;
   let labTargetFile: string | undefined;
+  let redisConfig: DoctorOptions['redisConfig'];
   if (ref === LAB_TARGET) {
     const labName = req.labName ?? 'default';
-    labTargetFile = readLabState(defaultLabStateDir(labName, env))?.targetFile;
+    const state = readLabState(defaultLabStateDir(labName, env));
+    labTargetFile = state?.targetFile;
+    // The lab is local: its replicas' env is the deployment's Redis configuration.
+    const replicaEnv = state?.replicas[0]?.spawn.env;
+    if (replicaEnv?.REDIS_URL !== undefined)
+      redisConfig = {
+        redisUrl: replicaEnv.REDIS_URL,
+        sentinelHosts: replicaEnv.REDIS_SENTINEL_HOSTS,
+        source: `env of lab replica ${state!.replicas[0]!.name}`,
+      };
     if (labTargetFile === undefined) {
       throw new OwuiChaosError(`The lab \`${labName}\` is not up, and doctor never starts one`, {
         code: 'LAB_NOT_UP',
@@ -91,7 +105,10 @@ export async function runDoctorFromRequest(req: DoctorRequest): Promise<DoctorRe
     }
   }
   const { target } = await loadTarget(ref, { env, ...(labTargetFile ? { labTargetFile } : {}) });
-  const report = await runDoctor(target, req);
+  const report = await runDoctor(target, {
+    ...req,
+    ...(redisConfig && req.redisConfig === undefined ? { redisConfig } : {}),
+  });
   if (req.outDir !== undefined) {
     const dir = resolve(req.outDir);
     mkdirSync(dir, { recursive: true });
@@ -215,6 +232,12 @@ const CHECKS: Record<CheckId, Check> = {
   auth: async (ctx) => {
     const why = blocked(ctx);
     if (why) return skipped('auth', why);
+    const given = ctx.opts.user;
+    if (given) {
+      ctx.user = { token: given.token, email: '(given)', issuer: given.issuer };
+      ctx.apiToken = given.token;
+      return judgeAuth({ how: `token from ${given.issuer}`, ok: true, hasUserToken: true });
+    }
     // Sign in (or add the one test user) directly on the first replica when replicas are listed,
     // so the token's issuer is known to the secret check; else through the load balancer.
     const issuer = ctx.replicas[0] ?? { name: 'the load balancer', url: ctx.base };
@@ -382,7 +405,7 @@ const CHECKS: Record<CheckId, Check> = {
       password: redis.password,
       sentinelPassword: redis.sentinelPassword,
     });
-    return judgeRedis(m);
+    return judgeRedis(ctx.opts.redisConfig ? { ...m, configured: ctx.opts.redisConfig } : m);
   },
 
   timeouts: async (ctx) => {

@@ -584,10 +584,10 @@ export interface RedisMeasure {
     replicas: Array<{ address: string; state: string; offset: number; lagS: number }>;
   };
   /**
-   * The Redis master address the deployment is configured with, when the target says
-   * (`redis.configuredMaster`), or as observed (clients connected to a non-master).
+   * How Open WebUI is configured to reach Redis, when the doctor can see it (the lab's replica env;
+   * a real deployment's env is not visible from outside, and then this is absent).
    */
-  pinned?: { address: string; source: string };
+  configured?: { redisUrl: string; sentinelHosts: string | undefined; source: string };
 }
 
 export const REDIS_THRESHOLDS = { maxReplicaLagS: 10, maxOffsetGapBytes: 1024 * 1024 } as const;
@@ -615,7 +615,10 @@ export function judgeRedis(m: RedisMeasure): Verdict {
             )
             .join('; ');
   }
-  if (m.pinned) ev['configured master'] = `${m.pinned.address} (${m.pinned.source})`;
+  const pinned = m.configured ? pinnedAddress(m.configured, m.masterName) : undefined;
+  ev['Open WebUI REDIS_URL'] = m.configured
+    ? `${redact(m.configured.redisUrl)}${m.configured.sentinelHosts ? ` with REDIS_SENTINEL_HOSTS ${m.configured.sentinelHosts}` : ', no REDIS_SENTINEL_HOSTS'} (${m.configured.source})`
+    : 'not visible from outside (pinned-address check not run)';
   if (up.length === 0) {
     return verdict(
       'redis',
@@ -680,11 +683,11 @@ export function judgeRedis(m: RedisMeasure): Verdict {
     );
   }
   const master = [...masters][0]!;
-  if (m.pinned && m.pinned.address !== m.masterName) {
+  if (pinned !== undefined) {
     return verdict(
       'redis',
       'warn',
-      `Open WebUI is pinned to the Redis address ${m.pinned.address} instead of following Sentinel's master \`${m.masterName}\` (now ${master}): it breaks at the first failover`,
+      `Open WebUI is pinned to the Redis address ${pinned} instead of following Sentinel's master \`${m.masterName}\` (now ${master}): it breaks at the first failover`,
       ev,
       FIXES.pinnedMaster,
     );
@@ -707,6 +710,29 @@ export function judgeRedis(m: RedisMeasure): Verdict {
     `${up.length} Sentinel(s) agree on ${master}, quorum ${quorum} reachable, ${m.master?.replicas.length ?? 0} replica(s) in sync`,
     ev,
   );
+}
+
+/** The host:port Open WebUI is pinned to, or undefined when it resolves the master through Sentinel. */
+export function pinnedAddress(
+  c: { redisUrl: string; sentinelHosts: string | undefined },
+  masterName: string,
+): string | undefined {
+  let host: string;
+  let port: string;
+  try {
+    const u = new URL(c.redisUrl);
+    host = u.hostname;
+    port = u.port || '6379';
+  } catch {
+    return c.redisUrl;
+  }
+  // With Sentinel the URL's host is the master-set name (openwebui-protocol.md §6.3).
+  if (c.sentinelHosts && c.sentinelHosts.trim() !== '' && host === masterName) return undefined;
+  return `${host}:${port}`;
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, '//***@');
 }
 
 // ─── timeouts ────────────────────────────────────────────────────────────────────────────────────
