@@ -115,7 +115,11 @@ describe('judgeSse', () => {
     expect(judgeSse({ url: 'u', verified: true, streams: [stream({ garbledRate: 0.05 })] }).status).toBe(
       'fail',
     );
-    const real = judgeSse({ url: 'u', verified: false, streams: [stream({ garbledRate: undefined })] });
+    const real = judgeSse({
+      url: 'u',
+      verified: false,
+      streams: [(({ garbledRate: _g, ...rest }) => rest)(stream())],
+    });
     expect(real.status).toBe('pass');
     expect(real.evidence['integrity']).toContain('unverified');
   });
@@ -265,7 +269,7 @@ describe('judgeRedis', () => {
     expect(
       judgeRedis({
         ...healthy,
-        sentinels: healthy.sentinels.map((x) => ({ ...x, reachable: false, master: undefined })),
+        sentinels: healthy.sentinels.map(({ master: _m, ...x }) => ({ ...x, reachable: false })),
       }).status,
     ).toBe('fail');
   });
