@@ -423,15 +423,22 @@ const CHECKS: Record<CheckId, Check> = {
         `a real model cannot be asked to stay silent for ${Math.round(silence / 1000)} s (needs the mock LLM)`,
       );
     const behaviour = behaviourFor(parseVersion(ctx.version ?? '0.11.0'));
-    const socket = ctx.user
-      ? new BrowserClient({
-          baseUrl: ctx.base,
-          token: ctx.user.token,
-          dispatcher: ctx.dispatcher,
-          behaviour,
-          emit: () => undefined,
-        })
-      : undefined;
+    const socketSkipped =
+      ctx.results.get('websocket')?.status === 'fail'
+        ? 'websockets fail through the proxy (see websocket)'
+        : !ctx.user
+          ? 'needs a user JWT (API keys cannot authenticate a socket)'
+          : undefined;
+    const socket =
+      ctx.user && socketSkipped === undefined
+        ? new BrowserClient({
+            baseUrl: ctx.base,
+            token: ctx.user.token,
+            dispatcher: ctx.dispatcher,
+            behaviour,
+            emit: () => undefined,
+          })
+        : undefined;
     socket?.start();
     try {
       const joined = socket ? await socket.waitJoined(AbortSignal.timeout(10_000)) : false;
@@ -447,7 +454,7 @@ const CHECKS: Record<CheckId, Check> = {
       });
       // The socket is held at least as long as the silence.
       const left = silence - (performance.now() - t0);
-      if (left > 0) await new Promise((r) => setTimeout(r, left));
+      if (socket && left > 0) await new Promise((r) => setTimeout(r, left));
       return judgeTimeouts({
         firstTokenDelayMs: silence,
         slowStream: {
@@ -455,7 +462,9 @@ const CHECKS: Record<CheckId, Check> = {
           ...(stream.status ? { status: stream.status } : {}),
           ...(stream.ttftMs !== undefined ? { ttftMs: stream.ttftMs } : {}),
         },
-        idleSocket: { joined, heldMs: performance.now() - t0, disconnects: socket?.disconnects ?? 0 },
+        ...(socket
+          ? { idleSocket: { joined, heldMs: performance.now() - t0, disconnects: socket.disconnects } }
+          : { idleSocketSkipped: socketSkipped ?? 'no socket' }),
       });
     } finally {
       socket?.stop();

@@ -741,7 +741,9 @@ export interface TimeoutsMeasure {
   /** The silence asked of the first token, ms (≥ 60 s: nginx's default proxy_read_timeout). */
   firstTokenDelayMs: number;
   slowStream: { outcome: string; status?: string; ttftMs?: number; e2eMs?: number };
-  idleSocket: { heldMs: number; disconnects: number; joined: boolean };
+  /** Absent when the socket could not be tried (`idleSocketSkipped` says why). */
+  idleSocket?: { heldMs: number; disconnects: number; joined: boolean };
+  idleSocketSkipped?: string;
 }
 
 export function judgeTimeouts(m: TimeoutsMeasure): Verdict {
@@ -749,15 +751,17 @@ export function judgeTimeouts(m: TimeoutsMeasure): Verdict {
   const ev: Record<string, EvidenceValue> = {
     'first token asked after ms': m.firstTokenDelayMs,
     'slow stream': `${s.outcome}${s.status ? ` HTTP ${s.status}` : ''}${s.ttftMs !== undefined ? `, ttft ${Math.round(s.ttftMs)} ms` : ''}`,
-    'idle socket': `${m.idleSocket.joined ? 'joined' : 'never joined'}, held ${Math.round(m.idleSocket.heldMs / 1000)} s, ${m.idleSocket.disconnects} disconnect(s)`,
+    'idle socket': m.idleSocket
+      ? `${m.idleSocket.joined ? 'joined' : 'never joined'}, held ${Math.round(m.idleSocket.heldMs / 1000)} s, ${m.idleSocket.disconnects} disconnect(s)`
+      : `not measured: ${m.idleSocketSkipped ?? 'no socket'}`,
   };
   const problems: string[] = [];
   if (s.outcome !== 'completed')
     problems.push(
       `a stream whose first token takes ${Math.round(m.firstTokenDelayMs / 1000)} s ended ${s.outcome}${s.status ? ` (HTTP ${s.status})` : ''}`,
     );
-  if (!m.idleSocket.joined) problems.push('the idle socket never joined');
-  else if (m.idleSocket.disconnects > 0)
+  if (m.idleSocket && !m.idleSocket.joined) problems.push('the idle socket never joined');
+  else if (m.idleSocket && m.idleSocket.disconnects > 0)
     problems.push(
       `an idle socket was dropped ${m.idleSocket.disconnects} time(s) in ${Math.round(m.idleSocket.heldMs / 1000)} s`,
     );
@@ -772,7 +776,7 @@ export function judgeTimeouts(m: TimeoutsMeasure): Verdict {
   return verdict(
     'timeouts',
     'pass',
-    `a ${Math.round(m.firstTokenDelayMs / 1000)} s silence before the first token and a ${Math.round(m.idleSocket.heldMs / 1000)} s idle socket both survive`,
+    `a ${Math.round(m.firstTokenDelayMs / 1000)} s silence before the first token and a ${Math.round((m.idleSocket?.heldMs ?? 0) / 1000)} s idle socket both survive`,
     ev,
   );
 }

@@ -5,7 +5,7 @@
 // is not Open WebUI, an unknown check, a lab that is not up — gives a clear message and the right
 // exit code. docs/doctor.md.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,8 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { DoctorReport } from '../../../src/core/doctor/report.js';
 import { LocalNginxDriver } from '../../../src/drivers/nginx/nginx-driver.js';
+import { labDown, labUp } from '../../../src/lab/lab.js';
+import { parseMisconfigs } from '../../../src/lab/misconfig.js';
 import { freePort } from '../../../src/lab/process/daemon.js';
-import { runCli, sharedTestLab, type TestLab } from './support.js';
+import { fixture, runCli, sharedTestLab, type TestLab } from './support.js';
 
 const lab = sharedTestLab('doctor');
 let dir: string;
@@ -227,4 +229,69 @@ describe('owui-chaos doctor on bad input', () => {
     expect(none.stderr).toContain('The lab `no-such-lab` is not up');
     expect(none.stderr).toContain('owui-chaos lab up --name no-such-lab');
   }, 60_000);
+});
+
+// The fast subset of the proof table (the whole table: `npm run test:doctor-matrix`): three
+// mistakes in one lab, each caught by its own check, and `run` stopped at its preflight.
+describe('owui-chaos doctor on a lab with no-upgrade-headers, cors-mismatch and pinned-redis-master', () => {
+  let bad: TestLab | undefined;
+  beforeAll(async () => {
+    const home = mkdtempSync(join(tmpdir(), 'owui-doctor-bad-'));
+    const name = `dr-bad-${process.pid}`;
+    const stateDir = join(home, 'labs', name);
+    bad = {
+      home,
+      name,
+      stateDir,
+      env: { ...process.env, OWUI_CHAOS_HOME: home },
+      state: () => lab().state(),
+    };
+    await labUp({
+      name,
+      stateDir,
+      replicas: 2,
+      misconfig: parseMisconfigs('no-upgrade-headers,cors-mismatch,pinned-redis-master'),
+    });
+  }, 180_000);
+  afterAll(async () => {
+    if (!bad) return;
+    await labDown(bad.stateDir);
+    rmSync(bad.home, { recursive: true, force: true });
+  }, 60_000);
+
+  it('websocket FAIL (Upgrade headers), cors FAIL (own origin, measured on a replica), redis WARN (pinned); the rest pass', async () => {
+    const { code, report } = await doctor(bad!, ['--lab-name', bad!.name]);
+    expect(statuses(report)).toEqual({
+      identity: 'pass',
+      auth: 'pass',
+      sse: 'pass',
+      websocket: 'fail',
+      cors: 'fail',
+      secret: 'pass',
+      delivery: 'pass',
+      redis: 'warn',
+      timeouts: 'skip',
+      limits: 'skip',
+    });
+    expect(code).toBe(10);
+    const by = (id: string) => report.checks.find((c) => c.id === id)!;
+    expect(by('websocket').fix?.action).toContain('proxy_set_header Upgrade $http_upgrade');
+    expect(by('websocket').summary).toContain('directly on owui-1 it works');
+    expect(by('cors').evidence['where']).toContain('directly');
+    expect(by('cors').fix?.action).toContain('CORS_ALLOW_ORIGIN');
+    expect(by('redis').fix?.action).toContain('REDIS_SENTINEL_HOSTS');
+  }, 120_000);
+
+  it('run stops at its preflight with exit 4, naming the websocket fix; nothing is started', async () => {
+    const runDir = join(bad!.home, 'run');
+    const out = await runCli(
+      bad!,
+      ['run', fixture('preflight-only'), '--lab-name', bad!.name, '--workers', '0', '--out', runDir],
+      120_000,
+    ).exit;
+    expect(out.code, out.stderr).toBe(4);
+    expect(out.stderr).toContain('PREFLIGHT_CHECK_FAILED');
+    expect(out.stderr).toContain('proxy_set_header Upgrade');
+    expect(existsSync(join(runDir, 'samples.ndjson'))).toBe(false);
+  }, 120_000);
 });
