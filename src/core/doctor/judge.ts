@@ -773,6 +773,13 @@ export function judgeTimeouts(m: TimeoutsMeasure): Verdict {
       ev,
       FIXES.readTimeout,
     );
+  if (!m.idleSocket)
+    return verdict(
+      'timeouts',
+      'skip',
+      `a ${Math.round(m.firstTokenDelayMs / 1000)} s silence before the first token survives; the idle socket was not measured (${m.idleSocketSkipped ?? 'no socket'})`,
+      ev,
+    );
   return verdict(
     'timeouts',
     'pass',
@@ -801,6 +808,11 @@ export function judgeLimits(m: LimitsMeasure): Verdict {
       `${mb} MB → ${m.body.status === 0 ? `no answer (${m.body.error ?? ''})` : `HTTP ${m.body.status}`}`;
     if (m.body.status === 413)
       fails.push({ text: `an upload of ${mb} MB is refused (413)`, fix: FIXES.bodySize });
+    else if (m.body.status === 0)
+      fails.push({
+        text: `an upload of ${mb} MB got no answer (${m.body.error ?? ''})`,
+        fix: FIXES.bodySize,
+      });
   } else ev['upload'] = 'not tried (opt-in: --body-size SIZE)';
   if (m.https && m.tls) {
     if ('error' in m.tls) {
@@ -824,7 +836,12 @@ export function judgeLimits(m: LimitsMeasure): Verdict {
   return verdict(
     'limits',
     'pass',
-    [m.body ? `an upload of ${ev['upload of']}` : '', m.https ? `TLS ${ev['tls expires']}` : '']
+    [
+      m.body
+        ? `an upload of ${round(m.body.bytes / (1024 * 1024), 1)} MB passes the proxy (no 413; HTTP ${m.body.status} from behind it for the probe path)`
+        : '',
+      m.https ? `TLS certificate valid until ${ev['tls expires']}` : '',
+    ]
       .filter(Boolean)
       .join('; '),
     ev,

@@ -303,6 +303,17 @@ describe('judgeTimeouts, judgeLimits', () => {
     expect(
       judgeTimeouts({ ...good, idleSocket: { joined: true, heldMs: 65_000, disconnects: 2 } }).status,
     ).toBe('fail');
+    const noSocket = judgeTimeouts({
+      firstTokenDelayMs: 65_000,
+      slowStream: { outcome: 'completed' },
+      idleSocketSkipped: 'websockets fail (see websocket)',
+    });
+    expect(noSocket.status).toBe('skip');
+    expect(noSocket.summary).toContain('see websocket');
+    expect(
+      judgeTimeouts({ firstTokenDelayMs: 65_000, slowStream: { outcome: 'timeout' }, idleSocketSkipped: 'x' })
+        .status,
+    ).toBe('fail');
   });
   it('fails a 413 upload and an expired certificate, warns on one expiring soon, skips plain http without --body-size', () => {
     expect(judgeLimits({ https: false, body: { bytes: 20 * 1024 * 1024, status: 413 } }).status).toBe('fail');
