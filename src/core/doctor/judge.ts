@@ -342,6 +342,8 @@ export function refusalOf(h: HandshakeMeasure): HandshakeRefusal {
   if (h.status === 101 && h.eioOpen && h.sioConnected) return 'none';
   const body = h.body ?? '';
   if (/not an accepted origin/i.test(body)) return 'origin';
+  // Real Open WebUI (0.12.4 under uvicorn) refuses a websocket from a refused Origin with a bare 403.
+  if (h.status === 403 && h.origin !== undefined) return 'origin';
   if (h.status === 426 || (h.status === 400 && /upgrade/i.test(body))) return 'upgrade';
   return 'other';
 }

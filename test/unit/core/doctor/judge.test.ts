@@ -180,6 +180,17 @@ describe('judgeWebsocket and judgeCors', () => {
     expect(own.fix?.action).toContain('CORS_ALLOW_ORIGIN');
     expect(cors(hs(), hs()).status).toBe('warn');
     expect(cors(upgradeRefused, upgradeRefused).status).toBe('skip');
+    // real Open WebUI 0.12.4: a bare 403 for a refused Origin
+    const bare403 = hs({
+      status: 403,
+      body: '',
+      eioOpen: false,
+      sioConnected: false,
+      origin: 'https://f.invalid',
+    });
+    expect(cors(hs(), bare403).status).toBe('pass');
+    expect(cors(bare403, bare403).status).toBe('fail');
+    expect(judgeWebsocket({ site: bare403, noOrigin: hs() }).status).toBe('pass');
   });
 });
 
