@@ -93,7 +93,9 @@ export class BrowserClient {
   }
 
   private send(text: string): void {
-    if (this.ws && this.ws.readyState === 1) this.ws.send(text);
+    // Number(): on k6's experimental websockets (0.4x) readyState is a Go-typed object, so
+    // `=== 1` was never true and the client silently sent nothing (seen on a real v0.49.0).
+    if (this.ws && Number(this.ws.readyState) === 1) this.ws.send(text);
   }
 
   private onFrame(frame: string, at: number): void {
