@@ -47,6 +47,7 @@ import { NdjsonFileSink } from '../engines/node/ndjson-file-sink.js';
 import { authSourceFromTarget, provisionCredentials } from '../engines/node/provisioning.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
 import { defaultLabStateDir, readLabState } from '../lab/state.js';
+import { preflightWithDoctor } from './doctor/preflight.js';
 import { driversForTarget } from './drivers.js';
 import { DriverFaultInjector } from './fault-injector.js';
 
@@ -214,8 +215,7 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
     }
     await confirmDestructive(r, exp, target, l.targetRef.kind === 'lab');
 
-    // --- preflight: reachable + auth ------------------------------------------------------------
-    await preflightReachable(target);
+    // --- preflight: the doctor's identity, websocket and shared-secret checks around the sign-in ---
     const needUsers = Math.max(
       exp.load.sockets?.vus ?? 0,
       exp.load.chat?.model === 'closed' ? exp.load.chat.vus : 1,
@@ -224,10 +224,10 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
     const agent = createAgent(8);
     let credentials;
     try {
-      credentials = await provisionCredentials(
-        agent,
-        target.openwebui.url,
-        authSourceFromTarget(target.auth, needUsers),
+      credentials = await preflightWithDoctor(
+        target,
+        () => provisionCredentials(agent, target.openwebui.url, authSourceFromTarget(target.auth, needUsers)),
+        (c) => c.users[0]?.token,
       );
     } finally {
       await agent.close();

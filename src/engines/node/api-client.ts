@@ -37,6 +37,8 @@ export interface ApiStreamOptions {
   signal: AbortSignal;
   emit: Emit;
   now?: () => number;
+  /** The response's status and headers (lower-cased names), once they arrive (doctor: X-Accel-Buffering). */
+  onResponse?: (statusCode: number, headers: Record<string, string>) => void;
 }
 
 export async function runApiStream(o: ApiStreamOptions): Promise<StreamSummary> {
@@ -75,7 +77,8 @@ export async function runApiStream(o: ApiStreamOptions): Promise<StreamSummary> 
       body,
       headers,
       cancel: local,
-      onStart: (statusCode, replica) => {
+      onStart: (statusCode, replica, rawHeaders) => {
+        if (o.onResponse) o.onResponse(statusCode, headerMap(rawHeaders));
         if (replica !== undefined) streamTags = tagsJson({ ...base, replica });
         recorder = new StreamRecorder({
           startMs,
@@ -140,7 +143,11 @@ function exchange(
     body: string;
     headers: Record<string, string>;
     cancel: Cancel;
-    onStart: (statusCode: number, replica: string | undefined) => boolean;
+    onStart: (
+      statusCode: number,
+      replica: string | undefined,
+      rawHeaders: Buffer[] | string[] | null | undefined,
+    ) => boolean;
     onData: (chunk: Buffer) => void;
   },
 ): Promise<{ statusCode: number }> {
@@ -169,7 +176,7 @@ function exchange(
       onHeaders: (status, rawHeaders) => {
         if (settled) return false;
         statusCode = status;
-        wanted = r.onStart(status, replicaOfRaw(rawHeaders));
+        wanted = r.onStart(status, replicaOfRaw(rawHeaders), rawHeaders);
         return true;
       },
       onData: (chunk) => {
@@ -191,6 +198,14 @@ function exchange(
       settle(err);
     }
   });
+}
+
+/** undici's raw header list as a map of lower-cased names (the last value wins). */
+function headerMap(raw: Buffer[] | string[] | null | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (!raw) return headers;
+  for (let i = 0; i + 1 < raw.length; i += 2) headers[String(raw[i]).toLowerCase()] = String(raw[i + 1]);
+  return headers;
 }
 
 /** `replicaOf` on undici's raw header list (name, value, name, value…). */

@@ -434,6 +434,8 @@ export class BrowserClient {
     timeoutMs: number;
     signal: AbortSignal;
     path?: string;
+    /** Where the HTTP POST goes (default: the socket's base URL); the doctor posts to another replica. */
+    postBaseUrl?: string;
   }): Promise<ChatSummary | undefined> {
     const local = new AbortController();
     let reason: 'timeout' | 'cancelled' | undefined;
@@ -473,7 +475,8 @@ export class BrowserClient {
       local.signal.addEventListener('abort', () => wake(), { once: true });
       this.chats.set(messageId, { recorder, wake });
       try {
-        const res = await requestJson(this.o.dispatcher, `${this.base}${path}`, {
+        const postBase = (o.postBaseUrl ?? this.base).replace(/\/$/, '');
+        const res = await requestJson(this.o.dispatcher, `${postBase}${path}`, {
           method: 'POST',
           token: this.o.token,
           body,
