@@ -2,9 +2,9 @@
 // metric, stat, objective, measured, verdict — then recovery times, stream outcomes, reconnects
 // and errors, the report paths and the verdict line. ANSI colour only when asked.
 
-import { ExitCode } from '../errors.js';
 import type { Comparison } from './compare.js';
 import { formatObjective, formatOffset, formatSeconds, formatValue, selectorLabel } from './format.js';
+import { verdictText as runVerdictText } from './outcome.js';
 import type { RunResults, SloResult } from './results.js';
 
 export interface TerminalOptions {
@@ -86,7 +86,18 @@ export function renderTerminalSummary(results: RunResults, options: TerminalOpti
           s.slo.stat,
           formatObjective(s.slo),
           formatValue(s.slo.metric, s.measured, s.slo.stat),
-          verdictText(s.verdict) + (s.note ? paint('dim', ` (${s.note})`) : ''),
+          verdictText(s.verdict) +
+            (s.verdict === 'no-data'
+              ? paint(
+                  s.slo.allowNoData === true || results.stops.length > 0 ? 'dim' : 'red',
+                  s.slo.allowNoData === true
+                    ? ' (allowed)'
+                    : results.stops.length > 0 && (s.note ?? '').includes('not reached')
+                      ? ''
+                      : ' (fails: no data is not a pass)',
+                )
+              : '') +
+            (s.note ? paint('dim', ` (${s.note})`) : ''),
         ]),
       ),
     );
@@ -100,17 +111,26 @@ export function renderTerminalSummary(results: RunResults, options: TerminalOpti
     );
     out.push(
       ...table(
-        ['fault', 'action', 'injected', 'reverted', 'recovery time'],
+        ['fault', 'action', 'injected', 'reverted', 'time to impact', 'recovery time'],
         results.recovery.map((r) => [
           r.fault,
           r.action,
           formatOffset(r.injectedAt, origin),
           formatOffset(r.revertedAt, origin),
+          r.evaluated === false
+            ? '–'
+            : r.timeToImpactMs === undefined
+              ? '?'
+              : r.timeToImpactMs === null
+                ? 'no impact'
+                : formatSeconds(r.timeToImpactMs),
           r.recovered && r.recoveryTimeMs !== null
             ? formatSeconds(r.recoveryTimeMs)
             : r.evaluated === false
               ? `not evaluated (${r.note ?? 'no recovery SLO'})`
-              : paint('red', 'did not recover'),
+              : r.reason === 'observation-too-short'
+                ? paint('yellow', 'not measured (observed for less than one window)')
+                : paint('red', 'never recovered (SLOs still breached at the end of the observation)'),
         ]),
       ),
     );
@@ -145,19 +165,16 @@ export function renderTerminalSummary(results: RunResults, options: TerminalOpti
   ].filter(Boolean);
   if (pathLines.length > 0) out.push('', paint('bold', 'Reports'), ...pathLines);
 
-  const breached = results.slos.filter((s) => s.verdict === 'breach').length;
-  const noData = results.slos.filter((s) => s.verdict === 'no-data').length;
-  const passed = results.slos.length - breached - noData;
-  const verdict =
-    breached > 0
-      ? paint('red', `BREACH: ${breached} of ${results.slos.length} SLO checks breached`)
-      : paint('green', `PASS: ${passed} of ${results.slos.length} SLO checks met`);
+  // The verdict line is the run's one outcome (results.verdict / exitCode), never recomputed here.
+  const good = results.exitCode === 0;
   out.push(
     '',
-    `${paint('bold', 'Verdict')} ${verdict}${noData ? paint('yellow', `, ${noData} without data (not evaluated)`) : ''} → exit ${
-      breached > 0 ? ExitCode.sloBreached : ExitCode.ok
-    }`,
+    `${paint('bold', 'Verdict')} ${paint(good ? 'green' : 'red', `${runVerdictText(results.verdict)}: ${results.headline}`)} → exit ${results.exitCode}`,
   );
+  for (const st of results.stops) {
+    out.push(paint('red', `  stopped early (${st.reason}, ${st.code}): ${st.message}`));
+    for (const x of st.suggestions) out.push(paint('dim', `    try: ${x}`));
+  }
   return out.join('\n') + '\n';
 }
 
