@@ -452,6 +452,16 @@ function engineFor(
   opts: { workers?: number | undefined; k6Binary?: string | undefined; runDir: string },
 ): LoadEngine {
   const pacing = experiment.load.chat?.tokensPerSecond ?? experiment.load.sockets?.tokensPerSecond;
+  const firstTokenMs = experiment.load.chat?.firstTokenDelay ?? experiment.load.sockets?.firstTokenDelay;
+  const pacingOpt =
+    pacing !== undefined || firstTokenMs !== undefined
+      ? {
+          pacing: {
+            ...(pacing !== undefined ? { tokensPerSecond: pacing } : {}),
+            ...(firstTokenMs !== undefined ? { firstTokenMs } : {}),
+          },
+        }
+      : {};
   if (experiment.load.engine === 'k6') {
     return new K6LoadEngine({
       credentials,
@@ -460,7 +470,7 @@ function engineFor(
       workDir: join(opts.runDir, 'k6'),
       testId: basename(opts.runDir),
       ...(opts.k6Binary ? { binary: opts.k6Binary } : {}),
-      ...(pacing !== undefined ? { pacing: { tokensPerSecond: pacing } } : {}),
+      ...pacingOpt,
     });
   }
   const workers = opts.workers;
@@ -469,7 +479,7 @@ function engineFor(
   return new NodeLoadEngine({
     credentials,
     verify: target.model === MOCK_MODEL,
-    ...(pacing !== undefined ? { pacing: { tokensPerSecond: pacing } } : {}),
+    ...pacingOpt,
     ...(workers !== undefined ? { workers } : {}),
     ...(streamTimeoutMs !== undefined ? { streamTimeoutMs } : {}),
   });
@@ -491,8 +501,9 @@ const MOCK_DEFAULT_TOKENS_PER_SECOND = 50;
 export function mockChatTimeoutMs(load: Experiment['load'], tokensPerSecond: number | undefined): number {
   // One pacing is asked of the mock for every chat (see engineFor).
   const tps = tokensPerSecond ?? MOCK_DEFAULT_TOKENS_PER_SECOND;
-  const longest = (1000 * Math.max(load.chat?.tokens ?? 0, load.sockets?.tokens ?? 0)) / tps;
-  return Math.min(120_000, Math.max(15_000, Math.round(3 * longest + 10_000)));
+  const silence = Math.max(load.chat?.firstTokenDelay ?? 0, load.sockets?.firstTokenDelay ?? 0);
+  const longest = silence + (1000 * Math.max(load.chat?.tokens ?? 0, load.sockets?.tokens ?? 0)) / tps;
+  return Math.min(Math.max(120_000, silence + 60_000), Math.max(15_000, Math.round(3 * longest + 10_000)));
 }
 
 async function preflightReachable(target: Target): Promise<void> {
