@@ -112,7 +112,8 @@ export function renderJunit(results: RunResults): string {
         return `    <testcase ${attrs}>\n      <failure message="${escapeXml(message)}" type="SloNoData">${escapeXml(`SLO ${s.id} in phase ${phase}: no samples, objective ${s.objectiveText}`)}</failure>\n    </testcase>`;
       }
       if (s.verdict === 'no-data') {
-        return `    <testcase ${attrs}>\n      <skipped message="${escapeXml(`no data: ${s.note ?? 'no samples'}`)}"/>\n    </testcase>`;
+        const why = s.slo.allowNoData === true ? ' (allowed: allowNoData)' : '';
+        return `    <testcase ${attrs}>\n      <skipped message="${escapeXml(`no data: ${s.note ?? 'no samples'}${why}`)}"/>\n    </testcase>`;
       }
       return `    <testcase ${attrs}>\n      <system-out>${escapeXml(`measured ${measured} over ${s.samples} samples`)}</system-out>\n    </testcase>`;
     });

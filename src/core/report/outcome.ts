@@ -57,7 +57,7 @@ export const STOP_EXIT_CODE: Record<StopReason, number> = {
 export const STOP_HEADLINE: Record<StopReason, string> = {
   'rollback-failed': 'rollback failed: faults are still injected',
   interrupted: 'interrupted before the end of the run',
-  'steady-state-failed': 'steady state broken before the first fault: nothing was injected',
+  'steady-state-failed': 'the steady state did not hold before the first fault, so nothing was injected',
   'fault-failed': 'a fault could not be injected',
   'load-failed': 'the load generator failed',
 };

@@ -66,9 +66,20 @@ export function renderTerminalSummary(results: RunResults, options: TerminalOpti
 
   const phaseOrder = [...results.phases.map((p) => p.name)];
   for (const s of results.slos) if (!phaseOrder.includes(s.phase)) phaseOrder.push(s.phase);
+  const unreached: string[] = [];
+  let unreachedChecks = 0;
   for (const phase of phaseOrder) {
     const rows = results.slos.filter((s) => s.phase === phase);
     if (rows.length === 0) continue;
+    // A run that stopped early never reached these phases: one line, not a table of NO DATA.
+    if (
+      results.stops.length > 0 &&
+      rows.every((s) => s.verdict === 'no-data' && (s.note ?? '').includes('not reached'))
+    ) {
+      unreached.push(phase);
+      unreachedChecks += rows.length;
+      continue;
+    }
     const info = results.phases.find((p) => p.name === phase);
     const span =
       info && info.start !== null && info.end !== null
@@ -102,7 +113,14 @@ export function renderTerminalSummary(results: RunResults, options: TerminalOpti
       ),
     );
   }
-  if (results.slos.length === 0) out.push('', 'No SLOs were given: nothing to judge.');
+  if (unreached.length > 0) {
+    out.push(
+      '',
+      paint('bold', `Phases ${unreached.join(', ')}`) +
+        paint('dim', `: not reached (the run stopped early), ${unreachedChecks} SLO checks not evaluated`),
+    );
+  }
+  if (results.slos.length === 0) out.push('', 'No SLOs were given: nothing to judge (not a pass).');
 
   if (results.recovery.length > 0) {
     out.push(
@@ -188,7 +206,8 @@ export function renderComparison(c: Comparison, options: { color?: boolean } = {
     formatValue(metric, v, stat.endsWith('share') ? 'rate' : undefined);
   const out = [
     paint('bold', `Compare ${name(c.baseline)} → ${name(c.candidate)}`),
-    `tolerance ${Number((c.tolerance * 100).toFixed(2))} % and at least ${c.floors.ms} ms / ${c.floors.ratio * 100} pp before a change counts`,
+    `tolerance ${Number((c.tolerance * 100).toFixed(2))} % and at least ${c.floors.ms} ms / ${c.floors.ratio * 100} pp before a change counts; stream outcomes as the SLOs define them (streams cancelled at the deadline are not failures)`,
+    ...(c.warnings ?? []).map((w) => paint('yellow', `warning: ${w}; the comparison may not mean much`)),
     '',
     ...table(
       ['metric', 'phase', 'stat', 'baseline', 'candidate', 'change', ''],
