@@ -433,12 +433,9 @@ export class RunAggregator {
       .map((slo) =>
         METRICS[slo.metric].kind === 'counter' && slo.tags ? this.baseOf(slo) : this.trackOf(slo),
       );
-    const judgeWindow = (start: number, end: number, requireFlow: boolean): boolean => {
-      if (requireFlow) {
-        const started =
-          flowing.length === 0 || flowing.some((t) => (t?.seconds?.get(start)?.count ?? 0) > 0);
-        if (!started) return false;
-      }
+    const judgeWindow = (start: number, end: number, lenient = false): boolean => {
+      const started = flowing.length === 0 || flowing.some((t) => (t?.seconds?.get(start)?.count ?? 0) > 0);
+      if (!started && !lenient) return false;
       return slos.every((slo) => {
         const kind = METRICS[slo.metric].kind;
         const scale = recordingScale(METRICS[slo.metric].unit);
@@ -446,8 +443,7 @@ export class RunAggregator {
         const base =
           kind === 'counter' && slo.tags ? this.windowAcc(this.baseOf(slo), start, end, null) : undefined;
         const j = judge(slo, kind, own, base, scale, {
-          // Within one second a metric may simply have no sample yet; only whole windows must flow.
-          steadyStateProduces: requireFlow && this.steadyStateProduces(slo),
+          steadyStateProduces: !lenient && this.steadyStateProduces(slo),
         });
         return j.verdict !== 'breach';
       });
@@ -456,11 +452,10 @@ export class RunAggregator {
       const key = `${start}:${end}`;
       const known = memo.get(key);
       if (known !== undefined) return known;
-      const ok = judgeWindow(start, end, true);
+      const ok = judgeWindow(start, end);
       memo.set(key, ok);
       return ok;
     };
-    const breaksIn = (start: number, end: number): boolean => !judgeWindow(start, end, false);
     return this.plan.windows.map((w): RecoveryResult => {
       const common = {
         fault: w.key,
@@ -484,7 +479,13 @@ export class RunAggregator {
       // one otherwise), else to the end of the data.
       const next = this.plan.windows.find((o) => o !== w && o.start >= w.end && o.start > w.start);
       const observedUntil = next ? Math.floor(next.start / 1000) * 1000 : dataEnd;
-      const outcome = findRecovery({ injectedAt: w.start, windowMs, dataEnd: observedUntil, holds, breaksIn });
+      const outcome = findRecovery({
+        injectedAt: w.start,
+        windowMs,
+        dataEnd: observedUntil,
+        holds,
+        holdsPrefix: (start, end) => judgeWindow(start, end, true),
+      });
       return {
         ...common,
         ...outcome,

@@ -5,8 +5,10 @@
 //   EVERY window holds until the end of the observation: one second after the start of the last
 //   window that breached (the injection itself when none did). When the last window of the
 //   observation still breaches — errors that began late and never stopped — it never recovered.
-// - Impact: the first one-second window after the injection in which an SLO breaks (or, when only
-//   a whole window shows it, the start of the first breaching window); null when nothing broke.
+// - Impact: the second in which the SLOs first broke, judged on the same windows (so impact and
+//   recovery never contradict each other): the first breaching window's newest second when an
+//   earlier window held; when the very first window breaches, the end of the shortest prefix of it
+//   that breaches. Null when no window breached.
 // The reporter's `holds` also requires the metrics the baseline produced to be flowing in the
 // window's first second, so the end of a stall is not mistaken for recovery.
 
@@ -22,8 +24,11 @@ export interface RecoverySearch {
   stepMs?: number;
   /** Whether every SLO holds over [start, end). */
   holds: (start: number, end: number) => boolean;
-  /** Whether an SLO breaks within [start, start + step) (time to impact); default: `!holds`. */
-  breaksIn?: (start: number, end: number) => boolean;
+  /**
+   * For the short prefixes of the impact search: like `holds`, but a metric without a sample yet
+   * (a second with no ttft) is not a breach. Default: `holds`.
+   */
+  holdsPrefix?: (start: number, end: number) => boolean;
 }
 
 export interface RecoveryOutcome {
@@ -53,15 +58,19 @@ export function findRecovery(search: RecoverySearch): RecoveryOutcome {
       firstBreach ??= start;
     }
   }
-  const breaksIn = search.breaksIn ?? ((s: number, e: number) => !search.holds(s, e));
   let impactedAt: number | null = null;
-  for (let start = first; start < search.dataEnd; start += step) {
-    if (breaksIn(start, start + step)) {
-      impactedAt = Math.max(start, search.injectedAt);
-      break;
+  if (firstBreach !== null && firstBreach > first) {
+    impactedAt = firstBreach + search.windowMs - step;
+  } else if (firstBreach !== null) {
+    impactedAt = first;
+    for (let end = first + step; end <= first + search.windowMs; end += step) {
+      if (!(search.holdsPrefix ?? search.holds)(first, end)) {
+        impactedAt = end - step;
+        break;
+      }
     }
   }
-  if (impactedAt === null && firstBreach !== null) impactedAt = Math.max(firstBreach, search.injectedAt);
+  if (impactedAt !== null) impactedAt = Math.max(impactedAt, search.injectedAt);
   const impact = {
     impactedAt,
     timeToImpactMs: impactedAt === null ? null : impactedAt - search.injectedAt,
