@@ -226,7 +226,7 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
       credentials = await provisionCredentials(
         agent,
         target.openwebui.url,
-        authSourceFromTarget(target.auth, needUsers),
+        authSourceFromTarget(target.auth, needUsers, target.openwebui.version),
       );
     } finally {
       await agent.close();

@@ -178,7 +178,7 @@ export default class Load extends BaseCommand {
     const samplesFile = join(outDir, 'samples.ndjson');
     const sink = new NdjsonFileSink(samplesFile);
     const needUsers = Math.max(socketVus, flags['chat-vus'] ?? 0, 1);
-    const auth = authSourceFromTarget(target.auth, needUsers);
+    const auth = authSourceFromTarget(target.auth, needUsers, target.openwebui.version);
     const verify = flags.verify ?? target.model === MOCK_MODEL;
     const pacing = flags.tps !== undefined ? { pacing: { tokensPerSecond: flags.tps } } : {};
     if (flags.engine === 'k6') await detectK6(flags['k6-binary'] ?? 'k6');

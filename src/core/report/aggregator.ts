@@ -21,6 +21,7 @@ import {
   recordingScale,
   type SparseBuckets,
 } from './histogram.js';
+import { diagnose } from './diagnose.js';
 import { phaseInfos, phasePlan, phasesAt, type PhasePlan } from './phases.js';
 import {
   RESULTS_SCHEMA_VERSION,
@@ -116,6 +117,10 @@ export class RunAggregator {
   private readonly tagged = new Map<string, Track[]>();
   private readonly counts: RunCounts = { ...emptyCounts(), httpErrorsBy: [], byPhase: {} };
   private readonly httpErrorsBy = new Map<string, { status: string; endpoint: string; count: number }>();
+  private readonly connectErrorsBy = new Map<
+    string,
+    { reason: string; status: string; count: number; phases: Set<string> }
+  >();
   private samples = 0;
   private ignored = 0;
   private malformed = 0;
@@ -265,6 +270,15 @@ export class RunAggregator {
           break;
       }
     }
+    if (metric === 'ws_connect_errors') {
+      const reason = sample.tags.reason ?? 'unknown';
+      const status = sample.tags.status ?? '';
+      const key = `${reason} ${status}`;
+      const entry = this.connectErrorsBy.get(key) ?? { reason, status, count: 0, phases: new Set<string>() };
+      entry.count += sample.value;
+      for (const p of phases) entry.phases.add(p);
+      this.connectErrorsBy.set(key, entry);
+    }
     if (metric === 'http_errors') {
       const status = sample.tags.status ?? 'unknown';
       const endpoint = sample.tags.endpoint ?? 'unknown';
@@ -301,6 +315,9 @@ export class RunAggregator {
         (a, b) => b.count - a.count || a.status.localeCompare(b.status),
       ),
     };
+    counts.connectErrorsBy = [...this.connectErrorsBy.values()]
+      .map((e) => ({ reason: e.reason, status: e.status, count: e.count, phases: [...e.phases].sort() }))
+      .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
     for (const outcome of STREAM_OUTCOMES) counts.streams[outcome] ??= 0;
 
     const results: RunResults = {
@@ -340,7 +357,9 @@ export class RunAggregator {
       histograms: this.encodedHistograms(),
       journal,
     };
-    return applyOutcome(results);
+    applyOutcome(results);
+    results.diagnoses = diagnose(results);
+    return results;
   }
 
   private baseSelector(slo: SloSpec): Selector {

@@ -346,7 +346,13 @@ function outcomeBanner(results: RunResults): string {
           .join('')}</li>`,
     )
     .join('');
-  return `<div class="outcome ${results.exitCode === 0 ? 'good' : 'bad'}"><p><b>${escapeHtml(verdictText(results.verdict))}</b>: ${escapeHtml(results.headline)} → exit ${results.exitCode}</p>${stops ? `<p>Stopped early:</p><ul>${stops}</ul>` : ''}</div>`;
+  const causes = (results.diagnoses ?? [])
+    .map(
+      (d) =>
+        `<li><b>${escapeHtml(d.cause)}</b><br>seen: ${escapeHtml(d.symptom)}<br>fix: <code>${escapeHtml(d.fix)}</code></li>`,
+    )
+    .join('');
+  return `<div class="outcome ${results.exitCode === 0 ? 'good' : 'bad'}"><p><b>${escapeHtml(verdictText(results.verdict))}</b>: ${escapeHtml(results.headline)} → exit ${results.exitCode}</p>${stops ? `<p>Stopped early:</p><ul>${stops}</ul>` : ''}${causes ? `<p>Likely causes:</p><ul>${causes}</ul>` : ''}</div>`;
 }
 
 function keyFigures(results: RunResults): string {

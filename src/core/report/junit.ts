@@ -38,19 +38,23 @@ function runSuite(results: RunResults, timestamp: string): { xml: string; failed
   const failed = results.exitCode !== 0 && (results.stops.length > 0 || results.verdict === 'no-data');
   const verdict = `${verdictText(results.verdict)}: ${results.headline} (exit ${results.exitCode})`;
   const attrs = `name="${escapeXml('run outcome')}" classname="owui-chaos.run" time="0"`;
+  const causes = (results.diagnoses ?? []).map(
+    (d) => `likely cause: ${d.cause}\n  seen: ${d.symptom}\n  fix: ${d.fix}`,
+  );
   let body: string;
   if (results.stops.length > 0) {
     const detail = results.stops
       .map((st) =>
         [`${st.reason} (${st.code}): ${st.message}`, ...st.suggestions.map((x) => `  try: ${x}`)].join('\n'),
       )
+      .concat(causes)
       .join('\n');
     const type = results.stops[0]?.reason ?? 'stopped';
     body = `      <failure message="${escapeXml(verdict)}" type="${escapeXml(`RunStopped:${type}`)}">${escapeXml(detail)}</failure>`;
   } else if (failed) {
     body = `      <failure message="${escapeXml(verdict)}" type="NothingJudged">${escapeXml(results.headline)}</failure>`;
   } else {
-    body = `      <system-out>${escapeXml(verdict)}</system-out>`;
+    body = `      <system-out>${escapeXml([verdict, ...causes].join('\n'))}</system-out>`;
   }
   const props = [
     ['verdict', results.verdict],

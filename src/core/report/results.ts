@@ -7,6 +7,7 @@ import type { MetricDefinition } from '../metrics.js';
 import type { SloSpec } from '../slo/spec.js';
 import type { Verdict } from '../slo/measure.js';
 import { decideOutcome, sloExitCode, type RunStop, type RunVerdict } from './outcome.js';
+import type { Diagnosis } from './diagnose.js';
 import type { PhaseInfo } from './phases.js';
 
 export const RESULTS_SCHEMA_VERSION = 1;
@@ -96,6 +97,8 @@ export interface PhaseCounts {
 
 export interface RunCounts extends PhaseCounts {
   httpErrorsBy: Array<{ status: string; endpoint: string; count: number }>;
+  /** Failed browser connection attempts by `reason` (and handshake `status`); absent in older results. */
+  connectErrorsBy?: Array<{ reason: string; status: string; count: number; phases: string[] }>;
   byPhase: Record<string, PhaseCounts>;
 }
 
@@ -139,6 +142,8 @@ export interface RunResults {
   headline: string;
   /** Why the run stopped early, most important first; empty for a run that went to the end. */
   stops: RunStop[];
+  /** Likely causes of what failed, from the symptoms (core/report/diagnose.ts); absent in older results. */
+  diagnoses?: Diagnosis[];
   slos: SloResult[];
   recoveryWindowMs: number;
   recovery: RecoveryResult[];

@@ -193,6 +193,11 @@ export function renderTerminalSummary(results: RunResults, options: TerminalOpti
     out.push(paint('red', `  stopped early (${st.reason}, ${st.code}): ${st.message}`));
     for (const x of st.suggestions) out.push(paint('dim', `    try: ${x}`));
   }
+  for (const d of results.diagnoses ?? []) {
+    out.push(paint('yellow', `  likely cause: ${d.cause}`));
+    out.push(paint('dim', `    seen: ${d.symptom}`));
+    out.push(paint('dim', `    fix: ${d.fix}`));
+  }
   return out.join('\n') + '\n';
 }
 
