@@ -214,8 +214,11 @@ export class BrowserClient {
       let body = '';
       const done = (): void => {
         if (this.ws === ws) this.fail(handshakeFailure(res.statusCode ?? 0, body));
-        req.destroy();
         res.destroy();
+        // terminate() while CONNECTING aborts the request and always emits 'error' then 'close'
+        // (a destroy of the already finished request would emit neither: no reconnect).
+        ws.terminate();
+        req.destroy();
       };
       const timer = setTimeout(done, 2000);
       res.setEncoding('utf8');
