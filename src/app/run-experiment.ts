@@ -394,8 +394,7 @@ export function stopsOf(
   }
   if (outcome.steadyStateFailed) {
     const verdict = outcome.journal.activities.find((a) => a.name === 'steady-state')?.output as
-      | SteadyStateVerdict
-      | undefined;
+      SteadyStateVerdict | undefined;
     stop(
       'steady-state-failed',
       new PreflightError(
@@ -414,9 +413,12 @@ export function stopsOf(
     const failed = outcome.journal.activities.find((a) => a.kind === 'inject' && a.status === 'failed');
     stop(
       'fault-failed',
-      new FaultError(`Fault \`${failed?.name}\` (${failed?.action}) could not be injected: ${failed?.error}`, {
-        code: 'FAULT_FAILED',
-      }),
+      new FaultError(
+        `Fault \`${failed?.name}\` (${failed?.action}) could not be injected: ${failed?.error}`,
+        {
+          code: 'FAULT_FAILED',
+        },
+      ),
     );
   }
   if (outcome.loadError !== undefined) {

@@ -69,7 +69,9 @@ export function diagnose(results: Input): Diagnosis[] {
     out.push({
       id: 'proxy-buffering',
       cause: 'the proxy buffers streamed responses',
-      symptom: burst ? 'tokens arrive in large bursts per network read (burst_size)' : 'the first token arrives with the end of the reply (ttft ≈ e2e)',
+      symptom: burst
+        ? 'tokens arrive in large bursts per network read (burst_size)'
+        : 'the first token arrives with the end of the reply (ttft ≈ e2e)',
       fix: 'nginx: proxy_buffering off (and proxy_cache off) in the location that serves /api/chat/completions, or honour X-Accel-Buffering: no',
     });
   }
@@ -80,7 +82,8 @@ export function diagnose(results: Input): Diagnosis[] {
   if (neverRecovered.length > 0 && http5xx > 0) {
     out.push({
       id: 'pinned-redis-master',
-      cause: 'the replicas reach Redis by a fixed address instead of through Sentinel, so they keep writing to the old master',
+      cause:
+        'the replicas reach Redis by a fixed address instead of through Sentinel, so they keep writing to the old master',
       symptom: `${http5xx} HTTP error(s) after the Redis failover that never stopped (${neverRecovered.map((r) => r.fault).join(', ')}: never recovered)`,
       fix: 'REDIS_URL=redis+sentinel://…, REDIS_SENTINEL_HOSTS / REDIS_SENTINEL_PORT (and WEBSOCKET_SENTINEL_HOSTS for the socket manager) on every replica',
     });

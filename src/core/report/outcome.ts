@@ -11,11 +11,7 @@ import { ExitCode } from '../errors.js';
 import type { SloResult } from './results.js';
 
 export type StopReason =
-  | 'rollback-failed'
-  | 'interrupted'
-  | 'steady-state-failed'
-  | 'fault-failed'
-  | 'load-failed';
+  'rollback-failed' | 'interrupted' | 'steady-state-failed' | 'fault-failed' | 'load-failed';
 
 export type RunVerdict = 'pass' | 'breach' | 'no-data' | StopReason;
 

@@ -164,10 +164,9 @@ export function exitCodeFor(results: Pick<RunResults, 'slos'>): number {
 }
 
 /** Sets the outcome fields from the SLOs and the early stops (the one place that does). */
-export function applyOutcome<T extends Pick<RunResults, 'slos' | 'verdict' | 'exitCode' | 'headline' | 'stops'>>(
-  results: T,
-  stops: readonly RunStop[] = [],
-): T {
+export function applyOutcome<
+  T extends Pick<RunResults, 'slos' | 'verdict' | 'exitCode' | 'headline' | 'stops'>,
+>(results: T, stops: readonly RunStop[] = []): T {
   const o = decideOutcome(results.slos, stops);
   results.verdict = o.verdict;
   results.exitCode = o.exitCode;

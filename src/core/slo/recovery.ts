@@ -85,8 +85,15 @@ export function findRecovery(search: RecoverySearch): RecoveryOutcome {
     };
   }
   if (lastBreach === lastStart) {
-    return { recovered: false, recoveryTimeMs: null, recoveredAt: null, ...impact, reason: 'never-recovered' };
+    return {
+      recovered: false,
+      recoveryTimeMs: null,
+      recoveredAt: null,
+      ...impact,
+      reason: 'never-recovered',
+    };
   }
-  const recoveredAt = lastBreach === null ? search.injectedAt : Math.max(lastBreach + step, search.injectedAt);
+  const recoveredAt =
+    lastBreach === null ? search.injectedAt : Math.max(lastBreach + step, search.injectedAt);
   return { recovered: true, recoveryTimeMs: recoveredAt - search.injectedAt, recoveredAt, ...impact };
 }
