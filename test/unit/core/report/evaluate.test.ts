@@ -149,7 +149,7 @@ describe('evaluateSamples: phases, filters, verdicts', () => {
   });
 
   it('an SLO that allows no data does not fail, but no SLO judged at all still is no pass', () => {
-    const allowed = { metric: 'ttft', stat: 'p95', lte: 1, phases: ['all'], allowNoData: true } as const;
+    const allowed: SloSpec = { metric: 'ttft', stat: 'p95', lte: 1, phases: ['all'], allowNoData: true };
     const withOther = evaluateSamples(samples, {
       journal,
       slos: [allowed, { metric: 'http_errors', stat: 'count', lte: 100, phases: ['all'] }],
