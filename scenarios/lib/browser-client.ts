@@ -166,7 +166,9 @@ export class BrowserClient {
   }
 
   private send(text: string): void {
-    if (this.ws && this.ws.readyState === 1) this.ws.send(text);
+    // Number(): on k6's experimental websockets (0.4x) readyState is a Go-typed object, so
+    // `=== 1` was never true and the client silently sent nothing (seen on a real v0.49.0).
+    if (this.ws && Number(this.ws.readyState) === 1) this.ws.send(text);
   }
 
   private onFrame(frame: string, at: number): void {
@@ -377,7 +379,7 @@ export class BrowserClient {
           // Accepted: the answer comes over the socket; nothing within the grace means never.
           this.later(() => {
             const chat = this.chats.get(messageId);
-            if (chat && chat.recorder.framesSeen === 0 && !chat.recorder.terminated)
+            if (chat && chat.recorder.eventsSeen === 0 && !chat.recorder.terminated)
               this.finishChat(messageId, { outcome: 'timeout', reason: 'no_event' });
           }, sockets.eventGraceMs ?? DEFAULT_EVENT_GRACE_MS);
         },
@@ -393,6 +395,7 @@ export class BrowserClient {
     if (!parsed || parsed.messageId === undefined) return;
     const chat = this.chats.get(parsed.messageId);
     if (!chat) return;
+    chat.recorder.noteEvent();
     const event = parsed.event;
     switch (event.kind) {
       case 'completion':

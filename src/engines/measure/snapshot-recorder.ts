@@ -59,9 +59,19 @@ export class SnapshotRecorder {
     }
   }
 
-  /** Envelope frames received for this chat so far (0 = nothing reached the socket yet). */
-  get framesSeen(): number {
-    return this.frames;
+  private events = 0;
+
+  /**
+   * Any envelope for this chat reached the socket (`chat:active`, which Open WebUI 0.12 sends at
+   * once, a delta, a snapshot…): what the event grace waits for.
+   */
+  noteEvent(): void {
+    this.events++;
+  }
+
+  /** Envelopes received for this chat so far (0 = nothing reached the socket yet). */
+  get eventsSeen(): number {
+    return this.events + this.frames;
   }
 
   /** True once the chat reached a terminator (done, cancel or error). */

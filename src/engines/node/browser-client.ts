@@ -418,6 +418,7 @@ export class BrowserClient {
     if (!waiter) return;
     const t = this.now();
     const ev = env.event;
+    waiter.recorder.noteEvent();
     if (ev.kind === 'completion') waiter.recorder.onCompletion(t, ev.text, ev.done);
     else if (ev.kind === 'error') waiter.recorder.onError(ev.message);
     else if (ev.kind === 'cancel') waiter.recorder.onCancel();
@@ -508,10 +509,10 @@ export class BrowserClient {
       // not at the chat timeout.
       let lost = false;
       const grace =
-        recorder.framesSeen > 0 || recorder.terminated
+        recorder.eventsSeen > 0 || recorder.terminated
           ? undefined
           : setTimeout(() => {
-              if (recorder.framesSeen === 0 && !recorder.terminated) {
+              if (recorder.eventsSeen === 0 && !recorder.terminated) {
                 lost = true;
                 wake();
               }

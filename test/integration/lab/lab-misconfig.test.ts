@@ -25,8 +25,10 @@ interface Lab {
 /** One lab per describe block: started in beforeAll, stopped (and proven stopped) in afterAll. */
 function useLab(tag: string, misconfig: string): () => Lab {
   let lab: Lab | undefined;
-  const stateDir = mkdtempSync(join(tmpdir(), `owui-lab-mc-${tag}-`));
+  let stateDir = '';
   beforeAll(async () => {
+    // Made here, not at collection: a describe filtered out by -t never runs its afterAll.
+    stateDir = mkdtempSync(join(tmpdir(), `owui-lab-mc-${tag}-`));
     const state = await labUp({
       name: `mc-${tag}-${process.pid}`,
       stateDir,
@@ -36,12 +38,13 @@ function useLab(tag: string, misconfig: string): () => Lab {
     lab = { state, stateDir, sockets: [] };
   }, 90_000);
   afterAll(async () => {
+    if (!stateDir) return; // filtered out by -t: nothing was started
     for (const s of lab?.sockets ?? []) s.close();
     try {
       const result = await labDown(stateDir);
       expect(result.errors).toEqual([]);
     } finally {
-      rmSync(stateDir, { recursive: true, force: true });
+      if (stateDir) rmSync(stateDir, { recursive: true, force: true });
     }
   }, 60_000);
   return () => {

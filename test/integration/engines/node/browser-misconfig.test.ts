@@ -33,8 +33,10 @@ afterAll(async () => {
 
 function useLab(tag: string, misconfig: string): () => LabState {
   let state: LabState | undefined;
-  const stateDir = mkdtempSync(join(tmpdir(), `owui-browser-mc-${tag}-`));
+  let stateDir = '';
   beforeAll(async () => {
+    // Made here, not at collection: a describe filtered out by -t never runs its afterAll.
+    stateDir = mkdtempSync(join(tmpdir(), `owui-browser-mc-${tag}-`));
     state = await labUp({
       name: `mc-b-${tag}-${process.pid}`,
       stateDir,
@@ -43,10 +45,11 @@ function useLab(tag: string, misconfig: string): () => LabState {
     });
   }, 90_000);
   afterAll(async () => {
+    if (!stateDir) return; // filtered out by -t: nothing was started
     try {
       expect((await labDown(stateDir)).errors).toEqual([]);
     } finally {
-      rmSync(stateDir, { recursive: true, force: true });
+      if (stateDir) rmSync(stateDir, { recursive: true, force: true });
     }
   }, 60_000);
   return () => {

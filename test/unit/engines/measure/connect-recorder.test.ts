@@ -61,7 +61,9 @@ describe('SnapshotRecorder: protocol_error and a chat lost within the grace', ()
   it('protocol_error carries status and content type, and is no missed done', () => {
     const s = sink();
     const r = new SnapshotRecorder({ startMs: 0, emit: s.emit, tagsJson: '{"client":"browser"}' });
-    expect(r.framesSeen).toBe(0);
+    expect(r.eventsSeen).toBe(0);
+    r.noteEvent();
+    expect(r.eventsSeen).toBe(1);
     r.finish(10, { outcome: 'protocol_error', status: '200', contentType: 'text/event-stream' });
     expect(s.got).toEqual([
       {
