@@ -18,6 +18,7 @@ const MEASURED: ReadonlySet<MetricName> = new Set<MetricName>([
   'tpot',
   'e2e',
   'burst_size',
+  'ttft_e2e_ratio',
   'client_lag',
   'garbled_token_rate',
   'stream_outcome',

@@ -26,6 +26,7 @@ export const METRICS: Record<MetricName, K6Metric> = {
   garbled_token_rate: plain('garbled_token_rate'),
   split_event_rate: plain('split_event_rate'),
   burst_size: plain('burst_size'),
+  ttft_e2e_ratio: plain('ttft_e2e_ratio'),
   ws_connect_time: time('ws_connect_time'),
   ws_disconnects: new Counter('ws_disconnects'),
   ws_reconnects: new Counter('ws_reconnects'),

@@ -29,13 +29,15 @@ import {
 } from '../core/errors.js';
 import type { LoadEngine } from '../core/ports.js';
 import { evaluateRun } from '../core/report/evaluate.js';
-import type { RunResults } from '../core/report/results.js';
+import { sloFails, type RunStop, type RunVerdict } from '../core/report/outcome.js';
+import { applyOutcome, type RunResults } from '../core/report/results.js';
 import { writeReports, type ReportPaths } from '../core/report/write.js';
 import type { RevertEntry } from '../core/runner/revert-stack.js';
 import { RevertStack } from '../core/runner/revert-stack.js';
 import {
   runExperiment,
   type RunObserver,
+  type RunOutcome,
   type RunnerTimelineEntry,
   type SteadyStateVerdict,
 } from '../core/runner/runner.js';
@@ -98,8 +100,7 @@ export interface RunSummary {
   dryRun: boolean;
   startedLab: boolean;
   exitCode: number;
-  verdict:
-    'pass' | 'breach' | 'steady-state-failed' | 'fault-failed' | 'load-failed' | 'interrupted' | 'dry-run';
+  verdict: RunVerdict | 'dry-run';
   results?: RunResults;
   reports?: ReportPaths;
   stillInjected: Array<Pick<RevertEntry, 'name' | 'action' | 'description' | 'error'>>;
@@ -226,7 +227,12 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
     try {
       credentials = await preflightWithDoctor(
         target,
-        () => provisionCredentials(agent, target.openwebui.url, authSourceFromTarget(target.auth, needUsers)),
+        () =>
+          provisionCredentials(
+            agent,
+            target.openwebui.url,
+            authSourceFromTarget(target.auth, needUsers, target.openwebui.version),
+          ),
         (c) => c.users[0]?.token,
       );
     } finally {
@@ -278,13 +284,17 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
     const baselineSlos = slos
       .filter((s) => s.phases.includes('baseline') || s.phases.includes('all'))
       .map((s): SloSpec => ({ ...s, phases: ['all'] }));
-    const checkSlos = async (specs: SloSpec[]): Promise<SteadyStateVerdict> => {
+    // The steady state must be seen, not assumed: a gating SLO without data breaks it too (a
+    // browser that never connected produces no sample at all). Mid-fault checks abort on breaches.
+    const checkSlos = async (specs: SloSpec[], noDataFails: boolean): Promise<SteadyStateVerdict> => {
       sink.flush();
       const results = await evaluateRun({ sampleFiles: [samplesFile], journal: null, slos: specs });
       const breaches = results.slos
-        .filter((s) => s.verdict === 'breach')
-        .map(
-          (s) => `${s.id} in ${s.phase}: measured ${s.measured ?? 'nothing'}, objective ${s.objectiveText}`,
+        .filter((s) => (noDataFails ? sloFails(s) : s.verdict === 'breach'))
+        .map((s) =>
+          s.verdict === 'no-data'
+            ? `${s.id}: no data (${s.note ?? 'no samples'}), objective ${s.objectiveText}`
+            : `${s.id}: measured ${s.measured ?? 'nothing'}, objective ${s.objectiveText}`,
         );
       return { ok: breaches.length === 0, breaches };
     };
@@ -306,10 +316,13 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
           faults,
           stack,
           clock: clk,
-          ...(baselineSlos.length > 0 ? { checkSteadyState: () => checkSlos(baselineSlos) } : {}),
+          ...(baselineSlos.length > 0 ? { checkSteadyState: () => checkSlos(baselineSlos, true) } : {}),
           // During faults only SLOs that apply to every phase can abort the run.
           checkBreach: () =>
-            checkSlos(slos.filter((s) => s.phases.includes('all')).map((s) => ({ ...s, phases: ['all'] }))),
+            checkSlos(
+              slos.filter((s) => s.phases.includes('all')).map((s) => ({ ...s, phases: ['all'] })),
+              false,
+            ),
           ...(r.observer ? { observer: r.observer } : {}),
           ...(r.interrupt ? { interrupt: r.interrupt } : {}),
           ...(r.stopReverting ? { stopReverting: r.stopReverting } : {}),
@@ -323,94 +336,117 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
     }
     writeFileSync(join(summaryBase.runDir, 'journal.json'), JSON.stringify(outcome.journal, null, 2));
 
-    const results = await evaluateRun({
-      sampleFiles: [samplesFile],
-      journal: outcome.journal,
-      slos,
-      recoveryWindowMs: exp.settings.recoveryWindow,
-    });
-    const reports = await writeReports(results, summaryBase.runDir);
     const stillInjected = outcome.stillInjected.map((e) => ({
       name: e.name,
       action: e.action,
       description: e.description,
       ...(e.error ? { error: e.error } : {}),
     }));
-    const summary: RunSummary = {
+    const stops = stopsOf(outcome, stillInjected, summaryBase.runDir);
+    const results = applyOutcome(
+      await evaluateRun({
+        sampleFiles: [samplesFile],
+        journal: outcome.journal,
+        slos,
+        recoveryWindowMs: exp.settings.recoveryWindow,
+      }),
+      stops,
+    );
+    // One outcome everywhere: the files, the terminal and the exit code all come from `results`.
+    const reports = await writeReports(results, summaryBase.runDir);
+    const primary = results.stops[0];
+    return {
       ...summaryBase,
       results,
       reports,
       stillInjected,
       exitCode: results.exitCode,
       verdict: results.verdict,
+      ...(primary
+        ? { error: { code: primary.code, message: primary.message, suggestions: primary.suggestions } }
+        : {}),
     };
-
-    // Exit code precedence: rollback failed > interrupted > preflight (steady state) > fault > load > SLOs.
-    const failure = (error: OwuiChaosError, verdict: RunSummary['verdict']): RunSummary => ({
-      ...summary,
-      verdict,
-      exitCode: error.exitCode,
-      error: { code: error.code, message: error.message, suggestions: error.suggestions },
-    });
-    if (outcome.rollbackFailed) {
-      return failure(
-        new OwuiChaosError(
-          `${stillInjected.length} fault(s) are still injected: ${stillInjected.map((e) => e.description).join('; ')}`,
-          {
-            code: 'ROLLBACK_FAILED',
-            exitCode: ExitCode.rollbackFailed,
-            suggestions: [`owui-chaos rollback --run ${summaryBase.runDir}`],
-          },
-        ),
-        outcome.interrupted ? 'interrupted' : summary.verdict,
-      );
-    }
-    if (outcome.interrupted)
-      return failure(
-        new InterruptedError('The run was interrupted; every injected fault was reverted'),
-        'interrupted',
-      );
-    if (outcome.steadyStateFailed) {
-      const verdict = outcome.journal.activities.find((a) => a.name === 'steady-state')?.output as
-        SteadyStateVerdict | undefined;
-      return failure(
-        new PreflightError(
-          `The steady state did not hold before the first fault, so nothing was injected: ${(verdict?.breaches ?? []).join('; ')}`,
-          {
-            code: 'STEADY_STATE_BROKEN',
-            suggestions: [
-              'owui-chaos lab status',
-              'owui-chaos load --duration 30s --chat-vus 5   # see what the baseline looks like',
-            ],
-          },
-        ),
-        'steady-state-failed',
-      );
-    }
-    if (outcome.faultFailed) {
-      const failed = outcome.journal.activities.find((a) => a.kind === 'inject' && a.status === 'failed');
-      return failure(
-        new FaultError(
-          `Fault \`${failed?.name}\` (${failed?.action}) could not be injected: ${failed?.error}`,
-          { code: 'FAULT_FAILED' },
-        ),
-        'fault-failed',
-      );
-    }
-    if (outcome.loadError !== undefined) {
-      const err = outcome.loadError;
-      return failure(
-        err instanceof OwuiChaosError
-          ? err
-          : new LoadGeneratorError(`The load generator failed: ${errorMessage(err)}`, {
-              code: 'LOAD_FAILED',
-              cause: err,
-            }),
-        'load-failed',
-      );
-    }
-    return summary;
   }
+}
+
+/** Every early stop of a run, as data every report renders (precedence: core/report/outcome.ts). */
+export function stopsOf(
+  outcome: Pick<
+    RunOutcome,
+    'journal' | 'rollbackFailed' | 'interrupted' | 'steadyStateFailed' | 'faultFailed' | 'loadError'
+  >,
+  stillInjected: Array<{ description: string }>,
+  runDir: string,
+): RunStop[] {
+  const stops: RunStop[] = [];
+  const stop = (reason: RunStop['reason'], error: OwuiChaosError): void => {
+    stops.push({ reason, code: error.code, message: error.message, suggestions: error.suggestions });
+  };
+  if (outcome.rollbackFailed) {
+    stop(
+      'rollback-failed',
+      new OwuiChaosError(
+        `${stillInjected.length} fault(s) are still injected: ${stillInjected.map((e) => e.description).join('; ')}`,
+        {
+          code: 'ROLLBACK_FAILED',
+          exitCode: ExitCode.rollbackFailed,
+          suggestions: [`owui-chaos rollback --run ${runDir}`],
+        },
+      ),
+    );
+  }
+  if (outcome.interrupted) {
+    stop(
+      'interrupted',
+      new InterruptedError(
+        outcome.rollbackFailed
+          ? 'The run was interrupted; not every injected fault could be reverted'
+          : 'The run was interrupted; every injected fault was reverted',
+      ),
+    );
+  }
+  if (outcome.steadyStateFailed) {
+    const verdict = outcome.journal.activities.find((a) => a.name === 'steady-state')?.output as
+      SteadyStateVerdict | undefined;
+    stop(
+      'steady-state-failed',
+      new PreflightError(
+        `The steady state did not hold before the first fault, so nothing was injected: ${(verdict?.breaches ?? []).join('; ')}`,
+        {
+          code: 'STEADY_STATE_BROKEN',
+          suggestions: [
+            'owui-chaos lab status',
+            'owui-chaos load --duration 30s --chat-vus 5   # see what the baseline looks like',
+          ],
+        },
+      ),
+    );
+  }
+  if (outcome.faultFailed) {
+    const failed = outcome.journal.activities.find((a) => a.kind === 'inject' && a.status === 'failed');
+    stop(
+      'fault-failed',
+      new FaultError(
+        `Fault \`${failed?.name}\` (${failed?.action}) could not be injected: ${failed?.error}`,
+        {
+          code: 'FAULT_FAILED',
+        },
+      ),
+    );
+  }
+  if (outcome.loadError !== undefined) {
+    const err = outcome.loadError;
+    stop(
+      'load-failed',
+      err instanceof OwuiChaosError
+        ? err
+        : new LoadGeneratorError(`The load generator failed: ${errorMessage(err)}`, {
+            code: 'LOAD_FAILED',
+            cause: err,
+          }),
+    );
+  }
+  return stops;
 }
 
 function toRunnerEntry(entry: Experiment['timeline'][number]): RunnerTimelineEntry {
@@ -436,6 +472,16 @@ export function engineFor(
   },
 ): LoadEngine {
   const pacing = experiment.load.chat?.tokensPerSecond ?? experiment.load.sockets?.tokensPerSecond;
+  const firstTokenMs = experiment.load.chat?.firstTokenDelay ?? experiment.load.sockets?.firstTokenDelay;
+  const pacingOpt =
+    pacing !== undefined || firstTokenMs !== undefined
+      ? {
+          pacing: {
+            ...(pacing !== undefined ? { tokensPerSecond: pacing } : {}),
+            ...(firstTokenMs !== undefined ? { firstTokenMs } : {}),
+          },
+        }
+      : {};
   if (experiment.load.engine === 'k6') {
     return new K6LoadEngine({
       credentials,
@@ -446,7 +492,7 @@ export function engineFor(
       // Script errors and our scenarios' "missing module" warnings must not vanish when k6 exits 0.
       onLogProblem: (p) => opts.onNotice?.(`k6 ${p.level}: ${p.message} (all output: k6/k6.log)`),
       ...(opts.k6Binary ? { binary: opts.k6Binary } : {}),
-      ...(pacing !== undefined ? { pacing: { tokensPerSecond: pacing } } : {}),
+      ...pacingOpt,
     });
   }
   const workers = opts.workers;
@@ -455,7 +501,7 @@ export function engineFor(
   return new NodeLoadEngine({
     credentials,
     verify: target.model === MOCK_MODEL,
-    ...(pacing !== undefined ? { pacing: { tokensPerSecond: pacing } } : {}),
+    ...pacingOpt,
     ...(workers !== undefined ? { workers } : {}),
     ...(streamTimeoutMs !== undefined ? { streamTimeoutMs } : {}),
   });
@@ -477,8 +523,9 @@ const MOCK_DEFAULT_TOKENS_PER_SECOND = 50;
 export function mockChatTimeoutMs(load: Experiment['load'], tokensPerSecond: number | undefined): number {
   // One pacing is asked of the mock for every chat (see engineFor).
   const tps = tokensPerSecond ?? MOCK_DEFAULT_TOKENS_PER_SECOND;
-  const longest = (1000 * Math.max(load.chat?.tokens ?? 0, load.sockets?.tokens ?? 0)) / tps;
-  return Math.min(120_000, Math.max(15_000, Math.round(3 * longest + 10_000)));
+  const silence = Math.max(load.chat?.firstTokenDelay ?? 0, load.sockets?.firstTokenDelay ?? 0);
+  const longest = silence + (1000 * Math.max(load.chat?.tokens ?? 0, load.sockets?.tokens ?? 0)) / tps;
+  return Math.min(Math.max(120_000, silence + 60_000), Math.max(15_000, Math.round(3 * longest + 10_000)));
 }
 
 export async function preflightReachable(target: Target): Promise<void> {

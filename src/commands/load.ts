@@ -3,14 +3,20 @@
 // Thin: parse flags, resolve the target, wire NodeLoadEngine + NdjsonFileSink, render.
 
 import { siteOrigin } from '../protocol/browser-session.js';
-import { createReadStream } from 'node:fs';
-import { mkdirSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { progressPrinter } from '../cli/progress.js';
 import { prometheusFlag, startPrometheus } from '../cli/prometheus-flag.js';
+import { defaultSlosFile } from '../cli/paths.js';
+import { defaultsForClients, loadSloDefaults } from '../core/config/slo-defaults.js';
+import { evaluateRun } from '../core/report/evaluate.js';
+import { applyOutcome } from '../core/report/results.js';
+import { renderTerminalSummary } from '../core/report/terminal.js';
+import { writeReports } from '../core/report/write.js';
+import { loadSloFile } from '../core/slo/load.js';
 import { parseDuration } from '../core/clock.js';
 import { parseRate } from '../core/config/duration.js';
 import { LAB_TARGET, loadTarget } from '../core/config/target.js';
@@ -46,6 +52,11 @@ export interface MetricSummary {
 }
 
 export interface LoadResult {
+  verdict: string;
+  exitCode: number;
+  headline: string;
+  slos: Array<{ id: string; phase: string; verdict: string; measured: number | null; objective: string }>;
+  reports: { resultsJson: string; html: string; junit: string };
   target: string;
   samplesFile: string;
   plan: LoadPlan;
@@ -112,6 +123,13 @@ export default class Load extends BaseCommand {
     }),
     'k6-binary': Flags.string({ description: 'k6 executable for `--engine k6` (default: k6 on PATH)' }),
     prometheus: prometheusFlag,
+    slo: Flags.string({
+      description:
+        'SLO file (a list, or a mapping with `slos:`) judged over the whole run, on top of the defaults; exit 10 on a breach',
+    }),
+    'no-default-slos': Flags.boolean({
+      description: 'do not apply experiments/slos/default.yaml (only --slo FILE gates)',
+    }),
   };
 
   async run(): Promise<LoadResult> {
@@ -164,7 +182,7 @@ export default class Load extends BaseCommand {
     const prometheus = await startPrometheus(flags.prometheus);
     const sink = prometheus ? prometheus.sampleSink(samplesFile) : new NdjsonFileSink(samplesFile);
     const needUsers = Math.max(socketVus, flags['chat-vus'] ?? 0, 1);
-    const auth = authSourceFromTarget(target.auth, needUsers);
+    const auth = authSourceFromTarget(target.auth, needUsers, target.openwebui.version);
     const verify = flags.verify ?? target.model === MOCK_MODEL;
     const pacing = flags.tps !== undefined ? { pacing: { tokensPerSecond: flags.tps } } : {};
     if (flags.engine === 'k6') await detectK6(flags['k6-binary'] ?? 'k6');
@@ -210,8 +228,42 @@ export default class Load extends BaseCommand {
     const metrics = await summarizeSamples(samplesFile);
     if (!this.jsonEnabled())
       this.log(renderSummary(metrics, engine instanceof NodeLoadEngine ? engine.lastTotals : undefined));
-    if (abort.signal.aborted) process.exitCode = ExitCode.interrupted;
+
+    // Load gates like a run (and like k6 thresholds): the SLOs are judged over the whole run.
+    const clients = { api: plan.chat !== undefined, browser: plan.sockets !== undefined };
+    const defaults =
+      flags['no-default-slos'] || !existsSync(defaultSlosFile())
+        ? []
+        : defaultsForClients(await loadSloDefaults(defaultSlosFile(), process.env), clients);
+    const own = flags.slo ? await loadSloFile(flags.slo) : [];
+    const results = applyOutcome(
+      await evaluateRun({ sampleFiles: [samplesFile], journal: null, slos: own, defaultSlos: defaults }),
+      abort.signal.aborted
+        ? [
+            {
+              reason: 'interrupted',
+              code: 'INTERRUPTED',
+              message: 'The load was interrupted before its duration',
+              suggestions: [],
+            },
+          ]
+        : [],
+    );
+    const reports = await writeReports(results, outDir);
+    if (!this.jsonEnabled()) this.log('\n' + renderTerminalSummary(results, { paths: reports }).trimEnd());
+    process.exitCode = abort.signal.aborted ? ExitCode.interrupted : results.exitCode;
     return {
+      verdict: results.verdict,
+      exitCode: results.exitCode,
+      headline: results.headline,
+      slos: results.slos.map((x) => ({
+        id: x.id,
+        phase: x.phase,
+        verdict: x.verdict,
+        measured: x.measured,
+        objective: x.objectiveText,
+      })),
+      reports,
       target: target.name,
       samplesFile,
       plan,

@@ -136,11 +136,10 @@ export default class Run extends BaseCommand {
         }),
       );
     }
-    const verdict =
-      summary.exitCode === 0
-        ? `PASS: every SLO held (exit 0)`
-        : `${summary.verdict.toUpperCase()}: exit ${summary.exitCode}`;
-    this.log(`\n${verdict}. Run directory: ${summary.runDir}`);
+    // The verdict line is part of the summary above (the same outcome results.json and junit.xml
+    // carry); without reports (nothing was evaluated) say it here.
+    if (!summary.results) this.log(`\n${summary.verdict.toUpperCase()}: exit ${summary.exitCode}`);
+    this.log(`\nRun directory: ${summary.runDir}`);
     if (summary.error) {
       // Rollback failures are printed last, always.
       process.stderr.write(

@@ -31,6 +31,8 @@ export interface Journal {
   startedAt: number;
   endedAt: number;
   status: RunStatus;
+  /** Timeline entries the experiment planned (0: a load-only run). Absent in older journals. */
+  plannedFaults?: number;
   /** True when an SLO was breached (the steady-state hypothesis deviated), whatever the status. */
   deviated: boolean;
   activities: JournalActivity[];
@@ -44,6 +46,12 @@ export interface JournalNote {
   text: string;
   /** The faults injected when the note was written. */
   faults: string[];
+}
+
+/** Whether the run planned faults (old journals: it did when it checked a steady state or injected). */
+export function faultsPlanned(journal: Pick<Journal, 'activities' | 'plannedFaults'>): boolean {
+  if (journal.plannedFaults !== undefined) return journal.plannedFaults > 0;
+  return journal.activities.some((a) => a.kind === 'inject' || a.name === 'steady-state');
 }
 
 /** A fault's time window, derived from its inject and (optional) revert activities. */

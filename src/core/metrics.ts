@@ -21,6 +21,7 @@ export const METRIC_NAMES = [
   'garbled_token_rate',
   'split_event_rate',
   'burst_size',
+  'ttft_e2e_ratio',
   'ws_connect_time',
   'ws_disconnects',
   'ws_reconnects',
@@ -87,6 +88,13 @@ export const METRICS: Record<MetricName, MetricDefinition> = {
     kind: 'trend',
     unit: 'tokens',
     definition: 'content tokens per network read (nginx buffering shows as large bursts and ttft ≈ e2e)',
+  },
+  ttft_e2e_ratio: {
+    name: 'ttft_e2e_ratio',
+    kind: 'trend',
+    unit: 'ratio',
+    definition:
+      'ttft / e2e per completed API stream of more than one token: near 0 when tokens stream as generated, near 1 when a proxy holds the reply and delivers it at once',
   },
   ws_connect_time: {
     name: 'ws_connect_time',

@@ -13,7 +13,7 @@ import { loadSloDefaults } from '../../core/config/slo-defaults.js';
 import { UsageError, ValidationError } from '../../core/errors.js';
 import type { Journal } from '../../core/journal.js';
 import { evaluateRun } from '../../core/report/evaluate.js';
-import { exitCodeFor, type RunResults } from '../../core/report/results.js';
+import type { RunResults } from '../../core/report/results.js';
 import { renderTerminalSummary } from '../../core/report/terminal.js';
 import { readResults, writeReports, type ReportPaths } from '../../core/report/write.js';
 import { loadSloFile } from '../../core/slo/load.js';
@@ -90,7 +90,8 @@ export default class ReportShow extends BaseCommand {
     let paths: ReportPaths | undefined;
     if (flags.out) paths = await writeReports(results, flags.out);
     this.say(renderTerminalSummary(results, { color: flags.color, ...(paths ? { paths } : {}) }).trimEnd());
-    process.exitCode = exitCodeFor(results);
+    // The stored outcome (a run that stopped early keeps its exit code), the same one its files carry.
+    process.exitCode = results.exitCode;
     return results;
   }
 }

@@ -20,7 +20,7 @@ import { DurationSchema, PositiveDurationSchema, RateSchema } from './duration.j
 import { FAULT_FACTS, TimelineEntrySchema, formatMs, replicasTaken, type TimelineEntry } from './faults.js';
 import type { ConfigIssue } from './issues.js';
 import { experimentOverrides, type ExperimentFlags } from './precedence.js';
-import { RESERVED_PHASES, mergeSlos } from './slo-defaults.js';
+import { RESERVED_PHASES, defaultsForClients, mergeSlos } from './slo-defaults.js';
 import { closest } from './suggest.js';
 import { LAB_TARGET, type LoadedTarget, type Target } from './target.js';
 
@@ -39,6 +39,10 @@ const tokensPerSecond = z
   .optional()
   .describe('mock LLM pacing in tokens per second (a number > 0)');
 
+const firstTokenDelay = DurationSchema.optional().describe(
+  'mock LLM pacing: silence before the first token, e.g. `75s` (longer than a proxy read timeout)',
+);
+
 const ChatLoadSchema = z
   .strictObject({
     /** Closed model: virtual users, each waiting `thinkTime` between chats. */
@@ -49,6 +53,7 @@ const ChatLoadSchema = z
     maxInFlight: z.number().int().min(1).optional(),
     tokens,
     tokensPerSecond,
+    firstTokenDelay,
   })
   .superRefine((chat, ctx) => {
     if ((chat.vus === undefined) === (chat.rate === undefined)) {
@@ -81,6 +86,7 @@ const ChatLoadSchema = z
     const common = {
       tokens: chat.tokens,
       ...(chat.tokensPerSecond !== undefined ? { tokensPerSecond: chat.tokensPerSecond } : {}),
+      ...(chat.firstTokenDelay !== undefined ? { firstTokenDelay: chat.firstTokenDelay } : {}),
     };
     return chat.rate !== undefined
       ? {
@@ -97,6 +103,7 @@ const SocketLoadSchema = z.strictObject({
   chatInterval: PositiveDurationSchema.default(5000),
   tokens,
   tokensPerSecond,
+  firstTokenDelay,
   /** A socket chat with no event this long after Open WebUI accepted it counts as lost at once. */
   eventGrace: PositiveDurationSchema.default(10_000).describe(
     'how long a socket chat may wait for its first event before it counts as lost, e.g. `10s`',
@@ -267,7 +274,13 @@ function documentOptions(
         }
       }
       if (experiment.settings.defaultSlos && options.defaultSlos) {
-        experiment.slos = mergeSlos(options.defaultSlos, experiment.slos);
+        experiment.slos = mergeSlos(
+          defaultsForClients(options.defaultSlos, {
+            api: experiment.load.chat !== undefined,
+            browser: experiment.load.sockets !== undefined,
+          }),
+          experiment.slos,
+        );
       }
       return findings;
     },

@@ -43,3 +43,15 @@ export function mergeSlos(defaults: readonly SloSpec[], declared: readonly SloSp
   const overridden = new Set(declared.map(sloId));
   return [...declared, ...defaults.filter((slo) => !overridden.has(sloId(slo)))];
 }
+
+/**
+ * The defaults that apply to a load: a default scoped to a client kind (`client: api|browser`)
+ * applies only when that kind is configured, so "every configured client kind produced samples"
+ * can be a default without failing experiments that run only one kind.
+ */
+export function defaultsForClients(
+  defaults: readonly SloSpec[],
+  clients: { api: boolean; browser: boolean },
+): SloSpec[] {
+  return defaults.filter((slo) => slo.client === undefined || clients[slo.client]);
+}

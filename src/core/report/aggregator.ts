@@ -4,7 +4,7 @@
 // (k6 runners, workers): aggregation is commutative, so merging files equals one concatenated file.
 // `finish()` produces the `results.json` document; nothing here prints or touches files.
 
-import { faultWindows, type Journal } from '../journal.js';
+import { faultWindows, faultsPlanned, type Journal } from '../journal.js';
 import { METRICS, METRIC_NAMES, STREAM_OUTCOMES, isMetricName, type MetricName } from '../metrics.js';
 import type { Sample } from '../samples.js';
 import { addValue, emptyAcc, judge, type Acc } from '../slo/measure.js';
@@ -21,10 +21,11 @@ import {
   recordingScale,
   type SparseBuckets,
 } from './histogram.js';
+import { diagnose } from './diagnose.js';
 import { phaseInfos, phasePlan, phasesAt, type PhasePlan } from './phases.js';
 import {
   RESULTS_SCHEMA_VERSION,
-  exitCodeFor,
+  applyOutcome,
   type ClientKey,
   type EncodedHistogram,
   type MetricPhaseSummary,
@@ -116,6 +117,10 @@ export class RunAggregator {
   private readonly tagged = new Map<string, Track[]>();
   private readonly counts: RunCounts = { ...emptyCounts(), httpErrorsBy: [], byPhase: {} };
   private readonly httpErrorsBy = new Map<string, { status: string; endpoint: string; count: number }>();
+  private readonly connectErrorsBy = new Map<
+    string,
+    { reason: string; status: string; count: number; phases: Set<string> }
+  >();
   private samples = 0;
   private ignored = 0;
   private malformed = 0;
@@ -128,7 +133,9 @@ export class RunAggregator {
   private judgedCache: Track[] | undefined;
 
   constructor(private readonly options: AggregatorOptions) {
-    this.plan = phasePlan(options.journal ? faultWindows(options.journal) : []);
+    this.plan = phasePlan(options.journal ? faultWindows(options.journal) : [], {
+      faultsPlanned: options.journal ? faultsPlanned(options.journal) : false,
+    });
     for (const slo of options.slos) {
       const selector: Selector = {
         metric: slo.metric,
@@ -263,6 +270,15 @@ export class RunAggregator {
           break;
       }
     }
+    if (metric === 'ws_connect_errors') {
+      const reason = sample.tags.reason ?? 'unknown';
+      const status = sample.tags.status ?? '';
+      const key = `${reason} ${status}`;
+      const entry = this.connectErrorsBy.get(key) ?? { reason, status, count: 0, phases: new Set<string>() };
+      entry.count += sample.value;
+      for (const p of phases) entry.phases.add(p);
+      this.connectErrorsBy.set(key, entry);
+    }
     if (metric === 'http_errors') {
       const status = sample.tags.status ?? 'unknown';
       const endpoint = sample.tags.endpoint ?? 'unknown';
@@ -299,6 +315,9 @@ export class RunAggregator {
         (a, b) => b.count - a.count || a.status.localeCompare(b.status),
       ),
     };
+    counts.connectErrorsBy = [...this.connectErrorsBy.values()]
+      .map((e) => ({ reason: e.reason, status: e.status, count: e.count, phases: [...e.phases].sort() }))
+      .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
     for (const outcome of STREAM_OUTCOMES) counts.streams[outcome] ??= 0;
 
     const results: RunResults = {
@@ -326,6 +345,8 @@ export class RunAggregator {
       faults: this.plan.windows.map(({ name, action, start, end }) => ({ name, action, start, end })),
       verdict: 'pass',
       exitCode: 0,
+      headline: '',
+      stops: [],
       slos,
       recoveryWindowMs: windowMs,
       recovery,
@@ -336,8 +357,8 @@ export class RunAggregator {
       histograms: this.encodedHistograms(),
       journal,
     };
-    results.exitCode = exitCodeFor(results);
-    results.verdict = results.exitCode === 0 ? 'pass' : 'breach';
+    applyOutcome(results);
+    results.diagnoses = diagnose(results);
     return results;
   }
 
@@ -381,7 +402,9 @@ export class RunAggregator {
       const track = this.trackOf(slo);
       const base = this.baseOf(slo);
       const scale = recordingScale(METRICS[slo.metric].unit);
-      for (const phase of slo.phases) {
+      // A load-only run judges every SLO once, over the whole run, whatever phases it names.
+      const phases = this.plan.loadOnly ? ['all'] : slo.phases;
+      for (const phase of phases) {
         const common = { id: sloId(slo), phase, slo, objectiveText: objectiveText(slo) };
         if (!phaseNames.has(phase)) {
           out.push({
@@ -389,19 +412,27 @@ export class RunAggregator {
             measured: null,
             samples: 0,
             verdict: 'no-data',
-            note: `this run has no phase \`${phase}\``,
+            note:
+              this.plan.windows.length === 0
+                ? `phase \`${phase}\` not reached: the run stopped before the first fault`
+                : `this run has no phase \`${phase}\``,
           });
           continue;
         }
         const j = judge(slo, kind, track?.phases.get(phase), base?.phases.get(phase), scale, {
           steadyStateProduces: phase !== 'baseline' && this.steadyStateProduces(slo),
         });
+        const loadOnlyNote =
+          this.plan.loadOnly && slo.phases.some((p) => p !== 'all')
+            ? `load only: judged over the whole run (declared for ${slo.phases.join(', ')})`
+            : undefined;
+        const note = [j.note, loadOnlyNote].filter(Boolean).join('; ');
         out.push({
           ...common,
           measured: j.measured,
           samples: j.samples,
           verdict: j.verdict,
-          ...(j.note !== undefined ? { note: j.note } : {}),
+          ...(note ? { note } : {}),
         });
       }
     }
@@ -413,7 +444,7 @@ export class RunAggregator {
     const ids = slos.map((s) => sloId(s));
     const dataEnd = this.samples > 0 ? Math.floor(this.last / 1000) * 1000 + 1000 : 0;
     const scratch = newHistogram();
-    const memo = new Map<number, boolean>();
+    const memo = new Map<string, boolean>();
     // Metrics the steady state produces must be flowing when the window starts: otherwise a window
     // that is empty but for its last second (a stall ending) would count as recovered.
     const flowing = slos
@@ -421,24 +452,27 @@ export class RunAggregator {
       .map((slo) =>
         METRICS[slo.metric].kind === 'counter' && slo.tags ? this.baseOf(slo) : this.trackOf(slo),
       );
-    const holds = (start: number, end: number): boolean => {
-      const known = memo.get(start);
-      if (known !== undefined) return known;
+    const judgeWindow = (start: number, end: number, lenient = false): boolean => {
       const started = flowing.length === 0 || flowing.some((t) => (t?.seconds?.get(start)?.count ?? 0) > 0);
-      const ok =
-        started &&
-        slos.every((slo) => {
-          const kind = METRICS[slo.metric].kind;
-          const scale = recordingScale(METRICS[slo.metric].unit);
-          const own = this.windowAcc(this.trackOf(slo), start, end, scratch);
-          const base =
-            kind === 'counter' && slo.tags ? this.windowAcc(this.baseOf(slo), start, end, null) : undefined;
-          const j = judge(slo, kind, own, base, scale, {
-            steadyStateProduces: this.steadyStateProduces(slo),
-          });
-          return j.verdict !== 'breach';
+      if (!started && !lenient) return false;
+      return slos.every((slo) => {
+        const kind = METRICS[slo.metric].kind;
+        const scale = recordingScale(METRICS[slo.metric].unit);
+        const own = this.windowAcc(this.trackOf(slo), start, end, scratch);
+        const base =
+          kind === 'counter' && slo.tags ? this.windowAcc(this.baseOf(slo), start, end, null) : undefined;
+        const j = judge(slo, kind, own, base, scale, {
+          steadyStateProduces: !lenient && this.steadyStateProduces(slo),
         });
-      memo.set(start, ok);
+        return j.verdict !== 'breach';
+      });
+    };
+    const holds = (start: number, end: number): boolean => {
+      const key = `${start}:${end}`;
+      const known = memo.get(key);
+      if (known !== undefined) return known;
+      const ok = judgeWindow(start, end);
+      memo.set(key, ok);
       return ok;
     };
     return this.plan.windows.map((w): RecoveryResult => {
@@ -460,13 +494,29 @@ export class RunAggregator {
           note: 'no SLO with phase `recovery` or `all` to recover to',
         };
       }
-      const outcome = findRecovery({ injectedAt: w.start, windowMs, dataEnd, holds });
+      // Observed until the next fault that starts after this one ended (it would be blamed on this
+      // one otherwise), else to the end of the data.
+      const next = this.plan.windows.find((o) => o !== w && o.start >= w.end && o.start > w.start);
+      const observedUntil = next ? Math.floor(next.start / 1000) * 1000 : dataEnd;
+      const outcome = findRecovery({
+        injectedAt: w.start,
+        windowMs,
+        dataEnd: observedUntil,
+        holds,
+        holdsPrefix: (start, end) => judgeWindow(start, end, true),
+      });
       return {
         ...common,
         ...outcome,
+        observedUntil,
         ...(outcome.recovered
           ? {}
-          : { note: `no ${windowMs / 1000} s window after injection in which every SLO held` }),
+          : {
+              note:
+                outcome.reason === 'observation-too-short'
+                  ? `observed for less than one ${windowMs / 1000} s window after injection`
+                  : `never recovered: SLOs still breached in the last ${windowMs / 1000} s window of the observation`,
+            }),
       };
     });
   }

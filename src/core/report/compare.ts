@@ -47,6 +47,37 @@ export interface Comparison {
   rows: ComparisonRow[];
   regressions: number;
   exitCode: number;
+  /** What makes the two runs less comparable: different experiments, targets or engines. */
+  warnings: string[];
+}
+
+/** Streams WE cancelled at the load's deadline: not a failure of the target (as in the SLOs). */
+const SELF_CANCELLED = 'cancelled';
+
+/**
+ * Failed-stream share of a phase with the SLOs' outcome definitions (core/report/aggregator.ts):
+ * 1 − completed / judged streams, where streams the load generator cancelled are not judged.
+ */
+export function failedShare(r: Pick<RunResults, 'counts'>, phase: string): number | null {
+  const streams = r.counts.byPhase[phase]?.streams;
+  if (!streams) return null;
+  const judged = Object.entries(streams)
+    .filter(([outcome]) => outcome !== SELF_CANCELLED)
+    .reduce((s, [, n]) => s + n, 0);
+  return judged > 0 ? (judged - (streams['completed'] ?? 0)) / judged : null;
+}
+
+/** Why two runs may not be comparable (different experiment, target or engine). */
+export function comparabilityWarnings(a: RunResults, b: RunResults): string[] {
+  const out: string[] = [];
+  const differ = (what: string, x: string | null, y: string | null): void => {
+    if (x !== null && y !== null && x !== y)
+      out.push(`the runs are of different ${what}s: \`${x}\` vs \`${y}\``);
+  };
+  differ('experiment', a.run.title, b.run.title);
+  differ('target', a.run.target, b.run.target);
+  differ('engine', a.run.engine, b.run.engine);
+  return out;
 }
 
 /** Parses `10%`, `0.1` or `10` (a bare number above 1 is read as percent). */
@@ -131,17 +162,12 @@ export function compareResults(
       );
   }
 
-  // Failed-stream share per phase (1 − completed share): higher is worse.
-  const failedShare = (r: RunResults, phase: string): number | null => {
-    const streams = r.counts.byPhase[phase]?.streams;
-    if (!streams) return null;
-    const total = Object.values(streams).reduce((s, n) => s + n, 0);
-    return total > 0 ? (total - (streams['completed'] ?? 0)) / total : null;
-  };
+  // Failed-stream share per phase (1 − completed share of judged streams): higher is worse.
   for (const phase of a.phases.map((p) => p.name)) {
     const x = failedShare(a, phase);
     const y = failedShare(b, phase);
-    if (x !== null || y !== null) row('stream_outcome', phase, 'failed share', 'ratio', x, y);
+    if (x !== null || y !== null)
+      row('stream_outcome', phase, 'failed share', 'ratio', x, y, 'cancelled at the deadline not counted');
   }
 
   // Integrity rates: mean per phase.
@@ -169,5 +195,6 @@ export function compareResults(
     rows,
     regressions,
     exitCode: regressions > 0 ? ExitCode.sloBreached : ExitCode.ok,
+    warnings: comparabilityWarnings(a, b),
   };
 }

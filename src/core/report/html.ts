@@ -10,6 +10,7 @@ import { formatObjective, formatSeconds, formatValue, selectorLabel } from './fo
 import { escapeXml } from './junit.js';
 import type { MetricPhaseSummary, RunResults, SeriesPoint } from './results.js';
 import { legend, lineChart, niceTicks, zeroBasedAxis, type Axis, type Band, type LineSeries } from './svg.js';
+import { sloFails, verdictText } from './outcome.js';
 import { verdictLabel } from './terminal.js';
 
 export const escapeHtml = escapeXml;
@@ -240,17 +241,27 @@ function percentileTable(results: RunResults): string {
 function recoveryTable(results: RunResults, origin: number): string {
   if (results.recovery.length === 0) return '<p class="muted">No fault was injected in this run.</p>';
   return table(
-    ['fault', 'action', 'injected', 'reverted', 'recovery time', 'note'],
+    ['fault', 'action', 'injected', 'reverted', 'time to impact', 'recovery time', 'note'],
     results.recovery.map((r) => [
       td(r.fault),
       td(r.action),
       td(`+${formatSeconds(r.injectedAt - origin)}`, 'num'),
       td(`+${formatSeconds(r.revertedAt - origin)}`, 'num'),
+      td(
+        r.evaluated === false || r.timeToImpactMs === undefined
+          ? '–'
+          : r.timeToImpactMs === null
+            ? 'no impact'
+            : formatSeconds(r.timeToImpactMs),
+        'num',
+      ),
       r.recovered && r.recoveryTimeMs !== null
         ? td(formatSeconds(r.recoveryTimeMs), 'num')
         : r.evaluated === false
           ? td('not evaluated', 'num muted')
-          : `<td class="num"><span class="verdict v-breach">did not recover</span></td>`,
+          : r.reason === 'observation-too-short'
+            ? td('not measured', 'num muted')
+            : `<td class="num"><span class="verdict v-breach">never recovered</span></td>`,
       td(r.note ?? '', 'muted'),
     ]),
   );
@@ -355,9 +366,28 @@ function definitionsTable(results: RunResults): string {
   );
 }
 
+/** The run's one outcome in words; a run that stopped early says why (same text as junit/terminal). */
+function outcomeBanner(results: RunResults): string {
+  const stops = results.stops
+    .map(
+      (st) =>
+        `<li><b>${escapeHtml(st.reason)}</b> (${escapeHtml(st.code)}): ${escapeHtml(st.message)}${st.suggestions
+          .map((x) => `<br><code>${escapeHtml(x)}</code>`)
+          .join('')}</li>`,
+    )
+    .join('');
+  const causes = (results.diagnoses ?? [])
+    .map(
+      (d) =>
+        `<li><b>${escapeHtml(d.cause)}</b><br>seen: ${escapeHtml(d.symptom)}<br>fix: <code>${escapeHtml(d.fix)}</code></li>`,
+    )
+    .join('');
+  return `<div class="outcome ${results.exitCode === 0 ? 'good' : 'bad'}"><p><b>${escapeHtml(verdictText(results.verdict))}</b>: ${escapeHtml(results.headline)} → exit ${results.exitCode}</p>${stops ? `<p>Stopped early:</p><ul>${stops}</ul>` : ''}${causes ? `<p>Likely causes:</p><ul>${causes}</ul>` : ''}</div>`;
+}
+
 function keyFigures(results: RunResults): string {
-  const breached = results.slos.filter((s) => s.verdict === 'breach').length;
-  const noData = results.slos.filter((s) => s.verdict === 'no-data').length;
+  const met = results.slos.filter((s) => s.verdict === 'pass').length;
+  const failing = results.slos.filter((s) => sloFails(s)).length;
   const streams = Object.values(results.counts.streams).reduce((a, b) => a + b, 0);
   const completed = results.counts.streams['completed'] ?? 0;
   // Faults without a recovery SLO were not measured; they neither recover nor fail to.
@@ -365,12 +395,12 @@ function keyFigures(results: RunResults): string {
   const recovered = measuredRecovery.filter((r) => r.recovered);
   const worst = recovered.length > 0 ? Math.max(...recovered.map((r) => r.recoveryTimeMs ?? 0)) : null;
   const figures: Array<[string, string, string]> = [
-    ['verdict', results.verdict === 'pass' ? 'PASS' : 'BREACH', results.verdict === 'pass' ? 'good' : 'bad'],
     [
-      'SLO checks',
-      `${results.slos.length - breached - noData} / ${results.slos.length} met`,
-      breached ? 'bad' : 'good',
+      'verdict',
+      `${verdictText(results.verdict)} → exit ${results.exitCode}`,
+      results.exitCode === 0 ? 'good' : 'bad',
     ],
+    ['SLO checks', `${met} / ${results.slos.length} met`, failing ? 'bad' : 'good'],
     [
       'streams completed',
       streams ? `${completed} / ${streams}` : '—',
@@ -383,7 +413,7 @@ function keyFigures(results: RunResults): string {
       measuredRecovery.length === 0
         ? '—'
         : recovered.length < measuredRecovery.length
-          ? 'did not recover'
+          ? 'never recovered'
           : formatSeconds(worst ?? 0),
       recovered.length < measuredRecovery.length ? 'bad' : '',
     ],
@@ -428,6 +458,7 @@ td{border-bottom:1px solid #f3f4f6;padding:5px 10px;vertical-align:top}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.muted,.muted{color:#6b7280}
 .mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px;word-break:break-all}
+.outcome{margin:10px 0;padding:8px 14px;border-radius:8px;border:1px solid #d1d5db}.outcome.bad{border-color:#dc2626;background:#fef2f2}.outcome.good{border-color:#16a34a;background:#f0fdf4}
 .verdict{display:inline-block;padding:1px 8px;border-radius:999px;font-size:11.5px;font-weight:600;white-space:nowrap}
 .v-pass{background:#d1fae5;color:#065f46}.v-breach{background:#fee2e2;color:#991b1b}.v-no-data{background:#fef3c7;color:#92400e}
 .status{font-size:12px}.s-failed{color:#b91c1c;font-weight:600}.s-succeeded{color:#047857}.s-skipped{color:#6b7280}
@@ -452,6 +483,7 @@ export function renderHtml(results: RunResults): string {
   const latency = ['ttft', 'itl', 'e2e'];
   const body = [
     keyFigures(results),
+    outcomeBanner(results),
     '<h2>Latency over time</h2>',
     `<div class="grid">${latency.map((m) => latencyChart(results, frame, m)).join('')}</div>`,
     '<h2>Load and connection health</h2>',

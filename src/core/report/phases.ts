@@ -3,7 +3,10 @@
 // - each fault window [start, end) is a phase named after its timeline entry, and `fault` is their
 //   union; with overlapping faults a sample belongs to every window covering it;
 // - `all` holds every sample. A sample between two non-overlapping windows is only in `all`.
-// Without fault windows (no journal, or nothing injected) the run has only the `all` phase.
+// - a load-only run (no journal, or an experiment without a timeline) has only the `all` phase, and
+//   its SLOs are judged over the whole run whatever phases they name;
+// - a run with a timeline that stopped before its first injection (steady state broken, Ctrl-C)
+//   has `baseline` (every sample) and `all`; its fault and recovery phases were never reached.
 
 import { RESERVED_PHASES } from '../config/slo-defaults.js';
 import type { FaultWindow } from '../journal.js';
@@ -25,6 +28,8 @@ export interface PhasePlan {
   windows: Array<FaultWindow & { key: string }>;
   firstStart: number;
   lastEnd: number;
+  /** No fault was planned: SLOs are judged over the whole run. */
+  loadOnly: boolean;
 }
 
 /** An instantaneous fault (end = start) still owns the millisecond it happened in. */
@@ -32,7 +37,10 @@ function effectiveEnd(w: FaultWindow): number {
   return Math.max(w.end, w.start + 1);
 }
 
-export function phasePlan(windows: readonly FaultWindow[]): PhasePlan {
+export function phasePlan(
+  windows: readonly FaultWindow[],
+  options: { faultsPlanned?: boolean } = {},
+): PhasePlan {
   const sorted = [...windows].sort((a, b) => a.start - b.start);
   const used = new Set<string>(RESERVED_PHASES);
   const keyed = sorted.map((w) => {
@@ -46,12 +54,13 @@ export function phasePlan(windows: readonly FaultWindow[]): PhasePlan {
     windows: keyed,
     firstStart: keyed.length > 0 ? Math.min(...keyed.map((w) => w.start)) : Number.POSITIVE_INFINITY,
     lastEnd: keyed.length > 0 ? Math.max(...keyed.map((w) => effectiveEnd(w))) : Number.NEGATIVE_INFINITY,
+    loadOnly: keyed.length === 0 && options.faultsPlanned !== true,
   };
 }
 
 /** Every phase key a sample at `timeMs` belongs to, `all` first. */
 export function phasesAt(plan: PhasePlan, timeMs: number): string[] {
-  if (plan.windows.length === 0) return ['all'];
+  if (plan.loadOnly) return ['all'];
   if (timeMs < plan.firstStart) return ['all', 'baseline'];
   if (timeMs >= plan.lastEnd) return ['all', 'recovery'];
   const keys = ['all'];
@@ -64,7 +73,13 @@ export function phasesAt(plan: PhasePlan, timeMs: number): string[] {
 
 /** The phases this run has, in reading order: baseline, each fault window, fault, recovery, all. */
 export function phaseInfos(plan: PhasePlan): PhaseInfo[] {
-  if (plan.windows.length === 0) return [{ name: 'all', kind: 'all', start: null, end: null }];
+  if (plan.loadOnly) return [{ name: 'all', kind: 'all', start: null, end: null }];
+  if (plan.windows.length === 0) {
+    return [
+      { name: 'baseline', kind: 'baseline', start: null, end: null },
+      { name: 'all', kind: 'all', start: null, end: null },
+    ];
+  }
   return [
     { name: 'baseline', kind: 'baseline', start: null, end: plan.firstStart },
     ...plan.windows.map((w): PhaseInfo => ({

@@ -2,11 +2,12 @@
 // re-rendered and two runs compared later without the samples. Additive changes keep version 1;
 // renaming or removing a field bumps it.
 
-import { ExitCode } from '../errors.js';
 import type { FaultWindow, Journal } from '../journal.js';
 import type { MetricDefinition } from '../metrics.js';
 import type { SloSpec } from '../slo/spec.js';
 import type { Verdict } from '../slo/measure.js';
+import { decideOutcome, sloExitCode, type RunStop, type RunVerdict } from './outcome.js';
+import type { Diagnosis } from './diagnose.js';
 import type { PhaseInfo } from './phases.js';
 
 export const RESULTS_SCHEMA_VERSION = 1;
@@ -56,8 +57,15 @@ export interface RecoveryResult {
   windowMs: number;
   recovered: boolean;
   recoveryTimeMs: number | null;
-  /** Start of the first window in which every SLO held. */
+  /** The moment after which every SLO held until the end of the observation (core/slo/recovery.ts). */
   recoveredAt: number | null;
+  /** First breach of an SLO after the injection; null when none broke (absent in older results). */
+  impactedAt?: number | null;
+  timeToImpactMs?: number | null;
+  /** End of the observation: the next (non-overlapping) fault's injection, or the end of the data. */
+  observedUntil?: number;
+  /** Why `recovered: false`: still breaching at the end, or observed for less than one window. */
+  reason?: 'never-recovered' | 'observation-too-short';
   /** Ids of the SLOs (phases `recovery` or `all`) that had to hold. */
   slos: string[];
   /** False when no SLO applies to recovery: then `recovered: false` means "not measured". */
@@ -89,6 +97,8 @@ export interface PhaseCounts {
 
 export interface RunCounts extends PhaseCounts {
   httpErrorsBy: Array<{ status: string; endpoint: string; count: number }>;
+  /** Failed browser connection attempts by `reason` (and handshake `status`); absent in older results. */
+  connectErrorsBy?: Array<{ reason: string; status: string; count: number; phases: string[] }>;
   byPhase: Record<string, PhaseCounts>;
 }
 
@@ -125,8 +135,15 @@ export interface RunResults {
   };
   phases: Array<PhaseInfo & { samples: number }>;
   faults: FaultWindow[];
-  verdict: 'pass' | 'breach';
+  /** The run's one outcome (core/report/outcome.ts): every report renders these three fields. */
+  verdict: RunVerdict;
   exitCode: number;
+  /** What the verdict means in one line, e.g. "steady state broken before the first fault…". */
+  headline: string;
+  /** Why the run stopped early, most important first; empty for a run that went to the end. */
+  stops: RunStop[];
+  /** Likely causes of what failed, from the symptoms (core/report/diagnose.ts); absent in older results. */
+  diagnoses?: Diagnosis[];
   slos: SloResult[];
   recoveryWindowMs: number;
   recovery: RecoveryResult[];
@@ -139,10 +156,21 @@ export interface RunResults {
 }
 
 /**
- * Exit code of DESIGN §7 for a finished evaluation: 10 when any SLO × phase is breached, else 0.
- * `no-data` does not gate (it is listed in every report); an empty phase where the baseline had
- * samples is already judged a breach by the evaluator.
+ * Exit code of DESIGN §7 for the SLOs alone: 10 when any SLO × phase is breached or a gating SLO
+ * has no data (unless it says `allowNoData: true`), or when no SLO was judged at all; else 0.
  */
 export function exitCodeFor(results: Pick<RunResults, 'slos'>): number {
-  return results.slos.some((s) => s.verdict === 'breach') ? ExitCode.sloBreached : ExitCode.ok;
+  return sloExitCode(results.slos);
+}
+
+/** Sets the outcome fields from the SLOs and the early stops (the one place that does). */
+export function applyOutcome<
+  T extends Pick<RunResults, 'slos' | 'verdict' | 'exitCode' | 'headline' | 'stops'>,
+>(results: T, stops: readonly RunStop[] = []): T {
+  const o = decideOutcome(results.slos, stops);
+  results.verdict = o.verdict;
+  results.exitCode = o.exitCode;
+  results.headline = o.headline;
+  results.stops = o.stops;
+  return results;
 }

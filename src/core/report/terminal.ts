@@ -2,9 +2,9 @@
 // metric, stat, objective, measured, verdict — then recovery times, stream outcomes, reconnects
 // and errors, the report paths and the verdict line. ANSI colour only when asked.
 
-import { ExitCode } from '../errors.js';
 import type { Comparison } from './compare.js';
 import { formatObjective, formatOffset, formatSeconds, formatValue, selectorLabel } from './format.js';
+import { verdictText as runVerdictText } from './outcome.js';
 import type { RunResults, SloResult } from './results.js';
 
 export interface TerminalOptions {
@@ -66,9 +66,20 @@ export function renderTerminalSummary(results: RunResults, options: TerminalOpti
 
   const phaseOrder = [...results.phases.map((p) => p.name)];
   for (const s of results.slos) if (!phaseOrder.includes(s.phase)) phaseOrder.push(s.phase);
+  const unreached: string[] = [];
+  let unreachedChecks = 0;
   for (const phase of phaseOrder) {
     const rows = results.slos.filter((s) => s.phase === phase);
     if (rows.length === 0) continue;
+    // A run that stopped early never reached these phases: one line, not a table of NO DATA.
+    if (
+      results.stops.length > 0 &&
+      rows.every((s) => s.verdict === 'no-data' && (s.note ?? '').includes('not reached'))
+    ) {
+      unreached.push(phase);
+      unreachedChecks += rows.length;
+      continue;
+    }
     const info = results.phases.find((p) => p.name === phase);
     const span =
       info && info.start !== null && info.end !== null
@@ -86,12 +97,30 @@ export function renderTerminalSummary(results: RunResults, options: TerminalOpti
           s.slo.stat,
           formatObjective(s.slo),
           formatValue(s.slo.metric, s.measured, s.slo.stat),
-          verdictText(s.verdict) + (s.note ? paint('dim', ` (${s.note})`) : ''),
+          verdictText(s.verdict) +
+            (s.verdict === 'no-data'
+              ? paint(
+                  s.slo.allowNoData === true || results.stops.length > 0 ? 'dim' : 'red',
+                  s.slo.allowNoData === true
+                    ? ' (allowed)'
+                    : results.stops.length > 0 && (s.note ?? '').includes('not reached')
+                      ? ''
+                      : ' (fails: no data is not a pass)',
+                )
+              : '') +
+            (s.note ? paint('dim', ` (${s.note})`) : ''),
         ]),
       ),
     );
   }
-  if (results.slos.length === 0) out.push('', 'No SLOs were given: nothing to judge.');
+  if (unreached.length > 0) {
+    out.push(
+      '',
+      paint('bold', `Phases ${unreached.join(', ')}`) +
+        paint('dim', `: not reached (the run stopped early), ${unreachedChecks} SLO checks not evaluated`),
+    );
+  }
+  if (results.slos.length === 0) out.push('', 'No SLOs were given: nothing to judge (not a pass).');
 
   if (results.recovery.length > 0) {
     out.push(
@@ -100,17 +129,26 @@ export function renderTerminalSummary(results: RunResults, options: TerminalOpti
     );
     out.push(
       ...table(
-        ['fault', 'action', 'injected', 'reverted', 'recovery time'],
+        ['fault', 'action', 'injected', 'reverted', 'time to impact', 'recovery time'],
         results.recovery.map((r) => [
           r.fault,
           r.action,
           formatOffset(r.injectedAt, origin),
           formatOffset(r.revertedAt, origin),
+          r.evaluated === false
+            ? '–'
+            : r.timeToImpactMs === undefined
+              ? '?'
+              : r.timeToImpactMs === null
+                ? 'no impact'
+                : formatSeconds(r.timeToImpactMs),
           r.recovered && r.recoveryTimeMs !== null
             ? formatSeconds(r.recoveryTimeMs)
             : r.evaluated === false
               ? `not evaluated (${r.note ?? 'no recovery SLO'})`
-              : paint('red', 'did not recover'),
+              : r.reason === 'observation-too-short'
+                ? paint('yellow', 'not measured (observed for less than one window)')
+                : paint('red', 'never recovered (SLOs still breached at the end of the observation)'),
         ]),
       ),
     );
@@ -145,19 +183,21 @@ export function renderTerminalSummary(results: RunResults, options: TerminalOpti
   ].filter(Boolean);
   if (pathLines.length > 0) out.push('', paint('bold', 'Reports'), ...pathLines);
 
-  const breached = results.slos.filter((s) => s.verdict === 'breach').length;
-  const noData = results.slos.filter((s) => s.verdict === 'no-data').length;
-  const passed = results.slos.length - breached - noData;
-  const verdict =
-    breached > 0
-      ? paint('red', `BREACH: ${breached} of ${results.slos.length} SLO checks breached`)
-      : paint('green', `PASS: ${passed} of ${results.slos.length} SLO checks met`);
+  // The verdict line is the run's one outcome (results.verdict / exitCode), never recomputed here.
+  const good = results.exitCode === 0;
   out.push(
     '',
-    `${paint('bold', 'Verdict')} ${verdict}${noData ? paint('yellow', `, ${noData} without data (not evaluated)`) : ''} → exit ${
-      breached > 0 ? ExitCode.sloBreached : ExitCode.ok
-    }`,
+    `${paint('bold', 'Verdict')} ${paint(good ? 'green' : 'red', `${runVerdictText(results.verdict)}: ${results.headline}`)} → exit ${results.exitCode}`,
   );
+  for (const st of results.stops) {
+    out.push(paint('red', `  stopped early (${st.reason}, ${st.code}): ${st.message}`));
+    for (const x of st.suggestions) out.push(paint('dim', `    try: ${x}`));
+  }
+  for (const d of results.diagnoses ?? []) {
+    out.push(paint('yellow', `  likely cause: ${d.cause}`));
+    out.push(paint('dim', `    seen: ${d.symptom}`));
+    out.push(paint('dim', `    fix: ${d.fix}`));
+  }
   return out.join('\n') + '\n';
 }
 
@@ -171,7 +211,8 @@ export function renderComparison(c: Comparison, options: { color?: boolean } = {
     formatValue(metric, v, stat.endsWith('share') ? 'rate' : undefined);
   const out = [
     paint('bold', `Compare ${name(c.baseline)} → ${name(c.candidate)}`),
-    `tolerance ${Number((c.tolerance * 100).toFixed(2))} % and at least ${c.floors.ms} ms / ${c.floors.ratio * 100} pp before a change counts`,
+    `tolerance ${Number((c.tolerance * 100).toFixed(2))} % and at least ${c.floors.ms} ms / ${c.floors.ratio * 100} pp before a change counts; stream outcomes as the SLOs define them (streams cancelled at the deadline are not failures)`,
+    ...(c.warnings ?? []).map((w) => paint('yellow', `warning: ${w}; the comparison may not mean much`)),
     '',
     ...table(
       ['metric', 'phase', 'stat', 'baseline', 'candidate', 'change', ''],

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ValidationError } from '../errors.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
-import { RESULTS_SCHEMA_VERSION, type RunResults } from './results.js';
+import { RESULTS_SCHEMA_VERSION, applyOutcome, type RunResults } from './results.js';
 
 export const REPORT_FILES = { resultsJson: 'results.json', html: 'report.html', junit: 'junit.xml' } as const;
 
@@ -65,5 +65,8 @@ export async function readResults(pathOrDir: string): Promise<RunResults> {
       { code: 'RESULTS_VERSION' },
     );
   }
-  return doc as RunResults;
+  const results = doc as RunResults;
+  // Results written before the outcome fields existed: derive them from the SLOs (no stop known).
+  if (results.headline === undefined || !Array.isArray(results.stops)) applyOutcome(results, []);
+  return results;
 }

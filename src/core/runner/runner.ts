@@ -333,6 +333,7 @@ export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDe
     startedAt,
     endedAt: clock.now(),
     status,
+    plannedFaults: experiment.timeline.length,
     deviated: steadyStateFailed || aborted,
     activities: activities.sort((a, b) => a.startedAt - b.startedAt),
   };

@@ -35,6 +35,11 @@ export const SloSpecSchema = z
     client: z.enum(['api', 'browser']).optional(),
     /** Only samples whose tags match all of these, e.g. `{ outcome: completed }`. */
     tags: z.record(z.string(), z.string()).optional(),
+    /**
+     * No samples is acceptable for this SLO (e.g. `ws_reconnect_time` when nothing disconnected).
+     * Without it a gating SLO that measured nothing fails the verdict: silence is not a pass.
+     */
+    allowNoData: z.boolean().optional(),
     description: z.string().optional(),
   })
   .refine((s) => (s.lte === undefined) !== (s.gte === undefined), {

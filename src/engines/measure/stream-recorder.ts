@@ -8,7 +8,8 @@
 // - burst_size = content events in a content-bearing read (the mock sends one token per event).
 // - client_lag = receive time − `owui_chaos.sent_at` of each content event that carries it.
 // - On finish: stream_outcome (tag `outcome`, plus `status` for http_error); for a completed
-//   stream e2e (start → `[DONE]` read), tpot = (e2e − ttft)/(tokens − 1) when tokens > 1, and
+//   stream e2e (start → `[DONE]` read), tpot = (e2e − ttft)/(tokens − 1) and ttft_e2e_ratio =
+//   ttft / e2e when tokens > 1, and
 //   garbled_token_rate against the expected tokens when known (else the stream is "unverified":
 //   no sample, `unverified = true`); split_event_rate = events spanning > 1 read / events, for
 //   every stream that saw at least one event. Garbled is judged only on completed streams: the
@@ -163,6 +164,7 @@ export class StreamRecorder {
       this.o.emit('e2e', this.doneMs, e2e, tags);
       if (summary.ttftMs !== undefined && this.tokens > 1) {
         this.o.emit('tpot', this.doneMs, (e2e - summary.ttftMs) / (this.tokens - 1), tags);
+        if (e2e > 0) this.o.emit('ttft_e2e_ratio', this.doneMs, summary.ttftMs / e2e, tags);
       }
       if (this.o.expected !== undefined) {
         // An exact match is garbled 0 by definition; only a damaged text needs the diff.

@@ -17,7 +17,7 @@ import type { Dispatcher } from 'undici';
 import { PreflightError } from '../../core/errors.js';
 import { isRecord } from '../../protocol/json.js';
 import { behaviourFor, parseVersion, type OwuiBehaviour } from '../../protocol/openwebui.js';
-import { requestJson, type JsonResponse } from './http.js';
+import { replicaOf, requestJson, type JsonResponse } from './http.js';
 
 export interface UserCredentials {
   email: string;
@@ -37,6 +37,8 @@ export interface AuthSource {
   users?: UserCredentials[];
   /** API keys for the SSE flow. */
   apiKeys?: string[];
+  /** `openwebui.version` of the target when it is not `auto`: used instead of detection. */
+  version?: string;
 }
 
 export interface LoadUser {
@@ -89,7 +91,8 @@ export async function provisionCredentials(
   opts: { signal?: AbortSignal; concurrency?: number } = {},
 ): Promise<Credentials> {
   const base = trimSlash(baseUrl);
-  const { version } = await detectVersion(dispatcher, base, opts.signal);
+  // The target's `openwebui.version` overrides detection (a proxy may hide /api/version).
+  const version = source.version ?? (await detectVersion(dispatcher, base, opts.signal)).version;
   const creds: Credentials = { version, apiTokens: [], users: [], signIns: 0 };
   const concurrency = Math.max(1, opts.concurrency ?? 8);
   const signIn = async (u: UserCredentials): Promise<LoadUser> => {
@@ -140,6 +143,7 @@ export async function provisionCredentials(
       if (res.status === 400 && /already|registered|taken|exists/i.test(res.text))
         return signIn({ email, password });
       if (res.status === 429) throw rateLimited(email);
+      if (res.status === 401) await diagnoseTokenRefusal(dispatcher, base, admin.token, opts.signal);
       throw failed(`adding test user ${email}`, res, [
         'Check that the admin credentials belong to an admin (role "admin") of this Open WebUI.',
       ]);
@@ -151,7 +155,80 @@ export async function provisionCredentials(
   }
   creds.apiTokens =
     source.apiKeys && source.apiKeys.length > 0 ? [...source.apiKeys] : creds.users.map((u) => u.token);
+  // A token signed by one replica must be accepted by every other (they share WEBUI_SECRET_KEY).
+  const probe = creds.users[0]?.token;
+  if (probe !== undefined) await diagnoseTokenRefusal(dispatcher, base, probe, opts.signal);
   return creds;
+}
+
+/** Requests through the load balancer to see several replicas accept (or refuse) one token. */
+const TOKEN_PROBES = 8;
+
+/**
+ * Sends one freshly issued token to the load balancer several times. Accepted by some replicas and
+ * refused (401) by others: the replicas sign tokens with different WEBUI_SECRET_KEYs — a
+ * PreflightError that says so. Refused everywhere: a PreflightError about the token itself.
+ * Accepted everywhere: returns (the caller's own error, if any, stands).
+ */
+export async function diagnoseTokenRefusal(
+  dispatcher: Dispatcher,
+  base: string,
+  token: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  const seen: Array<{ status: number; replica: string | undefined }> = [];
+  for (let i = 0; i < TOKEN_PROBES; i++) {
+    try {
+      const res = await requestJson(dispatcher, `${base}/api/models`, {
+        token,
+        ...(signal ? { signal } : {}),
+        timeoutMs: 10_000,
+      });
+      seen.push({ status: res.status, replica: replicaOf(res.headers) });
+    } catch {
+      // Unreachable now: the caller's error (or the load's) will say so.
+    }
+  }
+  const verdict = classifyTokenProbes(seen);
+  if (verdict.kind === 'secret-mismatch') {
+    throw new PreflightError(
+      `A token signed by one Open WebUI replica is refused by another (${verdict.summary}): the replicas do not share WEBUI_SECRET_KEY`,
+      {
+        code: 'SECRET_KEY_MISMATCH',
+        suggestions: [
+          'Give every replica the same WEBUI_SECRET_KEY (Open WebUI signs its JWTs with it; a per-replica or generated key makes each replica refuse the others’ tokens)',
+          `for i in $(seq ${TOKEN_PROBES}); do curl -s -o /dev/null -w '%{http_code}\\n' -H "Authorization: Bearer $TOKEN" ${base}/api/models; done   # mixed 200/401`,
+        ],
+      },
+    );
+  }
+  if (verdict.kind === 'refused-everywhere') {
+    throw new PreflightError(
+      `Open WebUI refuses the token it has just issued on every request (${verdict.summary})`,
+      {
+        code: 'TOKEN_REFUSED',
+        suggestions: [
+          'Check that the token is not revoked at once (Redis reachable from every replica) and that WEBUI_SECRET_KEY is not regenerated per process',
+        ],
+      },
+    );
+  }
+}
+
+/** Pure: what a series of probe answers (status + serving replica) says about a token. */
+export function classifyTokenProbes(seen: ReadonlyArray<{ status: number; replica: string | undefined }>): {
+  kind: 'accepted' | 'secret-mismatch' | 'refused-everywhere' | 'unknown';
+  summary: string;
+} {
+  const ok = seen.filter((s) => s.status === 200);
+  const refused = seen.filter((s) => s.status === 401);
+  const names = (list: typeof seen): string =>
+    [...new Set(list.map((s) => s.replica ?? '?'))].sort().join(', ');
+  const summary = `${ok.length} of ${seen.length} accepted${ok.length ? ` (by ${names(ok)})` : ''}, ${refused.length} refused with 401${refused.length ? ` (by ${names(refused)})` : ''}`;
+  if (ok.length > 0 && refused.length > 0) return { kind: 'secret-mismatch', summary };
+  if (refused.length > 0 && refused.length === seen.length) return { kind: 'refused-everywhere', summary };
+  if (ok.length > 0) return { kind: 'accepted', summary };
+  return { kind: 'unknown', summary };
 }
 
 async function call(
@@ -232,8 +309,9 @@ export interface TargetAuth {
  * (`needUsers`: one per browser client and per API VU, at most the target's `count`), so a small
  * run does not sign in 50 users.
  */
-export function authSourceFromTarget(auth: TargetAuth, needUsers: number): AuthSource {
+export function authSourceFromTarget(auth: TargetAuth, needUsers: number, version?: string): AuthSource {
   const source: AuthSource = {};
+  if (version !== undefined && version !== 'auto') source.version = version.replace(/^v/, '');
   const provision = auth.users?.provision;
   if (provision && auth.admin) {
     source.admin = auth.admin;

@@ -127,6 +127,8 @@ describe('owui-chaos run: safety', () => {
     expect(journal.activities.find((a) => a.name === 'steady-state')?.status).toBe('failed');
     expect(journal.deviated).toBe(true);
     expect(readJson<{ entries: unknown[] }>(join(outDir, 'reverts.json')).entries).toEqual([]);
+    // One outcome everywhere: the files say what the exit code says, and why.
+    expectOneOutcome(outDir, exit.stdout, 4, 'steady-state-failed', 'STEADY_STATE_BROKEN');
   }, 90_000);
 
   it('one SIGINT during a run exits 13 with every fault reverted', async (ctx) => {
@@ -154,6 +156,7 @@ describe('owui-chaos run: safety', () => {
         ['stop-2', 'reverted'],
       ]);
       expect(readJson<{ status: string }>(join(outDir, 'journal.json')).status).toBe('interrupted');
+      expectOneOutcome(outDir, exit.stdout, 13, 'interrupted', 'INTERRUPTED');
       const again = await runCli(l, ['rollback', '--run', outDir]).exit;
       expect(again.code).toBe(0);
       expect(again.stdout).toContain('Nothing to roll back');
@@ -214,3 +217,19 @@ describe('owui-chaos run: safety', () => {
     expect(await snapshot(l)).toEqual(before);
   }, 120_000);
 });
+
+/** results.json, junit.xml, report.html and the terminal carry the exit code, verdict and stop code. */
+function expectOneOutcome(outDir: string, stdout: string, code: number, verdict: string, stop: string): void {
+  const results = readJson<{ verdict: string; exitCode: number; stops: Array<{ code: string }> }>(
+    join(outDir, 'results.json'),
+  );
+  expect(results).toMatchObject({ verdict, exitCode: code });
+  expect(results.stops[0]?.code).toBe(stop);
+  const junit = readFileSync(join(outDir, 'junit.xml'), 'utf8');
+  expect(junit).toMatch(/<testsuites [^>]*failures="[1-9]/);
+  expect(junit).toContain(`<property name="exitCode" value="${code}"/>`);
+  expect(junit).toContain(`type="RunStopped:${verdict}"`);
+  expect(readFileSync(join(outDir, 'report.html'), 'utf8')).toContain(`→ exit ${code}`);
+  expect(stdout).toContain(`→ exit ${code}`);
+  expect(stdout).not.toMatch(/Verdict PASS/);
+}

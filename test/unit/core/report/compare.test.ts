@@ -8,7 +8,7 @@ import { T0, journalWith, sample } from './synthetic.js';
 /** A deterministic pseudo-random run: ttft ≈ base ± jitter, e2e, outcomes; `seed` changes the noise. */
 function syntheticRun(
   seed: number,
-  opts: { faultTtftExtra?: number; truncatedEvery?: number } = {},
+  opts: { faultTtftExtra?: number; truncatedEvery?: number; cancelledAtEnd?: number; title?: string } = {},
 ): RunResults {
   let x = (seed * 2654435761) % 4294967296;
   const rnd = (): number => {
@@ -30,13 +30,36 @@ function syntheticRun(
       sample('stream_outcome', t, 1, { client: 'api', outcome: truncated ? 'truncated' : 'completed' }),
     );
   }
-  return evaluateSamples(samples, {
-    journal: journalWith([{ name: 'kill', start: T0 + 20_000, end: T0 + 30_000 }]),
-    slos: [],
-  });
+  // Streams we cancel at the deadline (the last second of the run).
+  for (let i = 0; i < (opts.cancelledAtEnd ?? 0); i++) {
+    samples.push(sample('stream_outcome', T0 + 59_990, 1, { client: 'api', outcome: 'cancelled' }));
+  }
+  const journal = journalWith([{ name: 'kill', start: T0 + 20_000, end: T0 + 30_000 }]);
+  if (opts.title) journal.experiment.title = opts.title;
+  return evaluateSamples(samples, { journal, slos: [] });
 }
 
 describe('report compare', () => {
+  it('counts outcomes as the SLOs do: streams cancelled at the deadline are not failures', () => {
+    // Negative control: many cancelled streams in the candidate, none failed → no regression.
+    const c = compareResults(syntheticRun(1), syntheticRun(2, { cancelledAtEnd: 400 }));
+    const recovery = c.rows.find((r) => r.metric === 'stream_outcome' && r.phase === 'recovery');
+    expect(recovery?.candidate).toBe(0);
+    expect(recovery?.regression).toBe(false);
+    // Positive control: truncated streams do count.
+    const bad = compareResults(syntheticRun(1), syntheticRun(2, { truncatedEvery: 10 }));
+    expect(bad.rows.find((r) => r.metric === 'stream_outcome' && r.phase === 'recovery')?.regression).toBe(
+      true,
+    );
+  });
+
+  it('says so when the two runs are of different experiments; not when they are the same', () => {
+    expect(compareResults(syntheticRun(1), syntheticRun(2)).warnings).toEqual([]);
+    const c = compareResults(syntheticRun(1), syntheticRun(2, { title: 'other experiment' }));
+    expect(c.warnings).toEqual(['the runs are of different experiments: `synthetic` vs `other experiment`']);
+    expect(renderComparison(c)).toMatch(/warning: the runs are of different experiments/);
+  });
+
   it('does not flag run-to-run noise', () => {
     const c = compareResults(syntheticRun(1), syntheticRun(2));
     expect(c.rows.length).toBeGreaterThan(10);

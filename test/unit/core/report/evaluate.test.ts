@@ -135,15 +135,32 @@ describe('evaluateSamples: phases, filters, verdicts', () => {
     expect(verdict('http_errors:count', 'baseline')).toMatchObject({ measured: 0, verdict: 'pass' });
   });
 
-  it('gives no-data for a metric never produced and for an unknown phase, without gating', () => {
+  it('gives no-data for a metric never produced and for an unknown phase, and no data fails the verdict', () => {
     expect(verdict('ttft:p95', 'all')).toMatchObject({ verdict: 'no-data', measured: null });
     expect(verdict('ttft:p95', 'nonexistent')?.note).toMatch(/no phase `nonexistent`/);
     const onlyNoData = evaluateSamples(samples, {
       journal,
       slos: [{ metric: 'ttft', stat: 'p95', lte: 1, phases: ['all'] }],
     });
-    expect(onlyNoData.exitCode).toBe(0);
-    expect(onlyNoData.verdict).toBe('pass');
+    // Silence is not a pass: a gating SLO that measured nothing fails (exit 10), and says so.
+    expect(onlyNoData.exitCode).toBe(10);
+    expect(onlyNoData.verdict).toBe('no-data');
+    expect(onlyNoData.headline).toMatch(/0 of 1 SLO checks evaluated: no data is not a pass/);
+  });
+
+  it('an SLO that allows no data does not fail, but no SLO judged at all still is no pass', () => {
+    const allowed: SloSpec = { metric: 'ttft', stat: 'p95', lte: 1, phases: ['all'], allowNoData: true };
+    const withOther = evaluateSamples(samples, {
+      journal,
+      slos: [allowed, { metric: 'http_errors', stat: 'count', lte: 100, phases: ['all'] }],
+    });
+    expect(withOther).toMatchObject({ verdict: 'pass', exitCode: 0 });
+    expect(withOther.headline).toMatch(/1 without data \(allowed\)/);
+    const alone = evaluateSamples(samples, { journal, slos: [allowed] });
+    expect(alone).toMatchObject({ verdict: 'no-data', exitCode: 10 });
+    const none = evaluateSamples(samples, { journal, slos: [] });
+    expect(none).toMatchObject({ verdict: 'no-data', exitCode: 10 });
+    expect(none.headline).toMatch(/nothing to judge/);
   });
 
   it('counts outcomes, reconnects and errors by status and endpoint; skips foreign metrics', () => {

@@ -60,11 +60,12 @@ describe('junit.xml', () => {
   const results = hostileResults();
   const xml = renderJunit(results);
 
-  it('has one testcase per SLO × phase: breaches as failures, no-data as skipped', () => {
-    expect(xml.match(/<testcase /g)).toHaveLength(results.slos.length);
+  it('has a run case, then one testcase per SLO × phase: breaches and gating no-data as failures', () => {
+    expect(xml.match(/<testcase /g)).toHaveLength(results.slos.length + 1);
+    expect(xml).toMatch(/<testcase name="run outcome" classname="owui-chaos.run"/);
     expect(xml).toMatch(/<failure message="measured 900 ms, objective ≤ 500 ms"/);
-    expect(xml).toMatch(/<skipped message="no data: no samples"\/>/);
-    expect(xml).toContain(`tests="${results.slos.length}" failures="1" errors="0" skipped="1"`);
+    expect(xml).toMatch(/<failure message="no data: no samples; a gating SLO without data fails/);
+    expect(xml).toContain(`tests="${results.slos.length + 1}" failures="2" errors="0" skipped="0"`);
     expect(xml).not.toContain('<script>');
   });
 

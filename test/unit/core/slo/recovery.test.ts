@@ -5,8 +5,8 @@ import type { SloSpec } from '../../../../src/core/slo/spec.js';
 import { T0, journalWith, sample, ttftSeries } from '../report/synthetic.js';
 
 describe('findRecovery (pure window search)', () => {
-  it('returns the start of the first window that holds, measured from injection', () => {
-    const bad = new Set([10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24].map((s) => s * 1000));
+  it('recovers one step after the last breaching window; impact is the first breaching second', () => {
+    const bad = new Set([12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24].map((s) => s * 1000));
     const holds = (start: number, end: number): boolean => {
       for (let t = start; t < end; t += 1000) if (bad.has(t)) return false;
       return true;
@@ -15,7 +15,38 @@ describe('findRecovery (pure window search)', () => {
       recovered: true,
       recoveryTimeMs: 15_000,
       recoveredAt: 25_000,
+      impactedAt: 12_000,
+      timeToImpactMs: 2_000,
     });
+  });
+
+  it('a relapse after a good window is not recovery: every window must hold to the end', () => {
+    // Good 10 s after the fault, bad again at 40–44 s: the old "first good window" said 0 s.
+    const bad = new Set([40, 41, 42, 43, 44].map((s) => s * 1000));
+    const holds = (start: number, end: number): boolean => {
+      for (let t = start; t < end; t += 1000) if (bad.has(t)) return false;
+      return true;
+    };
+    expect(findRecovery({ injectedAt: 10_000, windowMs: 10_000, dataEnd: 100_000, holds })).toMatchObject({
+      recovered: true,
+      recoveredAt: 45_000,
+      recoveryTimeMs: 35_000,
+      timeToImpactMs: 30_000,
+    });
+  });
+
+  it('errors that start late and never stop: never recovered, with the time to impact', () => {
+    // The pinned-master case: fine for 12 s after the switch, then failing to the end.
+    const holds = (start: number, end: number): boolean => end <= 22_000 || false;
+    const out = findRecovery({ injectedAt: 10_000, windowMs: 10_000, dataEnd: 60_000, holds });
+    expect(out).toMatchObject({ recovered: false, reason: 'never-recovered', recoveryTimeMs: null });
+    expect(out.timeToImpactMs).toBe(12_000);
+  });
+
+  it('an observation shorter than one window is "not measured", not recovered', () => {
+    expect(
+      findRecovery({ injectedAt: 10_000, windowMs: 10_000, dataEnd: 15_000, holds: () => true }),
+    ).toMatchObject({ recovered: false, reason: 'observation-too-short' });
   });
 
   it('"did not recover" is a result when no window holds before the data ends', () => {
@@ -24,22 +55,27 @@ describe('findRecovery (pure window search)', () => {
       injectedAt: 5_500,
       windowMs: 10_000,
       dataEnd: 60_000,
-      holds: (start) => {
-        calls.push(start);
+      holds: (start, end) => {
+        if (end - start === 10_000) calls.push(start);
         return false;
       },
     });
-    expect(outcome).toEqual({ recovered: false, recoveryTimeMs: null, recoveredAt: null });
+    expect(outcome).toMatchObject({
+      recovered: false,
+      recoveryTimeMs: null,
+      recoveredAt: null,
+      reason: 'never-recovered',
+      timeToImpactMs: 0,
+    });
     // Aligned to seconds, starting with the second of the injection, never past the data's end.
     expect(calls[0]).toBe(5_000);
     expect(calls[calls.length - 1]).toBe(50_000);
   });
 
-  it('a fault that never hurt recovers in 0 ms (the window containing the injection holds)', () => {
+  it('a fault that never hurt recovers in 0 ms and has no impact', () => {
     expect(
-      findRecovery({ injectedAt: 7_300, windowMs: 10_000, dataEnd: 30_000, holds: () => true })
-        .recoveryTimeMs,
-    ).toBe(0);
+      findRecovery({ injectedAt: 7_300, windowMs: 10_000, dataEnd: 30_000, holds: () => true }),
+    ).toMatchObject({ recoveryTimeMs: 0, timeToImpactMs: null, impactedAt: null });
   });
 });
 
@@ -83,7 +119,7 @@ describe('recovery_time from samples', () => {
       slos: [p95(['recovery'])],
     });
     expect(results.recovery[0]).toMatchObject({ recovered: false, recoveryTimeMs: null });
-    expect(results.recovery[0]?.note).toMatch(/no 10 s window/);
+    expect(results.recovery[0]?.note).toMatch(/never recovered/);
   });
 
   it('a stall (no samples after the fault although the baseline had them) is not recovery', () => {
