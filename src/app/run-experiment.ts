@@ -49,6 +49,7 @@ import { labDown, labStatus, labUp } from '../lab/lab.js';
 import { defaultLabStateDir, readLabState } from '../lab/state.js';
 import { driversForTarget } from './drivers.js';
 import { DriverFaultInjector } from './fault-injector.js';
+import { guardRun, type RunGuard } from './safety/run-guard.js';
 
 export const MOCK_MODEL = 'owui-chaos-mock';
 
@@ -65,6 +66,8 @@ export interface RunRequest {
   labName?: string;
   /** Keep a lab this run started (default: stop it again afterwards). */
   keepLab?: boolean;
+  /** Break the target's lease when its holder is gone (docs/safety.md). */
+  breakLease?: boolean;
   workers?: number;
   /** k6 executable for `engine: k6` (default `k6` on PATH). */
   k6Binary?: string;
@@ -163,6 +166,7 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
       startedLab = true;
     }
   }
+  let guard: RunGuard | undefined;
   try {
     return await runOnTarget(
       req,
@@ -175,6 +179,7 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
       notice,
     );
   } finally {
+    await guard?.end();
     if (startedLab && !req.keepLab) {
       notice(`stopping the lab this run started (keep it with --keep-lab)`);
       await labDown(labStateDir).catch((err: unknown) => notice(`lab down failed: ${errorMessage(err)}`));
@@ -211,6 +216,22 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
       );
     }
     await confirmDestructive(r, exp, target, l.targetRef.kind === 'lab');
+    // Lease + run index before anything touches the target (docs/safety.md); released by the
+    // caller's finally. Observation-only runs (no timeline) need neither.
+    if (exp.timeline.length > 0) {
+      guard = await guardRun({
+        runId: summaryBase.runId,
+        runDir: summaryBase.runDir,
+        command: 'run',
+        targetRef: summaryBase.target,
+        target,
+        ...(l.targetRef.kind === 'lab' ? { labStateDir: labDir } : {}),
+        ...(l.targetRef.kind === 'file' ? { targetFile: l.targetRef.file } : {}),
+        env: environment,
+        ...(r.breakLease ? { breakLease: true } : {}),
+        onNotice: say,
+      });
+    }
 
     // --- preflight: reachable + auth ------------------------------------------------------------
     await preflightReachable(target);
@@ -257,7 +278,7 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
     const drivers = driversForTarget(target, {
       ...(l.targetRef.kind === 'lab' ? { labStateDir: labDir } : {}),
     });
-    const faults = new DriverFaultInjector(drivers);
+    const faults = new DriverFaultInjector(drivers, { runId: summaryBase.runId });
     const engine: LoadEngine = r.engineFactory
       ? r.engineFactory({ experiment: exp, target, runDir: summaryBase.runDir })
       : engineFor(exp, target, credentials, {

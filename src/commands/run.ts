@@ -40,6 +40,9 @@ export default class Run extends BaseCommand {
     }),
     'lab-name': Flags.string({ description: 'which lab `lab` means', default: 'default' }),
     'keep-lab': Flags.boolean({ description: 'keep a lab this run started running afterwards' }),
+    'break-lease': Flags.boolean({
+      description: "take the target's lease from a holder that is gone (never from one that still runs)",
+    }),
     workers: Flags.integer({ description: 'Node engine worker threads (default one per core)', min: 0 }),
     'k6-binary': Flags.string({ description: 'k6 executable for `--engine k6` (default: k6 on PATH)' }),
   };
@@ -85,6 +88,7 @@ export default class Run extends BaseCommand {
         yes: flags.yes,
         labName: flags['lab-name'],
         keepLab: flags['keep-lab'],
+        breakLease: flags['break-lease'],
         onNotice: note,
         confirm: (q) => askYesNo(q),
         interrupt: interrupt.signal,
