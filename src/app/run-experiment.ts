@@ -68,6 +68,8 @@ export interface RunRequest {
   keepLab?: boolean;
   /** Break the target's lease when its holder is gone (docs/safety.md). */
   breakLease?: boolean;
+  /** Allow a load longer than a week. */
+  allowLong?: boolean;
   workers?: number;
   /** k6 executable for `engine: k6` (default `k6` on PATH). */
   k6Binary?: string;
@@ -127,6 +129,7 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
     defaultSlos,
     flags,
     resolveTarget: async (ref) => (ref.kind === 'file' ? loadTarget(ref.file, { env }) : undefined),
+    ...(req.allowLong ? { allowLong: true } : {}),
   });
   const { experiment } = loaded;
   const plan = planExperiment(experiment, loaded.targetRef);

@@ -40,6 +40,7 @@ export default class Run extends BaseCommand {
     }),
     'lab-name': Flags.string({ description: 'which lab `lab` means', default: 'default' }),
     'keep-lab': Flags.boolean({ description: 'keep a lab this run started running afterwards' }),
+    'allow-long': Flags.boolean({ description: 'allow a load longer than a week' }),
     'break-lease': Flags.boolean({
       description: "take the target's lease from a holder that is gone (never from one that still runs)",
     }),
@@ -89,6 +90,7 @@ export default class Run extends BaseCommand {
         labName: flags['lab-name'],
         keepLab: flags['keep-lab'],
         breakLease: flags['break-lease'],
+        allowLong: flags['allow-long'],
         onNotice: note,
         confirm: (q) => askYesNo(q),
         interrupt: interrupt.signal,

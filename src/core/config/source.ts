@@ -3,7 +3,7 @@
 // read, and `locate` maps a document path (as zod reports it) to the line and column of the
 // deepest node that exists on that path, so every later issue can point into the file.
 
-import { LineCounter, isMap, isNode, isPair, isScalar, parseDocument, type Document } from 'yaml';
+import { LineCounter, isMap, isNode, isPair, isScalar, isSeq, parseDocument, visit, type Document } from 'yaml';
 import type { ConfigIssue } from './issues.js';
 
 export type DocPath = ReadonlyArray<string | number>;
@@ -26,7 +26,12 @@ export interface SourceFile {
   locateKey(path: DocPath, key: string): Position | undefined;
 }
 
-export function parseSource(text: string, file: string): SourceFile {
+export interface ParseLimits {
+  /** Mapping pairs + sequence items in the whole document (src/core/config/limits.ts). */
+  maxEntries?: number;
+}
+
+export function parseSource(text: string, file: string, limits: ParseLimits = {}): SourceFile {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const syntaxIssues: ConfigIssue[] = doc.errors.map((error) => {
@@ -40,6 +45,22 @@ export function parseSource(text: string, file: string): SourceFile {
       message: `YAML syntax error (${error.code}): ${firstLine(error.message)}`,
     };
   });
+  if (syntaxIssues.length === 0 && limits.maxEntries !== undefined) {
+    const max = limits.maxEntries;
+    let entries = 0;
+    visit(doc, (_key, node) => {
+      if (isMap(node) || isSeq(node)) entries += node.items.length;
+      return entries > max ? visit.BREAK : undefined;
+    });
+    if (entries > max) {
+      syntaxIssues.push({
+        code: 'YAML_SYNTAX',
+        path: '',
+        file,
+        message: `the file has more than ${max} entries (mapping keys + list items); config files are far smaller — raise the limit with OWUI_CHAOS_MAX_FILE_ENTRIES if it really needs more`,
+      });
+    }
+  }
   let data: unknown = undefined;
   if (syntaxIssues.length === 0) {
     try {
