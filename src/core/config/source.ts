@@ -65,6 +65,11 @@ export function parseSource(text: string, file: string, limits: ParseLimits = {}
   if (syntaxIssues.length === 0) {
     try {
       data = doc.toJS({ maxAliasCount: 100 });
+      const shape = shapeProblem(data);
+      if (shape) {
+        data = undefined;
+        syntaxIssues.push({ code: 'YAML_SYNTAX', path: '', file, message: shape });
+      }
     } catch (error) {
       syntaxIssues.push({
         code: 'YAML_SYNTAX',
@@ -113,4 +118,33 @@ function deepestNode(
 
 function firstLine(message: string): string {
   return (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
+}
+
+/** Deepest nesting a config file may have; real files stay under 10. */
+export const MAX_DEPTH = 64;
+
+/**
+ * A document every later step can walk: no value that contains itself (`&a [*a]`, which YAML
+ * allows and which would make every recursive walk overflow the stack), no nesting deeper than
+ * MAX_DEPTH. Returns the problem, or undefined.
+ */
+function shapeProblem(data: unknown): string | undefined {
+  const open = new Set<object>();
+  const walk = (value: unknown, depth: number): string | undefined => {
+    if (value === null || typeof value !== 'object') return undefined;
+    if (open.has(value)) return 'the YAML refers to itself (an alias used inside its own anchor); expand it';
+    if (depth > MAX_DEPTH) return `the YAML is nested deeper than ${MAX_DEPTH} levels; config files are far flatter`;
+    open.add(value);
+    try {
+      const children = Array.isArray(value) ? value : value instanceof Map ? [...value.values()] : Object.values(value);
+      for (const child of children) {
+        const problem = walk(child, depth + 1);
+        if (problem) return problem;
+      }
+      return undefined;
+    } finally {
+      open.delete(value);
+    }
+  };
+  return walk(data, 0);
 }
