@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline/promises';
 import { BaseCommand, renderError } from '../cli/base-command.js';
 import { formatDuration } from '../core/clock.js';
 import { OwuiChaosError } from '../core/errors.js';
+import { escapeTerminal } from '../core/terminal-text.js';
 import type { LoadProgress } from '../core/ports.js';
 import { renderTerminalSummary } from '../core/report/terminal.js';
 import type { RunEvent } from '../core/runner/runner.js';
@@ -53,7 +54,7 @@ export default class Run extends BaseCommand {
     const quiet = this.jsonEnabled();
     const tty = process.stderr.isTTY === true && !quiet;
     const note = (text: string): void => {
-      if (!quiet) process.stderr.write(`${tty ? '\r\x1b[K' : ''}${text}\n`);
+      if (!quiet) process.stderr.write(`${tty ? '\r\x1b[K' : ''}${escapeTerminal(text)}\n`);
     };
 
     // First Ctrl-C: stop load and timeline, revert everything. Second: stop reverting.
@@ -120,8 +121,8 @@ export default class Run extends BaseCommand {
 
   private render(summary: RunSummary): void {
     if (summary.dryRun) {
-      this.log(`Plan for \`${summary.experiment.title}\` (${summary.experiment.file}):`);
-      this.log(summary.plan.text);
+      this.log(escapeTerminal(`Plan for \`${summary.experiment.title}\` (${summary.experiment.file}):`));
+      this.log(escapeTerminal(summary.plan.text));
       this.log('Dry run: nothing was started, injected or changed.');
       return;
     }
@@ -152,7 +153,9 @@ export default class Run extends BaseCommand {
     }
     if (summary.stillInjected.length > 0) {
       process.stderr.write(
-        `Still injected:\n${summary.stillInjected.map((e) => `  - ${e.name}: ${e.description}${e.error ? ` (${e.error})` : ''}`).join('\n')}\n`,
+        escapeTerminal(
+          `Still injected:\n${summary.stillInjected.map((e) => `  - ${e.name}: ${e.description}${e.error ? ` (${e.error})` : ''}`).join('\n')}\n`,
+        ),
       );
     }
   }
