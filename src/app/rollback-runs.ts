@@ -18,7 +18,7 @@ import { describeRevert } from '../drivers/revert-records.js';
 import { readLabState } from '../lab/state.js';
 import { driversForTarget } from './drivers.js';
 import { DriverFaultInjector } from './fault-injector.js';
-import { acquireLease, describeHolder, type Lease } from './safety/lease.js';
+import { acquireLease, describeHolder, labLeaseStore, type Lease } from './safety/lease.js';
 import { liveness } from './safety/process-identity.js';
 import { leaseStoreFor } from './safety/run-guard.js';
 import {
@@ -80,6 +80,7 @@ export async function rollbackRuns(req: RollbackRequest): Promise<RollbackSummar
   const runs: RunRollback[] = [];
   if (dirs.length === 0) req.say('Nothing to roll back: no run has faults recorded as still injected.');
   for (const dir of dirs) runs.push(await rollbackOne(home, dir, req));
+  if (!req.runDir) closeDeadRuns(home, req.say);
   const failed = runs.some((r) => r.outcome === 'failed' || r.outcome === 'not-back');
   const refused = runs.some((r) => r.outcome === 'refused-alive');
   return {
@@ -268,4 +269,23 @@ export function forgetRun(
       : `Forgot run ${stack.runId} without reverting. NOT verified — check by hand that these are undone:\n${unverified.map((u) => `  - ${u}`).join('\n')}`,
   );
   return { runId: stack.runId, runDir, unverified };
+}
+
+/**
+ * Runs the index still lists as running whose process is gone and that left nothing to revert
+ * (killed before their first fault, or after their last revert): their entry is closed and the lab
+ * lease they left is released, so the next run is not refused by a holder that no longer exists.
+ */
+function closeDeadRuns(home: string, say: (line: string) => void): void {
+  for (const e of listIndex(home)) {
+    if (e.state !== 'running' || liveness(e) !== 'gone' || pendingReverts(e.runDir) > 0) continue;
+    updateIndexEntry(home, e.runId, { state: 'ended', endedAt: new Date().toISOString() });
+    if (!e.labStateDir) continue;
+    const store = labLeaseStore(e.labStateDir);
+    const holder = store.read();
+    if (holder && holder.runId === e.runId && liveness(holder) === 'gone') {
+      void store.breakLease(holder);
+      say(`Released the lease run ${e.runId} left on ${e.labStateDir} (its process is gone; nothing was left to revert).`);
+    }
+  }
 }

@@ -22,7 +22,7 @@ const sioPacket: fc.Arbitrary<SioPacket> = fc.oneof(
     nsp,
     id: fc.option(fc.nat(1_000_000), { nil: undefined }),
     data: fc.tuple(fc.string({ minLength: 1 }), json).map(([a, b]) => [a, b]),
-  }).map((p) => (p.id === undefined ? { type: p.type, nsp: p.nsp, data: p.data } : p)),
+  }).map((p): SioPacket => (p.id === undefined ? { type: p.type, nsp: p.nsp, data: p.data } : { ...p, id: p.id })),
   fc.record({ type: fc.constant('ack' as const), nsp, id: fc.nat(1_000_000), data: fc.array(json, { maxLength: 3 }) }),
 );
 
