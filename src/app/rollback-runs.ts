@@ -94,7 +94,8 @@ export async function rollbackRuns(req: RollbackRequest): Promise<RollbackSummar
 /** Run dirs with pending reverts: the index first, then `<home>/runs/*` (runs of older versions). */
 function candidates(home: string): string[] {
   const seen = new Set<string>();
-  for (const e of listIndex(home)) if (e.state !== 'forgotten' && pendingReverts(e.runDir) > 0) seen.add(resolve(e.runDir));
+  for (const e of listIndex(home))
+    if (e.state !== 'forgotten' && pendingReverts(e.runDir) > 0) seen.add(resolve(e.runDir));
   const root = join(home, 'runs');
   if (existsSync(root)) {
     for (const d of readdirSync(root)) {
@@ -149,7 +150,9 @@ async function rollbackOne(home: string, runDir: string, req: RollbackRequest): 
       result.unverified = outstanding.map((e) => describeEntry(e));
       for (const e of outstanding) stack.mark(e, 'forgotten', Date.now(), `closed by rollback: ${why}`);
       if (entry) updateIndexEntry(home, entry.runId, { state: 'ended', endedAt: new Date().toISOString() });
-      say(`Closed run ${stack.runId}: ${why}. Not verified (nothing left to check): ${result.unverified.join('; ')}.`);
+      say(
+        `Closed run ${stack.runId}: ${why}. Not verified (nothing left to check): ${result.unverified.join('; ')}.`,
+      );
       return { ...result, outcome: 'closed-target-gone' };
     }
   }
@@ -179,7 +182,11 @@ async function rollbackOne(home: string, runDir: string, req: RollbackRequest): 
   let lease: Lease | undefined;
   try {
     lease = await acquireLease({
-      store: leaseStoreFor({ target, ...(labDir ? { labStateDir: labDir } : {}), env: req.env ?? process.env }),
+      store: leaseStoreFor({
+        target,
+        ...(labDir ? { labStateDir: labDir } : {}),
+        env: req.env ?? process.env,
+      }),
       runId: stack.runId,
       command: 'rollback',
       target: target.name === 'lab' && labDir ? `lab ${labDir}` : target.name,
@@ -208,7 +215,9 @@ async function rollbackOne(home: string, runDir: string, req: RollbackRequest): 
     result.reverted = report.reverted.map((e) => e.name);
     result.failed = report.failed.map((e) => `${e.name}: ${e.error}`);
     if (report.failed.length > 0) {
-      say(`${report.failed.length} revert(s) failed; run \`owui-chaos rollback --run ${runDir}\` again once fixed.`);
+      say(
+        `${report.failed.length} revert(s) failed; run \`owui-chaos rollback --run ${runDir}\` again once fixed.`,
+      );
       return { ...result, outcome: 'failed' };
     }
     const waitMs = req.waitMs ?? 60_000;
@@ -219,7 +228,9 @@ async function rollbackOne(home: string, runDir: string, req: RollbackRequest): 
     });
     if (problems.length > 0) {
       result.notBack = problems;
-      say(`Run ${stack.runId}: reverted ${report.reverted.length} fault(s), but the system is NOT back: ${problems.join('; ')}`);
+      say(
+        `Run ${stack.runId}: reverted ${report.reverted.length} fault(s), but the system is NOT back: ${problems.join('; ')}`,
+      );
       return { ...result, outcome: 'not-back' };
     }
     if (entry) updateIndexEntry(home, entry.runId, { state: 'ended', endedAt: new Date().toISOString() });
@@ -234,7 +245,6 @@ async function rollbackOne(home: string, runDir: string, req: RollbackRequest): 
 function describeEntry(e: RevertEntry): string {
   return `${e.name} (${e.record ? describeRevert(e.record) : e.action})`;
 }
-
 
 /**
  * `rollback --forget ENTRY` (a run id or run dir): closes the run's pending entries without a
@@ -256,7 +266,8 @@ export function forgetRun(
   const stack = RevertStack.load(join(runDir, 'reverts.json'));
   const outstanding = stack.outstanding();
   const unverified = outstanding.map((e) => describeEntry(e));
-  for (const e of outstanding) stack.mark(e, 'forgotten', Date.now(), 'closed by `rollback --forget`: not verified');
+  for (const e of outstanding)
+    stack.mark(e, 'forgotten', Date.now(), 'closed by `rollback --forget`: not verified');
   const entry = indexEntryFor(home, runDir, stack.runId);
   if (entry)
     updateIndexEntry(home, entry.runId, {
@@ -285,7 +296,9 @@ function closeDeadRuns(home: string, say: (line: string) => void): void {
     const holder = store.read();
     if (holder && holder.runId === e.runId && liveness(holder) === 'gone') {
       void store.breakLease(holder);
-      say(`Released the lease run ${e.runId} left on ${e.labStateDir} (its process is gone; nothing was left to revert).`);
+      say(
+        `Released the lease run ${e.runId} left on ${e.labStateDir} (its process is gone; nothing was left to revert).`,
+      );
     }
   }
 }

@@ -116,9 +116,12 @@ export default class Load extends BaseCommand {
     const { flags } = await this.parse(Load);
     const durationMs = parseDurationFlag('--duration', flags.duration);
     if (durationMs > ONE_WEEK_MS && !flags['allow-long']) {
-      throw new UsageError(`--duration ${flags.duration} is longer than a week; pass --allow-long if that is meant`, {
-        code: 'BAD_DURATION',
-      });
+      throw new UsageError(
+        `--duration ${flags.duration} is longer than a week; pass --allow-long if that is meant`,
+        {
+          code: 'BAD_DURATION',
+        },
+      );
     }
     const ratePerSecond = flags['chat-rate'] === undefined ? undefined : parseRate(flags['chat-rate']);
     if (flags['chat-rate'] !== undefined && !(ratePerSecond !== undefined && ratePerSecond > 0)) {

@@ -248,7 +248,8 @@ export class SseParser {
     ) {
       const valueStart = start + 5 < end && line[start + 5] === SPACE ? start + 6 : start + 5;
       const value = this.decode(line, valueStart, end);
-      if (value.includes('\uFFFD') && !hasReplacementBytes(line, valueStart, end)) this.problem('invalid_utf8');
+      if (value.includes('\uFFFD') && !hasReplacementBytes(line, valueStart, end))
+        this.problem('invalid_utf8');
       if (this.discardingEvent) return undefined;
       this.dataLines.push(value);
       this.hasData = true;

@@ -85,7 +85,8 @@ export async function acquireLease(opts: AcquireOptions): Promise<Lease> {
     const other = got.holder;
     const state: Liveness | 'unreadable' = other ? liveness(other) : 'unreadable';
     const takeOver = other !== undefined && state === 'gone' && other.runId === opts.takeOverFrom;
-    const mayBreak = state === 'gone' || state === 'unreadable' || (state !== 'alive' && store.kind !== 'redis');
+    const mayBreak =
+      state === 'gone' || state === 'unreadable' || (state !== 'alive' && store.kind !== 'redis');
     if ((takeOver || (opts.breakLease && mayBreak)) && attempt < 2) {
       notice(
         `${takeOver ? 'taking over' : 'breaking'} the lease on ${opts.target} (${store.where}) held by ${describeHolder(other)}: ${state === 'gone' ? 'its process is gone' : state === 'unreadable' ? 'the lease is unreadable' : 'its host cannot be checked from here'}`,
@@ -113,7 +114,8 @@ export async function acquireLease(opts: AcquireOptions): Promise<Lease> {
             notice(`lease: the lease on ${opts.target} (${store.where}) is no longer ours (taken or broken)`);
           }
         },
-        (err: unknown) => notice(`lease: could not refresh the lease at ${store.where}: ${errorMessage(err)}`),
+        (err: unknown) =>
+          notice(`lease: could not refresh the lease at ${store.where}: ${errorMessage(err)}`),
       );
     }, store.refreshEveryMs);
   }

@@ -74,7 +74,11 @@ export function leaseStoreFor(req: Pick<GuardRequest, 'target' | 'labStateDir' |
 /** Same target: the same lab state dir, or the same target name for real targets. */
 export function sameTarget(e: RunIndexEntry, req: Pick<GuardRequest, 'target' | 'labStateDir'>): boolean {
   if (req.labStateDir || e.labStateDir)
-    return e.labStateDir !== undefined && req.labStateDir !== undefined && resolve(e.labStateDir) === resolve(req.labStateDir);
+    return (
+      e.labStateDir !== undefined &&
+      req.labStateDir !== undefined &&
+      resolve(e.labStateDir) === resolve(req.labStateDir)
+    );
   return e.targetName === req.target.name;
 }
 
@@ -87,7 +91,8 @@ export function foreignPending(
   for (const e of listIndex(home)) {
     if (e.runId === req.runId || e.state === 'forgotten' || !sameTarget(e, req)) continue;
     if (pendingReverts(e.runDir) === 0) continue;
-    if (e.labStateDir && e.labCreatedAt && readLabState(e.labStateDir)?.createdAt !== e.labCreatedAt) continue;
+    if (e.labStateDir && e.labCreatedAt && readLabState(e.labStateDir)?.createdAt !== e.labCreatedAt)
+      continue;
     const stack = RevertStack.load(join(e.runDir, 'reverts.json'));
     out.push({
       entry: e,

@@ -71,7 +71,9 @@ export async function notBack(
           if (r.op === 'removeToxic' && p.toxics.some((t) => t.name === a.toxic))
             throw new Error(`toxic ${String(a.toxic)} is still there`);
           if (r.op === 'setEnabled' && p.enabled !== a.enabled)
-            throw new Error(`is ${p.enabled ? 'enabled' : 'disabled'}, was ${a.enabled ? 'enabled' : 'disabled'}`);
+            throw new Error(
+              `is ${p.enabled ? 'enabled' : 'disabled'}, was ${a.enabled ? 'enabled' : 'disabled'}`,
+            );
           if (r.op === 'restoreToxic') {
             const name = (a.toxic as { name?: string }).name;
             if (!p.toxics.some((t) => t.name === name)) throw new Error(`toxic ${String(name)} is not back`);
@@ -83,7 +85,9 @@ export async function notBack(
         await guarded(`nginx config ${String(a.configFile)}`, async () => {
           const now = sha256(await drivers.nginx().readConfig());
           if (now !== a.sha256)
-            throw new Error(`bytes differ from the saved original (sha256 ${now.slice(0, 12)}… ≠ ${String(a.sha256).slice(0, 12)}…)`);
+            throw new Error(
+              `bytes differ from the saved original (sha256 ${now.slice(0, 12)}… ≠ ${String(a.sha256).slice(0, 12)}…)`,
+            );
         });
         break;
       default:

@@ -275,7 +275,10 @@ async function readBounded(file: string, maxBytes: number): Promise<string> {
         : info.isSocket()
           ? 'a socket'
           : 'not a regular file';
-    throw refuse(`is ${kind}, not a regular file; it was not read`, 'Save the YAML to a regular file and pass that');
+    throw refuse(
+      `is ${kind}, not a regular file; it was not read`,
+      'Save the YAML to a regular file and pass that',
+    );
   }
   const tooBig = refuse(
     `is larger than ${maxBytes} bytes (${info.size} bytes); config files are far smaller — it was not read`,

@@ -3,7 +3,17 @@
 // read, and `locate` maps a document path (as zod reports it) to the line and column of the
 // deepest node that exists on that path, so every later issue can point into the file.
 
-import { LineCounter, isMap, isNode, isPair, isScalar, isSeq, parseDocument, visit, type Document } from 'yaml';
+import {
+  LineCounter,
+  isMap,
+  isNode,
+  isPair,
+  isScalar,
+  isSeq,
+  parseDocument,
+  visit,
+  type Document,
+} from 'yaml';
 import type { ConfigIssue } from './issues.js';
 
 export type DocPath = ReadonlyArray<string | number>;
@@ -133,10 +143,15 @@ function shapeProblem(data: unknown): string | undefined {
   const walk = (value: unknown, depth: number): string | undefined => {
     if (value === null || typeof value !== 'object') return undefined;
     if (open.has(value)) return 'the YAML refers to itself (an alias used inside its own anchor); expand it';
-    if (depth > MAX_DEPTH) return `the YAML is nested deeper than ${MAX_DEPTH} levels; config files are far flatter`;
+    if (depth > MAX_DEPTH)
+      return `the YAML is nested deeper than ${MAX_DEPTH} levels; config files are far flatter`;
     open.add(value);
     try {
-      const children = Array.isArray(value) ? value : value instanceof Map ? [...value.values()] : Object.values(value);
+      const children = Array.isArray(value)
+        ? value
+        : value instanceof Map
+          ? [...value.values()]
+          : Object.values(value);
       for (const child of children) {
         const problem = walk(child, depth + 1);
         if (problem) return problem;

@@ -294,7 +294,9 @@ export class IoredisSentinelDriver implements SentinelDriver {
     const host = master.slice(0, master.lastIndexOf(':'));
     const port = Number(master.slice(master.lastIndexOf(':') + 1));
     try {
-      const reply = (await this.withClient({ host, port }, this.opts.password, (r) => r.call('ROLE'))) as unknown[];
+      const reply = (await this.withClient({ host, port }, this.opts.password, (r) =>
+        r.call('ROLE'),
+      )) as unknown[];
       if (reply[0] !== 'master') {
         problems.push(`the master Sentinels name, ${master}, says it is a ${String(reply[0])}`);
         return { problems, master };
@@ -302,9 +304,9 @@ export class IoredisSentinelDriver implements SentinelDriver {
       const replicas = ((reply[2] as unknown[] | undefined) ?? []) as Array<[string, string, string]>;
       let linked = 0;
       for (const [rh, rp] of replicas) {
-        const role = await this.withClient({ host: rh, port: Number(rp) }, this.opts.password, (r) =>
+        const role = (await this.withClient({ host: rh, port: Number(rp) }, this.opts.password, (r) =>
           r.call('ROLE'),
-        ).catch(() => undefined) as unknown[] | undefined;
+        ).catch(() => undefined)) as unknown[] | undefined;
         if (role?.[0] === 'slave' && Number(role[2]) === port && role[3] === 'connected') linked++;
       }
       if (linked === 0)

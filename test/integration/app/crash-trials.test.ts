@@ -55,15 +55,22 @@ async function labBack(l: TestLab, confBefore: string): Promise<string[]> {
   if (sha256(state.nginx!.configFile) !== confBefore) problems.push('nginx config differs');
   if (existsSync(join(l.stateDir, 'lease.json'))) problems.push('a lease is left on the lab');
   for (const [name, h] of Object.entries(await replicaHealth(state)))
-    if (!h.alive || h.health !== '200') problems.push(`replica ${name}: alive ${h.alive}, /health ${h.health}`);
+    if (!h.alive || h.health !== '200')
+      problems.push(`replica ${name}: alive ${h.alive}, /health ${h.health}`);
   const masters = await sentinelMasters(state).catch(() => ['?', '?']);
   if (masters.length !== 1) problems.push(`sentinels name ${masters.join(', ')}`);
   else {
     const port = Number(masters[0]!.split(':')[1]);
     const roles = await Promise.all(
-      [state.redis!.master.port, state.redis!.replica.port].map((p) => redisRole(p).catch(() => ({ role: 'down' }))),
+      [state.redis!.master.port, state.redis!.replica.port].map((p) =>
+        redisRole(p).catch(() => ({ role: 'down' })),
+      ),
     );
-    if (!roles.some((r) => r.role === 'slave' && 'masterPort' in r && r.masterPort === port && r.link === 'connected'))
+    if (
+      !roles.some(
+        (r) => r.role === 'slave' && 'masterPort' in r && r.masterPort === port && r.link === 'connected',
+      )
+    )
       problems.push(`no replica linked to ${masters[0]} (${JSON.stringify(roles)})`);
   }
   return problems;
@@ -88,7 +95,11 @@ describe(`crash trials (${TRIALS}, seed ${SEED})`, () => {
         await run.exit;
         const outDir = join(l.home, 'runs', `trial-${i}`);
         const recorded = existsSync(join(outDir, 'reverts.json'))
-          ? (JSON.parse(readFileSync(join(outDir, 'reverts.json'), 'utf8')) as { entries: Array<{ name: string; status: string }> }).entries
+          ? (
+              JSON.parse(readFileSync(join(outDir, 'reverts.json'), 'utf8')) as {
+                entries: Array<{ name: string; status: string }>;
+              }
+            ).entries
           : [];
         const rb = await runCli(l, ['rollback'], 150_000).exit;
         const back = await labBack(l, confBefore);

@@ -75,7 +75,9 @@ describe('several runs on one lab', () => {
     expect(refused.stderr).toMatch(/leased by `run` of run \S+ \(host \S+, pid \d+, since \d{4}-/);
     expect(refused.stderr).toMatch(/kill -0 \d+/);
     expect(refused.stderr).toContain('--break-lease');
-    expect(readJson<{ entries: unknown[] }>(join(l.home, 'runs', holderRun, 'reverts.json')).entries).toHaveLength(1);
+    expect(
+      readJson<{ entries: unknown[] }>(join(l.home, 'runs', holderRun, 'reverts.json')).entries,
+    ).toHaveLength(1);
     expect(sha256(conf)).toBe(before);
     expect(readFileSync(conf, 'utf8')).not.toContain('# owui-chaos: changed by run');
     const rb = await runCli(l, ['rollback']).exit;
@@ -177,7 +179,8 @@ describe('several runs on one lab', () => {
       // replica — the moment that leaves the most in flux.
       await waitFor(
         'the master killed',
-        async () => ((await redisRole(masterPort).catch(() => ({ role: 'down' }))).role === 'down' ? true : undefined),
+        async () =>
+          (await redisRole(masterPort).catch(() => ({ role: 'down' }))).role === 'down' ? true : undefined,
         60_000,
         50,
       );

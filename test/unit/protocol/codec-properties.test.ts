@@ -15,15 +15,28 @@ const json = fc.jsonValue({ maxDepth: 3 });
 const nsp = fc.constantFrom('/', '/admin', '/a-b');
 
 const sioPacket: fc.Arbitrary<SioPacket> = fc.oneof(
-  fc.record({ type: fc.constant('connect' as const), nsp, data: fc.dictionary(fc.string(), json, { maxKeys: 3 }) }),
-  fc.record({ type: fc.constant('disconnect' as const), nsp }),
   fc.record({
-    type: fc.constant('event' as const),
+    type: fc.constant('connect' as const),
     nsp,
-    id: fc.option(fc.nat(1_000_000), { nil: undefined }),
-    data: fc.tuple(fc.string({ minLength: 1 }), json).map(([a, b]) => [a, b]),
-  }).map((p): SioPacket => (p.id === undefined ? { type: p.type, nsp: p.nsp, data: p.data } : { ...p, id: p.id })),
-  fc.record({ type: fc.constant('ack' as const), nsp, id: fc.nat(1_000_000), data: fc.array(json, { maxLength: 3 }) }),
+    data: fc.dictionary(fc.string(), json, { maxKeys: 3 }),
+  }),
+  fc.record({ type: fc.constant('disconnect' as const), nsp }),
+  fc
+    .record({
+      type: fc.constant('event' as const),
+      nsp,
+      id: fc.option(fc.nat(1_000_000), { nil: undefined }),
+      data: fc.tuple(fc.string({ minLength: 1 }), json).map(([a, b]) => [a, b]),
+    })
+    .map((p): SioPacket =>
+      p.id === undefined ? { type: p.type, nsp: p.nsp, data: p.data } : { ...p, id: p.id },
+    ),
+  fc.record({
+    type: fc.constant('ack' as const),
+    nsp,
+    id: fc.nat(1_000_000),
+    data: fc.array(json, { maxLength: 3 }),
+  }),
 );
 
 const eioPacket: fc.Arbitrary<EioPacket> = fc.oneof(
@@ -83,7 +96,15 @@ describe('SSE parser', () => {
   const stream = fc.array(
     fc.oneof(
       fc.string({ maxLength: 40 }).map((s) => `data: ${s.replace(/[\r\n]/g, '')}\n\n`),
-      fc.constantFrom(': comment\n', 'event: x\n', 'id: 7\n', 'retry: 100\n', '\r\n', 'data: [DONE]\n\n', 'data\n\n'),
+      fc.constantFrom(
+        ': comment\n',
+        'event: x\n',
+        'id: 7\n',
+        'retry: 100\n',
+        '\r\n',
+        'data: [DONE]\n\n',
+        'data\n\n',
+      ),
     ),
     { maxLength: 30 },
   );

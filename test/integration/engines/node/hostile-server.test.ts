@@ -37,7 +37,13 @@ function chat(res: ServerResponse): void {
       return;
     case 'invalid-utf8':
       res.write(chunk('ok'));
-      res.write(Buffer.concat([Buffer.from('data: {"choices":[{"delta":{"content":"'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"}}]}\n\n')]));
+      res.write(
+        Buffer.concat([
+          Buffer.from('data: {"choices":[{"delta":{"content":"'),
+          Buffer.from([0xff, 0xfe, 0xc3]),
+          Buffer.from('"}}]}\n\n'),
+        ]),
+      );
       res.end('data: [DONE]\n\n');
       return;
     case 'long-line': {
@@ -59,7 +65,9 @@ function chat(res: ServerResponse): void {
     case 'slow-drip': {
       const bytes = Buffer.from(chunk('drip'));
       let i = 0;
-      timers.push(setInterval(() => res.write(bytes.subarray(i % bytes.length, (i++ % bytes.length) + 1)), 200));
+      timers.push(
+        setInterval(() => res.write(bytes.subarray(i % bytes.length, (i++ % bytes.length) + 1)), 200),
+      );
       return;
     }
   }
@@ -105,8 +113,24 @@ async function load(m: Mode, durationS: number): Promise<LoadRun> {
   const started = Date.now();
   const child = spawn(
     process.execPath,
-    [RUN_JS, 'load', '--target', join(dir, 'hostile.yaml'), '--chat-vus', '2', '--duration', `${durationS}s`, '--workers', '0', '--out', out],
-    { env: { ...process.env, HOSTILE_KEY: 'sk-hostile', OWUI_CHAOS_HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] },
+    [
+      RUN_JS,
+      'load',
+      '--target',
+      join(dir, 'hostile.yaml'),
+      '--chat-vus',
+      '2',
+      '--duration',
+      `${durationS}s`,
+      '--workers',
+      '0',
+      '--out',
+      out,
+    ],
+    {
+      env: { ...process.env, HOSTILE_KEY: 'sk-hostile', OWUI_CHAOS_HOME: dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
@@ -143,7 +167,8 @@ async function load(m: Mode, durationS: number): Promise<LoadRun> {
 const reasons = (r: LoadRun): Record<string, number> => {
   const out: Record<string, number> = {};
   for (const s of r.samples)
-    if (s.metric === 'protocol_errors') out[s.data.tags.reason!] = (out[s.data.tags.reason!] ?? 0) + s.data.value;
+    if (s.metric === 'protocol_errors')
+      out[s.data.tags.reason!] = (out[s.data.tags.reason!] ?? 0) + s.data.value;
   return out;
 };
 const outcomes = (r: LoadRun): Record<string, number> => {
@@ -170,14 +195,18 @@ describe('the engine against a hostile server', () => {
     ['invalid-utf8', 'invalid_utf8'],
     ['broken-json', 'invalid_json'],
     ['long-line', 'line_too_long'],
-  ] as const)('%s: no crash, bounded memory, counted as protocol error `%s`', async (m, reason) => {
-    const r = await load(m, DURATION_S);
-    expect(r.code, r.output).toBe(0);
-    expect(r.output).not.toMatch(/BUG|RangeError|heap out of memory/);
-    expect(r.wallMs).toBeLessThan(DURATION_S * 1000 + GRACE_MS);
-    expect(r.peakRssMb).toBeLessThan(RSS_BOUND_MB);
-    expect(reasons(r)[reason] ?? 0, JSON.stringify(reasons(r))).toBeGreaterThan(0);
-  }, 150_000);
+  ] as const)(
+    '%s: no crash, bounded memory, counted as protocol error `%s`',
+    async (m, reason) => {
+      const r = await load(m, DURATION_S);
+      expect(r.code, r.output).toBe(0);
+      expect(r.output).not.toMatch(/BUG|RangeError|heap out of memory/);
+      expect(r.wallMs).toBeLessThan(DURATION_S * 1000 + GRACE_MS);
+      expect(r.peakRssMb).toBeLessThan(RSS_BOUND_MB);
+      expect(reasons(r)[reason] ?? 0, JSON.stringify(reasons(r))).toBeGreaterThan(0);
+    },
+    150_000,
+  );
 
   it.each(['never-ending', 'slow-drip'] as const)(
     '%s: stopped at the deadline, memory bounded, streams not counted as completed',

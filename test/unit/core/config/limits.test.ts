@@ -65,7 +65,9 @@ describe('config files are bounded', () => {
   it('refuses a YAML alias that contains itself, and nesting deeper than 64 levels, as file problems', async () => {
     const cyclic = await rejection(parseExperiment(minimal('x: &a [*a]\n'), 'c.yaml', { env: {} }));
     expect(cyclic.issues[0]?.message).toMatch(/refers to itself/);
-    const deep = await rejection(parseExperiment(minimal(`x: ${'['.repeat(200)}${']'.repeat(200)}\n`), 'd.yaml', { env: {} }));
+    const deep = await rejection(
+      parseExperiment(minimal(`x: ${'['.repeat(200)}${']'.repeat(200)}\n`), 'd.yaml', { env: {} }),
+    );
     expect(deep.issues[0]?.message).toMatch(/nested deeper than 64/);
   });
 
@@ -93,22 +95,33 @@ describe('property: the duration and rate parsers', () => {
       }),
     );
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 10_000_000 }), fc.constantFrom('ms', 's', 'm', 'h'), (n, unit) => {
-        const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit];
-        expect(parseDuration(`${n}${unit}`)).toBe(n * factor);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 10_000_000 }),
+        fc.constantFrom('ms', 's', 'm', 'h'),
+        (n, unit) => {
+          const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit];
+          expect(parseDuration(`${n}${unit}`)).toBe(n * factor);
+        },
+      ),
     );
   });
 
   it('the schema turns any string or number into milliseconds within the timer bound, or a ValidationError', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(fc.string({ maxLength: 20 }), fc.double(), fc.integer(), fc.stringMatching(/^\d{1,12}(ms|s|m|h)$/)),
+        fc.oneof(
+          fc.string({ maxLength: 20 }),
+          fc.double(),
+          fc.integer(),
+          fc.stringMatching(/^\d{1,12}(ms|s|m|h)$/),
+        ),
         async (value) => {
           const text = minimal('', JSON.stringify(value));
           try {
             const { experiment } = await parseExperiment(text, 'p.yaml', { env: {}, allowLong: true });
-            expect(Number.isInteger(experiment.load.duration) || Number.isFinite(experiment.load.duration)).toBe(true);
+            expect(
+              Number.isInteger(experiment.load.duration) || Number.isFinite(experiment.load.duration),
+            ).toBe(true);
             expect(experiment.load.duration).toBeGreaterThan(0);
             expect(experiment.load.duration).toBeLessThanOrEqual(MAX_TIMER_MS);
           } catch (err) {
@@ -143,7 +156,26 @@ describe('property: the YAML loader', () => {
   it('any text gives a parsed experiment or a ValidationError whose issues carry the file — never another error', async () => {
     const yamlish = fc.oneof(
       fc.string({ maxLength: 200 }),
-      fc.array(fc.constantFrom('title: t\n', 'load:\n', '  duration: 1s\n', '  chat: { vus: 1 }\n', '- ', '&a [*a]\n', ': ', '"\\u0000"', '{', '}', '\t', '\x1b[31m', '\uD800'), { maxLength: 30 }).map((a) => a.join('')),
+      fc
+        .array(
+          fc.constantFrom(
+            'title: t\n',
+            'load:\n',
+            '  duration: 1s\n',
+            '  chat: { vus: 1 }\n',
+            '- ',
+            '&a [*a]\n',
+            ': ',
+            '"\\u0000"',
+            '{',
+            '}',
+            '\t',
+            '\x1b[31m',
+            '\uD800',
+          ),
+          { maxLength: 30 },
+        )
+        .map((a) => a.join('')),
     );
     await fc.assert(
       fc.asyncProperty(yamlish, async (text) => {
