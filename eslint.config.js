@@ -1,6 +1,34 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** SDKs that only adapters (engines, drivers, lab, commands) may import. */
+const SDKS = {
+  group: [
+    'dockerode',
+    'ioredis',
+    'toxiproxy-node-client',
+    'undici',
+    'ws',
+    'socket.io*',
+    '@oclif/*',
+    'k6*',
+    'prom-client',
+  ],
+  message: 'core and protocol never import SDKs (DESIGN §2).',
+};
+const UPPER_LAYERS = [
+  '**/app/**',
+  '**/engines/**',
+  '**/drivers/**',
+  '**/lab/**',
+  '**/commands/**',
+  '**/cli/**',
+];
+const layersAbove = (folder) => ({
+  group: UPPER_LAYERS,
+  message: `${folder} sits at the bottom of the import graph (DESIGN §2).`,
+});
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.owui-chaos/**', 'runs/**'] },
   js.configs.recommended,
@@ -12,34 +40,32 @@ export default tseslint.config(
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      // core and protocol must stay free of SDKs and printing (DESIGN §2 import direction).
       'no-console': 'off',
     },
   },
+  // Import boundaries (DESIGN §2). Flat config does not merge rule options: a later block's
+  // `no-restricted-imports` replaces an earlier one's for the same files, so each folder gets ONE
+  // block with the complete list of its bans (test/unit/lint/import-boundaries.test.ts proves it).
   {
-    files: ['src/core/**/*.ts', 'src/protocol/**/*.ts'],
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-console': 'error',
+      'no-restricted-imports': ['error', { patterns: [SDKS, layersAbove('core')] }],
+    },
+  },
+  {
+    files: ['src/protocol/**/*.ts'],
     rules: {
       'no-console': 'error',
       'no-restricted-imports': [
         'error',
         {
           patterns: [
+            SDKS,
+            { group: ['node:*'], message: 'protocol is portable: no Node APIs (DESIGN §2).' },
             {
-              group: [
-                'dockerode',
-                'ioredis',
-                'toxiproxy-node-client',
-                'undici',
-                'ws',
-                'socket.io*',
-                '@oclif/*',
-                'k6*',
-              ],
-              message: 'core/protocol never import SDKs (DESIGN §2).',
-            },
-            {
-              group: ['**/engines/**', '**/drivers/**', '**/lab/**', '**/commands/**', '**/cli/**'],
-              message: 'core/protocol sit at the bottom of the import graph.',
+              group: ['**/core/**', ...UPPER_LAYERS],
+              message: 'protocol imports nothing of ours: it is shared by both engines (DESIGN §2).',
             },
           ],
         },
@@ -54,24 +80,8 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['node:*', 'k6*', 'undici', 'ws'],
-              message: 'engines/measure is bundled into k6 scenarios: no Node or k6 APIs.',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ['src/protocol/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['node:*', '**/core/**', '**/engines/**', '**/drivers/**', '**/lab/**'],
-              message: 'protocol is portable: no Node APIs, imports nothing of ours (DESIGN §2).',
+              group: ['node:*', 'k6*', 'undici', 'ws', 'dockerode', 'ioredis', 'toxiproxy-node-client'],
+              message: 'engines/measure is bundled into k6 scenarios: no Node, k6 or SDK APIs.',
             },
           ],
         },

@@ -288,6 +288,7 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
           workers: r.workers,
           k6Binary: r.k6Binary,
           runDir: summaryBase.runDir,
+          onNotice: say,
         });
     const loadPlan = toLoadPlan(exp.load, target);
     const slos = exp.slos;
@@ -444,7 +445,12 @@ function engineFor(
   experiment: Experiment,
   target: Target,
   credentials: Awaited<ReturnType<typeof provisionCredentials>>,
-  opts: { workers?: number | undefined; k6Binary?: string | undefined; runDir: string },
+  opts: {
+    workers?: number | undefined;
+    k6Binary?: string | undefined;
+    runDir: string;
+    onNotice?: (text: string) => void;
+  },
 ): LoadEngine {
   const pacing = experiment.load.chat?.tokensPerSecond ?? experiment.load.sockets?.tokensPerSecond;
   if (experiment.load.engine === 'k6') {
@@ -454,6 +460,8 @@ function engineFor(
       slos: experiment.slos,
       workDir: join(opts.runDir, 'k6'),
       testId: basename(opts.runDir),
+      // Script errors and our scenarios' "missing module" warnings must not vanish when k6 exits 0.
+      onLogProblem: (p) => opts.onNotice?.(`k6 ${p.level}: ${p.message} (all output: k6/k6.log)`),
       ...(opts.k6Binary ? { binary: opts.k6Binary } : {}),
       ...(pacing !== undefined ? { pacing: { tokensPerSecond: pacing } } : {}),
     });

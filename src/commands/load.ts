@@ -178,6 +178,8 @@ export default class Load extends BaseCommand {
             auth,
             verify,
             workDir: join(outDir, 'k6'),
+            onLogProblem: (p) =>
+              this.warn(`k6 ${p.level}: ${p.message} (all output: ${join(outDir, 'k6', 'k6.log')})`),
             ...(flags['k6-binary'] ? { binary: flags['k6-binary'] } : {}),
             ...pacing,
           })

@@ -19,6 +19,7 @@
 //   active streams/sockets are not observable from k6's output and are reported as 0.
 
 import { spawn, execFile } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, open, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +76,27 @@ export interface K6EngineOptions {
   extraOutputs?: string[];
   /** `testid` tag on every k6 sample (the dashboards' run selector), e.g. the run id. */
   testId?: string;
+  /** Called for each warning or error k6 logs (our scripts' console.warn/error, k6's own). */
+  onLogProblem?: (problem: K6LogProblem) => void;
+}
+
+export interface K6LogProblem {
+  level: 'warning' | 'error';
+  message: string;
+}
+
+/**
+ * One line of k6's console output (logfmt: `time="…" level=warning msg="…" source=console`) → a
+ * problem worth showing, or undefined. Where our scripts report a missing module or behaviour and
+ * where k6 reports script errors, even when k6 then exits 0.
+ */
+export function k6LogProblem(line: string): K6LogProblem | undefined {
+  const level = /\blevel=(warning|error|fatal)\b/.exec(line)?.[1];
+  if (!level) return undefined;
+  const quoted = /\bmsg="((?:[^"\\]|\\.)*)"/.exec(line)?.[1];
+  const bare = /\bmsg=(\S+)/.exec(line)?.[1];
+  const message = quoted !== undefined ? quoted.replace(/\\(.)/g, '$1') : (bare ?? line.trim());
+  return { level: level === 'warning' ? 'warning' : 'error', message };
 }
 
 export interface K6RunSummary {
@@ -85,6 +107,10 @@ export interface K6RunSummary {
   thresholdsFailed: boolean;
   samples: number;
   skippedThresholds: { slo: string; reason: string }[];
+  /** k6's whole stdout + stderr (console lines, script errors), kept beside the samples. */
+  logFile: string;
+  /** Warnings and errors k6 logged (first 50). */
+  problems: K6LogProblem[];
 }
 
 /** `k6 version` → parsed version, or PreflightError when k6 cannot be run. */
@@ -312,9 +338,23 @@ export class K6LoadEngine implements LoadEngine {
     const hangAfterMs = plan.durationMs + gracefulStopMs + (this.opts.hangGraceMs ?? 60_000);
     const startedAt = Date.now();
     const child = spawn(binary, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const logFile = join(workDir, 'k6.log');
+    const log = createWriteStream(logFile);
+    const problems: K6LogProblem[] = [];
     let stderrTail = '';
+    let partialLine = '';
     const keepTail = (chunk: Buffer): void => {
-      stderrTail = (stderrTail + chunk.toString('utf8')).slice(-4000);
+      const text = chunk.toString('utf8');
+      log.write(chunk);
+      stderrTail = (stderrTail + text).slice(-4000);
+      const lines = (partialLine + text).split('\n');
+      partialLine = (lines.pop() ?? '').slice(-64_000);
+      for (const line of lines) {
+        const problem = k6LogProblem(line);
+        if (!problem) continue;
+        if (problems.length < 50) problems.push(problem);
+        this.opts.onLogProblem?.(problem);
+      }
     };
     child.stdout.on('data', keepTail);
     child.stderr.on('data', keepTail);
@@ -386,6 +426,7 @@ export class K6LoadEngine implements LoadEngine {
       runOpts.signal?.removeEventListener('abort', onAbort);
       await file.close().catch(() => undefined);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await new Promise<void>((resolve) => log.end(resolve));
     }
     this.lastRun = {
       k6: k6.raw,
@@ -395,6 +436,8 @@ export class K6LoadEngine implements LoadEngine {
       thresholdsFailed: result.code === 99,
       samples: ingest.samples,
       skippedThresholds: generated.skipped,
+      logFile,
+      problems,
     };
     if (hung) {
       throw new LoadGeneratorError(

@@ -4,7 +4,8 @@
 // linux/amd64)", older "k6 v0.49.0 (2024-01-29T…, go1.21.6, linux/amd64)", plus an "Extensions:"
 // list on xk6 builds). `targetFor` maps a version to the esbuild target and the module paths that
 // moved between releases:
-// - WebSockets: `k6/experimental/websockets` until v0.53, `k6/websockets` from v0.54;
+// - WebSockets: `k6/experimental/websockets` until v1.5, `k6/websockets` from v1.6 (read off the
+//   module table of k6's own source per tag, and seen on a real v1.3.0: "unknown module: k6/websockets");
 // - timers: `k6/experimental/timers` until v0.49, `k6/timers` from v0.50;
 // - syntax: k6 ≥ 0.52 runs ES2020+ natively (its Babel step was removed); older releases get
 //   ES2017, which their goja runs without transpiling.
@@ -35,14 +36,17 @@ export const CURRENT_TARGET: K6Target = {
 };
 
 export function parseK6Version(output: string): K6Version | undefined {
-  const match = /\bk6 v(\d+)\.(\d+)\.(\d+)\S*/.exec(output);
+  // `k6 version` starts with the binary's own name (argv[0]): "k6-v2.2.0 v2.2.0 (commit/…)" for a
+  // binary called k6-v2.2.0. So the version is the first `vX.Y.Z` word that stands alone (after
+  // the start or a space), whatever precedes it — not only after "k6 ".
+  const match = /(?:^|\s)v(\d+)\.(\d+)\.(\d+)\S*/m.exec(output);
   if (!match) return undefined;
   const extensions = [...output.matchAll(/\bk6\/x\/[\w./-]+/g)].map((m) => m[0]);
   return {
     major: Number(match[1]),
     minor: Number(match[2]),
     patch: Number(match[3]),
-    raw: match[0],
+    raw: `k6 ${match[0].trim()}`,
     extensions,
   };
 }
@@ -59,7 +63,7 @@ export function targetFor(v: K6Version | undefined): K6Target {
   if (!v) return CURRENT_TARGET;
   return {
     esTarget: atLeast(v, 0, 52) ? 'es2020' : 'es2017',
-    websocketsModule: atLeast(v, 0, 54) ? 'k6/websockets' : 'k6/experimental/websockets',
+    websocketsModule: atLeast(v, 1, 6) ? 'k6/websockets' : 'k6/experimental/websockets',
     timersModule: atLeast(v, 0, 50) ? 'k6/timers' : 'k6/experimental/timers',
   };
 }

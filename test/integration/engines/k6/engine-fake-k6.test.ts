@@ -123,6 +123,11 @@ describe('K6LoadEngine with a stand-in k6', () => {
       'stream_outcome',
     ]);
     expect(e.lastRun).toMatchObject({ k6: 'k6 v1.1.0', exitCode: 0, thresholdsFailed: false, samples: 7 });
+    // k6 exited 0, yet its console carried a script error: kept in k6.log and surfaced.
+    expect(e.lastRun?.problems).toEqual([{ level: 'error', message: 'ReferenceError: boom' }]);
+    expect(await readFile(e.lastRun?.logFile ?? '', 'utf8')).toContain(
+      'level=error msg="ReferenceError: boom"',
+    );
 
     const seen = JSON.parse(await readFile(record, 'utf8')) as {
       args: string[];

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LoadGeneratorError } from '../../../../src/core/errors.js';
 import type { MetricName } from '../../../../src/core/metrics.js';
 import type { SampleSink, SampleTags } from '../../../../src/core/samples.js';
-import { K6JsonIngest, mapK6Exit } from '../../../../src/engines/k6/engine.js';
+import { K6JsonIngest, k6LogProblem, mapK6Exit } from '../../../../src/engines/k6/engine.js';
 
 class MemorySink implements SampleSink {
   readonly samples: { metric: MetricName; timeMs: number; value: number; tags: SampleTags }[] = [];
@@ -75,5 +75,22 @@ describe('mapK6Exit', () => {
     expect(mapK6Exit(100, null, ctx)?.code).toBe('K6_TIMEOUT');
     expect(mapK6Exit(1, null, ctx)).toMatchObject({ code: 'K6_FAILED', exitCode: 12 });
     expect(mapK6Exit(1, null, ctx)?.message).toMatch(/unknown k6 exit code/);
+  });
+});
+
+describe('k6LogProblem', () => {
+  it('reads warnings and errors from k6 logfmt lines, quoted or bare', () => {
+    expect(
+      k6LogProblem(
+        'time="2026-12-01T13:00:00Z" level=warning msg="owui: k6/x/sse missing, \\"plain\\" SSE" source=console',
+      ),
+    ).toEqual({ level: 'warning', message: 'owui: k6/x/sse missing, "plain" SSE' });
+    expect(k6LogProblem('time="t" level=error msg=boom')).toEqual({ level: 'error', message: 'boom' });
+    expect(k6LogProblem('level=fatal msg="panic"')).toEqual({ level: 'error', message: 'panic' });
+  });
+
+  it('leaves info lines and plain output alone (negative control)', () => {
+    expect(k6LogProblem('time="t" level=info msg="hello" source=console')).toBeUndefined();
+    expect(k6LogProblem('running (0m01.0s), 2/2 VUs')).toBeUndefined();
   });
 });
