@@ -8,13 +8,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { labDown } from '../../../src/lab/lab.js';
 import {
   readJson,
   redisRole,
   runCli,
-  runExperimentCli,
   sentinelMasters,
   sha256,
   sharedTestLab,
@@ -37,11 +36,40 @@ afterAll(() => {
   for (const d of outside) rmSync(d, { recursive: true, force: true });
 });
 
+const started: CliRun[] = [];
+/** `run` of a fixture with a generous harness timeout (a loaded 2-core machine), tracked for cleanup. */
+function startRun(l: TestLab, experiment: string, outDir: string, extra: string[] = []): CliRun {
+  const r = runCli(
+    l,
+    ['run', experiment, '--lab-name', l.name, '--workers', '0', '--out', outDir, '--keep-lab', ...extra],
+    300_000,
+  );
+  started.push(r);
+  return r;
+}
+
+/**
+ * A failed test must not leave its runs' faults or lease to the next one: kill what it started and
+ * roll back (rollback also releases a dead run's lease).
+ */
+afterEach(async (ctx) => {
+  const alive = started.splice(0).filter((r) => r.child.exitCode === null && r.child.signalCode === null);
+  for (const r of alive) r.child.kill('SIGKILL');
+  await Promise.all(alive.map((r) => r.exit));
+  if (alive.length > 0 || ctx.task.result?.state === 'fail') {
+    try {
+      await runCli(needLab(), ['rollback', '--force'], 180_000).exit;
+    } catch {
+      // the lab did not start: nothing to clean
+    }
+  }
+}, 200_000);
+
 /** Starts `second` 3 s after `first`, as the issue's operators did. */
 async function twoRuns(l: TestLab, experiment: string, tag: string): Promise<[CliRun, CliRun]> {
-  const a = runExperimentCli(l, experiment, join(l.home, 'runs', `${tag}-a`), ['--keep-lab']);
+  const a = startRun(l, experiment, join(l.home, 'runs', `${tag}-a`));
   await new Promise((r) => setTimeout(r, 3000));
-  const b = runExperimentCli(l, experiment, join(l.home, 'runs', `${tag}-b`), ['--keep-lab']);
+  const b = startRun(l, experiment, join(l.home, 'runs', `${tag}-b`));
   return [a, b];
 }
 
@@ -117,7 +145,7 @@ describe('several runs on one lab', () => {
 
   it('row 3: `rollback` (no --run) while a run is active leaves the live run alone (exit 4); the run reverts its own fault', async (ctx) => {
     const l = needLab(ctx);
-    const run = runExperimentCli(l, fx('latency-20s'), join(l.home, 'runs', 'live'), ['--keep-lab']);
+    const run = startRun(l, fx('latency-20s'), join(l.home, 'runs', 'live'));
     try {
       await waitFor(
         'the toxic injected',
@@ -145,7 +173,7 @@ describe('several runs on one lab', () => {
     const ci = mkdtempSync(join(tmpdir(), 'owui-ci-out-'));
     outside.push(ci);
     const outDir = join(ci, 'runs', 'failover');
-    const run = runExperimentCli(l, fx('latency-20s'), outDir, ['--keep-lab']);
+    const run = startRun(l, fx('latency-20s'), outDir);
     try {
       await waitFor(
         'the toxic injected',
@@ -173,7 +201,7 @@ describe('several runs on one lab', () => {
     expect(await replicationBack(l)).toBeUndefined();
     const masterPort = Number((await sentinelMasters(l.state()))[0]!.split(':')[1]);
     const outDir = join(l.home, 'runs', 'km');
-    const run = runExperimentCli(l, fx('kill-master-long'), outDir, ['--keep-lab']);
+    const run = startRun(l, fx('kill-master-long'), outDir);
     try {
       // Killed the moment the master's process is gone: before (or while) Sentinel promotes the
       // replica — the moment that leaves the most in flux.
@@ -204,7 +232,7 @@ describe('several runs on one lab', () => {
 
   it('foreign faults: a run refuses a target on which a crashed run left faults, naming it, and touches nothing', async (ctx) => {
     const l = needLab(ctx);
-    const first = runExperimentCli(l, fx('latency-20s'), join(l.home, 'runs', 'crashed'), ['--keep-lab']);
+    const first = startRun(l, fx('latency-20s'), join(l.home, 'runs', 'crashed'));
     try {
       await waitFor(
         'the toxic injected',
@@ -218,14 +246,12 @@ describe('several runs on one lab', () => {
     await first.exit;
     const toxicBefore = (await toxiproxyProxies(l.state())).find((p) => p.name === 'llm')!.toxics;
     // The crashed run's lease is stale: without --break-lease the next run is refused naming it…
-    const second = await runExperimentCli(l, fx('latency-20s'), join(l.home, 'runs', 'second')).exit;
+    const second = await startRun(l, fx('latency-20s'), join(l.home, 'runs', 'second')).exit;
     expect(second.code, second.stderr).toBe(4);
     expect(second.stderr).toContain('LEASE_HELD');
     expect(second.stderr).toContain('holder gone');
     // …and with it, it still refuses: the crashed run's toxic is in the way.
-    const third = await runExperimentCli(l, fx('latency-20s'), join(l.home, 'runs', 'third'), [
-      '--break-lease',
-    ]).exit;
+    const third = await startRun(l, fx('latency-20s'), join(l.home, 'runs', 'third'), ['--break-lease']).exit;
     expect(third.code, third.stderr).toBe(4);
     expect(third.stderr).toContain('FOREIGN_FAULTS');
     expect(third.stderr).toContain('crashed');
@@ -246,7 +272,7 @@ describe('a lab stopped under a run', () => {
     other = await startTestLab('sf-2');
     const l = other;
     const outDir = join(l.home, 'runs', 'downed');
-    const run = runExperimentCli(l, fx('latency-20s'), outDir, ['--keep-lab']);
+    const run = startRun(l, fx('latency-20s'), outDir);
     try {
       await waitFor(
         'the toxic injected',
