@@ -366,7 +366,7 @@ export interface EditOwner {
   owner?: string;
 }
 
-const MARKER = /^# owui-chaos: changed by run (\S+)/m;
+const MARKER = /^# owui-chaos: changed by run ([^\s;]+)/m;
 
 /** The first line of a config a run changed: says whose change it is and how to undo it. */
 export function nginxMarker(runId: string): string {
