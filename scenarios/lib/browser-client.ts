@@ -3,9 +3,16 @@
 // SnapshotRecorder so both engines apply the same definitions.
 //
 // Contract:
-// - Connects websocket-only to `/ws/socket.io/?EIO=4&transport=websocket` with no Origin header
-//   (Node/k6 clients always pass the Origin check), CONNECT with `auth: {token}`, then `user-join`
-//   with an ack; connected + joined = `ws_connect_time` (from the socket open start).
+// - Connects websocket-only to `/ws/socket.io/?EIO=4&transport=websocket` with the site's `Origin`
+//   (`sockets.origin`, default the base URL's origin, as a browser sends it), CONNECT with
+//   `auth: {token}`, then `user-join` with an ack; connected + joined = `ws_connect_time` (from the
+//   socket open start).
+// - Every failed attempt is one `ws_connect_errors` sample tagged `reason`, decided by the same
+//   shared code as the Node engine (protocol/browser-session.ts, measure/connect-recorder.ts). k6
+//   reports a refused handshake only as an error event, so the client then repeats the handshake
+//   once as a plain HTTP GET to read its status and body. At the end `ws_never_joined` (1/0).
+// - A 2xx chat reply that is not Open WebUI's task reply is a `protocol_error` outcome; a chat
+//   without any event within `eventGraceMs` of its accepted reply is lost at once.
 // - Answers every Engine.IO ping with a pong; sends `heartbeat` every 30 s when the version has it.
 // - Unplanned close → `ws_disconnects`, then reconnects with the web UI's jittered 1–5 s backoff
 //   (shared `backoffDelay`), forever until the deadline; joined again → `ws_reconnects` and
@@ -21,6 +28,15 @@ import http from 'k6/http';
 import { clearInterval, clearTimeout, setInterval, setTimeout } from 'k6/timers';
 import { WebSocket } from 'k6/websockets';
 import { backoffDelay } from '../../src/engines/measure/backoff.js';
+import { ConnectRecorder } from '../../src/engines/measure/connect-recorder.js';
+import {
+  DEFAULT_EVENT_GRACE_MS,
+  classifySocketChatReply,
+  connectErrorFailure,
+  handshakeFailure,
+  joinAckFailure,
+  siteOrigin,
+} from '../../src/protocol/browser-session.js';
 import { SnapshotRecorder } from '../../src/engines/measure/snapshot-recorder.js';
 import { decodeEio, encodeEio } from '../../src/protocol/engineio.js';
 import { generateTokens } from '../../src/protocol/ground-truth.js';
@@ -37,6 +53,9 @@ import { k6Emit, record } from './metrics.js';
 
 const HEARTBEAT_MS = 30_000;
 const CHAT_PATH = '/api/chat/completions';
+/** socket.io-client's connect timeout, and how long a `user-join` ack may take. */
+const CONNECT_TIMEOUT_MS = 20_000;
+const JOIN_TIMEOUT_MS = 10_000;
 
 interface ChatState {
   recorder: SnapshotRecorder;
@@ -69,31 +88,87 @@ export class BrowserClient {
   private readonly tags: Record<string, string> = { client: 'browser' };
   private chatLoopStarted = false;
   private waitingToChat = false;
+  private opened = false;
+  private attemptTimer: number | undefined;
+  private readonly origin: string;
+  private readonly connects: ConnectRecorder;
 
-  constructor(private readonly o: BrowserClientOptions) {}
+  constructor(private readonly o: BrowserClientOptions) {
+    this.origin = siteOrigin(o.config.baseUrl, o.config.sockets?.origin);
+    this.connects = new ConnectRecorder({ emit: this.emit, tags: () => JSON.stringify(this.tags) });
+  }
 
   start(): void {
     this.later(() => this.stop(), Math.max(0, this.o.endAtMs - Date.now()));
     this.connect();
   }
 
+  private socketPath(): string {
+    return '/ws/socket.io/?EIO=4&transport=websocket';
+  }
+
   private connect(): void {
     if (this.stopping) return;
     this.connectStartMs = Date.now();
-    const url = `${this.o.config.baseUrl.replace(/^http/, 'ws')}/ws/socket.io/?EIO=4&transport=websocket`;
-    const ws = new WebSocket(url, null, { tags: this.tags });
+    this.opened = false;
+    this.connects.attempt();
+    const url = `${this.o.config.baseUrl.replace(/^http/, 'ws')}${this.socketPath()}`;
+    const ws = new WebSocket(url, null, { tags: this.tags, headers: { Origin: this.origin } });
     this.ws = ws;
+    this.attemptTimer = this.later(() => {
+      if (this.ws === ws && !this.joined) {
+        this.connects.fail(Date.now(), { reason: 'connect_timeout' });
+        ws.close();
+      }
+    }, CONNECT_TIMEOUT_MS);
+    ws.onopen = () => {
+      if (this.ws === ws) this.opened = true;
+    };
     ws.onmessage = (event) => {
       if (this.ws !== ws || !event) return;
       const at = typeof event.timestamp === 'number' && event.timestamp > 1e12 ? event.timestamp : Date.now();
       if (typeof event.data === 'string') this.onFrame(event.data, at);
     };
     ws.onclose = () => this.onClosed(ws);
-    ws.onerror = () => this.onClosed(ws);
+    ws.onerror = () => {
+      if (this.ws === ws && !this.opened) this.probeHandshake();
+      this.onClosed(ws);
+    };
+  }
+
+  /**
+   * k6 gives a refused handshake only as an error event: repeat it once as a plain GET with the
+   * same upgrade headers to read the status and body a browser would see.
+   */
+  private probeHandshake(): void {
+    http
+      .asyncRequest('GET', `${this.o.config.baseUrl}${this.socketPath()}`, null, {
+        headers: {
+          Connection: 'Upgrade',
+          Upgrade: 'websocket',
+          'Sec-WebSocket-Version': '13',
+          'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+          Origin: this.origin,
+        },
+        timeout: '5s',
+        tags: { ...this.tags, endpoint: '/ws/socket.io/' },
+      })
+      .then(
+        (res) => {
+          const body = typeof res.body === 'string' ? res.body : '';
+          this.connects.fail(
+            Date.now(),
+            res.status === 0 ? { reason: 'network', detail: res.error } : handshakeFailure(res.status, body),
+          );
+        },
+        () => this.connects.fail(Date.now(), { reason: 'network' }),
+      );
   }
 
   private send(text: string): void {
-    if (this.ws && this.ws.readyState === 1) this.ws.send(text);
+    // Number(): on k6's experimental websockets (0.4x) readyState is a Go-typed object, so
+    // `=== 1` was never true and the client silently sent nothing (seen on a real v0.49.0).
+    if (this.ws && Number(this.ws.readyState) === 1) this.ws.send(text);
   }
 
   private onFrame(frame: string, at: number): void {
@@ -133,6 +208,13 @@ export class BrowserClient {
         const data = p.data as { sid?: unknown } | undefined;
         this.sid = typeof data?.sid === 'string' ? data.sid : undefined;
         this.joinAckId = this.ackId++;
+        const joinId = this.joinAckId;
+        this.later(() => {
+          if (!this.joined && this.joinAckId === joinId && this.ws) {
+            this.connects.fail(Date.now(), { reason: 'join_timeout' });
+            this.ws.close();
+          }
+        }, JOIN_TIMEOUT_MS);
         this.send(
           sioFrame({
             type: 'event',
@@ -144,13 +226,21 @@ export class BrowserClient {
         return;
       }
       case 'connect_error':
+        this.connects.fail(Date.now(), connectErrorFailure(p.data));
         if (this.ws) this.ws.close();
         return;
       case 'disconnect':
         if (this.ws) this.ws.close();
         return;
       case 'ack':
-        if (p.id === this.joinAckId) this.onJoined(at);
+        if (p.id === this.joinAckId) {
+          const refused = joinAckFailure(Array.isArray(p.data) ? p.data : []);
+          if (refused) {
+            // Open WebUI keeps such a socket connected but in no room: it would never see a chat.
+            this.connects.fail(at, refused);
+            if (this.ws) this.ws.close();
+          } else this.onJoined(at);
+        }
         return;
       case 'event': {
         const parts = eventParts(p);
@@ -171,6 +261,8 @@ export class BrowserClient {
 
   private onJoined(at: number): void {
     this.joined = true;
+    this.connects.joined();
+    if (this.attemptTimer !== undefined) this.clearLater(this.attemptTimer);
     this.attempt = 0;
     record('ws_connect_time', at - this.connectStartMs, this.tags);
     if (this.disconnectAtMs !== undefined) {
@@ -204,6 +296,8 @@ export class BrowserClient {
       this.heartbeat = undefined;
     }
     if (this.stopping) return;
+    // The probe of a refused handshake reports that attempt; any other close before joining is one.
+    if (!wasJoined && this.opened) this.connects.fail(Date.now(), { reason: 'closed' });
     // A failed (re)connect attempt is not a new disconnect: only losing a joined socket counts.
     if (wasJoined && this.disconnectAtMs === undefined) {
       this.disconnectAtMs = Date.now();
@@ -266,12 +360,28 @@ export class BrowserClient {
       })
       .then(
         (res) => {
-          // 2xx: frames decide the outcome (the reply's task_id/task_ids are not needed to measure).
           if (res.status === 0 || res.status >= 400) {
             const status = String(res.status);
             record('http_errors', 1, { ...this.tags, status, endpoint: CHAT_PATH });
             this.finishChat(messageId, { outcome: 'http_error', status });
+            return;
           }
+          const ct = res.headers['Content-Type'] ?? res.headers['content-type'];
+          const reply = classifySocketChatReply(res.status, ct, typeof res.body === 'string' ? res.body : '');
+          if (!reply.ok) {
+            this.finishChat(messageId, {
+              outcome: 'protocol_error',
+              status: reply.status,
+              contentType: reply.contentType,
+            });
+            return;
+          }
+          // Accepted: the answer comes over the socket; nothing within the grace means never.
+          this.later(() => {
+            const chat = this.chats.get(messageId);
+            if (chat && chat.recorder.eventsSeen === 0 && !chat.recorder.terminated)
+              this.finishChat(messageId, { outcome: 'timeout', reason: 'no_event' });
+          }, sockets.eventGraceMs ?? DEFAULT_EVENT_GRACE_MS);
         },
         () => {
           record('http_errors', 1, { ...this.tags, status: '0', endpoint: CHAT_PATH });
@@ -285,6 +395,7 @@ export class BrowserClient {
     if (!parsed || parsed.messageId === undefined) return;
     const chat = this.chats.get(parsed.messageId);
     if (!chat) return;
+    chat.recorder.noteEvent();
     const event = parsed.event;
     switch (event.kind) {
       case 'completion':
@@ -306,7 +417,12 @@ export class BrowserClient {
 
   private finishChat(
     messageId: string,
-    reason?: { outcome: 'timeout' | 'cancelled' | 'http_error'; status?: string },
+    reason?: {
+      outcome: 'timeout' | 'cancelled' | 'http_error' | 'protocol_error';
+      status?: string;
+      contentType?: string;
+      reason?: string;
+    },
   ): void {
     const chat = this.chats.get(messageId);
     if (!chat) return;
@@ -320,6 +436,8 @@ export class BrowserClient {
   private stop(): void {
     if (this.stopping) return;
     this.stopping = true;
+    this.connects.abandon();
+    this.connects.end(Date.now());
     for (const id of [...this.chats.keys()]) this.finishChat(id, { outcome: 'cancelled' });
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();

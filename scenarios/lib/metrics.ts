@@ -31,6 +31,8 @@ export const METRICS: Record<MetricName, K6Metric> = {
   ws_reconnects: new Counter('ws_reconnects'),
   ws_reconnect_time: time('ws_reconnect_time'),
   ws_missed_done: new Counter('ws_missed_done'),
+  ws_connect_errors: new Counter('ws_connect_errors'),
+  ws_never_joined: new Counter('ws_never_joined'),
   http_errors: new Counter('http_errors'),
   missed_starts: new Counter('missed_starts'),
   client_lag: time('client_lag'),

@@ -2,6 +2,7 @@
 // writes `samples.ndjson` (k6 Point shape) into --out and prints a per-metric summary.
 // Thin: parse flags, resolve the target, wire NodeLoadEngine + NdjsonFileSink, render.
 
+import { siteOrigin } from '../protocol/browser-session.js';
 import { createReadStream } from 'node:fs';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -159,6 +160,7 @@ export default class Load extends BaseCommand {
         vus: socketVus,
         tokens: flags.tokens,
         chatIntervalMs: parseDurationFlag('--socket-chat-interval', flags['socket-chat-interval']),
+        origin: siteOrigin(target.openwebui.url, target.openwebui.origin),
       };
 
     const outDir = resolve(

@@ -26,6 +26,8 @@ export const METRIC_NAMES = [
   'ws_reconnects',
   'ws_reconnect_time',
   'ws_missed_done',
+  'ws_connect_errors',
+  'ws_never_joined',
   'http_errors',
   'protocol_errors',
   'missed_starts',
@@ -66,7 +68,7 @@ export const METRICS: Record<MetricName, MetricDefinition> = {
     kind: 'counter',
     unit: 'count',
     definition:
-      'one sample per stream, tag `outcome`: completed / truncated (ended without terminator) / http_error / timeout / cancelled',
+      'one sample per stream, tag `outcome`: completed / truncated (ended without terminator) / http_error / protocol_error (an unexpected reply, with `status` and `content_type`) / timeout (also a socket chat without any event within the grace, `reason: no_event`) / cancelled',
   },
   garbled_token_rate: {
     name: 'garbled_token_rate',
@@ -117,6 +119,19 @@ export const METRICS: Record<MetricName, MetricDefinition> = {
     unit: 'count',
     definition: 'socket chats whose final `done` never arrived',
   },
+  ws_connect_errors: {
+    name: 'ws_connect_errors',
+    kind: 'counter',
+    unit: 'count',
+    definition:
+      'failed browser connection attempts, tag `reason`: handshake (with `status`: 400, 403, 426 …) / origin_refused / network / connect_error / join_refused (empty `user-join` ack) / join_timeout / connect_timeout / closed',
+  },
+  ws_never_joined: {
+    name: 'ws_never_joined',
+    kind: 'counter',
+    unit: 'count',
+    definition: 'one sample per browser client at its end: 1 if it never connected and joined, else 0',
+  },
   http_errors: {
     name: 'http_errors',
     kind: 'counter',
@@ -160,7 +175,14 @@ export function isMetricName(name: string): name is MetricName {
   return (METRIC_NAMES as readonly string[]).includes(name);
 }
 
-export const STREAM_OUTCOMES = ['completed', 'truncated', 'http_error', 'timeout', 'cancelled'] as const;
+export const STREAM_OUTCOMES = [
+  'completed',
+  'truncated',
+  'http_error',
+  'protocol_error',
+  'timeout',
+  'cancelled',
+] as const;
 export type StreamOutcome = (typeof STREAM_OUTCOMES)[number];
 
 export type ClientKind = 'api' | 'browser';

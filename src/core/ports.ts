@@ -123,7 +123,15 @@ export interface LoadPlan {
     maxInFlight?: number;
     tokens: number;
   };
-  sockets?: { vus: number; chatIntervalMs?: number; tokens: number };
+  sockets?: {
+    vus: number;
+    chatIntervalMs?: number;
+    tokens: number;
+    /** `Origin` the browser clients send; default: the origin of `baseUrl` (what a browser on the site sends). */
+    origin?: string;
+    /** A socket chat without any event this long after its accepted POST counts as lost at once. */
+    eventGraceMs?: number;
+  };
 }
 
 export interface LoadProgress {

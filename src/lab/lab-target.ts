@@ -28,7 +28,7 @@ export function buildLabTarget(state: LabState): TargetInput {
   }
   const target: TargetInput = {
     name: `lab-${state.name}`,
-    description: `owui-chaos lab \`${state.name}\` (${state.replicas.length} replicas as ${state.replicasIn === 'docker' ? 'containers' : 'processes'}, nginx buffering ${state.buffering})`,
+    description: `owui-chaos lab \`${state.name}\` (${state.replicas.length} replicas as ${state.replicasIn === 'docker' ? 'containers' : 'processes'}, nginx buffering ${state.buffering}${state.misconfig?.length ? `; misconfigured: ${state.misconfig.map((m) => (m.value === undefined ? m.name : `${m.name}=${m.value}`)).join(',')}` : ''})`,
     openwebui: {
       url: state.nginx.url,
       replicas: state.replicas.map((r) => ({ name: r.name, url: r.url })),

@@ -39,6 +39,14 @@ import {
   startReplicaContainer,
 } from './docker/docker-replicas.js';
 import { LAB_MODEL, LAB_TARGET_FILE, labTargetFile, renderLabTarget } from './lab-target.js';
+import {
+  formatMisconfigs,
+  nginxOptionsFor,
+  planMisconfig,
+  replicaEnvFor,
+  type Misconfig,
+  type ReplicaEnvFlags,
+} from './misconfig.js';
 import { nginxBinary, startNginx, stopNginx } from './nginx/nginx-process.js';
 import { findBinary, requireBinary } from './process/binaries.js';
 import {
@@ -74,8 +82,12 @@ export interface LabUpOptions {
   onProgress?: (message: string) => void;
   /** Budget for each part to become healthy. */
   partBudgetMs?: number;
-  /** Extra env for every replica (tests: ping interval, retry count). */
+  /** Extra env for every replica (tests: ping interval, retry count); `--replica-env KEY=VALUE`. */
   replicaEnv?: Record<string, string>;
+  /** Extra env for one replica (key 1 = `owui-1`); `--replica-env N:KEY=VALUE`. Wins over `replicaEnv`. */
+  replicaEnvByReplica?: Record<number, Record<string, string>>;
+  /** The HA guides' mistakes to build in (src/lab/misconfig.ts, docs/lab-misconfig.md). */
+  misconfig?: Misconfig[];
 }
 
 /** Env var set on every lab process: lets `lab down` find orphans of a crashed `lab up`. */
@@ -147,7 +159,21 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
     buffering: opts.buffering ?? 'off',
     replicas: [],
     secretKey: randomBytes(32).toString('hex'),
+    misconfig: [...(opts.misconfig ?? [])],
+    replicaEnv: { all: { ...opts.replicaEnv }, byReplica: { ...opts.replicaEnvByReplica } },
   };
+  if (state.misconfig!.some((m) => m.name === 'buffering')) state.buffering = 'on';
+  for (const n of Object.keys(state.replicaEnv!.byReplica).map(Number)) {
+    if (!Number.isInteger(n) || n < 1 || n > replicaCount) {
+      throw new PreflightError(
+        `Per-replica env names replica ${n}, but the lab has replicas 1 to ${replicaCount}`,
+        {
+          code: 'REPLICA_ENV_INVALID',
+          suggestions: [`owui-chaos lab up --replicas ${n}`],
+        },
+      );
+    }
+  }
   writeLabState(state);
 
   try {
@@ -238,8 +264,14 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
       BYPASS_MODEL_ACCESS_CONTROL: 'true',
       DATABASE_URL: `file:${dbDir}`,
       OWUI_SIM_REDIS_NATMAP: JSON.stringify(natMap),
-      ...opts.replicaEnv,
     };
+    const plan = planMisconfig(state.misconfig!, {
+      replicaCount,
+      secretKey: state.secretKey!,
+      redisMaster: hostPort(masterProxy.listen),
+    });
+    if (plan.misconfigs.length > 0)
+      progress(`building in misconfiguration ${formatMisconfigs(plan.misconfigs)}`);
     if (docker) {
       progress('preparing the Docker base image');
       await ensureBaseImage(docker, partDir(stateDir, 'docker'));
@@ -251,11 +283,12 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
       const replicaName = `owui-${i + 1}`;
       const port = ports[i]!;
       const logFile = join(replicasDir, `${replicaName}.log`);
-      const env: Record<string, string> = {
-        ...commonEnv,
-        PORT: String(port),
-        OWUI_SIM_REPLICA_NAME: replicaName,
-      };
+      const env: Record<string, string> = replicaEnvFor(
+        { ...commonEnv, PORT: String(port), OWUI_SIM_REPLICA_NAME: replicaName },
+        i,
+        plan,
+        state.replicaEnv,
+      );
       const record: LabReplicaRecord = {
         name: replicaName,
         port,
@@ -324,6 +357,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
         prefix: nginxPrefix,
         listenPort: nginxPort,
         upstreams: state.replicas.map((r) => ({ host: '127.0.0.1', port: r.port })),
+        ...nginxOptionsFor(plan.nginx),
         buffering: state.buffering,
         ...(process.getuid?.() === 0 ? { user: 'root' } : {}),
       },
@@ -350,7 +384,14 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
     const admin = { email: `admin@${name}.owui-chaos.lab`, password: randomBytes(12).toString('base64url') };
     const token = await signupAdmin(ngx.url, admin.email, admin.password);
     state.admin = admin;
-    await checkModels(ngx.url, token);
+    if (plan.misconfigs.some((m) => m.name === 'secret-per-replica')) {
+      // Built wrong on purpose: a token works only on the replica that signed it, so check each
+      // replica's model path directly with a token of its own.
+      for (const r of state.replicas)
+        await checkModels(r.url, await signin(r.url, admin.email, admin.password));
+    } else {
+      await checkModels(ngx.url, token);
+    }
     state.targetFile = labTargetFile(stateDir);
     writeFileSync(state.targetFile, renderLabTarget(state), { mode: 0o600 });
     writeLabState(state);
@@ -513,6 +554,29 @@ async function signupAdmin(baseUrl: string, email: string, password: string): Pr
   return body.token;
 }
 
+async function signin(baseUrl: string, email: string, password: string): Promise<string> {
+  const res = await fetch(`${baseUrl}/api/v1/auths/signin`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  let body: { token?: string } = {};
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    // reported below
+  }
+  if (!res.ok || typeof body.token !== 'string') {
+    throw new PreflightError(`Signing in the lab admin at ${baseUrl} failed (HTTP ${res.status})`, {
+      code: 'LAB_PROVISION_FAILED',
+      cause: new Error(text.slice(0, 500)),
+    });
+  }
+  return body.token;
+}
+
 async function checkModels(baseUrl: string, token: string): Promise<void> {
   const res = await fetch(`${baseUrl}/api/models`, {
     headers: { authorization: `Bearer ${token}` },
@@ -527,7 +591,7 @@ async function checkModels(baseUrl: string, token: string): Promise<void> {
   }
   if (!res.ok || !ids.includes(LAB_MODEL)) {
     throw new PreflightError(
-      `The lab does not list model \`${LAB_MODEL}\` through nginx (HTTP ${res.status})`,
+      `The lab does not list model \`${LAB_MODEL}\` at ${baseUrl} (HTTP ${res.status})`,
       {
         code: 'LAB_PROVISION_FAILED',
         cause: new Error(text.slice(0, 500)),
@@ -704,6 +768,10 @@ export interface LabStatus {
   healthy: boolean;
   replicasIn?: ReplicasIn;
   buffering?: Buffering;
+  /** The switches the lab was started with (`lab up --misconfig`); [] for a healthy lab. */
+  misconfig: Misconfig[];
+  /** `lab up --replica-env` as given. */
+  replicaEnv?: ReplicaEnvFlags;
   targetFile?: string;
   parts: LabPartStatus[];
   /** The master address each Sentinel reports. */
@@ -730,6 +798,7 @@ export async function labStatus(stateDir: string, opts: { nginxProbes?: number }
       stateDir,
       running: false,
       healthy: false,
+      misconfig: [],
       parts: [],
       sentinels: [],
     };
@@ -741,9 +810,11 @@ export async function labStatus(stateDir: string, opts: { nginxProbes?: number }
     healthy: false,
     replicasIn: state.replicasIn,
     buffering: state.buffering,
+    misconfig: state.misconfig ?? [],
     parts,
     sentinels: [],
   };
+  if (state.replicaEnv) status.replicaEnv = state.replicaEnv;
   if (state.targetFile) status.targetFile = state.targetFile;
 
   if (state.mockLlm) {
@@ -948,6 +1019,7 @@ export interface LabSummary {
   targetFile?: string;
   replicasIn: ReplicasIn;
   buffering: Buffering;
+  misconfig: Misconfig[];
   url?: string;
   admin?: { email: string };
   endpoints: Array<{ part: string; name: string; endpoint: string; pid?: number; container?: string }>;
@@ -1004,6 +1076,7 @@ export function labSummary(state: LabState): LabSummary {
     stateDir: state.stateDir,
     replicasIn: state.replicasIn,
     buffering: state.buffering,
+    misconfig: state.misconfig ?? [],
     endpoints,
   };
   if (state.targetFile) summary.targetFile = state.targetFile;

@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DaemonInfo } from './process/daemon.js';
+import type { Misconfig, ReplicaEnvFlags } from './misconfig.js';
 import type { RedisTopology } from './redis/redis-topology.js';
 
 /** How to (re)start a replica: the exact command, args and env it was started with. */
@@ -53,6 +54,10 @@ export interface LabState {
   /** Lab credentials (local, throwaway). */
   admin?: { email: string; password: string };
   secretKey?: string;
+  /** The misconfigurations the lab was built with (`lab up --misconfig`); absent/empty = healthy. */
+  misconfig?: Misconfig[];
+  /** `lab up --replica-env` as given (already applied to each replica's `spawn.env`). */
+  replicaEnv?: ReplicaEnvFlags;
 }
 
 export const STATE_FILE = 'state.json';

@@ -7,6 +7,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { labStatus, type LabStatus } from '../../lab/lab.js';
 import { defaultLabStateDir } from '../../lab/state.js';
 import { ExitCode } from '../../core/errors.js';
+import { formatMisconfigs } from '../../lab/misconfig.js';
 
 export default class LabStatusCommand extends BaseCommand {
   static override summary = 'Show the health of every part of the lab';
@@ -41,6 +42,13 @@ export default class LabStatusCommand extends BaseCommand {
         `proxy ${proxy.name}: ${proxy.listen} → ${proxy.upstream}${proxy.enabled ? '' : ' (DISABLED)'}${toxics ? `; toxics: ${toxics}` : ''}`,
       );
     }
+    this.say(`misconfig: ${formatMisconfigs(status.misconfig)}`);
+    const env = status.replicaEnv;
+    const envItems = [
+      ...Object.keys(env?.all ?? {}).map((k) => k),
+      ...Object.entries(env?.byReplica ?? {}).flatMap(([n, kv]) => Object.keys(kv).map((k) => `${n}:${k}`)),
+    ];
+    if (envItems.length > 0) this.say(`replica env overrides: ${envItems.join(', ')}`);
     if (status.targetFile) this.say(`target file: ${status.targetFile}`);
     this.say(status.healthy ? 'lab is healthy' : 'lab is NOT healthy');
     if (!status.healthy) process.exitCode = ExitCode.preflightFailed;

@@ -5,6 +5,13 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { labSummary, labUp, type LabSummary } from '../../lab/lab.js';
+import {
+  MISCONFIG_CATALOGUE,
+  MISCONFIG_NAMES,
+  formatMisconfigs,
+  parseMisconfigs,
+  parseReplicaEnv,
+} from '../../lab/misconfig.js';
 import { defaultLabStateDir } from '../../lab/state.js';
 
 export default class LabUp extends BaseCommand {
@@ -15,6 +22,9 @@ export default class LabUp extends BaseCommand {
     '<%= config.bin %> lab up',
     '<%= config.bin %> lab up --replicas 2 --buffering on',
     '<%= config.bin %> lab up --replicas-in docker --json',
+    '<%= config.bin %> lab up --name mc-1 --misconfig no-upgrade-headers',
+    '<%= config.bin %> lab up --misconfig short-read-timeout=5s,secret-per-replica',
+    '<%= config.bin %> lab up --replica-env WEBUI_SECRET_KEY=abc --replica-env 2:WEBUI_SECRET_KEY=other',
   ];
 
   static override flags = {
@@ -29,11 +39,28 @@ export default class LabUp extends BaseCommand {
       default: 'process',
     }),
     buffering: Flags.string({ description: 'nginx proxy_buffering', options: ['on', 'off'], default: 'off' }),
+    misconfig: Flags.string({
+      description: `Build in deployment mistakes of the HA guides (comma-separated, repeatable): ${MISCONFIG_NAMES.map(
+        (n) =>
+          `${n}${MISCONFIG_CATALOGUE[n].defaultValue ? `[=${MISCONFIG_CATALOGUE[n].defaultValue}]` : ''}`,
+      ).join(', ')}. See docs/lab-misconfig.md`,
+      multiple: true,
+    }),
+    'replica-env': Flags.string({
+      description:
+        'Extra env for every replica (KEY=VALUE) or for one (N:KEY=VALUE, N from 1); repeatable; wins over --misconfig',
+      multiple: true,
+    }),
   };
 
   async run(): Promise<LabSummary> {
     const { flags } = await this.parse(LabUp);
+    const misconfig = parseMisconfigs(flags.misconfig);
+    const replicaEnv = parseReplicaEnv(flags['replica-env'], flags.replicas);
     const state = await labUp({
+      misconfig,
+      replicaEnv: replicaEnv.all,
+      replicaEnvByReplica: replicaEnv.byReplica,
       name: flags.name,
       stateDir: flags['state-dir'] ?? defaultLabStateDir(flags.name),
       replicas: flags.replicas,
@@ -52,6 +79,8 @@ export default class LabUp extends BaseCommand {
     }
     this.say('');
     this.say(`Open WebUI (through nginx): ${summary.url ?? '?'}   admin: ${summary.admin?.email ?? '?'}`);
+    if (summary.misconfig.length > 0)
+      this.say(`Misconfigured on purpose: ${formatMisconfigs(summary.misconfig)}`);
     const custom = flags['state-dir'] !== undefined || flags.name !== 'default';
     this.say(
       `Target file: ${summary.targetFile ?? '?'}   (use it with --target ${custom ? summary.targetFile : 'lab'})`,

@@ -98,6 +98,12 @@ const SocketLoadSchema = z.strictObject({
   chatInterval: PositiveDurationSchema.default(5000),
   tokens,
   tokensPerSecond,
+  /** A socket chat with no event this long after Open WebUI accepted it counts as lost at once. */
+  eventGrace: PositiveDurationSchema.default(10_000).describe(
+    'how long a socket chat may wait for its first event before it counts as lost, e.g. `10s`',
+  ),
+  /** `Origin` the browser clients send; default: the target's `openwebui.origin`, else its URL's origin. */
+  origin: z.string().url().optional(),
 });
 
 const LoadSchema = z

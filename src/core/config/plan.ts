@@ -5,6 +5,7 @@
 import { formatDuration } from '../clock.js';
 import { METRICS } from '../metrics.js';
 import type { LoadPlan } from '../ports.js';
+import { siteOrigin } from '../../protocol/browser-session.js';
 import { objectiveText, type SloSpec } from '../slo/spec.js';
 import type { Experiment, TargetRef } from './experiment.js';
 import { displayPath } from './document.js';
@@ -131,7 +132,7 @@ export function planExperiment(experiment: Experiment, targetRef?: TargetRef): E
  */
 export function toLoadPlan(
   load: Experiment['load'],
-  target: { openwebui: { url: string }; model: string },
+  target: { openwebui: { url: string; origin?: string | undefined }; model: string },
 ): LoadPlan {
   const plan: LoadPlan = { durationMs: load.duration, baseUrl: target.openwebui.url, model: target.model };
   if (load.chat) {
@@ -149,6 +150,9 @@ export function toLoadPlan(
       vus: load.sockets.vus,
       chatIntervalMs: load.sockets.chatInterval,
       tokens: load.sockets.tokens,
+      eventGraceMs: load.sockets.eventGrace,
+      // A browser on the site sends its origin: the experiment's, else the target's, else the URL's.
+      origin: siteOrigin(target.openwebui.url, load.sockets.origin ?? target.openwebui.origin),
     };
   return plan;
 }

@@ -48,6 +48,8 @@ export function scenarioConfigFromPlan(plan: LoadPlan, opts: ScenarioConfigOptio
       timeoutMs,
     };
     if (plan.sockets.chatIntervalMs !== undefined) sockets.chatIntervalMs = plan.sockets.chatIntervalMs;
+    if (plan.sockets.origin !== undefined) sockets.origin = plan.sockets.origin;
+    if (plan.sockets.eventGraceMs !== undefined) sockets.eventGraceMs = plan.sockets.eventGraceMs;
     config.sockets = sockets;
   }
   return config;

@@ -34,6 +34,10 @@ export interface ScenarioConfig {
     chatIntervalMs?: number;
     tokens: number;
     timeoutMs: number;
+    /** `Origin` header of the socket handshake; default: the origin of `baseUrl`. */
+    origin?: string;
+    /** A chat without any event this long after its accepted POST is lost (default 10 s). */
+    eventGraceMs?: number;
   };
   /** `plain`: core k6 reads bodies whole (ttfb, e2e, integrity); `xk6`: the xk6-sse extension times events. */
   sse: 'plain' | 'xk6';

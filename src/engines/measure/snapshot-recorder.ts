@@ -10,8 +10,9 @@
 // - `done` gives e2e and, with ground truth, garbled_token_rate of the final text; without ground
 //   truth the chat is "unverified" (no garbled sample).
 // - finish(): stream_outcome with `outcome` completed (done seen) / truncated (`chat:tasks:cancel`
-//   or `chat:message:error` before done) / timeout / cancelled (deadline) / http_error; a chat that
-//   did not complete also gives one `ws_missed_done` sample, unless it failed at the POST or was
+//   or `chat:message:error` before done) / timeout / cancelled (deadline) / http_error /
+//   protocol_error (a reply that is not Open WebUI's task reply; tags `status`, `content_type`); a
+//   chat that did not complete also gives one `ws_missed_done` sample, unless it failed at the POST or was
 //   cancelled by the run itself (deadline or Ctrl-C: still in flight, nothing was lost; a lost
 //   `done` is counted when the chat times out, so the engine's chat timeout decides how soon).
 
@@ -58,6 +59,21 @@ export class SnapshotRecorder {
     }
   }
 
+  private events = 0;
+
+  /**
+   * Any envelope for this chat reached the socket (`chat:active`, which Open WebUI 0.12 sends at
+   * once, a delta, a snapshot…): what the event grace waits for.
+   */
+  noteEvent(): void {
+    this.events++;
+  }
+
+  /** Envelopes received for this chat so far (0 = nothing reached the socket yet). */
+  get eventsSeen(): number {
+    return this.events + this.frames;
+  }
+
   /** True once the chat reached a terminator (done, cancel or error). */
   get terminated(): boolean {
     return this.doneMs !== undefined || this.ended !== undefined;
@@ -100,8 +116,10 @@ export class SnapshotRecorder {
   finish(
     nowMs: number,
     reason?: {
-      outcome: 'timeout' | 'cancelled' | 'http_error';
+      outcome: 'timeout' | 'cancelled' | 'http_error' | 'protocol_error';
       status?: string;
+      /** protocol_error: the reply's content type. */
+      contentType?: string;
       /** Why, when the caller knows (e.g. `disconnected`: the socket dropped while the chat ran). */
       reason?: string;
     },
@@ -130,11 +148,17 @@ export class SnapshotRecorder {
       } else {
         summary.unverified = true;
       }
-    } else if (outcome !== 'cancelled' && reason?.outcome !== 'http_error') {
+    } else if (
+      outcome !== 'cancelled' &&
+      reason?.outcome !== 'http_error' &&
+      reason?.outcome !== 'protocol_error'
+    ) {
       this.o.emit('ws_missed_done', nowMs, 1, tags);
     }
     const extra: Record<string, string> = { outcome };
     if (reason?.status !== undefined) extra['status'] = reason.status;
+    if (outcome === 'protocol_error' && reason?.contentType !== undefined)
+      extra['content_type'] = reason.contentType;
     if (this.ended !== undefined) extra['reason'] = this.ended;
     else if (outcome !== 'completed' && reason?.reason !== undefined) extra['reason'] = reason.reason;
     this.o.emit('stream_outcome', nowMs, 1, withTags(tags, extra));

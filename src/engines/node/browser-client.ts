@@ -2,7 +2,8 @@
 // on the wire. Socket.IO over a websocket only (no polling), the shared codec, reconnect forever.
 //
 // Contract:
-// - Connects to `{base}/ws/socket.io/?EIO=4&transport=websocket`, sends CONNECT with
+// - Connects to `{base}/ws/socket.io/?EIO=4&transport=websocket` with the site's `Origin` header
+//   (`origin`, default the base URL's origin: a browser always sends one), sends CONNECT with
 //   `auth: {token}`, answers every Engine.IO ping with a pong, and closes a connection that has
 //   not pinged for pingInterval + pingTimeout (engine.io-client's rule).
 // - On EVERY connect: `GET /api/version` and `user-join` with `{auth:{token}}` (waiting for its
@@ -10,6 +11,10 @@
 //   The client counts as connected ("joined") only after both. A connect attempt that is not
 //   joined within `connectTimeoutMs` (20 s, socket.io-client's default) is dropped and retried.
 // - Reconnects forever with backoff.ts (1–5 s, ×2, ±50 %), attempt counter reset on success.
+// - Every failed attempt is one `ws_connect_errors` sample tagged `reason` (ConnectRecorder and
+//   protocol/browser-session.ts, shared with the k6 client): a refused handshake (its status and
+//   body, read from the response), a network error, `connect_error`, an empty `user-join` ack, the
+//   join or connect timeout, or a close before joining. `stop()` gives `ws_never_joined` (1/0).
 // - Samples (tag `client: browser`, `replica` from the upgrade response when the proxy names one):
 //   ws_connect_time per successful connect (open started → joined); ws_disconnects (1) per
 //   unplanned loss of a joined connection; ws_reconnects (1) and ws_reconnect_time (disconnect →
@@ -18,21 +23,34 @@
 //   routes `events`/`chat-events` envelopes by OUR message id (frames may arrive before the HTTP
 //   reply), takes text from the latest snapshot, and ends on done / `chat:tasks:cancel` /
 //   `chat:message:error`, on `timeoutMs`, or when `signal` aborts (deadline: `cancelled`). It
-//   survives reconnects: later cumulative frames restore the text. Never throws.
+//   survives reconnects: later cumulative frames restore the text. A 2xx reply that is not
+//   Open WebUI's task reply (e.g. SSE) ends it at once as `protocol_error`; a chat that got no
+//   event at all within `eventGraceMs` of an accepted reply ends at once as lost (`timeout`,
+//   `reason: no_event`). Never throws.
 
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import type { Dispatcher } from 'undici';
+import {
+  DEFAULT_EVENT_GRACE_MS,
+  classifySocketChatReply,
+  connectErrorFailure,
+  handshakeFailure,
+  joinAckFailure,
+  siteOrigin,
+  type ConnectFailure,
+} from '../../protocol/browser-session.js';
 import { decodeEio, encodeEio } from '../../protocol/engineio.js';
 import { formatDirective, generateTokens, type GroundTruthDirective } from '../../protocol/ground-truth.js';
 import {
   buildSocketChatBody,
   interpretEnvelope,
-  parseTaskReply,
   uuid4,
   type OwuiBehaviour,
 } from '../../protocol/openwebui.js';
 import { decodeSio, sioFrame } from '../../protocol/socketio.js';
 import { backoffDelay } from '../measure/backoff.js';
+import { ConnectRecorder } from '../measure/connect-recorder.js';
 import { epochNow, replicaOf, requestJson } from './http.js';
 import { tagsJson, type Emit } from './sample-writer.js';
 import { SnapshotRecorder, type ChatSummary } from '../measure/snapshot-recorder.js';
@@ -53,6 +71,10 @@ export interface BrowserClientOptions {
   connectTimeoutMs?: number;
   joinTimeoutMs?: number;
   heartbeatMs?: number;
+  /** `Origin` of the site; default: the origin of `baseUrl`. */
+  origin?: string;
+  /** A socket chat with no event this long after its accepted POST is lost (default 10 s). */
+  eventGraceMs?: number;
   /** Called when the client becomes joined (true) or loses a joined connection (false). */
   onJoinedChange?: (joined: boolean) => void;
 }
@@ -83,14 +105,19 @@ export class BrowserClient {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly base: string;
+  private started = false;
   /** Connections lost while joined, and recoveries, for tests and progress. */
   disconnects = 0;
   reconnects = 0;
+  readonly connects: ConnectRecorder;
+  readonly origin: string;
 
   constructor(private readonly o: BrowserClientOptions) {
     this.now = o.now ?? epochNow;
     this.random = o.random ?? Math.random;
     this.base = o.baseUrl.endsWith('/') ? o.baseUrl.slice(0, -1) : o.baseUrl;
+    this.origin = siteOrigin(this.base, o.origin);
+    this.connects = new ConnectRecorder({ emit: o.emit, tags: () => this.tags() });
   }
 
   get joined(): boolean {
@@ -102,6 +129,7 @@ export class BrowserClient {
   }
 
   start(): void {
+    this.started = true;
     this.connect();
   }
 
@@ -109,6 +137,8 @@ export class BrowserClient {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.connects.abandon();
+    if (this.started) this.connects.end(this.now());
     this.clearTimers(true);
     const ws = this.ws;
     this.ws = undefined;
@@ -145,32 +175,72 @@ export class BrowserClient {
     return tagsJson(extra ? { ...t, ...extra } : t);
   }
 
+  private fail(failure: ConnectFailure): void {
+    this.connects.fail(this.now(), failure);
+  }
+
   private connect(): void {
     if (this.stopped) return;
     const t0 = this.now();
     const url = this.base.replace(/^http/, 'ws') + `${SOCKET_PATH}?EIO=4&transport=websocket`;
+    this.connects.attempt();
     let ws: WebSocket;
     try {
       ws = new WebSocket(url, {
         perMessageDeflate: false,
         handshakeTimeout: this.o.connectTimeoutMs ?? 20_000,
+        origin: this.origin,
       });
-    } catch {
+    } catch (err) {
+      this.fail({ reason: 'network', detail: (err as Error).message });
       this.scheduleReconnect();
       return;
     }
     this.ws = ws;
     this.sid = undefined;
     this.timers.connect = setTimeout(() => {
-      if (!this.isJoined && this.ws === ws) ws.terminate();
+      if (!this.isJoined && this.ws === ws) {
+        this.fail({ reason: 'connect_timeout' });
+        ws.terminate();
+      }
     }, this.o.connectTimeoutMs ?? 20_000);
     ws.on('upgrade', (res) => {
       this.replica = replicaOf(res.headers);
     });
+    // A refused handshake: read the status and (the start of) the body, as a browser's devtools
+    // would show them, then drop the request (ws then closes the socket and we reconnect).
+    ws.on('unexpected-response', (req: ClientRequest, res: IncomingMessage) => {
+      this.replica = replicaOf(res.headers) ?? this.replica;
+      let body = '';
+      const done = (): void => {
+        if (this.ws === ws) this.fail(handshakeFailure(res.statusCode ?? 0, body));
+        res.destroy();
+        // terminate() while CONNECTING aborts the request and always emits 'error' then 'close'
+        // (a destroy of the already finished request would emit neither: no reconnect).
+        ws.terminate();
+        req.destroy();
+      };
+      const timer = setTimeout(done, 2000);
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        if (body.length < 1000) body += chunk;
+      });
+      res.on('end', () => {
+        clearTimeout(timer);
+        done();
+      });
+      res.on('error', () => {
+        clearTimeout(timer);
+        done();
+      });
+    });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (!isBinary) this.onFrame(ws, data.toString(), t0);
     });
-    ws.on('error', () => undefined);
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (this.ws === ws && ws.readyState !== WebSocket.OPEN)
+        this.fail({ reason: 'network', detail: err.code ?? err.message });
+    });
     ws.on('close', () => this.onClose(ws));
   }
 
@@ -220,6 +290,9 @@ export class BrowserClient {
         return;
       }
       case 'connect_error':
+        this.fail(connectErrorFailure(p.data));
+        ws.terminate();
+        return;
       case 'disconnect':
         ws.terminate();
         return;
@@ -244,14 +317,14 @@ export class BrowserClient {
 
   private async join(ws: WebSocket, t0: number): Promise<void> {
     const id = ++this.ackId;
-    const ack = new Promise<boolean>((resolve) => {
+    const ack = new Promise<ConnectFailure | undefined>((resolve) => {
       const timer = setTimeout(() => {
         this.acks.delete(id);
-        resolve(false);
+        resolve({ reason: 'join_timeout' });
       }, this.o.joinTimeoutMs ?? 10_000);
-      this.acks.set(id, () => {
+      this.acks.set(id, (args) => {
         clearTimeout(timer);
-        resolve(true);
+        resolve(joinAckFailure(args));
       });
     });
     ws.send(
@@ -269,12 +342,15 @@ export class BrowserClient {
       },
       () => this.o.emit('http_errors', this.now(), 1, this.tags({ status: '0', endpoint: '/api/version' })),
     );
-    const [acked] = await Promise.all([ack, version]);
+    const [refused] = await Promise.all([ack, version]);
     if (this.ws !== ws || this.stopped) return;
-    if (!acked) {
+    if (refused) {
+      // Open WebUI keeps such a socket connected but in no room: it would never see a chat event.
+      this.fail(refused);
       ws.terminate();
       return;
     }
+    this.connects.joined();
     clearTimeout(this.timers.connect);
     const t = this.now();
     this.attempts = 0;
@@ -307,9 +383,10 @@ export class BrowserClient {
     if (this.ws !== ws) return;
     this.ws = undefined;
     this.clearTimers(false);
-    for (const resolve of this.acks.values()) resolve([]);
+    // Pending acks (the join's) see the close, not an empty ack: the close is the failure.
     this.acks.clear();
     if (this.stopped) return;
+    if (!this.isJoined) this.fail({ reason: 'closed' });
     if (this.isJoined) {
       this.isJoined = false;
       this.disconnects++;
@@ -341,6 +418,7 @@ export class BrowserClient {
     if (!waiter) return;
     const t = this.now();
     const ev = env.event;
+    waiter.recorder.noteEvent();
     if (ev.kind === 'completion') waiter.recorder.onCompletion(t, ev.text, ev.done);
     else if (ev.kind === 'error') waiter.recorder.onError(ev.message);
     else if (ev.kind === 'cancel') waiter.recorder.onCancel();
@@ -412,13 +490,41 @@ export class BrowserClient {
           );
           return recorder.finish(this.now(), { outcome: 'http_error', status: String(res.status) });
         }
-        parseTaskReply(res.body);
+        const ct = res.headers['content-type'];
+        const reply = classifySocketChatReply(res.status, Array.isArray(ct) ? ct[0] : ct, res.text);
+        if (!reply.ok) {
+          return recorder.finish(this.now(), {
+            outcome: 'protocol_error',
+            status: reply.status,
+            contentType: reply.contentType,
+          });
+        }
       } catch {
         if (reason !== undefined) return recorder.finish(this.now(), { outcome: reason });
         this.o.emit('http_errors', this.now(), 1, this.tags({ status: '0', endpoint: path }));
         return recorder.finish(this.now(), { outcome: 'http_error', status: '0' });
       }
+      // Accepted: the answer comes over the socket. Nothing at all within the grace means it
+      // never will (no Redis fan-out to this socket's replica, a socket in no room): lost now,
+      // not at the chat timeout.
+      let lost = false;
+      const grace =
+        recorder.eventsSeen > 0 || recorder.terminated
+          ? undefined
+          : setTimeout(() => {
+              if (recorder.eventsSeen === 0 && !recorder.terminated) {
+                lost = true;
+                wake();
+              }
+            }, this.o.eventGraceMs ?? DEFAULT_EVENT_GRACE_MS);
       if (!recorder.terminated) await terminated;
+      clearTimeout(grace);
+      if (lost && reason === undefined) {
+        return recorder.finish(this.now(), {
+          outcome: 'timeout',
+          reason: this.disconnects > disconnectsAtStart ? 'disconnected' : 'no_event',
+        });
+      }
       // A `done` lost because our socket dropped mid-chat (events in the reconnect gap are not
       // replayed, openwebui-protocol.md §8.2) is told apart from a server that went silent.
       const droppedMidChat = this.disconnects > disconnectsAtStart;

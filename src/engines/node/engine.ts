@@ -273,6 +273,8 @@ export class NodeLoadEngine implements LoadEngine {
         };
         if (plan.sockets.chatIntervalMs !== undefined)
           spec.sockets.chatIntervalMs = plan.sockets.chatIntervalMs;
+        if (plan.sockets.origin !== undefined) spec.sockets.origin = plan.sockets.origin;
+        if (plan.sockets.eventGraceMs !== undefined) spec.sockets.eventGraceMs = plan.sockets.eventGraceMs;
       }
       // One connection per concurrent stream, plus the sockets' side requests (version, chat POST).
       spec.connections = Math.max(4, streams + Math.ceil(mySockets / 4));

@@ -57,6 +57,10 @@ export interface ShareSpec {
     timeoutMs: number;
     /** Spread the first connects over this long, so N sockets do not open in one tick. */
     rampMs: number;
+    /** `Origin` the browser clients send (default: the base URL's origin). */
+    origin?: string;
+    /** A socket chat without any event this long after its accepted POST is lost. */
+    eventGraceMs?: number;
   };
   apiTokens: string[];
   /** HTTP connections of this share's agent. */
@@ -229,6 +233,8 @@ export async function runShare(spec: ShareSpec, io: ShareIo, signal: AbortSignal
           dispatcher: agent,
           behaviour,
           emit,
+          ...(sockets.origin !== undefined ? { origin: sockets.origin } : {}),
+          ...(sockets.eventGraceMs !== undefined ? { eventGraceMs: sockets.eventGraceMs } : {}),
           onJoinedChange: (joined) => {
             stats.activeSockets += joined ? 1 : -1;
           },

@@ -1,5 +1,6 @@
 // Redis access with Open WebUI's failure semantics (openwebui-protocol.md §6.3):
-// - `retry(op)` is the Sentinel retry proxy: on a connection error, timeout or READONLY it drops
+// - `retry(op)` is the Sentinel retry proxy (with Sentinel hosts; a standalone client retries a
+//   connection error once and throws READONLY): on a connection error, timeout or READONLY it drops
 //   the master connection (so the next attempt re-resolves through Sentinel), sleeps
 //   REDIS_RECONNECT_DELAY ms and retries, up to REDIS_SENTINEL_MAX_RETRY_COUNT attempts in total,
 //   then rethrows (callers let that become a 5xx). Other errors are thrown at once.
@@ -113,14 +114,25 @@ export class SimRedis {
     return c;
   }
 
-  /** Open WebUI's Sentinel retry proxy around one call on the main client. */
+  /**
+   * Open WebUI's Sentinel retry proxy around one call on the main client. Without Sentinel hosts
+   * (a pinned `REDIS_URL`) Open WebUI uses a plain client that retries a connection error once and
+   * never re-resolves anything: a READONLY reply from a demoted master is thrown at once.
+   */
   async retry<T>(op: (r: Redis) => Promise<T>): Promise<T> {
+    const sentinel = this.config.sentinels.length > 0;
+    const attempts = sentinel ? this.config.maxRetryCount : 2;
     let lastError: unknown;
-    for (let attempt = 1; attempt <= this.config.maxRetryCount; attempt++) {
+    for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
         return await op(this.main);
       } catch (err) {
         if (!isRetriableRedisError(err)) throw err;
+        if (!sentinel) {
+          if (String((err as Error).message).includes('READONLY')) throw err;
+          lastError = err;
+          continue;
+        }
         lastError = err;
         // "Drop the cached master": a READONLY reply means we still talk to a demoted node.
         if (String((err as Error).message).includes('READONLY')) this.main.disconnect(true);

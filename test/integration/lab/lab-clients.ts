@@ -130,9 +130,9 @@ export class SioClient {
   private nextAck = 0;
   private connected: Promise<void>;
 
-  constructor(baseUrl: string, token: string) {
+  constructor(baseUrl: string, token: string, opts: { origin?: string } = {}) {
     const wsUrl = `${baseUrl.replace(/^http/, 'ws')}/ws/socket.io/?EIO=4&transport=websocket`;
-    this.ws = new WebSocket(wsUrl);
+    this.ws = new WebSocket(wsUrl, opts.origin !== undefined ? { origin: opts.origin } : {});
     this.ws.on('upgrade', (res) => {
       this.replica = String(res.headers['x-owui-replica'] ?? '');
       this.upstream = String(res.headers['x-upstream'] ?? '');
@@ -209,8 +209,12 @@ export class SioClient {
   }
 }
 
-export async function openSocket(baseUrl: string, token: string): Promise<SioClient> {
-  const c = new SioClient(baseUrl, token);
+export async function openSocket(
+  baseUrl: string,
+  token: string,
+  opts: { origin?: string } = {},
+): Promise<SioClient> {
+  const c = new SioClient(baseUrl, token, opts);
   await c.ready();
   return c;
 }
@@ -279,4 +283,45 @@ export async function socketChat(
     clearTimeout(timer);
     off();
   }
+}
+
+export interface HandshakeResult {
+  status: number;
+  body: string;
+  /** `X-OWUI-Replica` (absent when nginx answered itself). */
+  replica?: string;
+}
+
+/** One raw websocket handshake to `/ws/socket.io` (what a browser sends), closed right after. */
+export function wsHandshake(baseUrl: string, opts: { origin?: string } = {}): Promise<HandshakeResult> {
+  const url = new URL('/ws/socket.io/?EIO=4&transport=websocket', baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = request(url, {
+      headers: {
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        ...(opts.origin !== undefined ? { origin: opts.origin } : {}),
+      },
+      timeout: 10_000,
+    });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      const replica = res.headers['x-owui-replica'];
+      resolve({ status: res.statusCode ?? 0, body: '', ...(replica ? { replica: String(replica) } : {}) });
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => {
+        const replica = res.headers['x-owui-replica'];
+        resolve({ status: res.statusCode ?? 0, body, ...(replica ? { replica: String(replica) } : {}) });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`no handshake answer from ${baseUrl} within 10 s`)));
+    req.on('error', reject);
+    req.end();
+  });
 }

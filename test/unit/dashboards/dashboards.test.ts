@@ -236,7 +236,16 @@ function catalogueMetricFor(promName: string, kinds: Map<string, K6Kind>): Metri
 const K6_BUILTINS_USED = new Set(['k6_vus', 'k6_dropped_iterations_total']);
 
 /** Tags the scenarios put on samples (plus k6's own `scenario` and the `testid` convention). */
-const K6_LABELS = new Set(['testid', 'client', 'outcome', 'status', 'endpoint', 'scenario', 'replica']);
+const K6_LABELS = new Set([
+  'testid',
+  'client',
+  'outcome',
+  'status',
+  'endpoint',
+  'scenario',
+  'replica',
+  'reason',
+]);
 
 // Exporter metrics the other dashboards may use, as oliver006/redis_exporter and
 // nginx/nginx-prometheus-exporter (stub_status) name them.

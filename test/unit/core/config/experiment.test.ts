@@ -25,7 +25,7 @@ describe('experiment model: valid files', () => {
       engine: 'node',
       duration: 90_000,
       chat: { model: 'closed', vus: 10, thinkTime: 1000, tokens: 120, tokensPerSecond: 40 },
-      sockets: { vus: 10, chatInterval: 5000, tokens: 120 },
+      sockets: { vus: 10, chatInterval: 5000, tokens: 120, eventGrace: 10_000 },
     });
     const [failover, slow, kill] = experiment.timeline as [TimelineEntry, TimelineEntry, TimelineEntry];
     expect(failover).toEqual({

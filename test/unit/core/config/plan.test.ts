@@ -85,7 +85,13 @@ describe('experiment plan', () => {
       baseUrl: 'http://127.0.0.1:9',
       model: 'm',
       chat: { vus: 10, thinkTimeMs: 1000, tokens: 120 },
-      sockets: { vus: 10, chatIntervalMs: 5000, tokens: 120 },
+      sockets: {
+        vus: 10,
+        chatIntervalMs: 5000,
+        tokens: 120,
+        eventGraceMs: 10_000,
+        origin: 'http://127.0.0.1:9',
+      },
     });
     const open = await loadExperiment(experimentFixture('valid', 'open-model.yaml'), { env: {} });
     expect(toLoadPlan(open.experiment.load, target)).toEqual({
