@@ -145,7 +145,7 @@ describe('several runs on one lab', () => {
 
   it('row 3: `rollback` (no --run) while a run is active leaves the live run alone (exit 4); the run reverts its own fault', async (ctx) => {
     const l = needLab(ctx);
-    const run = startRun(l, fx('latency-20s'), join(l.home, 'runs', 'live'));
+    const run = startRun(l, fx('latency-60s'), join(l.home, 'runs', 'live'));
     try {
       await waitFor(
         'the toxic injected',
@@ -166,7 +166,7 @@ describe('several runs on one lab', () => {
     } finally {
       run.child.kill('SIGKILL');
     }
-  }, 150_000);
+  }, 300_000);
 
   it('row 4: `rollback` with no --run after a crashed run that used --out outside OWUI_CHAOS_HOME finds it and removes its toxic', async (ctx) => {
     const l = needLab(ctx);
