@@ -35,6 +35,7 @@ export const METRICS: Record<MetricName, K6Metric> = {
   ws_connect_errors: new Counter('ws_connect_errors'),
   ws_never_joined: new Counter('ws_never_joined'),
   http_errors: new Counter('http_errors'),
+  protocol_errors: new Counter('protocol_errors'),
   missed_starts: new Counter('missed_starts'),
   client_lag: time('client_lag'),
   active_streams: new Gauge('active_streams'),

@@ -15,6 +15,7 @@ import type { FaultInjector, PreparedFault, RunnerTimelineEntry } from '../core/
 import { prepareReplicaFault, rollingRestart } from '../drivers/replica-faults.js';
 import { compositeRevertRecord, revertFromRecord } from '../drivers/revert-records.js';
 import type { TargetDrivers } from './drivers.js';
+import { runTag } from './safety/run-guard.js';
 
 export interface FaultInjectorOptions {
   /** Budget for a restarted replica to answer `/health` during a revert. */
@@ -22,6 +23,21 @@ export interface FaultInjectorOptions {
   /** Picks the replica for `replica: random` (injectable for tests). */
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * The run that owns what this injector injects: its tag goes into toxic names and the nginx
+   * marker, and a fault of another run in the way fails the injection before anything is touched.
+   */
+  runId?: string;
+}
+
+/** `owui-chaos-<entry>--run-<tag>`: whose toxic it is can be read off its name. */
+const TOXIC_OWNER = /^owui-chaos-(.+)--run-([0-9a-f]{8})$/;
+
+/** The run tag a toxic name carries, `legacy` for an owui-chaos toxic without one, else undefined. */
+export function toxicOwnerTag(name: string): string | undefined {
+  const m = TOXIC_OWNER.exec(name);
+  if (m) return m[2];
+  return name.startsWith('owui-chaos-') ? 'legacy' : undefined;
 }
 
 /** Lab proxies named after a Redis role (src/lab/lab.ts PROXY_REDIS_MASTER / PROXY_REDIS_REPLICA). */
@@ -30,8 +46,11 @@ const REDIS_ROLE_PROXIES: Record<string, 'master' | 'replica' | undefined> = {
   'redis-replica': 'replica',
 };
 
-/** The Toxiproxy toxic for a `toxic.*` timeline entry; named after the entry so reverts find it. */
-export function toxicFor(entry: RunnerTimelineEntry): ToxicSpec {
+/**
+ * The Toxiproxy toxic for a `toxic.*` timeline entry; named after the entry (so reverts find it)
+ * and, with a run id, after the run (so no other run ever takes it for its own).
+ */
+export function toxicFor(entry: RunnerTimelineEntry, runId?: string): ToxicSpec {
   const type = entry.action.slice('toxic.'.length) as ToxicType;
   const attributes: Record<string, number> = {};
   for (const key of TOXIC_ATTRIBUTES[type] ?? []) {
@@ -39,7 +58,7 @@ export function toxicFor(entry: RunnerTimelineEntry): ToxicSpec {
     if (typeof value === 'number') attributes[key] = value;
   }
   return {
-    name: `owui-chaos-${entry.name}`,
+    name: runId === undefined ? `owui-chaos-${entry.name}` : `owui-chaos-${entry.name}--run-${runTag(runId)}`,
     type,
     stream: entry.params.stream === 'upstream' ? 'upstream' : 'downstream',
     toxicity: typeof entry.params.toxicity === 'number' ? entry.params.toxicity : 1,
@@ -51,6 +70,7 @@ export class DriverFaultInjector implements FaultInjector {
   private readonly healthBudgetMs: number;
   private readonly random: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly runId: string | undefined;
 
   constructor(
     private readonly drivers: TargetDrivers,
@@ -59,6 +79,7 @@ export class DriverFaultInjector implements FaultInjector {
     this.healthBudgetMs = opts.replicaHealthBudgetMs ?? 30_000;
     this.random = opts.random ?? Math.random;
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.runId = opts.runId;
   }
 
   async prepare(entry: RunnerTimelineEntry): Promise<PreparedFault> {
@@ -114,6 +135,16 @@ export class DriverFaultInjector implements FaultInjector {
       }
       case 'toxic.down': {
         const proxy = await this.resolveProxy(String(p.proxy));
+        const info = await this.drivers.toxiproxy().getProxy(proxy.name);
+        if (!info.enabled) {
+          throw new FaultError(
+            `Proxy \`${proxy.name}\` is already disabled, by someone else than this run: \`${entry.name}\` was not injected and nothing was touched`,
+            {
+              code: 'FOREIGN_FAULT',
+              suggestions: ['owui-chaos rollback   # if an earlier run left it disabled'],
+            },
+          );
+        }
         const prepared = await this.drivers.toxiproxy().prepareDisable(proxy.name);
         return {
           description: prepared.description + proxy.note,
@@ -122,7 +153,9 @@ export class DriverFaultInjector implements FaultInjector {
         };
       }
       case 'nginx.buffering': {
-        const prepared = await this.drivers.nginx().prepareSetBuffering(p.enabled === true);
+        const prepared = await this.drivers
+          .nginx()
+          .prepareSetBuffering(p.enabled === true, this.runId === undefined ? {} : { owner: this.runId });
         return {
           description: prepared.description,
           record: prepared.record,
@@ -132,7 +165,9 @@ export class DriverFaultInjector implements FaultInjector {
       default:
         if (entry.action.startsWith('toxic.')) {
           const proxy = await this.resolveProxy(String(p.proxy));
-          const prepared = this.drivers.toxiproxy().prepareToxic(proxy.name, toxicFor(entry));
+          const toxic = toxicFor(entry, this.runId);
+          await this.refuseForeignToxics(proxy.name, toxic.name);
+          const prepared = this.drivers.toxiproxy().prepareToxic(proxy.name, toxic);
           return {
             description: prepared.description + proxy.note,
             record: prepared.record,
@@ -144,6 +179,31 @@ export class DriverFaultInjector implements FaultInjector {
           suggestions: ['owui-chaos experiment validate <file>'],
         });
     }
+  }
+
+  /**
+   * A toxic of another owui-chaos run (or one with the very name this run would use) on the proxy
+   * is a fault in the way: the injection fails before anything is touched and says whose it is.
+   */
+  private async refuseForeignToxics(proxy: string, name: string): Promise<void> {
+    if (this.runId === undefined) return;
+    const mine = runTag(this.runId);
+    const existing = (await this.drivers.toxiproxy().getProxy(proxy)).toxics;
+    const foreign = existing.filter((t) => t.name === name || (toxicOwnerTag(t.name) ?? mine) !== mine);
+    if (foreign.length === 0) return;
+    const whose = foreign
+      .map((t) => {
+        const tag = toxicOwnerTag(t.name);
+        return `${t.type} toxic \`${t.name}\` (${tag === 'legacy' ? 'an older owui-chaos run' : tag === mine ? 'this run' : `run tag ${tag}`})`;
+      })
+      .join(', ');
+    throw new FaultError(
+      `Proxy \`${proxy}\` already carries ${whose}: another run's fault is in the way, so nothing was injected or removed`,
+      {
+        code: 'FOREIGN_FAULT',
+        suggestions: ['owui-chaos rollback   # lists the runs with faults still injected and whose they are'],
+      },
+    );
   }
 
   async revert(record: RevertRecord): Promise<void> {
@@ -204,6 +264,16 @@ export class DriverFaultInjector implements FaultInjector {
           {
             code: 'REPLICA_NOT_FOUND',
             suggestions: ['owui-chaos lab status', 'Use `replica: random` or one of the names above'],
+          },
+        );
+      }
+      const down = chosen.filter((r) => r.state === 'stopped' || r.state === 'paused');
+      if (down.length > 0) {
+        throw new FaultError(
+          `Replica ${down.map((r) => `\`${r.name}\` is ${r.state}`).join(', ')}, not running: a fault that is not this entry's is in the way, so \`${entry.name}\` was not injected and nothing was touched`,
+          {
+            code: 'FOREIGN_FAULT',
+            suggestions: ['owui-chaos lab status', 'owui-chaos rollback   # if an earlier run left it down'],
           },
         );
       }

@@ -52,6 +52,7 @@ import { defaultLabStateDir, readLabState } from '../lab/state.js';
 import { preflightWithDoctor } from './doctor/preflight.js';
 import { driversForTarget } from './drivers.js';
 import { DriverFaultInjector } from './fault-injector.js';
+import { guardRun, type RunGuard } from './safety/run-guard.js';
 
 export const MOCK_MODEL = 'owui-chaos-mock';
 
@@ -68,6 +69,10 @@ export interface RunRequest {
   labName?: string;
   /** Keep a lab this run started (default: stop it again afterwards). */
   keepLab?: boolean;
+  /** Break the target's lease when its holder is gone (docs/safety.md). */
+  breakLease?: boolean;
+  /** Allow a load longer than a week. */
+  allowLong?: boolean;
   workers?: number;
   /** k6 executable for `engine: k6` (default `k6` on PATH). */
   k6Binary?: string;
@@ -128,6 +133,7 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
     defaultSlos,
     flags,
     resolveTarget: async (ref) => (ref.kind === 'file' ? loadTarget(ref.file, { env }) : undefined),
+    ...(req.allowLong ? { allowLong: true } : {}),
   });
   const { experiment } = loaded;
   const plan = planExperiment(experiment, loaded.targetRef);
@@ -167,6 +173,7 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
       startedLab = true;
     }
   }
+  let guard: RunGuard | undefined;
   try {
     return await runOnTarget(
       req,
@@ -179,6 +186,7 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
       notice,
     );
   } finally {
+    await guard?.end();
     if (startedLab && !req.keepLab) {
       notice(`stopping the lab this run started (keep it with --keep-lab)`);
       await labDown(labStateDir).catch((err: unknown) => notice(`lab down failed: ${errorMessage(err)}`));
@@ -215,6 +223,22 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
       );
     }
     await confirmDestructive(r, exp, target, l.targetRef.kind === 'lab');
+    // Lease + run index before anything touches the target (docs/safety.md); released by the
+    // caller's finally. Observation-only runs (no timeline) need neither.
+    if (exp.timeline.length > 0) {
+      guard = await guardRun({
+        runId: summaryBase.runId,
+        runDir: summaryBase.runDir,
+        command: 'run',
+        targetRef: summaryBase.target,
+        target,
+        ...(l.targetRef.kind === 'lab' ? { labStateDir: labDir } : {}),
+        ...(l.targetRef.kind === 'file' ? { targetFile: l.targetRef.file } : {}),
+        env: environment,
+        ...(r.breakLease ? { breakLease: true } : {}),
+        onNotice: say,
+      });
+    }
 
     // --- preflight: the doctor's identity, websocket and shared-secret checks around the sign-in ---
     const needUsers = Math.max(
@@ -267,10 +291,10 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
     });
     const startupBudget =
       target.replicas && 'startupBudget' in target.replicas ? target.replicas.startupBudget : undefined;
-    const faults = new DriverFaultInjector(
-      drivers,
-      startupBudget !== undefined ? { replicaHealthBudgetMs: startupBudget } : {},
-    );
+    const faults = new DriverFaultInjector(drivers, {
+      runId: summaryBase.runId,
+      ...(startupBudget !== undefined ? { replicaHealthBudgetMs: startupBudget } : {}),
+    });
     const engine: LoadEngine = r.engineFactory
       ? r.engineFactory({ experiment: exp, target, runDir: summaryBase.runDir })
       : engineFor(exp, target, credentials, {

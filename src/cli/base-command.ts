@@ -11,6 +11,7 @@ import {
   causeChain,
   formatIssue,
 } from '../core/errors.js';
+import { escapeTerminal } from '../core/terminal-text.js';
 
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
@@ -24,7 +25,7 @@ export abstract class BaseCommand extends Command {
 
   /** Human output goes to stderr-free stdout only when not in --json mode. */
   protected say(text: string): void {
-    if (!this.jsonEnabled()) this.log(text);
+    if (!this.jsonEnabled()) this.log(escapeTerminal(text));
   }
 
   protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
@@ -68,5 +69,5 @@ export function renderError(error: OwuiChaosError): string {
     lines.push('Try this:');
     for (const s of error.suggestions) lines.push(`  ${s}`);
   }
-  return lines.join('\n') + '\n';
+  return escapeTerminal(lines.join('\n')) + '\n';
 }

@@ -19,6 +19,7 @@ import { writeReports } from '../core/report/write.js';
 import { loadSloFile } from '../core/slo/load.js';
 import { parseDuration } from '../core/clock.js';
 import { parseRate } from '../core/config/duration.js';
+import { MAX_TIMER_MS, ONE_WEEK_MS } from '../core/config/limits.js';
 import { LAB_TARGET, loadTarget } from '../core/config/target.js';
 import { ExitCode, UsageError } from '../core/errors.js';
 import { METRICS, isMetricName, type MetricName } from '../core/metrics.js';
@@ -101,6 +102,7 @@ export default class Load extends BaseCommand {
       default: '5s',
     }),
     duration: Flags.string({ description: 'how long to run, e.g. `60s`, `5m`', default: '60s' }),
+    'allow-long': Flags.boolean({ description: 'allow a --duration longer than a week' }),
     tokens: Flags.integer({ description: 'tokens per reply (mock LLM directive)', default: 120, min: 1 }),
     tps: Flags.integer({
       description: 'mock LLM pacing in tokens per second (default: the mock’s own)',
@@ -135,6 +137,14 @@ export default class Load extends BaseCommand {
   async run(): Promise<LoadResult> {
     const { flags } = await this.parse(Load);
     const durationMs = parseDurationFlag('--duration', flags.duration);
+    if (durationMs > ONE_WEEK_MS && !flags['allow-long']) {
+      throw new UsageError(
+        `--duration ${flags.duration} is longer than a week; pass --allow-long if that is meant`,
+        {
+          code: 'BAD_DURATION',
+        },
+      );
+    }
     const ratePerSecond = flags['chat-rate'] === undefined ? undefined : parseRate(flags['chat-rate']);
     if (flags['chat-rate'] !== undefined && !(ratePerSecond !== undefined && ratePerSecond > 0)) {
       throw new UsageError(
@@ -275,14 +285,22 @@ export default class Load extends BaseCommand {
 }
 
 function parseDurationFlag(flag: string, text: string): number {
+  let ms: number;
   try {
-    return parseDuration(text);
+    ms = parseDuration(text);
   } catch (cause) {
     throw new UsageError(`${flag} ${text} is not a duration; use e.g. 30s, 5m, 500ms`, {
       code: 'BAD_DURATION',
       cause,
     });
   }
+  if (!Number.isFinite(ms) || ms > MAX_TIMER_MS) {
+    throw new UsageError(
+      `${flag} ${text} is longer than Node's timers can wait (2^31−1 ms ≈ 24.8 days); use at most 24d`,
+      { code: 'BAD_DURATION' },
+    );
+  }
+  return ms;
 }
 
 function describePlan(plan: LoadPlan): string {

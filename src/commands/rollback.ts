@@ -1,90 +1,51 @@
-// `owui-chaos rollback [--run DIR]`: replays the reverts a crashed or killed run left behind.
+// `owui-chaos rollback [--run DIR] [--force] [--forget RUN]`: replays the reverts crashed or killed
+// runs left behind and waits until the system is back. The work is in src/app/rollback-runs.ts.
 
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { LAB_TARGET, loadTarget } from '../core/config/target.js';
-import { ExitCode, UsageError } from '../core/errors.js';
-import { RevertStack } from '../core/runner/revert-stack.js';
-import { replayReverts, type RollbackReport } from '../core/runner/rollback.js';
-import { driversForTarget } from '../app/drivers.js';
-import { DriverFaultInjector } from '../app/fault-injector.js';
-
-interface RunInfo {
-  runId: string;
-  target: string;
-  labStateDir?: string;
-  targetFile?: string;
-}
+import { parseDuration } from '../core/clock.js';
+import { UsageError } from '../core/errors.js';
+import { forgetRun, rollbackRuns, type RollbackSummary } from '../app/rollback-runs.js';
 
 export default class Rollback extends BaseCommand {
   static override summary = 'Revert every fault a crashed or interrupted run left injected';
   static override description =
-    'Reads the revert stack a run persisted before each injection (reverts.json in the run directory) and undoes every fault still recorded as injected, most recent first. Idempotent: a second rollback finds nothing to do. Exit 14 when a revert fails (it stays recorded, so the next rollback retries it).';
+    "Finds every run with faults still recorded as injected (the run index under OWUI_CHAOS_HOME, whatever --out said), leaves alone runs whose process still runs (they revert their own faults; --force overrides), replays the rest most recent first under the target's lease, and finishes only when the system is back: replicas healthy, one master with a replica linked and all Sentinels agreeing, no toxics of the run, nginx config bytes identical. Exit 14 when a revert fails or the system is not back within --wait (it stays recorded, so the next rollback retries it); exit 4 when a run was left alone because it still runs. A run whose lab is gone is closed. `--forget RUN` closes a run whose target is gone for good, and lists what it could not verify.";
   static override examples = [
     '<%= config.bin %> rollback',
     '<%= config.bin %> rollback --run .owui-chaos/runs/2026-11-21T13-00-00-000Z-failover',
+    '<%= config.bin %> rollback --forget 2026-11-21T13-00-00-000Z-failover',
   ];
 
   static override flags = {
-    run: Flags.string({ description: 'run directory (default: the newest run with faults still injected)' }),
+    run: Flags.string({ description: 'one run directory (default: every run with faults still injected)' }),
+    force: Flags.boolean({ description: 'revert a run even though its process still runs' }),
+    'break-lease': Flags.boolean({ description: "take the target's lease from a holder that is gone" }),
+    forget: Flags.string({
+      description: 'close a run (id or directory) whose target is gone, without reverting',
+      exclusive: ['run', 'force'],
+    }),
+    wait: Flags.string({ description: 'how long to wait for the system to be back', default: '60s' }),
   };
 
-  async run(): Promise<RollbackReport & { runDir: string }> {
+  async run(): Promise<RollbackSummary | { runId: string; runDir: string; unverified: string[] }> {
     const { flags } = await this.parse(Rollback);
-    const runDir = flags.run
-      ? resolve(flags.run)
-      : newestRunWithReverts(join(process.env.OWUI_CHAOS_HOME ?? '.owui-chaos', 'runs'));
-    if (!runDir) {
-      this.say('Nothing to roll back: no run directory with a revert stack was found.');
-      return { runDir: '', runId: '', reverted: [], failed: [], alreadyClean: true };
-    }
-    const stackFile = join(runDir, 'reverts.json');
-    if (!existsSync(stackFile)) {
-      throw new UsageError(`${runDir} has no reverts.json: it is not a run directory`, {
-        code: 'NOT_A_RUN_DIR',
-        suggestions: ['owui-chaos rollback --run <run dir printed by owui-chaos run>'],
-      });
-    }
-    const stack = RevertStack.load(stackFile);
-    if (stack.outstanding().length === 0) {
-      this.say(`Nothing to roll back in ${runDir}: every fault was already reverted.`);
-      return { runDir, runId: stack.runId, reverted: [], failed: [], alreadyClean: true };
-    }
-    const info = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunInfo;
-    const { target } = await loadTarget(info.targetFile ?? LAB_TARGET, info.targetFile ? {} : {});
-    const drivers = driversForTarget(target, info.labStateDir ? { labStateDir: info.labStateDir } : {});
-    const injector = new DriverFaultInjector(drivers);
+    const say = (line: string): void => this.say(line);
+    if (flags.forget !== undefined) return forgetRun(flags.forget, { say });
+    let waitMs: number;
     try {
-      const report = await replayReverts(stack, (record) => injector.revert(record), {
-        onEntry: (entry, phase, error) =>
-          this.say(
-            phase === 'start'
-              ? `reverting ${entry.name}: ${entry.description}`
-              : phase === 'done'
-                ? `  reverted ${entry.name}`
-                : `  FAILED ${entry.name}: ${error}`,
-          ),
-      });
-      if (report.failed.length > 0) process.exitCode = ExitCode.rollbackFailed;
-      this.say(
-        report.failed.length > 0
-          ? `${report.failed.length} revert(s) failed; run \`owui-chaos rollback --run ${runDir}\` again once fixed.`
-          : `Rolled back ${report.reverted.length} fault(s) of run ${report.runId}.`,
-      );
-      return { ...report, runDir };
-    } finally {
-      await drivers.close();
+      waitMs = parseDuration(flags.wait);
+    } catch {
+      throw new UsageError(`--wait ${flags.wait} is not a duration; use e.g. 60s or 2m`, { code: 'USAGE' });
     }
+    const summary = await rollbackRuns({
+      ...(flags.run !== undefined ? { runDir: flags.run } : {}),
+      force: flags.force,
+      breakLease: flags['break-lease'],
+      waitMs,
+      say,
+    });
+    if (summary.exitCode !== 0) process.exitCode = summary.exitCode;
+    return summary;
   }
-}
-
-function newestRunWithReverts(root: string): string | undefined {
-  if (!existsSync(root)) return undefined;
-  const dirs = readdirSync(root)
-    .map((d) => join(root, d))
-    .filter((d) => existsSync(join(d, 'reverts.json')))
-    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
-  return dirs.find((d) => RevertStack.load(join(d, 'reverts.json')).outstanding().length > 0) ?? dirs[0];
 }

@@ -8,6 +8,7 @@ import { progressPrinter } from '../cli/progress.js';
 import { prometheusFlag, startPrometheus } from '../cli/prometheus-flag.js';
 import { formatDuration } from '../core/clock.js';
 import { OwuiChaosError } from '../core/errors.js';
+import { escapeTerminal } from '../core/terminal-text.js';
 import type { LoadProgress } from '../core/ports.js';
 import { renderTerminalSummary } from '../core/report/terminal.js';
 import type { RunEvent } from '../core/runner/runner.js';
@@ -42,6 +43,10 @@ export default class Run extends BaseCommand {
     }),
     'lab-name': Flags.string({ description: 'which lab `lab` means', default: 'default' }),
     'keep-lab': Flags.boolean({ description: 'keep a lab this run started running afterwards' }),
+    'allow-long': Flags.boolean({ description: 'allow a load longer than a week' }),
+    'break-lease': Flags.boolean({
+      description: "take the target's lease from a holder that is gone (never from one that still runs)",
+    }),
     workers: Flags.integer({ description: 'Node engine worker threads (default one per core)', min: 0 }),
     'k6-binary': Flags.string({ description: 'k6 executable for `--engine k6` (default: k6 on PATH)' }),
     prometheus: prometheusFlag,
@@ -52,7 +57,7 @@ export default class Run extends BaseCommand {
     const quiet = this.jsonEnabled();
     const tty = process.stderr.isTTY === true && !quiet;
     const note = (text: string): void => {
-      if (!quiet) process.stderr.write(`${tty ? '\r\x1b[K' : ''}${text}\n`);
+      if (!quiet) process.stderr.write(`${tty ? '\r\x1b[K' : ''}${escapeTerminal(text)}\n`);
     };
 
     // First Ctrl-C: stop load and timeline, revert everything. Second: stop reverting.
@@ -90,6 +95,8 @@ export default class Run extends BaseCommand {
         yes: flags.yes,
         labName: flags['lab-name'],
         keepLab: flags['keep-lab'],
+        breakLease: flags['break-lease'],
+        allowLong: flags['allow-long'],
         onNotice: note,
         confirm: (q) => askYesNo(q),
         interrupt: interrupt.signal,
@@ -123,8 +130,8 @@ export default class Run extends BaseCommand {
 
   private render(summary: RunSummary): void {
     if (summary.dryRun) {
-      this.log(`Plan for \`${summary.experiment.title}\` (${summary.experiment.file}):`);
-      this.log(summary.plan.text);
+      this.log(escapeTerminal(`Plan for \`${summary.experiment.title}\` (${summary.experiment.file}):`));
+      this.log(escapeTerminal(summary.plan.text));
       this.log('Dry run: nothing was started, injected or changed.');
       return;
     }
@@ -154,7 +161,9 @@ export default class Run extends BaseCommand {
     }
     if (summary.stillInjected.length > 0) {
       process.stderr.write(
-        `Still injected:\n${summary.stillInjected.map((e) => `  - ${e.name}: ${e.description}${e.error ? ` (${e.error})` : ''}`).join('\n')}\n`,
+        escapeTerminal(
+          `Still injected:\n${summary.stillInjected.map((e) => `  - ${e.name}: ${e.description}${e.error ? ` (${e.error})` : ''}`).join('\n')}\n`,
+        ),
       );
     }
   }

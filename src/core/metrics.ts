@@ -30,6 +30,7 @@ export const METRIC_NAMES = [
   'ws_connect_errors',
   'ws_never_joined',
   'http_errors',
+  'protocol_errors',
   'missed_starts',
   'client_lag',
   'active_streams',
@@ -144,6 +145,13 @@ export const METRICS: Record<MetricName, MetricDefinition> = {
     kind: 'counter',
     unit: 'count',
     definition: 'HTTP errors, tagged by `status` and `endpoint`',
+  },
+  protocol_errors: {
+    name: 'protocol_errors',
+    kind: 'counter',
+    unit: 'count',
+    definition:
+      'bytes from the server that break the protocol, tagged by `reason` (invalid_json, invalid_utf8, line_too_long, event_too_large, text_too_long)',
   },
   missed_starts: {
     name: 'missed_starts',

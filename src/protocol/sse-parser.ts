@@ -29,7 +29,14 @@ export type LineDecoder = (bytes: Uint8Array, start: number, end: number) => str
 
 export interface SseParserOptions {
   decode?: LineDecoder;
+  /** A line longer than this is dropped whole (counted `line_too_long`). Default 1 MiB. */
+  maxLineBytes?: number;
+  /** An event block longer than this is dropped whole (counted `event_too_large`). Default 4 MiB. */
+  maxEventBytes?: number;
 }
+
+/** Why bytes from a server were not taken as it sent them (docs/safety.md, hostile servers). */
+export type SseProblem = 'line_too_long' | 'event_too_large' | 'invalid_utf8';
 
 export interface SseEvent {
   event: string;
@@ -71,8 +78,23 @@ export class SseParser {
   private blockBytes = 0;
   private retry: number | undefined;
 
+  private readonly maxLineBytes: number;
+  private readonly maxEventBytes: number;
+  /** Dropping the rest of an over-long line (until its terminator). */
+  private discardingLine = false;
+  /** Dropping the rest of an over-large event block (until its blank line). */
+  private discardingEvent = false;
+  /** Counts per problem; memory stays bounded whatever the server sends. */
+  readonly problems: Partial<Record<SseProblem, number>> = {};
+
   constructor(options: SseParserOptions = {}) {
     this.decode = options.decode ?? utf8DecodeRange;
+    this.maxLineBytes = options.maxLineBytes ?? 1024 * 1024;
+    this.maxEventBytes = options.maxEventBytes ?? 4 * 1024 * 1024;
+  }
+
+  private problem(p: SseProblem): void {
+    this.problems[p] = (this.problems[p] ?? 0) + 1;
   }
 
   /** Reads pushed so far. */
@@ -115,10 +137,22 @@ export class SseParser {
       const lineBytes = this.lineLength + (end - lineStart);
       this.blockBytes += lineBytes + 1;
       let event: SseEvent | undefined;
-      if (this.lineLength === 0) event = this.processLine(chunk, lineStart, end);
+      if (this.discardingLine || lineBytes > this.maxLineBytes) {
+        // The end of a line too long to keep: it is dropped, and so is the event it belonged to.
+        if (!this.discardingLine) this.problem('line_too_long');
+        this.discardingLine = false;
+        this.discardingEvent = true;
+        this.lineParts = [];
+        this.lineLength = 0;
+      } else if (this.lineLength === 0) event = this.processLine(chunk, lineStart, end);
       else {
         const line = this.takeLine(chunk, lineStart, end);
         event = this.processLine(line, 0, line.length);
+      }
+      if (!this.discardingEvent && this.blockBytes > this.maxEventBytes) {
+        this.problem('event_too_large');
+        this.discardingEvent = true;
+        this.dataLines.length = 0;
       }
       if (event) events.push(event);
       i = lineStart = end + 1;
@@ -132,8 +166,19 @@ export class SseParser {
       }
     }
     if (lineStart < n) {
-      this.lineParts.push(chunk.subarray(lineStart));
-      this.lineLength += n - lineStart;
+      if (this.discardingLine) {
+        this.blockBytes += n - lineStart;
+      } else if (this.lineLength + (n - lineStart) > this.maxLineBytes) {
+        // Kept so far plus this read exceed the cap: drop what is held, drop the rest as it comes.
+        this.problem('line_too_long');
+        this.discardingLine = true;
+        this.blockBytes += this.lineLength + (n - lineStart);
+        this.lineParts = [];
+        this.lineLength = 0;
+      } else {
+        this.lineParts.push(chunk.subarray(lineStart));
+        this.lineLength += n - lineStart;
+      }
     }
     return events;
   }
@@ -145,6 +190,8 @@ export class SseParser {
     const danglingBytes = heldBom + this.blockBytes + this.lineLength;
     this.lineParts = [];
     this.lineLength = 0;
+    this.discardingLine = false;
+    this.discardingEvent = false;
     this.resetBlock();
     return { events: [], danglingBytes };
   }
@@ -200,7 +247,11 @@ export class SseParser {
       line[start + 4] === COLON
     ) {
       const valueStart = start + 5 < end && line[start + 5] === SPACE ? start + 6 : start + 5;
-      this.dataLines.push(this.decode(line, valueStart, end));
+      const value = this.decode(line, valueStart, end);
+      if (value.includes('\uFFFD') && !hasReplacementBytes(line, valueStart, end))
+        this.problem('invalid_utf8');
+      if (this.discardingEvent) return undefined;
+      this.dataLines.push(value);
       this.hasData = true;
       return undefined;
     }
@@ -242,6 +293,11 @@ export class SseParser {
   }
 
   private dispatch(): SseEvent | undefined {
+    if (this.discardingEvent) {
+      this.discardingEvent = false;
+      this.resetBlock();
+      return undefined;
+    }
     const reads = this.reads - this.blockStartRead + 1;
     const bytes = this.blockBytes;
     const hasData = this.hasData;
@@ -261,4 +317,12 @@ export class SseParser {
     this.blockStartRead = 0;
     this.blockBytes = 0;
   }
+}
+
+/** Whether bytes [start, end) hold a real U+FFFD (EF BF BD), as opposed to one decoding made up. */
+function hasReplacementBytes(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let k = start; k + 2 < end; k++) {
+    if (bytes[k] === 0xef && bytes[k + 1] === 0xbf && bytes[k + 2] === 0xbd) return true;
+  }
+  return false;
 }

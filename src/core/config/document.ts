@@ -4,7 +4,7 @@
 // the secrets it holds, or throws a ValidationError (exit 3) whose issues all carry a path, the
 // file and (where the file has the node) line and column; secret values appear in neither.
 
-import { readFile } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
 import { ValidationError } from '../errors.js';
@@ -18,6 +18,7 @@ import {
 } from './issues.js';
 import { scrubText, type SecretRef } from './secrets.js';
 import { parseSource, type DocPath, type SourceFile } from './source.js';
+import { MAX_FILE_BYTES_ENV, MAX_FILE_ENTRIES_ENV, fileLimits } from './limits.js';
 
 export type { Env } from './env.js';
 
@@ -83,9 +84,11 @@ const CODE: Record<DocumentKind, string> = {
 
 export async function loadDocument(file: string, options: DocumentOptions): Promise<LoadedDocument> {
   let text: string;
+  const limits = fileLimits(options.env);
   try {
-    text = await readFile(file, 'utf8');
+    text = await readBounded(file, limits.maxBytes);
   } catch (error) {
+    if (error instanceof ValidationError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     const shownName = displayPath(file);
     const reason =
@@ -116,7 +119,7 @@ export async function parseDocumentText(
   options: DocumentOptions,
 ): Promise<LoadedDocument> {
   const shownName = displayPath(file);
-  const source = parseSource(text, shownName);
+  const source = parseSource(text, shownName, { maxEntries: fileLimits(options.env).maxEntries });
   if (source.syntaxIssues.length > 0) throw invalid(options.kind, shownName, source.syntaxIssues, []);
 
   if (source.data === null || source.data === undefined) {
@@ -244,3 +247,56 @@ export function displayPath(file: string): string {
 }
 
 export type { SourceFile };
+
+/**
+ * Reads a config file, refusing what is not a regular file (a FIFO would block the read, and with
+ * it every signal handler, for ever; a device may never end) and anything larger than `maxBytes`
+ * (checked on the size and again while reading, for a file that grows).
+ */
+async function readBounded(file: string, maxBytes: number): Promise<string> {
+  const shownName = displayPath(file);
+  const refuse = (reason: string, suggestion: string): ValidationError =>
+    new ValidationError(
+      `File ${shownName} ${reason}`,
+      [{ code: 'FILE_NOT_FOUND', path: '', file: shownName, message: `${shownName} ${reason}` }],
+      { code: 'FILE_REFUSED', suggestions: [suggestion] },
+    );
+  const info = await stat(file);
+  if (info.isDirectory()) {
+    const err = new Error(`EISDIR: ${file}`) as NodeJS.ErrnoException;
+    err.code = 'EISDIR';
+    throw err;
+  }
+  if (!info.isFile()) {
+    const kind = info.isFIFO()
+      ? 'a FIFO (named pipe)'
+      : info.isCharacterDevice() || info.isBlockDevice()
+        ? 'a device'
+        : info.isSocket()
+          ? 'a socket'
+          : 'not a regular file';
+    throw refuse(
+      `is ${kind}, not a regular file; it was not read`,
+      'Save the YAML to a regular file and pass that',
+    );
+  }
+  const tooBig = refuse(
+    `is larger than ${maxBytes} bytes (${info.size} bytes); config files are far smaller — it was not read`,
+    `If the file really is this large: ${MAX_FILE_BYTES_ENV}=<bytes> (and ${MAX_FILE_ENTRIES_ENV}=<n> for more entries)`,
+  );
+  if (info.size > maxBytes) throw tooBig;
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(maxBytes + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > maxBytes) throw tooBig;
+    }
+    return buffer.subarray(0, length).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}

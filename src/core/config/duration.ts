@@ -4,6 +4,7 @@
 
 import { z } from 'zod';
 import { parseDuration } from '../clock.js';
+import { MAX_TIMER_MS } from './limits.js';
 
 const DURATION_HINT = 'a duration such as `500ms`, `30s`, `2m` or a number of milliseconds';
 
@@ -26,6 +27,13 @@ export const DurationSchema = z
       });
       return z.NEVER;
     }
+    if (ms > MAX_TIMER_MS) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `is ${JSON.stringify(value)}, longer than Node's timers can wait (2^31−1 ms ≈ 24.8 days); use at most \`24d\``,
+      });
+      return z.NEVER;
+    }
     return ms;
   });
 
@@ -33,6 +41,9 @@ export const DurationSchema = z
 export const PositiveDurationSchema = DurationSchema.refine((ms) => ms > 0, {
   message: `must be longer than zero; use ${DURATION_HINT}`,
 });
+
+/** Open-model arrival rates above this are a typo (`5000000/s`), not a plan. */
+export const MAX_RATE_PER_SECOND = 100_000;
 
 const RATE_HINT = 'an arrival rate such as `5/s`, `300/m` or a number per second';
 
@@ -42,6 +53,13 @@ export const RateSchema = z
   .describe(RATE_HINT)
   .transform((value, ctx) => {
     const perSecond = parseRate(value);
+    if (perSecond !== undefined && perSecond > MAX_RATE_PER_SECOND) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `is ${JSON.stringify(value)}, above ${MAX_RATE_PER_SECOND}/s — far beyond what one load generator sends; split the load over several runners (k6 export --operator)`,
+      });
+      return z.NEVER;
+    }
     if (perSecond === undefined || perSecond <= 0) {
       ctx.addIssue({ code: 'custom', message: `is ${JSON.stringify(value)}; use ${RATE_HINT} (above zero)` });
       return z.NEVER;

@@ -17,6 +17,7 @@ import {
   type LoadedDocument,
 } from './document.js';
 import { DurationSchema, PositiveDurationSchema, RateSchema } from './duration.js';
+import { ONE_WEEK_MS } from './limits.js';
 import { FAULT_FACTS, TimelineEntrySchema, formatMs, replicasTaken, type TimelineEntry } from './faults.js';
 import type { ConfigIssue } from './issues.js';
 import { experimentOverrides, type ExperimentFlags } from './precedence.js';
@@ -180,6 +181,8 @@ export interface LoadExperimentOptions {
    * A ValidationError it throws is merged into the experiment's error.
    */
   resolveTarget?: (ref: TargetRef) => Promise<LoadedTarget | undefined>;
+  /** A load longer than a week is allowed (`--allow-long`); see src/core/config/limits.ts. */
+  allowLong?: boolean;
 }
 
 /** Replicas that may be down at once when no target says otherwise (the target schema's default). */
@@ -243,6 +246,13 @@ function documentOptions(
           ? { kind: 'lab' }
           : { kind: 'file', file: path.resolve(targetOverride ? process.cwd() : path.dirname(file), ref) };
       const findings = checkExperiment(experiment, DEFAULT_MAX_UNAVAILABLE);
+      if (experiment.load.duration > ONE_WEEK_MS && !options.allowLong) {
+        findings.push({
+          code: 'OUT_OF_RANGE',
+          path: ['load', 'duration'],
+          message: `\`load.duration\` is ${ms(experiment.load.duration)}, longer than a week; pass --allow-long if that is meant`,
+        });
+      }
       if (options.resolveTarget) {
         try {
           const target = await options.resolveTarget(state.targetRef);

@@ -3,7 +3,17 @@
 // read, and `locate` maps a document path (as zod reports it) to the line and column of the
 // deepest node that exists on that path, so every later issue can point into the file.
 
-import { LineCounter, isMap, isNode, isPair, isScalar, parseDocument, type Document } from 'yaml';
+import {
+  LineCounter,
+  isMap,
+  isNode,
+  isPair,
+  isScalar,
+  isSeq,
+  parseDocument,
+  visit,
+  type Document,
+} from 'yaml';
 import type { ConfigIssue } from './issues.js';
 
 export type DocPath = ReadonlyArray<string | number>;
@@ -26,7 +36,12 @@ export interface SourceFile {
   locateKey(path: DocPath, key: string): Position | undefined;
 }
 
-export function parseSource(text: string, file: string): SourceFile {
+export interface ParseLimits {
+  /** Mapping pairs + sequence items in the whole document (src/core/config/limits.ts). */
+  maxEntries?: number;
+}
+
+export function parseSource(text: string, file: string, limits: ParseLimits = {}): SourceFile {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const syntaxIssues: ConfigIssue[] = doc.errors.map((error) => {
@@ -40,10 +55,31 @@ export function parseSource(text: string, file: string): SourceFile {
       message: `YAML syntax error (${error.code}): ${firstLine(error.message)}`,
     };
   });
+  if (syntaxIssues.length === 0 && limits.maxEntries !== undefined) {
+    const max = limits.maxEntries;
+    let entries = 0;
+    visit(doc, (_key, node) => {
+      if (isMap(node) || isSeq(node)) entries += node.items.length;
+      return entries > max ? visit.BREAK : undefined;
+    });
+    if (entries > max) {
+      syntaxIssues.push({
+        code: 'YAML_SYNTAX',
+        path: '',
+        file,
+        message: `the file has more than ${max} entries (mapping keys + list items); config files are far smaller — raise the limit with OWUI_CHAOS_MAX_FILE_ENTRIES if it really needs more`,
+      });
+    }
+  }
   let data: unknown = undefined;
   if (syntaxIssues.length === 0) {
     try {
       data = doc.toJS({ maxAliasCount: 100 });
+      const shape = shapeProblem(data);
+      if (shape) {
+        data = undefined;
+        syntaxIssues.push({ code: 'YAML_SYNTAX', path: '', file, message: shape });
+      }
     } catch (error) {
       syntaxIssues.push({
         code: 'YAML_SYNTAX',
@@ -92,4 +128,38 @@ function deepestNode(
 
 function firstLine(message: string): string {
   return (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
+}
+
+/** Deepest nesting a config file may have; real files stay under 10. */
+export const MAX_DEPTH = 64;
+
+/**
+ * A document every later step can walk: no value that contains itself (`&a [*a]`, which YAML
+ * allows and which would make every recursive walk overflow the stack), no nesting deeper than
+ * MAX_DEPTH. Returns the problem, or undefined.
+ */
+function shapeProblem(data: unknown): string | undefined {
+  const open = new Set<object>();
+  const walk = (value: unknown, depth: number): string | undefined => {
+    if (value === null || typeof value !== 'object') return undefined;
+    if (open.has(value)) return 'the YAML refers to itself (an alias used inside its own anchor); expand it';
+    if (depth > MAX_DEPTH)
+      return `the YAML is nested deeper than ${MAX_DEPTH} levels; config files are far flatter`;
+    open.add(value);
+    try {
+      const children = Array.isArray(value)
+        ? value
+        : value instanceof Map
+          ? [...value.values()]
+          : Object.values(value);
+      for (const child of children) {
+        const problem = walk(child, depth + 1);
+        if (problem) return problem;
+      }
+      return undefined;
+    } finally {
+      open.delete(value);
+    }
+  };
+  return walk(data, 0);
 }

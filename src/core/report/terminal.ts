@@ -6,6 +6,7 @@ import type { Comparison } from './compare.js';
 import { formatObjective, formatOffset, formatSeconds, formatValue, selectorLabel } from './format.js';
 import { verdictText as runVerdictText } from './outcome.js';
 import type { RunResults, SloResult } from './results.js';
+import { escapeTerminal } from '../terminal-text.js';
 
 export interface TerminalOptions {
   color?: boolean;
@@ -52,7 +53,7 @@ export function renderTerminalSummary(results: RunResults, options: TerminalOpti
   const title = results.run.title
     ? `${results.run.title}${results.run.runId ? ` (${results.run.runId})` : ''}`
     : 'owui-chaos report';
-  out.push(paint('bold', title));
+  out.push(paint('bold', escapeTerminal(title)));
   out.push(
     `${results.input.samples} samples ` +
       (results.input.sampleFiles.length > 0

@@ -13,7 +13,12 @@ export type RevertEntryStatus =
   /** Revert attempted and failed: something may still be injected. */
   | 'failed'
   /** The fault needs no revert (instantaneous, e.g. `redis.failover`). */
-  | 'none';
+  | 'none'
+  /**
+   * Closed without a revert (`rollback --forget`, or the lab it was injected into is gone): nothing
+   * verified that it is undone; `error` says why it was closed.
+   */
+  | 'forgotten';
 
 export interface RevertEntry {
   /** Timeline entry name. */

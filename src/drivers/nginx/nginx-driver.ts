@@ -121,12 +121,16 @@ abstract class BaseNginxDriver implements NginxDriver {
    * also pins `proxy_http_version` (buffering only delays SSE over HTTP/1.0, see
    * src/lab/nginx/nginx-config.ts); that block is swapped whole. Elsewhere only the directive changes.
    */
-  prepareSetBuffering(on: boolean): Promise<PreparedDriverFault> {
+  prepareSetBuffering(on: boolean, opts: EditOwner = {}): Promise<PreparedDriverFault> {
     const value = on ? 'on' : 'off';
-    return this.prepareEdit(`proxy_buffering ${value}`, (original) => {
-      const was = directiveValues(original, 'proxy_buffering');
-      return { bytes: setBufferingBytes(original, on), was: was.length ? was.join(', ') : 'unset' };
-    });
+    return this.prepareEdit(
+      `proxy_buffering ${value}`,
+      (original) => {
+        const was = directiveValues(original, 'proxy_buffering');
+        return { bytes: setBufferingBytes(original, on), was: was.length ? was.join(', ') : 'unset' };
+      },
+      opts,
+    );
   }
 
   async setBuffering(on: boolean): Promise<FaultHandle> {
@@ -136,11 +140,26 @@ abstract class BaseNginxDriver implements NginxDriver {
   private async prepareEdit(
     change: string,
     edit: (original: Buffer) => { bytes: Buffer; was: string },
+    opts: EditOwner = {},
   ): Promise<PreparedDriverFault> {
     const original = await this.readConfig();
+    // A config another run changed is not "the original": saving it as such would restore the
+    // other run's fault for good. Refuse before anything is touched, and say whose it is.
+    const foreign = nginxMarkerOwner(original);
+    if (foreign !== undefined && foreign !== opts.owner) {
+      throw new FaultError(
+        `nginx config ${this.where()} is already changed by run ${foreign} (its \`# owui-chaos:\` marker is in the file): \`${change}\` was not applied and nothing was touched`,
+        {
+          code: 'FOREIGN_FAULT',
+          suggestions: ['owui-chaos rollback   # restores the bytes that run saved'],
+        },
+      );
+    }
     let result: { bytes: Buffer; was: string };
     try {
       result = edit(original);
+      if (opts.owner !== undefined && !result.bytes.equals(original))
+        result = { ...result, bytes: Buffer.concat([Buffer.from(nginxMarker(opts.owner)), result.bytes]) };
     } catch (err) {
       throw new FaultError(
         `Cannot set \`${change}\` in nginx config ${this.where()}: ${(err as Error).message}`,
@@ -340,6 +359,23 @@ export class ContainerNginxDriver extends BaseNginxDriver {
   protected containerName(): string {
     return this.opts.container;
   }
+}
+
+export interface EditOwner {
+  /** The run id the edited config names in its marker line. */
+  owner?: string;
+}
+
+const MARKER = /^# owui-chaos: changed by run ([^\s;]+)/m;
+
+/** The first line of a config a run changed: says whose change it is and how to undo it. */
+export function nginxMarker(runId: string): string {
+  return `# owui-chaos: changed by run ${runId}; \`owui-chaos rollback\` restores the original bytes\n`;
+}
+
+/** The run id of the marker in `config`, if a run changed it. */
+export function nginxMarkerOwner(config: Buffer): string | undefined {
+  return MARKER.exec(config.toString('utf8'))?.[1];
 }
 
 export interface NginxChild {

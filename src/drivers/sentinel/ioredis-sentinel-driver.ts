@@ -263,6 +263,62 @@ export class IoredisSentinelDriver implements SentinelDriver {
     });
   }
 
+  /**
+   * Is replication back as it should be? Every Sentinel answers and names the same master, that
+   * master says it is one (`ROLE`), and at least one replica is linked to it (its own `ROLE` says
+   * `connected` to that master). `problems` is empty when all of it holds; `master` is what the
+   * Sentinels agree on (for "did it change while we watched?").
+   */
+  async replicationHealth(): Promise<{ problems: string[]; master?: string }> {
+    const problems: string[] = [];
+    const answers = await Promise.all(
+      this.opts.sentinels.map(async (s) => {
+        try {
+          const reply = (await this.withClient(s, this.opts.sentinelPassword, (r) =>
+            r.call('SENTINEL', 'get-master-addr-by-name', this.masterName),
+          )) as [string, string] | null;
+          return reply ? `${normaliseHost(reply[0])}:${reply[1]}` : `unknown master name`;
+        } catch (err) {
+          return `no answer (${errorMessage(err)})`;
+        }
+      }),
+    );
+    const named = new Set(answers.filter((a) => /^[^\s]+:\d+$/.test(a)));
+    if (named.size !== 1 || answers.some((a) => !named.has(a))) {
+      problems.push(
+        `Sentinels do not all agree on the master of \`${this.masterName}\` (${this.opts.sentinels.map((s, i) => `${addr(s)}: ${answers[i]}`).join('; ')})`,
+      );
+      return { problems };
+    }
+    const master = [...named][0]!;
+    const host = master.slice(0, master.lastIndexOf(':'));
+    const port = Number(master.slice(master.lastIndexOf(':') + 1));
+    try {
+      const reply = (await this.withClient({ host, port }, this.opts.password, (r) =>
+        r.call('ROLE'),
+      )) as unknown[];
+      if (reply[0] !== 'master') {
+        problems.push(`the master Sentinels name, ${master}, says it is a ${String(reply[0])}`);
+        return { problems, master };
+      }
+      const replicas = ((reply[2] as unknown[] | undefined) ?? []) as Array<[string, string, string]>;
+      let linked = 0;
+      for (const [rh, rp] of replicas) {
+        const role = (await this.withClient({ host: rh, port: Number(rp) }, this.opts.password, (r) =>
+          r.call('ROLE'),
+        ).catch(() => undefined)) as unknown[] | undefined;
+        if (role?.[0] === 'slave' && Number(role[2]) === port && role[3] === 'connected') linked++;
+      }
+      if (linked === 0)
+        problems.push(
+          `master ${master} has no replica linked to it (${replicas.length === 0 ? 'none attached' : `${replicas.length} attached, none \`connected\``})`,
+        );
+    } catch (err) {
+      problems.push(`the master Sentinels name, ${master}, does not answer (${errorMessage(err)})`);
+    }
+    return { problems, master };
+  }
+
   async close(): Promise<void> {
     for (const r of this.open) r.disconnect();
     this.open.clear();

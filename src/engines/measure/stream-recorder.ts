@@ -35,7 +35,12 @@ export interface StreamSummary {
   unverified: boolean;
   /** `error` members seen inside the stream (a provider error relayed by Open WebUI). */
   streamErrors: number;
+  /** Protocol errors by reason (docs/safety.md): what a hostile or broken server sent. */
+  protocolErrors: Record<string, number>;
 }
+
+/** Received text kept for the integrity check: beyond this many chars past the expected text, none. */
+const TEXT_SLACK = 64 * 1024;
 
 export interface StreamRecorderOptions {
   startMs: number;
@@ -78,6 +83,13 @@ export class StreamRecorder {
     this.expectedText = o.expected?.join('');
   }
 
+  private protocolErrors(): Record<string, number> {
+    const out: Record<string, number> = { ...this.parser.problems };
+    if (this.invalidJson > 0) out.invalid_json = this.invalidJson;
+    if (this.textOverflow) out.text_too_long = 1;
+    return out;
+  }
+
   get sawDone(): boolean {
     return this.doneMs !== undefined;
   }
@@ -87,12 +99,25 @@ export class StreamRecorder {
     return this.text.length === 0 ? prefix : prefix + this.text.join('');
   }
 
+  private textLength = 0;
+  private textOverflow = false;
+  private invalidJson = 0;
+
   private addText(content: string): void {
     const exp = this.expectedText;
-    if (this.text.length === 0 && exp !== undefined && exp.startsWith(content, this.matched)) {
+    // Against a real model there is nothing to compare with: keep nothing (a stream that never
+    // ends must not grow memory).
+    if (exp === undefined) return;
+    if (this.text.length === 0 && exp.startsWith(content, this.matched)) {
       this.matched += content.length;
       return;
     }
+    if (this.textOverflow) return;
+    if (this.textLength + content.length > exp.length + TEXT_SLACK) {
+      this.textOverflow = true;
+      return;
+    }
+    this.textLength += content.length;
     this.text.push(content);
   }
 
@@ -121,6 +146,8 @@ export class StreamRecorder {
         break;
       } else if (item.kind === 'error') {
         this.streamErrors++;
+      } else if (item.kind === 'invalid') {
+        this.invalidJson++;
       }
     }
     if (content > 0) {
@@ -155,6 +182,7 @@ export class StreamRecorder {
       reads: this.reads,
       unverified: false,
       streamErrors: this.streamErrors,
+      protocolErrors: this.protocolErrors(),
     };
     const tags = this.o.tagsJson;
     if (this.firstContentMs !== undefined) summary.ttftMs = this.firstContentMs - this.o.startMs;
@@ -178,6 +206,8 @@ export class StreamRecorder {
       }
     }
     if (this.events > 0) this.o.emit('split_event_rate', nowMs, this.splitEvents / this.events, tags);
+    for (const [reason, count] of Object.entries(summary.protocolErrors))
+      this.o.emit('protocol_errors', nowMs, count, withTags(tags, { reason }));
     const status = reason?.status;
     const outcomeTags = this.o.outcomeTags
       ? this.o.outcomeTags(outcome, status)

@@ -182,7 +182,9 @@ describe('owui-chaos run: safety', () => {
 
     // The crash left every fault in place, and on the revert stack.
     const during = await snapshot(l);
-    expect(during.toxiproxy.toxics).toEqual(['llm/owui-chaos-slow-llm']);
+    // Named after the entry and the run that owns it (docs/safety.md).
+    expect(during.toxiproxy.toxics).toHaveLength(1);
+    expect(during.toxiproxy.toxics[0]).toMatch(/^llm\/owui-chaos-slow-llm--run-[0-9a-f]{8}$/);
     expect(during.toxiproxy.disabled).toEqual(['redis-replica']);
     expect(during.conf).not.toBe(before.conf);
     expect(during.replicas.find(([name]) => name === 'owui-2')?.[1]).toBe(false);
