@@ -51,10 +51,16 @@ export function siteOrigin(baseUrl: string, configured?: string): string {
   return `${scheme}://${host}`;
 }
 
-/** A websocket handshake answered with something other than 101. */
+/**
+ * A websocket handshake answered with something other than 101. Real Open WebUI 0.12.4 refuses an
+ * Origin outside CORS_ALLOW_ORIGIN with a bare 403 and an empty body (docs/openwebui-protocol.md);
+ * older python-engineio answers 400 "… is not an accepted origin.". Our clients always ask for
+ * EIO=4, the other cause of a 403 there, so a 403 is read as an origin refusal.
+ */
 export function handshakeFailure(status: number, body: string): ConnectFailure {
   const detail = body.slice(0, 200);
-  if (ORIGIN_REFUSED.test(body)) return { reason: 'origin_refused', status: String(status), detail };
+  if (ORIGIN_REFUSED.test(body) || (status === 403 && body.trim() === ''))
+    return { reason: 'origin_refused', status: String(status), detail };
   return { reason: 'handshake', status: String(status), detail };
 }
 

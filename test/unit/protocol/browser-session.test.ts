@@ -33,6 +33,8 @@ describe('connect failures', () => {
     });
     expect(handshakeFailure(426, '')).toMatchObject({ reason: 'handshake', status: '426' });
     expect(handshakeFailure(403, 'Forbidden')).toMatchObject({ reason: 'handshake', status: '403' });
+    // Real Open WebUI 0.12.4 refuses a foreign Origin with a bare 403 and no body.
+    expect(handshakeFailure(403, '')).toMatchObject({ reason: 'origin_refused', status: '403' });
   });
 
   it('reads a Socket.IO connect_error', () => {

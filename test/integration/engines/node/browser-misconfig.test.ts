@@ -150,7 +150,7 @@ describe('no-upgrade-headers (+ secret-per-replica on the replicas themselves)',
 describe('cors-mismatch + local-websocket-manager', () => {
   const lab = useLab('cors-local', 'cors-mismatch,local-websocket-manager');
 
-  it('cors-mismatch: a browser with the site Origin is refused (origin_refused 400); the allowed origin joins', async () => {
+  it('cors-mismatch: a browser with the site Origin is refused (origin_refused 403, as real Open WebUI answers); the allowed origin joins', async () => {
     const s = lab();
     const token = await signin(s.nginx!.url, s.admin!.email, s.admin!.password);
     const c = collector();
@@ -158,7 +158,7 @@ describe('cors-mismatch + local-websocket-manager', () => {
     b.start();
     expect(await until(() => c.of('ws_connect_errors').length >= 1, 15_000)).toBe(true);
     b.stop();
-    expect(c.of('ws_connect_errors')[0]!.tags).toMatchObject({ reason: 'origin_refused', status: '400' });
+    expect(c.of('ws_connect_errors')[0]!.tags).toMatchObject({ reason: 'origin_refused', status: '403' });
     expect(c.of('ws_never_joined').map((g) => g.v)).toEqual([1]);
     const allowed = collector();
     const ok = client(s.nginx!.url, token, allowed, { origin: FOREIGN_ORIGIN });
