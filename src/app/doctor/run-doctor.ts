@@ -343,7 +343,9 @@ const CHECKS: Record<CheckId, Check> = {
         'delivery',
         `needs at least two \`openwebui.replicas\` URLs in the target (it lists ${ctx.replicas.length})`,
       );
-    const why = blocked(ctx, 'auth', 'secret');
+    // A refused Origin refuses the probe's own socket too (the replicas check it): say so once, in
+    // cors, instead of failing delivery for a cause that is not the websocket manager.
+    const why = blocked(ctx, 'auth', 'secret', 'cors');
     if (why) return skipped('delivery', why);
     if (!ctx.user) return skipped('delivery', 'needs a user JWT (API keys cannot authenticate a socket)');
     const [a, b] = [ctx.replicas[0]!, ctx.replicas[1]!];
