@@ -206,6 +206,7 @@ describe('owui-chaos experiment list', () => {
       'failover',
       'gameday',
       'llm-latency',
+      'long-silence',
       'proxy-buffering',
       'redis-latency',
       'replica-kill',
