@@ -45,11 +45,8 @@ export const MATRIX: MatrixRow[] = [
     misconfig: 'no-upgrade-headers',
     experiment: 'failover',
     exit: 4,
-    caughtBy: [
-      'stop:STEADY_STATE_BROKEN',
-      'slo:ws_connect_errors:count:browser',
-      'diagnosis:websocket-upgrade-headers',
-    ],
+    // Caught before any load by run's doctor preflight (websocket check); measured after the merge.
+    caughtBy: ['stop:PREFLIGHT_CHECK_FAILED'],
   },
   {
     misconfig: 'cors-mismatch',
@@ -65,7 +62,8 @@ export const MATRIX: MatrixRow[] = [
     misconfig: 'secret-per-replica',
     experiment: 'failover',
     exit: 4,
-    caughtBy: ['stop:SECRET_KEY_MISMATCH'],
+    // Caught by the doctor preflight's secret check (token of replica A refused by B).
+    caughtBy: ['stop:PREFLIGHT_CHECK_FAILED'],
   },
   {
     misconfig: 'local-websocket-manager',
