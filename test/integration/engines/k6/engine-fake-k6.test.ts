@@ -147,7 +147,8 @@ describe('K6LoadEngine with a stand-in k6', () => {
     expect(seen.config).not.toContain('sk-0123');
     expect(seen.apiTokens).toBe('sk-0123456789abcdef0123456789abcdef');
     expect(JSON.parse(seen.userTokens)).toEqual([{ token: 'jwt-user-1', id: 'u-1' }]);
-    expect(seen.script).toContain('k6/websockets');
+    // The stand-in says v1.1.0: k6/websockets only exists from v1.6.
+    expect(seen.script).toContain('k6/experimental/websockets');
     expect(seen.script).toContain('export {');
   });
 
