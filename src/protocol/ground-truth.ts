@@ -10,8 +10,8 @@
 // optional pacing keys (`first_token_ms`, `tps`, `jitter`, `write`) override the mock's defaults
 // for that request, so pacing can be set per request even through Open WebUI.
 
-/** mulberry32: tiny, fast, good enough, identical in every JS engine. */
-function prng(seed: number): () => number {
+/** mulberry32: tiny, fast, good enough, identical in every JS engine (also replays test trials). */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

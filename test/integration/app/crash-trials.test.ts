@@ -9,6 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { prng } from '../../../src/protocol/ground-truth.js';
 import {
   fixture,
   redisRole,
@@ -25,18 +26,6 @@ import {
 const TRIALS = Number(process.env.OWUI_CHAOS_CRASH_TRIALS ?? 3);
 const SEED = Number(process.env.OWUI_CHAOS_CRASH_SEED ?? Date.now() % 100_000);
 const SHARING = join(import.meta.dirname, '..', '..', 'fixtures', 'experiments', 'sharing');
-
-/** mulberry32: a small seeded PRNG, so a trial sequence can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KINDS = [
   { name: 'toxic latency + proxy down + nginx buffering + replica stop', file: fixture('four-faults-long') },
