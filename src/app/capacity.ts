@@ -73,7 +73,7 @@ import {
   labKneePerSecond,
   type CapacityModel,
 } from '../lab/owui-sim/capacity.js';
-import { defaultLabStateDir, readLabState } from '../lab/state.js';
+import { defaultLabStateDir, readLabState } from '../infra/lab-state.js';
 import { driversForTarget } from './drivers.js';
 import { DriverFaultInjector } from './fault-injector.js';
 import { MOCK_MODEL } from './run-experiment.js';

@@ -48,7 +48,7 @@ import { createAgent } from '../engines/node/http.js';
 import { NdjsonFileSink } from '../engines/node/ndjson-file-sink.js';
 import { authSourceFromTarget, provisionCredentials } from '../engines/node/provisioning.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
-import { defaultLabStateDir, readLabState } from '../lab/state.js';
+import { defaultLabStateDir, readLabState } from '../infra/lab-state.js';
 import { preflightWithDoctor } from './doctor/preflight.js';
 import { driversForTarget } from './drivers.js';
 import { DriverFaultInjector } from './fault-injector.js';

@@ -36,7 +36,7 @@ import { K6LoadEngine, detectK6 } from '../engines/k6/engine.js';
 import { NodeLoadEngine, type LoadTotals } from '../engines/node/engine.js';
 import { NdjsonFileSink } from '../engines/node/ndjson-file-sink.js';
 import { authSourceFromTarget } from '../engines/node/provisioning.js';
-import { defaultLabStateDir, readLabState } from '../lab/state.js';
+import { defaultLabStateDir, readLabState } from '../infra/lab-state.js';
 
 /** The lab's mock LLM model id: only its answers have a ground truth to verify. */
 const MOCK_MODEL = 'owui-chaos-mock';

@@ -44,12 +44,12 @@ import {
   nginxOptionsFor,
   planMisconfig,
   replicaEnvFor,
+  recordedMisconfigs,
   type Misconfig,
-  type ReplicaEnvFlags,
 } from './misconfig.js';
 import { nginxBinary, startNginx, stopNginx } from './nginx/nginx-process.js';
 import { answeredByInstance } from './owui-sim/config.js';
-import { requireBinary } from './process/binaries.js';
+import { requireBinary } from '../infra/process/binaries.js';
 import { DEFAULT_OPENWEBUI_VERSION, findToxiproxyServer, requireOpenWebui } from './openwebui/install.js';
 import { formatMb, replicaFacts, upRealReplicas } from './openwebui/replicas.js';
 import {
@@ -67,7 +67,7 @@ import {
   stopProcess,
   tailFile,
   type DaemonInfo,
-} from './process/daemon.js';
+} from '../infra/process/daemon.js';
 import { startRedisTopology, stopRedisTopology } from './redis/redis-topology.js';
 import {
   defaultLabStateDir,
@@ -77,8 +77,9 @@ import {
   type LabProxyRecord,
   type LabReplicaRecord,
   type LabState,
+  type ReplicaEnvFlags,
   type SpawnRecord,
-} from './state.js';
+} from '../infra/lab-state.js';
 
 export type ReplicasIn = 'process' | 'docker';
 export type Buffering = 'on' | 'off';
@@ -309,7 +310,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
       DATABASE_URL: `file:${dbDir}`,
       OWUI_SIM_REDIS_NATMAP: JSON.stringify(natMap),
     };
-    const plan = planMisconfig(state.misconfig!, {
+    const plan = planMisconfig(opts.misconfig ?? [], {
       replicaCount,
       secretKey: state.secretKey!,
       redisMaster: hostPort(masterProxy.listen),
@@ -898,7 +899,7 @@ export async function labStatus(stateDir: string, opts: { nginxProbes?: number }
     healthy: false,
     replicasIn: state.replicasIn,
     buffering: state.buffering,
-    misconfig: state.misconfig ?? [],
+    misconfig: recordedMisconfigs(state.misconfig),
     parts,
     sentinels: [],
   };
@@ -1201,7 +1202,7 @@ export function labSummary(state: LabState): LabSummary {
     stateDir: state.stateDir,
     replicasIn: state.replicasIn,
     buffering: state.buffering,
-    misconfig: state.misconfig ?? [],
+    misconfig: recordedMisconfigs(state.misconfig),
     openwebui: {
       server: state.openwebui?.server ?? 'simulator',
       ...(state.openwebui?.version ? { version: state.openwebui.version } : {}),

@@ -13,8 +13,8 @@
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PreflightError, errorMessage } from '../../core/errors.js';
-import { isAlive, sleep, spawnDaemon, tailFile } from '../process/daemon.js';
-import type { LabReplicaRecord } from '../state.js';
+import { isAlive, sleep, spawnDaemon, tailFile } from '../../infra/process/daemon.js';
+import type { LabReplicaRecord } from '../../infra/lab-state.js';
 import type { OpenWebuiInstall } from './install.js';
 
 export interface RealLabWiring {

@@ -20,8 +20,8 @@ import type { CapacitySweep } from '../../../src/core/capacity/result.js';
 import { RevertStack } from '../../../src/core/runner/revert-stack.js';
 import { labDown, labUp } from '../../../src/lab/lab.js';
 import { capacityEnv, labKneePerSecond, type CapacityModel } from '../../../src/lab/owui-sim/capacity.js';
-import { isAlive } from '../../../src/lab/process/daemon.js';
-import { readLabState } from '../../../src/lab/state.js';
+import { isAlive } from '../../../src/infra/process/daemon.js';
+import { readLabState } from '../../../src/infra/lab-state.js';
 
 const LONG = process.env['OWUI_CHAOS_CAPACITY_LONG'] === '1';
 // Few, slow tokens: the knees (3, 6, 9 chats/s) stay far below what this shared machine's CPU

@@ -20,7 +20,7 @@ import {
   spawnDaemon,
   stopProcess,
   tailFile,
-} from '../../../src/lab/process/daemon.js';
+} from '../../../src/infra/process/daemon.js';
 import {
   startRedisTopology,
   stopRedisTopology,
