@@ -47,11 +47,8 @@ import { DEFAULT_OPENWEBUI_VERSION } from './openwebui/install.js';
 import { adminPart } from './parts/admin.js';
 import { mockLlmPart } from './parts/mock-llm.js';
 import { nginxPart } from './parts/nginx.js';
+import { LAB_DIR_ENV, PROJECT_DIR, PROXY_REDIS_MASTER, RUN_JS } from './parts/names.js';
 import {
-  LAB_DIR_ENV,
-  PROJECT_DIR,
-  PROXY_REDIS_MASTER,
-  RUN_JS,
   hostPort,
   proxyNamed,
   type Buffering,
@@ -71,16 +68,7 @@ import { redisPart } from './parts/redis.js';
 import { replicasPart } from './parts/replicas.js';
 import { toxiproxyPart } from './parts/toxiproxy.js';
 
-export {
-  LAB_DIR_ENV,
-  MASTER_NAME,
-  PROJECT_DIR,
-  PROXY_LLM,
-  PROXY_POSTGRES,
-  PROXY_REDIS_MASTER,
-  PROXY_REDIS_REPLICA,
-  RUN_JS,
-} from './parts/part.js';
+export * from './parts/names.js';
 export type { Buffering, LabPartStatus, ReplicasIn } from './parts/part.js';
 
 /** The start order; `labDown` and the endpoint table go back to front. */

@@ -214,7 +214,6 @@ function safeReaddir(dir: string): string[] {
   }
 }
 
-
 export interface UpRealReplicasOptions {
   install: OpenWebuiInstall;
   ports: number[];

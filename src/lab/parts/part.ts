@@ -14,29 +14,16 @@
 // - `endpoints` lists what the state records: table rows, pids and TCP ports.
 
 import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type Docker from 'dockerode';
 import type { LabProxyRecord, LabState } from '../../infra/lab-state.js';
 import { spawnDaemon, type DaemonInfo } from '../../infra/process/daemon.js';
 import type { MisconfigPlan } from '../misconfig.js';
 import type { OpenWebuiInstall } from '../openwebui/install.js';
+import { LAB_DIR_ENV, RUN_JS } from './names.js';
 
 export type ReplicasIn = 'process' | 'docker';
 export type Buffering = 'on' | 'off';
-
-/** Env var set on every lab process: lets `lab down` find orphans of a crashed `lab up`. */
-export const LAB_DIR_ENV = 'OWUI_CHAOS_LAB_DIR';
-export const MASTER_NAME = 'mymaster';
-export const PROXY_LLM = 'llm';
-export const PROXY_REDIS_MASTER = 'redis-master';
-export const PROXY_REDIS_REPLICA = 'redis-replica';
-export const PROXY_POSTGRES = 'postgres';
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-/** Project root: this file is src/lab/parts/part.ts or dist/lab/parts/part.js. */
-export const PROJECT_DIR = resolve(HERE, '..', '..', '..');
-export const RUN_JS = join(PROJECT_DIR, 'bin', 'run.js');
 
 /** `labUp`'s options with their defaults applied. */
 export interface LabUpSettings {

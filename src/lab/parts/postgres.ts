@@ -3,7 +3,8 @@
 
 import { requireBinary } from '../../infra/process/binaries.js';
 import { findPostgresBin, postgresStatus, startPostgres, stopPostgres } from '../postgres/postgres.js';
-import { LAB_DIR_ENV, NO_ENDPOINTS, PROXY_POSTGRES, partDir, type LabPart } from './part.js';
+import { LAB_DIR_ENV, PROXY_POSTGRES } from './names.js';
+import { NO_ENDPOINTS, partDir, type LabPart } from './part.js';
 import { createProxy } from './toxiproxy.js';
 
 export const postgresPart: LabPart = {

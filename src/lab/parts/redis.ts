@@ -6,16 +6,8 @@ import { Redis } from 'ioredis';
 import { errorMessage } from '../../core/errors.js';
 import { requireBinary } from '../../infra/process/binaries.js';
 import { startRedisTopology, stopRedisTopology } from '../redis/redis-topology.js';
-import {
-  MASTER_NAME,
-  NO_ENDPOINTS,
-  PROXY_REDIS_MASTER,
-  PROXY_REDIS_REPLICA,
-  partDir,
-  type LabPartStatus,
-  type LabPart,
-  type SentinelView,
-} from './part.js';
+import { MASTER_NAME, PROXY_REDIS_MASTER, PROXY_REDIS_REPLICA } from './names.js';
+import { NO_ENDPOINTS, partDir, type LabPartStatus, type LabPart, type SentinelView } from './part.js';
 import { createProxy } from './toxiproxy.js';
 
 export const redisPart: LabPart = {

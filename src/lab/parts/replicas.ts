@@ -34,6 +34,8 @@ import {
   PROXY_REDIS_MASTER,
   PROXY_REDIS_REPLICA,
   RUN_JS,
+} from './names.js';
+import {
   hostPort,
   partDir,
   proxyNamed,

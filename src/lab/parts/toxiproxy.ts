@@ -8,10 +8,9 @@ import { freePort, spawnDaemon, stopProcess, tailFile } from '../../infra/proces
 import { join } from 'node:path';
 import { findToxiproxyServer } from '../openwebui/install.js';
 import { httpOk, waitHealthy } from './health.js';
+import { LAB_DIR_ENV, PROXY_LLM } from './names.js';
 import {
-  LAB_DIR_ENV,
   NO_ENDPOINTS,
-  PROXY_LLM,
   hostPort,
   partDir,
   spawnCli,
