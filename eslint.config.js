@@ -23,6 +23,7 @@ const UPPER_LAYERS = [
   '**/lab/**',
   '**/commands/**',
   '**/cli/**',
+  '**/infra/**',
 ];
 const layersAbove = (folder) => ({
   group: UPPER_LAYERS,
@@ -88,7 +89,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: UPPER_LAYERS,
+              group: UPPER_LAYERS.filter((g) => g !== '**/infra/**'),
               message: 'infra is shared by drivers and the lab: it imports neither (DESIGN §2).',
             },
           ],

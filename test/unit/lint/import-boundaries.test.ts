@@ -32,6 +32,7 @@ describe('import boundaries', { timeout: 60_000 }, () => {
       "import { x } from '../../drivers/health.js';",
       /lab imports core, protocol and infra/,
     ],
+    ['src/core/x.ts', "import { readLabState } from '../infra/lab-state.js';", /bottom of the import graph/],
     ['src/infra/x.ts', "import { labUp } from '../lab/lab.js';", /imports neither/],
     ['src/infra/x.ts', "import { x } from '../drivers/health.js';", /imports neither/],
   ])('%s: `%s` is refused', async (file, code, message) => {
@@ -48,6 +49,7 @@ describe('import boundaries', { timeout: 60_000 }, () => {
     ['src/drivers/x/y.ts', "import type { LabState } from '../../infra/lab-state.js';"],
     ['src/lab/x/y.ts', "import { spawnDaemon } from '../../infra/process/daemon.js';"],
     ['src/infra/x.ts', "import { PreflightError } from '../core/errors.js';"],
+    ['src/infra/process/x.ts', "import type { LabState } from '../lab-state.js';"],
   ])('%s: `%s` is allowed (negative control)', async (file, code) => {
     expect(await restrictedImports(file, `${code}\nexport {};\n`)).toEqual([]);
   });
