@@ -8,11 +8,9 @@
 // (reverts.json + run.json in the output directory) BEFORE it is made, and reverted on success,
 // failure and interrupt; after a crash, `owui-chaos rollback --run DIR` replays it.
 
-import { exec } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { promisify } from 'node:util';
 import { defaultSlosFile } from '../cli/paths.js';
 import { formatDuration } from '../core/clock.js';
 import { renderCapacityHtml } from '../core/capacity/html.js';
@@ -74,11 +72,18 @@ import {
   type CapacityModel,
 } from '../lab/owui-sim/capacity.js';
 import { defaultLabStateDir, readLabState } from '../lab/state.js';
+import {
+  isScaleRecord,
+  revertScaleRecord,
+  runScaleCommand,
+  scaleBackRecord,
+  scaleCommandFor,
+  type ScaleCommand,
+} from './capacity-scale.js';
 import { driversForTarget } from './drivers.js';
 import { DriverFaultInjector } from './fault-injector.js';
 import { MOCK_MODEL } from './run-experiment.js';
-
-const run = promisify(exec);
+import { guardRun, type RunGuard } from './safety/run-guard.js';
 
 export interface CapacityRequest {
   target?: string;
@@ -90,6 +95,8 @@ export interface CapacityRequest {
   chatEveryMs?: number;
   headroom?: number;
   minusOne?: boolean;
+  /** With minusOne: sweep only the minus-one variants (the normal curve is known already). */
+  onlyMinusOne?: boolean;
   maxDurationMs?: number;
   maxRate?: number;
   startRate?: number;
@@ -104,6 +111,13 @@ export interface CapacityRequest {
   /** Event-loop delay (p99) of the generator above which a step is invalid. */
   maxLagMs?: number;
   scaleCmd?: string;
+  /**
+   * With --scale-cmd: the replica count to restore at the end (and after Ctrl-C or a failure).
+   * Default: the number of replicas the target file lists (`openwebui.replicas`).
+   */
+  scaleBack?: number;
+  /** Break the target's lease when its holder is gone (docs/safety.md). */
+  breakLease?: boolean;
   outDir?: string;
   /** When this run starts the lab: its capacity model (default: the documented demo model). */
   labCapacity?: CapacityModel;
@@ -181,6 +195,12 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
       },
     );
   }
+  if (!isLab && req.scaleCmd && !req.scaleCmd.includes('{n}')) {
+    throw new UsageError(`--scale-cmd "${req.scaleCmd}" has no {n} for the replica count`, {
+      code: 'CAPACITY_BAD_SCALE_CMD',
+      suggestions: [`--scale-cmd 'docker compose up -d --scale open-webui={n}'`],
+    });
+  }
   const labName = req.labName ?? 'default';
   const labStateDir = defaultLabStateDir(labName, env);
   const id = `${new Date(began).toISOString().replace(/[:.]/g, '-')}-capacity`;
@@ -229,7 +249,15 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
   const minSamples = req.minSamples ?? 30;
 
   // --- target ----------------------------------------------------------------------------------
-  const targets = sweepTargets(req.replicas, req.minusOne === true);
+  const targets = sweepTargets(req.replicas, req.minusOne === true).filter(
+    (t) => t.minusOne || !(req.minusOne === true && req.onlyMinusOne === true),
+  );
+  if (targets.length === 0) {
+    throw new UsageError(`Nothing to sweep: no replica count in ${req.replicas.join(',')} can lose one`, {
+      code: 'CAPACITY_BAD_REPLICAS',
+      suggestions: ['--replicas 2,3 --minus-one'],
+    });
+  }
   const biggest = Math.max(...req.replicas);
   let startedLab = false;
   if (isLab) {
@@ -254,6 +282,22 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
     env,
     ...(labState?.targetFile ? { labTargetFile: labState.targetFile } : {}),
   });
+  let scale: { cmd: ScaleCommand; back: number } | undefined;
+  if (!isLab && req.scaleCmd) {
+    const back = req.scaleBack ?? target.openwebui.replicas?.length;
+    if (back === undefined || !(back >= 1)) {
+      throw new UsageError(
+        `--scale-cmd needs the replica count to restore at the end: ${req.target} lists no openwebui.replicas`,
+        {
+          code: 'CAPACITY_SCALE_BACK_MISSING',
+          suggestions: [
+            `owui-chaos capacity --target ${req.target} --scale-cmd '${req.scaleCmd}' --scale-back 3   # the count it runs with now`,
+          ],
+        },
+      );
+    }
+    scale = { cmd: { template: req.scaleCmd, url: target.openwebui.url }, back };
+  }
   const labModel = labState?.replicas[0] ? capacityFromEnv(labState.replicas[0].spawn.env) : undefined;
   const expectedKnees: Record<string, number> | undefined = labModel
     ? Object.fromEntries(
@@ -280,12 +324,31 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
       2,
     ),
   );
+  // The target's lease (docs/safety.md) before anything touches it; released after the reverts.
+  let guard: RunGuard;
+  try {
+    guard = await guardRun({
+      runId: id,
+      runDir: outDir,
+      command: 'capacity',
+      targetRef: isLab ? LAB_TARGET : req.target!,
+      target,
+      ...(isLab ? { labStateDir } : { targetFile: req.target! }),
+      env,
+      ...(req.breakLease ? { breakLease: true } : {}),
+      onNotice: notice,
+    });
+  } catch (err) {
+    if (startedLab && !req.keepLab) await labDown(labStateDir).catch(() => undefined);
+    throw err;
+  }
   const drivers = driversForTarget(target, isLab ? { labStateDir } : {});
   const faults = new DriverFaultInjector(drivers);
   const revertAll = async (): Promise<void> => {
     for (const entry of stack.outstanding()) {
       try {
-        await faults.revert(entry.record!);
+        if (isScaleRecord(entry.record)) await revertScaleRecord(entry.record!, notice);
+        else await faults.revert(entry.record!);
         stack.mark(entry, 'reverted', Date.now());
       } catch (err) {
         stack.mark(entry, 'failed', Date.now(), errorMessage(err));
@@ -429,6 +492,7 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
   } finally {
     await revertAll();
     await drivers.close().catch(() => undefined);
+    await guard.end();
     if (startedLab && !req.keepLab) {
       notice('stopping the lab this run started (keep it with --keep-lab)');
       await labDown(labStateDir).catch((err: unknown) => notice(`lab down failed: ${errorMessage(err)}`));
@@ -481,30 +545,20 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
       void entry;
       return;
     }
-    if (!req.scaleCmd) return;
-    const cmd = req.scaleCmd.replaceAll('{n}', String(n));
-    notice(`scale to ${n}: ${cmd}`);
-    await run(cmd, { timeout: 300_000 }).catch((err: unknown) => {
-      throw new PreflightError(`The scale command failed: ${cmd}`, {
-        code: 'CAPACITY_SCALE_FAILED',
-        cause: err,
-      });
-    });
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      const ok = await fetch(`${target.openwebui.url.replace(/\/$/, '')}/health`, {
-        signal: AbortSignal.timeout(3000),
-      })
-        .then((r) => r.ok)
-        .catch(() => false);
-      if (ok) break;
-      if (Date.now() > deadline)
-        throw new PreflightError(
-          `${target.openwebui.url}/health did not answer within 120 s after \`${cmd}\``,
-          { code: 'CAPACITY_SCALE_FAILED' },
-        );
-      await new Promise((r) => setTimeout(r, 1000));
+    if (!scale) return;
+    // The way back first (persisted), once: the count the deployment had before the first scale.
+    if (!stack.entries.some((e) => isScaleRecord(e.record))) {
+      stack.record(
+        {
+          name: `scale-back-${scale.back}`,
+          action: 'scale.command',
+          description: `scale back to ${scale.back} replicas: ${scaleCommandFor(scale.cmd.template, scale.back)}`,
+          record: scaleBackRecord(scale.cmd, scale.back),
+        },
+        Date.now(),
+      );
     }
+    await runScaleCommand(scale.cmd, n, notice);
   }
 
   function sweepConfigFor(t: SweepTarget, done: readonly CapacitySweep[], base: SweepConfig): SweepConfig {
