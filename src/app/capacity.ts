@@ -164,6 +164,9 @@ export const DEMO_LAB_CAPACITY: CapacityModel = {
   requestCostMs: 0,
 };
 
+/** Bound on waiting for the target to settle after an overloaded step. */
+const SETTLE_BUDGET_MS = 90_000;
+
 /** SLOs a capacity sweep judges by default: those of experiments/slos/default.yaml that scale with load. */
 const CAPACITY_METRICS = new Set(['ttft', 'e2e', 'tpot', 'itl', 'stream_outcome', 'garbled_token_rate']);
 
@@ -357,6 +360,7 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
   };
 
   let document: CapacityDocument | undefined;
+  let previousOverloaded = false;
   let engine: NodeLoadEngine | undefined;
   try {
     const credentials = await provision(target);
@@ -574,6 +578,40 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
     return { ...base, startLoad: roundLoad(Math.max(base.minLoad, 0.8 * estimate)), growth: 1.3 };
   }
 
+  /**
+   * Probe chats (one at a time, 5 tokens) until one answers its first token within half the
+   * tightest ttft objective (1 s without one), bounded by `SETTLE_BUDGET_MS`.
+   */
+  async function settleTarget(label: string): Promise<{ waitedMs: number; settled: boolean }> {
+    const began = Date.now();
+    const ttftObjectives = slos.filter((s) => s.metric === 'ttft' && s.lte !== undefined).map((s) => s.lte!);
+    const limit = ttftObjectives.length > 0 ? Math.min(...ttftObjectives) / 2 : 1000;
+    while (Date.now() - began < SETTLE_BUDGET_MS && !req.interrupt?.aborted) {
+      const probe: Sample[] = [];
+      await engine!.run(
+        {
+          durationMs: 3000,
+          baseUrl: target.openwebui.url,
+          model: target.model,
+          chat: { vus: 1, tokens: 5 },
+        },
+        { write: (metric, timeMs, value, tags) => void probe.push({ metric, timeMs, value, tags }) },
+        req.interrupt ? { signal: req.interrupt } : {},
+      );
+      if (probe.some((s) => s.metric === 'ttft' && s.value <= limit)) {
+        const waitedMs = Date.now() - began;
+        if (waitedMs > 5000)
+          notice(`${label}: the target took ${formatDuration(waitedMs)} to settle after an overloaded step`);
+        return { waitedMs, settled: true };
+      }
+    }
+    const waitedMs = Date.now() - began;
+    notice(
+      `${label}: the target did not settle within ${formatDuration(waitedMs)} after an overloaded step; measuring anyway`,
+    );
+    return { waitedMs, settled: false };
+  }
+
   async function runStep(
     label: string,
     load: number,
@@ -582,6 +620,9 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
     sweepIndex: number,
   ): Promise<CapacityStep> {
     void sweepIndex;
+    // After an overloaded step, wait until the target is back to answering at once: a step must
+    // measure its own load, not the backlog of the one before (docs/capacity.md "One step").
+    const settle = previousOverloaded ? await settleTarget(label) : undefined;
     obs.onStepStart?.(label, load, reason);
     const samples: Sample[] = [];
     const sink: SampleSink = {
@@ -670,12 +711,16 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
       verdict = 'fail';
       note = `stopped early after ${formatDuration(stoppedAt - t0)}: ${measurement.worst?.id ?? 'an SLO'} clearly past its objective`;
     }
+    if (settle && !settle.settled && note === undefined)
+      note = `the target had not settled after the overloaded step before (${formatDuration(settle.waitedMs)} of probes)`;
+    previousOverloaded = verdict !== 'pass';
     return {
       index,
       load,
       reason,
       verdict,
       ...(note ? { note } : {}),
+      ...(settle ? { settle } : {}),
       stoppedEarly: stoppedAt !== undefined,
       startedAt: t0,
       durationMs: Date.now() - t0,
