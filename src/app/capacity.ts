@@ -590,7 +590,7 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
       const probe: Sample[] = [];
       await engine!.run(
         {
-          durationMs: 3000,
+          durationMs: limit + 1000,
           baseUrl: target.openwebui.url,
           model: target.model,
           chat: { vus: 1, tokens: 5 },
