@@ -255,6 +255,9 @@ export class K6JsonIngest {
   }
 }
 
+const TIMER_STOPPED = /^set(?:Timeout|Interval) \d+ was stopped because the VU iteration was interrupted/;
+const SIGNAL_ABORT = /aborted because k6 received a '(?:interrupt|terminated)' signal/;
+
 export class K6LoadEngine implements LoadEngine {
   readonly name = 'k6';
   lastRun: K6RunSummary | undefined;
@@ -343,6 +346,11 @@ export class K6LoadEngine implements LoadEngine {
     const problems: K6LogProblem[] = [];
     let stderrTail = '';
     let partialLine = '';
+    let timersStopped = 0;
+    const report = (problem: K6LogProblem): void => {
+      if (problems.length < 50) problems.push(problem);
+      this.opts.onLogProblem?.(problem);
+    };
     const keepTail = (chunk: Buffer): void => {
       const text = chunk.toString('utf8');
       log.write(chunk);
@@ -352,8 +360,15 @@ export class K6LoadEngine implements LoadEngine {
       for (const line of lines) {
         const problem = k6LogProblem(line);
         if (!problem) continue;
-        if (problems.length < 50) problems.push(problem);
-        this.opts.onLogProblem?.(problem);
+        // k6 stopping a VU's pending timers at the end of a run logs one line per timer: counted
+        // and reported once below (all are in k6.log), not one warning per timer.
+        if (TIMER_STOPPED.test(problem.message)) {
+          timersStopped++;
+          continue;
+        }
+        // The abort we asked for (Ctrl-C, a steady-state or breach stop) is not a problem.
+        if (stoppedByUs && SIGNAL_ABORT.test(problem.message)) continue;
+        report(problem);
       }
     };
     child.stdout.on('data', keepTail);
@@ -428,6 +443,11 @@ export class K6LoadEngine implements LoadEngine {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await new Promise<void>((resolve) => log.end(resolve));
     }
+    if (timersStopped > 0 && !stoppedByUs)
+      report({
+        level: 'warning',
+        message: `k6 stopped ${timersStopped} pending timer(s) of VUs still running after the graceful stop (${Math.round(gracefulStopMs / 1000)} s): their chats were cut off`,
+      });
     this.lastRun = {
       k6: k6.raw,
       bundle: bundle.path,

@@ -25,6 +25,10 @@ export function thresholdsFromSlos(slos: readonly SloSpec[]): GeneratedThreshold
   const skipped: GeneratedThresholds['skipped'] = [];
   for (const slo of slos) {
     const id = sloId(slo);
+    if (slo.notMeasured !== undefined) {
+      skipped.push({ slo: id, reason: `not measurable with this k6: ${slo.notMeasured}` });
+      continue;
+    }
     if (slo.phases.length !== 1 || slo.phases[0] !== 'all') {
       skipped.push({
         slo: id,
