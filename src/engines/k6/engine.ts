@@ -57,6 +57,8 @@ export interface K6EngineOptions {
   pacing?: ScenarioConfig['pacing'];
   /** SLOs turned into k6 thresholds (owui-chaos still evaluates them itself). */
   slos?: readonly SloSpec[];
+  /** The thresholds stop k6 when crossed (k6 `abortOnFail`); see thresholds.ts. */
+  abortOnFail?: boolean;
   /** `auto` (default): xk6-sse when the k6 binary has it, else plain. */
   sse?: 'plain' | 'xk6' | 'auto';
   /** Where bundles, config and k6's JSON output go; default a new temp directory. */
@@ -105,6 +107,10 @@ export interface K6RunSummary {
   samplesFile: string;
   exitCode: number | null;
   thresholdsFailed: boolean;
+  /** k6 stopped itself before the duration because an `abortOnFail` threshold was crossed. */
+  abortedByThreshold: boolean;
+  /** Wall time from spawning k6 to its exit. */
+  elapsedMs: number;
   samples: number;
   skippedThresholds: { slo: string; reason: string }[];
   /** k6's whole stdout + stderr (console lines, script errors), kept beside the samples. */
@@ -256,6 +262,7 @@ export class K6JsonIngest {
 }
 
 const TIMER_STOPPED = /^set(?:Timeout|Interval) \d+ was stopped because the VU iteration was interrupted/;
+const THRESHOLD_ABORT = /abortOnFail enabled, stopping test prematurely/;
 const SIGNAL_ABORT = /aborted because k6 received a '(?:interrupt|terminated)' signal/;
 
 export class K6LoadEngine implements LoadEngine {
@@ -285,7 +292,10 @@ export class K6LoadEngine implements LoadEngine {
       );
     }
     const sse = this.opts.sse === 'xk6' || (this.opts.sse !== 'plain' && hasXk6Sse(k6)) ? 'xk6' : 'plain';
-    const generated = thresholdsFromSlos(this.opts.slos ?? []);
+    const generated = thresholdsFromSlos(
+      this.opts.slos ?? [],
+      this.opts.abortOnFail !== undefined ? { abortOnFail: this.opts.abortOnFail } : {},
+    );
     const config = scenarioConfigFromPlan(plan, {
       version: credentials.version,
       sse,
@@ -347,6 +357,7 @@ export class K6LoadEngine implements LoadEngine {
     let stderrTail = '';
     let partialLine = '';
     let timersStopped = 0;
+    let abortedByThreshold = false;
     const report = (problem: K6LogProblem): void => {
       if (problems.length < 50) problems.push(problem);
       this.opts.onLogProblem?.(problem);
@@ -366,6 +377,7 @@ export class K6LoadEngine implements LoadEngine {
           timersStopped++;
           continue;
         }
+        if (THRESHOLD_ABORT.test(problem.message)) abortedByThreshold = true;
         // The abort we asked for (Ctrl-C, a steady-state or breach stop) is not a problem.
         if (stoppedByUs && SIGNAL_ABORT.test(problem.message)) continue;
         report(problem);
@@ -454,6 +466,8 @@ export class K6LoadEngine implements LoadEngine {
       samplesFile,
       exitCode: result.code,
       thresholdsFailed: result.code === 99,
+      abortedByThreshold: result.code === 99 && abortedByThreshold,
+      elapsedMs: Date.now() - startedAt,
       samples: ingest.samples,
       skippedThresholds: generated.skipped,
       logFile,
