@@ -101,6 +101,14 @@ export function k6LogProblem(line: string): K6LogProblem | undefined {
   return { level: level === 'warning' ? 'warning' : 'error', message };
 }
 
+/**
+ * A JavaScript exception k6 caught in a VU iteration: logged at `level=error` with
+ * `source=stacktrace` (seen on k6 v0.49.0 to v2.2.0), after which k6 goes on and can exit 0.
+ */
+export function isVuException(line: string): boolean {
+  return /\blevel=error\b/.test(line) && /\bsource=stacktrace\b/.test(line);
+}
+
 export interface K6RunSummary {
   k6: string;
   bundle: string;
@@ -117,6 +125,8 @@ export interface K6RunSummary {
   logFile: string;
   /** Warnings and errors k6 logged (first 50). */
   problems: K6LogProblem[];
+  /** Exceptions thrown in VU iterations (k6 logs them and goes on, often to exit 0). */
+  vuExceptions: number;
 }
 
 /** `k6 version` → parsed version, or PreflightError when k6 cannot be run. */
@@ -358,6 +368,8 @@ export class K6LoadEngine implements LoadEngine {
     let partialLine = '';
     let timersStopped = 0;
     let abortedByThreshold = false;
+    let vuExceptions = 0;
+    let firstVuException: string | undefined;
     const report = (problem: K6LogProblem): void => {
       if (problems.length < 50) problems.push(problem);
       this.opts.onLogProblem?.(problem);
@@ -371,6 +383,10 @@ export class K6LoadEngine implements LoadEngine {
       for (const line of lines) {
         const problem = k6LogProblem(line);
         if (!problem) continue;
+        if (isVuException(line)) {
+          vuExceptions++;
+          firstVuException ??= problem.message;
+        }
         // k6 stopping a VU's pending timers at the end of a run logs one line per timer: counted
         // and reported once below (all are in k6.log), not one warning per timer.
         if (TIMER_STOPPED.test(problem.message)) {
@@ -472,6 +488,7 @@ export class K6LoadEngine implements LoadEngine {
       skippedThresholds: generated.skipped,
       logFile,
       problems,
+      vuExceptions,
     };
     if (hung) {
       throw new LoadGeneratorError(
@@ -484,6 +501,20 @@ export class K6LoadEngine implements LoadEngine {
     }
     const error = mapK6Exit(result.code, result.signal, { stoppedByUs, stderrTail });
     if (error) throw error;
+    // k6 exits 0 after exceptions in VU iterations: the load it reports is not the load asked for,
+    // so the run must not pass on it (docs/k6.md "Nothing silent").
+    if (vuExceptions > 0) {
+      throw new LoadGeneratorError(
+        `k6 exited ${result.code ?? result.signal}, but ${vuExceptions} VU iteration(s) threw a script exception (first: ${(firstVuException ?? '').split('\n')[0]}); all output: ${logFile}`,
+        {
+          code: 'K6_SCRIPT_ERROR',
+          suggestions: [
+            `Read the stack traces in ${logFile}`,
+            'Rerun with the built-in engine to compare: --engine node',
+          ],
+        },
+      );
+    }
   }
 
   private async provision(plan: LoadPlan, signal?: AbortSignal): Promise<Credentials> {

@@ -12,7 +12,7 @@ import type { MetricName } from '../../../../src/core/metrics.js';
 import { evaluateSamples } from '../../../../src/core/report/evaluate.js';
 import type { SampleSink, SampleTags } from '../../../../src/core/samples.js';
 import type { SloSpec } from '../../../../src/core/slo/spec.js';
-import { K6LoadEngine, k6LogProblem, mapK6Exit } from '../../../../src/engines/k6/engine.js';
+import { isVuException, K6LoadEngine, k6LogProblem, mapK6Exit } from '../../../../src/engines/k6/engine.js';
 import { hasXk6Sse, parseK6Version } from '../../../../src/engines/k6/version.js';
 import { MOCK_LLM_MODEL, startMockLlm, type MockLlmServer } from '../../../../src/lab/mock-llm/server.js';
 
@@ -189,5 +189,9 @@ describe.each(binaries)('k6 scenarios on real $version', ({ binary, sse }) => {
     expect(problems).toEqual([
       expect.objectContaining({ level: 'error', message: expect.stringContaining('boom in vu') }),
     ]);
+    // …and what the engine counts as a VU exception (then fails the load, engine-fake-k6.test.ts)
+    const lines = `${run.stdout}\n${run.stderr}`.split('\n');
+    expect(lines.filter(isVuException)).toHaveLength(1);
+    expect(lines.filter((l) => isVuException(l) && l.includes('boom in vu'))).toHaveLength(1);
   });
 });
