@@ -36,9 +36,9 @@ import type { RevertEntry } from '../core/runner/revert-stack.js';
 import { RevertStack } from '../core/runner/revert-stack.js';
 import {
   runExperiment,
+  runnerEntry,
   type RunObserver,
   type RunOutcome,
-  type RunnerTimelineEntry,
   type SteadyStateVerdict,
 } from '../core/runner/runner.js';
 import type { SloSpec } from '../core/slo/spec.js';
@@ -329,8 +329,9 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
         {
           title: exp.title,
           file: l.file,
-          timeline: exp.timeline.map(toRunnerEntry),
-          rollbackOrder: exp.settings.rollbackStrategy === 'never' ? [] : revertOrder(exp),
+          timeline: exp.timeline.map((e) => runnerEntry(e)),
+          rollbackOrder: revertOrder(exp),
+          rollbackStrategy: exp.settings.rollbackStrategy,
           abortOnBreach: exp.settings.abortOnBreach,
         },
         {
@@ -471,17 +472,6 @@ export function stopsOf(
     );
   }
   return stops;
-}
-
-function toRunnerEntry(entry: Experiment['timeline'][number]): RunnerTimelineEntry {
-  const lasts = entry.for ?? (entry.action === 'redis.kill-master' ? entry.params.restartAfter : undefined);
-  return {
-    name: entry.name,
-    atMs: entry.at,
-    ...(lasts !== undefined ? { forMs: lasts } : {}),
-    action: entry.action,
-    params: entry.params as Record<string, unknown>,
-  };
 }
 
 export function engineFor(
