@@ -79,43 +79,46 @@ export interface CompositeRevertRecord {
 /** A persisted revert: enough for `owui-chaos rollback` in a new process to undo the fault. */
 export type RevertRecord = LeafRevertRecord | CompositeRevertRecord;
 
-export const RevertRecordSchema: z.ZodType<RevertRecord> = z.union([
-  ...leafSchemas,
-  z.strictObject({
-    driver: z.literal('composite'),
-    op: z.literal('all'),
-    get args() {
-      return z.strictObject({ records: z.array(RevertRecordSchema) });
-    },
-  }),
-]);
+const LEAVES = new Map<string, (typeof leafSchemas)[number]>(
+  leafSchemas.map((schema) => [`${schema.shape.driver.value}/${schema.shape.op.value}`, schema]),
+);
 
-const KNOWN = new Set([
-  ...leafSchemas.map((s) => `${s.shape.driver.value}/${s.shape.op.value}`),
-  'composite/all',
-]);
-
-/** Reads a record that came from disk; a bad one is a RollbackError naming `where` and the field. */
-export function parseRevertRecord(data: unknown, where = 'revert record'): RevertRecord {
-  const parsed = RevertRecordSchema.safeParse(data);
-  if (parsed.success) return parsed.data;
-  const key =
-    typeof data === 'object' && data !== null
-      ? `${String((data as { driver?: unknown }).driver)}/${String((data as { op?: unknown }).op)}`
-      : typeof data;
-  if (typeof data === 'object' && data !== null && !KNOWN.has(key)) {
-    throw new RollbackError(
-      `Unknown revert record \`${key}\` in ${where}: this version of owui-chaos cannot undo it`,
-      {
-        code: 'REVERT_RECORD_UNKNOWN',
-        suggestions: ["Undo it by hand, then delete the entry from the run directory's revert stack"],
-      },
-    );
+/**
+ * Reads a record that came from disk. An unknown `driver/op` is REVERT_RECORD_UNKNOWN, bad args
+ * REVERT_RECORD_INVALID naming the field (`where` says in which file or entry, when given).
+ */
+export function parseRevertRecord(data: unknown, where?: string): RevertRecord {
+  const at = where === undefined ? '' : ` in ${where}`;
+  const obj = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {};
+  const key = `${String(obj.driver)}/${String(obj.op)}`;
+  if (key === 'composite/all') {
+    const records = (obj.args as { records?: unknown } | undefined)?.records;
+    if (!Array.isArray(records))
+      throw new RollbackError(`Invalid revert record \`${key}\`${at} (records: expected an array)`, {
+        code: 'REVERT_RECORD_INVALID',
+      });
+    return compositeRevertRecord(records.map((r, i) => parseRevertRecord(r, `${where ?? key} records.${i}`)));
   }
-  throw new RollbackError(`Invalid revert record \`${key}\` in ${where} (${zodIssues(parsed.error)})`, {
-    code: 'REVERT_RECORD_INVALID',
-    suggestions: ["Undo it by hand, then mark the entry `forgotten` in the run directory's revert stack"],
-  });
+  const schema = LEAVES.get(key);
+  if (schema === undefined) {
+    throw new RollbackError(`Unknown revert record \`${key}\`${at}: this version of owui-chaos cannot undo it`, {
+      code: 'REVERT_RECORD_UNKNOWN',
+      suggestions: ["Undo it by hand, then delete the entry from the run directory's revert stack"],
+    });
+  }
+  const args = schema.shape.args.safeParse(obj.args);
+  if (!args.success) {
+    throw new RollbackError(`Invalid revert record \`${key}\`${at} (${zodIssues(args.error)})`, {
+      code: 'REVERT_RECORD_INVALID',
+    });
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    throw new RollbackError(`Invalid revert record \`${key}\`${at} (${zodIssues(parsed.error)})`, {
+      code: 'REVERT_RECORD_INVALID',
+    });
+  }
+  return parsed.data;
 }
 
 export function zodIssues(error: z.ZodError): string {

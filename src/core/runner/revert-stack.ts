@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { RollbackError, errorMessage } from '../errors.js';
-import { RevertRecordSchema, zodIssues, type RevertRecord } from '../faults/revert-record.js';
+import { parseRevertRecord, zodIssues, type RevertRecord } from '../faults/revert-record.js';
 
 export type RevertEntryStatus =
   /** Recorded; the fault is being (or has been) applied and is not reverted yet. */
@@ -44,7 +44,7 @@ const RevertEntrySchema = z.object({
   name: z.string(),
   action: z.string(),
   description: z.string(),
-  record: RevertRecordSchema.nullable(),
+  record: z.unknown(), // read by parseRevertRecord, which names the field
   status: z.enum(['pending', 'reverted', 'failed', 'none', 'forgotten']),
   recordedAt: z.number(),
   revertedAt: z.number().exactOptional(),
@@ -92,7 +92,15 @@ export class RevertStack {
     }
     const parsed = RevertStackFileSchema.safeParse(raw);
     if (!parsed.success) throw damaged(zodIssues(parsed.error));
-    return new RevertStack(file, parsed.data);
+    const entries = parsed.data.entries.map((e, i): RevertEntry => {
+      if (e.record === null) return { ...e, record: null };
+      try {
+        return { ...e, record: parseRevertRecord(e.record) };
+      } catch (err) {
+        throw damaged(`entries.${i}.record: ${errorMessage(err)}`);
+      }
+    });
+    return new RevertStack(file, { ...parsed.data, entries });
   }
 
   get runId(): string {

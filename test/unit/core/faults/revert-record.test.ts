@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RollbackError } from '../../../src/core/errors.js';
-import type { RevertRecord, ToxicSpec } from '../../../src/core/ports.js';
+import { RollbackError } from '../../../../src/core/errors.js';
+import type { RevertRecord, ToxicSpec } from '../../../../src/core/ports.js';
 import {
   type RevertDrivers,
   compositeRevertRecord,
@@ -10,11 +10,11 @@ import {
   replicaUnpauseRecord,
   restoreConfigRecord,
   restoreToxicRecord,
-  revertFromRecord,
+  replayRevert as revertFromRecord,
   sentinelRestartNodeRecord,
   setEnabledRecord,
   sha256,
-} from '../../../src/drivers/revert-records.js';
+} from '../../../../src/core/faults/revert-record.js';
 
 /** Fake drivers that record every call, so each record's replay can be checked exactly. */
 function fakes(config = Buffer.from('current')): { drivers: Required<RevertDrivers>; calls: unknown[][] } {
@@ -102,7 +102,7 @@ describe('revertFromRecord', () => {
   it('refuses a corrupt nginx record instead of writing wrong bytes', async () => {
     const { drivers, calls } = fakes();
     const record = persisted(restoreConfigRecord('/etc/nginx/nginx.conf', Buffer.from('original')));
-    record.args.base64 = Buffer.from('tampered').toString('base64');
+    (record.args as { base64: string }).base64 = Buffer.from('tampered').toString('base64');
     const err = await revertFromRecord(record, drivers).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RollbackError);
     expect((err as RollbackError).code).toBe('REVERT_RECORD_INVALID');
@@ -111,8 +111,9 @@ describe('revertFromRecord', () => {
   });
 
   it('rejects unknown records, invalid args and missing drivers with distinct codes', async () => {
+    // As a damaged or newer revert stack on disk could hold them (hence the casts).
     const unknown = await revertFromRecord(
-      { driver: 'toxiproxy', op: 'explode', args: {} },
+      { driver: 'toxiproxy', op: 'explode', args: {} } as unknown as RevertRecord,
       fakes().drivers,
     ).catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(RollbackError);
@@ -120,7 +121,7 @@ describe('revertFromRecord', () => {
     expect((unknown as RollbackError).message).toContain('`toxiproxy/explode`');
 
     const invalid = await revertFromRecord(
-      { driver: 'replicas', op: 'start', args: { id: 3, extra: true } },
+      { driver: 'replicas', op: 'start', args: { id: 3, extra: true } } as unknown as RevertRecord,
       fakes().drivers,
     ).catch((e: unknown) => e);
     expect((invalid as RollbackError).code).toBe('REVERT_RECORD_INVALID');
