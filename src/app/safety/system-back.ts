@@ -111,7 +111,9 @@ export async function waitUntilBack(
   runId: string,
   opts: WaitBackOptions,
 ): Promise<string[]> {
-  const redis = entries.some((e) => e.record && flattenRevertRecord(e.record).some((r) => r.driver === 'sentinel'));
+  const redis = entries.some(
+    (e) => e.record && flattenRevertRecord(e.record).some((r) => r.driver === 'sentinel'),
+  );
   const stableMs = opts.stableMs ?? (redis ? 5000 : 3000);
   const interval = opts.intervalMs ?? 500;
   const deadline = Date.now() + opts.budgetMs;

@@ -37,7 +37,11 @@ export const actions: ActionTable<NginxEntry> = {
  * `proxy_buffering on|off` with its inverse: the original bytes, read now. With `owner`, the
  * changed config carries the owner's marker line, and a config marked by another run is refused.
  */
-export async function prepareBuffering(nginx: NginxDriver, on: boolean, owner?: string): Promise<PreparedFault> {
+export async function prepareBuffering(
+  nginx: NginxDriver,
+  on: boolean,
+  owner?: string,
+): Promise<PreparedFault> {
   const change = `proxy_buffering ${on ? 'on' : 'off'}`;
   const { where, configFile, container } = nginx.location;
   const original = await nginx.readConfig();

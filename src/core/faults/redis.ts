@@ -13,14 +13,8 @@ export const FAILOVER_BUDGET_MS = 30_000;
 export const PROMOTION_BUDGET_MS = 30_000;
 
 export const entries = [
-  entrySchema(
-    'redis.failover',
-    z.strictObject({ timeout: PositiveDurationSchema.optional() }).default({}),
-  ),
-  entrySchema(
-    'redis.kill-master',
-    z.strictObject({ restartAfter: DurationSchema.optional() }).default({}),
-  ),
+  entrySchema('redis.failover', z.strictObject({ timeout: PositiveDurationSchema.optional() }).default({})),
+  entrySchema('redis.kill-master', z.strictObject({ restartAfter: DurationSchema.optional() }).default({})),
 ] as const;
 
 export type RedisEntry = z.output<(typeof entries)[number]>;

@@ -4,7 +4,13 @@
 // facts, description, window or preparer does not compile.
 
 import { z } from 'zod';
-import { type ActionSpec, type FaultFacts, type PrepareContext, type PreparedFault, type FaultWarning } from './kind.js';
+import {
+  type ActionSpec,
+  type FaultFacts,
+  type PrepareContext,
+  type PreparedFault,
+  type FaultWarning,
+} from './kind.js';
 import * as nginx from './nginx.js';
 import * as redis from './redis.js';
 import * as replica from './replica.js';

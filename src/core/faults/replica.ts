@@ -6,7 +6,14 @@ import { z } from 'zod';
 import { PositiveDurationSchema } from '../config/duration.js';
 import { FaultError } from '../errors.js';
 import type { ReplicaAction, ReplicaDriver, ReplicaInfo } from '../ports.js';
-import { type ActionTable, type PrepareContext, type PreparedFault, entrySchema, forWindow, formatMs } from './kind.js';
+import {
+  type ActionTable,
+  type PrepareContext,
+  type PreparedFault,
+  entrySchema,
+  forWindow,
+  formatMs,
+} from './kind.js';
 import { combinedRevertRecord, replicaStartRecord, replicaUnpauseRecord } from './revert-record.js';
 
 const replicaParams = z
@@ -42,7 +49,9 @@ const takeDownFacts = (inverse: string) => ({
 });
 
 function who(p: { replica: string; count: number }): string {
-  return p.replica === 'random' ? `${p.count} random replica${p.count === 1 ? '' : 's'}` : `replica \`${p.replica}\``;
+  return p.replica === 'random'
+    ? `${p.count} random replica${p.count === 1 ? '' : 's'}`
+    : `replica \`${p.replica}\``;
 }
 
 export const actions: ActionTable<ReplicaEntry> = {
@@ -130,7 +139,9 @@ async function prepareTakeDown(entry: TakeDown, ctx: PrepareContext): Promise<Pr
   }
   const action = entry.action.slice('replica.'.length) as ReplicaAction;
   const records = chosen.map((r) =>
-    action === 'pause' ? replicaUnpauseRecord(r.id, ctx.healthBudgetMs) : replicaStartRecord(r.id, ctx.healthBudgetMs),
+    action === 'pause'
+      ? replicaUnpauseRecord(r.id, ctx.healthBudgetMs)
+      : replicaStartRecord(r.id, ctx.healthBudgetMs),
   );
   return {
     description: `${action} replica ${chosen.map((r) => r.name).join(', ')}`,

@@ -101,10 +101,13 @@ export function parseRevertRecord(data: unknown, where?: string): RevertRecord {
   }
   const schema = LEAVES.get(key);
   if (schema === undefined) {
-    throw new RollbackError(`Unknown revert record \`${key}\`${at}: this version of owui-chaos cannot undo it`, {
-      code: 'REVERT_RECORD_UNKNOWN',
-      suggestions: ["Undo it by hand, then delete the entry from the run directory's revert stack"],
-    });
+    throw new RollbackError(
+      `Unknown revert record \`${key}\`${at}: this version of owui-chaos cannot undo it`,
+      {
+        code: 'REVERT_RECORD_UNKNOWN',
+        suggestions: ["Undo it by hand, then delete the entry from the run directory's revert stack"],
+      },
+    );
   }
   const args = schema.shape.args.safeParse(obj.args);
   if (!args.success) {

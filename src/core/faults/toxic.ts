@@ -7,7 +7,14 @@ import { z } from 'zod';
 import { DurationSchema } from '../config/duration.js';
 import { FaultError } from '../errors.js';
 import type { RedisNodeAddress, ToxicSpec } from '../ports.js';
-import { type ActionTable, type PrepareContext, type PreparedFault, entrySchema, forWindow, formatMs } from './kind.js';
+import {
+  type ActionTable,
+  type PrepareContext,
+  type PreparedFault,
+  entrySchema,
+  forWindow,
+  formatMs,
+} from './kind.js';
 import { removeToxicRecord, setEnabledRecord } from './revert-record.js';
 import { TOXIC_ATTRIBUTES, type ToxicType } from './toxic-types.js';
 
@@ -96,7 +103,10 @@ export const actions: ActionTable<ToxicEntry> = {
       if (!info.enabled) {
         throw new FaultError(
           `Proxy \`${proxy.name}\` is already disabled, by someone else than this run: \`${e.name}\` was not injected and nothing was touched`,
-          { code: 'FOREIGN_FAULT', suggestions: ['owui-chaos rollback   # if an earlier run left it disabled'] },
+          {
+            code: 'FOREIGN_FAULT',
+            suggestions: ['owui-chaos rollback   # if an earlier run left it disabled'],
+          },
         );
       }
       return {
@@ -139,7 +149,9 @@ export function toxicFor(entry: AddToxic, runTag?: string): ToxicSpec {
   };
 }
 
-export function describeToxic(t: Pick<ToxicSpec, 'name' | 'type' | 'stream' | 'toxicity' | 'attributes'>): string {
+export function describeToxic(
+  t: Pick<ToxicSpec, 'name' | 'type' | 'stream' | 'toxicity' | 'attributes'>,
+): string {
   const attrs = Object.entries(t.attributes)
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
@@ -216,10 +228,13 @@ async function resolveProxy(name: string, ctx: PrepareContext): Promise<{ name: 
   }
   const frontsMaster = (p: { upstream: string }): boolean =>
     Number(p.upstream.slice(p.upstream.lastIndexOf(':') + 1)) === master.port;
-  const holdsRole = (p: { upstream: string }): boolean => (role === 'master' ? frontsMaster(p) : !frontsMaster(p));
+  const holdsRole = (p: { upstream: string }): boolean =>
+    role === 'master' ? frontsMaster(p) : !frontsMaster(p);
   const named = proxies.find((p) => p.name === name);
   if (!named || holdsRole(named)) return { name, note: '' };
-  const other = proxies.find((p) => p.name !== name && REDIS_ROLE_PROXIES[p.name] !== undefined && holdsRole(p));
+  const other = proxies.find(
+    (p) => p.name !== name && REDIS_ROLE_PROXIES[p.name] !== undefined && holdsRole(p),
+  );
   if (!other) return { name, note: '' };
   return {
     name: other.name,

@@ -8,7 +8,10 @@
 // at once: a chunk being delayed is passed on without further delay, as Toxiproxy does ("don't
 // drop data on the floor"), and no timer of the runtime fires afterwards.
 
-import { TOXIC_ATTRIBUTES as DRIVER_TOXIC_ATTRIBUTES, type ToxicType } from '../../core/faults/toxic-types.js';
+import {
+  TOXIC_ATTRIBUTES as DRIVER_TOXIC_ATTRIBUTES,
+  type ToxicType,
+} from '../../core/faults/toxic-types.js';
 
 /** The toxic types owui-chaos injects (src/core/faults/toxic-types.ts), plus Toxiproxy's `noop`. */
 export type ToxicKind = ToxicType | 'noop';

@@ -76,7 +76,12 @@ const latency = (name: string, ms: number): ToxicSpec => ({
 });
 
 /** A `toxic.*` timeline entry prepared as a run prepares it, against this driver. */
-function prepare(driver: ToxiproxyClientDriver, name: string, action: string, params: Record<string, unknown>) {
+function prepare(
+  driver: ToxiproxyClientDriver,
+  name: string,
+  action: string,
+  params: Record<string, unknown>,
+) {
   return prepareFault(TimelineEntrySchema.parse({ name, at: 0, action, params }), {
     ports: { toxiproxy: () => driver } as unknown as FaultPorts,
     healthBudgetMs: 1000,

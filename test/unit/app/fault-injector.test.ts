@@ -164,7 +164,9 @@ describe('DriverFaultInjector toxics', () => {
 
   it('a proxy that names no role needs no lookup and warns about nothing', async () => {
     const { drivers } = fakeDrivers([], { proxies: [{ ...redisProxies()[0]!, name: 'llm' }] });
-    const prepared = await new DriverFaultInjector(drivers).prepare(entry('toxic.latency', { proxy: 'llm', latency: 1 }));
+    const prepared = await new DriverFaultInjector(drivers).prepare(
+      entry('toxic.latency', { proxy: 'llm', latency: 1 }),
+    );
     expect(prepared.warnings).toBeUndefined();
   });
 

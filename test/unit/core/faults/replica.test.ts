@@ -8,7 +8,10 @@ import { rollingRestart } from '../../../../src/core/faults/replica.js';
 import { replayRevert } from '../../../../src/core/faults/revert-record.js';
 import type { ReplicaDriver, ReplicaInfo } from '../../../../src/core/ports.js';
 
-function fakeDriver(failHealthFor?: string, names = ['owui-1', 'owui-2']): { driver: ReplicaDriver; calls: string[] } {
+function fakeDriver(
+  failHealthFor?: string,
+  names = ['owui-1', 'owui-2'],
+): { driver: ReplicaDriver; calls: string[] } {
   const calls: string[] = [];
   const rec = (c: string): Promise<void> => {
     calls.push(c);

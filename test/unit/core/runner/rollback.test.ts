@@ -78,6 +78,10 @@ describe('RevertStack.load', () => {
   it('reads a healthy stack (the control) with its records typed', () => {
     const { file } = stackWith(['a']);
     const [entry] = RevertStack.load(file).outstanding();
-    expect(entry?.record).toEqual({ driver: 'toxiproxy', op: 'removeToxic', args: { proxy: 'llm', toxic: 'a' } });
+    expect(entry?.record).toEqual({
+      driver: 'toxiproxy',
+      op: 'removeToxic',
+      args: { proxy: 'llm', toxic: 'a' },
+    });
   });
 });

@@ -15,7 +15,12 @@ import { TimelineEntrySchema, type TimelineEntry } from '../../../../src/core/fa
 import { FakeClock } from '../../../helpers/fake-clock.js';
 
 /** A typed timeline entry (parsed by the experiment schema) as the runner schedules it. */
-function step(name: string, atMs: number, action: 'toxic.latency' | 'redis.failover', forMs?: number): RunnerTimelineEntry {
+function step(
+  name: string,
+  atMs: number,
+  action: 'toxic.latency' | 'redis.failover',
+  forMs?: number,
+): RunnerTimelineEntry {
   const entry = TimelineEntrySchema.parse({
     name,
     at: atMs,
@@ -143,9 +148,7 @@ describe('runExperiment', () => {
   });
 
   it('reverts a fault without `for` at the end of the run', async () => {
-    const { clock, deps, calls, exp } = setup([
-      step('slow', 10_000, 'toxic.latency'),
-    ]);
+    const { clock, deps, calls, exp } = setup([step('slow', 10_000, 'toxic.latency')]);
     const run = runExperiment(exp, deps);
     await clock.runAll();
     await run;
@@ -156,10 +159,9 @@ describe('runExperiment', () => {
   });
 
   it('injects nothing when the steady state is already broken', async () => {
-    const { clock, deps, calls, exp } = setup(
-      [step('slow', 10_000, 'toxic.latency', 5_000)],
-      { checkSteadyState: async () => ({ ok: false, breaches: ['ttft p95 = 2450 ms, objective ≤ 2000'] }) },
-    );
+    const { clock, deps, calls, exp } = setup([step('slow', 10_000, 'toxic.latency', 5_000)], {
+      checkSteadyState: async () => ({ ok: false, breaches: ['ttft p95 = 2450 ms, objective ≤ 2000'] }),
+    });
     const run = runExperiment(exp, deps);
     await clock.runAll();
     const outcome = await run;
@@ -197,10 +199,10 @@ describe('runExperiment', () => {
   it('on interruption stops load and reverts everything; a second interrupt stops reverting', async () => {
     const interrupt = new AbortController();
     const stopReverting = new AbortController();
-    const { clock, deps, exp } = setup(
-      [step('slow', 5_000, 'toxic.latency', 30_000)],
-      { interrupt: interrupt.signal, stopReverting: stopReverting.signal },
-    );
+    const { clock, deps, exp } = setup([step('slow', 5_000, 'toxic.latency', 30_000)], {
+      interrupt: interrupt.signal,
+      stopReverting: stopReverting.signal,
+    });
     const run = runExperiment(exp, deps);
     await clock.advance(8_000);
     interrupt.abort('SIGINT');
@@ -215,10 +217,9 @@ describe('runExperiment', () => {
 
   it('on interruption (single) reverts the injected fault', async () => {
     const interrupt = new AbortController();
-    const { clock, deps, calls, exp } = setup(
-      [step('slow', 5_000, 'toxic.latency', 30_000)],
-      { interrupt: interrupt.signal },
-    );
+    const { clock, deps, calls, exp } = setup([step('slow', 5_000, 'toxic.latency', 30_000)], {
+      interrupt: interrupt.signal,
+    });
     const run = runExperiment(exp, deps);
     await clock.advance(8_000);
     interrupt.abort('SIGINT');
@@ -267,10 +268,7 @@ describe('runExperiment', () => {
   it('aborts on an SLO breach when abortOnBreach is set', async () => {
     let checks = 0;
     const { clock, deps, calls, exp } = setup(
-      [
-        step('slow', 5_000, 'toxic.latency', 40_000),
-        step('later', 50_000, 'toxic.latency'),
-      ],
+      [step('slow', 5_000, 'toxic.latency', 40_000), step('later', 50_000, 'toxic.latency')],
       {
         checkBreach: async () => ({ ok: ++checks < 2, breaches: ['e2e p95'] }),
         breachCheckIntervalMs: 5_000,
@@ -291,9 +289,7 @@ describe('runExperiment', () => {
   });
 
   it('a load generator failure stops the run and reverts', async () => {
-    const { deps, calls, exp } = setup([
-      step('slow', 5_000, 'toxic.latency', 40_000),
-    ]);
+    const { deps, calls, exp } = setup([step('slow', 5_000, 'toxic.latency', 40_000)]);
     const clock = deps.clock as FakeClock;
     deps.engine = fakeEngine(clock, { failAtMs: 10_000 });
     const run = runExperiment(exp, deps);
@@ -308,9 +304,7 @@ describe('runExperiment', () => {
 describe('fault windows', () => {
   it('a fault without an inverse but with `for` gets a window of that length', async () => {
     const { faultWindows } = await import('../../../../src/core/journal.js');
-    const { clock, deps, exp } = setup([
-      step('flip', 20_000, 'redis.failover', 15_000),
-    ]);
+    const { clock, deps, exp } = setup([step('flip', 20_000, 'redis.failover', 15_000)]);
     const run = runExperiment(exp, deps);
     await clock.runAll();
     const outcome = await run;
@@ -345,9 +339,14 @@ describe('rollbackStrategy and journal events', () => {
   });
 
   it('`always` (the control) reverts the same fault at the end and journals no event', async () => {
-    const { clock, deps, calls, exp } = setup([step('kept', 20_000, 'toxic.latency')], {}, {}, {
-      rollbackStrategy: 'always',
-    });
+    const { clock, deps, calls, exp } = setup(
+      [step('kept', 20_000, 'toxic.latency')],
+      {},
+      {},
+      {
+        rollbackStrategy: 'always',
+      },
+    );
     const run = runExperiment(exp, deps);
     await clock.runAll();
     const outcome = await run;
@@ -415,7 +414,12 @@ describe('rollbackStrategy and journal events', () => {
     await clock.runAll();
     const outcome = await run;
     expect(outcome.journal.events).toEqual([
-      { at: expect.any(Number), code: 'REDIS_ROLE_UNRESOLVED', name: 'slow', message: 'Sentinel did not answer' },
+      {
+        at: expect.any(Number),
+        code: 'REDIS_ROLE_UNRESOLVED',
+        name: 'slow',
+        message: 'Sentinel did not answer',
+      },
     ]);
   });
 });
