@@ -109,6 +109,8 @@ export interface RunSummary {
   results?: RunResults;
   reports?: ReportPaths;
   stillInjected: Array<Pick<RevertEntry, 'name' | 'action' | 'description' | 'error'>>;
+  /** Of `stillInjected`, the faults `rollbackStrategy: never` left in place on purpose (names). */
+  leftInPlace?: string[];
   /** The error that ended the run early, if any (printed by the command; exit code set accordingly). */
   error?: { code: string; message: string; suggestions: string[] };
 }
@@ -367,6 +369,10 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
       description: e.description,
       ...(e.error ? { error: e.error } : {}),
     }));
+    if (outcome.leftInPlace.length > 0)
+      notice(
+        `rollbackStrategy is \`never\`: ${outcome.leftInPlace.length} fault(s) left in place for inspection (${outcome.leftInPlace.map((e) => e.name).join(', ')}); revert them with \`owui-chaos rollback --run ${summaryBase.runDir}\``,
+      );
     const stops = stopsOf(outcome, stillInjected, summaryBase.runDir);
     const results = applyOutcome(
       await evaluateRun({
@@ -385,6 +391,7 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
       results,
       reports,
       stillInjected,
+      ...(outcome.leftInPlace.length > 0 ? { leftInPlace: outcome.leftInPlace.map((e) => e.name) } : {}),
       exitCode: results.exitCode,
       verdict: results.verdict,
       ...(primary
