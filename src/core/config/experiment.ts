@@ -129,7 +129,7 @@ const SettingsSchema = z.strictObject({
   abortOnBreach: z.boolean().default(false),
   /** How long every SLO must hold again for the deployment to count as recovered. */
   recoveryWindow: PositiveDurationSchema.default(10_000),
-  /** How long the steady state must hold before the first fault (the baseline). */
+  /** How long the baseline should last before the first fault. Advisory: a warning, not enforced (docs/faults.md). */
   steadyState: PositiveDurationSchema.default(10_000),
   /** `always`: revert every fault at the end; `never`: leave them for inspection (`owui-chaos rollback` reverts later). */
   rollbackStrategy: z.enum(['always', 'never']).default('always'),

@@ -183,29 +183,24 @@ export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDe
     if (!entry.record) return;
     const t0 = clock.now();
     emit({ type: 'revert-start', name: entry.name, action: entry.action, description: entry.description });
+    const done = (status: 'succeeded' | 'failed', error?: string): void => {
+      deps.stack.mark(entry, status === 'succeeded' ? 'reverted' : 'failed', clock.now(), error);
+      activities.push({
+        name: entry.name,
+        kind: 'revert',
+        action: entry.action,
+        startedAt: t0,
+        endedAt: clock.now(),
+        status,
+        ...(error === undefined ? {} : { error }),
+      });
+    };
     try {
       await deps.faults.revert(entry.record);
-      deps.stack.mark(entry, 'reverted', clock.now());
-      activities.push({
-        name: entry.name,
-        kind: 'revert',
-        action: entry.action,
-        startedAt: t0,
-        endedAt: clock.now(),
-        status: 'succeeded',
-      });
+      done('succeeded');
       emit({ type: 'revert-done', name: entry.name, action: entry.action });
     } catch (err) {
-      deps.stack.mark(entry, 'failed', clock.now(), errorMessage(err));
-      activities.push({
-        name: entry.name,
-        kind: 'revert',
-        action: entry.action,
-        startedAt: t0,
-        endedAt: clock.now(),
-        status: 'failed',
-        error: errorMessage(err),
-      });
+      done('failed', errorMessage(err));
       emit({ type: 'revert-failed', name: entry.name, action: entry.action, error: errorMessage(err) });
     }
   };
