@@ -10,7 +10,7 @@
 import { exec } from 'node:child_process';
 import { promisify } from 'node:util';
 import { PreflightError } from '../core/errors.js';
-import type { RevertRecord } from '../core/ports.js';
+import { replayRevert, type RevertDrivers, type RevertRecord } from '../core/faults/revert-record.js';
 
 const run = promisify(exec);
 
@@ -61,14 +61,13 @@ export async function runScaleCommand(
 }
 
 /**
- * The persisted inverse of scaling: the same command with the original count. Its driver `scale`
- * is not (yet) in the revert-record catalogue of src/drivers/revert-records.ts, so today only the
- * capacity process itself replays it (`revertScaleRecord`); `owui-chaos rollback` reports it as
- * a record it cannot undo, with the command in the entry's description.
+ * The persisted inverse of scaling: the same command with the original count (a `scale/command`
+ * record in src/core/faults/revert-record.ts). The capacity process replays it itself; `owui-chaos
+ * rollback` replays it through the same `scaler` port (`scaleCommandScaler`).
  */
 export function scaleBackRecord(s: ScaleCommand, replicas: number): RevertRecord {
   return {
-    driver: 'scale' as unknown as RevertRecord['driver'],
+    driver: 'scale',
     op: 'command',
     args: {
       command: scaleCommandFor(s.template, replicas),
@@ -81,23 +80,26 @@ export function scaleBackRecord(s: ScaleCommand, replicas: number): RevertRecord
 }
 
 export function isScaleRecord(record: RevertRecord | null | undefined): boolean {
-  return (record?.driver as string | undefined) === 'scale' && record?.op === 'command';
+  return record?.driver === 'scale' && record.op === 'command';
+}
+
+/** The revert port that runs scale commands (for replayRevert). */
+export function scaleCommandScaler(
+  notice: (t: string) => void = () => undefined,
+): NonNullable<RevertDrivers['scaler']> {
+  return {
+    scale: ({ template, replicas, url, healthBudgetMs }) =>
+      runScaleCommand(
+        { template, url, ...(healthBudgetMs === undefined ? {} : { healthBudgetMs }) },
+        replicas,
+        notice,
+      ),
+  };
 }
 
 export async function revertScaleRecord(
   record: RevertRecord,
   notice: (t: string) => void = () => undefined,
 ): Promise<void> {
-  const a = record.args;
-  if (typeof a.template !== 'string' || typeof a.replicas !== 'number' || typeof a.url !== 'string')
-    throw new Error('invalid scale/command revert record (needs template, replicas, url)');
-  await runScaleCommand(
-    {
-      template: a.template,
-      url: a.url,
-      ...(typeof a.healthBudgetMs === 'number' ? { healthBudgetMs: a.healthBudgetMs } : {}),
-    },
-    a.replicas,
-    notice,
-  );
+  await replayRevert(record, { scaler: scaleCommandScaler(notice) });
 }

@@ -425,9 +425,9 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
           });
         const prepared = await faults.prepare({
           name: `minus-one-${t.replicas}`,
-          atMs: 0,
+          at: 0,
           action: 'replica.kill',
-          params: { replica: victim.name },
+          params: { replica: victim.name, count: 1 },
         });
         killEntry = stack.record(
           {

@@ -4,22 +4,21 @@
 
 import { FaultError } from '../core/errors.js';
 import type { Target } from '../core/config/target.js';
-import type { NginxDriver, ReplicaDriver } from '../core/ports.js';
+import type { FaultPorts } from '../core/faults/kind.js';
+import type { RevertDrivers } from '../core/faults/revert-record.js';
+import { scaleCommandScaler } from './capacity-scale.js';
+import type { NginxDriver, ReplicaDriver, SentinelDriver, ToxiproxyDriver } from '../core/ports.js';
 import { DockerodeReplicaDriver } from '../drivers/docker/dockerode-replica-driver.js';
 import type { DriverLogger } from '../drivers/driver-log.js';
 import { ContainerNginxDriver, LocalNginxDriver } from '../drivers/nginx/nginx-driver.js';
 import { LabProcessReplicaDriver } from '../drivers/process/lab-process-replica-driver.js';
-import type { RevertDrivers } from '../drivers/revert-records.js';
 import { IoredisSentinelDriver } from '../drivers/sentinel/ioredis-sentinel-driver.js';
 import { LabRedisNodeController } from '../drivers/sentinel/lab-redis-node-controller.js';
 import { ToxiproxyClientDriver } from '../drivers/toxiproxy/toxiproxy-driver.js';
 
-export interface TargetDrivers {
-  replicas(): ReplicaDriver;
-  sentinel(): IoredisSentinelDriver;
-  toxiproxy(): ToxiproxyClientDriver;
-  nginx(): NginxDriver & Pick<LocalNginxDriver, 'prepareSetBuffering'>;
-  /** The same drivers, shaped for `revertFromRecord`; each resolved only when a record needs it. */
+/** The ports a target offers (src/core/ports.ts), not the classes behind them. */
+export interface TargetDrivers extends FaultPorts {
+  /** The same ports, shaped for `replayRevert`; each resolved only when a record needs it. */
   forReverts(): RevertDrivers;
   close(): Promise<void>;
 }
@@ -41,9 +40,9 @@ export function driversForTarget(target: Target, opts: DriverFactoryOptions = {}
   const logger = opts.logger;
   const log = logger ? { logger } : {};
   let replicas: ReplicaDriver | undefined;
-  let sentinel: IoredisSentinelDriver | undefined;
-  let toxiproxy: ToxiproxyClientDriver | undefined;
-  let nginx: (NginxDriver & Pick<LocalNginxDriver, 'prepareSetBuffering'>) | undefined;
+  let sentinel: (SentinelDriver & { close(): Promise<void> }) | undefined;
+  let toxiproxy: ToxiproxyDriver | undefined;
+  let nginx: NginxDriver | undefined;
 
   const drivers: TargetDrivers = {
     replicas() {
@@ -126,6 +125,8 @@ export function driversForTarget(target: Target, opts: DriverFactoryOptions = {}
         get nginx() {
           return drivers.nginx();
         },
+        // `capacity --scale-cmd`: the record carries the operator's command (docs/capacity.md).
+        scaler: scaleCommandScaler(),
       };
     },
     async close() {

@@ -29,7 +29,7 @@ import { evaluateRun } from '../core/report/evaluate.js';
 import type { RunResults } from '../core/report/results.js';
 import { writeReports, type ReportPaths } from '../core/report/write.js';
 import { RevertStack, type RevertEntry } from '../core/runner/revert-stack.js';
-import type { RunnerTimelineEntry } from '../core/runner/runner.js';
+import { runnerEntry } from '../core/runner/runner.js';
 import { createAgent } from '../engines/node/http.js';
 import { authSourceFromTarget, provisionCredentials } from '../engines/node/provisioning.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
@@ -228,11 +228,12 @@ export class GamedaySession {
         usedNames: this.usedNames,
       });
       this.usedNames.add(entry.name);
-      const step = toRunnerEntry(entry);
+      // How long it lasts is the kind's window (a master kill's `restartAfter` too), as in `run`.
+      const { forMs } = runnerEntry(entry, 0);
       const t0 = Date.now();
       let prepared;
       try {
-        prepared = await this.ctx.faults.prepare(step);
+        prepared = await this.ctx.faults.prepare(entry);
       } catch (err) {
         this.failedInject(entry, t0, err);
         throw err;
@@ -283,7 +284,7 @@ export class GamedaySession {
         action: entry.action,
         startedAt: t0,
         endedAt: now,
-        ...(entry.for !== undefined && !prepared.record ? { windowEndsAt: t0 + entry.for } : {}),
+        ...(forMs !== undefined && !prepared.record ? { windowEndsAt: t0 + forMs } : {}),
         status: 'succeeded',
         output: {
           description: prepared.description,
@@ -291,7 +292,7 @@ export class GamedaySession {
           ...(output === undefined ? {} : { result: output }),
         },
       });
-      if (!prepared.record) window.end = t0 + (entry.for ?? now - t0);
+      if (!prepared.record) window.end = t0 + (forMs ?? now - t0);
       this.ctx.emit({
         type: 'inject-done',
         at: now,
@@ -300,12 +301,9 @@ export class GamedaySession {
         description: prepared.description,
         by,
       });
-      if (entry.for !== undefined && prepared.record) {
-        active.until = t0 + entry.for;
-        item.timer = setTimeout(
-          () => void this.revert(entry.name, 'timer').catch(() => undefined),
-          entry.for,
-        );
+      if (forMs !== undefined && prepared.record) {
+        active.until = t0 + forMs;
+        item.timer = setTimeout(() => void this.revert(entry.name, 'timer').catch(() => undefined), forMs);
       }
       return { ...active };
     };
@@ -584,16 +582,6 @@ function durationFlag(text: string): number {
     // reported below
   }
   throw new UsageError(`--duration ${text} is not a duration; use e.g. 30m, 2h`, { code: 'BAD_DURATION' });
-}
-
-function toRunnerEntry(entry: TimelineEntry): RunnerTimelineEntry {
-  return {
-    name: entry.name,
-    atMs: 0,
-    ...(entry.for !== undefined ? { forMs: entry.for } : {}),
-    action: entry.action,
-    params: entry.params as Record<string, unknown>,
-  };
 }
 
 /** Resolves plan and target (starting the lab if it is the target and not up), preflights, starts load. */

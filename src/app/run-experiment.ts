@@ -36,9 +36,9 @@ import type { RevertEntry } from '../core/runner/revert-stack.js';
 import { RevertStack } from '../core/runner/revert-stack.js';
 import {
   runExperiment,
+  runnerEntry,
   type RunObserver,
   type RunOutcome,
-  type RunnerTimelineEntry,
   type SteadyStateVerdict,
 } from '../core/runner/runner.js';
 import type { SloSpec } from '../core/slo/spec.js';
@@ -111,6 +111,8 @@ export interface RunSummary {
   results?: RunResults;
   reports?: ReportPaths;
   stillInjected: Array<Pick<RevertEntry, 'name' | 'action' | 'description' | 'error'>>;
+  /** Of `stillInjected`, the faults `rollbackStrategy: never` left in place on purpose (names). */
+  leftInPlace?: string[];
   /** The error that ended the run early, if any (printed by the command; exit code set accordingly). */
   error?: { code: string; message: string; suggestions: string[] };
 }
@@ -344,8 +346,9 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
         {
           title: exp.title,
           file: l.file,
-          timeline: exp.timeline.map(toRunnerEntry),
-          rollbackOrder: exp.settings.rollbackStrategy === 'never' ? [] : revertOrder(exp),
+          timeline: exp.timeline.map((e) => runnerEntry(e)),
+          rollbackOrder: revertOrder(exp),
+          rollbackStrategy: exp.settings.rollbackStrategy,
           abortOnBreach: exp.settings.abortOnBreach,
         },
         {
@@ -381,6 +384,10 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
       description: e.description,
       ...(e.error ? { error: e.error } : {}),
     }));
+    if (outcome.leftInPlace.length > 0)
+      notice(
+        `rollbackStrategy is \`never\`: ${outcome.leftInPlace.length} fault(s) left in place for inspection (${outcome.leftInPlace.map((e) => e.name).join(', ')}); revert them with \`owui-chaos rollback --run ${summaryBase.runDir}\``,
+      );
     const stops = stopsOf(outcome, stillInjected, summaryBase.runDir);
     const results = applyOutcome(
       await evaluateRun({
@@ -399,6 +406,7 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
       results,
       reports,
       stillInjected,
+      ...(outcome.leftInPlace.length > 0 ? { leftInPlace: outcome.leftInPlace.map((e) => e.name) } : {}),
       exitCode: results.exitCode,
       verdict: results.verdict,
       ...(primary
@@ -486,17 +494,6 @@ export function stopsOf(
     );
   }
   return stops;
-}
-
-function toRunnerEntry(entry: Experiment['timeline'][number]): RunnerTimelineEntry {
-  const lasts = entry.for ?? (entry.action === 'redis.kill-master' ? entry.params.restartAfter : undefined);
-  return {
-    name: entry.name,
-    atMs: entry.at,
-    ...(lasts !== undefined ? { forMs: lasts } : {}),
-    action: entry.action,
-    params: entry.params as Record<string, unknown>,
-  };
 }
 
 export function engineFor(

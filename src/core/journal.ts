@@ -38,6 +38,20 @@ export interface Journal {
   activities: JournalActivity[];
   /** Game days (DESIGN §9): hypotheses and observations written during the session. */
   notes?: JournalNote[];
+  /**
+   * What the run noticed or decided that is not an activity: a check that failed to run, a role
+   * lookup that did not answer, reverts skipped by `rollbackStrategy: never`. Absent when none.
+   */
+  events?: JournalEvent[];
+}
+
+export interface JournalEvent {
+  at: number;
+  /** e.g. `BREACH_CHECK_FAILED`, `REDIS_ROLE_UNRESOLVED`, `ROLLBACK_SKIPPED`. */
+  code: string;
+  /** The timeline entry it concerns, if one. */
+  name?: string;
+  message: string;
 }
 
 export interface JournalNote {

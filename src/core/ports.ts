@@ -2,24 +2,11 @@
 // src/drivers/<tech>/ (dockerode, ioredis, toxiproxy-node-client, nginx binary, lab processes)
 // and src/engines/<name>/. core never imports those adapters or their SDKs.
 
+import type { ToxicType } from './faults/toxic-types.js';
 import type { SampleSink } from './samples.js';
 
-/** What every injected fault gives back. `revert()` is idempotent. */
-export interface FaultHandle {
-  /** Human description of what is injected, e.g. "latency 500 ms on proxy llm (downstream)". */
-  readonly description: string;
-  /** Serializable record of how to revert, persisted to the revert stack before injection. */
-  readonly revertRecord: RevertRecord;
-  revert(): Promise<void>;
-}
-
-/** A persisted revert: enough for `owui-chaos rollback` in a new process to undo the fault. */
-export interface RevertRecord {
-  /** `composite`: `args.records` holds several records, reverted last-first (e.g. two replicas killed). */
-  driver: 'replicas' | 'sentinel' | 'toxiproxy' | 'nginx' | 'composite';
-  op: string;
-  args: Record<string, unknown>;
-}
+export type { RevertRecord } from './faults/revert-record.js';
+export { TOXIC_ATTRIBUTES, TOXIC_TYPES, type ToxicType } from './faults/toxic-types.js';
 
 export interface ReplicaInfo {
   /** Stable id the driver understands (container id or lab replica name). */
@@ -57,25 +44,33 @@ export interface FailoverResult {
   promotionMs: number;
 }
 
-export interface SentinelDriver {
-  currentMaster(): Promise<RedisNodeAddress>;
-  failover(budgetMs: number): Promise<FailoverResult>;
-  close(): Promise<void>;
+export interface KillMasterResult {
+  /** Set when the promotion was awaited. */
+  newMaster?: RedisNodeAddress;
+  /** Kill → promotion observed. */
+  promotionMs?: number;
 }
 
-export type ToxicType =
-  'latency' | 'bandwidth' | 'slow_close' | 'timeout' | 'reset_peer' | 'slicer' | 'limit_data';
+export interface ReplicationHealth {
+  /** Empty when replication is as it should be. */
+  problems: string[];
+  /** The master the Sentinels agree on. */
+  master?: string;
+}
 
-/** Each toxic type's attributes, as the Toxiproxy HTTP API names them. */
-export const TOXIC_ATTRIBUTES: Record<ToxicType, readonly string[]> = {
-  latency: ['latency', 'jitter'],
-  bandwidth: ['rate'],
-  slow_close: ['delay'],
-  timeout: ['timeout'],
-  reset_peer: ['timeout'],
-  slicer: ['average_size', 'size_variation', 'delay'],
-  limit_data: ['bytes'],
-};
+export interface SentinelDriver {
+  /** The name Sentinel monitors the master under. */
+  readonly masterName: string;
+  /** The master a majority of the Sentinels names. */
+  currentMaster(): Promise<RedisNodeAddress>;
+  failover(budgetMs: number): Promise<FailoverResult>;
+  /** Kills the data node at `node` (the master); with a budget, waits until Sentinel promotes another. */
+  killNode(node: RedisNodeAddress, opts: { promotionBudgetMs?: number }): Promise<KillMasterResult>;
+  /** Starts the node again if it does not answer, then waits until it rejoins (as a replica). */
+  restartNode(node: RedisNodeAddress, budgetMs?: number): Promise<unknown>;
+  replicationHealth(): Promise<ReplicationHealth>;
+  close(): Promise<void>;
+}
 
 export interface ToxicSpec {
   name: string;
@@ -95,18 +90,28 @@ export interface ProxyInfo {
 
 export interface ToxiproxyDriver {
   listProxies(): Promise<ProxyInfo[]>;
+  getProxy(proxy: string): Promise<ProxyInfo>;
   addToxic(proxy: string, toxic: ToxicSpec): Promise<void>;
+  /** Idempotent: a toxic that is already gone is not an error. */
   removeToxic(proxy: string, toxic: string): Promise<void>;
+  /** Puts a toxic back as it was: updated when it still exists, added when it is gone. */
+  restoreToxic(proxy: string, toxic: ToxicSpec): Promise<void>;
+  /** Idempotent: setting the state a proxy already has is a no-op. */
   setEnabled(proxy: string, enabled: boolean): Promise<void>;
-  /** Enables every proxy and removes every toxic. */
-  reset(): Promise<void>;
 }
 
 export interface NginxDriver {
+  /** Where the config lives: the file (as revert records name it), its container, and for messages. */
+  readonly location: { configFile: string; container?: string; where: string };
   /** The config file's exact bytes. */
   readConfig(): Promise<Buffer>;
   /** Writes the bytes, runs `nginx -t`, reloads; restores the previous bytes if the test fails. */
   applyConfig(bytes: Buffer): Promise<void>;
+  /**
+   * `config` with `proxy_buffering on|off` (a lab-rendered marked block swapped whole), and what the
+   * setting was before. Pure: nothing is written.
+   */
+  withBuffering(config: Buffer, on: boolean): { bytes: Buffer; was: string };
 }
 
 /** What a load run should do; built from the experiment's `load` section or `owui-chaos load` flags. */

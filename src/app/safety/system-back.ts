@@ -8,19 +8,12 @@
 //   nginx config restored  → the config's bytes hash to the saved original
 // and all of it has to hold, unchanged, for a stable window before the rollback says "back".
 
-import type { RevertRecord } from '../../core/ports.js';
 import type { RevertEntry } from '../../core/runner/revert-stack.js';
 import { errorMessage } from '../../core/errors.js';
-import { sha256 } from '../../drivers/revert-records.js';
+import { flattenRevertRecord, sha256 } from '../../core/faults/revert-record.js';
 import type { TargetDrivers } from '../drivers.js';
-import { toxicOwnerTag } from '../fault-injector.js';
+import { toxicOwnerTag } from '../../core/faults/toxic.js';
 import { runTag } from './run-guard.js';
-
-function flatten(record: RevertRecord): RevertRecord[] {
-  if (record.driver === 'composite' && record.op === 'all')
-    return ((record.args.records as RevertRecord[] | undefined) ?? []).flatMap(flatten);
-  return [record];
-}
 
 /** What is not back yet, one line each, plus a fingerprint of the Redis master (for stability). */
 export async function notBack(
@@ -29,7 +22,7 @@ export async function notBack(
   runId: string,
 ): Promise<{ problems: string[]; fingerprint: string }> {
   const problems: string[] = [];
-  const records = entries.flatMap((e) => (e.record ? flatten(e.record) : []));
+  const records = entries.flatMap((e) => (e.record ? flattenRevertRecord(e.record) : []));
   const fingerprint: string[] = [];
   const guarded = async (what: string, fn: () => Promise<void>): Promise<void> => {
     try {
@@ -42,19 +35,19 @@ export async function notBack(
   const proxiesSeen = new Set<string>();
   let redisChecked = false;
   for (const r of records) {
-    const a = r.args;
-    switch (`${r.driver}/${r.op}`) {
-      case 'replicas/start':
-      case 'replicas/unpause':
-        await guarded(`replica ${String(a.id)}`, async () => {
+    switch (r.driver) {
+      case 'replicas': {
+        const id = r.args.id;
+        await guarded(`replica ${id}`, async () => {
           const d = drivers.replicas();
-          const info = (await d.list()).find((x) => x.id === a.id || x.name === a.id);
+          const info = (await d.list()).find((x) => x.id === id || x.name === id);
           if (!info) throw new Error('not found');
           if (info.state !== 'running') throw new Error(`is ${info.state}`);
-          await d.waitHealthy(String(a.id), 2000);
+          await d.waitHealthy(id, 2000);
         });
         break;
-      case 'sentinel/restartNode':
+      }
+      case 'sentinel':
         if (redisChecked) break;
         redisChecked = true;
         await guarded('Redis', async () => {
@@ -63,35 +56,33 @@ export async function notBack(
           fingerprint.push(`master=${health.master ?? '?'}`);
         });
         break;
-      case 'toxiproxy/removeToxic':
-      case 'toxiproxy/setEnabled':
-      case 'toxiproxy/restoreToxic':
-        await guarded(`proxy ${String(a.proxy)}`, async () => {
-          const p = await drivers.toxiproxy().getProxy(String(a.proxy));
-          if (r.op === 'removeToxic' && p.toxics.some((t) => t.name === a.toxic))
-            throw new Error(`toxic ${String(a.toxic)} is still there`);
-          if (r.op === 'setEnabled' && p.enabled !== a.enabled)
+      case 'toxiproxy':
+        await guarded(`proxy ${r.args.proxy}`, async () => {
+          const p = await drivers.toxiproxy().getProxy(r.args.proxy);
+          if (r.op === 'removeToxic' && p.toxics.some((t) => t.name === r.args.toxic))
+            throw new Error(`toxic ${r.args.toxic} is still there`);
+          if (r.op === 'setEnabled' && p.enabled !== r.args.enabled)
             throw new Error(
-              `is ${p.enabled ? 'enabled' : 'disabled'}, was ${a.enabled ? 'enabled' : 'disabled'}`,
+              `is ${p.enabled ? 'enabled' : 'disabled'}, was ${r.args.enabled ? 'enabled' : 'disabled'}`,
             );
           if (r.op === 'restoreToxic') {
-            const name = (a.toxic as { name?: string }).name;
-            if (!p.toxics.some((t) => t.name === name)) throw new Error(`toxic ${String(name)} is not back`);
+            const name = r.args.toxic.name;
+            if (!p.toxics.some((t) => t.name === name)) throw new Error(`toxic ${name} is not back`);
           }
         });
-        proxiesSeen.add(String(a.proxy));
+        proxiesSeen.add(r.args.proxy);
         break;
-      case 'nginx/restoreConfig':
-        await guarded(`nginx config ${String(a.configFile)}`, async () => {
+      case 'nginx': {
+        const saved = r.args.sha256;
+        await guarded(`nginx config ${r.args.configFile}`, async () => {
           const now = sha256(await drivers.nginx().readConfig());
-          if (now !== a.sha256)
+          if (now !== saved)
             throw new Error(
-              `bytes differ from the saved original (sha256 ${now.slice(0, 12)}… ≠ ${String(a.sha256).slice(0, 12)}…)`,
+              `bytes differ from the saved original (sha256 ${now.slice(0, 12)}… ≠ ${saved.slice(0, 12)}…)`,
             );
         });
         break;
-      default:
-        break;
+      }
     }
   }
   if (proxiesSeen.size > 0) {
@@ -120,7 +111,9 @@ export async function waitUntilBack(
   runId: string,
   opts: WaitBackOptions,
 ): Promise<string[]> {
-  const redis = entries.some((e) => e.record && flatten(e.record).some((r) => r.driver === 'sentinel'));
+  const redis = entries.some(
+    (e) => e.record && flattenRevertRecord(e.record).some((r) => r.driver === 'sentinel'),
+  );
   const stableMs = opts.stableMs ?? (redis ? 5000 : 3000);
   const interval = opts.intervalMs ?? 500;
   const deadline = Date.now() + opts.budgetMs;

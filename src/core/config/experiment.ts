@@ -18,7 +18,14 @@ import {
 } from './document.js';
 import { DurationSchema, PositiveDurationSchema, RateSchema } from './duration.js';
 import { ONE_WEEK_MS } from './limits.js';
-import { FAULT_FACTS, TimelineEntrySchema, formatMs, replicasTaken, type TimelineEntry } from './faults.js';
+import {
+  FAULT_FACTS,
+  TimelineEntrySchema,
+  faultWindow,
+  formatMs,
+  replicasTaken,
+  type TimelineEntry,
+} from './faults.js';
 import type { ConfigIssue } from './issues.js';
 import { experimentOverrides, type ExperimentFlags } from './precedence.js';
 import { RESERVED_PHASES, defaultsForClients, mergeSlos } from './slo-defaults.js';
@@ -129,7 +136,7 @@ const SettingsSchema = z.strictObject({
   abortOnBreach: z.boolean().default(false),
   /** How long every SLO must hold again for the deployment to count as recovered. */
   recoveryWindow: PositiveDurationSchema.default(10_000),
-  /** How long the steady state must hold before the first fault (the baseline). */
+  /** How long the baseline should last before the first fault. Advisory: a warning, not enforced (docs/faults.md). */
   steadyState: PositiveDurationSchema.default(10_000),
   /** `always`: revert every fault at the end; `never`: leave them for inspection (`owui-chaos rollback` reverts later). */
   rollbackStrategy: z.enum(['always', 'never']).default('always'),
@@ -330,7 +337,7 @@ export function checkExperiment(experiment: Experiment, maxUnavailable = DEFAULT
       });
     }
     // `for` on a fault without an inverse (failover, rolling restart) is its observation window.
-    const lasts = entry.for ?? (entry.action === 'redis.kill-master' ? entry.params.restartAfter : undefined);
+    const lasts = faultWindow(entry);
     if (
       entry.action === 'redis.kill-master' &&
       entry.for !== undefined &&
@@ -418,7 +425,7 @@ function replicaWindows(
       index,
       entry,
       start: entry.at,
-      end: entry.for !== undefined ? entry.at + entry.for : experiment.load.duration,
+      end: entry.at + (faultWindow(entry) ?? experiment.load.duration - entry.at),
       taken: replicasTaken(entry),
     }))
     .filter((w) => w.taken > 0);

@@ -9,7 +9,7 @@ import { siteOrigin } from '../../protocol/browser-session.js';
 import { objectiveText, type SloSpec } from '../slo/spec.js';
 import type { Experiment, TargetRef } from './experiment.js';
 import { displayPath } from './document.js';
-import { FAULT_FACTS, describeFault, formatMs, type TimelineEntry } from './faults.js';
+import { FAULT_FACTS, describeFault, faultWindow, formatMs, type TimelineEntry } from './faults.js';
 
 export interface PlannedFault {
   name: string;
@@ -76,7 +76,7 @@ export function describeSlo(slo: SloSpec): string {
 export function planExperiment(experiment: Experiment, targetRef?: TargetRef): ExperimentPlan {
   const faults: PlannedFault[] = experiment.timeline.map((entry) => {
     const facts = FAULT_FACTS[entry.action];
-    const lasts = entry.for ?? (entry.action === 'redis.kill-master' ? entry.params.restartAfter : undefined);
+    const lasts = faultWindow(entry);
     return {
       name: entry.name,
       action: entry.action,

@@ -4,7 +4,9 @@
 
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { RevertRecord } from '../ports.js';
+import { z } from 'zod';
+import { RollbackError, errorMessage } from '../errors.js';
+import { parseRevertRecord, zodIssues, type RevertRecord } from '../faults/revert-record.js';
 
 export type RevertEntryStatus =
   /** Recorded; the fault is being (or has been) applied and is not reverted yet. */
@@ -38,6 +40,23 @@ export interface RevertStackFile {
   entries: RevertEntry[];
 }
 
+const RevertEntrySchema = z.object({
+  name: z.string(),
+  action: z.string(),
+  description: z.string(),
+  record: z.unknown(), // read by parseRevertRecord, which names the field
+  status: z.enum(['pending', 'reverted', 'failed', 'none', 'forgotten']),
+  recordedAt: z.number(),
+  revertedAt: z.number().exactOptional(),
+  error: z.string().exactOptional(),
+});
+
+const RevertStackFileSchema = z.object({
+  schemaVersion: z.literal(1),
+  runId: z.string().min(1),
+  entries: z.array(RevertEntrySchema),
+});
+
 export class RevertStack {
   private readonly data: RevertStackFile;
 
@@ -54,12 +73,34 @@ export class RevertStack {
     return stack;
   }
 
+  /** Reads a stack back through its schema: a damaged file is a RollbackError naming it and the field. */
   static load(file: string): RevertStack {
     if (!existsSync(file)) throw new Error(`no revert stack at ${file}`);
-    const data = JSON.parse(readFileSync(file, 'utf8')) as RevertStackFile;
-    if (data.schemaVersion !== 1 || !Array.isArray(data.entries))
-      throw new Error(`${file} is not a revert stack`);
-    return new RevertStack(file, data);
+    const damaged = (why: string): RollbackError =>
+      new RollbackError(`The revert stack ${file} is damaged (${why}); nothing was reverted from it`, {
+        code: 'REVERT_STACK_INVALID',
+        suggestions: [
+          `Check the file by hand: each entry of \`entries\` holds one fault's inverse (docs/safety.md)`,
+          'owui-chaos rollback --forget <run id>   # closes the run once its faults are undone by hand',
+        ],
+      });
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw damaged(`not JSON: ${errorMessage(err)}`);
+    }
+    const parsed = RevertStackFileSchema.safeParse(raw);
+    if (!parsed.success) throw damaged(zodIssues(parsed.error));
+    const entries = parsed.data.entries.map((e, i): RevertEntry => {
+      if (e.record === null) return { ...e, record: null };
+      try {
+        return { ...e, record: parseRevertRecord(e.record) };
+      } catch (err) {
+        throw damaged(`entries.${i}.record: ${errorMessage(err)}`);
+      }
+    });
+    return new RevertStack(file, { ...parsed.data, entries });
   }
 
   get runId(): string {

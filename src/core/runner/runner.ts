@@ -4,21 +4,35 @@
 //
 // Guarantees: a fault's revert record is persisted before the fault is applied; every recorded
 // revert runs on success, on failure, on abort and on interruption, unless `stopReverting` fires
-// (a second Ctrl-C), in which case the outcome lists exactly what is still injected.
+// (a second Ctrl-C), in which case the outcome lists exactly what is still injected. With
+// `rollbackStrategy: never` the final reverts are skipped on purpose (not after an interruption):
+// the entries stay pending for `owui-chaos rollback`, and the journal says so.
 
 import type { Clock } from '../clock.js';
 import { errorMessage } from '../errors.js';
-import type { Journal, JournalActivity, RunStatus } from '../journal.js';
-import type { LoadEngine, LoadPlan, LoadProgress, RevertRecord } from '../ports.js';
+import type { PreparedFault } from '../faults/kind.js';
+import { faultWindow, type TimelineEntry } from '../faults/registry.js';
+import type { RevertRecord } from '../faults/revert-record.js';
+import type { Journal, JournalActivity, JournalEvent, RunStatus } from '../journal.js';
+import type { LoadEngine, LoadPlan, LoadProgress } from '../ports.js';
 import type { SampleSink } from '../samples.js';
 import type { RevertEntry, RevertStack } from './revert-stack.js';
 
+export type { PreparedFault } from '../faults/kind.js';
+
+/** A timeline entry as the runner schedules it: the typed entry, when it starts, how long it lasts. */
 export interface RunnerTimelineEntry {
-  name: string;
+  entry: TimelineEntry;
+  /** From the start of the load. */
   atMs: number;
+  /** Its kind's window (`for`, or what the kind takes for it); undefined: until the end. */
   forMs?: number;
-  action: string;
-  params: Record<string, unknown>;
+}
+
+/** The runner's view of an entry: at its own `at` (a game day injects at 0), for its kind's window. */
+export function runnerEntry(entry: TimelineEntry, atMs: number = entry.at): RunnerTimelineEntry {
+  const forMs = faultWindow(entry);
+  return { entry, atMs, ...(forMs === undefined ? {} : { forMs }) };
 }
 
 export interface RunnerExperiment {
@@ -27,19 +41,17 @@ export interface RunnerExperiment {
   timeline: RunnerTimelineEntry[];
   /** Explicit revert order (timeline names); the rest revert most-recent-first. */
   rollbackOrder?: string[];
+  /**
+   * `always` (default): revert every fault still injected at the end. `never`: leave them in
+   * place for inspection (pending on the revert stack for `owui-chaos rollback`); an interrupted
+   * run still reverts everything.
+   */
+  rollbackStrategy?: 'always' | 'never';
   abortOnBreach: boolean;
 }
 
-/** A fault resolved to concrete targets, with its inverse known BEFORE it is applied. */
-export interface PreparedFault {
-  description: string;
-  /** null for instantaneous faults that need no inverse (e.g. `redis.failover`). */
-  record: RevertRecord | null;
-  apply(): Promise<unknown>;
-}
-
 export interface FaultInjector {
-  prepare(entry: RunnerTimelineEntry): Promise<PreparedFault>;
+  prepare(entry: TimelineEntry): Promise<PreparedFault>;
   revert(record: RevertRecord): Promise<void>;
 }
 
@@ -97,14 +109,20 @@ export interface RunOutcome {
   interrupted: boolean;
   aborted: boolean;
   loadError?: unknown;
-  /** Faults still injected when the runner returned (only after a failed or skipped revert). */
+  /** Faults still injected when the runner returned (after a failed or skipped revert, or left in place). */
   stillInjected: RevertEntry[];
+  /** Of `stillInjected`, those `rollbackStrategy: never` left in place on purpose. */
+  leftInPlace: RevertEntry[];
 }
 
 export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDeps): Promise<RunOutcome> {
   const { clock, observer } = deps;
   const emit = (event: RunEvent): void => observer?.onEvent?.(event);
   const activities: JournalActivity[] = [];
+  const events: JournalEvent[] = [];
+  const note = (event: Omit<JournalEvent, 'at'>): void => {
+    events.push({ at: clock.now(), ...event });
+  };
   const startedAt = clock.now();
   const stop = new AbortController(); // stops load + timeline: interrupt, abort-on-breach, failure
   let interrupted = false;
@@ -165,29 +183,24 @@ export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDe
     if (!entry.record) return;
     const t0 = clock.now();
     emit({ type: 'revert-start', name: entry.name, action: entry.action, description: entry.description });
+    const done = (status: 'succeeded' | 'failed', error?: string): void => {
+      deps.stack.mark(entry, status === 'succeeded' ? 'reverted' : 'failed', clock.now(), error);
+      activities.push({
+        name: entry.name,
+        kind: 'revert',
+        action: entry.action,
+        startedAt: t0,
+        endedAt: clock.now(),
+        status,
+        ...(error === undefined ? {} : { error }),
+      });
+    };
     try {
       await deps.faults.revert(entry.record);
-      deps.stack.mark(entry, 'reverted', clock.now());
-      activities.push({
-        name: entry.name,
-        kind: 'revert',
-        action: entry.action,
-        startedAt: t0,
-        endedAt: clock.now(),
-        status: 'succeeded',
-      });
+      done('succeeded');
       emit({ type: 'revert-done', name: entry.name, action: entry.action });
     } catch (err) {
-      deps.stack.mark(entry, 'failed', clock.now(), errorMessage(err));
-      activities.push({
-        name: entry.name,
-        kind: 'revert',
-        action: entry.action,
-        startedAt: t0,
-        endedAt: clock.now(),
-        status: 'failed',
-        error: errorMessage(err),
-      });
+      done('failed', errorMessage(err));
       emit({ type: 'revert-failed', name: entry.name, action: entry.action, error: errorMessage(err) });
     }
   };
@@ -203,7 +216,15 @@ export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDe
       } catch {
         return;
       }
-      const verdict = await deps.checkBreach().catch(() => ({ ok: true, breaches: [] }));
+      // A check that throws decides nothing (the run goes on), but it is journaled, not counted as "ok".
+      const verdict = await deps.checkBreach().catch((err: unknown) => {
+        note({
+          code: 'BREACH_CHECK_FAILED',
+          message: `the abort-on-breach check failed, so this check could not abort the run: ${errorMessage(err)}`,
+        });
+        return undefined;
+      });
+      if (verdict === undefined) continue;
       if (!verdict.ok) {
         aborted = true;
         emit({ type: 'breach', breaches: verdict.breaches });
@@ -247,21 +268,23 @@ export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDe
       breachTimer = watchBreaches();
     }
 
+    const { name, action } = step.entry;
     const t0 = clock.now();
     let entry: RevertEntry | undefined;
     try {
-      const prepared = await deps.faults.prepare(step);
+      const prepared = await deps.faults.prepare(step.entry);
+      for (const w of prepared.warnings ?? []) note({ ...w, name });
       // Persist the inverse before touching anything.
       entry = deps.stack.record(
-        { name: step.name, action: step.action, description: prepared.description, record: prepared.record },
+        { name, action, description: prepared.description, record: prepared.record },
         clock.now(),
       );
-      emit({ type: 'inject-start', name: step.name, action: step.action, description: prepared.description });
+      emit({ type: 'inject-start', name, action, description: prepared.description });
       const output = await prepared.apply();
       activities.push({
-        name: step.name,
+        name,
         kind: 'inject',
-        action: step.action,
+        action,
         startedAt: t0,
         endedAt: clock.now(),
         // A fault with nothing to revert is observed for its `for` (its phase window).
@@ -269,20 +292,20 @@ export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDe
         status: 'succeeded',
         output: { description: prepared.description, ...(output === undefined ? {} : { result: output }) },
       });
-      emit({ type: 'inject-done', name: step.name, action: step.action, description: prepared.description });
+      emit({ type: 'inject-done', name, action, description: prepared.description });
       if (step.forMs !== undefined && entry.record) revertsDue.push({ atMs: step.atMs + step.forMs, entry });
     } catch (err) {
       faultFailed = true;
       activities.push({
-        name: step.name,
+        name,
         kind: 'inject',
-        action: step.action,
+        action,
         startedAt: t0,
         endedAt: clock.now(),
         status: 'failed',
         error: errorMessage(err),
       });
-      emit({ type: 'inject-failed', name: step.name, action: step.action, error: errorMessage(err) });
+      emit({ type: 'inject-failed', name, action, error: errorMessage(err) });
       stop.abort(err);
       break;
     }
@@ -309,14 +332,27 @@ export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDe
       .filter((e): e is RevertEntry => e !== undefined),
     ...outstanding.filter((e) => !order.includes(e.name)),
   ];
-  for (const entry of ordered) {
-    if (deps.stopReverting?.aborted) break;
-    await revertEntry(entry);
+  // `never` is an explicit, journaled decision; an interruption overrides it (a Ctrl-C reverts).
+  const leaveInPlace = experiment.rollbackStrategy === 'never' && !interrupted;
+  const leftInPlace = leaveInPlace ? ordered.filter((e) => e.status === 'pending') : [];
+  if (leaveInPlace) {
+    note({
+      code: 'ROLLBACK_SKIPPED',
+      message:
+        leftInPlace.length === 0
+          ? 'rollbackStrategy is `never`, but no fault was still injected at the end'
+          : `rollbackStrategy is \`never\`: ${leftInPlace.length} fault(s) left in place for inspection (${leftInPlace.map((e) => e.name).join(', ')}); \`owui-chaos rollback\` reverts them`,
+    });
+  } else {
+    for (const entry of ordered) {
+      if (deps.stopReverting?.aborted) break;
+      await revertEntry(entry);
+    }
   }
   deps.interrupt?.removeEventListener('abort', onInterrupt);
 
   const stillInjected = deps.stack.outstanding();
-  const rollbackFailed = stillInjected.length > 0;
+  const rollbackFailed = stillInjected.some((e) => !leftInPlace.includes(e));
   const status: RunStatus = interrupted
     ? 'interrupted'
     : aborted || steadyStateFailed
@@ -336,6 +372,7 @@ export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDe
     plannedFaults: experiment.timeline.length,
     deviated: steadyStateFailed || aborted,
     activities: activities.sort((a, b) => a.startedAt - b.startedAt),
+    ...(events.length > 0 ? { events } : {}),
   };
   return {
     journal,
@@ -346,5 +383,6 @@ export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDe
     aborted,
     ...(loadError === undefined ? {} : { loadError }),
     stillInjected,
+    leftInPlace,
   };
 }

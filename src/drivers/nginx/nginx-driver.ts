@@ -1,6 +1,6 @@
-// nginx as a fault target: rewrite a setting (`proxy_buffering`, or any directive) in the config
-// file, validate with `nginx -t`, reload, and on revert restore the ORIGINAL BYTES exactly and
-// reload again. A config that fails `nginx -t` (or a reload that fails) is never left in place:
+// nginx as a fault target (the NginxDriver port; src/core/faults/nginx.ts prepares the faults):
+// read the config's exact bytes, compute a `proxy_buffering` edit, write bytes, validate with
+// `nginx -t` and reload; the revert restores the ORIGINAL BYTES exactly and reloads again. A config that fails `nginx -t` (or a reload that fails) is never left in place:
 // the previous bytes are written back before the error is thrown.
 //
 // Two places nginx can live: a local config file + the local binary (`LocalNginxDriver`), or a
@@ -14,13 +14,11 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { type Clock, systemClock } from '../../core/clock.js';
 import { FaultError } from '../../core/errors.js';
-import type { FaultHandle, NginxDriver } from '../../core/ports.js';
+import type { NginxDriver } from '../../core/ports.js';
 import { findBinary } from '../../infra/process/binaries.js';
 import type { ContainerExec } from '../docker/docker-exec.js';
 import { type DriverLogger, formatBudget, silentLogger, step } from '../driver-log.js';
-import { type PreparedDriverFault, faultHandle } from '../fault.js';
-import { restoreConfigRecord, revertFromRecord } from '../revert-records.js';
-import { directiveValues, pidFileOf, setBufferingBytes, setDirective } from './nginx-config.js';
+import { directiveValues, pidFileOf, setBufferingBytes } from './nginx-config.js';
 
 export interface CommandResult {
   exitCode: number;
@@ -101,19 +99,13 @@ abstract class BaseNginxDriver implements NginxDriver {
     );
   }
 
-  /**
-   * Sets `name value;` (every occurrence, or inserted into the http block). The record carries the
-   * original bytes, read now, so a rollback in another process restores them exactly.
-   */
-  async prepareSetDirective(name: string, value: string): Promise<PreparedDriverFault> {
-    return this.prepareEdit(`${name} ${value}`, (original) => {
-      const was = directiveValues(original, name);
-      return { bytes: setDirective(original, name, value).bytes, was: was.length ? was.join(', ') : 'unset' };
-    });
-  }
-
-  async setDirective(name: string, value: string): Promise<FaultHandle> {
-    return (await this.prepareSetDirective(name, value)).apply();
+  get location(): { configFile: string; container?: string; where: string } {
+    const container = this.containerName();
+    return {
+      configFile: this.common.configFile,
+      ...(container === undefined ? {} : { container }),
+      where: this.where(),
+    };
   }
 
   /**
@@ -121,61 +113,9 @@ abstract class BaseNginxDriver implements NginxDriver {
    * also pins `proxy_http_version` (buffering only delays SSE over HTTP/1.0, see
    * src/lab/nginx/nginx-config.ts); that block is swapped whole. Elsewhere only the directive changes.
    */
-  prepareSetBuffering(on: boolean, opts: EditOwner = {}): Promise<PreparedDriverFault> {
-    const value = on ? 'on' : 'off';
-    return this.prepareEdit(
-      `proxy_buffering ${value}`,
-      (original) => {
-        const was = directiveValues(original, 'proxy_buffering');
-        return { bytes: setBufferingBytes(original, on), was: was.length ? was.join(', ') : 'unset' };
-      },
-      opts,
-    );
-  }
-
-  async setBuffering(on: boolean): Promise<FaultHandle> {
-    return (await this.prepareSetBuffering(on)).apply();
-  }
-
-  private async prepareEdit(
-    change: string,
-    edit: (original: Buffer) => { bytes: Buffer; was: string },
-    opts: EditOwner = {},
-  ): Promise<PreparedDriverFault> {
-    const original = await this.readConfig();
-    // A config another run changed is not "the original": saving it as such would restore the
-    // other run's fault for good. Refuse before anything is touched, and say whose it is.
-    const foreign = nginxMarkerOwner(original);
-    if (foreign !== undefined && foreign !== opts.owner) {
-      throw new FaultError(
-        `nginx config ${this.where()} is already changed by run ${foreign} (its \`# owui-chaos:\` marker is in the file): \`${change}\` was not applied and nothing was touched`,
-        {
-          code: 'FOREIGN_FAULT',
-          suggestions: ['owui-chaos rollback   # restores the bytes that run saved'],
-        },
-      );
-    }
-    let result: { bytes: Buffer; was: string };
-    try {
-      result = edit(original);
-      if (opts.owner !== undefined && !result.bytes.equals(original))
-        result = { ...result, bytes: Buffer.concat([Buffer.from(nginxMarker(opts.owner)), result.bytes]) };
-    } catch (err) {
-      throw new FaultError(
-        `Cannot set \`${change}\` in nginx config ${this.where()}: ${(err as Error).message}`,
-        { code: 'NGINX_CONFIG_EDIT_FAILED', cause: err },
-      );
-    }
-    const description = `nginx ${change} in ${this.where()} (was ${result.was})`;
-    const record = restoreConfigRecord(this.common.configFile, original, this.containerName());
-    return {
-      description,
-      record,
-      apply: async () => {
-        if (!result.bytes.equals(original)) await this.applyConfig(result.bytes);
-        return faultHandle(description, record, () => revertFromRecord(record, { nginx: this }));
-      },
-    };
+  withBuffering(config: Buffer, on: boolean): { bytes: Buffer; was: string } {
+    const was = directiveValues(config, 'proxy_buffering');
+    return { bytes: setBufferingBytes(config, on), was: was.length ? was.join(', ') : 'unset' };
   }
 
   protected baseArgs(): string[] {
@@ -361,22 +301,7 @@ export class ContainerNginxDriver extends BaseNginxDriver {
   }
 }
 
-export interface EditOwner {
-  /** The run id the edited config names in its marker line. */
-  owner?: string;
-}
-
-const MARKER = /^# owui-chaos: changed by run ([^\s;]+)/m;
-
-/** The first line of a config a run changed: says whose change it is and how to undo it. */
-export function nginxMarker(runId: string): string {
-  return `# owui-chaos: changed by run ${runId}; \`owui-chaos rollback\` restores the original bytes\n`;
-}
-
-/** The run id of the marker in `config`, if a run changed it. */
-export function nginxMarkerOwner(config: Buffer): string | undefined {
-  return MARKER.exec(config.toString('utf8'))?.[1];
-}
+export { nginxMarker, nginxMarkerOwner } from '../../core/faults/nginx.js';
 
 export interface NginxChild {
   pid: number;

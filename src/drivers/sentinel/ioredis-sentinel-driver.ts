@@ -3,18 +3,22 @@
 // <master>` followed by a wait, within a budget, for the promotion — seen first on a Sentinel's
 // `+switch-master` pub/sub channel, with `get-master-addr-by-name` polling as the fallback.
 //
-// `prepareKillMaster` kills the master's process or container through an injected
-// `RedisNodeController` (the driver knows Redis, the controller knows how nodes run); its revert
+// `killNode` kills the master's process or container through an injected `RedisNodeController`
+// (the driver knows Redis, the controller knows how nodes run); `restartNode`, its inverse,
 // restarts the node and waits until it has rejoined as a replica (or, if Sentinel never failed
-// over, is the master again). Reverts are idempotent: a node that already answers is not restarted.
+// over, is the master again). It is idempotent: a node that already answers is not restarted.
 
 import { Redis } from 'ioredis';
 import { type Clock, systemClock } from '../../core/clock.js';
 import { FaultError, errorMessage } from '../../core/errors.js';
-import type { FailoverResult, FaultHandle, RedisNodeAddress, SentinelDriver } from '../../core/ports.js';
+import type {
+  FailoverResult,
+  KillMasterResult,
+  RedisNodeAddress,
+  ReplicationHealth,
+  SentinelDriver,
+} from '../../core/ports.js';
 import { type DriverLogger, formatBudget, silentLogger, step } from '../driver-log.js';
-import { type PreparedDriverFault, faultHandle } from '../fault.js';
-import { sentinelRestartNodeRecord } from '../revert-records.js';
 
 /** Knows how a Redis data node runs (lab process, container, …): kills it and starts it again. */
 export interface RedisNodeController {
@@ -31,7 +35,7 @@ export interface IoredisSentinelDriverOptions {
   password?: string;
   /** Password of the Sentinels, when they require one. */
   sentinelPassword?: string;
-  /** Needed for `prepareKillMaster` and `restartNode`. */
+  /** Needed for `killNode` and `restartNode`. */
   nodeController?: RedisNodeController;
   /** Per-command and connect timeout. Default 2000 ms. */
   commandTimeoutMs?: number;
@@ -64,23 +68,6 @@ interface WriteProbe {
   finish(
     deadline: number,
   ): Promise<{ clientErrors: number; clientErrorWindowMs: number; probeWrites: number }>;
-}
-
-export interface KillMasterOptions {
-  /** Wait for Sentinel to promote a replica after the kill. Default true. */
-  waitForPromotion?: boolean;
-  /** Budget for the promotion. Default 30 s. */
-  promotionBudgetMs?: number;
-  /** Budget the revert has for the restarted node to rejoin. Default 30 s. */
-  rejoinBudgetMs?: number;
-}
-
-export interface KillMasterHandle extends FaultHandle {
-  oldMaster: RedisNodeAddress;
-  /** Set when the promotion was awaited. */
-  newMaster?: RedisNodeAddress;
-  /** Kill → promotion observed. */
-  promotionMs?: number;
 }
 
 export interface RejoinResult {
@@ -158,55 +145,34 @@ export class IoredisSentinelDriver implements SentinelDriver {
   }
 
   /**
-   * Resolves the current master now (so the revert record names it), and kills it on `apply()`.
-   * With `waitForPromotion` (default), `apply()` resolves once Sentinel promoted a replica.
+   * Kills the data node at `node` (the master) through the node controller. With a promotion
+   * budget, resolves once Sentinel promoted another node (`+switch-master` or polling).
    */
-  async prepareKillMaster(opts: KillMasterOptions = {}): Promise<PreparedDriverFault<KillMasterHandle>> {
+  async killNode(
+    node: RedisNodeAddress,
+    opts: { promotionBudgetMs?: number } = {},
+  ): Promise<KillMasterResult> {
     const controller = this.controller();
-    const oldMaster = await this.currentMaster();
-    const rejoinBudgetMs = opts.rejoinBudgetMs ?? 30_000;
-    const description = `kill Redis master ${addr(oldMaster)} of \`${this.masterName}\``;
-    const record = sentinelRestartNodeRecord(oldMaster, this.masterName, rejoinBudgetMs);
-    return {
-      description,
-      record,
-      apply: () =>
-        step(
-          this.log,
-          DRIVER,
-          description,
-          async () => {
-            const watch = opts.waitForPromotion === false ? undefined : await this.watchSwitch(oldMaster);
-            try {
-              const killedAt = this.clock.now();
-              await controller.kill(oldMaster);
-              const base = faultHandle(description, record, async () => {
-                await this.restartNode(oldMaster, rejoinBudgetMs);
-              });
-              const handle: KillMasterHandle = { ...base, revert: () => base.revert(), oldMaster };
-              if (!watch) return handle;
-              const budget = opts.promotionBudgetMs ?? 30_000;
-              const { newMaster, observedAt } = await this.waitPromotion(
-                watch,
-                oldMaster,
-                killedAt + budget,
-                budget,
-              );
-              handle.newMaster = newMaster;
-              handle.promotionMs = observedAt - killedAt;
-              return handle;
-            } finally {
-              watch?.close();
-            }
-          },
-          { code: 'REDIS_KILL_MASTER_FAILED' },
-          this.clock,
-        ),
-    };
-  }
-
-  async killMaster(opts: KillMasterOptions = {}): Promise<KillMasterHandle> {
-    return (await this.prepareKillMaster(opts)).apply();
+    return step(
+      this.log,
+      DRIVER,
+      `kill Redis master ${addr(node)} of \`${this.masterName}\``,
+      async () => {
+        const budget = opts.promotionBudgetMs;
+        const watch = budget === undefined ? undefined : await this.watchSwitch(node);
+        try {
+          const killedAt = this.clock.now();
+          await controller.kill(node);
+          if (!watch || budget === undefined) return {};
+          const { newMaster, observedAt } = await this.waitPromotion(watch, node, killedAt + budget, budget);
+          return { newMaster, promotionMs: observedAt - killedAt };
+        } finally {
+          watch?.close();
+        }
+      },
+      { code: 'REDIS_KILL_MASTER_FAILED' },
+      this.clock,
+    );
   }
 
   /**
@@ -269,7 +235,7 @@ export class IoredisSentinelDriver implements SentinelDriver {
    * `connected` to that master). `problems` is empty when all of it holds; `master` is what the
    * Sentinels agree on (for "did it change while we watched?").
    */
-  async replicationHealth(): Promise<{ problems: string[]; master?: string }> {
+  async replicationHealth(): Promise<ReplicationHealth> {
     const problems: string[] = [];
     const answers = await Promise.all(
       this.opts.sentinels.map(async (s) => {

@@ -2,22 +2,17 @@
 // the real `toxiproxy-server` (and of the lab's compatible server): proxies, toxics, /reset.
 // `down` is not a toxic in Toxiproxy: it is the proxy's `enabled: false`.
 //
-// Faults come prepared (revert record known before anything changes, for the runner's revert
-// stack) or injected in one call; their reverts are idempotent: removing a toxic that is already
-// gone succeeds, enabling an enabled proxy succeeds.
+// The fault verbs (src/core/faults/toxic.ts prepares them) and their inverses are idempotent:
+// removing a toxic that is already gone succeeds, enabling an enabled proxy succeeds.
 
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { type Clock, systemClock } from '../../core/clock.js';
-import { FaultError, errorMessage } from '../../core/errors.js';
-import type { FaultHandle, ProxyInfo, ToxicSpec, ToxiproxyDriver } from '../../core/ports.js';
+import { errorMessage } from '../../core/errors.js';
+import { describeToxic } from '../../core/faults/toxic.js';
+import type { ProxyInfo, ToxicSpec, ToxiproxyDriver } from '../../core/ports.js';
 import { type DriverLogger, silentLogger, step } from '../driver-log.js';
-import { type PreparedDriverFault, faultHandle } from '../fault.js';
-import {
-  removeToxicRecord,
-  restoreToxicRecord,
-  revertFromRecord,
-  setEnabledRecord,
-} from '../revert-records.js';
+
+export { describeToxic };
 
 export interface ToxiproxyClientDriverOptions {
   /** The Toxiproxy API, e.g. `http://127.0.0.1:8474`. */
@@ -154,70 +149,6 @@ export class ToxiproxyClientDriver implements ToxiproxyDriver {
     );
   }
 
-  // ---- faults ---------------------------------------------------------------------------------
-
-  /** A new toxic; its inverse removes it. */
-  prepareToxic(proxy: string, toxic: ToxicSpec): PreparedDriverFault {
-    const description = `${describeToxic(toxic)} on proxy ${proxy}`;
-    const record = removeToxicRecord(proxy, toxic.name);
-    return {
-      description,
-      record,
-      apply: async () => {
-        await this.addToxic(proxy, toxic);
-        return this.handle(description, record);
-      },
-    };
-  }
-
-  async injectToxic(proxy: string, toxic: ToxicSpec): Promise<FaultHandle> {
-    return this.prepareToxic(proxy, toxic).apply();
-  }
-
-  /** Changes an existing toxic; its inverse puts the current version back. */
-  async prepareToxicUpdate(proxy: string, toxic: ToxicSpec): Promise<PreparedDriverFault> {
-    const current = (await this.getProxy(proxy)).toxics.find((t) => t.name === toxic.name);
-    if (!current) {
-      throw new FaultError(`Proxy ${proxy} has no toxic named \`${toxic.name}\` to update`, {
-        code: 'TOXIC_NOT_FOUND',
-        suggestions: [`curl -s ${this.url}/proxies/${proxy}/toxics`],
-      });
-    }
-    const description = `${describeToxic(toxic)} on proxy ${proxy} (was ${describeToxic(current)})`;
-    const record = restoreToxicRecord(proxy, current);
-    return {
-      description,
-      record,
-      apply: async () => {
-        await this.updateToxic(proxy, toxic);
-        return this.handle(description, record);
-      },
-    };
-  }
-
-  /** `toxic.down`: the proxy refuses connections; its inverse restores the previous `enabled`. */
-  async prepareDisable(proxy: string): Promise<PreparedDriverFault> {
-    const wasEnabled = (await this.getProxy(proxy)).enabled;
-    const description = `proxy ${proxy} down (enabled: false)`;
-    const record = setEnabledRecord(proxy, wasEnabled);
-    return {
-      description,
-      record,
-      apply: async () => {
-        await this.setEnabled(proxy, false);
-        return this.handle(description, record);
-      },
-    };
-  }
-
-  async disableProxy(proxy: string): Promise<FaultHandle> {
-    return (await this.prepareDisable(proxy)).apply();
-  }
-
-  private handle(description: string, record: FaultHandle['revertRecord']): FaultHandle {
-    return faultHandle(description, record, () => revertFromRecord(record, { toxiproxy: this }));
-  }
-
   private toxicPath(proxy: string, toxic: string): string {
     return `${this.url}/proxies/${encodeURIComponent(proxy)}/toxics/${encodeURIComponent(toxic)}`;
   }
@@ -246,16 +177,6 @@ export class ToxiproxyClientDriver implements ToxiproxyDriver {
       this.clock,
     );
   }
-}
-
-export function describeToxic(
-  t: Pick<ToxicSpec, 'name' | 'type' | 'stream' | 'toxicity' | 'attributes'>,
-): string {
-  const attrs = Object.entries(t.attributes)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(' ');
-  const share = t.toxicity < 1 ? `, ${Math.round(t.toxicity * 100)}% of connections` : '';
-  return `${t.type} toxic ${t.name} (${t.stream}${attrs ? `, ${attrs}` : ''}${share})`;
 }
 
 function toProxyInfo(raw: RawProxy): ProxyInfo {

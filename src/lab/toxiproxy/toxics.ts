@@ -8,10 +8,13 @@
 // at once: a chunk being delayed is passed on without further delay, as Toxiproxy does ("don't
 // drop data on the floor"), and no timer of the runtime fires afterwards.
 
-import { TOXIC_ATTRIBUTES as DRIVER_TOXIC_ATTRIBUTES } from '../../core/ports.js';
+import {
+  TOXIC_ATTRIBUTES as DRIVER_TOXIC_ATTRIBUTES,
+  type ToxicType,
+} from '../../core/faults/toxic-types.js';
 
-export type ToxicKind =
-  'latency' | 'bandwidth' | 'slow_close' | 'timeout' | 'reset_peer' | 'slicer' | 'limit_data' | 'noop';
+/** The toxic types owui-chaos injects (src/core/faults/toxic-types.ts), plus Toxiproxy's `noop`. */
+export type ToxicKind = ToxicType | 'noop';
 export type StreamDirection = 'upstream' | 'downstream';
 
 /** A toxic as the HTTP API shows it; JSON key order matches Toxiproxy's. */

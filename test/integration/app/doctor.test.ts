@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { DoctorReport } from '../../../src/core/doctor/report.js';
+import { prepareBuffering } from '../../../src/core/faults/nginx.js';
+import { replayRevert } from '../../../src/core/faults/revert-record.js';
 import { LocalNginxDriver } from '../../../src/drivers/nginx/nginx-driver.js';
 import { labDown, labUp } from '../../../src/lab/lab.js';
 import { parseMisconfigs } from '../../../src/lab/misconfig.js';
@@ -112,7 +114,8 @@ describe('owui-chaos doctor on the lab', () => {
       prefix: s.nginx!.prefix,
       binary: s.nginx!.binary,
     });
-    const handle = await nginx.setBuffering(true);
+    const buffering = await prepareBuffering(nginx, true);
+    await buffering.apply();
     try {
       const { code, report } = await doctor(l, ['--lab-name', l.name]);
       const st = statuses(report);
@@ -124,7 +127,7 @@ describe('owui-chaos doctor on the lab', () => {
       expect(Number(sse.evidence['tokens per read (mean)'])).toBeGreaterThanOrEqual(4);
       expect(code).toBe(10);
     } finally {
-      await handle.revert();
+      await replayRevert(buffering.record!, { nginx });
     }
   }, 120_000);
 

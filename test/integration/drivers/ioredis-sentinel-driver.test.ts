@@ -10,7 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaultError } from '../../../src/core/errors.js';
 import type { RedisNodeAddress } from '../../../src/core/ports.js';
 import type { DriverLogEntry } from '../../../src/drivers/driver-log.js';
-import { revertFromRecord } from '../../../src/drivers/revert-records.js';
+import type { FaultPorts } from '../../../src/core/faults/kind.js';
+import { TimelineEntrySchema, prepareFault } from '../../../src/core/faults/registry.js';
+import { replayRevert } from '../../../src/core/faults/revert-record.js';
 import { IoredisSentinelDriver } from '../../../src/drivers/sentinel/ioredis-sentinel-driver.js';
 import { LabRedisNodeController } from '../../../src/drivers/sentinel/lab-redis-node-controller.js';
 import { findBinary } from '../../../src/infra/process/binaries.js';
@@ -148,31 +150,47 @@ describe.skipIf(missing.length > 0)('IoredisSentinelDriver (real redis + 3 senti
     expect(await eventually(async () => (await role(a)) === `replica-of:${b.port}`, 20_000)).toBe(true);
   });
 
-  it('killMaster kills the master, Sentinel promotes the other node, revert restarts it as a replica', async () => {
+  it('redis.kill-master kills the master, Sentinel promotes the other node, revert restarts it as a replica', async () => {
     // Sentinel only promotes a replica whose link is up.
     expect(await eventually(async () => /master_link_status:up/.test(await replicationInfo(a)), 20_000)).toBe(
       true,
     );
-    const prepared = await driver.prepareKillMaster({ promotionBudgetMs: 40_000, rejoinBudgetMs: 30_000 });
+    // As a run prepares it: the typed entry's preparer resolves the master now, for the record.
+    const prepared = await prepareFault(
+      TimelineEntrySchema.parse({ name: 'kill', at: 0, action: 'redis.kill-master' }),
+      {
+        ports: { sentinel: () => driver } as unknown as FaultPorts,
+        healthBudgetMs: 30_000,
+        random: Math.random,
+        sleep: async () => undefined,
+      },
+    );
     expect(prepared.record).toEqual({
       driver: 'sentinel',
       op: 'restartNode',
       args: { host: '127.0.0.1', port: b.port, masterName: topology.masterName, budgetMs: 30_000 },
     });
     const pidBefore = readLabState(dir)!.redis!.replica.pid;
-    const handle = await prepared.apply();
-    expect(handle.oldMaster).toEqual(b);
-    expect(handle.newMaster).toEqual(a);
-    expect(handle.promotionMs).toBeGreaterThan(0);
-    console.info(`[sentinel] kill → promotion took ${handle.promotionMs} ms`);
+    const result = (await prepared.apply()) as {
+      oldMaster: unknown;
+      newMaster?: unknown;
+      promotionMs?: number;
+    };
+    expect(result.oldMaster).toEqual(b);
+    expect(result.newMaster).toEqual(a);
+    expect(result.promotionMs).toBeGreaterThan(0);
+    console.info(`[sentinel] kill → promotion took ${result.promotionMs} ms`);
     expect(await role(b)).toMatch(/^down:/);
     expect(await driver.currentMaster()).toEqual(a);
 
     // Replayed from the record, as `owui-chaos rollback` would in a new process.
-    await revertFromRecord(handle.revertRecord, { sentinel: driver });
+    const record = JSON.parse(JSON.stringify(prepared.record)) as NonNullable<typeof prepared.record>;
+    await replayRevert(record, { sentinel: driver });
     expect(await role(b)).toBe(`replica-of:${a.port}`);
-    expect(readLabState(dir)!.redis!.replica.pid).not.toBe(pidBefore);
-    await handle.revert(); // idempotent: the node answers, nothing is restarted
+    const pidAfter = readLabState(dir)!.redis!.replica.pid;
+    expect(pidAfter).not.toBe(pidBefore);
+    await replayRevert(record, { sentinel: driver }); // idempotent: the node answers, nothing is restarted
+    expect(readLabState(dir)!.redis!.replica.pid).toBe(pidAfter);
     expect(await role(b)).toBe(`replica-of:${a.port}`);
     expect(await driver.currentMaster()).toEqual(a);
   });

@@ -15,14 +15,37 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaultError } from '../../../src/core/errors.js';
 import { DockerodeReplicaDriver } from '../../../src/drivers/docker/dockerode-replica-driver.js';
 import type { DriverLogEntry } from '../../../src/drivers/driver-log.js';
+import type { FaultPorts } from '../../../src/core/faults/kind.js';
+import { TimelineEntrySchema, prepareFault } from '../../../src/core/faults/registry.js';
+import { replayRevert } from '../../../src/core/faults/revert-record.js';
+import type { NginxDriver } from '../../../src/core/ports.js';
+import { setDirective } from '../../../src/drivers/nginx/nginx-config.js';
 import { ContainerNginxDriver, LocalNginxDriver } from '../../../src/drivers/nginx/nginx-driver.js';
-import { revertFromRecord } from '../../../src/drivers/revert-records.js';
 import { findBinary } from '../../../src/infra/process/binaries.js';
 import { freePort, tcpOpen } from '../../../src/infra/process/daemon.js';
 
 const nginxBinary = findBinary('nginx');
 if (!nginxBinary) console.warn('[skip] nginx-driver: nginx is not installed (apt-get install nginx)');
 const run = promisify(execFile);
+
+/** `nginx.buffering` as a run prepares it (the typed entry's preparer), against this driver. */
+function prepareBuffering(driver: NginxDriver, enabled: boolean) {
+  return prepareFault(
+    TimelineEntrySchema.parse({ name: 'buf', at: 0, action: 'nginx.buffering', params: { enabled } }),
+    {
+      ports: { nginx: () => driver } as unknown as FaultPorts,
+      healthBudgetMs: 1000,
+      random: Math.random,
+      sleep: async () => undefined,
+    },
+  );
+}
+
+/** A config `nginx -t` rejects: the driver must not leave it in place. */
+async function applyInvalid(driver: NginxDriver): Promise<unknown> {
+  const bad = setDirective(await driver.readConfig(), 'proxy_buffering', 'sometimes').bytes;
+  return driver.applyConfig(bad).catch((e: unknown) => e);
+}
 
 const CHUNKS = 8;
 const CHUNK_GAP_MS = 120;
@@ -149,12 +172,12 @@ describe.skipIf(!nginxBinary)('LocalNginxDriver (real nginx)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('serves buffered, then unbuffered after setBuffering(false), then buffered and byte-identical after revert', async () => {
+  it('serves buffered, then unbuffered after nginx.buffering false, then buffered and byte-identical after revert', async () => {
     const before = await timeResponse(port);
     expect(before.body).toContain(`chunk-${CHUNKS - 1}`);
     expectBuffered(before);
 
-    const prepared = await driver.prepareSetBuffering(false);
+    const prepared = await prepareBuffering(driver, false);
     expect(prepared.record).toMatchObject({
       driver: 'nginx',
       op: 'restoreConfig',
@@ -162,7 +185,7 @@ describe.skipIf(!nginxBinary)('LocalNginxDriver (real nginx)', () => {
     });
     expect(prepared.description).toBe(`nginx proxy_buffering off in ${conf} (was on)`);
     expect(sha(readFileSync(conf))).toBe(originalHash); // preparing changes nothing
-    const handle = await prepared.apply();
+    await prepared.apply();
     const edited = readFileSync(conf, 'latin1');
     expect(edited).toContain('proxy_buffering off;   # the fault flips this\r\n');
     expect(edited.replace('proxy_buffering off;', 'proxy_buffering on;')).toBe(
@@ -170,15 +193,15 @@ describe.skipIf(!nginxBinary)('LocalNginxDriver (real nginx)', () => {
     );
     expectStreamed(await timeResponse(port));
 
-    await handle.revert();
-    await handle.revert(); // idempotent
+    await replayRevert(prepared.record!, { nginx: driver });
+    await replayRevert(prepared.record!, { nginx: driver }); // idempotent
     expect(sha(readFileSync(conf))).toBe(originalHash);
     expectBuffered(await timeResponse(port));
     expect(logs.some((e) => e.phase === 'did' && e.action.startsWith('apply nginx config'))).toBe(true);
   });
 
   it('a config nginx -t rejects is not left in place and the error says so', async () => {
-    const err = await driver.setDirective('proxy_buffering', 'sometimes').catch((e: unknown) => e);
+    const err = await applyInvalid(driver);
     expect(err).toBeInstanceOf(FaultError);
     expect((err as FaultError).code).toBe('NGINX_CONFIG_INVALID');
     expect((err as FaultError).message).toContain(`nginx rejected the new config ${conf}`);
@@ -188,10 +211,11 @@ describe.skipIf(!nginxBinary)('LocalNginxDriver (real nginx)', () => {
   });
 
   it('a record replayed by a fresh driver (rollback after a crash) restores the original bytes', async () => {
-    const handle = await driver.setBuffering(false);
+    const prepared = await prepareBuffering(driver, false);
+    await prepared.apply();
     expectStreamed(await timeResponse(port));
-    const record = JSON.parse(JSON.stringify(handle.revertRecord)) as typeof handle.revertRecord;
-    await revertFromRecord(record, { nginx: new LocalNginxDriver({ configFile: conf, prefix: dir }) });
+    const record = JSON.parse(JSON.stringify(prepared.record)) as NonNullable<typeof prepared.record>;
+    await replayRevert(record, { nginx: new LocalNginxDriver({ configFile: conf, prefix: dir }) });
     expect(sha(readFileSync(conf))).toBe(originalHash);
     expectBuffered(await timeResponse(port));
   });
@@ -274,15 +298,16 @@ describe.skipIf(!nginxBinary || dockerReason !== undefined)(
       });
       expect(sha(await driver.readConfig())).toBe(originalHash);
       expectBuffered(await timeResponse(port));
-      const handle = await driver.setBuffering(false);
-      expect(handle.revertRecord.args.container).toBe(name);
+      const prepared = await prepareBuffering(driver, false);
+      expect(prepared.record).toMatchObject({ driver: 'nginx', args: { container: name } });
+      await prepared.apply();
       expect(readFileSync(conf, 'latin1')).toContain('proxy_buffering off;');
       expectStreamed(await timeResponse(port));
-      await handle.revert();
+      await replayRevert(prepared.record!, { nginx: driver });
       expect(sha(readFileSync(conf))).toBe(originalHash);
       expectBuffered(await timeResponse(port));
 
-      const err = await driver.setDirective('proxy_buffering', 'sometimes').catch((e: unknown) => e);
+      const err = await applyInvalid(driver);
       expect((err as FaultError).code).toBe('NGINX_CONFIG_INVALID');
       expect((err as FaultError).message).toContain(`in container ${name}`);
       expect(sha(readFileSync(conf))).toBe(originalHash);

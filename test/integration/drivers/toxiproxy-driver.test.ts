@@ -1,7 +1,8 @@
 // ToxiproxyClientDriver against a Toxiproxy API: the lab's compatible server (src/lab/toxiproxy),
 // or a real toxiproxy-server when TOXIPROXY_URL is set. Effects are observed from outside through a
 // TCP echo server behind a proxy: round-trip time rises by the latency, `down` refuses
-// connections, and every revert (handle or replayed record) brings the proxy back as it was.
+// connections, and every revert (the production path: the typed entry's preparer records the
+// inverse, `apply` injects, the record is replayed) brings the proxy back as it was.
 
 import { existsSync, readdirSync } from 'node:fs';
 import { type AddressInfo, type Server, connect, createServer } from 'node:net';
@@ -9,8 +10,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaultError } from '../../../src/core/errors.js';
+import type { FaultPorts } from '../../../src/core/faults/kind.js';
+import { TimelineEntrySchema, prepareFault } from '../../../src/core/faults/registry.js';
+import { replayRevert, restoreToxicRecord } from '../../../src/core/faults/revert-record.js';
 import type { ToxicSpec } from '../../../src/core/ports.js';
-import { revertFromRecord } from '../../../src/drivers/revert-records.js';
 import { ToxiproxyClientDriver } from '../../../src/drivers/toxiproxy/toxiproxy-driver.js';
 import { freePort } from '../../../src/infra/process/daemon.js';
 
@@ -72,6 +75,21 @@ const latency = (name: string, ms: number): ToxicSpec => ({
   attributes: { latency: ms, jitter: 0 },
 });
 
+/** A `toxic.*` timeline entry prepared as a run prepares it, against this driver. */
+function prepare(
+  driver: ToxiproxyClientDriver,
+  name: string,
+  action: string,
+  params: Record<string, unknown>,
+) {
+  return prepareFault(TimelineEntrySchema.parse({ name, at: 0, action, params }), {
+    ports: { toxiproxy: () => driver } as unknown as FaultPorts,
+    healthBudgetMs: 1000,
+    random: Math.random,
+    sleep: async () => undefined,
+  });
+}
+
 describe.skipIf(skipReason !== undefined)('ToxiproxyClientDriver (Toxiproxy API + TCP echo)', () => {
   let echo: Server;
   let server: { url: string; close(): Promise<void> } | undefined;
@@ -113,59 +131,67 @@ describe.skipIf(skipReason !== undefined)('ToxiproxyClientDriver (Toxiproxy API 
 
   it('a latency toxic raises the round trip by about its latency; revert brings it back', async () => {
     const base = await medianRoundTrip(listenPort);
-    const prepared = driver.prepareToxic(proxy, latency('lat', 300));
+    const prepared = await prepare(driver, 'lat', 'toxic.latency', { proxy, latency: 300 });
     expect(prepared.record).toEqual({
       driver: 'toxiproxy',
       op: 'removeToxic',
-      args: { proxy, toxic: 'lat' },
+      args: { proxy, toxic: 'owui-chaos-lat' },
     });
-    const handle = await prepared.apply();
-    expect(handle.description).toBe(`latency toxic lat (downstream, latency=300 jitter=0) on proxy ${proxy}`);
-    expect((await driver.getProxy(proxy)).toxics).toEqual([latency('lat', 300)]);
+    expect((await driver.getProxy(proxy)).toxics).toEqual([]); // nothing touched before apply
+    await prepared.apply();
+    expect(prepared.description).toBe(
+      `latency toxic owui-chaos-lat (downstream, latency=300 jitter=0) on proxy ${proxy}`,
+    );
+    expect((await driver.getProxy(proxy)).toxics).toEqual([latency('owui-chaos-lat', 300)]);
     const slowed = await medianRoundTrip(listenPort);
     expect(slowed - base).toBeGreaterThanOrEqual(280);
     expect(slowed - base).toBeLessThan(600);
 
-    await handle.revert();
-    await handle.revert(); // idempotent
+    await replayRevert(prepared.record!, { toxiproxy: driver });
+    await replayRevert(prepared.record!, { toxiproxy: driver }); // idempotent
     expect((await driver.getProxy(proxy)).toxics).toEqual([]);
     expect(await medianRoundTrip(listenPort)).toBeLessThan(base + 150);
   });
 
   it('a record replayed by a fresh driver (rollback after a crash) removes the toxic', async () => {
-    const handle = await driver.injectToxic(proxy, latency('crash', 200));
-    const record = JSON.parse(JSON.stringify(handle.revertRecord)) as typeof handle.revertRecord;
+    const prepared = await prepare(driver, 'crash', 'toxic.latency', { proxy, latency: 200 });
+    await prepared.apply();
+    const record = JSON.parse(JSON.stringify(prepared.record)) as NonNullable<typeof prepared.record>;
     const fresh = new ToxiproxyClientDriver({ url: realUrl ?? server!.url });
-    await revertFromRecord(record, { toxiproxy: fresh });
-    await revertFromRecord(record, { toxiproxy: fresh }); // already gone: still fine
+    await replayRevert(record, { toxiproxy: fresh });
+    await replayRevert(record, { toxiproxy: fresh }); // already gone: still fine
     expect((await driver.getProxy(proxy)).toxics).toEqual([]);
   });
 
-  it('updating a toxic changes the latency; its revert restores the previous attributes', async () => {
+  it('updating a toxic changes the latency; a restoreToxic record puts the previous attributes back', async () => {
     await driver.addToxic(proxy, latency('lat2', 100));
-    const update = await driver.prepareToxicUpdate(proxy, latency('lat2', 500));
-    expect(update.record).toMatchObject({ op: 'restoreToxic', args: { proxy, toxic: latency('lat2', 100) } });
-    const handle = await update.apply();
+    const record = restoreToxicRecord(proxy, latency('lat2', 100));
+    await driver.updateToxic(proxy, latency('lat2', 500));
     expect(await medianRoundTrip(listenPort)).toBeGreaterThanOrEqual(480);
-    await handle.revert();
+    await replayRevert(record, { toxiproxy: driver });
     expect((await driver.getProxy(proxy)).toxics).toEqual([latency('lat2', 100)]);
     const t = await medianRoundTrip(listenPort);
     expect(t).toBeGreaterThanOrEqual(90);
     expect(t).toBeLessThan(400);
     await driver.removeToxic(proxy, 'lat2');
+    // Restoring a toxic that is gone adds it back.
+    await replayRevert(record, { toxiproxy: driver });
+    expect((await driver.getProxy(proxy)).toxics).toEqual([latency('lat2', 100)]);
+    await driver.removeToxic(proxy, 'lat2');
   });
 
   it('down (enabled: false) refuses connections; revert accepts them again', async () => {
-    const handle = await driver.disableProxy(proxy);
-    expect(handle.revertRecord).toEqual({
+    const prepared = await prepare(driver, 'off', 'toxic.down', { proxy });
+    expect(prepared.record).toEqual({
       driver: 'toxiproxy',
       op: 'setEnabled',
       args: { proxy, enabled: true },
     });
+    await prepared.apply();
     expect((await driver.getProxy(proxy)).enabled).toBe(false);
     expect(await roundTrip(listenPort)).toBe('refused');
-    await handle.revert();
-    await handle.revert();
+    await replayRevert(prepared.record!, { toxiproxy: driver });
+    await replayRevert(prepared.record!, { toxiproxy: driver });
     expect((await driver.getProxy(proxy)).enabled).toBe(true);
     expect(typeof (await roundTrip(listenPort))).toBe('number');
   });

@@ -1,13 +1,20 @@
-// The fault injector's mapping of timeline actions onto drivers, with in-memory drivers: which
-// replica is chosen, what inverse is recorded before anything is touched, how toxics are built,
-// and how `redis-master` follows the Redis role after a failover.
+// The fault injector's mapping of typed timeline entries onto the ports, with in-memory ports:
+// which replica is chosen, what inverse is recorded before anything is touched, how toxics are
+// built (defaults from the schema, not re-applied), how `redis-master` follows the Redis role after
+// a failover, and that a role lookup that fails is reported instead of swallowed.
 
 import { describe, expect, it } from 'vitest';
 import type { TargetDrivers } from '../../../src/app/drivers.js';
 import { DriverFaultInjector, toxicFor } from '../../../src/app/fault-injector.js';
 import { FaultError } from '../../../src/core/errors.js';
+import {
+  FAULT_ACTIONS,
+  FAULT_ACTION_TABLE,
+  TimelineEntrySchema,
+  type FaultActionTable,
+  type TimelineEntry,
+} from '../../../src/core/faults/registry.js';
 import type { ProxyInfo, ReplicaDriver, ReplicaInfo, ToxicSpec } from '../../../src/core/ports.js';
-import type { RunnerTimelineEntry } from '../../../src/core/runner/runner.js';
 
 function fakeDrivers(replicas: ReplicaInfo[], opts: { masterPort?: number; proxies?: ProxyInfo[] } = {}) {
   const calls: string[] = [];
@@ -21,21 +28,21 @@ function fakeDrivers(replicas: ReplicaInfo[], opts: { masterPort?: number; proxi
     unpause: async (id) => void calls.push(`unpause ${id}`),
     waitHealthy: async (id) => void calls.push(`healthy ${id}`),
   };
+  const proxies = opts.proxies ?? [];
+  const proxy = (name: string): ProxyInfo => {
+    const p = proxies.find((x) => x.name === name);
+    if (!p) throw new Error(`no proxy ${name}`);
+    return p;
+  };
   const toxiproxy = {
-    listProxies: async () => opts.proxies ?? [],
-    prepareToxic: (proxy: string, toxic: ToxicSpec) => ({
-      description: `${toxic.type} on ${proxy}`,
-      record: { driver: 'toxiproxy' as const, op: 'removeToxic', args: { proxy, toxic: toxic.name } },
-      apply: async () => {
-        calls.push(`toxic ${proxy} ${toxic.name}`);
-        return undefined as never;
-      },
-    }),
-    removeToxic: async (proxy: string, toxic: string) => void calls.push(`remove ${proxy} ${toxic}`),
+    listProxies: async () => proxies,
+    getProxy: async (name: string) => proxy(name),
+    addToxic: async (name: string, toxic: ToxicSpec) => void calls.push(`toxic ${name} ${toxic.name}`),
+    removeToxic: async (name: string, toxic: string) => void calls.push(`remove ${name} ${toxic}`),
   };
   const sentinel = {
     currentMaster: async () => {
-      if (opts.masterPort === undefined) throw new Error('no sentinel');
+      if (opts.masterPort === undefined) throw new Error('no sentinel answers');
       return { host: '127.0.0.1', port: opts.masterPort };
     },
   };
@@ -52,12 +59,14 @@ function fakeDrivers(replicas: ReplicaInfo[], opts: { masterPort?: number; proxi
   return { drivers, calls };
 }
 
-const entry = (action: string, params: Record<string, unknown> = {}): RunnerTimelineEntry => ({
-  name: 'f1',
-  atMs: 1000,
-  action,
-  params,
-});
+/** A timeline entry as the experiment schema parses it (defaults filled in). */
+const entry = (action: string, params?: Record<string, unknown>): TimelineEntry =>
+  TimelineEntrySchema.parse({ name: 'f1', at: 1000, action, ...(params ? { params } : {}) });
+
+const redisProxies = (): ProxyInfo[] => [
+  { name: 'redis-master', listen: '127.0.0.1:7001', upstream: '127.0.0.1:6379', enabled: true, toxics: [] },
+  { name: 'redis-replica', listen: '127.0.0.1:7002', upstream: '127.0.0.1:6380', enabled: true, toxics: [] },
+];
 
 const replica = (name: string, state: ReplicaInfo['state'] = 'running'): ReplicaInfo => ({
   id: name,
@@ -113,7 +122,11 @@ describe('DriverFaultInjector replica faults', () => {
 describe('DriverFaultInjector toxics', () => {
   it('builds the Toxiproxy toxic from the entry (named after it, only its type’s attributes)', () => {
     expect(
-      toxicFor(entry('toxic.latency', { proxy: 'llm', latency: 500, jitter: 50, rate: 9, toxicity: 0.5 })),
+      toxicFor(
+        entry('toxic.latency', { proxy: 'llm', latency: 500, jitter: 50, toxicity: 0.5 }) as Parameters<
+          typeof toxicFor
+        >[0],
+      ),
     ).toEqual({
       name: 'owui-chaos-f1',
       type: 'latency',
@@ -124,35 +137,74 @@ describe('DriverFaultInjector toxics', () => {
   });
 
   it('sends a `redis-master` toxic to the proxy that fronts the master NOW (after a failover)', async () => {
-    const proxies: ProxyInfo[] = [
-      {
-        name: 'redis-master',
-        listen: '127.0.0.1:7001',
-        upstream: '127.0.0.1:6379',
-        enabled: true,
-        toxics: [],
-      },
-      {
-        name: 'redis-replica',
-        listen: '127.0.0.1:7002',
-        upstream: '127.0.0.1:6380',
-        enabled: true,
-        toxics: [],
-      },
-    ];
-    const { drivers, calls } = fakeDrivers([], { masterPort: 6380, proxies });
+    const { drivers, calls } = fakeDrivers([], { masterPort: 6380, proxies: redisProxies() });
     const prepared = await new DriverFaultInjector(drivers).prepare(
       entry('toxic.latency', { proxy: 'redis-master', latency: 100 }),
     );
     await prepared.apply();
     expect(calls).toEqual(['toxic redis-replica owui-chaos-f1']);
     expect(prepared.description).toContain('stands for the Redis master');
+    expect(prepared.warnings).toBeUndefined();
   });
 
-  it('rejects an unknown action', async () => {
-    const { drivers } = fakeDrivers([]);
-    await expect(new DriverFaultInjector(drivers).prepare(entry('dns.poison'))).rejects.toMatchObject({
-      code: 'FAULT_UNKNOWN',
+  it('reports a Redis role lookup that fails (the toxic lands on the named proxy) instead of swallowing it', async () => {
+    const { drivers, calls } = fakeDrivers([], { proxies: redisProxies() }); // no Sentinel answers
+    const prepared = await new DriverFaultInjector(drivers).prepare(
+      entry('toxic.latency', { proxy: 'redis-master', latency: 100 }),
+    );
+    expect(prepared.warnings).toEqual([
+      {
+        code: 'REDIS_ROLE_UNRESOLVED',
+        message: expect.stringContaining('no sentinel answers'),
+      },
+    ]);
+    await prepared.apply();
+    expect(calls).toEqual(['toxic redis-master owui-chaos-f1']);
+  });
+
+  it('a proxy that names no role needs no lookup and warns about nothing', async () => {
+    const { drivers } = fakeDrivers([], { proxies: [{ ...redisProxies()[0]!, name: 'llm' }] });
+    const prepared = await new DriverFaultInjector(drivers).prepare(
+      entry('toxic.latency', { proxy: 'llm', latency: 1 }),
+    );
+    expect(prepared.warnings).toBeUndefined();
+  });
+
+  it('takes stream and toxicity from the parsed entry (the schema set the defaults once)', () => {
+    const e = entry('toxic.bandwidth', { proxy: 'llm', rate: 5 });
+    expect(toxicFor(e as Parameters<typeof toxicFor>[0])).toMatchObject({
+      stream: 'downstream',
+      toxicity: 1,
+      attributes: { rate: 5 },
     });
+  });
+
+  it('rejects an unknown action at the schema, before any injector sees it', () => {
+    const parsed = TimelineEntrySchema.safeParse({ name: 'f1', at: 0, action: 'dns.poison', params: {} });
+    expect(parsed.success).toBe(false);
+  });
+});
+
+describe('the fault catalogue is exhaustive by type', () => {
+  it('every action has facts, a description, a window and a preparer', () => {
+    for (const action of FAULT_ACTIONS) {
+      const spec = FAULT_ACTION_TABLE[action];
+      expect(typeof spec.prepare, action).toBe('function');
+      expect(typeof spec.describe, action).toBe('function');
+      expect(typeof spec.window, action).toBe('function');
+      expect(spec.facts, action).toBeDefined();
+    }
+    expect(Object.keys(FAULT_ACTION_TABLE).sort()).toEqual([...FAULT_ACTIONS].sort());
+  });
+
+  it('a table without one action does not compile (checked by `npm run typecheck`)', () => {
+    const { 'nginx.buffering': dropped, ...rest } = FAULT_ACTION_TABLE;
+    // @ts-expect-error -- `nginx.buffering` is missing: the table must name every action
+    const incomplete: FaultActionTable = rest;
+    // @ts-expect-error -- a toxic preparer cannot stand in for the nginx one (entries are typed)
+    const wrong: FaultActionTable = { ...rest, 'nginx.buffering': FAULT_ACTION_TABLE['toxic.latency'] };
+    expect(dropped).toBeDefined();
+    expect(Object.keys(incomplete)).not.toContain('nginx.buffering');
+    expect(wrong).toBeDefined();
   });
 });

@@ -8,17 +8,26 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { toxicFor, toxicOwnerTag } from '../../../src/app/fault-injector.js';
 import { runTag } from '../../../src/app/safety/run-guard.js';
 import { OwuiChaosError } from '../../../src/core/errors.js';
+import { prepareBuffering } from '../../../src/core/faults/nginx.js';
+import { TimelineEntrySchema } from '../../../src/core/faults/registry.js';
 import { LocalNginxDriver, nginxMarker, nginxMarkerOwner } from '../../../src/drivers/nginx/nginx-driver.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'owui-owner-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const entry = { name: 'slow-llm', atMs: 0, action: 'toxic.latency', params: { proxy: 'llm', latency: 5 } };
+const parsed = TimelineEntrySchema.parse({
+  name: 'slow-llm',
+  at: 0,
+  action: 'toxic.latency',
+  params: { proxy: 'llm', latency: 5 },
+});
+if (parsed.action !== 'toxic.latency') throw new Error('parsed as another action');
+const entry = parsed;
 
 describe('fault ownership', () => {
   it('toxic names carry the run tag, and the tag is read back; other runs get other names', () => {
-    const a = toxicFor(entry, 'run-A').name;
-    const b = toxicFor(entry, 'run-B').name;
+    const a = toxicFor(entry, runTag('run-A')).name;
+    const b = toxicFor(entry, runTag('run-B')).name;
     expect(a).toBe(`owui-chaos-slow-llm--run-${runTag('run-A')}`);
     expect(a).not.toBe(b);
     expect(toxicOwnerTag(a)).toBe(runTag('run-A'));
@@ -32,17 +41,19 @@ describe('fault ownership', () => {
     writeFileSync(conf, nginxMarker('run-A') + body);
     expect(nginxMarkerOwner(Buffer.from(nginxMarker('run-A') + body))).toBe('run-A');
     const driver = new LocalNginxDriver({ configFile: conf, binary: '/bin/false' });
-    const err = await driver.prepareSetBuffering(true, { owner: 'run-B' }).then(
+    const err = await prepareBuffering(driver, true, 'run-B').then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(OwuiChaosError);
     expect((err as OwuiChaosError).code).toBe('FOREIGN_FAULT');
     expect((err as OwuiChaosError).message).toContain('already changed by run run-A');
-    await expect(driver.prepareSetBuffering(true, { owner: 'run-A' })).resolves.toBeDefined();
+    await expect(prepareBuffering(driver, true, 'run-A')).resolves.toBeDefined();
     // Unmarked: the prepared edit carries the owner's marker; the revert record keeps the original.
     writeFileSync(conf, body);
-    const prepared = await driver.prepareSetBuffering(true, { owner: 'run-C' });
-    expect(Buffer.from(String(prepared.record.args.base64), 'base64').toString()).toBe(body);
+    const prepared = await prepareBuffering(driver, true, 'run-C');
+    expect(prepared.record).toMatchObject({ driver: 'nginx', op: 'restoreConfig' });
+    const saved = prepared.record?.driver === 'nginx' ? prepared.record.args.base64 : '';
+    expect(Buffer.from(saved, 'base64').toString()).toBe(body);
   });
 });

@@ -11,7 +11,24 @@ import {
   type RunnerTimelineEntry,
   runExperiment,
 } from '../../../../src/core/runner/runner.js';
+import { TimelineEntrySchema, type TimelineEntry } from '../../../../src/core/faults/registry.js';
 import { FakeClock } from '../../../helpers/fake-clock.js';
+
+/** A typed timeline entry (parsed by the experiment schema) as the runner schedules it. */
+function step(
+  name: string,
+  atMs: number,
+  action: 'toxic.latency' | 'redis.failover',
+  forMs?: number,
+): RunnerTimelineEntry {
+  const entry = TimelineEntrySchema.parse({
+    name,
+    at: atMs,
+    action,
+    ...(action === 'toxic.latency' ? { params: { proxy: 'llm', latency: 100 } } : {}),
+  });
+  return { entry, atMs, ...(forMs === undefined ? {} : { forMs }) };
+}
 
 const plan: LoadPlan = { durationMs: 60_000, baseUrl: 'http://127.0.0.1:1', model: 'm' };
 
@@ -44,11 +61,11 @@ function fakeInjector(
   opts: { failInject?: string; failRevert?: string; stackFile?: string } = {},
 ): FaultInjector {
   return {
-    async prepare(entry: RunnerTimelineEntry) {
+    async prepare(entry: TimelineEntry) {
       const record: RevertRecord | null =
         entry.action === 'redis.failover'
           ? null
-          : { driver: 'toxiproxy', op: 'removeToxic', args: { name: entry.name } };
+          : { driver: 'toxiproxy', op: 'removeToxic', args: { proxy: 'llm', toxic: entry.name } };
       return {
         description: `${entry.action} ${entry.name}`,
         record,
@@ -67,7 +84,7 @@ function fakeInjector(
       };
     },
     async revert(record: RevertRecord) {
-      const name = String(record.args.name);
+      const name = record.driver === 'toxiproxy' && record.op === 'removeToxic' ? record.args.toxic : '?';
       if (opts.failRevert === name) throw new Error(`cannot revert ${name}`);
       calls.log.push(`revert:${name}@${clock.now() - 1_700_000_000_000}`);
     },
@@ -103,8 +120,8 @@ function setup(
 describe('runExperiment', () => {
   it('injects at `at`, reverts at `at + for`, and persists each inverse before applying it', async () => {
     const { clock, deps, calls, exp, stackFile } = setup([
-      { name: 'slow', atMs: 10_000, forMs: 5_000, action: 'toxic.latency', params: {} },
-      { name: 'flip', atMs: 20_000, action: 'redis.failover', params: {} },
+      step('slow', 10_000, 'toxic.latency', 5_000),
+      step('flip', 20_000, 'redis.failover'),
     ]);
     const run = runExperiment(exp, deps);
     await clock.runAll();
@@ -131,9 +148,7 @@ describe('runExperiment', () => {
   });
 
   it('reverts a fault without `for` at the end of the run', async () => {
-    const { clock, deps, calls, exp } = setup([
-      { name: 'slow', atMs: 10_000, action: 'toxic.latency', params: {} },
-    ]);
+    const { clock, deps, calls, exp } = setup([step('slow', 10_000, 'toxic.latency')]);
     const run = runExperiment(exp, deps);
     await clock.runAll();
     await run;
@@ -144,10 +159,9 @@ describe('runExperiment', () => {
   });
 
   it('injects nothing when the steady state is already broken', async () => {
-    const { clock, deps, calls, exp } = setup(
-      [{ name: 'slow', atMs: 10_000, forMs: 5_000, action: 'toxic.latency', params: {} }],
-      { checkSteadyState: async () => ({ ok: false, breaches: ['ttft p95 = 2450 ms, objective ≤ 2000'] }) },
-    );
+    const { clock, deps, calls, exp } = setup([step('slow', 10_000, 'toxic.latency', 5_000)], {
+      checkSteadyState: async () => ({ ok: false, breaches: ['ttft p95 = 2450 ms, objective ≤ 2000'] }),
+    });
     const run = runExperiment(exp, deps);
     await clock.runAll();
     const outcome = await run;
@@ -163,9 +177,9 @@ describe('runExperiment', () => {
   it('stops the timeline after a failed injection and still reverts what was injected', async () => {
     const { clock, deps, calls, exp } = setup(
       [
-        { name: 'a', atMs: 5_000, action: 'toxic.latency', params: {} },
-        { name: 'b', atMs: 10_000, action: 'toxic.latency', params: {} },
-        { name: 'c', atMs: 15_000, action: 'toxic.latency', params: {} },
+        step('a', 5_000, 'toxic.latency'),
+        step('b', 10_000, 'toxic.latency'),
+        step('c', 15_000, 'toxic.latency'),
       ],
       {},
       { failInject: 'b' },
@@ -185,10 +199,10 @@ describe('runExperiment', () => {
   it('on interruption stops load and reverts everything; a second interrupt stops reverting', async () => {
     const interrupt = new AbortController();
     const stopReverting = new AbortController();
-    const { clock, deps, exp } = setup(
-      [{ name: 'slow', atMs: 5_000, forMs: 30_000, action: 'toxic.latency', params: {} }],
-      { interrupt: interrupt.signal, stopReverting: stopReverting.signal },
-    );
+    const { clock, deps, exp } = setup([step('slow', 5_000, 'toxic.latency', 30_000)], {
+      interrupt: interrupt.signal,
+      stopReverting: stopReverting.signal,
+    });
     const run = runExperiment(exp, deps);
     await clock.advance(8_000);
     interrupt.abort('SIGINT');
@@ -203,10 +217,9 @@ describe('runExperiment', () => {
 
   it('on interruption (single) reverts the injected fault', async () => {
     const interrupt = new AbortController();
-    const { clock, deps, calls, exp } = setup(
-      [{ name: 'slow', atMs: 5_000, forMs: 30_000, action: 'toxic.latency', params: {} }],
-      { interrupt: interrupt.signal },
-    );
+    const { clock, deps, calls, exp } = setup([step('slow', 5_000, 'toxic.latency', 30_000)], {
+      interrupt: interrupt.signal,
+    });
     const run = runExperiment(exp, deps);
     await clock.advance(8_000);
     interrupt.abort('SIGINT');
@@ -219,7 +232,7 @@ describe('runExperiment', () => {
 
   it('reports a failed revert as still injected', async () => {
     const { clock, deps, exp } = setup(
-      [{ name: 'slow', atMs: 5_000, forMs: 5_000, action: 'toxic.latency', params: {} }],
+      [step('slow', 5_000, 'toxic.latency', 5_000)],
       {},
       { failRevert: 'slow' },
     );
@@ -234,9 +247,9 @@ describe('runExperiment', () => {
   it('reverts in the explicit rollback order first', async () => {
     const { clock, deps, calls, exp } = setup(
       [
-        { name: 'a', atMs: 5_000, action: 'toxic.latency', params: {} },
-        { name: 'b', atMs: 6_000, action: 'toxic.latency', params: {} },
-        { name: 'c', atMs: 7_000, action: 'toxic.latency', params: {} },
+        step('a', 5_000, 'toxic.latency'),
+        step('b', 6_000, 'toxic.latency'),
+        step('c', 7_000, 'toxic.latency'),
       ],
       {},
       {},
@@ -255,10 +268,7 @@ describe('runExperiment', () => {
   it('aborts on an SLO breach when abortOnBreach is set', async () => {
     let checks = 0;
     const { clock, deps, calls, exp } = setup(
-      [
-        { name: 'slow', atMs: 5_000, forMs: 40_000, action: 'toxic.latency', params: {} },
-        { name: 'later', atMs: 50_000, action: 'toxic.latency', params: {} },
-      ],
+      [step('slow', 5_000, 'toxic.latency', 40_000), step('later', 50_000, 'toxic.latency')],
       {
         checkBreach: async () => ({ ok: ++checks < 2, breaches: ['e2e p95'] }),
         breachCheckIntervalMs: 5_000,
@@ -279,9 +289,7 @@ describe('runExperiment', () => {
   });
 
   it('a load generator failure stops the run and reverts', async () => {
-    const { deps, calls, exp } = setup([
-      { name: 'slow', atMs: 5_000, forMs: 40_000, action: 'toxic.latency', params: {} },
-    ]);
+    const { deps, calls, exp } = setup([step('slow', 5_000, 'toxic.latency', 40_000)]);
     const clock = deps.clock as FakeClock;
     deps.engine = fakeEngine(clock, { failAtMs: 10_000 });
     const run = runExperiment(exp, deps);
@@ -296,14 +304,122 @@ describe('runExperiment', () => {
 describe('fault windows', () => {
   it('a fault without an inverse but with `for` gets a window of that length', async () => {
     const { faultWindows } = await import('../../../../src/core/journal.js');
-    const { clock, deps, exp } = setup([
-      { name: 'flip', atMs: 20_000, forMs: 15_000, action: 'redis.failover', params: {} },
-    ]);
+    const { clock, deps, exp } = setup([step('flip', 20_000, 'redis.failover', 15_000)]);
     const run = runExperiment(exp, deps);
     await clock.runAll();
     const outcome = await run;
     const [window] = faultWindows(outcome.journal);
     expect(window).toMatchObject({ name: 'flip', action: 'redis.failover' });
     expect(window!.end - window!.start).toBe(15_000);
+  });
+});
+
+describe('rollbackStrategy and journal events', () => {
+  it('`never` leaves faults without `for` pending for `owui-chaos rollback`, and journals the decision', async () => {
+    const { clock, deps, calls, exp, stackFile } = setup(
+      [step('windowed', 5_000, 'toxic.latency', 5_000), step('kept', 20_000, 'toxic.latency')],
+      {},
+      {},
+      { rollbackStrategy: 'never' },
+    );
+    const run = runExperiment(exp, deps);
+    await clock.runAll();
+    const outcome = await run;
+    // The declared window still ends; the end-of-run revert does not happen.
+    expect(calls.log.filter((l) => l.startsWith('revert'))).toEqual(['revert:windowed@10000']);
+    expect(outcome.leftInPlace.map((e) => e.name)).toEqual(['kept']);
+    expect(outcome.stillInjected.map((e) => e.name)).toEqual(['kept']);
+    expect(outcome.rollbackFailed).toBe(false);
+    expect(outcome.journal.status).toBe('completed');
+    expect(outcome.journal.events).toEqual([
+      expect.objectContaining({ code: 'ROLLBACK_SKIPPED', message: expect.stringContaining('kept') }),
+    ]);
+    const onDisk = RevertStack.load(stackFile);
+    expect(onDisk.outstanding().map((e) => [e.name, e.status])).toEqual([['kept', 'pending']]);
+  });
+
+  it('`always` (the control) reverts the same fault at the end and journals no event', async () => {
+    const { clock, deps, calls, exp } = setup(
+      [step('kept', 20_000, 'toxic.latency')],
+      {},
+      {},
+      {
+        rollbackStrategy: 'always',
+      },
+    );
+    const run = runExperiment(exp, deps);
+    await clock.runAll();
+    const outcome = await run;
+    expect(calls.log.filter((l) => l.startsWith('revert'))).toEqual(['revert:kept@60000']);
+    expect(outcome.leftInPlace).toEqual([]);
+    expect(outcome.journal.events).toBeUndefined();
+  });
+
+  it('`never` does not outlive a Ctrl-C: an interrupted run reverts everything', async () => {
+    const interrupt = new AbortController();
+    const { clock, deps, calls, exp } = setup(
+      [step('kept', 5_000, 'toxic.latency')],
+      { interrupt: interrupt.signal },
+      {},
+      { rollbackStrategy: 'never' },
+    );
+    const run = runExperiment(exp, deps);
+    await clock.advance(8_000);
+    interrupt.abort('SIGINT');
+    await clock.runAll();
+    const outcome = await run;
+    expect(calls.log.filter((l) => l.startsWith('revert'))).toEqual(['revert:kept@8000']);
+    expect(outcome.leftInPlace).toEqual([]);
+    expect(outcome.stillInjected).toEqual([]);
+  });
+
+  it('a breach check that throws is a journal event, not a silent "ok"', async () => {
+    let checks = 0;
+    const { clock, deps, exp } = setup(
+      [step('slow', 5_000, 'toxic.latency', 20_000)],
+      {
+        checkBreach: async () => {
+          checks++;
+          throw new Error('samples.ndjson unreadable');
+        },
+        breachCheckIntervalMs: 5_000,
+      },
+      {},
+      { abortOnBreach: true },
+    );
+    const run = runExperiment(exp, deps);
+    await clock.runAll();
+    const outcome = await run;
+    expect(checks).toBeGreaterThan(0);
+    expect(outcome.aborted).toBe(false);
+    const events = outcome.journal.events ?? [];
+    expect(events.length).toBe(checks);
+    expect(events[0]).toMatchObject({
+      code: 'BREACH_CHECK_FAILED',
+      message: expect.stringContaining('samples.ndjson unreadable'),
+    });
+  });
+
+  it("journals what a preparer warned about, under the entry's name", async () => {
+    const { clock, deps, exp } = setup([step('slow', 5_000, 'toxic.latency')]);
+    const inner = deps.faults;
+    deps.faults = {
+      prepare: async (e) => ({
+        ...(await inner.prepare(e)),
+        warnings: [{ code: 'REDIS_ROLE_UNRESOLVED', message: 'Sentinel did not answer' }],
+      }),
+      revert: (r) => inner.revert(r),
+    };
+    const run = runExperiment(exp, deps);
+    await clock.runAll();
+    const outcome = await run;
+    expect(outcome.journal.events).toEqual([
+      {
+        at: expect.any(Number),
+        code: 'REDIS_ROLE_UNRESOLVED',
+        name: 'slow',
+        message: 'Sentinel did not answer',
+      },
+    ]);
   });
 });

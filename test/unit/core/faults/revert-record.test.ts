@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RollbackError } from '../../../src/core/errors.js';
-import type { RevertRecord, ToxicSpec } from '../../../src/core/ports.js';
+import { RollbackError } from '../../../../src/core/errors.js';
+import type { RevertRecord, ToxicSpec } from '../../../../src/core/ports.js';
 import {
   type RevertDrivers,
   compositeRevertRecord,
@@ -10,11 +10,11 @@ import {
   replicaUnpauseRecord,
   restoreConfigRecord,
   restoreToxicRecord,
-  revertFromRecord,
+  replayRevert as revertFromRecord,
   sentinelRestartNodeRecord,
   setEnabledRecord,
   sha256,
-} from '../../../src/drivers/revert-records.js';
+} from '../../../../src/core/faults/revert-record.js';
 
 /** Fake drivers that record every call, so each record's replay can be checked exactly. */
 function fakes(config = Buffer.from('current')): { drivers: Required<RevertDrivers>; calls: unknown[][] } {
@@ -41,6 +41,7 @@ function fakes(config = Buffer.from('current')): { drivers: Required<RevertDrive
         readConfig: () => Promise.resolve(config),
         applyConfig: (b) => rec('applyConfig', b.toString('latin1')),
       },
+      scaler: { scale: (a) => rec('scale', a) },
     },
   };
 }
@@ -55,6 +56,35 @@ const latency: ToxicSpec = {
   toxicity: 1,
   attributes: { latency: 500, jitter: 0 },
 };
+
+describe('scale/command records (capacity --scale-cmd)', () => {
+  const scale = {
+    driver: 'scale',
+    op: 'command',
+    args: {
+      command: 'kubectl scale --replicas=3',
+      template: 'kubectl scale --replicas={n}',
+      replicas: 3,
+      url: 'http://127.0.0.1:1',
+    },
+  } as const;
+
+  it('replay runs the template for the recorded count, also after a trip through the file', async () => {
+    const { drivers, calls } = fakes();
+    await revertFromRecord(persisted(scale), drivers);
+    expect(calls).toEqual([['scale', { template: scale.args.template, replicas: 3, url: scale.args.url }]]);
+    expect(describeRevert(scale)).toContain('scale back to 3 replica(s)');
+  });
+
+  it('a damaged one (no template) is refused before anything runs', async () => {
+    const { drivers, calls } = fakes();
+    const bad = { ...scale, args: { ...scale.args, template: undefined } };
+    await expect(revertFromRecord(bad as unknown as RevertRecord, drivers)).rejects.toMatchObject({
+      code: 'REVERT_RECORD_INVALID',
+    });
+    expect(calls).toEqual([]);
+  });
+});
 
 describe('revertFromRecord', () => {
   it('replays every kind of record as the call that undoes it', async () => {
@@ -102,7 +132,7 @@ describe('revertFromRecord', () => {
   it('refuses a corrupt nginx record instead of writing wrong bytes', async () => {
     const { drivers, calls } = fakes();
     const record = persisted(restoreConfigRecord('/etc/nginx/nginx.conf', Buffer.from('original')));
-    record.args.base64 = Buffer.from('tampered').toString('base64');
+    (record.args as { base64: string }).base64 = Buffer.from('tampered').toString('base64');
     const err = await revertFromRecord(record, drivers).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RollbackError);
     expect((err as RollbackError).code).toBe('REVERT_RECORD_INVALID');
@@ -111,8 +141,9 @@ describe('revertFromRecord', () => {
   });
 
   it('rejects unknown records, invalid args and missing drivers with distinct codes', async () => {
+    // As a damaged or newer revert stack on disk could hold them (hence the casts).
     const unknown = await revertFromRecord(
-      { driver: 'toxiproxy', op: 'explode', args: {} },
+      { driver: 'toxiproxy', op: 'explode', args: {} } as unknown as RevertRecord,
       fakes().drivers,
     ).catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(RollbackError);
@@ -120,7 +151,7 @@ describe('revertFromRecord', () => {
     expect((unknown as RollbackError).message).toContain('`toxiproxy/explode`');
 
     const invalid = await revertFromRecord(
-      { driver: 'replicas', op: 'start', args: { id: 3, extra: true } },
+      { driver: 'replicas', op: 'start', args: { id: 3, extra: true } } as unknown as RevertRecord,
       fakes().drivers,
     ).catch((e: unknown) => e);
     expect((invalid as RollbackError).code).toBe('REVERT_RECORD_INVALID');

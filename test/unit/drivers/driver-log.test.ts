@@ -2,41 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { FaultError } from '../../../src/core/errors.js';
 import type { Clock } from '../../../src/core/clock.js';
 import { type DriverLogEntry, formatBudget, step } from '../../../src/drivers/driver-log.js';
-import { faultHandle } from '../../../src/drivers/fault.js';
-
-const record = { driver: 'toxiproxy' as const, op: 'removeToxic', args: { proxy: 'p', toxic: 't' } };
-
-describe('faultHandle', () => {
-  it('runs the undo once, even for concurrent and repeated reverts', async () => {
-    let runs = 0;
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const handle = faultHandle('latency on p', record, async () => {
-      runs++;
-      await gate;
-    });
-    const a = handle.revert();
-    const b = handle.revert();
-    release();
-    await Promise.all([a, b]);
-    await handle.revert();
-    expect(runs).toBe(1);
-    expect(handle.description).toBe('latency on p');
-    expect(handle.revertRecord).toBe(record);
-  });
-
-  it('lets a failed revert be retried', async () => {
-    let runs = 0;
-    const handle = faultHandle('x', record, async () => {
-      runs++;
-      if (runs === 1) throw new Error('toxiproxy unreachable');
-    });
-    await expect(handle.revert()).rejects.toThrow('toxiproxy unreachable');
-    await handle.revert();
-    await handle.revert();
-    expect(runs).toBe(2);
-  });
-});
 
 describe('step', () => {
   const clock = (): Clock & { t: number } => {
