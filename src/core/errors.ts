@@ -4,7 +4,7 @@
 
 /**
  * Every exit code, once: its value, its name in code and what it means to a person. The help text
- * of the commands and the table in docs/exit-codes.md are generated from this table
+ * of the commands and the table in docs/cli.md are generated from this table
  * (`exitCodeHelp`, `exitCodeMarkdown`; test/unit/core/exit-codes.test.ts keeps the doc in step).
  */
 export const EXIT_CODES = [
@@ -45,7 +45,7 @@ export function exitCodeHelp(names?: readonly ExitCodeName[]): string {
   return `Exit codes: ${rows.map((r) => `${r.code} ${r.meaning}`).join(' · ')}.`;
 }
 
-/** The Markdown table of docs/exit-codes.md. */
+/** The Markdown table of docs/cli.md. */
 export function exitCodeMarkdown(): string {
   return [
     '| exit code | name | meaning |',
