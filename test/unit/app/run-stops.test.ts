@@ -3,6 +3,7 @@ import { stopsOf } from '../../../src/app/run-stops.js';
 import { ExitCode } from '../../../src/core/errors.js';
 import type { Journal } from '../../../src/core/journal.js';
 import { decideOutcome } from '../../../src/core/report/outcome.js';
+import type { SloResult } from '../../../src/core/report/results.js';
 
 const journal: Journal = {
   schemaVersion: 1,
@@ -85,7 +86,7 @@ describe('stopsOf: why a run stopped, most important first', () => {
       'fault-failed',
       'load-failed',
     ]);
-    const pass = [{ verdict: 'pass' as const, slo: {} }];
+    const pass = [{ verdict: 'pass' as const, slo: {} as SloResult['slo'] }];
     expect(decideOutcome(pass, only({ faultFailed: true, loadError: new Error('x') })).exitCode).toBe(
       ExitCode.faultFailed,
     );
