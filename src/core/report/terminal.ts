@@ -41,7 +41,10 @@ export interface TableOptions {
 export function renderTable(headers: string[], rows: string[][], options: TableOptions = {}): string[] {
   const indent = options.indent ?? '  ';
   const right = new Set(options.right ?? []);
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => stripAnsi(r[i] ?? '').length)));
+  const columns = Math.max(headers.length, ...rows.map((r) => r.length));
+  const widths = Array.from({ length: columns }, (_, i) =>
+    Math.max((headers[i] ?? '').length, ...rows.map((r) => stripAnsi(r[i] ?? '').length)),
+  );
   const line = (cells: string[]): string =>
     indent +
     cells
@@ -51,6 +54,8 @@ export function renderTable(headers: string[], rows: string[][], options: TableO
       })
       .join('  ')
       .trimEnd();
+  // No headers: just the aligned rows (lab endpoints, lab status).
+  if (headers.length === 0) return rows.map(line);
   return [
     line(headers),
     ...(options.rule === false ? [] : [indent + widths.map((w) => '─'.repeat(w)).join('  ')]),
