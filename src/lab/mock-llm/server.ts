@@ -19,7 +19,12 @@ import http from 'node:http';
 import { listenHttp } from '../listen.js';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
-import { MOCK_MODEL_ID, generateTokens, parseDirective, type WriteMode } from '../../protocol/ground-truth.js';
+import {
+  MOCK_MODEL_ID,
+  generateTokens,
+  parseDirective,
+  type WriteMode,
+} from '../../protocol/ground-truth.js';
 import {
   DEFAULT_PACING,
   eventCount,

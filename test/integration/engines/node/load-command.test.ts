@@ -2,7 +2,7 @@
 // Open WebUI simulator in front of the real mock LLM, through a target file.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnv, startOwuiSim, type OwuiSimHandle } from '../../../../src/lab/owui-sim/index.js';
 import { startMockLlm, type MockLlmServer } from '../../../../src/lab/mock-llm/server.js';
@@ -150,7 +150,7 @@ describe('owui-chaos load', () => {
       const r = await cli(['load', '--target', targetFile, '--chat-vus', '1', flag, value]);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toContain(`${flag} "${value}"`);
-      expect(r.stderr).toMatch(/Try this:\n  --\S+ \S+/);
+      expect(r.stderr).toMatch(/Try this:\n {2}--\S+ \S+/);
       expect(r.stderr).not.toMatch(/Parsing --/);
     }
   }, 60_000);
