@@ -8,13 +8,14 @@
 // Precedence: defaults < OWUI_CONFIG < the single-value env vars listed in ENV_OVERRIDES.
 
 import type { ScenarioConfig } from '../../src/engines/k6/scenario-config.js';
+import { MOCK_MODEL_ID } from '../../src/protocol/ground-truth.js';
 
 export type { ScenarioConfig };
 
 export const DEFAULTS: ScenarioConfig = {
   baseUrl: 'http://127.0.0.1:8080',
   chatPath: '/api/chat/completions',
-  model: 'owui-chaos-mock',
+  model: MOCK_MODEL_ID,
   version: '0.11.0',
   durationMs: 60_000,
   verify: true,

@@ -7,7 +7,7 @@
 // are closed and the message says so. `forgetRun` closes the entries of a run whose target is gone.
 // Nothing here prints: lines go to `say`.
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LAB_TARGET, loadTarget } from '../core/config/target.js';
@@ -17,6 +17,7 @@ import { replayReverts } from '../core/runner/rollback.js';
 import { describeRevert } from '../drivers/revert-records.js';
 import { readLabState } from '../infra/lab-state.js';
 import { driversForTarget } from './drivers.js';
+import { readRunInfo } from './run-dir.js';
 import { DriverFaultInjector } from './fault-injector.js';
 import { acquireLease, describeHolder, labLeaseStore, type Lease } from './safety/lease.js';
 import { liveness } from './safety/process-identity.js';
@@ -30,14 +31,6 @@ import {
   type RunIndexEntry,
 } from './safety/run-index.js';
 import { waitUntilBack } from './safety/system-back.js';
-
-interface RunInfo {
-  runId: string;
-  target: string;
-  labStateDir?: string;
-  targetFile?: string;
-  pid?: number;
-}
 
 export interface RollbackRequest {
   /** A run directory; default: every run with pending reverts. */
@@ -127,7 +120,7 @@ async function rollbackOne(home: string, runDir: string, req: RollbackRequest): 
     say(`Nothing to roll back in ${runDir}: every fault was already reverted.`);
     return result;
   }
-  const info = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunInfo;
+  const info = readRunInfo(runDir);
   const entry = indexEntryFor(home, runDir, stack.runId);
   const who = entry ?? (info.pid !== undefined ? { host: hostname(), pid: info.pid } : undefined);
   const state = who ? liveness(who) : 'gone';

@@ -1,35 +1,23 @@
 // The `owui-chaos run` use case (DESIGN §1): load the experiment and its target (starting the lab
 // when it is the target and not up), preflight (reachable, auth, safety), run load + timeline
-// through core's runner, revert, evaluate SLOs per phase and write the reports. Adapters are wired
-// here; commands only parse flags and render. Nothing here prints: notices go to `onNotice`.
+// through core's runner, revert, evaluate SLOs per phase and write the reports. The parts live
+// next to it: run-dir.ts (id, directory, run.json), lab-lifecycle.ts, run-preflight.ts,
+// engine-factory.ts, run-stops.ts (why a run stopped, by precedence). Nothing here prints:
+// notices go to `onNotice`.
 
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { defaultSlosFile, experimentsDir } from '../cli/paths.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { resolveExperimentRef } from '../core/config/builtin.js';
-import {
-  checkAgainstTarget,
-  loadExperiment,
-  type Experiment,
-  type LoadedExperiment,
-} from '../core/config/experiment.js';
+import { loadExperiment, type Experiment, type LoadedExperiment } from '../core/config/experiment.js';
 import { planExperiment, revertOrder, toLoadPlan, type ExperimentPlan } from '../core/config/plan.js';
 import { loadSloDefaults } from '../core/config/slo-defaults.js';
 import { LAB_TARGET, loadTarget, type Target } from '../core/config/target.js';
-import {
-  ExitCode,
-  FaultError,
-  InterruptedError,
-  LoadGeneratorError,
-  OwuiChaosError,
-  PreflightError,
-  ValidationError,
-  errorMessage,
-} from '../core/errors.js';
+import { ExitCode } from '../core/errors.js';
 import type { LoadEngine } from '../core/ports.js';
 import { evaluateRun } from '../core/report/evaluate.js';
-import { sloFails, type RunStop, type RunVerdict } from '../core/report/outcome.js';
+import { sloFails, type RunVerdict } from '../core/report/outcome.js';
 import { applyOutcome, type RunResults } from '../core/report/results.js';
 import { writeReports, type ReportPaths } from '../core/report/write.js';
 import type { RevertEntry } from '../core/runner/revert-stack.js';
@@ -38,25 +26,28 @@ import {
   runExperiment,
   runnerEntry,
   type RunObserver,
-  type RunOutcome,
   type SteadyStateVerdict,
 } from '../core/runner/runner.js';
 import type { SloSpec } from '../core/slo/spec.js';
-import { K6LoadEngine, detectK6 } from '../engines/k6/engine.js';
+import { detectK6 } from '../engines/k6/engine.js';
 import { markNotMeasured } from '../engines/k6/measurable.js';
 import { hasXk6Sse } from '../engines/k6/version.js';
-import { NodeLoadEngine } from '../engines/node/engine.js';
-import { createAgent } from '../engines/node/http.js';
 import { NdjsonFileSink } from '../engines/node/ndjson-file-sink.js';
-import { authSourceFromTarget, provisionCredentials } from '../engines/node/provisioning.js';
-import { labDown, labStatus, labUp } from '../lab/lab.js';
-import { defaultLabStateDir, readLabState } from '../infra/lab-state.js';
-import { preflightWithDoctor } from './doctor/preflight.js';
+import { defaultLabStateDir } from '../infra/lab-state.js';
 import { driversForTarget } from './drivers.js';
+import { engineFor } from './engine-factory.js';
 import { DriverFaultInjector } from './fault-injector.js';
+import { ensureLab } from './lab-lifecycle.js';
+import { newRunId, runDirFor, writeRunInfo } from './run-dir.js';
+import { assertFitsTarget, confirmDestructive, preflightCredentials, usersNeeded } from './run-preflight.js';
+import { stopsOf } from './run-stops.js';
 import { guardRun, type RunGuard } from './safety/run-guard.js';
+import { resolveTargetRef } from './target-ref.js';
 
-export const MOCK_MODEL = 'owui-chaos-mock';
+// Moved parts, still importable from here (gameday and capacity use them).
+export { MOCK_MODEL_ID as MOCK_MODEL, engineFor, mockChatTimeoutMs } from './engine-factory.js';
+export { preflightReachable } from './run-preflight.js';
+export { stopsOf } from './run-stops.js';
 
 export interface RunRequest {
   experiment: string;
@@ -141,8 +132,8 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
   });
   let { experiment } = loaded;
   const plan = planExperiment(experiment, loaded.targetRef);
-  const runId = `${new Date(clock.now()).toISOString().replace(/[:.]/g, '-')}-${basename(file).replace(/\.ya?ml$/, '')}`;
-  const runDir = resolve(req.outDir ?? join(env.OWUI_CHAOS_HOME ?? '.owui-chaos', 'runs', runId));
+  const runId = newRunId(clock, basename(file).replace(/\.ya?ml$/, ''));
+  const runDir = runDirFor(runId, req.outDir, env);
   const base: Omit<RunSummary, 'exitCode' | 'verdict'> = {
     runId,
     runDir,
@@ -175,153 +166,80 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
   }
 
   // --- target (start the lab when it is the target and is not up) ----------------------------
-  let startedLab = false;
-  if (loaded.targetRef.kind === 'lab') {
-    const status = await labStatus(labStateDir, { nginxProbes: 0 }).catch(() => undefined);
-    if (!status?.running || !status.healthy) {
-      notice(
-        `the lab \`${labName}\` is not up: starting it (owui-chaos lab up --name ${labName}); this takes ~15 s`,
-      );
-      await labUp({
-        name: labName,
-        stateDir: labStateDir,
-        onProgress: (step: string) => notice(`lab: ${step}`),
-      });
-      startedLab = true;
-    }
-  }
+  const lab =
+    loaded.targetRef.kind === 'lab'
+      ? await ensureLab({ labName, stateDir: labStateDir, keep: req.keepLab === true, notice })
+      : undefined;
   let guard: RunGuard | undefined;
   try {
-    return await runOnTarget(
-      req,
-      { ...base, startedLab },
-      loaded,
-      experiment,
-      labStateDir,
-      env,
-      clock,
-      notice,
-    );
+    return await runOnTarget({ ...base, startedLab: lab?.startedLab === true });
   } finally {
     await guard?.end();
-    if (startedLab && !req.keepLab) {
-      notice(`stopping the lab this run started (keep it with --keep-lab)`);
-      await labDown(labStateDir).catch((err: unknown) => notice(`lab down failed: ${errorMessage(err)}`));
-    }
+    await lab?.end();
   }
 
-  async function runOnTarget(
-    r: RunRequest,
-    summaryBase: Omit<RunSummary, 'exitCode' | 'verdict'>,
-    l: LoadedExperiment,
-    exp: Experiment,
-    labDir: string,
-    environment: NodeJS.ProcessEnv,
-    clk: Clock,
-    say: (text: string) => void,
-  ): Promise<RunSummary> {
-    const labTargetFile = l.targetRef.kind === 'lab' ? readLabState(labDir)?.targetFile : undefined;
-    const { target } = await loadTarget(l.targetRef.kind === 'lab' ? LAB_TARGET : l.targetRef.file, {
-      env: environment,
-      ...(labTargetFile ? { labTargetFile } : {}),
+  async function runOnTarget(summaryBase: Omit<RunSummary, 'exitCode' | 'verdict'>): Promise<RunSummary> {
+    const isLab = loaded.targetRef.kind === 'lab';
+    const resolved = await resolveTargetRef(isLab ? LAB_TARGET : summaryBase.target, {
+      labStateDir,
+      env,
     });
-    const findings = checkAgainstTarget(exp, target);
-    if (findings.length > 0) {
-      const issues = findings.map(
-        (f) => f.issue ?? { path: f.path.join('.'), message: f.message, file: l.file },
-      );
-      throw new ValidationError(
-        `Experiment \`${exp.title}\` cannot run on target \`${target.name}\``,
-        issues,
-        {
-          code: 'EXPERIMENT_TARGET_MISMATCH',
-          suggestions: [`owui-chaos experiment validate ${r.experiment} --target ${summaryBase.target}`],
-        },
-      );
-    }
-    await confirmDestructive(r, exp, target, l.targetRef.kind === 'lab');
+    const { target } = resolved;
+    assertFitsTarget(loaded, target, req.experiment, summaryBase.target);
+    await confirmDestructive(req, experiment, target, isLab);
     // Lease + run index before anything touches the target (docs/safety.md); released by the
     // caller's finally. Observation-only runs (no timeline) need neither.
-    if (exp.timeline.length > 0) {
+    if (experiment.timeline.length > 0) {
       guard = await guardRun({
         runId: summaryBase.runId,
         runDir: summaryBase.runDir,
         command: 'run',
         targetRef: summaryBase.target,
         target,
-        ...(l.targetRef.kind === 'lab' ? { labStateDir: labDir } : {}),
-        ...(l.targetRef.kind === 'file' ? { targetFile: l.targetRef.file } : {}),
-        env: environment,
-        ...(r.breakLease ? { breakLease: true } : {}),
-        onNotice: say,
+        ...(isLab ? { labStateDir } : { targetFile: summaryBase.target }),
+        env,
+        ...(req.breakLease ? { breakLease: true } : {}),
+        onNotice: notice,
       });
     }
 
     // --- preflight: the doctor's identity, websocket and shared-secret checks around the sign-in ---
-    const needUsers = Math.max(
-      exp.load.sockets?.vus ?? 0,
-      exp.load.chat?.model === 'closed' ? exp.load.chat.vus : 1,
-      1,
-    );
-    const agent = createAgent(8);
-    let credentials;
-    try {
-      credentials = await preflightWithDoctor(
-        target,
-        () =>
-          provisionCredentials(
-            agent,
-            target.openwebui.url,
-            authSourceFromTarget(target.auth, needUsers, target.openwebui.version),
-          ),
-        (c) => c.users[0]?.token,
-      );
-    } finally {
-      await agent.close();
-    }
-    say(
+    const credentials = await preflightCredentials(target, usersNeeded(experiment.load));
+    notice(
       `preflight: ${target.openwebui.url} answers (Open WebUI ${credentials.version}); ${credentials.users.length} user(s) signed in once, ${credentials.apiTokens.length} API key(s)`,
     );
 
     // --- wiring ---------------------------------------------------------------------------------
     mkdirSync(summaryBase.runDir, { recursive: true });
-    copyFileSync(l.file, join(summaryBase.runDir, 'experiment.yaml'));
+    copyFileSync(loaded.file, join(summaryBase.runDir, 'experiment.yaml'));
     const samplesFile = join(summaryBase.runDir, 'samples.ndjson');
-    const sink = r.sampleSink ? r.sampleSink(samplesFile) : new NdjsonFileSink(samplesFile);
+    const sink = req.sampleSink ? req.sampleSink(samplesFile) : new NdjsonFileSink(samplesFile);
     const stack = RevertStack.create(join(summaryBase.runDir, 'reverts.json'), summaryBase.runId);
-    writeFileSync(
-      join(summaryBase.runDir, 'run.json'),
-      JSON.stringify(
-        {
-          runId: summaryBase.runId,
-          target: summaryBase.target,
-          labStateDir: l.targetRef.kind === 'lab' ? labDir : undefined,
-          targetFile: labTargetFile ?? (l.targetRef.kind === 'file' ? l.targetRef.file : undefined),
-          pid: process.pid,
-        },
-        null,
-        2,
-      ),
-    );
-    const drivers = driversForTarget(target, {
-      ...(l.targetRef.kind === 'lab' ? { labStateDir: labDir } : {}),
+    writeRunInfo(summaryBase.runDir, {
+      runId: summaryBase.runId,
+      kind: 'run',
+      target: summaryBase.target,
+      ...(isLab ? { labStateDir } : {}),
+      ...(resolved.targetFile !== undefined ? { targetFile: resolved.targetFile } : {}),
+      pid: process.pid,
     });
+    const drivers = driversForTarget(target, isLab ? { labStateDir } : {});
     const startupBudget =
       target.replicas && 'startupBudget' in target.replicas ? target.replicas.startupBudget : undefined;
     const faults = new DriverFaultInjector(drivers, {
       runId: summaryBase.runId,
       ...(startupBudget !== undefined ? { replicaHealthBudgetMs: startupBudget } : {}),
     });
-    const engine: LoadEngine = r.engineFactory
-      ? r.engineFactory({ experiment: exp, target, runDir: summaryBase.runDir })
-      : engineFor(exp, target, credentials, {
-          workers: r.workers,
-          k6Binary: r.k6Binary,
+    const engine: LoadEngine = req.engineFactory
+      ? req.engineFactory({ experiment, target, runDir: summaryBase.runDir })
+      : engineFor(experiment, target, credentials, {
+          workers: req.workers,
+          k6Binary: req.k6Binary,
           runDir: summaryBase.runDir,
-          onNotice: say,
+          onNotice: notice,
         });
-    const loadPlan = toLoadPlan(exp.load, target);
-    const slos = exp.slos;
+    const loadPlan = toLoadPlan(experiment.load, target);
+    const slos = experiment.slos;
     const baselineSlos = slos
       .filter((s) => s.phases.includes('baseline') || s.phases.includes('all'))
       .map((s): SloSpec => ({ ...s, phases: ['all'] }));
@@ -344,12 +262,12 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
     try {
       outcome = await runExperiment(
         {
-          title: exp.title,
-          file: l.file,
-          timeline: exp.timeline.map((e) => runnerEntry(e)),
-          rollbackOrder: revertOrder(exp),
-          rollbackStrategy: exp.settings.rollbackStrategy,
-          abortOnBreach: exp.settings.abortOnBreach,
+          title: experiment.title,
+          file: loaded.file,
+          timeline: experiment.timeline.map((e) => runnerEntry(e)),
+          rollbackOrder: revertOrder(experiment),
+          rollbackStrategy: experiment.settings.rollbackStrategy,
+          abortOnBreach: experiment.settings.abortOnBreach,
         },
         {
           engine,
@@ -357,7 +275,7 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
           sink,
           faults,
           stack,
-          clock: clk,
+          clock,
           ...(baselineSlos.length > 0 ? { checkSteadyState: () => checkSlos(baselineSlos, true) } : {}),
           // During faults only SLOs that apply to every phase can abort the run.
           checkBreach: () =>
@@ -365,9 +283,9 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
               slos.filter((s) => s.phases.includes('all')).map((s) => ({ ...s, phases: ['all'] })),
               false,
             ),
-          ...(r.observer ? { observer: r.observer } : {}),
-          ...(r.interrupt ? { interrupt: r.interrupt } : {}),
-          ...(r.stopReverting ? { stopReverting: r.stopReverting } : {}),
+          ...(req.observer ? { observer: req.observer } : {}),
+          ...(req.interrupt ? { interrupt: req.interrupt } : {}),
+          ...(req.stopReverting ? { stopReverting: req.stopReverting } : {}),
           runId: summaryBase.runId,
           target: { name: target.name, url: target.openwebui.url },
         },
@@ -394,7 +312,7 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
         sampleFiles: [samplesFile],
         journal: outcome.journal,
         slos,
-        recoveryWindowMs: exp.settings.recoveryWindow,
+        recoveryWindowMs: experiment.settings.recoveryWindow,
       }),
       stops,
     );
@@ -413,199 +331,5 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
         ? { error: { code: primary.code, message: primary.message, suggestions: primary.suggestions } }
         : {}),
     };
-  }
-}
-
-/** Every early stop of a run, as data every report renders (precedence: core/report/outcome.ts). */
-export function stopsOf(
-  outcome: Pick<
-    RunOutcome,
-    'journal' | 'rollbackFailed' | 'interrupted' | 'steadyStateFailed' | 'faultFailed' | 'loadError'
-  >,
-  stillInjected: Array<{ description: string }>,
-  runDir: string,
-): RunStop[] {
-  const stops: RunStop[] = [];
-  const stop = (reason: RunStop['reason'], error: OwuiChaosError): void => {
-    stops.push({ reason, code: error.code, message: error.message, suggestions: error.suggestions });
-  };
-  if (outcome.rollbackFailed) {
-    stop(
-      'rollback-failed',
-      new OwuiChaosError(
-        `${stillInjected.length} fault(s) are still injected: ${stillInjected.map((e) => e.description).join('; ')}`,
-        {
-          code: 'ROLLBACK_FAILED',
-          exitCode: ExitCode.rollbackFailed,
-          suggestions: [`owui-chaos rollback --run ${runDir}`],
-        },
-      ),
-    );
-  }
-  if (outcome.interrupted) {
-    stop(
-      'interrupted',
-      new InterruptedError(
-        outcome.rollbackFailed
-          ? 'The run was interrupted; not every injected fault could be reverted'
-          : 'The run was interrupted; every injected fault was reverted',
-      ),
-    );
-  }
-  if (outcome.steadyStateFailed) {
-    const verdict = outcome.journal.activities.find((a) => a.name === 'steady-state')?.output as
-      SteadyStateVerdict | undefined;
-    stop(
-      'steady-state-failed',
-      new PreflightError(
-        `The steady state did not hold before the first fault, so nothing was injected: ${(verdict?.breaches ?? []).join('; ')}`,
-        {
-          code: 'STEADY_STATE_BROKEN',
-          suggestions: [
-            'owui-chaos lab status',
-            'owui-chaos load --duration 30s --chat-vus 5   # see what the baseline looks like',
-          ],
-        },
-      ),
-    );
-  }
-  if (outcome.faultFailed) {
-    const failed = outcome.journal.activities.find((a) => a.kind === 'inject' && a.status === 'failed');
-    stop(
-      'fault-failed',
-      new FaultError(
-        `Fault \`${failed?.name}\` (${failed?.action}) could not be injected: ${failed?.error}`,
-        {
-          code: 'FAULT_FAILED',
-        },
-      ),
-    );
-  }
-  if (outcome.loadError !== undefined) {
-    const err = outcome.loadError;
-    stop(
-      'load-failed',
-      err instanceof OwuiChaosError
-        ? err
-        : new LoadGeneratorError(`The load generator failed: ${errorMessage(err)}`, {
-            code: 'LOAD_FAILED',
-            cause: err,
-          }),
-    );
-  }
-  return stops;
-}
-
-export function engineFor(
-  experiment: Experiment,
-  target: Target,
-  credentials: Awaited<ReturnType<typeof provisionCredentials>>,
-  opts: {
-    workers?: number | undefined;
-    k6Binary?: string | undefined;
-    runDir: string;
-    onNotice?: (text: string) => void;
-  },
-): LoadEngine {
-  const pacing = experiment.load.chat?.tokensPerSecond ?? experiment.load.sockets?.tokensPerSecond;
-  const firstTokenMs = experiment.load.chat?.firstTokenDelay ?? experiment.load.sockets?.firstTokenDelay;
-  const pacingOpt =
-    pacing !== undefined || firstTokenMs !== undefined
-      ? {
-          pacing: {
-            ...(pacing !== undefined ? { tokensPerSecond: pacing } : {}),
-            ...(firstTokenMs !== undefined ? { firstTokenMs } : {}),
-          },
-        }
-      : {};
-  if (experiment.load.engine === 'k6') {
-    return new K6LoadEngine({
-      credentials,
-      verify: target.model === MOCK_MODEL,
-      slos: experiment.slos,
-      workDir: join(opts.runDir, 'k6'),
-      testId: basename(opts.runDir),
-      // Script errors and our scenarios' "missing module" warnings must not vanish when k6 exits 0.
-      onLogProblem: (p) => opts.onNotice?.(`k6 ${p.level}: ${p.message} (all output: k6/k6.log)`),
-      ...(opts.k6Binary ? { binary: opts.k6Binary } : {}),
-      ...pacingOpt,
-    });
-  }
-  const workers = opts.workers;
-  const streamTimeoutMs =
-    target.model === MOCK_MODEL ? mockChatTimeoutMs(experiment.load, pacing) : undefined;
-  return new NodeLoadEngine({
-    credentials,
-    verify: target.model === MOCK_MODEL,
-    ...pacingOpt,
-    ...(workers !== undefined ? { workers } : {}),
-    ...(streamTimeoutMs !== undefined ? { streamTimeoutMs } : {}),
-  });
-}
-
-/** The mock LLM's pacing when a prompt does not ask for one (src/lab/mock-llm/pacing.ts). */
-const MOCK_DEFAULT_TOKENS_PER_SECOND = 50;
-
-/**
- * Per-chat timeout against the mock LLM. A socket chat whose `done` was lost (failover, killed
- * replica) is only noticed when it times out, and its `ws_missed_done` sample is stamped then. With
- * the engine's 120 s default that is after the end of most runs: the loss was counted at the very
- * end (as a chat cancelled by the deadline), outside the fault window its SLO looks at, and the
- * browser client sat idle for the rest of the run. The mock's reply time is known (tokens at
- * tokens/s), so allow 3× it + 10 s, at least 15 s: enough for the latency and slicer toxics of the
- * built-in experiments, short enough that a loss early in a 20 s window is counted inside it.
- * Against a real model the reply time is unknown and the default stays.
- */
-export function mockChatTimeoutMs(load: Experiment['load'], tokensPerSecond: number | undefined): number {
-  // One pacing is asked of the mock for every chat (see engineFor).
-  const tps = tokensPerSecond ?? MOCK_DEFAULT_TOKENS_PER_SECOND;
-  const silence = Math.max(load.chat?.firstTokenDelay ?? 0, load.sockets?.firstTokenDelay ?? 0);
-  const longest = silence + (1000 * Math.max(load.chat?.tokens ?? 0, load.sockets?.tokens ?? 0)) / tps;
-  return Math.min(Math.max(120_000, silence + 60_000), Math.max(15_000, Math.round(3 * longest + 10_000)));
-}
-
-export async function preflightReachable(target: Target): Promise<void> {
-  const url = `${target.openwebui.url.replace(/\/$/, '')}/health`;
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(target.openwebui.timeout ?? 10_000) });
-    const body = (await res.json().catch(() => undefined)) as { status?: unknown } | undefined;
-    // /health answers 200 JSON {status:true}; an SPA fallback (200 text/html) means a wrong URL.
-    if (res.status !== 200 || body?.status !== true) {
-      throw new Error(
-        `GET ${url} answered ${res.status} ${body === undefined ? '(not JSON: is this Open WebUI?)' : JSON.stringify(body)}`,
-      );
-    }
-  } catch (err) {
-    throw new PreflightError(`Target \`${target.name}\` is not reachable at ${target.openwebui.url}`, {
-      code: 'TARGET_UNREACHABLE',
-      cause: err,
-      suggestions: [
-        `curl -s ${url}`,
-        ...(target.name === 'lab' ? ['owui-chaos lab status', 'owui-chaos lab up'] : []),
-      ],
-    });
-  }
-}
-
-async function confirmDestructive(
-  req: RunRequest,
-  experiment: Experiment,
-  target: Target,
-  isLab: boolean,
-): Promise<void> {
-  if (isLab || req.yes || experiment.timeline.length === 0) return;
-  const question = `Run ${experiment.timeline.length} fault(s) of \`${experiment.title}\` against ${target.openwebui.url} (${target.name})?`;
-  const ok = req.confirm ? await req.confirm(question) : false;
-  if (!ok) {
-    throw new PreflightError(
-      `Not confirmed: \`${experiment.title}\` injects faults into the non-lab target \`${target.name}\``,
-      {
-        code: 'NOT_CONFIRMED',
-        suggestions: [
-          'Re-run with --yes to confirm',
-          `owui-chaos run ${req.experiment} --dry-run   # see the plan first`,
-        ],
-      },
-    );
   }
 }

@@ -12,6 +12,7 @@ import {
   formatIssue,
 } from '../core/errors.js';
 import { escapeTerminal } from '../core/terminal-text.js';
+import { stripOclifParsePrefix } from './flags.js';
 
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
@@ -42,7 +43,11 @@ export abstract class BaseCommand extends Command {
 
 /** oclif parse errors become UsageError (exit 2); anything unknown is a bug (exit 1). */
 export function toOwuiChaosError(err: unknown): OwuiChaosError {
-  if (err instanceof OwuiChaosError) return err;
+  if (err instanceof OwuiChaosError) {
+    // A typed flag's UsageError (src/cli/flags.ts) comes back wrapped in oclif's parse prefix.
+    err.message = stripOclifParsePrefix(err.message);
+    return err;
+  }
   if (err instanceof Errors.CLIError) {
     const exit = (err as Errors.CLIError).oclif?.exit;
     if (exit === 0) return new OwuiChaosError(err.message, { code: 'EXIT', exitCode: ExitCode.ok });

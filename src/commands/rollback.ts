@@ -3,14 +3,13 @@
 
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { parseDuration } from '../core/clock.js';
-import { UsageError } from '../core/errors.js';
+import { durationFlag } from '../cli/flags.js';
+import { exitCodeHelp } from '../core/errors.js';
 import { forgetRun, rollbackRuns, type RollbackSummary } from '../app/rollback-runs.js';
 
 export default class Rollback extends BaseCommand {
   static override summary = 'Revert every fault a crashed or interrupted run left injected';
-  static override description =
-    "Finds every run with faults still recorded as injected (the run index under OWUI_CHAOS_HOME, whatever --out said), leaves alone runs whose process still runs (they revert their own faults; --force overrides), replays the rest most recent first under the target's lease, and finishes only when the system is back: replicas healthy, one master with a replica linked and all Sentinels agreeing, no toxics of the run, nginx config bytes identical. Exit 14 when a revert fails or the system is not back within --wait (it stays recorded, so the next rollback retries it); exit 4 when a run was left alone because it still runs. A run whose lab is gone is closed. `--forget RUN` closes a run whose target is gone for good, and lists what it could not verify.";
+  static override description = `Finds every run with faults still recorded as injected (the run index under OWUI_CHAOS_HOME, whatever --out said), leaves alone runs whose process still runs (they revert their own faults; --force overrides), replays the rest most recent first under the target's lease, and finishes only when the system is back: replicas healthy, one master with a replica linked and all Sentinels agreeing, no toxics of the run, nginx config bytes identical. Exit 14 when a revert fails or the system is not back within --wait (it stays recorded, so the next rollback retries it); exit 4 when a run was left alone because it still runs. A run whose lab is gone is closed. \`--forget RUN\` closes a run whose target is gone for good, and lists what it could not verify. ${exitCodeHelp(['ok', 'usage', 'invalidInput', 'preflightFailed', 'rollbackFailed'])}`;
   static override examples = [
     '<%= config.bin %> rollback',
     '<%= config.bin %> rollback --run .owui-chaos/runs/2026-11-21T13-00-00-000Z-failover',
@@ -25,24 +24,21 @@ export default class Rollback extends BaseCommand {
       description: 'close a run (id or directory) whose target is gone, without reverting',
       exclusive: ['run', 'force'],
     }),
-    wait: Flags.string({ description: 'how long to wait for the system to be back', default: '60s' }),
+    wait: durationFlag({
+      description: 'how long to wait for the system to be back (a bare number is seconds)',
+      default: '60s',
+    }),
   };
 
   async run(): Promise<RollbackSummary | { runId: string; runDir: string; unverified: string[] }> {
     const { flags } = await this.parse(Rollback);
     const say = (line: string): void => this.say(line);
     if (flags.forget !== undefined) return forgetRun(flags.forget, { say });
-    let waitMs: number;
-    try {
-      waitMs = parseDuration(flags.wait);
-    } catch {
-      throw new UsageError(`--wait ${flags.wait} is not a duration; use e.g. 60s or 2m`, { code: 'USAGE' });
-    }
     const summary = await rollbackRuns({
       ...(flags.run !== undefined ? { runDir: flags.run } : {}),
       force: flags.force,
       breakLease: flags['break-lease'],
-      waitMs,
+      waitMs: flags.wait,
       say,
     });
     if (summary.exitCode !== 0) process.exitCode = summary.exitCode;

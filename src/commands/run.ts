@@ -7,7 +7,8 @@ import { BaseCommand, renderError } from '../cli/base-command.js';
 import { progressPrinter } from '../cli/progress.js';
 import { prometheusFlag, startPrometheus } from '../cli/prometheus-flag.js';
 import { formatDuration } from '../core/clock.js';
-import { OwuiChaosError } from '../core/errors.js';
+import { OwuiChaosError, exitCodeHelp } from '../core/errors.js';
+import { durationFlag } from '../cli/flags.js';
 import { escapeTerminal } from '../core/terminal-text.js';
 import type { LoadProgress } from '../core/ports.js';
 import { renderTerminalSummary } from '../core/report/terminal.js';
@@ -16,8 +17,7 @@ import { runExperimentFromFile, type RunSummary } from '../app/run-experiment.js
 
 export default class Run extends BaseCommand {
   static override summary = 'Run an experiment: load + faults + SLO verdict';
-  static override description =
-    'Runs chat streams and browser clients against the target while the experiment injects and reverts faults, then evaluates the SLOs per phase (baseline / fault / recovery) and writes results.json, report.html and junit.xml into the run directory. Exit codes: 0 SLOs met, 10 SLO breached, 4 preflight or steady state failed, 11 fault failed, 12 load generator error, 13 interrupted, 14 rollback failed. Without a target it runs on the local lab, starting it if it is not up.';
+  static override description = `Runs chat streams and browser clients against the target while the experiment injects and reverts faults, then evaluates the SLOs per phase (baseline / fault / recovery) and writes results.json, report.html and junit.xml into the run directory. Without a target it runs on the local lab, starting it if it is not up. ${exitCodeHelp()}`;
   static override examples = [
     '<%= config.bin %> run failover',
     '<%= config.bin %> run replica-kill --out ./runs/rk-1',
@@ -35,7 +35,10 @@ export default class Run extends BaseCommand {
   static override flags = {
     target: Flags.string({ description: '`lab` or a target file; overrides the experiment’s `target`' }),
     engine: Flags.string({ description: 'load engine; overrides `load.engine`', options: ['node', 'k6'] }),
-    duration: Flags.string({ description: 'load duration such as `2m`; overrides `load.duration`' }),
+    duration: durationFlag({
+      description: 'load duration such as `2m` (a bare number is seconds); overrides `load.duration`',
+      positive: true,
+    }),
     'dry-run': Flags.boolean({ description: 'print the plan and touch nothing' }),
     yes: Flags.boolean({
       char: 'y',
@@ -87,7 +90,7 @@ export default class Run extends BaseCommand {
         experiment: args.experiment,
         ...(flags.target !== undefined ? { target: flags.target } : {}),
         ...(flags.engine !== undefined ? { engine: flags.engine as 'node' | 'k6' } : {}),
-        ...(flags.duration !== undefined ? { duration: flags.duration } : {}),
+        ...(flags.duration !== undefined ? { duration: `${flags.duration}ms` } : {}),
         ...(flags.out !== undefined ? { outDir: flags.out } : {}),
         ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
         ...(flags['k6-binary'] !== undefined ? { k6Binary: flags['k6-binary'] } : {}),

@@ -2,19 +2,57 @@
 // DESIGN §7, suggestions a person can paste, and the cause chain. Invalid input and runtime
 // failure are different classes, so the CLI can tell "fix your file" from "the target broke".
 
-export const ExitCode = {
-  ok: 0,
-  bug: 1,
-  usage: 2,
-  invalidInput: 3,
-  preflightFailed: 4,
-  sloBreached: 10,
-  faultFailed: 11,
-  loadGeneratorError: 12,
-  interrupted: 13,
-  rollbackFailed: 14,
-} as const;
-export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+/**
+ * Every exit code, once: its value, its name in code and what it means to a person. The help text
+ * of the commands and the table in docs/cli.md are generated from this table
+ * (`exitCodeHelp`, `exitCodeMarkdown`; test/unit/core/exit-codes.test.ts keeps the doc in step).
+ */
+export const EXIT_CODES = [
+  { code: 0, name: 'ok', meaning: 'all SLOs met' },
+  { code: 1, name: 'bug', meaning: 'a bug in owui-chaos' },
+  {
+    code: 2,
+    name: 'usage',
+    meaning: 'wrong command-line usage: unknown flag, bad flag value, missing argument',
+  },
+  { code: 3, name: 'invalidInput', meaning: 'invalid experiment, target or other input file' },
+  {
+    code: 4,
+    name: 'preflightFailed',
+    meaning: 'preflight or steady state failed (nothing was injected)',
+  },
+  { code: 10, name: 'sloBreached', meaning: 'SLO not met (breached, or a gating SLO without data)' },
+  { code: 11, name: 'faultFailed', meaning: 'a fault or probe failed' },
+  { code: 12, name: 'loadGeneratorError', meaning: 'load generator error' },
+  { code: 13, name: 'interrupted', meaning: 'interrupted (SIGINT/SIGTERM)' },
+  {
+    code: 14,
+    name: 'rollbackFailed',
+    meaning: 'rollback failed: something may still be injected (printed last)',
+  },
+] as const;
+
+type ExitCodeRow = (typeof EXIT_CODES)[number];
+export const ExitCode = Object.fromEntries(EXIT_CODES.map((r) => [r.name, r.code])) as {
+  readonly [R in ExitCodeRow as R['name']]: R['code'];
+};
+export type ExitCodeValue = ExitCodeRow['code'];
+export type ExitCodeName = ExitCodeRow['name'];
+
+/** "Exit codes: 0 all SLOs met · 10 …" for a command's help, listing `names` (default: all). */
+export function exitCodeHelp(names?: readonly ExitCodeName[]): string {
+  const rows = names ? EXIT_CODES.filter((r) => names.includes(r.name)) : EXIT_CODES;
+  return `Exit codes: ${rows.map((r) => `${r.code} ${r.meaning}`).join(' · ')}.`;
+}
+
+/** The Markdown table of docs/cli.md. */
+export function exitCodeMarkdown(): string {
+  return [
+    '| exit code | name | meaning |',
+    '| --- | --- | --- |',
+    ...EXIT_CODES.map((r) => `| ${r.code} | \`${r.name}\` | ${r.meaning} |`),
+  ].join('\n');
+}
 
 export interface OwuiChaosErrorOptions {
   code: string;

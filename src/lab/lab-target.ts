@@ -9,10 +9,11 @@
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { TargetInput } from '../core/config/target.js';
+import { MOCK_MODEL_ID } from '../protocol/ground-truth.js';
 import { LAB_LABEL } from './docker/docker-replicas.js';
 import type { LabState } from '../infra/lab-state.js';
 
-export const LAB_MODEL = 'owui-chaos-mock';
+export const LAB_MODEL = MOCK_MODEL_ID;
 export const LAB_TARGET_FILE = 'target.yaml';
 /** How many load users the run may provision through the lab admin. */
 export const LAB_LOAD_USERS = 50;

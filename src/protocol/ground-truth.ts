@@ -10,6 +10,12 @@
 // optional pacing keys (`first_token_ms`, `tps`, `jitter`, `write`) override the mock's defaults
 // for that request, so pacing can be set per request even through Open WebUI.
 
+/**
+ * The model id the lab's mock LLM serves: the one model whose answers have a ground truth, so
+ * integrity is verified (not `unverified`) when a target chats with it. Defined once, here.
+ */
+export const MOCK_MODEL_ID = 'owui-chaos-mock';
+
 /** mulberry32: tiny, fast, good enough, identical in every JS engine (also replays test trials). */
 export function prng(seed: number): () => number {
   let a = seed >>> 0;

@@ -48,7 +48,7 @@ import { surveySentinels } from '../../drivers/sentinel/sentinel-survey.js';
 import { defaultLabStateDir, readLabState } from '../../infra/lab-state.js';
 import { bodyProbe, handshakeProbe, httpProbe, sseStream, tlsProbe, trimSlash } from './probes.js';
 
-export const MOCK_MODEL = 'owui-chaos-mock';
+import { MOCK_MODEL_ID as MOCK_MODEL } from '../../protocol/ground-truth.js';
 /** A foreign Origin for the CORS check (the `.invalid` TLD never resolves). */
 export const FOREIGN_ORIGIN = 'https://owui-chaos-doctor.invalid';
 /** The slow checks' silence: longer than nginx's default 60 s proxy_read_timeout. */

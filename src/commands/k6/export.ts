@@ -1,34 +1,14 @@
 // `owui-chaos k6 export --operator --parallelism N [experiment]`: a k6-operator TestRun plus the
 // ConfigMap holding the bundle, for a distributed run of an experiment's load (or of flags).
+// Thin: the work is in src/app/k6-export.ts.
 
 import { Args, Flags } from '@oclif/core';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { BaseCommand } from '../../cli/base-command.js';
-import { defaultSlosFile, experimentsDir } from '../../cli/paths.js';
-import { resolveExperimentRef } from '../../core/config/builtin.js';
-import { PositiveDurationSchema } from '../../core/config/duration.js';
-import { loadExperiment } from '../../core/config/experiment.js';
-import { toLoadPlan } from '../../core/config/plan.js';
-import { loadSloDefaults } from '../../core/config/slo-defaults.js';
-import { UsageError } from '../../core/errors.js';
-import type { LoadPlan } from '../../core/ports.js';
-import type { SloSpec } from '../../core/slo/spec.js';
-import { bundleScenarios } from '../../engines/k6/bundle.js';
-import { operatorManifests } from '../../engines/k6/operator.js';
-import { scenarioConfigFromPlan, scenarioFor } from '../../engines/k6/plan.js';
-import { markNotMeasured } from '../../engines/k6/measurable.js';
-import { thresholdsFromSlos } from '../../engines/k6/thresholds.js';
-import { CURRENT_TARGET, parseK6Version, targetFor } from '../../engines/k6/version.js';
+import { durationFlag } from '../../cli/flags.js';
+import { MOCK_MODEL_ID } from '../../protocol/ground-truth.js';
+import { exportK6Operator, type K6ExportResult } from '../../app/k6-export.js';
 
-export interface K6ExportResult {
-  file?: string;
-  scenario: string;
-  parallelism: number;
-  skippedThresholds: { slo: string; reason: string }[];
-  yaml: string;
-}
+export type { K6ExportResult };
 
 export default class K6Export extends BaseCommand {
   static override summary = 'Write a k6-operator TestRun and ConfigMap for a distributed run';
@@ -50,14 +30,15 @@ export default class K6Export extends BaseCommand {
     }),
     parallelism: Flags.integer({ description: 'runner pods', default: 1, min: 1 }),
     'base-url': Flags.string({ description: 'Open WebUI URL as the runner pods reach it', required: true }),
-    model: Flags.string({ description: 'model id to chat with', default: 'owui-chaos-mock' }),
+    model: Flags.string({ description: 'model id to chat with', default: MOCK_MODEL_ID }),
     'owui-version': Flags.string({
       description: 'Open WebUI version (event names, payload shapes)',
       default: '0.11.0',
     }),
-    duration: Flags.string({
-      description: 'load duration in seconds or like `5m` (without an experiment)',
+    duration: durationFlag({
+      description: 'load duration such as `5m` (a bare number is seconds; without an experiment)',
       default: '1m',
+      positive: true,
     }),
     'chat-vus': Flags.integer({ description: 'API chat users, closed model (without an experiment)' }),
     'socket-vus': Flags.integer({ description: 'browser clients (without an experiment)' }),
@@ -78,97 +59,31 @@ export default class K6Export extends BaseCommand {
 
   async run(): Promise<K6ExportResult> {
     const { args, flags } = await this.parse(K6Export);
-    let plan: LoadPlan;
-    let slos: SloSpec[] = [];
-    let abortOnFail = false;
-    if (args.experiment !== undefined) {
-      const file = await resolveExperimentRef(args.experiment, { builtinDir: experimentsDir() });
-      const loaded = await loadExperiment(file, {
-        env: process.env,
-        defaultSlos: await loadSloDefaults(defaultSlosFile(), process.env),
-        resolveTarget: async () => undefined,
-      });
-      plan = toLoadPlan(loaded.experiment.load, {
-        openwebui: { url: flags['base-url'] },
-        model: flags.model,
-      });
-      slos = loaded.experiment.slos;
-      // Runner pods are not watched by owui-chaos: k6 itself stops on a breach when asked to.
-      abortOnFail = loaded.experiment.settings.abortOnBreach;
-    } else {
-      if (flags['chat-vus'] === undefined && flags['socket-vus'] === undefined) {
-        throw new UsageError('Give an experiment, or --chat-vus and/or --socket-vus', {
-          code: 'USAGE',
-          suggestions: ['owui-chaos k6 export --operator --base-url http://owui:8080 --chat-vus 10'],
-        });
-      }
-      const durationMs = parseDurationMs(flags.duration);
-      plan = { durationMs, baseUrl: flags['base-url'], model: flags.model };
-      if (flags['chat-vus'] !== undefined)
-        plan.chat = { vus: flags['chat-vus'], thinkTimeMs: 1000, tokens: flags.tokens };
-      if (flags['socket-vus'] !== undefined)
-        plan.sockets = { vus: flags['socket-vus'], tokens: flags.tokens, chatIntervalMs: 5000 };
-    }
-    const sse = flags.sse === 'xk6' ? 'xk6' : 'plain';
-    const clients = { api: plan.chat !== undefined, browser: (plan.sockets?.vus ?? 0) > 0 };
-    const generated = thresholdsFromSlos(markNotMeasured(slos, { sse, clients }), { abortOnFail });
-    const config = scenarioConfigFromPlan(plan, {
-      version: flags['owui-version'],
-      sse,
-      thresholds: generated.thresholds,
-    });
-    const scenario = scenarioFor(config);
-    const v =
-      flags['k6-version'] !== undefined
-        ? parseK6Version(`k6 v${flags['k6-version'].replace(/^v/, '')}`)
-        : undefined;
-    const work = await mkdtemp(join(tmpdir(), 'owui-chaos-k6-export-'));
-    let bundleText: string;
-    try {
-      const [bundle] = await bundleScenarios({
-        outDir: work,
-        target: v ? targetFor(v) : CURRENT_TARGET,
-        sse,
-        names: [scenario],
-      });
-      bundleText = await readFile(bundle?.path ?? join(work, `${scenario}.js`), 'utf8');
-    } finally {
-      await rm(work, { recursive: true, force: true });
-    }
-    const yaml = operatorManifests({
+    const result = await exportK6Operator({
+      ...(args.experiment !== undefined ? { experiment: args.experiment } : {}),
+      baseUrl: flags['base-url'],
+      model: flags.model,
+      owuiVersion: flags['owui-version'],
+      durationMs: flags.duration,
+      ...(flags['chat-vus'] !== undefined ? { chatVus: flags['chat-vus'] } : {}),
+      ...(flags['socket-vus'] !== undefined ? { socketVus: flags['socket-vus'] } : {}),
+      tokens: flags.tokens,
       name: flags.name,
-      scenario,
-      bundleText,
-      config,
-      parallelism: flags.parallelism,
-      image: flags.image,
       ...(flags.namespace !== undefined ? { namespace: flags.namespace } : {}),
-      ...(flags.secret !== undefined ? { secretName: flags.secret } : {}),
-    });
-    const result: K6ExportResult = {
-      scenario,
+      image: flags.image,
+      ...(flags.secret !== undefined ? { secret: flags.secret } : {}),
+      ...(flags['k6-version'] !== undefined ? { k6Version: flags['k6-version'] } : {}),
+      sse: flags.sse === 'xk6' ? 'xk6' : 'plain',
       parallelism: flags.parallelism,
-      skippedThresholds: generated.skipped,
-      yaml,
-    };
-    if (flags.out !== undefined) {
-      const dir = resolve(flags.out);
-      await mkdir(dir, { recursive: true });
-      const file = join(dir, `${flags.name}-testrun.yaml`);
-      await writeFile(file, yaml);
-      result.file = file;
-      this.say(`Wrote ${file} (${scenario} on ${flags.parallelism} runner(s))`);
+      ...(flags.out !== undefined ? { outDir: flags.out } : {}),
+    });
+    if (result.file !== undefined) {
+      this.say(`Wrote ${result.file} (${result.scenario} on ${result.parallelism} runner(s))`);
     } else if (!this.jsonEnabled()) {
-      process.stdout.write(yaml);
+      process.stdout.write(result.yaml);
     }
-    for (const s of generated.skipped) this.say(`note: SLO ${s.slo} is not a k6 threshold: ${s.reason}`);
+    for (const s of result.skippedThresholds)
+      this.say(`note: SLO ${s.slo} is not a k6 threshold: ${s.reason}`);
     return result;
   }
-}
-
-function parseDurationMs(text: string): number {
-  const parsed = PositiveDurationSchema.safeParse(/^\d+$/.test(text) ? Number(text) * 1000 : text);
-  if (!parsed.success)
-    throw new UsageError(`--duration ${text} is not a duration like 90s or 5m`, { code: 'USAGE' });
-  return parsed.data;
 }

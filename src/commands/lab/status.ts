@@ -4,6 +4,7 @@
 
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { renderTable } from '../../core/report/terminal.js';
 import { labStatus, type LabStatus } from '../../lab/lab.js';
 import { defaultLabStateDir } from '../../infra/lab-state.js';
 import { ExitCode } from '../../core/errors.js';
@@ -26,14 +27,8 @@ export default class LabStatusCommand extends BaseCommand {
       process.exitCode = ExitCode.preflightFailed;
       return status;
     }
-    const w1 = Math.max(...status.parts.map((p) => p.part.length));
-    const w2 = Math.max(...status.parts.map((p) => p.name.length));
-    const w3 = Math.max(...status.parts.map((p) => p.endpoint.length));
-    for (const p of status.parts) {
-      this.say(
-        `${p.healthy ? 'ok  ' : 'FAIL'}  ${p.part.padEnd(w1)}  ${p.name.padEnd(w2)}  ${p.endpoint.padEnd(w3)}  ${p.detail}`,
-      );
-    }
+    const rows = status.parts.map((p) => [p.healthy ? 'ok' : 'FAIL', p.part, p.name, p.endpoint, p.detail]);
+    for (const line of renderTable([], rows, { indent: '' })) this.say(line);
     for (const proxy of status.toxiproxy?.proxies ?? []) {
       const toxics = proxy.toxics
         .map((t) => (t as { name?: string; type?: string }).name ?? (t as { type?: string }).type)

@@ -4,6 +4,7 @@
 
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { renderTable } from '../../core/report/terminal.js';
 import { labSummary, labUp, type LabSummary } from '../../lab/lab.js';
 import {
   MISCONFIG_CATALOGUE,
@@ -123,13 +124,13 @@ export default class LabUp extends BaseCommand {
     });
     const summary = labSummary(state);
     this.say('');
-    const w1 = Math.max(...summary.endpoints.map((e) => e.part.length));
-    const w2 = Math.max(...summary.endpoints.map((e) => e.name.length));
-    const w3 = Math.max(...summary.endpoints.map((e) => e.endpoint.length));
-    for (const e of summary.endpoints) {
-      const who = e.container ?? (e.pid !== undefined ? `pid ${e.pid}` : '');
-      this.say(`${e.part.padEnd(w1)}  ${e.name.padEnd(w2)}  ${e.endpoint.padEnd(w3)}  ${who}`);
-    }
+    const rows = summary.endpoints.map((e) => [
+      e.part,
+      e.name,
+      e.endpoint,
+      e.container ?? (e.pid !== undefined ? `pid ${e.pid}` : ''),
+    ]);
+    for (const line of renderTable([], rows, { indent: '' })) this.say(line);
     this.say('');
     const kind =
       summary.openwebui.server === 'real'

@@ -3,15 +3,14 @@
 // `all` phase unless `--journal` gives the fault windows. Thin: parse, call core/report, print.
 // Exit 10 when an SLO is breached, so CI can gate on either form.
 
-import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { defaultSlosFile } from '../../cli/paths.js';
-import { parseDuration } from '../../core/clock.js';
+import { durationFlag } from '../../cli/flags.js';
+import { readJournalFile } from '../../core/journal-file.js';
 import { loadSloDefaults } from '../../core/config/slo-defaults.js';
-import { UsageError, ValidationError } from '../../core/errors.js';
-import type { Journal } from '../../core/journal.js';
+import { UsageError } from '../../core/errors.js';
 import { evaluateRun } from '../../core/report/evaluate.js';
 import type { RunResults } from '../../core/report/results.js';
 import { renderTerminalSummary } from '../../core/report/terminal.js';
@@ -47,7 +46,7 @@ export default class ReportShow extends BaseCommand {
       description: 'do not apply experiments/slos/default.yaml',
       default: false,
     }),
-    'recovery-window': Flags.string({
+    'recovery-window': durationFlag({
       description: 'window in which every SLO must hold for recovery_time',
       default: '10s',
     }),
@@ -74,10 +73,10 @@ export default class ReportShow extends BaseCommand {
           : await loadSloDefaults(defaultSlosFile(), process.env);
       results = await evaluateRun({
         sampleFiles,
-        journal: flags.journal ? await readJournal(flags.journal) : null,
+        journal: flags.journal ? await readJournalFile(flags.journal) : null,
         slos: flags.slos ? await loadSloFile(flags.slos) : [],
         defaultSlos,
-        recoveryWindowMs: parseDuration(flags['recovery-window']),
+        recoveryWindowMs: flags['recovery-window'],
       });
     } else if (args.run) {
       results = await readResults(args.run);
@@ -93,18 +92,5 @@ export default class ReportShow extends BaseCommand {
     // The stored outcome (a run that stopped early keeps its exit code), the same one its files carry.
     process.exitCode = results.exitCode;
     return results;
-  }
-}
-
-async function readJournal(file: string): Promise<Journal> {
-  try {
-    const journal = JSON.parse(await readFile(file, 'utf8')) as Journal;
-    if (!Array.isArray(journal.activities)) throw new Error('no `activities` list');
-    return journal;
-  } catch (error) {
-    throw new ValidationError(`${file} is not a run journal`, [{ path: '', message: String(error), file }], {
-      code: 'JOURNAL_INVALID',
-      cause: error,
-    });
   }
 }

@@ -51,6 +51,9 @@ const firstTokenDelay = DurationSchema.optional().describe(
   'mock LLM pacing: silence before the first token, e.g. `75s` (longer than a proxy read timeout)',
 );
 
+/** Defaults every command shares (`load` flags, `k6 export` flags, experiment files). */
+export const LOAD_DEFAULTS = { thinkTimeMs: 1000, chatIntervalMs: 5000, eventGraceMs: 10_000 } as const;
+
 const ChatLoadSchema = z
   .strictObject({
     /** Closed model: virtual users, each waiting `thinkTime` between chats. */
@@ -103,17 +106,22 @@ const ChatLoadSchema = z
           ...(chat.maxInFlight !== undefined ? { maxInFlight: chat.maxInFlight } : {}),
           ...common,
         }
-      : { model: 'closed' as const, vus: chat.vus ?? 1, thinkTime: chat.thinkTime ?? 1000, ...common };
+      : {
+          model: 'closed' as const,
+          vus: chat.vus ?? 1,
+          thinkTime: chat.thinkTime ?? LOAD_DEFAULTS.thinkTimeMs,
+          ...common,
+        };
   });
 
 const SocketLoadSchema = z.strictObject({
   vus: z.number().int().min(1).describe('browser clients (an integer ≥ 1)'),
-  chatInterval: PositiveDurationSchema.default(5000),
+  chatInterval: PositiveDurationSchema.default(LOAD_DEFAULTS.chatIntervalMs),
   tokens,
   tokensPerSecond,
   firstTokenDelay,
   /** A socket chat with no event this long after Open WebUI accepted it counts as lost at once. */
-  eventGrace: PositiveDurationSchema.default(10_000).describe(
+  eventGrace: PositiveDurationSchema.default(LOAD_DEFAULTS.eventGraceMs).describe(
     'how long a socket chat may wait for its first event before it counts as lost, e.g. `10s`',
   ),
   /** `Origin` the browser clients send; default: the target's `openwebui.origin`, else its URL's origin. */

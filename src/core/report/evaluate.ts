@@ -5,11 +5,9 @@
 // and reported (a truncated last line from a killed k6 must not lose the run) — but a file with no
 // valid line at all is an error.
 
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { ValidationError } from '../errors.js';
 import type { Journal } from '../journal.js';
-import { parseSampleLine, type Sample } from '../samples.js';
+import type { Sample } from '../samples.js';
+import { forEachSample } from './sample-file.js';
 import { mergeSlos } from '../config/slo-defaults.js';
 import type { SloSpec } from '../slo/spec.js';
 import { RunAggregator } from './aggregator.js';
@@ -55,48 +53,8 @@ export function evaluateSamples(
 }
 
 async function feedFile(aggregator: RunAggregator, file: string): Promise<void> {
-  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
-  let lineNo = 0;
-  let valid = 0;
-  let malformed = 0;
-  try {
-    for await (const line of lines) {
-      lineNo += 1;
-      let sample: Sample | undefined;
-      try {
-        sample = parseSampleLine(line);
-      } catch {
-        malformed += 1;
-        aggregator.noteMalformed(`${file}:${lineNo}`);
-        continue;
-      }
-      if (line.trim() !== '') valid += 1;
-      if (sample) aggregator.add(sample);
-    }
-  } catch (error) {
-    throw new ValidationError(
-      `could not read sample file ${file}`,
-      [{ path: '', message: String(error), file }],
-      {
-        code: 'SAMPLES_UNREADABLE',
-        cause: error,
-        suggestions: [`ls -l ${file}`],
-      },
-    );
-  }
-  if (valid === 0 && malformed > 0) {
-    throw new ValidationError(
-      `sample file ${file} holds no valid NDJSON line (${malformed} malformed)`,
-      [
-        {
-          path: '',
-          message:
-            'expected k6 `--out json` lines: {"type":"Point","metric":…,"data":{"time":…,"value":…,"tags":{…}}}',
-          file,
-          line: 1,
-        },
-      ],
-      { code: 'SAMPLES_INVALID' },
-    );
-  }
+  await forEachSample(file, {
+    onSample: (sample) => aggregator.add(sample),
+    onMalformed: (where) => aggregator.noteMalformed(where),
+  });
 }

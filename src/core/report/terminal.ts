@@ -5,7 +5,9 @@
 import type { Comparison } from './compare.js';
 import { formatObjective, formatOffset, formatSeconds, formatValue, selectorLabel } from './format.js';
 import { verdictText as runVerdictText } from './outcome.js';
+import type { MetricSummary } from './metric-summary.js';
 import type { RunResults, SloResult } from './results.js';
+import { METRICS, isMetricName } from '../metrics.js';
 import { escapeTerminal } from '../terminal-text.js';
 
 export interface TerminalOptions {
@@ -26,15 +28,43 @@ export function verdictLabel(verdict: SloResult['verdict']): string {
   return verdict === 'pass' ? 'PASS' : verdict === 'breach' ? 'BREACH' : 'NO DATA';
 }
 
-function table(headers: string[], rows: string[][], indent = '  '): string[] {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => stripAnsi(r[i] ?? '').length)));
+export interface TableOptions {
+  /** Prefix of every line; default two spaces. */
+  indent?: string;
+  /** A `───` rule under the header; default on. */
+  rule?: boolean;
+  /** Right-align these columns (numbers); the rest are left-aligned. */
+  right?: readonly number[];
+}
+
+/** Every table the CLI prints: columns padded to their widest cell (ANSI colour not counted). */
+export function renderTable(headers: string[], rows: string[][], options: TableOptions = {}): string[] {
+  const indent = options.indent ?? '  ';
+  const right = new Set(options.right ?? []);
+  const columns = Math.max(headers.length, ...rows.map((r) => r.length));
+  const widths = Array.from({ length: columns }, (_, i) =>
+    Math.max((headers[i] ?? '').length, ...rows.map((r) => stripAnsi(r[i] ?? '').length)),
+  );
   const line = (cells: string[]): string =>
     indent +
     cells
-      .map((c, i) => c + ' '.repeat(Math.max(0, (widths[i] ?? 0) - stripAnsi(c).length)))
+      .map((c, i) => {
+        const pad = ' '.repeat(Math.max(0, (widths[i] ?? 0) - stripAnsi(c).length));
+        return right.has(i) ? pad + c : c + pad;
+      })
       .join('  ')
       .trimEnd();
-  return [line(headers), indent + widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)];
+  // No headers: just the aligned rows (lab endpoints, lab status).
+  if (headers.length === 0) return rows.map(line);
+  return [
+    line(headers),
+    ...(options.rule === false ? [] : [indent + widths.map((w) => '─'.repeat(w)).join('  ')]),
+    ...rows.map(line),
+  ];
+}
+
+function table(headers: string[], rows: string[][], indent = '  '): string[] {
+  return renderTable(headers, rows, { indent });
 }
 
 function stripAnsi(text: string): string {
@@ -239,4 +269,32 @@ export function renderComparison(c: Comparison, options: { color?: boolean } = {
       : paint('green', `no regression beyond tolerance → exit ${c.exitCode}`),
   ];
   return out.join('\n') + '\n';
+}
+
+/** `load`'s per-metric table: count, p50, p95, p99, max, and counters by outcome/status. */
+export function renderMetricSummary(metrics: readonly MetricSummary[]): string {
+  const fmt = (v: number | undefined, metric: string): string => {
+    if (v === undefined) return '';
+    const unit = isMetricName(metric) ? METRICS[metric].unit : undefined;
+    if (unit === 'ratio') return v.toFixed(4);
+    if (unit === 'ms') return v < 10 ? v.toFixed(2) : v.toFixed(0);
+    return Number.isInteger(v) ? String(v) : v.toFixed(1);
+  };
+  const rows = metrics.map((m) => [
+    m.metric,
+    String(m.count),
+    fmt(m.p50, m.metric),
+    fmt(m.p95, m.metric),
+    fmt(m.p99, m.metric),
+    fmt(m.max, m.metric),
+    m.by
+      ? Object.entries(m.by)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')
+      : '',
+  ]);
+  return renderTable(['metric', 'count', 'p50', 'p95', 'p99', 'max', 'by outcome/status'], rows, {
+    indent: '',
+    right: [1, 2, 3, 4, 5],
+  }).join('\n');
 }

@@ -19,7 +19,12 @@ import http from 'node:http';
 import { listenHttp } from '../listen.js';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
-import { generateTokens, parseDirective, type WriteMode } from '../../protocol/ground-truth.js';
+import {
+  MOCK_MODEL_ID,
+  generateTokens,
+  parseDirective,
+  type WriteMode,
+} from '../../protocol/ground-truth.js';
 import {
   DEFAULT_PACING,
   eventCount,
@@ -38,7 +43,7 @@ import {
   type Usage,
 } from './wire.js';
 
-export const MOCK_LLM_MODEL = 'owui-chaos-mock';
+export const MOCK_LLM_MODEL = MOCK_MODEL_ID;
 
 export interface MockLlmOptions {
   /** Default 127.0.0.1. */

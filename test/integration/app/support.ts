@@ -3,7 +3,6 @@
 // (Sentinel's view of the master, Toxiproxy's proxies, nginx's config bytes, replica pids and
 // `/health`). Nothing here reaches into the runner: every observation is what an operator could see.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,10 +10,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { labDown, labPids, labUp, RUN_JS } from '../../../src/lab/lab.js';
-import { isAlive, sleep } from '../../../src/infra/process/daemon.js';
+import { labDown, labPids, labUp } from '../../../src/lab/lab.js';
+import { isAlive } from '../../../src/infra/process/daemon.js';
 import { readLabState, type LabState } from '../../../src/infra/lab-state.js';
 import { httpGet } from '../drivers/http-probe.js';
+import { pollUntil } from '../../helpers/poll-until.js';
+import { startCli, type CliRun } from '../../helpers/run-cli.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const FIXTURES = resolve(HERE, '..', '..', 'fixtures', 'experiments', 'run');
@@ -62,43 +63,19 @@ export async function stopTestLab(lab: TestLab | undefined): Promise<Array<{ par
   const result = await labDown(lab.stateDir);
   const pids = state ? labPids(state) : [];
   // A SIGKILLed part may take a moment to be reaped.
-  for (let i = 0; i < 20 && pids.some((p) => isAlive(p.pid)); i++) await sleep(100);
+  await pollUntil('the lab processes gone', () => !pids.some((p) => isAlive(p.pid)), {
+    budgetMs: 2000,
+  }).catch(() => undefined);
   rmSync(lab.home, { recursive: true, force: true });
   if (result.errors.length > 0) throw new Error(`lab down: ${result.errors.join('; ')}`);
   return pids.filter((p) => isAlive(p.pid));
 }
 
-export interface CliRun {
-  child: ChildProcess;
-  /** stdout + stderr so far. */
-  output(): string;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
-}
+export type { CliRun };
 
 /** `node bin/run.js <args>` with the lab's OWUI_CHAOS_HOME; killed after `timeoutMs`. */
 export function runCli(lab: TestLab, args: string[], timeoutMs = 120_000): CliRun {
-  const child = spawn(process.execPath, [RUN_JS, ...args], {
-    env: lab.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const exit = new Promise<{
-    code: number | null;
-    signal: NodeJS.Signals | null;
-    stdout: string;
-    stderr: string;
-  }>((res) =>
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      // Let the pipes drain.
-      setImmediate(() => res({ code, signal, stdout, stderr }));
-    }),
-  );
-  return { child, output: () => stdout + stderr, exit };
+  return startCli(args, { env: lab.env, timeoutMs, cwd: process.cwd() });
 }
 
 /** `owui-chaos run <fixture> --lab-name <lab> --workers 0 --out <dir>` (inline engine: light on 2 cores). */
@@ -122,27 +99,13 @@ export function runExperimentCli(
 }
 
 /** Polls `probe` every `intervalMs` until it returns a value other than undefined, within `budgetMs`. */
-export async function waitFor<T>(
+export function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined> | T | undefined,
   budgetMs: number,
   intervalMs = 100,
 ): Promise<T> {
-  const deadline = Date.now() + budgetMs;
-  let lastError: unknown;
-  for (let i = 0; i < Math.ceil(budgetMs / intervalMs) + 1; i++) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() >= deadline) break;
-    await sleep(intervalMs);
-  }
-  throw new Error(
-    `${what} did not happen within ${budgetMs} ms${lastError ? ` (last error: ${String(lastError)})` : ''}`,
-  );
+  return pollUntil(what, probe, { budgetMs, intervalMs });
 }
 
 /** The master address (`host:port`) every Sentinel of the lab reports, deduplicated. */

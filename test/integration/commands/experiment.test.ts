@@ -1,14 +1,11 @@
 // Runs the BUILT CLI (`node bin/run.js`) as a user would and asserts exit codes and output.
 // `npm test` builds first; when dist/ is missing the tests fail with a message saying so.
 
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, runCli } from '../../helpers/run-cli.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const BIN = path.join(ROOT, 'bin/run.js');
 const FIXTURES = path.join(ROOT, 'test/fixtures');
 
 const SECRETS = {
@@ -18,27 +15,9 @@ const SECRETS = {
   OWUI_CHAOS_FIXTURE_API_TOKEN: 'tok-cli-secret-7c55e0',
 };
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the CLI with a clean environment: no OWUI_CHAOS_* overrides leak in from the caller. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OWUI_')));
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { cwd: ROOT, env: { ...base, ...env }, timeout: 30_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  runCli(args, { cwd: ROOT, env, cleanEnv: true, timeoutMs: 30_000 });
 
 beforeAll(() => {
   const built = path.join(ROOT, 'dist/commands/experiment/validate.js');

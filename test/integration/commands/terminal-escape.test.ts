@@ -2,25 +2,19 @@
 // the built CLI, given an experiment whose title, timeline name and an invalid value carry ESC
 // sequences (colour, OSC title change), BEL and a bidi override, prints them escaped.
 
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { escapeTerminal } from '../../../src/core/terminal-text.js';
+import { runCli } from '../../helpers/run-cli.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const BIN = path.join(ROOT, 'bin/run.js');
 const dir = mkdtempSync(path.join(tmpdir(), 'owui-escape-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function cli(args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: dir, timeout: 30_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, out: stdout + stderr }),
-    );
-  });
+async function cli(args: string[]): Promise<{ code: number | null; out: string }> {
+  const r = await runCli(args, { cwd: dir, timeoutMs: 30_000 });
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 // eslint-disable-next-line no-control-regex

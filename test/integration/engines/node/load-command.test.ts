@@ -1,17 +1,15 @@
 // `owui-chaos load` end to end: the built CLI (dist/, like every CLI test) against an in-process
 // Open WebUI simulator in front of the real mock LLM, through a target file.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnv, startOwuiSim, type OwuiSimHandle } from '../../../../src/lab/owui-sim/index.js';
 import { startMockLlm, type MockLlmServer } from '../../../../src/lab/mock-llm/server.js';
 import { readSamples } from './support.js';
+import { cliBuilt, runCli } from '../../../helpers/run-cli.js';
 
-const ROOT = resolve(import.meta.dirname, '../../../..');
-const RUN_JS = join(ROOT, 'bin', 'run.js');
-const built = existsSync(join(ROOT, 'dist', 'commands', 'load.js'));
+const built = cliBuilt('load');
 let mock: MockLlmServer;
 let sim: OwuiSimHandle;
 let dir: string;
@@ -51,20 +49,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [RUN_JS, ...args], { cwd: dir });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => runCli(args, { cwd: dir, timeoutMs: 60_000 });
 
 describe('owui-chaos load', () => {
   it('runs API streams and browser clients, writes samples.ndjson, returns the summary under --json', async ({
@@ -152,5 +137,51 @@ describe('owui-chaos load', () => {
     expect(none.stderr).toMatch(/nothing to run/);
     const missing = await cli(['load', '--target', join(dir, 'nope.yaml'), '--chat-vus', '1']);
     expect(missing.code).toBe(3);
+  }, 60_000);
+
+  it('a bad flag value is a usage error (exit 2) naming the flag, never 1 or 4', async ({ skip }) => {
+    if (!built) skip('dist/ is not built');
+    for (const [flag, value] of [
+      ['--duration', '5 minutes'],
+      ['--chat-rate', 'fast'],
+      ['--think-time', 'soon'],
+      ['--socket-chat-interval', '1 week'],
+    ] as const) {
+      const r = await cli(['load', '--target', targetFile, '--chat-vus', '1', flag, value]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`${flag} "${value}"`);
+      expect(r.stderr).toMatch(/Try this:\n {2}--\S+ \S+/);
+      expect(r.stderr).not.toMatch(/Parsing --/);
+    }
+  }, 60_000);
+
+  it('a bare --duration is seconds and think time defaults to 1 s, as in experiments', async ({ skip }) => {
+    if (!built) skip('dist/ is not built');
+    const home = join(dir, 'home');
+    const r = await runCli(
+      [
+        'load',
+        '--no-default-slos',
+        '--slo',
+        join(dir, 'completed.yaml'),
+        '--target',
+        targetFile,
+        '--chat-vus',
+        '1',
+        '--duration',
+        '2',
+        '--tokens',
+        '5',
+        '--tps',
+        '100',
+      ],
+      { cwd: dir, timeoutMs: 60_000, env: { OWUI_CHAOS_HOME: home }, ensureExitCode: 0, json: true },
+    );
+    const result = r.json as { plan: { durationMs: number; chat: { thinkTimeMs: number } }; runDir: string };
+    expect(result.plan.durationMs).toBe(2000);
+    expect(result.plan.chat.thinkTimeMs).toBe(1000);
+    // The run directory honours OWUI_CHAOS_HOME like every other command (it used to be ./.owui-chaos).
+    expect(result.runDir.startsWith(join(home, 'runs'))).toBe(true);
+    expect(existsSync(join(result.runDir, 'samples.ndjson'))).toBe(true);
   }, 60_000);
 });
