@@ -212,6 +212,7 @@ describe.skipIf(binaries.length === 0)('Node engine and real k6 against one simu
           credentials: creds,
           workDir: mkdtempSync(join(dir, 'k6-')),
           gracefulStopMs: 2000,
+          hangGraceMs: 150_000,
           chatPath,
         }),
       );
