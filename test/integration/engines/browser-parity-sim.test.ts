@@ -92,8 +92,11 @@ describe.skipIf(binaries.length === 0)('Node engine and real k6 against one simu
     sockets: { vus: SOCKETS, tokens: 10, chatIntervalMs: 0, origin },
   });
 
-  const engines = (binary: string): Record<'node' | 'k6', () => LoadEngine> => ({
-    node: () => new NodeLoadEngine({ workers: 0, credentials: creds, socketRampMs: 0 }),
+  const engines = (
+    binary: string,
+    more: { chatPath?: string } = {},
+  ): Record<'node' | 'k6', () => LoadEngine> => ({
+    node: () => new NodeLoadEngine({ workers: 0, credentials: creds, socketRampMs: 0, ...more }),
     k6: () =>
       new K6LoadEngine({
         binary,
@@ -102,6 +105,7 @@ describe.skipIf(binaries.length === 0)('Node engine and real k6 against one simu
         gracefulStopMs: 2000,
         // k6 v0.49 needs ~35 s to start its VUs on a loaded 2-core box: not a hang.
         hangGraceMs: 150_000,
+        ...more,
       }),
   });
 
@@ -203,19 +207,9 @@ describe.skipIf(binaries.length === 0)('Node engine and real k6 against one simu
           ),
         ];
       };
-      const node = await run(
-        new NodeLoadEngine({ workers: 0, credentials: creds, socketRampMs: 0, chatPath }),
-      );
-      const k6 = await run(
-        new K6LoadEngine({
-          binary,
-          credentials: creds,
-          workDir: mkdtempSync(join(dir, 'k6-')),
-          gracefulStopMs: 2000,
-          hangGraceMs: 150_000,
-          chatPath,
-        }),
-      );
+      const e = engines(binary, { chatPath });
+      const node = await run(e.node());
+      const k6 = await run(e.k6());
       expect(node).toHaveLength(1);
       expect(node[0]).toMatch(new RegExp(`^${chatPath} 4\\d\\d$`));
       expect(k6).toEqual(node);
