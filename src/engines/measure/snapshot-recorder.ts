@@ -18,6 +18,7 @@
 
 import type { StreamOutcome } from '../../core/metrics.js';
 import { checkIntegrity, expectedForFinal } from '../../protocol/integrity.js';
+import type { ChatEnvelopeEvent } from '../../protocol/openwebui.js';
 import type { Emit } from './emit.js';
 import { withTags } from './stream-recorder.js';
 
@@ -77,6 +78,15 @@ export class SnapshotRecorder {
   /** True once the chat reached a terminator (done, cancel or error). */
   get terminated(): boolean {
     return this.doneMs !== undefined || this.ended !== undefined;
+  }
+
+  /** One envelope routed to this chat (protocol/socket-session.ts `chat-event`), received at `nowMs`. */
+  onEvent(nowMs: number, ev: ChatEnvelopeEvent): void {
+    this.noteEvent();
+    if (ev.kind === 'completion') this.onCompletion(nowMs, ev.text, ev.done);
+    else if (ev.kind === 'delta') this.onDelta(nowMs, ev.text);
+    else if (ev.kind === 'error') this.onError(ev.message);
+    else if (ev.kind === 'cancel') this.onCancel();
   }
 
   /** A `chat:completion` frame. */

@@ -1,5 +1,7 @@
 // Browser client (DESIGN §5, docs/openwebui-protocol.md §5, §10.2): behaves like the Open WebUI web UI
-// on the wire. Socket.IO over a websocket only (no polling), the shared codec, reconnect forever.
+// on the wire. The session itself (connect, join, heartbeat, ping watchdog, timeouts, reconnect,
+// chat routing, every ws_* sample) is protocol/socket-session.ts, shared with the k6 scenarios;
+// this file is its `ws` + undici adapter and the promise-shaped `chat()` the Node engine uses.
 //
 // Contract:
 // - Connects to `{base}/ws/socket.io/?EIO=4&transport=websocket` with the site's `Origin` header
@@ -34,31 +36,26 @@ import type { Dispatcher } from 'undici';
 import {
   DEFAULT_EVENT_GRACE_MS,
   classifySocketChatReply,
-  connectErrorFailure,
   handshakeFailure,
-  joinAckFailure,
   siteOrigin,
   type ConnectFailure,
 } from '../../protocol/browser-session.js';
-import { decodeEio, encodeEio } from '../../protocol/engineio.js';
 import { formatDirective, generateTokens, type GroundTruthDirective } from '../../protocol/ground-truth.js';
+import { buildSocketChatBody, uuid4, type OwuiBehaviour } from '../../protocol/openwebui.js';
 import {
-  buildSocketChatBody,
-  interpretEnvelope,
-  uuid4,
-  type OwuiBehaviour,
-} from '../../protocol/openwebui.js';
-import { decodeSio, sioFrame } from '../../protocol/socketio.js';
+  SessionRunner,
+  SocketSession,
+  VERSION_ENDPOINT,
+  socketUrl,
+  type ChatEndReason,
+} from '../../protocol/socket-session.js';
 import { backoffDelay } from '../measure/backoff.js';
-import { ConnectRecorder } from '../measure/connect-recorder.js';
 import { epochNow, replicaOf, requestJson } from './http.js';
 import { tagsJson, type Emit } from './sample-writer.js';
 import { SnapshotRecorder, type ChatSummary } from '../measure/snapshot-recorder.js';
-import { withTags } from '../measure/stream-recorder.js';
 import { API_CHAT_PATH } from './api-client.js';
 
-export const SOCKET_PATH = '/ws/socket.io/';
-export const HEARTBEAT_MS = 30_000;
+export { HEARTBEAT_MS, SOCKET_PATH } from '../../protocol/socket-session.js';
 
 export interface BrowserClientOptions {
   baseUrl: string;
@@ -81,35 +78,20 @@ export interface BrowserClientOptions {
 
 interface ChatWaiter {
   recorder: SnapshotRecorder;
-  wake: () => void;
+  end: (reason: ChatEndReason | undefined) => void;
 }
 
 export class BrowserClient {
   private ws: WebSocket | undefined;
+  private wsConn = 0;
   private stopped = false;
-  private attempts = 0;
-  private sid: string | undefined;
-  private isJoined = false;
-  private disconnectAtMs: number | undefined;
-  private replica: string | undefined;
-  private ackId = 0;
-  private readonly acks = new Map<number, (args: unknown[]) => void>();
   private readonly chats = new Map<string, ChatWaiter>();
   private readonly joinWaiters = new Set<() => void>();
-  private timers: {
-    ping?: NodeJS.Timeout;
-    heartbeat?: NodeJS.Timeout;
-    connect?: NodeJS.Timeout;
-    reconnect?: NodeJS.Timeout;
-  } = {};
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly base: string;
-  private started = false;
-  /** Connections lost while joined, and recoveries, for tests and progress. */
-  disconnects = 0;
-  reconnects = 0;
-  readonly connects: ConnectRecorder;
+  private readonly session: SocketSession;
+  private readonly runner: SessionRunner<NodeJS.Timeout>;
   readonly origin: string;
 
   constructor(private readonly o: BrowserClientOptions) {
@@ -117,106 +99,106 @@ export class BrowserClient {
     this.random = o.random ?? Math.random;
     this.base = o.baseUrl.endsWith('/') ? o.baseUrl.slice(0, -1) : o.baseUrl;
     this.origin = siteOrigin(this.base, o.origin);
-    this.connects = new ConnectRecorder({ emit: o.emit, tags: () => this.tags() });
+    this.session = new SocketSession({
+      token: o.token,
+      behaviour: o.behaviour,
+      backoff: (n) => backoffDelay(n, this.random),
+      ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
+      ...(o.joinTimeoutMs !== undefined ? { joinTimeoutMs: o.joinTimeoutMs } : {}),
+      ...(o.heartbeatMs !== undefined ? { heartbeatMs: o.heartbeatMs } : {}),
+    });
+    this.runner = new SessionRunner(this.session, {
+      now: this.now,
+      setTimer: (fn, ms) => setTimeout(fn, ms),
+      clearTimer: (t) => clearTimeout(t),
+      open: (conn) => this.open(conn),
+      send: (conn, text) => {
+        if (conn === this.wsConn && this.ws?.readyState === WebSocket.OPEN) this.ws.send(text);
+      },
+      close: (conn) => this.close(conn),
+      fetchVersion: (conn) => this.fetchVersion(conn),
+      metric: (name, value, tags) => o.emit(name, this.now(), value, tagsJson(tags)),
+      joined: (joined) => {
+        o.onJoinedChange?.(joined);
+        if (joined) for (const wake of [...this.joinWaiters]) wake();
+      },
+      chatEvent: (id, event, at) => this.chats.get(id)?.recorder.onEvent(at, event),
+      chatEnd: (id, reason) => {
+        const waiter = this.chats.get(id);
+        this.chats.delete(id);
+        waiter?.end(reason);
+      },
+    });
   }
 
   get joined(): boolean {
-    return this.isJoined;
+    return this.session.joined;
   }
 
   get sessionId(): string | undefined {
-    return this.sid;
+    return this.session.sessionId;
+  }
+
+  /** Connections lost while joined, and recoveries, for tests and progress. */
+  get disconnects(): number {
+    return this.session.disconnects;
+  }
+
+  get reconnects(): number {
+    return this.session.reconnects;
+  }
+
+  /** Failed connection attempts so far and the last one's failure. */
+  get connectFailures(): { count: number; last: ConnectFailure | undefined } {
+    return { count: this.session.failures, last: this.session.lastFailure };
   }
 
   start(): void {
-    this.started = true;
-    this.connect();
+    this.runner.run((s, now) => s.start(now));
   }
 
-  /** Closes for good; no disconnect is counted. */
+  /** Closes for good; no disconnect is counted; chats still running end as `cancelled`. */
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.connects.abandon();
-    if (this.started) this.connects.end(this.now());
-    this.clearTimers(true);
-    const ws = this.ws;
-    this.ws = undefined;
-    if (this.isJoined) {
-      this.isJoined = false;
-      this.o.onJoinedChange?.(false);
-    }
-    ws?.removeAllListeners();
-    ws?.on('error', () => undefined);
-    if (ws && ws.readyState === WebSocket.OPEN) ws.close(1000);
-    else ws?.terminate();
+    this.runner.run((s, now) => s.stop(now));
+    this.close(this.wsConn);
     for (const wake of this.joinWaiters) wake();
     this.joinWaiters.clear();
   }
 
   /** Resolves true once joined, false when `signal` aborts or the client stops first. */
   waitJoined(signal: AbortSignal): Promise<boolean> {
-    if (this.isJoined) return Promise.resolve(true);
+    if (this.session.joined) return Promise.resolve(true);
     if (this.stopped || signal.aborted) return Promise.resolve(false);
     return new Promise((resolve) => {
       const done = (): void => {
         this.joinWaiters.delete(done);
         signal.removeEventListener('abort', done);
-        resolve(this.isJoined);
+        resolve(this.session.joined);
       };
       this.joinWaiters.add(done);
       signal.addEventListener('abort', done, { once: true });
     });
   }
 
-  private tags(extra?: Record<string, string>): string {
-    const t: Record<string, string> = { client: 'browser' };
-    if (this.replica !== undefined) t['replica'] = this.replica;
-    return tagsJson(extra ? { ...t, ...extra } : t);
-  }
-
-  private fail(failure: ConnectFailure): void {
-    this.connects.fail(this.now(), failure);
-  }
-
-  private connect(): void {
-    if (this.stopped) return;
-    const t0 = this.now();
-    const url = this.base.replace(/^http/, 'ws') + `${SOCKET_PATH}?EIO=4&transport=websocket`;
-    this.connects.attempt();
-    let ws: WebSocket;
-    try {
-      ws = new WebSocket(url, {
-        perMessageDeflate: false,
-        handshakeTimeout: this.o.connectTimeoutMs ?? 20_000,
-        origin: this.origin,
-      });
-    } catch (err) {
-      this.fail({ reason: 'network', detail: (err as Error).message });
-      this.scheduleReconnect();
-      return;
-    }
+  private open(conn: number): void {
+    const ws = this.connectWs(conn);
+    if (!ws) return;
     this.ws = ws;
-    this.sid = undefined;
-    this.timers.connect = setTimeout(() => {
-      if (!this.isJoined && this.ws === ws) {
-        this.fail({ reason: 'connect_timeout' });
-        ws.terminate();
-      }
-    }, this.o.connectTimeoutMs ?? 20_000);
-    ws.on('upgrade', (res) => {
-      this.replica = replicaOf(res.headers);
-    });
+    this.wsConn = conn;
+    const run = this.runner.run.bind(this.runner);
+    ws.on('upgrade', (res) => this.session.onReplica(conn, replicaOf(res.headers)));
+    ws.on('open', () => run((s, now) => s.onOpen(conn, now)));
     // A refused handshake: read the status and (the start of) the body, as a browser's devtools
-    // would show them, then drop the request (ws then closes the socket and we reconnect).
+    // would show them, then drop the request.
     ws.on('unexpected-response', (req: ClientRequest, res: IncomingMessage) => {
-      this.replica = replicaOf(res.headers) ?? this.replica;
+      this.session.onReplica(conn, replicaOf(res.headers));
       let body = '';
       const done = (): void => {
-        if (this.ws === ws) this.fail(handshakeFailure(res.statusCode ?? 0, body));
+        run((s, now) => s.onTransportError(conn, now, handshakeFailure(res.statusCode ?? 0, body)));
         res.destroy();
-        // terminate() while CONNECTING aborts the request and always emits 'error' then 'close'
-        // (a destroy of the already finished request would emit neither: no reconnect).
+        // terminate() while CONNECTING aborts the request and always emits 'error' then 'close'.
         ws.terminate();
         req.destroy();
       };
@@ -225,205 +207,55 @@ export class BrowserClient {
       res.on('data', (chunk: string) => {
         if (body.length < 1000) body += chunk;
       });
-      res.on('end', () => {
+      const end = (): void => {
         clearTimeout(timer);
         done();
-      });
-      res.on('error', () => {
-        clearTimeout(timer);
-        done();
-      });
+      };
+      res.on('end', end);
+      res.on('error', end);
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (!isBinary) this.onFrame(ws, data.toString(), t0);
+      if (!isBinary) run((s, now) => s.onFrame(conn, now, data.toString()));
     });
     ws.on('error', (err: Error & { code?: string }) => {
-      if (this.ws === ws && ws.readyState !== WebSocket.OPEN)
-        this.fail({ reason: 'network', detail: err.code ?? err.message });
-    });
-    ws.on('close', () => this.onClose(ws));
-  }
-
-  private onFrame(ws: WebSocket, frame: string, t0: number): void {
-    let packet;
-    try {
-      packet = decodeEio(frame);
-    } catch {
-      return;
-    }
-    switch (packet.type) {
-      case 'open': {
-        const { pingInterval, pingTimeout } = packet.data;
-        this.armPingTimer(ws, pingInterval + pingTimeout);
-        ws.send(sioFrame({ type: 'connect', nsp: '/', data: { token: this.o.token } }));
-        return;
-      }
-      case 'ping':
-        this.timers.ping?.refresh();
-        ws.send(
-          encodeEio(packet.data === undefined ? { type: 'pong' } : { type: 'pong', data: packet.data }),
+      if (ws.readyState !== WebSocket.OPEN)
+        run((s, now) =>
+          s.onTransportError(conn, now, { reason: 'network', detail: err.code ?? err.message }),
         );
-        return;
-      case 'close':
-        ws.terminate();
-        return;
-      case 'message':
-        this.onSio(ws, packet.data, t0);
-        return;
-      default:
-        return;
-    }
-  }
-
-  private onSio(ws: WebSocket, text: string, t0: number): void {
-    let p;
-    try {
-      p = decodeSio(text);
-    } catch {
-      return;
-    }
-    switch (p.type) {
-      case 'connect': {
-        const data = p.data as { sid?: unknown } | undefined;
-        this.sid = typeof data?.sid === 'string' ? data.sid : undefined;
-        void this.join(ws, t0);
-        return;
-      }
-      case 'connect_error':
-        this.fail(connectErrorFailure(p.data));
-        ws.terminate();
-        return;
-      case 'disconnect':
-        ws.terminate();
-        return;
-      case 'ack': {
-        const resolve = this.acks.get(p.id);
-        if (resolve) {
-          this.acks.delete(p.id);
-          resolve(p.data);
-        }
-        return;
-      }
-      case 'event': {
-        const [name, payload] = p.data;
-        if (name === this.o.behaviour.chatEventName || name === 'events' || name === 'chat-events')
-          this.onEnvelope(payload);
-        return;
-      }
-      default:
-        return;
-    }
-  }
-
-  private async join(ws: WebSocket, t0: number): Promise<void> {
-    const id = ++this.ackId;
-    const ack = new Promise<ConnectFailure | undefined>((resolve) => {
-      const timer = setTimeout(() => {
-        this.acks.delete(id);
-        resolve({ reason: 'join_timeout' });
-      }, this.o.joinTimeoutMs ?? 10_000);
-      this.acks.set(id, (args) => {
-        clearTimeout(timer);
-        resolve(joinAckFailure(args));
-      });
     });
-    ws.send(
-      sioFrame({ type: 'event', nsp: '/', id, data: ['user-join', { auth: { token: this.o.token } }] }),
-    );
-    const version = requestJson(this.o.dispatcher, `${this.base}/api/version`, { timeoutMs: 10_000 }).then(
-      (res) => {
-        if (res.status >= 400)
-          this.o.emit(
-            'http_errors',
-            this.now(),
-            1,
-            this.tags({ status: String(res.status), endpoint: '/api/version' }),
-          );
-      },
-      () => this.o.emit('http_errors', this.now(), 1, this.tags({ status: '0', endpoint: '/api/version' })),
-    );
-    const [refused] = await Promise.all([ack, version]);
-    if (this.ws !== ws || this.stopped) return;
-    if (refused) {
-      // Open WebUI keeps such a socket connected but in no room: it would never see a chat event.
-      this.fail(refused);
-      ws.terminate();
-      return;
-    }
-    this.connects.joined();
-    clearTimeout(this.timers.connect);
-    const t = this.now();
-    this.attempts = 0;
-    this.isJoined = true;
-    this.o.emit('ws_connect_time', t, t - t0, this.tags());
-    if (this.disconnectAtMs !== undefined) {
-      this.reconnects++;
-      this.o.emit('ws_reconnects', t, 1, this.tags());
-      this.o.emit('ws_reconnect_time', t, t - this.disconnectAtMs, this.tags());
-      this.disconnectAtMs = undefined;
-    }
-    if (this.o.behaviour.heartbeat) {
-      this.timers.heartbeat = setInterval(() => {
-        if (this.ws === ws && ws.readyState === WebSocket.OPEN)
-          ws.send(sioFrame({ type: 'event', nsp: '/', data: ['heartbeat', {}] }));
-      }, this.o.heartbeatMs ?? HEARTBEAT_MS);
-    }
-    this.o.onJoinedChange?.(true);
-    for (const wake of [...this.joinWaiters]) wake();
+    ws.on('close', () => run((s, now) => s.onClose(conn, now)));
   }
 
-  private armPingTimer(ws: WebSocket, ms: number): void {
-    clearTimeout(this.timers.ping);
-    this.timers.ping = setTimeout(() => {
-      if (this.ws === ws) ws.terminate();
-    }, ms);
+  private connectWs(conn: number): WebSocket | undefined {
+    try {
+      return new WebSocket(socketUrl(this.base), {
+        perMessageDeflate: false,
+        handshakeTimeout: this.o.connectTimeoutMs ?? 20_000,
+        origin: this.origin,
+      });
+    } catch (err) {
+      const failure: ConnectFailure = { reason: 'network', detail: (err as Error).message };
+      // The session asked for this socket inside an effect: answer after it, not re-entrantly.
+      queueMicrotask(() => this.runner.run((s, now) => s.onTransportError(conn, now, failure)));
+      return undefined;
+    }
   }
 
-  private onClose(ws: WebSocket): void {
-    if (this.ws !== ws) return;
+  private close(conn: number): void {
+    const ws = this.ws;
+    if (!ws || conn !== this.wsConn) return;
     this.ws = undefined;
-    this.clearTimers(false);
-    // Pending acks (the join's) see the close, not an empty ack: the close is the failure.
-    this.acks.clear();
-    if (this.stopped) return;
-    if (!this.isJoined) this.fail({ reason: 'closed' });
-    if (this.isJoined) {
-      this.isJoined = false;
-      this.disconnects++;
-      this.disconnectAtMs = this.now();
-      this.o.emit('ws_disconnects', this.disconnectAtMs, 1, this.tags());
-      this.o.onJoinedChange?.(false);
-    }
-    this.scheduleReconnect();
+    ws.removeAllListeners();
+    ws.on('error', () => undefined);
+    if (this.stopped && ws.readyState === WebSocket.OPEN) ws.close(1000);
+    else ws.terminate();
   }
 
-  private scheduleReconnect(): void {
-    if (this.stopped) return;
-    const delay = backoffDelay(this.attempts++, this.random);
-    this.timers.reconnect = setTimeout(() => this.connect(), delay);
-  }
-
-  private clearTimers(all: boolean): void {
-    clearTimeout(this.timers.ping);
-    clearInterval(this.timers.heartbeat);
-    clearTimeout(this.timers.connect);
-    if (all) clearTimeout(this.timers.reconnect);
-    this.timers = all ? {} : { ...(this.timers.reconnect ? { reconnect: this.timers.reconnect } : {}) };
-  }
-
-  private onEnvelope(payload: unknown): void {
-    const env = interpretEnvelope(payload);
-    if (!env || env.messageId === undefined) return;
-    const waiter = this.chats.get(env.messageId);
-    if (!waiter) return;
-    const t = this.now();
-    const ev = env.event;
-    waiter.recorder.noteEvent();
-    if (ev.kind === 'completion') waiter.recorder.onCompletion(t, ev.text, ev.done);
-    else if (ev.kind === 'delta') waiter.recorder.onDelta(t, ev.text);
-    else if (ev.kind === 'error') waiter.recorder.onError(ev.message);
-    else if (ev.kind === 'cancel') waiter.recorder.onCancel();
-    if (waiter.recorder.terminated) waiter.wake();
+  private fetchVersion(conn: number): void {
+    requestJson(this.o.dispatcher, `${this.base}${VERSION_ENDPOINT}`, { timeoutMs: 10_000 }).then(
+      (res) => this.runner.run((s, now) => s.onVersion(conn, now, res.status)),
+      () => this.runner.run((s, now) => s.onVersion(conn, now, 0)),
+    );
   }
 
   /** One socket-mode chat. Call when joined (otherwise it waits for the join within `timeoutMs`). */
@@ -452,16 +284,16 @@ export class BrowserClient {
     const path = o.path ?? API_CHAT_PATH;
     let messageId: string | undefined;
     try {
-      if (!(await this.waitJoined(local.signal)) || this.sid === undefined) return undefined;
+      if (!(await this.waitJoined(local.signal))) return undefined;
+      const sessionId = this.session.sessionId;
+      if (sessionId === undefined) return undefined;
       const startMs = this.now();
-      const disconnectsAtStart = this.disconnects;
-      messageId = uuid4(this.random);
-      const prompt = formatDirective(o.directive);
+      const id = uuid4(this.random);
       const body = buildSocketChatBody({
         model: o.model,
-        prompt,
-        sessionId: this.sid,
-        messageId,
+        prompt: formatDirective(o.directive),
+        sessionId,
+        messageId: id,
         userMessageId: uuid4(this.random),
         behaviour: this.o.behaviour,
         nowSeconds: Date.now() / 1000,
@@ -469,11 +301,25 @@ export class BrowserClient {
         backgroundTasks: false,
       });
       const expected = o.verify ? generateTokens(o.directive.seed, o.directive.tokens) : undefined;
-      const recorder = new SnapshotRecorder({ startMs, expected, emit: this.o.emit, tagsJson: this.tags() });
-      let wake!: () => void;
-      const terminated = new Promise<void>((resolve) => (wake = resolve));
-      local.signal.addEventListener('abort', () => wake(), { once: true });
-      this.chats.set(messageId, { recorder, wake });
+      const recorder = new SnapshotRecorder({
+        startMs,
+        expected,
+        emit: this.o.emit,
+        tagsJson: tagsJson(this.tagsNow()),
+      });
+      const ended = new Promise<ChatEndReason | undefined>((resolve) =>
+        this.chats.set(id, { recorder, end: resolve }),
+      );
+      const begun = this.session.beginChat(id, startMs);
+      if (!begun.ok) {
+        this.chats.delete(id);
+        return undefined;
+      }
+      messageId = id;
+      this.runner.apply(begun.effects);
+      const end = (r: ChatEndReason, http?: { endpoint: string; replica?: string }): void =>
+        this.runner.run((s, now) => s.endChat(id, now, r, http));
+      local.signal.addEventListener('abort', () => end({ outcome: reason ?? 'cancelled' }), { once: true });
       try {
         const postBase = (o.postBaseUrl ?? this.base).replace(/\/$/, '');
         const res = await requestJson(this.o.dispatcher, `${postBase}${path}`, {
@@ -485,63 +331,34 @@ export class BrowserClient {
         });
         const replica = replicaOf(res.headers);
         if (res.status >= 400) {
-          const tags = this.tags(replica === undefined ? undefined : { replica });
-          this.o.emit(
-            'http_errors',
-            this.now(),
-            1,
-            withTags(tags, { status: String(res.status), endpoint: path }),
+          end(
+            { outcome: 'http_error', status: String(res.status) },
+            { endpoint: path, ...(replica !== undefined ? { replica } : {}) },
           );
-          return recorder.finish(this.now(), { outcome: 'http_error', status: String(res.status) });
-        }
-        const ct = res.headers['content-type'];
-        const reply = classifySocketChatReply(res.status, Array.isArray(ct) ? ct[0] : ct, res.text);
-        if (!reply.ok) {
-          return recorder.finish(this.now(), {
-            outcome: 'protocol_error',
-            status: reply.status,
-            contentType: reply.contentType,
-          });
+        } else {
+          const ct = res.headers['content-type'];
+          const reply = classifySocketChatReply(res.status, Array.isArray(ct) ? ct[0] : ct, res.text);
+          if (!reply.ok)
+            end({ outcome: 'protocol_error', status: reply.status, contentType: reply.contentType });
+          // Accepted: the answer comes over the socket; nothing within the grace means never.
+          else
+            this.runner.run((s, now) =>
+              s.chatAccepted(id, now, this.o.eventGraceMs ?? DEFAULT_EVENT_GRACE_MS),
+            );
         }
       } catch {
-        if (reason !== undefined) return recorder.finish(this.now(), { outcome: reason });
-        this.o.emit('http_errors', this.now(), 1, this.tags({ status: '0', endpoint: path }));
-        return recorder.finish(this.now(), { outcome: 'http_error', status: '0' });
+        if (reason === undefined) end({ outcome: 'http_error', status: '0' }, { endpoint: path });
       }
-      // Accepted: the answer comes over the socket. Nothing at all within the grace means it
-      // never will (no Redis fan-out to this socket's replica, a socket in no room): lost now,
-      // not at the chat timeout.
-      let lost = false;
-      const grace =
-        recorder.eventsSeen > 0 || recorder.terminated
-          ? undefined
-          : setTimeout(() => {
-              if (recorder.eventsSeen === 0 && !recorder.terminated) {
-                lost = true;
-                wake();
-              }
-            }, this.o.eventGraceMs ?? DEFAULT_EVENT_GRACE_MS);
-      if (!recorder.terminated) await terminated;
-      clearTimeout(grace);
-      if (lost && reason === undefined) {
-        return recorder.finish(this.now(), {
-          outcome: 'timeout',
-          reason: this.disconnects > disconnectsAtStart ? 'disconnected' : 'no_event',
-        });
-      }
-      // A `done` lost because our socket dropped mid-chat (events in the reconnect gap are not
-      // replayed, docs/openwebui-protocol.md §8.2) is told apart from a server that went silent.
-      const droppedMidChat = this.disconnects > disconnectsAtStart;
-      return recorder.finish(
-        this.now(),
-        recorder.terminated || reason === undefined
-          ? undefined
-          : { outcome: reason, ...(droppedMidChat ? { reason: 'disconnected' } : {}) },
-      );
+      return recorder.finish(this.now(), await ended);
     } finally {
       clearTimeout(timer);
       o.signal.removeEventListener('abort', onAbort);
       if (messageId !== undefined) this.chats.delete(messageId);
     }
+  }
+
+  /** The tags a chat started now carries (the socket's replica when known). */
+  private tagsNow(): Record<string, string> {
+    return this.session.tags();
   }
 }

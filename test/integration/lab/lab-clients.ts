@@ -1,11 +1,20 @@
 // Minimal real protocol clients for the lab integration tests: an SSE chat (mode A) read chunk by
 // chunk over node:http, and a websocket-only Socket.IO client (ws + the shared protocol codec).
+//
+// `SioClient` deliberately speaks the RAW protocol instead of running the browser session
+// (src/protocol/socket-session.ts): the lab tests check the SERVER step by step — a CONNECT without
+// `user-join` (a socket in no room), `user-join` sent by hand to see the raw (empty) ack a replica
+// with another WEBUI_SECRET_KEY gives, a socket that must stay open after a refused join, no
+// reconnect after a kill. The session would join, close on a refused ack and reconnect by itself,
+// hiding exactly what these tests look at. Tests that need a browser as the engine runs it use
+// BrowserClient (src/engines/node/browser-client.ts), which is the session.
 
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import WebSocket from 'ws';
 import { decodeEio, encodeEio } from '../../../src/protocol/engineio.js';
 import { decodeSio, eventParts, sioFrame } from '../../../src/protocol/socketio.js';
+import { SOCKET_PATH, SOCKET_QUERY, socketUrl } from '../../../src/protocol/socket-session.js';
 import { interpretChatData } from '../../../src/protocol/openai-stream.js';
 import { SseParser } from '../../../src/protocol/sse-parser.js';
 import { formatDirective, type GroundTruthDirective } from '../../../src/protocol/ground-truth.js';
@@ -131,8 +140,7 @@ export class SioClient {
   private connected: Promise<void>;
 
   constructor(baseUrl: string, token: string, opts: { origin?: string } = {}) {
-    const wsUrl = `${baseUrl.replace(/^http/, 'ws')}/ws/socket.io/?EIO=4&transport=websocket`;
-    this.ws = new WebSocket(wsUrl, opts.origin !== undefined ? { origin: opts.origin } : {});
+    this.ws = new WebSocket(socketUrl(baseUrl), opts.origin !== undefined ? { origin: opts.origin } : {});
     this.ws.on('upgrade', (res) => {
       this.replica = String(res.headers['x-owui-replica'] ?? '');
       this.upstream = String(res.headers['x-upstream'] ?? '');
@@ -294,7 +302,7 @@ export interface HandshakeResult {
 
 /** One raw websocket handshake to `/ws/socket.io` (what a browser sends), closed right after. */
 export function wsHandshake(baseUrl: string, opts: { origin?: string } = {}): Promise<HandshakeResult> {
-  const url = new URL('/ws/socket.io/?EIO=4&transport=websocket', baseUrl);
+  const url = new URL(`${SOCKET_PATH}${SOCKET_QUERY}`, baseUrl);
   return new Promise((resolve, reject) => {
     const req = request(url, {
       headers: {
