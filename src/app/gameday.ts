@@ -22,10 +22,25 @@ import {
   type CatalogueAction,
   type HandFaultInput,
 } from '../core/gameday/hand-fault.js';
+import {
+  describeCheck,
+  judgeHypotheses,
+  noteHypothesis,
+  parseHypothesisCheck,
+  type Hypothesis,
+  type HypothesisResult,
+} from '../core/gameday/hypotheses.js';
 import { LiveSeries } from '../core/gameday/live-series.js';
-import type { Journal, JournalActivity, JournalNote } from '../core/journal.js';
+import {
+  faultWindows,
+  faultsPlanned,
+  type Journal,
+  type JournalActivity,
+  type JournalNote,
+} from '../core/journal.js';
 import type { LoadEngine, LoadProgress } from '../core/ports.js';
 import { evaluateRun } from '../core/report/evaluate.js';
+import { IncrementalSloEvaluator } from '../core/report/incremental.js';
 import type { RunResults } from '../core/report/results.js';
 import { writeReports, type ReportPaths } from '../core/report/write.js';
 import { RevertStack, type RevertEntry } from '../core/runner/revert-stack.js';
@@ -103,6 +118,7 @@ export interface GamedaySummary {
   reports: ReportPaths;
   stillInjected: Array<Pick<RevertEntry, 'name' | 'action' | 'description' | 'error'>>;
   notes: JournalNote[];
+  hypotheses: HypothesisResult[];
 }
 
 interface Injected {
@@ -129,7 +145,11 @@ export class GamedaySession {
   private loadDone!: Promise<void>;
   private loadError: unknown;
   private finishing: Promise<GamedaySummary> | undefined;
-  private sloCache: { at: number; rows: Promise<LiveSloRow[]> } | undefined;
+  /** The live SLO table and hypotheses: samples folded once as they arrive (never re-read). */
+  readonly sloEval: IncrementalSloEvaluator;
+  /** Start times of injections still being applied: samples after them wait (their window is not known yet). */
+  private readonly applying = new Set<number>();
+  private sloCache: { at: number; rows: LiveSloRow[] } | undefined;
   private planTimers: NodeJS.Timeout[] = [];
   /** Serialises injects and reverts (the drivers are not meant for concurrent changes). */
   private queue: Promise<unknown> = Promise.resolve();
@@ -148,9 +168,12 @@ export class GamedaySession {
       faults: DriverFaultInjector;
       emit: (e: GamedayEvent) => void;
       onFinished: () => Promise<void>;
+      /** The plan's own SLOs, each a hypothesis (its description is the statement). */
+      planHypotheses?: Hypothesis[];
     },
   ) {
     this.endsAt = this.startedAt + experiment.load.duration;
+    this.sloEval = new IncrementalSloEvaluator({ slos: experiment.slos, trackAll: true });
     this.tick = setInterval(() => this.live.advance(Date.now()), 1000);
   }
 
@@ -230,6 +253,18 @@ export class GamedaySession {
       this.usedNames.add(entry.name);
       const step = toRunnerEntry(entry);
       const t0 = Date.now();
+      this.applying.add(t0);
+      try {
+        return await applyIt(entry, step, t0);
+      } finally {
+        this.applying.delete(t0);
+      }
+    };
+    const applyIt = async (
+      entry: TimelineEntry,
+      step: RunnerTimelineEntry,
+      t0: number,
+    ): Promise<ActiveFault> => {
       let prepared;
       try {
         prepared = await this.ctx.faults.prepare(step);
@@ -394,12 +429,15 @@ export class GamedaySession {
     return failed;
   }
 
-  note(kind: JournalNote['kind'], text: string): JournalNote {
+  /** A note; a hypothesis may carry a measurable check (validated: throws ValidationError). */
+  note(kind: JournalNote['kind'], text: string, check?: unknown): JournalNote {
+    const parsed = kind === 'hypothesis' && check !== undefined ? parseHypothesisCheck(check) : undefined;
     const note: JournalNote = {
       at: Date.now(),
       kind,
       text: text.slice(0, 4000),
       faults: [...this.injected.keys()],
+      ...(parsed ? { check: parsed } : {}),
     };
     this.notes.push(note);
     this.ctx.emit({ type: 'note', at: note.at, note });
@@ -436,31 +474,61 @@ export class GamedaySession {
     };
   }
 
-  /** The SLO table per phase so far (evaluated on the sample file at most every 10 s). */
-  slos(): Promise<LiveSloRow[]> {
+  /**
+   * The SLO table per phase so far, from the incremental evaluator (samples were folded as they
+   * arrived; nothing is re-read). Recomputed at most once a second.
+   */
+  slos(): LiveSloRow[] {
     const now = Date.now();
-    if (this.sloCache && now - this.sloCache.at < 10_000) return this.sloCache.rows;
-    this.ctx.sink.flush();
-    const rows = evaluateRun({
-      sampleFiles: [this.ctx.samplesFile],
-      journal: this.journal(now),
-      slos: this.experiment.slos,
-    })
-      .then((r) =>
-        r.slos.map((s) => ({
-          id: s.id,
-          phase: s.phase,
-          objective: s.objectiveText,
-          measured: s.measured,
-          samples: s.samples,
-          // Live, a phase that has not happened yet (no recovery before the first revert) is
-          // pending, not a breach; the final report judges it as usual.
-          verdict: s.samples === 0 && s.measured === null ? 'pending' : s.verdict,
-        })),
-      )
-      .catch(() => []);
+    if (this.sloCache && now - this.sloCache.at < 1000) return this.sloCache.rows;
+    const journal = this.journal(now);
+    const windows = this.liveWindows(journal);
+    this.sloEval.advance(windows, this.horizon(now));
+    const rows = this.sloEval.judgeSlos(this.experiment.slos, windows, faultsPlanned(journal)).map((s) => ({
+      id: s.id,
+      phase: s.phase,
+      objective: s.objectiveText,
+      measured: s.measured,
+      samples: s.samples,
+      // Live, a phase that has not happened yet (no recovery before the first revert) is
+      // pending, not a breach; the final report judges it as usual.
+      verdict: s.samples === 0 && s.measured === null ? 'pending' : s.verdict,
+    }));
     this.sloCache = { at: now, rows };
     return rows;
+  }
+
+  /** Every hypothesis so far with its verdict (live: a phase not reached yet is `pending`). */
+  hypotheses(): HypothesisResult[] {
+    const now = Date.now();
+    const journal = this.journal(now);
+    const windows = this.liveWindows(journal);
+    this.sloEval.advance(windows, this.horizon(now));
+    return this.judgeHypotheses(windows, true);
+  }
+
+  private judgeHypotheses(
+    windows: Array<ReturnType<typeof faultWindows>[number] & { open?: boolean }>,
+    live: boolean,
+  ): HypothesisResult[] {
+    const fromNotes: Hypothesis[] = this.notes.flatMap((n, i) =>
+      n.kind === 'hypothesis' && n.check ? [noteHypothesis(n, `note-${i + 1}`)] : [],
+    );
+    return judgeHypotheses(this.sloEval, [...(this.ctx.planHypotheses ?? []), ...fromNotes], windows, live);
+  }
+
+  /** Fault windows so far; those of faults still injected are open (ending now). */
+  private liveWindows(journal: Journal): Array<ReturnType<typeof faultWindows>[number] & { open?: boolean }> {
+    return faultWindows(journal).map((w) =>
+      this.injected.has(w.name) && this.injected.get(w.name)?.active.status !== 'inject-failed'
+        ? { ...w, open: true }
+        : w,
+    );
+  }
+
+  /** Samples before this are folded: older than the workers' batching lag and any injection being applied. */
+  private horizon(now: number): number {
+    return Math.min(now - LIVE_LAG_MS, ...this.applying);
   }
 
   /** Ends the session: stops load, reverts everything, writes the reports. Idempotent. */
@@ -493,6 +561,11 @@ export class GamedaySession {
     this.ctx.sink.close();
     await this.ctx.drivers.close().catch(() => undefined);
     const journal = this.journal();
+    // Hypotheses from the same evaluator, everything folded, the final windows.
+    const finalWindows = faultWindows(journal);
+    this.sloEval.advance(finalWindows, Number.POSITIVE_INFINITY);
+    this.sloEval.flush();
+    journal.hypotheses = this.judgeHypotheses(finalWindows, false);
     writeFileSync(join(this.runDir, 'journal.json'), JSON.stringify(journal, null, 2));
     const results = await evaluateRun({
       sampleFiles: [this.ctx.samplesFile],
@@ -520,6 +593,7 @@ export class GamedaySession {
       reports,
       stillInjected,
       notes: [...this.notes],
+      hypotheses: journal.hypotheses ?? [],
     };
   }
 
@@ -564,6 +638,9 @@ export class GamedaySession {
     };
   }
 }
+
+/** How late a worker's batch of samples may arrive (they flush every second or so). */
+const LIVE_LAG_MS = 5000;
 
 export interface LiveSloRow {
   id: string;
@@ -631,6 +708,26 @@ export async function startGameday(req: GamedayRequest): Promise<GamedaySession>
         },
       };
   const isLab = loaded.targetRef.kind === 'lab';
+  // The plan's own SLOs (not the defaults merged under them) are its hypotheses.
+  const own = await loadExperiment(file, {
+    env,
+    flags: req.target !== undefined ? { target: req.target } : {},
+    resolveTarget: () => Promise.resolve(undefined),
+  });
+  const planHypotheses: Hypothesis[] = own.experiment.slos.flatMap((slo, i) => {
+    const phases = req.scripted ? slo.phases : slo.phases.filter((p) => GENERIC_PHASES.has(p));
+    return phases.length > 0
+      ? [
+          {
+            id: `plan-${i + 1}`,
+            source: 'plan' as const,
+            text: slo.description ?? describeCheck(slo),
+            at: null,
+            slos: [{ ...slo, phases }],
+          },
+        ]
+      : [];
+  });
 
   let startedLab = false;
   if (isLab) {
@@ -707,7 +804,10 @@ export async function startGameday(req: GamedayRequest): Promise<GamedaySession>
     // The sink exists before the session that observes it.
     const ref: { session?: GamedaySession } = {};
     const sink = new TappedNdjsonFileSink(samplesFile, [
-      (s) => ref.session?.live.observe(s),
+      (s) => {
+        ref.session?.live.observe(s);
+        ref.session?.sloEval.add(s);
+      },
       ...(req.observers ?? []),
     ]);
     const drivers = driversForTarget(target, isLab ? { labStateDir } : {});
@@ -726,6 +826,7 @@ export async function startGameday(req: GamedayRequest): Promise<GamedaySession>
       faults,
       emit,
       onFinished: stopLab,
+      planHypotheses,
     });
     ref.session = session;
     session.startLoad();
