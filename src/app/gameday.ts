@@ -52,6 +52,7 @@ import { defaultLabStateDir, readLabState } from '../lab/state.js';
 import { driversForTarget, type TargetDrivers } from './drivers.js';
 import { DriverFaultInjector } from './fault-injector.js';
 import { engineFor, preflightReachable } from './run-experiment.js';
+import { guardRun, type RunGuard } from './safety/run-guard.js';
 import { TappedNdjsonFileSink, type SampleObserver } from './sample-tap.js';
 
 export interface GamedayRequest {
@@ -67,6 +68,8 @@ export interface GamedayRequest {
   /** Confirmed: faults may be injected into a non-lab target. */
   yes?: boolean;
   keepLab?: boolean;
+  /** Take the target's lease from a holder that is gone (docs/safety.md). */
+  breakLease?: boolean;
   workers?: number;
   env?: NodeJS.ProcessEnv;
   observers?: SampleObserver[];
@@ -744,6 +747,7 @@ export async function startGameday(req: GamedayRequest): Promise<GamedaySession>
       await labDown(labStateDir).catch((err: unknown) => notice(`lab down failed: ${errorMessage(err)}`));
     }
   };
+  let guard: RunGuard | undefined;
   try {
     const labTargetFile = isLab ? readLabState(labStateDir)?.targetFile : undefined;
     const { target } = await loadTarget(isLab ? LAB_TARGET : (loaded.targetRef as { file: string }).file, {
@@ -760,6 +764,22 @@ export async function startGameday(req: GamedayRequest): Promise<GamedaySession>
       );
     }
     await preflightReachable(target);
+    const runId = `${new Date().toISOString().replace(/[:.]/g, '-')}-gameday`;
+    const runDir = resolve(req.outDir ?? join(env.OWUI_CHAOS_HOME ?? '.owui-chaos', 'runs', runId));
+    // The target's lease and the run index before anything touches the target, as for `run`
+    // (docs/safety.md): a second gameday, run or capacity on the same target is refused.
+    guard = await guardRun({
+      runId,
+      runDir,
+      command: 'gameday',
+      targetRef: isLab ? LAB_TARGET : (loaded.targetRef as { file: string }).file,
+      target,
+      ...(isLab ? { labStateDir } : {}),
+      ...(!isLab ? { targetFile: (loaded.targetRef as { file: string }).file } : {}),
+      env,
+      ...(req.breakLease ? { breakLease: true } : {}),
+      onNotice: notice,
+    });
     const needUsers = Math.max(
       experiment.load.sockets?.vus ?? 0,
       experiment.load.chat?.model === 'closed' ? experiment.load.chat.vus : 1,
@@ -780,8 +800,6 @@ export async function startGameday(req: GamedayRequest): Promise<GamedaySession>
       `preflight: ${target.openwebui.url} answers (Open WebUI ${credentials.version}); ${credentials.users.length} user(s) signed in once`,
     );
 
-    const runId = `${new Date().toISOString().replace(/[:.]/g, '-')}-gameday`;
-    const runDir = resolve(req.outDir ?? join(env.OWUI_CHAOS_HOME ?? '.owui-chaos', 'runs', runId));
     mkdirSync(runDir, { recursive: true });
     copyFileSync(file, join(runDir, 'experiment.yaml'));
     const samplesFile = join(runDir, 'samples.ndjson');
@@ -811,7 +829,8 @@ export async function startGameday(req: GamedayRequest): Promise<GamedaySession>
       ...(req.observers ?? []),
     ]);
     const drivers = driversForTarget(target, isLab ? { labStateDir } : {});
-    const faults = new DriverFaultInjector(drivers);
+    // Fault names carry the run's tag, as for `run` (docs/safety.md).
+    const faults = new DriverFaultInjector(drivers, { runId });
     const engine = engineFor(experiment, target, credentials, {
       workers: req.workers,
       k6Binary: undefined,
@@ -825,7 +844,12 @@ export async function startGameday(req: GamedayRequest): Promise<GamedaySession>
       drivers,
       faults,
       emit,
-      onFinished: stopLab,
+      onFinished: async () => {
+        const g = guard;
+        guard = undefined;
+        await g?.end();
+        await stopLab();
+      },
       planHypotheses,
     });
     ref.session = session;
@@ -834,6 +858,7 @@ export async function startGameday(req: GamedayRequest): Promise<GamedaySession>
     emit({ type: 'session-started', at: session.startedAt, runDir, endsAt: session.endsAt });
     return session;
   } catch (err) {
+    await guard?.end();
     await stopLab();
     throw err;
   }

@@ -39,6 +39,9 @@ export default class Gameday extends BaseCommand {
     duration: Flags.string({ description: 'longest the session lasts (bounds the load)', default: '2h' }),
     yes: Flags.boolean({ char: 'y', description: 'allow injecting faults into a non-lab target' }),
     'keep-lab': Flags.boolean({ description: 'keep a lab this session started running afterwards' }),
+    'break-lease': Flags.boolean({
+      description: "take the target's lease from a holder that is gone (never from one that still runs)",
+    }),
     workers: Flags.integer({ description: 'Node engine worker threads (default one per core)', min: 0 }),
     prometheus: prometheusFlag,
   };
@@ -66,6 +69,7 @@ export default class Gameday extends BaseCommand {
       ...(flags.out !== undefined ? { outDir: flags.out } : {}),
       yes: flags.yes,
       keepLab: flags['keep-lab'],
+      breakLease: flags['break-lease'],
       ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
       ...(prometheus ? { observers: [(s) => prometheus.metrics.observe(s)] } : {}),
       onNotice: note,

@@ -1,31 +1,27 @@
 // Incremental SLO evaluation for live views (the game-day console, docs/gameday.md). Contract:
-// - samples are folded once, as they arrive, into per-segment accumulators; a segment is the time
-//   between two consecutive fault-window boundaries (every window start and end), so its phase
-//   membership is constant and every phase (baseline, each window, fault, recovery, all) is a union
-//   of segments. Nothing is ever re-read: memory is bounded by segments × tracked selectors ×
-//   distinct HDR buckets (3 significant digits), never by the number of samples or the run length;
-// - a sample is folded only once it is older than the caller's `horizon` (boundaries before it are
-//   known: a fault's start is only learnt when its injection finished). Newer samples wait in a
-//   staging buffer, bounded by `maxStaged` (beyond it the oldest are folded and the result is
-//   marked `approximate`);
-// - judgement is the aggregator's (src/core/report/aggregator.ts): same phase plan, same HDR
-//   bucketing (`recordSparse` + `fillFromSparse`), same `judge()`, so a live row equals the final
-//   report's row on the same samples and journal (tested).
+// - samples are folded once, as they arrive, into per-phase accumulators (HDR histograms for
+//   trends, counters for the rest) of every tracked selector: baseline, each fault window, fault,
+//   recovery and all. Nothing is ever re-read; memory is bounded by selectors × phases × HDR
+//   buckets, never by the number of samples or the length of the session;
+// - a sample is folded only once it is older than the caller's `horizon`, so every window boundary
+//   before it is known (a fault's start is only learnt when its injection has finished). Newer
+//   samples wait in a staging buffer bounded by `maxStaged` (beyond it the oldest are folded and
+//   the result is marked `approximate`, as it is when a window starts before samples already folded);
+// - the one phase that changes after the fact is `recovery` (after the last window's end): a new
+//   fault makes the samples between two faults belong to `all` only, so recovery restarts empty;
+// - judgement is the aggregator's (src/core/report/aggregator.ts): same phase keys as phases.ts,
+//   same HDR recording (`recordScaled`), same `judge()`, so a live row equals the final report's row
+//   on the same samples and journal (tested in test/unit/core/report/incremental.test.ts).
 // Pure: no files, no clock, no printing.
 
+import { RESERVED_PHASES } from '../config/slo-defaults.js';
 import type { FaultWindow } from '../journal.js';
 import { METRICS, METRIC_NAMES, STREAM_OUTCOMES, isMetricName, type MetricName } from '../metrics.js';
 import type { Sample } from '../samples.js';
-import { emptyAcc, judge, type Acc } from '../slo/measure.js';
+import { addValue, emptyAcc, judge, type Acc } from '../slo/measure.js';
 import { objectiveText, sloId, type SloSpec } from '../slo/spec.js';
-import {
-  fillFromSparse,
-  newHistogram,
-  recordSparse,
-  recordingScale,
-  type SparseBuckets,
-} from './histogram.js';
-import { phaseInfos, phasePlan, phasesAt, type PhasePlan } from './phases.js';
+import { newHistogram, recordScaled, recordingScale } from './histogram.js';
+import { phaseInfos, phasePlan, type PhasePlan } from './phases.js';
 import type { SloResult } from './results.js';
 
 /** What an SLO (or a hypothesis check) measures: a metric, optionally one client kind and tags. */
@@ -37,14 +33,6 @@ export interface IncrementalSelector {
   judged?: true;
 }
 
-interface SegAcc {
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  buckets: SparseBuckets | null;
-}
-
 interface Track {
   key: string;
   selector: IncrementalSelector;
@@ -52,12 +40,12 @@ interface Track {
   keepHist: boolean;
 }
 
-interface Segment {
-  /** Inclusive start (−∞ for the first). */
+/** A fault window as learnt so far; `end` null while it is injected. */
+interface KnownWindow {
+  key: string;
+  name: string;
   start: number;
-  /** Latest sample time folded here (to detect a boundary learnt too late). */
-  lastTime: number;
-  accs: Map<string, SegAcc>;
+  end: number | null;
 }
 
 export interface IncrementalEvaluatorOptions {
@@ -122,16 +110,18 @@ function effectiveEnd(w: FaultWindow): number {
 export class IncrementalSloEvaluator {
   private readonly tracks = new Map<string, Track>();
   private readonly byMetric = new Map<MetricName, Track[]>();
-  /** Sorted by start; segments[0].start = −∞. */
-  private readonly segments: Segment[] = [
-    { start: Number.NEGATIVE_INFINITY, lastTime: -Infinity, accs: new Map() },
-  ];
+  /** track key → phase key → accumulator. */
+  private readonly accs = new Map<string, Map<string, Acc>>();
+  private readonly windows: KnownWindow[] = [];
   private staged: Sample[] = [];
   private horizon = Number.NEGATIVE_INFINITY;
   private folded = 0;
+  private latestFolded = Number.NEGATIVE_INFINITY;
   private approximate = false;
   private readonly maxStaged: number;
-  private readonly scratch = newHistogram();
+  // Phase lists repeat for every sample of a millisecond; cache the last lookup.
+  private cachedTime = Number.NaN;
+  private cachedPhases: string[] = [];
 
   constructor(private readonly options: IncrementalEvaluatorOptions) {
     this.maxStaged = options.maxStaged ?? 200_000;
@@ -181,55 +171,66 @@ export class IncrementalSloEvaluator {
     }
   }
 
+  /** The phases a sample at `t` belongs to, under the windows known now (phases.ts' rules). */
+  private phasesAt(t: number): string[] {
+    if (t === this.cachedTime) return this.cachedPhases;
+    const keys = ['all'];
+    const first = this.windows[0];
+    if (!first || t < first.start) keys.push('baseline');
+    else {
+      const inside = this.windows.filter((w) => t >= w.start && (w.end === null || t < w.end));
+      if (inside.length > 0) keys.push('fault', ...inside.map((w) => w.key));
+      else if (this.windows.every((w) => w.end !== null && t >= w.end)) keys.push('recovery');
+    }
+    this.cachedTime = t;
+    this.cachedPhases = keys;
+    return keys;
+  }
+
   private fold(sample: Sample): void {
     if (!isMetricName(sample.metric) || !Number.isFinite(sample.value) || !Number.isFinite(sample.timeMs))
       return;
     this.folded += 1;
-    const seg = this.segmentAt(sample.timeMs);
-    if (sample.timeMs > seg.lastTime) seg.lastTime = sample.timeMs;
+    if (sample.timeMs > this.latestFolded) this.latestFolded = sample.timeMs;
+    const phases = this.phasesAt(sample.timeMs);
     for (const track of this.byMetric.get(sample.metric) ?? []) {
       if (!matches(sample, track.selector)) continue;
-      let acc = seg.accs.get(track.key);
-      if (!acc) {
-        acc = {
-          count: 0,
-          sum: 0,
-          min: Number.POSITIVE_INFINITY,
-          max: Number.NEGATIVE_INFINITY,
-          buckets: track.keepHist ? new Map() : null,
-        };
-        seg.accs.set(track.key, acc);
+      let byPhase = this.accs.get(track.key);
+      if (!byPhase) this.accs.set(track.key, (byPhase = new Map()));
+      for (const phase of phases) {
+        let acc = byPhase.get(phase);
+        if (!acc) byPhase.set(phase, (acc = emptyAcc(track.keepHist ? newHistogram() : null)));
+        addValue(acc, sample.value);
+        if (acc.hist) recordScaled(acc.hist, sample.value, track.scale);
       }
-      acc.count += 1;
-      acc.sum += sample.value;
-      if (sample.value < acc.min) acc.min = sample.value;
-      if (sample.value > acc.max) acc.max = sample.value;
-      if (acc.buckets) recordSparse(acc.buckets, sample.value, track.scale);
     }
   }
 
-  private segmentAt(t: number): Segment {
-    // Most samples land in the last segment; binary search otherwise.
-    const last = this.segments[this.segments.length - 1]!;
-    if (t >= last.start) return last;
-    let lo = 0;
-    let hi = this.segments.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.segments[mid]!.start <= t) lo = mid;
-      else hi = mid - 1;
+  /** Learns new windows and closed ends (windows start in time order during a session). */
+  private learn(windows: ReadonlyArray<FaultWindow & { open?: boolean }>): void {
+    for (const w of [...windows].sort((a, b) => a.start - b.start)) {
+      const end = w.open ? null : effectiveEnd(w);
+      const known = this.windows.find((k) => k.name === w.name && k.start === w.start);
+      if (known) {
+        if (known.end === null && end !== null) {
+          if (this.latestFolded >= end) this.approximate = true;
+          known.end = end;
+          this.cachedTime = Number.NaN;
+        }
+        continue;
+      }
+      // Keys as phases.ts gives them: the name, or `name#2` when reserved or taken.
+      const used = new Set<string>([...RESERVED_PHASES, ...this.windows.map((k) => k.key)]);
+      let key = w.name;
+      for (let i = 2; used.has(key); i++) key = `${w.name}#${i}`;
+      if (this.latestFolded >= w.start) this.approximate = true;
+      const last = this.windows[this.windows.length - 1];
+      if (last && w.start < last.start) this.approximate = true;
+      this.windows.push({ key, name: w.name, start: w.start, end });
+      // Samples after the previous windows were recovery; with a fault after them they are not.
+      for (const byPhase of this.accs.values()) byPhase.delete('recovery');
+      this.cachedTime = Number.NaN;
     }
-    return this.segments[lo]!;
-  }
-
-  /** Adds a segment boundary at `t` (idempotent). */
-  private boundary(t: number): void {
-    const seg = this.segmentAt(t);
-    if (seg.start === t) return;
-    // Samples at or after `t` already folded into `seg` cannot be moved: the split is approximate.
-    if (seg.lastTime >= t) this.approximate = true;
-    const i = this.segments.indexOf(seg);
-    this.segments.splice(i + 1, 0, { start: t, lastTime: -Infinity, accs: new Map() });
   }
 
   /**
@@ -237,7 +238,7 @@ export class IncrementalSloEvaluator {
    * per phase. `windows`: the fault windows so far, open ones ending at the caller's "now".
    */
   evaluate(input: {
-    /** `open`: still injected; its end is the caller's "now" and does not split segments yet. */
+    /** `open`: still injected; its end is the caller's "now". */
     windows: ReadonlyArray<FaultWindow & { open?: boolean }>;
     faultsPlanned: boolean;
     horizon: number;
@@ -251,14 +252,9 @@ export class IncrementalSloEvaluator {
     };
   }
 
-  /** Learns the windows' boundaries, then folds staged samples older than `horizon`. */
+  /** Learns the windows, then folds staged samples older than `horizon`. */
   advance(windows: ReadonlyArray<FaultWindow & { open?: boolean }>, horizon: number): void {
-    for (const w of windows) {
-      this.boundary(w.start);
-      // An open window's end moves every evaluation: only closed ends split segments. Samples after
-      // an open end cannot exist yet (the end is "now"), so the last segment serves until it closes.
-      if (!w.open) this.boundary(effectiveEnd(w));
-    }
+    this.learn(windows);
     if (horizon > this.horizon) {
       this.horizon = horizon;
       const keep: Sample[] = [];
@@ -270,11 +266,6 @@ export class IncrementalSloEvaluator {
     }
   }
 
-  /** Judges any SLOs on what is folded (their selectors must be tracked; see `isTracked`). */
-  judgeSlos(slos: readonly SloSpec[], windows: readonly FaultWindow[], faultsPlanned: boolean): SloResult[] {
-    return this.judgeAll(phasePlan(windows, { faultsPlanned }), slos);
-  }
-
   /** Folds everything staged (the session is over). */
   flush(): void {
     for (const s of this.staged) this.fold(s);
@@ -282,46 +273,22 @@ export class IncrementalSloEvaluator {
     this.horizon = Number.POSITIVE_INFINITY;
   }
 
-  /** The phases each segment belongs to under `plan`. */
-  private segmentPhases(plan: PhasePlan): Map<string, Segment[]> {
-    const out = new Map<string, Segment[]>();
-    for (const seg of this.segments) {
-      for (const p of phasesAt(plan, seg.start)) {
-        const list = out.get(p);
-        if (list) list.push(seg);
-        else out.set(p, [seg]);
-      }
-    }
-    return out;
+  /** Judges any SLOs on what is folded (their selectors must be tracked; see `isTracked`). */
+  judgeSlos(
+    slos: readonly SloSpec[],
+    windows: ReadonlyArray<FaultWindow & { open?: boolean }>,
+    faultsPlanned: boolean,
+  ): SloResult[] {
+    this.learn(windows);
+    return this.judgeAll(phasePlan(windows, { faultsPlanned }), slos);
   }
 
-  /** Merged accumulator of a track over segments; its histogram (if any) is the shared scratch. */
-  private merged(
-    key: string | undefined,
-    segs: readonly Segment[] | undefined,
-    withHist: boolean,
-  ): Acc | undefined {
-    if (key === undefined || !this.tracks.has(key)) return undefined;
-    const track = this.tracks.get(key)!;
-    const acc = emptyAcc(null);
-    const buckets: SparseBuckets[] = [];
-    for (const seg of segs ?? []) {
-      const s = seg.accs.get(key);
-      if (!s) continue;
-      acc.count += s.count;
-      acc.sum += s.sum;
-      if (s.min < acc.min) acc.min = s.min;
-      if (s.max > acc.max) acc.max = s.max;
-      if (s.buckets) buckets.push(s.buckets);
-    }
-    if (acc.count === 0) return undefined;
-    if (withHist && track.keepHist) acc.hist = fillFromSparse(this.scratch, buckets);
-    return acc;
+  private acc(key: string, phase: string): Acc | undefined {
+    return this.accs.get(key)?.get(phase);
   }
 
   /** Judges `slo` in `phase` exactly as RunAggregator.evaluateSlos does. */
   private judgeAll(plan: PhasePlan, slos: readonly SloSpec[]): SloResult[] {
-    const bySeg = this.segmentPhases(plan);
     const phaseNames = new Set(phaseInfos(plan).map((p) => p.name));
     const out: SloResult[] = [];
     for (const slo of slos) {
@@ -330,7 +297,7 @@ export class IncrementalSloEvaluator {
       const ownKey = selectorKey(ownSelector(slo));
       const baseKey = selectorKey(baseSelector(slo));
       const steadyKey = kind === 'counter' && slo.tags ? baseKey : ownKey;
-      const steady = (this.merged(steadyKey, bySeg.get('baseline'), false)?.count ?? 0) > 0;
+      const steady = (this.acc(steadyKey, 'baseline')?.count ?? 0) > 0;
       const phases = plan.loadOnly ? ['all'] : slo.phases;
       for (const phase of phases) {
         const common = { id: sloId(slo), phase, slo, objectiveText: objectiveText(slo) };
@@ -357,10 +324,9 @@ export class IncrementalSloEvaluator {
           });
           continue;
         }
-        const segs = bySeg.get(phase);
-        const base = this.merged(baseKey, segs, false);
-        const own = this.merged(ownKey, segs, true);
-        const j = judge(slo, kind, own, base, scale, { steadyStateProduces: phase !== 'baseline' && steady });
+        const j = judge(slo, kind, this.acc(ownKey, phase), this.acc(baseKey, phase), scale, {
+          steadyStateProduces: phase !== 'baseline' && steady,
+        });
         const loadOnlyNote =
           plan.loadOnly && slo.phases.some((p) => p !== 'all')
             ? `load only: judged over the whole run (declared for ${slo.phases.join(', ')})`
@@ -378,15 +344,15 @@ export class IncrementalSloEvaluator {
     return out;
   }
 
-  /** Memory-relevant sizes (for benchmarks): segments, accumulators, sparse buckets, staged samples. */
-  size(): { segments: number; accumulators: number; buckets: number; staged: number } {
+  /** Memory-relevant sizes (for benchmarks): windows, accumulators, HDR histograms, staged samples. */
+  size(): { windows: number; accumulators: number; histograms: number; staged: number } {
     let accumulators = 0;
-    let buckets = 0;
-    for (const seg of this.segments)
-      for (const acc of seg.accs.values()) {
+    let histograms = 0;
+    for (const byPhase of this.accs.values())
+      for (const acc of byPhase.values()) {
         accumulators += 1;
-        buckets += acc.buckets?.size ?? 0;
+        if (acc.hist) histograms += 1;
       }
-    return { segments: this.segments.length, accumulators, buckets, staged: this.staged.length };
+    return { windows: this.windows.length, accumulators, histograms, staged: this.staged.length };
   }
 }
