@@ -53,6 +53,7 @@ import { driversForTarget, type TargetDrivers } from './drivers.js';
 import { DriverFaultInjector } from './fault-injector.js';
 import { engineFor, preflightReachable } from './run-experiment.js';
 import { guardRun, type RunGuard } from './safety/run-guard.js';
+import type { Annotator, GrafanaAnnotation } from './gameday-annotate.js';
 import { TappedNdjsonFileSink, type SampleObserver } from './sample-tap.js';
 
 export interface GamedayRequest {
@@ -72,6 +73,8 @@ export interface GamedayRequest {
   breakLease?: boolean;
   workers?: number;
   env?: NodeJS.ProcessEnv;
+  /** Where fault windows and notes are posted (`--annotate grafana`). */
+  annotator?: Annotator;
   observers?: SampleObserver[];
   onEvent?: (e: GamedayEvent) => void;
   onNotice?: (text: string) => void;
@@ -89,6 +92,7 @@ export type GamedayEvent =
     }
   | { type: 'inject-failed' | 'revert-failed'; at: number; name: string; action: string; error: string }
   | { type: 'note'; at: number; note: JournalNote }
+  | { type: 'warning'; at: number; text: string }
   | { type: 'progress'; at: number; progress: LoadProgress; injected: string[] }
   | { type: 'load-finished'; at: number; error?: string }
   | { type: 'session-finished'; at: number; exitCode: number; verdict: string; reports: ReportPaths };
@@ -139,6 +143,9 @@ export class GamedaySession {
   lastProgress: LoadProgress | undefined;
   finished = false;
   private readonly activities: JournalActivity[] = [];
+  private readonly warnings: string[] = [];
+  /** Annotations being posted (each bounded by the annotator's timeout). */
+  private readonly annotating = new Set<Promise<void>>();
   private readonly notes: JournalNote[] = [];
   private readonly injected = new Map<string, Injected>();
   private readonly windows: FaultWindowLive[] = [];
@@ -171,6 +178,8 @@ export class GamedaySession {
       faults: DriverFaultInjector;
       emit: (e: GamedayEvent) => void;
       onFinished: () => Promise<void>;
+      /** Posts fault windows and notes (e.g. to Grafana); failures become journal warnings. */
+      annotator?: Annotator;
       /** The plan's own SLOs, each a hypothesis (its description is the statement). */
       planHypotheses?: Hypothesis[];
     },
@@ -329,7 +338,10 @@ export class GamedaySession {
           ...(output === undefined ? {} : { result: output }),
         },
       });
-      if (!prepared.record) window.end = t0 + (entry.for ?? now - t0);
+      if (!prepared.record) {
+        window.end = t0 + (entry.for ?? now - t0);
+        this.annotateWindow(entry.name, entry.action, prepared.description, t0, window.end);
+      }
       this.ctx.emit({
         type: 'inject-done',
         at: now,
@@ -386,7 +398,10 @@ export class GamedaySession {
           status: 'succeeded',
         });
         const w = [...this.windows].reverse().find((x) => x.name === name && x.end === null);
-        if (w) w.end = now;
+        if (w) {
+          w.end = now;
+          this.annotateWindow(name, stackEntry.action, stackEntry.description, w.start, now);
+        }
         this.ctx.emit({
           type: 'revert-done',
           at: now,
@@ -408,6 +423,15 @@ export class GamedaySession {
           status: 'failed',
           error: errorMessage(err),
         });
+        const open = [...this.windows].reverse().find((x) => x.name === name && x.end === null);
+        if (open)
+          this.annotateWindow(
+            name,
+            stackEntry.action,
+            `${stackEntry.description} — revert FAILED, still injected: ${errorMessage(err)}`,
+            open.start,
+            Date.now(),
+          );
         this.ctx.emit({
           type: 'revert-failed',
           at: Date.now(),
@@ -444,6 +468,11 @@ export class GamedaySession {
     };
     this.notes.push(note);
     this.ctx.emit({ type: 'note', at: note.at, note });
+    this.annotate({
+      time: note.at,
+      tags: ['owui-chaos', 'gameday', `run:${this.runId}`, 'note', kind],
+      text: `${kind}: ${note.text}`,
+    });
     return note;
   }
 
@@ -563,6 +592,8 @@ export class GamedaySession {
     this.live.advance(Date.now() + 10_000);
     this.ctx.sink.close();
     await this.ctx.drivers.close().catch(() => undefined);
+    // Annotations of the last reverts (each bounded by its timeout) before the journal is written.
+    await Promise.allSettled([...this.annotating]);
     const journal = this.journal();
     // Hypotheses from the same evaluator, everything folded, the final windows.
     const finalWindows = faultWindows(journal);
@@ -598,6 +629,37 @@ export class GamedaySession {
       notes: [...this.notes],
       hypotheses: journal.hypotheses ?? [],
     };
+  }
+
+  private annotateWindow(
+    name: string,
+    action: string,
+    description: string,
+    start: number,
+    end: number,
+  ): void {
+    this.annotate({
+      time: start,
+      timeEnd: end,
+      tags: ['owui-chaos', 'gameday', `run:${this.runId}`, `fault:${name}`, action],
+      text: `fault ${name} (${action}): ${description}`,
+    });
+  }
+
+  /** Fire and forget: a failure is a warning in the journal, never an error of the session. */
+  private annotate(a: GrafanaAnnotation): void {
+    const annotator = this.ctx.annotator;
+    if (!annotator) return;
+    const p: Promise<void> = annotator
+      .post(a)
+      .then((warning) => {
+        if (!warning) return;
+        if (this.warnings.length < 100) this.warnings.push(warning);
+        this.ctx.emit({ type: 'warning', at: Date.now(), text: warning });
+      })
+      .catch(() => undefined)
+      .finally(() => this.annotating.delete(p));
+    this.annotating.add(p);
   }
 
   private failedInject(entry: TimelineEntry, t0: number, err: unknown): void {
@@ -638,6 +700,7 @@ export class GamedaySession {
       deviated: false,
       activities: this.activities.map(open).sort((a, b) => a.startedAt - b.startedAt),
       notes: [...this.notes],
+      ...(this.warnings.length > 0 ? { warnings: [...this.warnings] } : {}),
     };
   }
 }
@@ -851,6 +914,7 @@ export async function startGameday(req: GamedayRequest): Promise<GamedaySession>
         await stopLab();
       },
       planHypotheses,
+      ...(req.annotator ? { annotator: req.annotator } : {}),
     });
     ref.session = session;
     session.startLoad();

@@ -7,10 +7,11 @@ import { BaseCommand } from '../cli/base-command.js';
 import { attachKeys } from '../cli/gameday-keys.js';
 import { formatProgress, progressPrinter } from '../cli/progress.js';
 import { prometheusFlag, startPrometheus } from '../cli/prometheus-flag.js';
-import { ExitCode, ValidationError, errorMessage } from '../core/errors.js';
+import { ExitCode, UsageError, ValidationError, errorMessage } from '../core/errors.js';
 import { renderTerminalSummary } from '../core/report/terminal.js';
 import { startGameday, type GamedayEvent, type GamedaySummary } from '../app/gameday.js';
 import { startConsole } from '../app/gameday-console.js';
+import { GrafanaAnnotator } from '../app/gameday-annotate.js';
 
 export default class Gameday extends BaseCommand {
   static override summary =
@@ -44,6 +45,19 @@ export default class Gameday extends BaseCommand {
     }),
     workers: Flags.integer({ description: 'Node engine worker threads (default one per core)', min: 0 }),
     prometheus: prometheusFlag,
+    annotate: Flags.string({
+      description:
+        'post fault windows and notes as annotations: `grafana` (POST /api/annotations at --grafana-url, token from GRAFANA_TOKEN)',
+      options: ['grafana'],
+    }),
+    'grafana-url': Flags.string({
+      description: 'Grafana base URL for --annotate grafana (default: $GRAFANA_URL)',
+      env: 'GRAFANA_URL',
+    }),
+    'grafana-dashboard': Flags.string({
+      description:
+        'dashboard UID the annotations belong to (default: organization annotations, shown by tag)',
+    }),
   };
 
   /** --json: one event per line (NDJSON); the summary is the last line. */
@@ -60,6 +74,25 @@ export default class Gameday extends BaseCommand {
     const emit = (e: GamedayEvent | Record<string, unknown>): void => {
       if (json) process.stdout.write(`${JSON.stringify(e)}\n`);
     };
+    let annotator: GrafanaAnnotator | undefined;
+    if (flags.annotate === 'grafana') {
+      if (!flags['grafana-url'])
+        throw new UsageError('--annotate grafana needs --grafana-url URL (or GRAFANA_URL)', {
+          code: 'GRAFANA_URL_MISSING',
+          suggestions: [
+            'GRAFANA_TOKEN=… owui-chaos gameday --annotate grafana --grafana-url http://127.0.0.1:3000',
+          ],
+        });
+      const token = process.env.GRAFANA_TOKEN;
+      annotator = new GrafanaAnnotator({
+        url: flags['grafana-url'],
+        ...(token ? { token } : {}),
+        ...(flags['grafana-dashboard'] ? { dashboardUID: flags['grafana-dashboard'] } : {}),
+      });
+      note(
+        `annotations: fault windows and notes go to ${annotator.where} (${token ? 'token from GRAFANA_TOKEN' : 'no GRAFANA_TOKEN set: unauthenticated'})`,
+      );
+    }
     const prometheus = await startPrometheus(flags.prometheus);
     const session = await startGameday({
       ...(flags.plan !== undefined ? { plan: flags.plan, scripted: true } : {}),
@@ -72,6 +105,7 @@ export default class Gameday extends BaseCommand {
       breakLease: flags['break-lease'],
       ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
       ...(prometheus ? { observers: [(s) => prometheus.metrics.observe(s)] } : {}),
+      ...(annotator ? { annotator } : {}),
       onNotice: note,
       onEvent: (e) => {
         if (prometheus) {
@@ -204,6 +238,8 @@ function describe(e: GamedayEvent): string | undefined {
       return `${t} FAILED to revert ${e.name}: ${e.error}`;
     case 'note':
       return `${t} ${e.note.kind}: ${e.note.text}`;
+    case 'warning':
+      return `${t} warning: ${e.text}`;
     case 'load-finished':
       return `${t} load finished${e.error ? ` with an error: ${e.error}` : ''}`;
     case 'session-finished':

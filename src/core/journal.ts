@@ -38,6 +38,8 @@ export interface Journal {
   activities: JournalActivity[];
   /** Game days (DESIGN §9): hypotheses and observations written during the session. */
   notes?: JournalNote[];
+  /** Problems that did not stop the run (e.g. a Grafana annotation that could not be posted). */
+  warnings?: string[];
   /** Game days: each hypothesis (the plan's SLOs, hypothesis notes with a check) and its verdict. */
   hypotheses?: JournalHypothesis[];
 }
