@@ -9,6 +9,7 @@ import { formatProgress, progressPrinter } from '../cli/progress.js';
 import { prometheusFlag, startPrometheus } from '../cli/prometheus-flag.js';
 import { ExitCode, UsageError, ValidationError, errorMessage } from '../core/errors.js';
 import { renderTerminalSummary } from '../core/report/terminal.js';
+import { escapeTerminal } from '../core/terminal-text.js';
 import { startGameday, type GamedayEvent, type GamedaySummary } from '../app/gameday.js';
 import { startConsole } from '../app/gameday-console.js';
 import { GrafanaAnnotator } from '../app/gameday-annotate.js';
@@ -199,6 +200,15 @@ export default class Gameday extends BaseCommand {
             paths: summary.reports,
           }),
         );
+        if (summary.hypotheses.length > 0)
+          this.log(
+            `Hypotheses:\n${summary.hypotheses
+              .map(
+                (h) =>
+                  `  ${h.verdict === 'no-data' ? 'NO DATA' : h.verdict.toUpperCase()}  ${escapeTerminal(h.text)} — ${escapeTerminal(h.reason)}`,
+              )
+              .join('\n')}`,
+          );
         if (summary.stillInjected.length > 0)
           process.stderr.write(
             `Still injected:\n${summary.stillInjected.map((e) => `  - ${e.name}: ${e.description}${e.error ? ` (${e.error})` : ''}`).join('\n')}\nRun: owui-chaos rollback --run ${summary.runDir}\n`,

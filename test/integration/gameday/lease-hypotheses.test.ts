@@ -6,6 +6,8 @@
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the console's JSON answers are read field by field */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,11 +24,51 @@ import {
 let lab: TestLab | undefined;
 let work: string;
 const sessions: CliRun[] = [];
+const servers: Server[] = [];
+const TOKEN = 'glsa_gameday-test-token-42';
 
-function startSession(outDir: string): { cli: CliRun; url: () => Promise<string> } {
+/** A stand-in for Grafana's annotations endpoint: records requests, answers `status`. */
+async function annotationServer(
+  status: number,
+): Promise<{ url: string; seen: Array<{ auth?: string; body: any }> }> {
+  const seen: Array<{ auth?: string; body: any }> = [];
+  const server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (d: Buffer) => (raw += d.toString()));
+    req.on('end', () => {
+      if (req.method === 'POST' && req.url === '/api/annotations')
+        seen.push({
+          ...(req.headers.authorization ? { auth: req.headers.authorization } : {}),
+          body: JSON.parse(raw),
+        });
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify(
+          status === 200 ? { message: 'Annotation added', id: seen.length } : { message: 'boom' },
+        ),
+      );
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+}
+
+function startSession(outDir: string, grafanaUrl?: string): { cli: CliRun; url: () => Promise<string> } {
   const cli = runCli(
-    lab!,
-    ['gameday', '--lab-name', lab!.name, '--duration', '5m', '--workers', '0', '--out', outDir],
+    { ...lab!, env: { ...lab!.env, GRAFANA_TOKEN: TOKEN } },
+    [
+      'gameday',
+      '--lab-name',
+      lab!.name,
+      '--duration',
+      '5m',
+      '--workers',
+      '0',
+      '--out',
+      outDir,
+      ...(grafanaUrl ? ['--annotate', 'grafana', '--grafana-url', grafanaUrl] : []),
+    ],
     420_000,
   );
   sessions.push(cli);
@@ -65,6 +107,10 @@ afterAll(async () => {
       if (s.child.exitCode === null) s.child.kill('SIGKILL');
     }
   }
+  for (const s of servers) {
+    s.closeAllConnections();
+    await new Promise<void>((r) => s.close(() => r()));
+  }
   const alive = await stopTestLab(lab);
   rmSync(work, { recursive: true, force: true });
   expect(alive).toEqual([]);
@@ -73,10 +119,12 @@ afterAll(async () => {
 describe('gameday holds the target lease and judges its hypotheses', () => {
   let url: string;
   let cli: CliRun;
+  let grafana: Awaited<ReturnType<typeof annotationServer>>;
   const runDir = (): string => join(work, 'session-1');
 
   beforeAll(async () => {
-    const s = startSession(runDir());
+    grafana = await annotationServer(200);
+    const s = startSession(runDir(), grafana.url);
     cli = s.cli;
     url = await s.url();
   }, 120_000);
@@ -221,13 +269,50 @@ describe('gameday holds the target lease and judges its hypotheses', () => {
     expect(html).toMatch(/Hypotheses: held, broken or no data/);
     expect(html).toMatch(/v-breach">broken/);
     expect(html).toMatch(/no data/);
+
+    // --annotate grafana: the fault window as a region, each note as a point, with the token.
+    const region = grafana.seen.find((r) => r.body.tags.includes('fault:slow-llm'));
+    const window = journal.activities.find((a: any) => a.kind === 'revert' && a.name === 'slow-llm');
+    expect(region?.body).toMatchObject({
+      timeEnd: window.endedAt,
+      text: expect.stringMatching(/^fault slow-llm \(toxic\.latency\)/),
+    });
+    expect(region?.body.time).toBe(
+      journal.activities.find((a: any) => a.kind === 'inject' && a.name === 'slow-llm').startedAt,
+    );
+    expect(grafana.seen.filter((r) => r.body.tags.includes('note')).length).toBe(4);
+    expect(grafana.seen.every((r) => r.auth === `Bearer ${TOKEN}`)).toBe(true);
+    expect(journal.warnings ?? []).toEqual([]);
+    // The token is never printed.
+    expect(exit.stdout + exit.stderr).not.toContain(TOKEN);
   }, 300_000);
 
-  it('releases the lease when the session ends: the next gameday starts', async () => {
-    const s = startSession(join(work, 'session-2'));
+  it('releases the lease when the session ends: the next gameday starts; a failing Grafana is only a warning', async () => {
+    const broken = await annotationServer(500);
+    const s = startSession(join(work, 'session-2'), broken.url);
     const next = await s.url();
+    const inj = await api(next, '/api/inject', {
+      name: 'slow-2',
+      action: 'toxic.latency',
+      params: { proxy: 'llm', latency: 300 },
+    });
+    expect(inj.status, JSON.stringify(inj.body)).toBe(200);
+    expect(
+      (await api(next, '/api/note', { kind: 'observation', text: 'annotations are failing' })).status,
+    ).toBe(200);
     expect((await api(next, '/api/finish', {})).status).toBe(200);
     const exit = await s.cli.exit;
     expect(exit.stdout + exit.stderr).not.toMatch(/LEASE_HELD|leased by/);
+    // The revert still happened, the session ended normally, and the failures are journal warnings.
+    expect(await toxiproxyClean(lab!.state())).toEqual({ disabled: [], toxics: [] });
+    const journal = JSON.parse(readFileSync(join(work, 'session-2', 'journal.json'), 'utf8'));
+    const stack = JSON.parse(readFileSync(join(work, 'session-2', 'reverts.json'), 'utf8'));
+    expect(stack.entries.map((e: any) => [e.name, e.status])).toEqual([['slow-2', 'reverted']]);
+    expect(broken.seen.length).toBe(2);
+    expect(journal.warnings).toHaveLength(2);
+    for (const w of journal.warnings)
+      expect(w).toMatch(/Grafana annotation not posted: .* answered HTTP 500/);
+    expect(exit.stdout + exit.stderr).toMatch(/warning: Grafana annotation not posted/);
+    expect(JSON.stringify(journal) + exit.stdout + exit.stderr).not.toContain(TOKEN);
   }, 180_000);
 });
