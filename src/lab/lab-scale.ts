@@ -9,10 +9,12 @@
 // was started with are added to state.json (cloned from the first one, on a free port), so
 // `lab down` stops them too.
 
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PreflightError } from '../core/errors.js';
 import { reloadNginx } from './nginx/nginx-process.js';
+import { answeredByInstance } from './owui-sim/config.js';
 import { freePort, isAlive, sleep, spawnDaemon, stopProcess, tailFile } from './process/daemon.js';
 import { readLabState, writeLabState, type LabReplicaRecord, type LabState } from './state.js';
 
@@ -99,7 +101,12 @@ export async function scaleLab(
     const template = state.replicas[0]!;
     const name = `owui-${i + 1}`;
     const port = await freePort();
-    const env = { ...template.spawn.env, PORT: String(port), OWUI_SIM_REPLICA_NAME: name };
+    const env = {
+      ...template.spawn.env,
+      PORT: String(port),
+      OWUI_SIM_REPLICA_NAME: name,
+      OWUI_SIM_INSTANCE_ID: randomUUID(),
+    };
     state.replicas.push({
       name,
       port,
@@ -175,7 +182,7 @@ async function waitReplicaReady(state: LabState, name: string, budgetMs: number)
     try {
       const res = await fetch(`${record.url}/ready`, { signal: AbortSignal.timeout(2000) });
       await res.arrayBuffer();
-      if (res.ok) return;
+      if (res.ok && answeredByInstance(res.headers, record.spawn.env.OWUI_SIM_INSTANCE_ID)) return;
       reason = `/ready answered ${res.status}`;
     } catch (err) {
       reason = err instanceof Error ? err.message : String(err);

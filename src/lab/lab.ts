@@ -17,7 +17,7 @@
 // - `labStatus` probes every part from outside; it never changes anything.
 // The lab never prints: progress goes to `onProgress`.
 
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
@@ -48,6 +48,7 @@ import {
   type ReplicaEnvFlags,
 } from './misconfig.js';
 import { nginxBinary, startNginx, stopNginx } from './nginx/nginx-process.js';
+import { answeredByInstance } from './owui-sim/config.js';
 import { requireBinary } from './process/binaries.js';
 import { DEFAULT_OPENWEBUI_VERSION, findToxiproxyServer, requireOpenWebui } from './openwebui/install.js';
 import { formatMb, replicaFacts, upRealReplicas } from './openwebui/replicas.js';
@@ -355,7 +356,12 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
       const port = ports[i]!;
       const logFile = join(replicasDir, `${replicaName}.log`);
       const env: Record<string, string> = replicaEnvFor(
-        { ...commonEnv, PORT: String(port), OWUI_SIM_REPLICA_NAME: replicaName },
+        {
+          ...commonEnv,
+          PORT: String(port),
+          OWUI_SIM_REPLICA_NAME: replicaName,
+          OWUI_SIM_INSTANCE_ID: randomUUID(),
+        },
         i,
         plan,
         state.replicaEnv,
@@ -413,7 +419,11 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
             },
             budget,
             async () => {
-              return (await jsonStatusOk(`${r.url}/health`)) && (await jsonStatusOk(`${r.url}/ready`));
+              const instance = r.spawn.env.OWUI_SIM_INSTANCE_ID;
+              return (
+                (await jsonStatusOk(`${r.url}/health`, instance)) &&
+                (await jsonStatusOk(`${r.url}/ready`, instance))
+              );
             },
           ),
         ),
@@ -551,10 +561,12 @@ async function httpOk(url: string): Promise<boolean> {
   return res.ok;
 }
 
-async function jsonStatusOk(url: string): Promise<boolean> {
+async function jsonStatusOk(url: string, instance?: string): Promise<boolean> {
   const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
   const text = await res.text();
   if (!res.ok) return false;
+  if (!answeredByInstance(res.headers, instance))
+    throw new Error(`${url} answered, but not from this replica (port taken?)`);
   try {
     return (JSON.parse(text) as { status?: unknown }).status === true;
   } catch {

@@ -10,6 +10,21 @@ import { randomBytes } from 'node:crypto';
 import { capacityFromEnv, type CapacityModel } from './capacity.js';
 import { versionFeatures, type VersionFeatures } from './version.js';
 
+/** The simulator's own response header naming its lab slot (OWUI_SIM_INSTANCE_ID); real Open WebUI has none. */
+export const INSTANCE_HEADER = 'X-OWUI-Sim-Instance';
+
+/**
+ * Whether a response came from the replica the lab started in that slot. Without this, a replica
+ * that died on EADDRINUSE passed its health check when another lab's server held the port.
+ * `expected` undefined (a real Open WebUI replica) accepts any answer.
+ */
+export function answeredByInstance(
+  headers: { get(name: string): string | null },
+  expected?: string,
+): boolean {
+  return expected === undefined || headers.get(INSTANCE_HEADER) === expected;
+}
+
 export interface RedisNatTarget {
   host: string;
   port: number;
@@ -39,6 +54,8 @@ export interface OwuiSimConfig {
   host: string;
   port: number;
   replicaName: string;
+  /** Which lab slot this process serves (`X-OWUI-Sim-Instance`), so a health check knows it reached *this* replica. */
+  instanceId?: string;
   version: string;
   features: VersionFeatures;
   /** `DEPLOYMENT_ID` (default empty); a changed value makes browser clients reload. */
@@ -216,6 +233,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): OwuiSimConfig {
     host: env.HOST?.trim() || '127.0.0.1',
     port,
     replicaName: env.OWUI_SIM_REPLICA_NAME?.trim() || `owui-${process.pid}`,
+    ...(env.OWUI_SIM_INSTANCE_ID?.trim() ? { instanceId: env.OWUI_SIM_INSTANCE_ID.trim() } : {}),
     version,
     features,
     // Open WebUI's DEPLOYMENT_ID, default empty (verified on 0.12.4); OWUI_SIM_DEPLOYMENT_ID is the

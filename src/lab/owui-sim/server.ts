@@ -25,7 +25,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Socket as NetSocket } from 'node:net';
 import { AuthService } from './auth.js';
 import { ChatService } from './chat.js';
-import type { OwuiSimConfig } from './config.js';
+import { INSTANCE_HEADER, type OwuiSimConfig } from './config.js';
 import type { SimContext } from './context.js';
 import { HttpError, sendJson, sendText } from './http-util.js';
 import { type Log, SimRedis } from './redis.js';
@@ -206,6 +206,7 @@ export async function startOwuiSim(
     const started = performance.now();
     const url = new URL(req.url ?? '/', 'http://sim.local');
     res.setHeader('X-OWUI-Replica', config.replicaName);
+    if (config.instanceId) res.setHeader(INSTANCE_HEADER, config.instanceId);
     res.on('close', () => {
       if (url.pathname !== '/health') {
         log(

@@ -114,8 +114,49 @@ export function tailFile(file: string, lines = 20): string {
     .trim();
 }
 
-/** A free TCP port on 127.0.0.1 (bind to 0, read, close). */
+/**
+ * The range lab listeners take their ports from: below the kernel's ephemeral range, so no outgoing
+ * connection (the load itself opens thousands) can take a port between our pick and the part's own
+ * bind. bind(0) picks *inside* that range, which let a replica fail with EADDRINUSE while another
+ * server answered its health check on the same port (docs/lab.md, "Ports").
+ */
+export function labPortRange(ephemeral: string | undefined): { low: number; high: number } {
+  const [lowText] = (ephemeral ?? '').trim().split(/\s+/);
+  const ephemeralLow = Number(lowText);
+  // Debian's default ephemeral range starts at 32768; keep clear of the well-known and registered
+  // ports most local services use (below 20000).
+  const high = Number.isInteger(ephemeralLow) && ephemeralLow > 21_000 ? ephemeralLow - 1 : 32_767;
+  return { low: 20_000, high };
+}
+
+let portRange: { low: number; high: number } | undefined;
+
+/** A free TCP port on 127.0.0.1 outside the ephemeral range (see labPortRange), checked by binding it. */
 export async function freePort(): Promise<number> {
+  portRange ??= labPortRange(
+    existsSync(EPHEMERAL_RANGE_FILE) ? readFileSync(EPHEMERAL_RANGE_FILE, 'utf8') : undefined,
+  );
+  const { low, high } = portRange;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low + 1));
+    if (await canBind(port)) return port;
+  }
+  return anyFreePort();
+}
+
+const EPHEMERAL_RANGE_FILE = '/proc/sys/net/ipv4/ip_local_port_range';
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/** The fallback when the range is full: whatever bind(0) gives. */
+function anyFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();

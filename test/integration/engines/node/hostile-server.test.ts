@@ -12,6 +12,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { defaultSlosFile } from '../../../../src/cli/paths.js';
 import { RUN_JS } from '../../../../src/lab/lab.js';
 
 type Mode = 'invalid-utf8' | 'long-line' | 'never-ending' | 'broken-json' | 'slow-drip' | 'healthy';
@@ -90,9 +92,18 @@ beforeAll(async () => {
     join(dir, 'hostile.yaml'),
     `name: hostile\nopenwebui: { url: "http://127.0.0.1:${port}" }\nauth: { apiKeys: [{ env: HOSTILE_KEY }] }\nmodel: some-model\n`,
   );
+  // The completion gate plus the default protocol_errors SLO exactly as shipped.
+  const defaults = parseYaml(readFileSync(defaultSlosFile(), 'utf8')) as { slos: Array<{ metric: string }> };
+  const protocolSlo = defaults.slos.find((s) => s.metric === 'protocol_errors');
+  if (!protocolSlo) throw new Error(`${defaultSlosFile()} has no protocol_errors SLO`);
   writeFileSync(
     join(dir, 'completed.yaml'),
-    'slos:\n  - { metric: stream_outcome, client: api, stat: rate, tags: { outcome: completed }, gte: 0.99 }\n',
+    stringifyYaml({
+      slos: [
+        { metric: 'stream_outcome', client: 'api', stat: 'rate', tags: { outcome: 'completed' }, gte: 0.99 },
+        protocolSlo,
+      ],
+    }),
   );
 });
 
@@ -108,6 +119,7 @@ interface LoadRun {
   peakRssMb: number;
   output: string;
   samples: Array<{ metric: string; data: { value: number; tags: Record<string, string> } }>;
+  slos: Array<{ slo: { metric: string }; verdict: string }>;
 }
 
 /** `owui-chaos load` for `durationS` against the hostile server, peak RSS read from /proc. */
@@ -168,7 +180,13 @@ async function load(m: Mode, durationS: number): Promise<LoadRun> {
   } catch {
     // no samples: asserted below
   }
-  const result = { code, wallMs, peakRssMb: Math.round(peakKb / 1024), output, samples };
+  let slos: LoadRun['slos'] = [];
+  try {
+    slos = (JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { slos: LoadRun['slos'] }).slos;
+  } catch {
+    // no results: asserted below
+  }
+  const result = { code, wallMs, peakRssMb: Math.round(peakKb / 1024), output, samples, slos };
   console.log(`hostile ${m}: exit ${code}, ${wallMs} ms, peak RSS ${result.peakRssMb} MB`);
   return result;
 }
@@ -196,6 +214,7 @@ describe('the engine against a hostile server', () => {
   it('healthy control: completed streams, no protocol errors', async () => {
     const r = await load('healthy', 3);
     expect(r.code, r.output).toBe(0);
+    expect(r.slos.find((x) => x.slo.metric === 'protocol_errors')?.verdict).toBe('pass');
     expect(outcomes(r).completed).toBeGreaterThan(0);
     expect(reasons(r)).toEqual({});
   }, 120_000);
@@ -208,8 +227,11 @@ describe('the engine against a hostile server', () => {
     '%s: no crash, bounded memory, counted as protocol error `%s`',
     async (m, reason) => {
       const r = await load(m, DURATION_S);
-      // A verdict (0 or 10 on the completion gate), never a crash (1) or a generator error (12).
-      expect([0, 10], r.output).toContain(r.code);
+      // The default protocol_errors SLO fails the run even where streams still end with [DONE];
+      // never a crash (1) or a generator error (12).
+      expect(r.code, r.output).toBe(10);
+      const verdicts = Object.fromEntries(r.slos.map((x) => [x.slo.metric, x.verdict]));
+      expect(verdicts.protocol_errors, JSON.stringify(verdicts)).toBe('breach');
       expect(r.output).not.toMatch(/BUG|RangeError|heap out of memory/);
       expect(r.wallMs).toBeLessThan(DURATION_S * 1000 + GRACE_MS);
       expect(r.peakRssMb).toBeLessThan(RSS_BOUND_MB);
