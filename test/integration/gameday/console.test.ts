@@ -209,8 +209,9 @@ describe('the game-day console in Chromium', () => {
     await page.waitForSelector('#windows li[data-name="slow-llm"][data-state="open"]', { timeout: 30_000 });
     await page.waitForSelector('.active-fault');
     const llm = (await toxiproxyProxies(lab!.state())).find((p) => p.name === 'llm')!;
+    // The toxic carries the session's run tag (docs/safety.md), as `run`'s do.
     expect(llm.toxics.map((t) => [t.name, t.type, t.attributes.latency])).toEqual([
-      ['owui-chaos-slow-llm', 'latency', 1500],
+      [expect.stringMatching(/^owui-chaos-slow-llm--run-[0-9a-f]{8}$/), 'latency', 1500],
     ]);
     // ttft of chats started after the injection rises by about the injected latency.
     const during = await waitFor(
@@ -299,7 +300,9 @@ describe('a game day killed mid-fault', () => {
     cli.child.kill('SIGKILL');
     await cli.exit;
     // Still injected after the crash, as an operator sees it.
-    expect((await toxiproxyClean(lab!.state())).toxics).toEqual(['llm/owui-chaos-slow-llm-2']);
+    expect((await toxiproxyClean(lab!.state())).toxics).toEqual([
+      expect.stringMatching(/^llm\/owui-chaos-slow-llm-2--run-[0-9a-f]{8}$/),
+    ]);
     expect((await replicaHealth(lab!.state()))['owui-1']!.alive).toBe(false);
     const stack = JSON.parse(readFileSync(join(runDir, 'reverts.json'), 'utf8'));
     expect(stack.entries.map((e: any) => [e.name, e.status])).toEqual([
