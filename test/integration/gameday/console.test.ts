@@ -250,6 +250,21 @@ describe('the game-day console in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'gameday-console-note.png'), fullPage: true });
   });
 
+  it('judges a hypothesis written with a check on the page (the fault in breaks it)', async () => {
+    await page.selectOption('#note-kind', 'hypothesis');
+    await page.fill('#note-text', 'chats start within 100 ms even now');
+    await page.click('#check-box summary');
+    await page.selectOption('#check-metric', 'ttft');
+    await page.selectOption('#check-stat', 'p50');
+    await page.selectOption('#check-op', 'lte');
+    await page.fill('#check-value', '100');
+    await page.fill('#check-during', 'slow-llm');
+    await page.click('#add-note');
+    const row = await page.waitForSelector('tr.hypothesis[data-verdict="broken"]', { timeout: 60_000 });
+    expect(await row.textContent()).toMatch(/chats start within 100 ms.*ttft p50 ≤ 100 in slow-llm.*broken/);
+    await page.screenshot({ path: join(SHOTS, 'gameday-console-hypothesis.png'), fullPage: true });
+  });
+
   it('refuses, with the safety rule, a second replica down beyond maxUnavailable', async () => {
     const r = await api(url, '/api/inject', { action: 'replica.kill', params: { count: 2 } });
     expect(r.status).toBe(400);
