@@ -269,7 +269,7 @@ $('note-form').onsubmit = async (ev) => {
   const body = { kind: $('note-kind').value, text }; const check = checkOf();
   if (check && body.kind === 'hypothesis') body.check = check;
   const r = await api('/api/note', body);
-  if (!r.ok) $('note-errors').textContent = r.body.error.message + (r.body.error.issues ? '\n' + r.body.error.issues.map((i) => '• ' + (i.path ? i.path + ': ' : '') + i.message).join('\n') : '');
+  if (!r.ok) $('note-errors').textContent = r.body.error.message + (r.body.error.issues ? '\\n' + r.body.error.issues.map((i) => '• ' + (i.path ? i.path + ': ' : '') + i.message).join('\\n') : '');
   else { $('note-text').value = ''; $('check-metric').value = ''; }
   refresh(); refreshSlos();
 };
