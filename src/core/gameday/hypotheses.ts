@@ -148,7 +148,9 @@ export function judgeHypothesis(
       reason: `${describeCheck(broken.slo)} in \`${broken.phase}\`: ${broken.measured === null ? (broken.note ?? 'no samples') : `measured ${round(broken.measured)}`}`,
     };
   }
-  const missing = rows.filter((r) => r.verdict !== 'pass');
+  // Live, a phase still to come is pending even when its check reads "pass" (a count of 0 before
+  // recovery has begun is not a measurement of recovery).
+  const missing = rows.filter((r) => r.verdict !== 'pass' || (opts.live && !opts.phaseExists(r.phase)));
   // (a breach left here is a live phase still to come)
   if (opts.unresolved > 0 || missing.length > 0 || rows.length === 0) {
     const notYet = opts.unresolved > 0 || missing.some((r) => !opts.phaseExists(r.phase) || unmeasured(r));

@@ -115,6 +115,16 @@ describe('game-day hypotheses', () => {
       ['n4', 'pending'],
       ['n5', 'pending'],
     ]);
+    // A count of 0 in a recovery that has not begun is not "held" either.
+    const zero: Hypothesis = {
+      id: 'plan-1',
+      source: 'plan',
+      text: 'no HTTP errors before and after',
+      at: null,
+      slos: [{ metric: 'http_errors', stat: 'count', lte: 0, phases: ['baseline', 'recovery'] }],
+    };
+    expect(judgeHypotheses(live, [zero], open, true)[0]?.verdict).toBe('pending');
+    expect(judgeHypotheses(inc, [zero], [LATENCY], false)[0]?.verdict).toBe('held');
   });
 
   it('a plan SLO is a hypothesis judged in each of its phases', () => {
