@@ -23,11 +23,17 @@ const UPPER_LAYERS = [
   '**/lab/**',
   '**/commands/**',
   '**/cli/**',
+  '**/infra/**',
 ];
 const layersAbove = (folder) => ({
   group: UPPER_LAYERS,
   message: `${folder} sits at the bottom of the import graph (DESIGN §2).`,
 });
+/** Adapters beside each other: none may reach into another's internals (DESIGN §2). */
+const ADAPTERS = {
+  drivers: ['**/lab/**', '**/app/**', '**/engines/**', '**/commands/**', '**/cli/**'],
+  lab: ['**/drivers/**', '**/app/**', '**/engines/**', '**/commands/**', '**/cli/**'],
+};
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.owui-chaos/**', 'runs/**'] },
@@ -66,6 +72,58 @@ export default tseslint.config(
             {
               group: ['**/core/**', ...UPPER_LAYERS],
               message: 'protocol imports nothing of ours: it is shared by both engines (DESIGN §2).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // What drivers and the lab share (process helpers, the lab state file, the nginx buffering
+    // block) sits below both, so it imports neither.
+    files: ['src/infra/**/*.ts'],
+    rules: {
+      'no-console': 'error',
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: UPPER_LAYERS.filter((g) => g !== '**/infra/**'),
+              message: 'infra is shared by drivers and the lab: it imports neither (DESIGN §2).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/drivers/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ADAPTERS.drivers,
+              message:
+                'drivers import core, protocol and infra only: what they share with the lab lives in src/infra (DESIGN §2).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/lab/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ADAPTERS.lab,
+              message: 'the lab imports core, protocol and infra only (DESIGN §2).',
             },
           ],
         },

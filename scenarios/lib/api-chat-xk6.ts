@@ -1,6 +1,8 @@
 // One API chat with the xk6-sse extension (`k6/x/sse`): events are delivered as they arrive, so
-// ttft, itl, tpot, burst_size and client_lag are timed on receipt. The extension parses SSE itself
-// and hands us whole events, so network reads are not visible: split_event_rate is not measured.
+// ttft, itl, tpot and client_lag are timed on receipt. The extension parses SSE itself and hands
+// us whole events, so network reads are not visible: burst_size (tokens per read) would always be
+// 1 and split_event_rate always 0 whatever a proxy does, so neither is emitted (a buffering proxy
+// shows in itl instead; src/engines/k6/measurable.ts).
 // Each event is re-serialised as one SSE block and fed to the shared StreamRecorder as one read.
 
 import sse from 'k6/x/sse';
@@ -17,7 +19,6 @@ const MEASURED: ReadonlySet<MetricName> = new Set<MetricName>([
   'itl',
   'tpot',
   'e2e',
-  'burst_size',
   'ttft_e2e_ratio',
   'client_lag',
   'garbled_token_rate',

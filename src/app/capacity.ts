@@ -8,11 +8,9 @@
 // (reverts.json + run.json in the output directory) BEFORE it is made, and reverted on success,
 // failure and interrupt; after a crash, `owui-chaos rollback --run DIR` replays it.
 
-import { exec } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { promisify } from 'node:util';
 import { defaultSlosFile } from '../cli/paths.js';
 import { formatDuration } from '../core/clock.js';
 import { renderCapacityHtml } from '../core/capacity/html.js';
@@ -73,12 +71,19 @@ import {
   labKneePerSecond,
   type CapacityModel,
 } from '../lab/owui-sim/capacity.js';
-import { defaultLabStateDir, readLabState } from '../lab/state.js';
+import { defaultLabStateDir, readLabState } from '../infra/lab-state.js';
+import {
+  isScaleRecord,
+  revertScaleRecord,
+  runScaleCommand,
+  scaleBackRecord,
+  scaleCommandFor,
+  type ScaleCommand,
+} from './capacity-scale.js';
 import { driversForTarget } from './drivers.js';
 import { DriverFaultInjector } from './fault-injector.js';
 import { MOCK_MODEL } from './run-experiment.js';
-
-const run = promisify(exec);
+import { guardRun, type RunGuard } from './safety/run-guard.js';
 
 export interface CapacityRequest {
   target?: string;
@@ -90,6 +95,8 @@ export interface CapacityRequest {
   chatEveryMs?: number;
   headroom?: number;
   minusOne?: boolean;
+  /** With minusOne: sweep only the minus-one variants (the normal curve is known already). */
+  onlyMinusOne?: boolean;
   maxDurationMs?: number;
   maxRate?: number;
   startRate?: number;
@@ -104,6 +111,13 @@ export interface CapacityRequest {
   /** Event-loop delay (p99) of the generator above which a step is invalid. */
   maxLagMs?: number;
   scaleCmd?: string;
+  /**
+   * With --scale-cmd: the replica count to restore at the end (and after Ctrl-C or a failure).
+   * Default: the number of replicas the target file lists (`openwebui.replicas`).
+   */
+  scaleBack?: number;
+  /** Break the target's lease when its holder is gone (docs/safety.md). */
+  breakLease?: boolean;
   outDir?: string;
   /** When this run starts the lab: its capacity model (default: the documented demo model). */
   labCapacity?: CapacityModel;
@@ -150,6 +164,9 @@ export const DEMO_LAB_CAPACITY: CapacityModel = {
   requestCostMs: 0,
 };
 
+/** Bound on waiting for the target to settle after an overloaded step. */
+const SETTLE_BUDGET_MS = 90_000;
+
 /** SLOs a capacity sweep judges by default: those of experiments/slos/default.yaml that scale with load. */
 const CAPACITY_METRICS = new Set(['ttft', 'e2e', 'tpot', 'itl', 'stream_outcome', 'garbled_token_rate']);
 
@@ -180,6 +197,12 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
         ],
       },
     );
+  }
+  if (!isLab && req.scaleCmd && !req.scaleCmd.includes('{n}')) {
+    throw new UsageError(`--scale-cmd "${req.scaleCmd}" has no {n} for the replica count`, {
+      code: 'CAPACITY_BAD_SCALE_CMD',
+      suggestions: [`--scale-cmd 'docker compose up -d --scale open-webui={n}'`],
+    });
   }
   const labName = req.labName ?? 'default';
   const labStateDir = defaultLabStateDir(labName, env);
@@ -229,7 +252,15 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
   const minSamples = req.minSamples ?? 30;
 
   // --- target ----------------------------------------------------------------------------------
-  const targets = sweepTargets(req.replicas, req.minusOne === true);
+  const targets = sweepTargets(req.replicas, req.minusOne === true).filter(
+    (t) => t.minusOne || !(req.minusOne === true && req.onlyMinusOne === true),
+  );
+  if (targets.length === 0) {
+    throw new UsageError(`Nothing to sweep: no replica count in ${req.replicas.join(',')} can lose one`, {
+      code: 'CAPACITY_BAD_REPLICAS',
+      suggestions: ['--replicas 2,3 --minus-one'],
+    });
+  }
   const biggest = Math.max(...req.replicas);
   let startedLab = false;
   if (isLab) {
@@ -254,6 +285,22 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
     env,
     ...(labState?.targetFile ? { labTargetFile: labState.targetFile } : {}),
   });
+  let scale: { cmd: ScaleCommand; back: number } | undefined;
+  if (!isLab && req.scaleCmd) {
+    const back = req.scaleBack ?? target.openwebui.replicas?.length;
+    if (back === undefined || !(back >= 1)) {
+      throw new UsageError(
+        `--scale-cmd needs the replica count to restore at the end: ${req.target} lists no openwebui.replicas`,
+        {
+          code: 'CAPACITY_SCALE_BACK_MISSING',
+          suggestions: [
+            `owui-chaos capacity --target ${req.target} --scale-cmd '${req.scaleCmd}' --scale-back 3   # the count it runs with now`,
+          ],
+        },
+      );
+    }
+    scale = { cmd: { template: req.scaleCmd, url: target.openwebui.url }, back };
+  }
   const labModel = labState?.replicas[0] ? capacityFromEnv(labState.replicas[0].spawn.env) : undefined;
   const expectedKnees: Record<string, number> | undefined = labModel
     ? Object.fromEntries(
@@ -280,12 +327,31 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
       2,
     ),
   );
+  // The target's lease (docs/safety.md) before anything touches it; released after the reverts.
+  let guard: RunGuard;
+  try {
+    guard = await guardRun({
+      runId: id,
+      runDir: outDir,
+      command: 'capacity',
+      targetRef: isLab ? LAB_TARGET : req.target!,
+      target,
+      ...(isLab ? { labStateDir } : { targetFile: req.target! }),
+      env,
+      ...(req.breakLease ? { breakLease: true } : {}),
+      onNotice: notice,
+    });
+  } catch (err) {
+    if (startedLab && !req.keepLab) await labDown(labStateDir).catch(() => undefined);
+    throw err;
+  }
   const drivers = driversForTarget(target, isLab ? { labStateDir } : {});
   const faults = new DriverFaultInjector(drivers);
   const revertAll = async (): Promise<void> => {
     for (const entry of stack.outstanding()) {
       try {
-        await faults.revert(entry.record!);
+        if (isScaleRecord(entry.record)) await revertScaleRecord(entry.record!, notice);
+        else await faults.revert(entry.record!);
         stack.mark(entry, 'reverted', Date.now());
       } catch (err) {
         stack.mark(entry, 'failed', Date.now(), errorMessage(err));
@@ -294,6 +360,7 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
   };
 
   let document: CapacityDocument | undefined;
+  let previousOverloaded = false;
   let engine: NodeLoadEngine | undefined;
   try {
     const credentials = await provision(target);
@@ -429,6 +496,7 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
   } finally {
     await revertAll();
     await drivers.close().catch(() => undefined);
+    await guard.end();
     if (startedLab && !req.keepLab) {
       notice('stopping the lab this run started (keep it with --keep-lab)');
       await labDown(labStateDir).catch((err: unknown) => notice(`lab down failed: ${errorMessage(err)}`));
@@ -481,30 +549,20 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
       void entry;
       return;
     }
-    if (!req.scaleCmd) return;
-    const cmd = req.scaleCmd.replaceAll('{n}', String(n));
-    notice(`scale to ${n}: ${cmd}`);
-    await run(cmd, { timeout: 300_000 }).catch((err: unknown) => {
-      throw new PreflightError(`The scale command failed: ${cmd}`, {
-        code: 'CAPACITY_SCALE_FAILED',
-        cause: err,
-      });
-    });
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      const ok = await fetch(`${target.openwebui.url.replace(/\/$/, '')}/health`, {
-        signal: AbortSignal.timeout(3000),
-      })
-        .then((r) => r.ok)
-        .catch(() => false);
-      if (ok) break;
-      if (Date.now() > deadline)
-        throw new PreflightError(
-          `${target.openwebui.url}/health did not answer within 120 s after \`${cmd}\``,
-          { code: 'CAPACITY_SCALE_FAILED' },
-        );
-      await new Promise((r) => setTimeout(r, 1000));
+    if (!scale) return;
+    // The way back first (persisted), once: the count the deployment had before the first scale.
+    if (!stack.entries.some((e) => isScaleRecord(e.record))) {
+      stack.record(
+        {
+          name: `scale-back-${scale.back}`,
+          action: 'scale.command',
+          description: `scale back to ${scale.back} replicas: ${scaleCommandFor(scale.cmd.template, scale.back)}`,
+          record: scaleBackRecord(scale.cmd, scale.back),
+        },
+        Date.now(),
+      );
     }
+    await runScaleCommand(scale.cmd, n, notice);
   }
 
   function sweepConfigFor(t: SweepTarget, done: readonly CapacitySweep[], base: SweepConfig): SweepConfig {
@@ -520,6 +578,40 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
     return { ...base, startLoad: roundLoad(Math.max(base.minLoad, 0.8 * estimate)), growth: 1.3 };
   }
 
+  /**
+   * Probe chats (one at a time, 5 tokens) until one answers its first token within half the
+   * tightest ttft objective (1 s without one), bounded by `SETTLE_BUDGET_MS`.
+   */
+  async function settleTarget(label: string): Promise<{ waitedMs: number; settled: boolean }> {
+    const began = Date.now();
+    const ttftObjectives = slos.filter((s) => s.metric === 'ttft' && s.lte !== undefined).map((s) => s.lte!);
+    const limit = ttftObjectives.length > 0 ? Math.min(...ttftObjectives) / 2 : 1000;
+    while (Date.now() - began < SETTLE_BUDGET_MS && !req.interrupt?.aborted) {
+      const probe: Sample[] = [];
+      await engine!.run(
+        {
+          durationMs: limit + 1000,
+          baseUrl: target.openwebui.url,
+          model: target.model,
+          chat: { vus: 1, tokens: 5 },
+        },
+        { write: (metric, timeMs, value, tags) => void probe.push({ metric, timeMs, value, tags }) },
+        req.interrupt ? { signal: req.interrupt } : {},
+      );
+      if (probe.some((s) => s.metric === 'ttft' && s.value <= limit)) {
+        const waitedMs = Date.now() - began;
+        if (waitedMs > 5000)
+          notice(`${label}: the target took ${formatDuration(waitedMs)} to settle after an overloaded step`);
+        return { waitedMs, settled: true };
+      }
+    }
+    const waitedMs = Date.now() - began;
+    notice(
+      `${label}: the target did not settle within ${formatDuration(waitedMs)} after an overloaded step; measuring anyway`,
+    );
+    return { waitedMs, settled: false };
+  }
+
   async function runStep(
     label: string,
     load: number,
@@ -528,6 +620,9 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
     sweepIndex: number,
   ): Promise<CapacityStep> {
     void sweepIndex;
+    // After an overloaded step, wait until the target is back to answering at once: a step must
+    // measure its own load, not the backlog of the one before (docs/capacity.md "One step").
+    const settle = previousOverloaded ? await settleTarget(label) : undefined;
     obs.onStepStart?.(label, load, reason);
     const samples: Sample[] = [];
     const sink: SampleSink = {
@@ -616,12 +711,16 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
       verdict = 'fail';
       note = `stopped early after ${formatDuration(stoppedAt - t0)}: ${measurement.worst?.id ?? 'an SLO'} clearly past its objective`;
     }
+    if (settle && !settle.settled && note === undefined)
+      note = `the target had not settled after the overloaded step before (${formatDuration(settle.waitedMs)} of probes)`;
+    previousOverloaded = verdict !== 'pass';
     return {
       index,
       load,
       reason,
       verdict,
       ...(note ? { note } : {}),
+      ...(settle ? { settle } : {}),
       stoppedEarly: stoppedAt !== undefined,
       startedAt: t0,
       durationMs: Date.now() - t0,

@@ -48,7 +48,7 @@ import type { RunnerTimelineEntry } from '../core/runner/runner.js';
 import { createAgent } from '../engines/node/http.js';
 import { authSourceFromTarget, provisionCredentials } from '../engines/node/provisioning.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
-import { defaultLabStateDir, readLabState } from '../lab/state.js';
+import { defaultLabStateDir, readLabState } from '../infra/lab-state.js';
 import { driversForTarget, type TargetDrivers } from './drivers.js';
 import { DriverFaultInjector } from './fault-injector.js';
 import { engineFor, preflightReachable } from './run-experiment.js';

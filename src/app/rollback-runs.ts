@@ -15,7 +15,7 @@ import { ExitCode, OwuiChaosError, UsageError, errorMessage } from '../core/erro
 import { RevertStack, type RevertEntry } from '../core/runner/revert-stack.js';
 import { replayReverts } from '../core/runner/rollback.js';
 import { describeRevert } from '../drivers/revert-records.js';
-import { readLabState } from '../lab/state.js';
+import { readLabState } from '../infra/lab-state.js';
 import { driversForTarget } from './drivers.js';
 import { DriverFaultInjector } from './fault-injector.js';
 import { acquireLease, describeHolder, labLeaseStore, type Lease } from './safety/lease.js';

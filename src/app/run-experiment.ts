@@ -43,12 +43,14 @@ import {
 } from '../core/runner/runner.js';
 import type { SloSpec } from '../core/slo/spec.js';
 import { K6LoadEngine, detectK6 } from '../engines/k6/engine.js';
+import { markNotMeasured } from '../engines/k6/measurable.js';
+import { hasXk6Sse } from '../engines/k6/version.js';
 import { NodeLoadEngine } from '../engines/node/engine.js';
 import { createAgent } from '../engines/node/http.js';
 import { NdjsonFileSink } from '../engines/node/ndjson-file-sink.js';
 import { authSourceFromTarget, provisionCredentials } from '../engines/node/provisioning.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
-import { defaultLabStateDir, readLabState } from '../lab/state.js';
+import { defaultLabStateDir, readLabState } from '../infra/lab-state.js';
 import { preflightWithDoctor } from './doctor/preflight.js';
 import { driversForTarget } from './drivers.js';
 import { DriverFaultInjector } from './fault-injector.js';
@@ -135,7 +137,7 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
     resolveTarget: async (ref) => (ref.kind === 'file' ? loadTarget(ref.file, { env }) : undefined),
     ...(req.allowLong ? { allowLong: true } : {}),
   });
-  const { experiment } = loaded;
+  let { experiment } = loaded;
   const plan = planExperiment(experiment, loaded.targetRef);
   const runId = `${new Date(clock.now()).toISOString().replace(/[:.]/g, '-')}-${basename(file).replace(/\.ya?ml$/, '')}`;
   const runDir = resolve(req.outDir ?? join(env.OWUI_CHAOS_HOME ?? '.owui-chaos', 'runs', runId));
@@ -155,7 +157,20 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
   }
 
   // A missing k6 is a preflight failure (exit 4) before anything is started.
-  if (experiment.load.engine === 'k6' && !req.engineFactory) await detectK6(req.k6Binary ?? 'k6');
+  if (experiment.load.engine === 'k6' && !req.engineFactory) {
+    const k6 = await detectK6(req.k6Binary ?? 'k6');
+    // What this k6 cannot measure is reported as such, not judged as "no data" (docs/k6.md).
+    experiment = {
+      ...experiment,
+      slos: markNotMeasured(experiment.slos, {
+        sse: hasXk6Sse(k6) ? 'xk6' : 'plain',
+        clients: {
+          api: experiment.load.chat !== undefined,
+          browser: (experiment.load.sockets?.vus ?? 0) > 0,
+        },
+      }),
+    };
+  }
 
   // --- target (start the lab when it is the target and is not up) ----------------------------
   let startedLab = false;

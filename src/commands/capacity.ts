@@ -80,6 +80,14 @@ export default class Capacity extends BaseCommand {
       description:
         "real target: command that sets the replica count, `{n}` filled in, e.g. 'kubectl scale deploy/open-webui --replicas={n}'",
     }),
+    'scale-back': Flags.integer({
+      description:
+        'with --scale-cmd: the replica count to restore at the end, after Ctrl-C or a failure (default: how many replicas the target file lists)',
+      min: 1,
+    }),
+    'break-lease': Flags.boolean({
+      description: "take over the target's lease when its holder is gone (never while it runs)",
+    }),
     'keep-lab': Flags.boolean({ description: 'keep a lab this run started running afterwards' }),
     'max-streams': Flags.integer({
       description: 'when this run starts the lab: concurrent streams per replica',
@@ -89,6 +97,11 @@ export default class Capacity extends BaseCommand {
     'token-cost': Flags.integer({
       description: 'when this run starts the lab: ms of slot time per token',
       min: 0,
+      helpGroup: 'LAB CAPACITY MODEL',
+    }),
+    'no-queue': Flags.boolean({
+      description:
+        'when this run starts the lab: a chat finding every slot taken gets 503 at once instead of waiting (a sharp knee)',
       helpGroup: 'LAB CAPACITY MODEL',
     }),
   };
@@ -141,6 +154,8 @@ export default class Capacity extends BaseCommand {
         minSamples: flags['min-samples'],
         maxLagMs: duration(flags['max-lag'], '--max-lag'),
         ...(flags['scale-cmd'] ? { scaleCmd: flags['scale-cmd'] } : {}),
+        ...(flags['scale-back'] !== undefined ? { scaleBack: flags['scale-back'] } : {}),
+        ...(flags['break-lease'] ? { breakLease: true } : {}),
         ...(flags.out ? { outDir: flags.out } : {}),
         ...(flags['max-streams'] !== undefined
           ? {
@@ -149,6 +164,7 @@ export default class Capacity extends BaseCommand {
                 tokenCostMs: flags['token-cost'] ?? 40,
                 requestCostMs: 0,
                 queueLimit: 0,
+                ...(flags['no-queue'] ? { noQueue: true } : {}),
               },
             }
           : {}),

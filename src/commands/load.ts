@@ -33,10 +33,13 @@ import {
 } from '../core/report/histogram.js';
 import { parseSampleLine } from '../core/samples.js';
 import { K6LoadEngine, detectK6 } from '../engines/k6/engine.js';
+import type { SloSpec } from '../core/slo/spec.js';
+import { markNotMeasured } from '../engines/k6/measurable.js';
+import { hasXk6Sse } from '../engines/k6/version.js';
 import { NodeLoadEngine, type LoadTotals } from '../engines/node/engine.js';
 import { NdjsonFileSink } from '../engines/node/ndjson-file-sink.js';
 import { authSourceFromTarget } from '../engines/node/provisioning.js';
-import { defaultLabStateDir, readLabState } from '../lab/state.js';
+import { defaultLabStateDir, readLabState } from '../infra/lab-state.js';
 
 /** The lab's mock LLM model id: only its answers have a ground truth to verify. */
 const MOCK_MODEL = 'owui-chaos-mock';
@@ -195,7 +198,7 @@ export default class Load extends BaseCommand {
     const auth = authSourceFromTarget(target.auth, needUsers, target.openwebui.version);
     const verify = flags.verify ?? target.model === MOCK_MODEL;
     const pacing = flags.tps !== undefined ? { pacing: { tokensPerSecond: flags.tps } } : {};
-    if (flags.engine === 'k6') await detectK6(flags['k6-binary'] ?? 'k6');
+    const k6 = flags.engine === 'k6' ? await detectK6(flags['k6-binary'] ?? 'k6') : undefined;
     const engine =
       flags.engine === 'k6'
         ? new K6LoadEngine({
@@ -246,8 +249,16 @@ export default class Load extends BaseCommand {
         ? []
         : defaultsForClients(await loadSloDefaults(defaultSlosFile(), process.env), clients);
     const own = flags.slo ? await loadSloFile(flags.slo) : [];
+    // What this k6 cannot measure is reported as such, not judged as "no data" (docs/k6.md).
+    const measurable = (list: SloSpec[]): SloSpec[] =>
+      k6 ? markNotMeasured(list, { sse: hasXk6Sse(k6) ? 'xk6' : 'plain', clients }) : list;
     const results = applyOutcome(
-      await evaluateRun({ sampleFiles: [samplesFile], journal: null, slos: own, defaultSlos: defaults }),
+      await evaluateRun({
+        sampleFiles: [samplesFile],
+        journal: null,
+        slos: measurable(own),
+        defaultSlos: measurable(defaults),
+      }),
       abort.signal.aborted
         ? [
             {

@@ -15,8 +15,8 @@ import { join } from 'node:path';
 import { PreflightError } from '../core/errors.js';
 import { reloadNginx } from './nginx/nginx-process.js';
 import { answeredByInstance } from './owui-sim/config.js';
-import { freePort, isAlive, sleep, spawnDaemon, stopProcess, tailFile } from './process/daemon.js';
-import { readLabState, writeLabState, type LabReplicaRecord, type LabState } from './state.js';
+import { freePort, isAlive, sleep, spawnDaemon, stopProcess, tailFile } from '../infra/process/daemon.js';
+import { readLabState, writeLabState, type LabReplicaRecord, type LabState } from '../infra/lab-state.js';
 
 export interface LabScalePlan {
   replicas: number;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { TargetInput } from '../core/config/target.js';
 import { LAB_LABEL } from './docker/docker-replicas.js';
-import type { LabState } from './state.js';
+import type { LabState } from '../infra/lab-state.js';
 
 export const LAB_MODEL = 'owui-chaos-mock';
 export const LAB_TARGET_FILE = 'target.yaml';

@@ -3,21 +3,24 @@
 //   client ─► nginx ─► owui-sim ×N ─► toxiproxy[llm] ─► mock LLM
 //                         └─► toxiproxy[redis-master|redis-replica] ─► redis master/replica ◄─ 3 sentinels
 //
+// Each part (mock LLM, Toxiproxy, Redis + Sentinel, Postgres, replicas, nginx, admin) is one
+// module in src/lab/parts/ behind the `LabPart` interface (src/lab/parts/part.ts); this file
+// keeps only their order, the state file and the cleanup on failure.
+//
 // Contract:
-// - `labUp` starts, in order, the mock LLM, Toxiproxy (the real `toxiproxy-server` when on PATH,
-//   else the lab's own) with proxy `llm`, the Redis topology and proxies `redis-master` /
-//   `redis-replica`, N replicas (processes or containers), nginx; then signs up the admin through
-//   nginx and writes the target file. Each part is recorded in state.json right after it is
-//   spawned, so `labDown` from another process can always clean up. It resolves only when every
-//   part is healthy; on any failure it stops everything it started and throws a PreflightError
-//   whose cause carries the failing part's last log lines.
-// - `labDown` is idempotent and works after a crash of `labUp`: besides what state.json records,
-//   it sweeps processes whose cwd lies in the state dir or whose env carries the lab's marker, and
-//   containers with the lab's label.
+// - `labUp` checks every part's prerequisites (binaries, install, Docker) before anything starts,
+//   then starts the parts in `PARTS` order, each recorded in state.json right after it is
+//   spawned, so `labDown` from another process can always clean up; then writes the target file.
+//   It resolves only when every part is healthy; on any failure it stops everything it started
+//   and throws a PreflightError whose cause carries the failing part's last log lines.
+// - `labDown` is idempotent and works after a crash of `labUp`: it stops the parts back to front
+//   (nothing in front keeps sending to a part already gone), then sweeps processes whose cwd lies
+//   in the state dir or whose env carries the lab's marker; the replicas part removes containers
+//   with the lab's label.
 // - `labStatus` probes every part from outside; it never changes anything.
 // The lab never prints: progress goes to `onProgress`.
 
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
@@ -28,60 +31,57 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { PreflightError, UsageError, errorMessage } from '../core/errors.js';
-import {
-  connectDocker,
-  containerGone,
-  ensureBaseImage,
-  removeLabContainers,
-  startReplicaContainer,
-} from './docker/docker-replicas.js';
-import { LAB_MODEL, LAB_TARGET_FILE, labTargetFile, renderLabTarget } from './lab-target.js';
-import {
-  formatMisconfigs,
-  nginxOptionsFor,
-  planMisconfig,
-  replicaEnvFor,
-  type Misconfig,
-  type ReplicaEnvFlags,
-} from './misconfig.js';
-import { nginxBinary, startNginx, stopNginx } from './nginx/nginx-process.js';
-import { answeredByInstance } from './owui-sim/config.js';
-import { requireBinary } from './process/binaries.js';
-import { DEFAULT_OPENWEBUI_VERSION, findToxiproxyServer, requireOpenWebui } from './openwebui/install.js';
-import { formatMb, replicaFacts, upRealReplicas } from './openwebui/replicas.js';
-import {
-  findPostgresBin,
-  postgresStatus,
-  postgresUrl,
-  startPostgres,
-  stopPostgres,
-} from './postgres/postgres.js';
-import {
-  freePort,
-  isAlive,
-  sleep,
-  spawnDaemon,
-  stopProcess,
-  tailFile,
-  type DaemonInfo,
-} from './process/daemon.js';
-import { startRedisTopology, stopRedisTopology } from './redis/redis-topology.js';
 import {
   defaultLabStateDir,
   labStatePath,
   readLabState,
   writeLabState,
-  type LabProxyRecord,
-  type LabReplicaRecord,
   type LabState,
-  type SpawnRecord,
-} from './state.js';
+  type ReplicaEnvFlags,
+} from '../infra/lab-state.js';
+import { isAlive, freePort, stopProcess } from '../infra/process/daemon.js';
+import { LAB_TARGET_FILE, labTargetFile, renderLabTarget } from './lab-target.js';
+import { planMisconfig, recordedMisconfigs, type Misconfig, type MisconfigPlan } from './misconfig.js';
+import { DEFAULT_OPENWEBUI_VERSION } from './openwebui/install.js';
+import { adminPart } from './parts/admin.js';
+import { mockLlmPart } from './parts/mock-llm.js';
+import { nginxPart } from './parts/nginx.js';
+import { LAB_DIR_ENV, PROJECT_DIR, PROXY_REDIS_MASTER, RUN_JS } from './parts/names.js';
+import {
+  hostPort,
+  proxyNamed,
+  type Buffering,
+  type LabEndpoint,
+  type LabPart,
+  type LabPartStatus,
+  type LabPrepared,
+  type LabUpContext,
+  type LabUpSettings,
+  type NginxView,
+  type ReplicasIn,
+  type SentinelView,
+  type ToxiproxyView,
+} from './parts/part.js';
+import { postgresPart } from './parts/postgres.js';
+import { redisPart } from './parts/redis.js';
+import { replicasPart } from './parts/replicas.js';
+import { toxiproxyPart } from './parts/toxiproxy.js';
 
-export type ReplicasIn = 'process' | 'docker';
-export type Buffering = 'on' | 'off';
+export * from './parts/names.js';
+export type { Buffering, LabPartStatus, ReplicasIn } from './parts/part.js';
+
+/** The start order; `labDown` and the endpoint table go back to front. */
+const PARTS: readonly LabPart[] = [
+  mockLlmPart,
+  toxiproxyPart,
+  redisPart,
+  postgresPart,
+  replicasPart,
+  nginxPart,
+  adminPart,
+];
+const BACK_TO_FRONT: readonly LabPart[] = [...PARTS].reverse();
 
 export interface LabUpOptions {
   name?: string;
@@ -105,19 +105,6 @@ export interface LabUpOptions {
   replicaBudgetMs?: number;
 }
 
-/** Env var set on every lab process: lets `lab down` find orphans of a crashed `lab up`. */
-export const LAB_DIR_ENV = 'OWUI_CHAOS_LAB_DIR';
-export const MASTER_NAME = 'mymaster';
-export const PROXY_LLM = 'llm';
-export const PROXY_REDIS_MASTER = 'redis-master';
-export const PROXY_REDIS_REPLICA = 'redis-replica';
-export const PROXY_POSTGRES = 'postgres';
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-/** Project root: this file is src/lab/lab.ts or dist/lab/lab.js. */
-export const PROJECT_DIR = resolve(HERE, '..', '..');
-export const RUN_JS = join(PROJECT_DIR, 'bin', 'run.js');
-
 /** Root holding every lab (`<root>/labs/<name>`). */
 export function defaultLabRoot(env: NodeJS.ProcessEnv = process.env): string {
   return dirname(dirname(defaultLabStateDir('x', env)));
@@ -126,40 +113,19 @@ export function defaultLabRoot(env: NodeJS.ProcessEnv = process.env): string {
 // ─── up ──────────────────────────────────────────────────────────────────────────────────────────
 
 export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
-  const name = opts.name ?? 'default';
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) {
-    throw new PreflightError(`Lab name \`${name}\` is not valid`, {
-      code: 'LAB_NAME_INVALID',
-      suggestions: ['owui-chaos lab up --name ci-1'],
-    });
-  }
-  const stateDir = resolve(opts.stateDir ?? defaultLabStateDir(name));
-  const replicaCount = opts.replicas ?? 3;
-  const replicasIn = opts.replicasIn ?? 'process';
-  const budget = opts.partBudgetMs ?? 30_000;
+  const settings = upSettings(opts);
+  const { name, stateDir } = settings;
+  const misconfig = [...(opts.misconfig ?? [])];
   const progress = opts.onProgress ?? (() => undefined);
-
-  // Binaries first: a missing one fails before anything starts.
-  const nginx = nginxBinary();
-  requireBinary('redis-server', 'redis-server');
-  requireBinary('redis-sentinel', 'redis-sentinel');
   if (!existsSync(RUN_JS) || !existsSync(join(PROJECT_DIR, 'dist', 'commands'))) {
     throw new PreflightError(`The owui-chaos CLI is not built (${join(PROJECT_DIR, 'dist')} is missing)`, {
       code: 'LAB_NOT_BUILT',
       suggestions: ['npm run build'],
     });
   }
-  const realOwui = opts.openwebui === 'real';
-  if (realOwui && replicasIn === 'docker') {
-    throw new UsageError('Real Open WebUI replicas run as processes only (docker mode is not built yet)', {
-      code: 'LAB_REAL_DOCKER_UNSUPPORTED',
-      suggestions: ['owui-chaos lab up --openwebui real --replicas-in process'],
-    });
-  }
-  // Real Open WebUI: the install and Postgres must be there before anything starts.
-  const install = realOwui ? requireOpenWebui(opts.openwebuiVersion ?? DEFAULT_OPENWEBUI_VERSION) : undefined;
-  if (realOwui && !findPostgresBin()) requireBinary('postgres', 'postgresql');
-  const docker = replicasIn === 'docker' ? await connectDocker() : undefined;
+  // Every part's prerequisites first: a missing one fails before anything starts.
+  const prepared: LabPrepared = {};
+  for (const part of PARTS) await part.check?.({ settings, prepared });
 
   const previous = readLabState(stateDir);
   if (previous) {
@@ -175,306 +141,44 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
   // A new lab starts with an empty user store (the first signup must become the admin).
   rmSync(join(stateDir, 'db'), { recursive: true, force: true });
 
+  const install = prepared.install;
   const state: LabState = {
     schemaVersion: 1,
     name,
     stateDir,
     createdAt: new Date().toISOString(),
     ownerPid: process.pid,
-    replicasIn,
+    replicasIn: settings.replicasIn,
     buffering: opts.buffering ?? 'off',
     replicas: [],
     secretKey: randomBytes(32).toString('hex'),
-    misconfig: [...(opts.misconfig ?? [])],
+    misconfig,
     replicaEnv: { all: { ...opts.replicaEnv }, byReplica: { ...opts.replicaEnvByReplica } },
     openwebui: install
       ? { server: 'real', version: install.version, venv: install.venv }
       : { server: 'simulator' },
   };
-  if (state.misconfig!.some((m) => m.name === 'buffering')) state.buffering = 'on';
+  if (misconfig.some((m) => m.name === 'buffering')) state.buffering = 'on';
   for (const n of Object.keys(state.replicaEnv!.byReplica).map(Number)) {
-    if (!Number.isInteger(n) || n < 1 || n > replicaCount) {
+    if (!Number.isInteger(n) || n < 1 || n > settings.replicaCount) {
       throw new PreflightError(
-        `Per-replica env names replica ${n}, but the lab has replicas 1 to ${replicaCount}`,
-        {
-          code: 'REPLICA_ENV_INVALID',
-          suggestions: [`owui-chaos lab up --replicas ${n}`],
-        },
+        `Per-replica env names replica ${n}, but the lab has replicas 1 to ${settings.replicaCount}`,
+        { code: 'REPLICA_ENV_INVALID', suggestions: [`owui-chaos lab up --replicas ${n}`] },
       );
     }
   }
   writeLabState(state);
 
+  const ctx: LabUpContext = {
+    settings,
+    state,
+    prepared,
+    wiring: wiring(state, settings, misconfig),
+    save: () => writeLabState(state),
+    progress,
+  };
   try {
-    // 1. mock LLM
-    progress('starting mock LLM');
-    const llmPort = await freePort();
-    const llmDir = partDir(stateDir, 'mock-llm');
-    const llm = await spawnCli(stateDir, llmDir, 'mock-llm', ['mock-llm', '--port', String(llmPort)]);
-    state.mockLlm = { ...llm, port: llmPort, url: `http://127.0.0.1:${llmPort}` };
-    writeLabState(state);
-    await waitHealthy('mock LLM', llm, budget, () => httpOk(`${state.mockLlm!.url}/v1/models`));
-    progress(`mock LLM ready on ${state.mockLlm.url}`);
-
-    // 2. Toxiproxy with the llm proxy
-    const real = findToxiproxyServer();
-    progress(real ? `starting toxiproxy-server (${real})` : 'starting the lab Toxiproxy server');
-    const toxiPort = await freePort();
-    const toxiDir = partDir(stateDir, 'toxiproxy');
-    const toxi = real
-      ? await spawnDaemon({
-          name: 'toxiproxy',
-          command: real,
-          args: ['-host', '127.0.0.1', '-port', String(toxiPort)],
-          logFile: join(toxiDir, 'toxiproxy.log'),
-          env: { ...process.env, [LAB_DIR_ENV]: stateDir },
-          cwd: toxiDir,
-        })
-      : await spawnCli(stateDir, toxiDir, 'toxiproxy', [
-          'lab',
-          'toxiproxy-server',
-          '--port',
-          String(toxiPort),
-        ]);
-    state.toxiproxy = {
-      url: `http://127.0.0.1:${toxiPort}`,
-      port: toxiPort,
-      real: real !== undefined,
-      daemon: toxi,
-      proxies: [],
-    };
-    writeLabState(state);
-    await waitHealthy('Toxiproxy', toxi, budget, () => httpOk(`${state.toxiproxy!.url}/version`));
-    const llmProxy = await createProxy(state, toxi, PROXY_LLM, llmPort);
-    progress(
-      `Toxiproxy ready on ${state.toxiproxy.url} (proxy llm ${llmProxy.listen} → ${llmProxy.upstream})`,
-    );
-
-    // 3. Redis master + replica + 3 Sentinels, and their proxies
-    progress('starting Redis master, replica and 3 Sentinels');
-    const redis = await startRedisTopology({
-      dir: partDir(stateDir, 'redis'),
-      masterName: MASTER_NAME,
-      readyBudgetMs: budget,
-    });
-    state.redis = redis;
-    writeLabState(state);
-    const masterProxy = await createProxy(state, toxi, PROXY_REDIS_MASTER, redis.master.port);
-    const replicaProxy = await createProxy(state, toxi, PROXY_REDIS_REPLICA, redis.replica.port);
-    progress(
-      `Redis ready: master :${redis.master.port}, replica :${redis.replica.port}, sentinels ${redis.sentinels.map((s) => `:${s.port}`).join(' ')}`,
-    );
-
-    // 3b. real Open WebUI: the lab's own Postgres cluster, behind its proxy
-    let pgProxy: LabProxyRecord | undefined;
-    if (install) {
-      progress('starting Postgres (own cluster in the state dir)');
-      const pg = await startPostgres(
-        { dir: partDir(stateDir, 'postgres'), readyBudgetMs: budget, env: { [LAB_DIR_ENV]: stateDir } },
-        (rec) => {
-          state.postgres = rec;
-          writeLabState(state);
-        },
-      );
-      pgProxy = await createProxy(state, toxi, PROXY_POSTGRES, pg.port);
-      progress(`Postgres ${pg.version} ready on :${pg.port} (proxy postgres ${pgProxy.listen})`);
-    }
-
-    // 4. replicas (all ports picked up front: nginx and CORS need them)
-    const nginxPort = await freePort();
-    const ports: number[] = [];
-    for (let i = 0; i < replicaCount; i++) ports.push(await freePort());
-    const nginxUrl = `http://127.0.0.1:${nginxPort}`;
-    const natMap: Record<string, { host: string; port: number }> = {
-      [`127.0.0.1:${redis.master.port}`]: hostPort(masterProxy.listen),
-      [`127.0.0.1:${redis.replica.port}`]: hostPort(replicaProxy.listen),
-    };
-    const dbDir = join(stateDir, 'db');
-    mkdirSync(dbDir, { recursive: true });
-    const replicasDir = partDir(stateDir, 'replicas');
-    const commonEnv: Record<string, string> = {
-      HOST: '127.0.0.1',
-      WEBUI_SECRET_KEY: state.secretKey!,
-      REDIS_URL: `redis://${MASTER_NAME}:6379/0`,
-      // Sentinel ports differ per sentinel in the lab: host:port pairs; REDIS_SENTINEL_PORT for
-      // readers that only take hosts (all sentinels are on 127.0.0.1).
-      REDIS_SENTINEL_HOSTS: redis.sentinels.map((s) => `127.0.0.1:${s.port}`).join(','),
-      REDIS_SENTINEL_PORT: String(redis.sentinels[0]!.port),
-      REDIS_SENTINEL_MAX_RETRY_COUNT: '2',
-      WEBSOCKET_MANAGER: 'redis',
-      OPENAI_API_BASE_URL: `http://${llmProxy.listen}/v1`,
-      OPENAI_API_KEY: 'sk-owui-chaos-lab',
-      CORS_ALLOW_ORIGIN: [nginxUrl, ...ports.map((p) => `http://127.0.0.1:${p}`)].join(';'),
-      BYPASS_MODEL_ACCESS_CONTROL: 'true',
-      DATABASE_URL: `file:${dbDir}`,
-      OWUI_SIM_REDIS_NATMAP: JSON.stringify(natMap),
-    };
-    const plan = planMisconfig(state.misconfig!, {
-      replicaCount,
-      secretKey: state.secretKey!,
-      redisMaster: hostPort(masterProxy.listen),
-    });
-    if (plan.misconfigs.length > 0)
-      progress(`building in misconfiguration ${formatMisconfigs(plan.misconfigs)}`);
-    if (docker) {
-      progress('preparing the Docker base image');
-      await ensureBaseImage(docker, partDir(stateDir, 'docker'));
-    }
-    if (install) {
-      await upRealReplicas({
-        install,
-        ports,
-        dir: replicasDir,
-        wiring: {
-          secretKey: state.secretKey!,
-          nginxUrl,
-          replicaUrls: ports.map((p) => `http://127.0.0.1:${p}`),
-          databaseUrl: postgresUrl(state.postgres!, pgProxy!.listen),
-          masterName: MASTER_NAME,
-          sentinelPort: redis.sentinels[0]!.port,
-          llmListen: llmProxy.listen,
-          keyPrefix: `open-webui-${name}`,
-        },
-        markerEnv: { [LAB_DIR_ENV]: stateDir },
-        // The same misconfig plan and --replica-env overrides as simulator replicas get.
-        envFor: (base, i) => replicaEnvFor(base, i, plan, state.replicaEnv),
-        budgetMs: opts.replicaBudgetMs ?? 240_000,
-        onSpawn: (r) => {
-          state.replicas.push(r);
-          writeLabState(state);
-        },
-        progress,
-      });
-      writeLabState(state);
-    }
-    if (!install)
-      progress(
-        `starting ${replicaCount} Open WebUI simulator replicas as ${replicasIn === 'docker' ? 'containers' : 'processes'}`,
-      );
-    for (let i = 0; i < (install ? 0 : replicaCount); i++) {
-      const replicaName = `owui-${i + 1}`;
-      const port = ports[i]!;
-      const logFile = join(replicasDir, `${replicaName}.log`);
-      const env: Record<string, string> = replicaEnvFor(
-        {
-          ...commonEnv,
-          PORT: String(port),
-          OWUI_SIM_REPLICA_NAME: replicaName,
-          OWUI_SIM_INSTANCE_ID: randomUUID(),
-        },
-        i,
-        plan,
-        state.replicaEnv,
-      );
-      const record: LabReplicaRecord = {
-        name: replicaName,
-        port,
-        url: `http://127.0.0.1:${port}`,
-        mode: replicasIn,
-        spawn: { command: process.execPath, args: [RUN_JS, 'lab', 'replica'], env, logFile },
-      };
-      if (docker) {
-        const c = await startReplicaContainer(docker, {
-          lab: name,
-          replica: replicaName,
-          env,
-          projectDir: PROJECT_DIR,
-          writableDirs: [dbDir, replicasDir],
-          nodeBinary: process.execPath,
-          runJs: RUN_JS,
-          logFile,
-        });
-        record.containerId = c.id;
-        record.containerName = c.name;
-      } else {
-        const spawn: SpawnRecord = {
-          ...record.spawn,
-          // The replica reads only its config env; PATH/HOME keep node itself working.
-          env: { ...pick(process.env, ['PATH', 'HOME', 'LANG', 'TZ']), [LAB_DIR_ENV]: stateDir, ...env },
-        };
-        record.spawn = spawn;
-        const d = await spawnDaemon({
-          name: replicaName,
-          command: spawn.command,
-          args: spawn.args,
-          env: spawn.env,
-          logFile,
-          cwd: replicasDir,
-        });
-        record.pid = d.pid;
-      }
-      state.replicas.push(record);
-      writeLabState(state);
-    }
-    await Promise.all(
-      state.replicas
-        .filter((r) => r.server !== 'openwebui')
-        .map((r) =>
-          waitHealthy(
-            `replica ${r.name}`,
-            {
-              logFile: r.spawn.logFile,
-              ...(r.pid ? { pid: r.pid } : {}),
-              ...(docker && r.containerId ? { gone: () => containerGone(docker, r.containerId!) } : {}),
-            },
-            budget,
-            async () => {
-              const instance = r.spawn.env.OWUI_SIM_INSTANCE_ID;
-              return (
-                (await jsonStatusOk(`${r.url}/health`, instance)) &&
-                (await jsonStatusOk(`${r.url}/ready`, instance))
-              );
-            },
-          ),
-        ),
-    );
-    progress(`replicas ready: ${state.replicas.map((r) => `${r.name} ${r.url}`).join(', ')}`);
-
-    // 5. nginx
-    progress('starting nginx');
-    const nginxPrefix = partDir(stateDir, 'nginx');
-    const ngx = await startNginx({
-      binary: nginx,
-      prefix: nginxPrefix,
-      config: {
-        prefix: nginxPrefix,
-        listenPort: nginxPort,
-        upstreams: state.replicas.map((r) => ({ host: '127.0.0.1', port: r.port })),
-        ...nginxOptionsFor(plan.nginx),
-        buffering: state.buffering,
-        ...(process.getuid?.() === 0 ? { user: 'root' } : {}),
-      },
-      readyBudgetMs: budget,
-    });
-    state.nginx = {
-      name: ngx.name,
-      pid: ngx.pid,
-      logFile: ngx.logFile,
-      command: ngx.command,
-      args: ngx.args,
-      port: ngx.port,
-      url: ngx.url,
-      configFile: ngx.configFile,
-      prefix: ngx.prefix,
-      binary: ngx.binary,
-    };
-    writeLabState(state);
-    await waitHealthy('nginx', ngx, budget, () => jsonStatusOk(`${ngx.url}/health`));
-    progress(`nginx ready on ${ngx.url} (buffering ${state.buffering})`);
-
-    // 6. provision: first signup becomes the admin; then check the model path end to end.
-    progress('signing up the lab admin');
-    const admin = { email: `admin@${name}.owui-chaos.lab`, password: randomBytes(12).toString('base64url') };
-    const token = await signupAdmin(ngx.url, admin.email, admin.password);
-    state.admin = admin;
-    if (plan.misconfigs.some((m) => m.name === 'secret-per-replica')) {
-      // Built wrong on purpose: a token works only on the replica that signed it, so check each
-      // replica's model path directly with a token of its own.
-      for (const r of state.replicas)
-        await checkModels(r.url, await signin(r.url, admin.email, admin.password));
-    } else {
-      await checkModels(ngx.url, token);
-    }
+    for (const part of PARTS) await part.up(ctx);
     state.targetFile = labTargetFile(stateDir);
     writeFileSync(state.targetFile, renderLabTarget(state), { mode: 0o600 });
     writeLabState(state);
@@ -487,202 +191,53 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabState> {
   }
 }
 
-function partDir(stateDir: string, part: string): string {
-  const dir = join(stateDir, part);
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
-
-function pick(env: NodeJS.ProcessEnv, keys: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of keys) {
-    const v = env[k];
-    if (v !== undefined) out[k] = v;
-  }
-  return out;
-}
-
-function hostPort(listen: string): { host: string; port: number } {
-  const i = listen.lastIndexOf(':');
-  return { host: listen.slice(0, i) || '127.0.0.1', port: Number(listen.slice(i + 1)) };
-}
-
-/** Spawns `node bin/run.js <args>` as a detached lab daemon. */
-async function spawnCli(stateDir: string, dir: string, name: string, args: string[]): Promise<DaemonInfo> {
-  return spawnDaemon({
-    name,
-    command: process.execPath,
-    args: [RUN_JS, ...args],
-    logFile: join(dir, `${name}.log`),
-    env: { ...process.env, [LAB_DIR_ENV]: stateDir },
-    cwd: dir,
-  });
-}
-
-/** Polls `check` until true; fails early when the part's process died; error carries the log tail. */
-async function waitHealthy(
-  part: string,
-  proc: { pid?: number; logFile: string; gone?: () => Promise<string | undefined> },
-  budgetMs: number,
-  check: () => Promise<boolean>,
-): Promise<void> {
-  const deadline = Date.now() + budgetMs;
-  let reason = 'not healthy yet';
-  while (Date.now() < deadline) {
-    if (proc.pid !== undefined && !isAlive(proc.pid)) {
-      reason = `process ${proc.pid} exited`;
-      break;
-    }
-    const gone = await proc.gone?.().catch(() => undefined);
-    if (gone !== undefined) {
-      reason = gone;
-      break;
-    }
-    try {
-      if (await check()) return;
-    } catch (err) {
-      reason = errorMessage(err);
-    }
-    await sleep(100);
-  }
-  throw new PreflightError(
-    `The lab's ${part} did not become healthy within ${Math.round(budgetMs / 1000)} s (${reason})`,
-    {
-      code: 'LAB_PART_UNHEALTHY',
-      suggestions: [`cat ${proc.logFile}`],
-      cause: new Error(`last log lines of ${part}:\n${tailFile(proc.logFile, 20) || '(log is empty)'}`),
-    },
-  );
-}
-
-async function httpOk(url: string): Promise<boolean> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-  await res.arrayBuffer();
-  return res.ok;
-}
-
-async function jsonStatusOk(url: string, instance?: string): Promise<boolean> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-  const text = await res.text();
-  if (!res.ok) return false;
-  if (!answeredByInstance(res.headers, instance))
-    throw new Error(`${url} answered, but not from this replica (port taken?)`);
-  try {
-    return (JSON.parse(text) as { status?: unknown }).status === true;
-  } catch {
-    return false;
-  }
-}
-
-async function createProxy(
-  state: LabState,
-  toxi: DaemonInfo,
-  name: string,
-  upstreamPort: number,
-): Promise<LabProxyRecord> {
-  const url = state.toxiproxy!.url;
-  const listenPort = await freePort();
-  const body = {
-    name,
-    listen: `127.0.0.1:${listenPort}`,
-    upstream: `127.0.0.1:${upstreamPort}`,
-    enabled: true,
-  };
-  const res = await fetch(`${url}/proxies`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(5000),
-  });
-  const text = await res.text();
-  if (res.status !== 201) {
-    throw new PreflightError(`Toxiproxy refused to create proxy \`${name}\` (HTTP ${res.status})`, {
-      code: 'LAB_PART_UNHEALTHY',
-      suggestions: [`cat ${toxi.logFile}`],
-      cause: new Error(`${text}\n${tailFile(toxi.logFile, 10)}`),
+function upSettings(opts: LabUpOptions): LabUpSettings {
+  const name = opts.name ?? 'default';
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) {
+    throw new PreflightError(`Lab name \`${name}\` is not valid`, {
+      code: 'LAB_NAME_INVALID',
+      suggestions: ['owui-chaos lab up --name ci-1'],
     });
   }
-  const created = JSON.parse(text) as { listen?: string; upstream?: string };
-  const record: LabProxyRecord = {
-    name,
-    listen: created.listen ?? body.listen,
-    upstream: created.upstream ?? body.upstream,
-  };
-  state.toxiproxy!.proxies.push(record);
-  writeLabState(state);
-  return record;
-}
-
-async function signupAdmin(baseUrl: string, email: string, password: string): Promise<string> {
-  const res = await fetch(`${baseUrl}/api/v1/auths/signup`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'owui-chaos lab admin', email, password }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await res.text();
-  let body: { token?: string; role?: string } = {};
-  try {
-    body = JSON.parse(text) as typeof body;
-  } catch {
-    // reported below
-  }
-  if (!res.ok || typeof body.token !== 'string' || body.role !== 'admin') {
-    throw new PreflightError(
-      `Signing up the lab admin through nginx failed (HTTP ${res.status}, role ${body.role ?? 'none'})`,
-      {
-        code: 'LAB_PROVISION_FAILED',
-        cause: new Error(text.slice(0, 500)),
-      },
-    );
-  }
-  return body.token;
-}
-
-async function signin(baseUrl: string, email: string, password: string): Promise<string> {
-  const res = await fetch(`${baseUrl}/api/v1/auths/signin`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await res.text();
-  let body: { token?: string } = {};
-  try {
-    body = JSON.parse(text) as typeof body;
-  } catch {
-    // reported below
-  }
-  if (!res.ok || typeof body.token !== 'string') {
-    throw new PreflightError(`Signing in the lab admin at ${baseUrl} failed (HTTP ${res.status})`, {
-      code: 'LAB_PROVISION_FAILED',
-      cause: new Error(text.slice(0, 500)),
+  const replicasIn = opts.replicasIn ?? 'process';
+  const openwebui = opts.openwebui ?? 'simulator';
+  if (openwebui === 'real' && replicasIn === 'docker') {
+    throw new UsageError('Real Open WebUI replicas run as processes only (docker mode is not built yet)', {
+      code: 'LAB_REAL_DOCKER_UNSUPPORTED',
+      suggestions: ['owui-chaos lab up --openwebui real --replicas-in process'],
     });
   }
-  return body.token;
+  return {
+    name,
+    stateDir: resolve(opts.stateDir ?? defaultLabStateDir(name)),
+    replicaCount: opts.replicas ?? 3,
+    replicasIn,
+    budgetMs: opts.partBudgetMs ?? 30_000,
+    openwebui,
+    openwebuiVersion: opts.openwebuiVersion ?? DEFAULT_OPENWEBUI_VERSION,
+    replicaBudgetMs: opts.replicaBudgetMs ?? 240_000,
+  };
 }
 
-async function checkModels(baseUrl: string, token: string): Promise<void> {
-  const res = await fetch(`${baseUrl}/api/models`, {
-    headers: { authorization: `Bearer ${token}` },
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await res.text();
-  let ids: string[] = [];
-  try {
-    ids = ((JSON.parse(text) as { data?: Array<{ id?: string }> }).data ?? []).map((m) => String(m.id));
-  } catch {
-    // reported below
-  }
-  if (!res.ok || !ids.includes(LAB_MODEL)) {
-    throw new PreflightError(
-      `The lab does not list model \`${LAB_MODEL}\` at ${baseUrl} (HTTP ${res.status})`,
-      {
-        code: 'LAB_PROVISION_FAILED',
-        cause: new Error(text.slice(0, 500)),
-      },
-    );
-  }
+/** What parts hand each other: the front ports (picked once, up front) and the misconfig plan. */
+function wiring(state: LabState, settings: LabUpSettings, misconfig: Misconfig[]): LabUpContext['wiring'] {
+  let ports: Promise<{ nginx: number; replicas: number[] }> | undefined;
+  let plan: MisconfigPlan | undefined;
+  return {
+    ports: () =>
+      (ports ??= (async () => {
+        const nginx = await freePort();
+        const replicas: number[] = [];
+        for (let i = 0; i < settings.replicaCount; i++) replicas.push(await freePort());
+        return { nginx, replicas };
+      })()),
+    plan: () =>
+      (plan ??= planMisconfig(misconfig, {
+        replicaCount: settings.replicaCount,
+        secretKey: state.secretKey!,
+        redisMaster: hostPort(proxyNamed(state, PROXY_REDIS_MASTER).listen),
+      })),
+  };
 }
 
 function anyAlive(state: LabState): boolean {
@@ -691,38 +246,12 @@ function anyAlive(state: LabState): boolean {
 
 /** Every pid state.json records, with a part name. */
 export function labPids(state: LabState): Array<{ part: string; pid: number }> {
-  const out: Array<{ part: string; pid: number }> = [];
-  if (state.nginx) out.push({ part: 'nginx', pid: state.nginx.pid });
-  for (const r of state.replicas) if (r.pid !== undefined) out.push({ part: r.name, pid: r.pid });
-  if (state.redis) {
-    out.push(
-      { part: 'redis-master', pid: state.redis.master.pid },
-      { part: 'redis-replica', pid: state.redis.replica.pid },
-    );
-    for (const s of state.redis.sentinels) out.push({ part: s.name, pid: s.pid });
-  }
-  if (state.postgres) out.push({ part: 'postgres', pid: state.postgres.pid });
-  if (state.toxiproxy?.daemon) out.push({ part: 'toxiproxy', pid: state.toxiproxy.daemon.pid });
-  if (state.mockLlm) out.push({ part: 'mock-llm', pid: state.mockLlm.pid });
-  return out;
+  return BACK_TO_FRONT.flatMap((p) => p.endpoints(state).pids);
 }
 
 /** Every TCP port state.json records (to check nothing listens after `lab down`). */
 export function labPorts(state: LabState): number[] {
-  const ports: number[] = [];
-  if (state.nginx) ports.push(state.nginx.port);
-  for (const r of state.replicas) ports.push(r.port);
-  if (state.redis)
-    ports.push(
-      state.redis.master.port,
-      state.redis.replica.port,
-      ...state.redis.sentinels.map((s) => s.port),
-    );
-  if (state.toxiproxy)
-    ports.push(state.toxiproxy.port, ...state.toxiproxy.proxies.map((p) => hostPort(p.listen).port));
-  if (state.postgres) ports.push(state.postgres.port);
-  if (state.mockLlm) ports.push(state.mockLlm.port);
-  return ports;
+  return BACK_TO_FRONT.flatMap((p) => p.endpoints(state).ports);
 }
 
 // ─── down ────────────────────────────────────────────────────────────────────────────────────────
@@ -749,37 +278,19 @@ export async function labDown(stateDir: string): Promise<LabDownResult> {
     orphans: [],
     errors: [],
   };
-  const attempt = async (part: string, fn: () => Promise<void>): Promise<void> => {
-    try {
-      await fn();
-      result.stopped.push(part);
-    } catch (err) {
-      result.errors.push(`${part}: ${errorMessage(err)}`);
-    }
-  };
   if (state) {
-    // Front to back, so nothing in front keeps sending to a part that is already gone.
-    if (state.nginx) await attempt('nginx', () => stopNginx(state.nginx!.pid));
-    await Promise.all(
-      state.replicas
-        .filter((r) => r.pid !== undefined)
-        .map((r) => attempt(r.name, () => stopProcess(r.pid!, 5000))),
-    );
-    if (state.replicasIn === 'docker' || state.replicas.some((r) => r.containerId)) {
-      await attempt('containers', async () => {
-        const docker = await connectDocker();
-        result.containersRemoved = await removeLabContainers(
-          docker,
-          state.name,
-          state.replicas.flatMap((r) => (r.containerId ? [r.containerId] : [])),
-        );
-      });
-    }
-    if (state.postgres) await attempt('postgres', () => stopPostgres(state.postgres!));
-    if (state.redis) await attempt('redis', () => stopRedisTopology(state.redis!));
-    if (state.toxiproxy?.daemon)
-      await attempt('toxiproxy', () => stopProcess(state.toxiproxy!.daemon!.pid, 3000));
-    if (state.mockLlm) await attempt('mock-llm', () => stopProcess(state.mockLlm!.pid, 3000));
+    const d = {
+      attempt: async (label: string, stop: () => Promise<void>): Promise<void> => {
+        try {
+          await stop();
+          result.stopped.push(label);
+        } catch (err) {
+          result.errors.push(`${label}: ${errorMessage(err)}`);
+        }
+      },
+      containersRemoved: (ids: string[]) => void result.containersRemoved.push(...ids),
+    };
+    for (const part of BACK_TO_FRONT) await part.down(state, d);
   }
   // Orphans: parts spawned by a `lab up` that crashed before recording them.
   for (const pid of findLabProcesses(stateDir)) {
@@ -839,16 +350,6 @@ export function findLabProcesses(stateDir: string): number[] {
 
 // ─── status ──────────────────────────────────────────────────────────────────────────────────────
 
-export interface LabPartStatus {
-  part: 'mock-llm' | 'toxiproxy' | 'redis' | 'sentinel' | 'postgres' | 'replica' | 'nginx';
-  name: string;
-  endpoint: string;
-  pid?: number;
-  containerId?: string;
-  healthy: boolean;
-  detail: string;
-}
-
 export interface LabStatus {
   name: string;
   stateDir: string;
@@ -863,18 +364,9 @@ export interface LabStatus {
   targetFile?: string;
   parts: LabPartStatus[];
   /** The master address each Sentinel reports. */
-  sentinels: Array<{ name: string; port: number; master?: string; error?: string }>;
-  nginx?: {
-    url: string;
-    probes: number;
-    upstreams: Record<string, number>;
-    replicas: Record<string, number>;
-    errors: number;
-  };
-  toxiproxy?: {
-    url: string;
-    proxies: Array<{ name: string; listen: string; upstream: string; enabled: boolean; toxics: unknown[] }>;
-  };
+  sentinels: SentinelView[];
+  nginx?: NginxView;
+  toxiproxy?: ToxiproxyView;
 }
 
 export async function labStatus(stateDir: string, opts: { nginxProbes?: number } = {}): Promise<LabStatus> {
@@ -890,7 +382,6 @@ export async function labStatus(stateDir: string, opts: { nginxProbes?: number }
       parts: [],
       sentinels: [],
     };
-  const parts: LabPartStatus[] = [];
   const status: LabStatus = {
     name: state.name,
     stateDir,
@@ -898,233 +389,21 @@ export async function labStatus(stateDir: string, opts: { nginxProbes?: number }
     healthy: false,
     replicasIn: state.replicasIn,
     buffering: state.buffering,
-    misconfig: state.misconfig ?? [],
-    parts,
+    misconfig: recordedMisconfigs(state.misconfig),
+    parts: [],
     sentinels: [],
   };
   if (state.replicaEnv) status.replicaEnv = state.replicaEnv;
   if (state.targetFile) status.targetFile = state.targetFile;
-
-  if (state.mockLlm) {
-    const ok = await probe(() => httpOk(`${state.mockLlm!.url}/v1/models`));
-    parts.push({
-      part: 'mock-llm',
-      name: 'mock-llm',
-      endpoint: state.mockLlm.url,
-      pid: state.mockLlm.pid,
-      healthy: ok.ok,
-      detail: ok.detail,
-    });
+  for (const part of PARTS) {
+    const report = await part.status(state, opts);
+    status.parts.push(...report.parts);
+    if (report.sentinels) status.sentinels.push(...report.sentinels);
+    if (report.nginx) status.nginx = report.nginx;
+    if (report.toxiproxy) status.toxiproxy = report.toxiproxy;
   }
-  if (state.toxiproxy) {
-    const t = state.toxiproxy;
-    try {
-      const res = await fetch(`${t.url}/proxies`, { signal: AbortSignal.timeout(2000) });
-      const proxies = (await res.json()) as Record<
-        string,
-        { name: string; listen: string; upstream: string; enabled: boolean; toxics?: unknown[] }
-      >;
-      status.toxiproxy = {
-        url: t.url,
-        proxies: Object.values(proxies).map((p) => ({
-          name: p.name,
-          listen: p.listen,
-          upstream: p.upstream,
-          enabled: p.enabled,
-          toxics: p.toxics ?? [],
-        })),
-      };
-      const missing = t.proxies.filter((p) => !(p.name in proxies)).map((p) => p.name);
-      parts.push({
-        part: 'toxiproxy',
-        name: t.real ? 'toxiproxy-server' : 'toxiproxy (lab)',
-        endpoint: t.url,
-        ...(t.daemon ? { pid: t.daemon.pid } : {}),
-        healthy: res.ok && missing.length === 0,
-        detail: missing.length
-          ? `proxies missing: ${missing.join(', ')}`
-          : `${Object.keys(proxies).length} proxies`,
-      });
-    } catch (err) {
-      parts.push({
-        part: 'toxiproxy',
-        name: 'toxiproxy',
-        endpoint: t.url,
-        ...(t.daemon ? { pid: t.daemon.pid } : {}),
-        healthy: false,
-        detail: errorMessage(err),
-      });
-    }
-  }
-  if (state.redis) {
-    for (const node of [state.redis.master, state.redis.replica]) {
-      const r = await redisRole(node.port);
-      parts.push({
-        part: 'redis',
-        name: node.name,
-        endpoint: `127.0.0.1:${node.port}`,
-        pid: node.pid,
-        healthy: r.ok,
-        detail: r.detail,
-      });
-    }
-    for (const s of state.redis.sentinels) {
-      const m = await sentinelMaster(s.port, state.redis.masterName);
-      status.sentinels.push({
-        name: s.name,
-        port: s.port,
-        ...(m.master ? { master: m.master } : {}),
-        ...(m.error ? { error: m.error } : {}),
-      });
-      parts.push({
-        part: 'sentinel',
-        name: s.name,
-        endpoint: `127.0.0.1:${s.port}`,
-        pid: s.pid,
-        healthy: m.master !== undefined,
-        detail: m.master ? `master ${m.master}` : (m.error ?? ''),
-      });
-    }
-  }
-  if (state.postgres) {
-    const pg = await postgresStatus(state.postgres);
-    parts.push({
-      part: 'postgres',
-      name: 'postgres',
-      endpoint: `127.0.0.1:${state.postgres.port}`,
-      pid: state.postgres.pid,
-      healthy: pg.ok,
-      detail: pg.detail,
-    });
-  }
-  for (const r of state.replicas) {
-    // Real Open WebUI: the version it reports now, not the one recorded at start.
-    if (r.server === 'openwebui') {
-      const live = await replicaFacts(r);
-      r.version = live.version ?? 'unreachable';
-      if (live.rssBytes !== undefined) r.rssBytes = live.rssBytes;
-    }
-    const ok = await probe(async () => {
-      const res = await fetch(`${r.url}/ready`, { signal: AbortSignal.timeout(2000) });
-      const text = await res.text();
-      if (!res.ok) throw new Error(`/ready ${res.status} ${text.slice(0, 100)}`);
-      return true;
-    });
-    parts.push({
-      part: 'replica',
-      name: r.name,
-      endpoint: r.url,
-      ...(r.pid !== undefined ? { pid: r.pid } : {}),
-      ...(r.containerId ? { containerId: r.containerId.slice(0, 12) } : {}),
-      healthy: ok.ok,
-      detail: `${replicaKind(r)}; ${ok.ok ? '/ready 200' : ok.detail}`,
-    });
-  }
-  if (state.nginx) {
-    const n = {
-      url: state.nginx.url,
-      probes: opts.nginxProbes ?? 2 * Math.max(1, state.replicas.length),
-      upstreams: {} as Record<string, number>,
-      replicas: {} as Record<string, number>,
-      errors: 0,
-    };
-    for (let i = 0; i < n.probes; i++) {
-      try {
-        const res = await fetch(`${state.nginx.url}/health`, { signal: AbortSignal.timeout(2000) });
-        await res.arrayBuffer();
-        const up = res.headers.get('x-upstream') ?? '?';
-        // The simulator names itself; real Open WebUI does not, so nginx's upstream address names it.
-        const rep =
-          res.headers.get('x-owui-replica') ??
-          state.replicas.find((r) => up === `127.0.0.1:${r.port}`)?.name ??
-          '?';
-        n.upstreams[up] = (n.upstreams[up] ?? 0) + 1;
-        n.replicas[rep] = (n.replicas[rep] ?? 0) + 1;
-        if (!res.ok) n.errors++;
-      } catch {
-        n.errors++;
-      }
-    }
-    status.nginx = n;
-    parts.push({
-      part: 'nginx',
-      name: 'nginx',
-      endpoint: state.nginx.url,
-      pid: state.nginx.pid,
-      healthy: n.errors === 0,
-      detail: `buffering ${state.buffering}; served by ${
-        Object.entries(n.replicas)
-          .map(([k, v]) => `${k}×${v}`)
-          .join(' ') || 'none'
-      }${n.errors ? `; ${n.errors} failed probes` : ''}`,
-    });
-  }
-  status.healthy = parts.length > 0 && parts.every((p) => p.healthy);
+  status.healthy = status.parts.length > 0 && status.parts.every((p) => p.healthy);
   return status;
-}
-
-/** "Open WebUI 0.12.4 (real), started in 41.2 s, RSS 1400 MB" or "simulator". */
-function replicaKind(r: LabReplicaRecord): string {
-  if (r.server !== 'openwebui') return 'simulator';
-  const start = r.startupMs === undefined ? '' : `, started in ${(r.startupMs / 1000).toFixed(1)} s`;
-  return `Open WebUI ${r.version ?? '?'} (real)${start}, RSS ${formatMb(r.rssBytes)}`;
-}
-
-async function probe(fn: () => Promise<boolean>): Promise<{ ok: boolean; detail: string }> {
-  try {
-    const ok = await fn();
-    return { ok, detail: ok ? 'ok' : 'unhealthy' };
-  } catch (err) {
-    return { ok: false, detail: errorMessage(err) };
-  }
-}
-
-async function withRedis<T>(port: number, fn: (r: Redis) => Promise<T>): Promise<T> {
-  const r = new Redis({
-    host: '127.0.0.1',
-    port,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: 1000,
-    commandTimeout: 2000,
-  });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    return await fn(r);
-  } finally {
-    r.disconnect();
-  }
-}
-
-async function redisRole(port: number): Promise<{ ok: boolean; detail: string }> {
-  try {
-    const info = await withRedis(port, (r) => r.info('replication'));
-    const role = /role:(\w+)/.exec(info)?.[1] ?? '?';
-    const link = /master_link_status:(\w+)/.exec(info)?.[1];
-    return {
-      ok: role === 'master' || link === 'up',
-      detail: link ? `role ${role}, link ${link}` : `role ${role}`,
-    };
-  } catch (err) {
-    return { ok: false, detail: errorMessage(err) };
-  }
-}
-
-async function sentinelMaster(
-  port: number,
-  masterName: string,
-): Promise<{ master?: string; error?: string }> {
-  try {
-    const reply = (await withRedis(port, (r) =>
-      r.call('SENTINEL', 'get-master-addr-by-name', masterName),
-    )) as string[] | null;
-    if (!reply) return { error: `no master known for ${masterName}` };
-    return { master: `${reply[0]}:${reply[1]}` };
-  } catch (err) {
-    return { error: errorMessage(err) };
-  }
 }
 
 // ─── summary (for `lab up --json` and the endpoint table) ────────────────────────────────────────
@@ -1140,73 +419,21 @@ export interface LabSummary {
   admin?: { email: string };
   /** What the replicas are: the simulator, or real Open WebUI of this version. */
   openwebui: { server: 'simulator' | 'real'; version?: string };
-  endpoints: Array<{ part: string; name: string; endpoint: string; pid?: number; container?: string }>;
+  endpoints: LabEndpoint[];
 }
 
 export function labSummary(state: LabState): LabSummary {
-  const endpoints: LabSummary['endpoints'] = [];
-  if (state.nginx)
-    endpoints.push({ part: 'nginx', name: 'nginx', endpoint: state.nginx.url, pid: state.nginx.pid });
-  for (const r of state.replicas) {
-    endpoints.push({
-      part: 'replica',
-      name: r.name,
-      endpoint: r.url,
-      ...(r.pid !== undefined ? { pid: r.pid } : {}),
-      ...(r.containerName ? { container: r.containerName } : {}),
-    });
-  }
-  if (state.redis) {
-    endpoints.push({
-      part: 'redis',
-      name: state.redis.master.name,
-      endpoint: `127.0.0.1:${state.redis.master.port}`,
-      pid: state.redis.master.pid,
-    });
-    endpoints.push({
-      part: 'redis',
-      name: state.redis.replica.name,
-      endpoint: `127.0.0.1:${state.redis.replica.port}`,
-      pid: state.redis.replica.pid,
-    });
-    for (const s of state.redis.sentinels)
-      endpoints.push({ part: 'sentinel', name: s.name, endpoint: `127.0.0.1:${s.port}`, pid: s.pid });
-  }
-  if (state.postgres)
-    endpoints.push({
-      part: 'postgres',
-      name: 'postgres',
-      endpoint: `127.0.0.1:${state.postgres.port}`,
-      pid: state.postgres.pid,
-    });
-  if (state.toxiproxy) {
-    endpoints.push({
-      part: 'toxiproxy',
-      name: state.toxiproxy.real ? 'toxiproxy-server' : 'toxiproxy (lab)',
-      endpoint: state.toxiproxy.url,
-      ...(state.toxiproxy.daemon ? { pid: state.toxiproxy.daemon.pid } : {}),
-    });
-    for (const p of state.toxiproxy.proxies)
-      endpoints.push({ part: 'proxy', name: p.name, endpoint: `${p.listen} → ${p.upstream}` });
-  }
-  if (state.mockLlm)
-    endpoints.push({
-      part: 'mock-llm',
-      name: 'mock-llm',
-      endpoint: state.mockLlm.url,
-      pid: state.mockLlm.pid,
-    });
   const summary: LabSummary = {
     name: state.name,
     stateDir: state.stateDir,
     replicasIn: state.replicasIn,
     buffering: state.buffering,
-    misconfig: state.misconfig ?? [],
+    misconfig: recordedMisconfigs(state.misconfig),
     openwebui: {
       server: state.openwebui?.server ?? 'simulator',
       ...(state.openwebui?.version ? { version: state.openwebui.version } : {}),
     },
-    endpoints,
+    endpoints: BACK_TO_FRONT.flatMap((p) => p.endpoints(state).rows),
   };
   if (state.targetFile) summary.targetFile = state.targetFile;
   if (state.nginx) summary.url = state.nginx.url;

@@ -18,6 +18,7 @@
 
 import { parseDuration } from '../core/clock.js';
 import { UsageError } from '../core/errors.js';
+import type { MisconfigRecord, ReplicaEnvFlags } from '../infra/lab-state.js';
 import { NGINX_DEFAULTS, type NginxConfigOptions } from './nginx/nginx-config.js';
 
 export const MISCONFIG_NAMES = [
@@ -174,6 +175,16 @@ export function formatMisconfig(m: Misconfig): string {
   return m.value === undefined ? m.name : `${m.name}=${m.value}`;
 }
 
+/** The switches a state file records, as the catalogue knows them (unknown names are dropped). */
+export function recordedMisconfigs(records: readonly MisconfigRecord[] | undefined): Misconfig[] {
+  const known = new Set<string>(MISCONFIG_NAMES);
+  return (records ?? []).flatMap((m) =>
+    known.has(m.name)
+      ? [{ name: m.name as MisconfigName, ...(m.value !== undefined ? { value: m.value } : {}) }]
+      : [],
+  );
+}
+
 export function formatMisconfigs(list: readonly Misconfig[]): string {
   return list.length === 0 ? 'none' : list.map(formatMisconfig).join(',');
 }
@@ -273,13 +284,6 @@ export function planMisconfig(list: readonly Misconfig[], ctx: MisconfigContext)
 }
 
 // ─── --replica-env ──────────────────────────────────────────────────────────────────────────────
-
-export interface ReplicaEnvFlags {
-  /** `KEY=VALUE`: every replica. */
-  all: Record<string, string>;
-  /** `N:KEY=VALUE`: replica `owui-N` only. */
-  byReplica: Record<number, Record<string, string>>;
-}
 
 export function parseReplicaEnv(items: readonly string[] | undefined, replicaCount: number): ReplicaEnvFlags {
   const out: ReplicaEnvFlags = { all: {}, byReplica: {} };

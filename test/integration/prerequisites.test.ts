@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findBinary } from '../../src/lab/process/binaries.js';
+import { findBinary } from '../../src/infra/process/binaries.js';
 import {
   DEFAULT_OPENWEBUI_VERSION,
   findOpenWebui,

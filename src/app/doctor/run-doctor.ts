@@ -45,7 +45,7 @@ import { BrowserClient } from '../../engines/node/browser-client.js';
 import { createAgent } from '../../engines/node/http.js';
 import { authSourceFromTarget, provisionCredentials } from '../../engines/node/provisioning.js';
 import { surveySentinels } from '../../drivers/sentinel/sentinel-survey.js';
-import { defaultLabStateDir, readLabState } from '../../lab/state.js';
+import { defaultLabStateDir, readLabState } from '../../infra/lab-state.js';
 import { bodyProbe, handshakeProbe, httpProbe, sseStream, tlsProbe, trimSlash } from './probes.js';
 
 export const MOCK_MODEL = 'owui-chaos-mock';

@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { isAlive } from '../../lab/process/daemon.js';
+import { isAlive } from '../../infra/process/daemon.js';
 
 export interface ProcessIdentity {
   host: string;

@@ -10,7 +10,7 @@ import { PreflightError, errorMessage } from '../../core/errors.js';
 import { RevertStack } from '../../core/runner/revert-stack.js';
 import { describeRevert } from '../../drivers/revert-records.js';
 import { RedisLeaseStore } from '../../drivers/sentinel/redis-lease-store.js';
-import { readLabState } from '../../lab/state.js';
+import { readLabState } from '../../infra/lab-state.js';
 import {
   acquireLease,
   labLeaseStore,

@@ -18,6 +18,7 @@ import type { SloSpec } from '../../core/slo/spec.js';
 import { bundleScenarios } from '../../engines/k6/bundle.js';
 import { operatorManifests } from '../../engines/k6/operator.js';
 import { scenarioConfigFromPlan, scenarioFor } from '../../engines/k6/plan.js';
+import { markNotMeasured } from '../../engines/k6/measurable.js';
 import { thresholdsFromSlos } from '../../engines/k6/thresholds.js';
 import { CURRENT_TARGET, parseK6Version, targetFor } from '../../engines/k6/version.js';
 
@@ -79,6 +80,7 @@ export default class K6Export extends BaseCommand {
     const { args, flags } = await this.parse(K6Export);
     let plan: LoadPlan;
     let slos: SloSpec[] = [];
+    let abortOnFail = false;
     if (args.experiment !== undefined) {
       const file = await resolveExperimentRef(args.experiment, { builtinDir: experimentsDir() });
       const loaded = await loadExperiment(file, {
@@ -91,6 +93,8 @@ export default class K6Export extends BaseCommand {
         model: flags.model,
       });
       slos = loaded.experiment.slos;
+      // Runner pods are not watched by owui-chaos: k6 itself stops on a breach when asked to.
+      abortOnFail = loaded.experiment.settings.abortOnBreach;
     } else {
       if (flags['chat-vus'] === undefined && flags['socket-vus'] === undefined) {
         throw new UsageError('Give an experiment, or --chat-vus and/or --socket-vus', {
@@ -105,8 +109,9 @@ export default class K6Export extends BaseCommand {
       if (flags['socket-vus'] !== undefined)
         plan.sockets = { vus: flags['socket-vus'], tokens: flags.tokens, chatIntervalMs: 5000 };
     }
-    const generated = thresholdsFromSlos(slos);
     const sse = flags.sse === 'xk6' ? 'xk6' : 'plain';
+    const clients = { api: plan.chat !== undefined, browser: (plan.sockets?.vus ?? 0) > 0 };
+    const generated = thresholdsFromSlos(markNotMeasured(slos, { sse, clients }), { abortOnFail });
     const config = scenarioConfigFromPlan(plan, {
       version: flags['owui-version'],
       sse,

@@ -4,7 +4,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { defaultLabRoot, labDown, labDownAll, type LabDownResult } from '../../lab/lab.js';
-import { defaultLabStateDir } from '../../lab/state.js';
+import { defaultLabStateDir } from '../../infra/lab-state.js';
 import { FaultError } from '../../core/errors.js';
 
 export default class LabDown extends BaseCommand {

@@ -5,7 +5,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { labStatus, type LabStatus } from '../../lab/lab.js';
-import { defaultLabStateDir } from '../../lab/state.js';
+import { defaultLabStateDir } from '../../infra/lab-state.js';
 import { ExitCode } from '../../core/errors.js';
 import { formatMisconfigs } from '../../lab/misconfig.js';
 

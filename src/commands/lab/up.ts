@@ -14,7 +14,7 @@ import {
 } from '../../lab/misconfig.js';
 import { capacityEnv } from '../../lab/owui-sim/capacity.js';
 import { DEFAULT_OPENWEBUI_VERSION } from '../../lab/openwebui/install.js';
-import { defaultLabStateDir } from '../../lab/state.js';
+import { defaultLabStateDir } from '../../infra/lab-state.js';
 
 export default class LabUp extends BaseCommand {
   static override summary = 'Start the local HA lab and write its target file';

@@ -29,6 +29,11 @@ export interface CapacityStep {
   durationMs: number;
   lag: GeneratorLag;
   missedStarts: number;
+  /**
+   * Time waited before this step until the target answered a probe chat in time again (after an
+   * overloaded step a real server may still work off requests its clients gave up on).
+   */
+  settle?: { waitedMs: number; settled: boolean };
   measurement: StepMeasurement;
 }
 

@@ -426,7 +426,11 @@ export class RunAggregator {
           this.plan.loadOnly && slo.phases.some((p) => p !== 'all')
             ? `load only: judged over the whole run (declared for ${slo.phases.join(', ')})`
             : undefined;
-        const note = [j.note, loadOnlyNote].filter(Boolean).join('; ');
+        const notMeasured =
+          j.verdict === 'no-data' && slo.notMeasured !== undefined
+            ? `not measurable: ${slo.notMeasured}`
+            : undefined;
+        const note = [notMeasured ?? j.note, loadOnlyNote].filter(Boolean).join('; ');
         out.push({
           ...common,
           measured: j.measured,

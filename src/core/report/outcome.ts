@@ -60,7 +60,12 @@ export const STOP_HEADLINE: Record<StopReason, string> = {
 
 /** Whether an SLO result fails the verdict: a breach, or no data where data was required. */
 export function sloFails(s: Pick<SloResult, 'verdict' | 'slo'>): boolean {
-  return s.verdict === 'breach' || (s.verdict === 'no-data' && s.slo.allowNoData !== true);
+  return s.verdict === 'breach' || (s.verdict === 'no-data' && !noDataAllowed(s));
+}
+
+/** No data is acceptable: the SLO says so, or the run's engine cannot measure it (`notMeasured`). */
+function noDataAllowed(s: Pick<SloResult, 'slo'>): boolean {
+  return s.slo.allowNoData === true || s.slo.notMeasured !== undefined;
 }
 
 /** SLO part of the verdict: breach / no-data (fails) / pass, with counts for the headline. */
@@ -71,10 +76,15 @@ export function sloVerdict(slos: ReadonlyArray<Pick<SloResult, 'verdict' | 'slo'
   missing: number;
   passed: number;
   allowedNoData: number;
+  /** No data because the engine cannot measure them (reported, not gating). */
+  notMeasured: number;
 } {
   const breached = slos.filter((s) => s.verdict === 'breach').length;
-  const missing = slos.filter((s) => s.verdict === 'no-data' && s.slo.allowNoData !== true).length;
-  const allowedNoData = slos.filter((s) => s.verdict === 'no-data' && s.slo.allowNoData === true).length;
+  const missing = slos.filter((s) => s.verdict === 'no-data' && !noDataAllowed(s)).length;
+  const notMeasured = slos.filter((s) => s.verdict === 'no-data' && s.slo.notMeasured !== undefined).length;
+  const allowedNoData = slos.filter(
+    (s) => s.verdict === 'no-data' && s.slo.allowNoData === true && s.slo.notMeasured === undefined,
+  ).length;
   const passed = slos.filter((s) => s.verdict === 'pass').length;
   // Nothing judged at all (no SLO, or every one without data) is not a pass either.
   const verdict = breached > 0 ? 'breach' : missing > 0 || passed === 0 ? 'no-data' : 'pass';
@@ -85,6 +95,7 @@ export function sloVerdict(slos: ReadonlyArray<Pick<SloResult, 'verdict' | 'slo'
     missing,
     passed,
     allowedNoData,
+    notMeasured,
   };
 }
 
@@ -121,8 +132,17 @@ export function decideOutcome(
           : v.passed === 0
             ? `0 of ${total} SLO checks evaluated: no data is not a pass`
             : `${v.missing} of ${total} SLO checks have no data (a gating SLO without data fails)`
-        : `${v.passed} of ${total} SLO checks met${v.allowedNoData ? `, ${v.allowedNoData} without data (allowed)` : ''}`;
+        : `${v.passed} of ${total} SLO checks met${v.allowedNoData ? `, ${v.allowedNoData} without data (allowed)` : ''}${v.notMeasured ? `, ${v.notMeasured} not measurable by this load engine (${notMeasuredList(slos)})` : ''}`;
   return { verdict: v.verdict, exitCode: v.exitCode, headline, stops: [] };
+}
+
+function notMeasuredList(slos: ReadonlyArray<Pick<SloResult, 'verdict' | 'slo'>>): string {
+  const ids = new Set(
+    slos
+      .filter((s) => s.verdict === 'no-data' && s.slo.notMeasured !== undefined)
+      .map((s) => `${s.slo.metric}${s.slo.client ? ` [${s.slo.client}]` : ''}`),
+  );
+  return [...ids].join(', ');
 }
 
 export function verdictText(verdict: RunVerdict): string {

@@ -101,12 +101,16 @@ export function renderTerminalSummary(results: RunResults, options: TerminalOpti
           verdictText(s.verdict) +
             (s.verdict === 'no-data'
               ? paint(
-                  s.slo.allowNoData === true || results.stops.length > 0 ? 'dim' : 'red',
-                  s.slo.allowNoData === true
-                    ? ' (allowed)'
-                    : results.stops.length > 0 && (s.note ?? '').includes('not reached')
-                      ? ''
-                      : ' (fails: no data is not a pass)',
+                  s.slo.allowNoData === true || s.slo.notMeasured !== undefined || results.stops.length > 0
+                    ? 'dim'
+                    : 'red',
+                  s.slo.notMeasured !== undefined
+                    ? ' (does not gate)'
+                    : s.slo.allowNoData === true
+                      ? ' (allowed)'
+                      : results.stops.length > 0 && (s.note ?? '').includes('not reached')
+                        ? ''
+                        : ' (fails: no data is not a pass)',
                 )
               : '') +
             (s.note ? paint('dim', ` (${s.note})`) : ''),

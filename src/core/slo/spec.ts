@@ -46,7 +46,15 @@ export const SloSpecSchema = z
     message: 'give exactly one objective: `lte: <number>` (at most) or `gte: <number>` (at least)',
   });
 
-export type SloSpec = z.infer<typeof SloSpecSchema>;
+export type SloSpec = z.infer<typeof SloSpecSchema> & {
+  /**
+   * Set by the run (never by a file: the schema refuses it) when the load engine cannot measure
+   * this SLO, with the reason, e.g. plain k6 reading SSE bodies whole cannot time `ttft` of API
+   * chats. Without data such an SLO is reported as "not measurable" with that reason, counted in
+   * the headline, and does not gate; with data it is judged as usual (docs/k6.md).
+   */
+  notMeasured?: string;
+};
 
 /** A stable id for an SLO, used to merge defaults with overrides and in JUnit test names. */
 export function sloId(slo: Pick<SloSpec, 'metric' | 'stat' | 'client' | 'tags'>): string {

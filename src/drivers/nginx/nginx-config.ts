@@ -2,7 +2,7 @@
 // directive survives unchanged (UTF-8 comments, CRLF line ends, trailing spaces): the revert
 // restores the original bytes anyway, but the applied config should differ only where intended.
 
-import { BUFFERING_BEGIN, setProxyBuffering } from '../../lab/nginx/nginx-config.js';
+import { BUFFERING_BEGIN, setProxyBuffering } from '../../infra/nginx-buffering.js';
 
 export interface DirectiveEdit {
   bytes: Buffer;

@@ -15,7 +15,7 @@ import { isAbsolute, join } from 'node:path';
 import { type Clock, systemClock } from '../../core/clock.js';
 import { FaultError } from '../../core/errors.js';
 import type { FaultHandle, NginxDriver } from '../../core/ports.js';
-import { findBinary } from '../../lab/process/binaries.js';
+import { findBinary } from '../../infra/process/binaries.js';
 import type { ContainerExec } from '../docker/docker-exec.js';
 import { type DriverLogger, formatBudget, silentLogger, step } from '../driver-log.js';
 import { type PreparedDriverFault, faultHandle } from '../fault.js';

@@ -10,14 +10,14 @@
 import { type Clock, systemClock } from '../../core/clock.js';
 import { FaultError } from '../../core/errors.js';
 import type { ReplicaDriver, ReplicaInfo } from '../../core/ports.js';
-import { isAlive, spawnDaemon, stopProcess, tailFile } from '../../lab/process/daemon.js';
+import { isAlive, spawnDaemon, stopProcess, tailFile } from '../../infra/process/daemon.js';
 import {
   type LabReplicaRecord,
   type LabState,
   labStatePath,
   readLabState,
   writeLabState,
-} from '../../lab/state.js';
+} from '../../infra/lab-state.js';
 import { hasExited, isStopped } from './proc.js';
 import { type DriverLogger, formatBudget, silentLogger, step } from '../driver-log.js';
 import { waitHttpHealthy } from '../health.js';

@@ -1,7 +1,7 @@
-// Linux /proc facts the process drivers need beyond `isAlive` (src/lab/process/daemon.ts).
+// Linux /proc facts the process drivers need beyond `isAlive` (src/infra/process/daemon.ts).
 
 import { readFileSync } from 'node:fs';
-import { isAlive } from '../../lab/process/daemon.js';
+import { isAlive } from '../../infra/process/daemon.js';
 
 /**
  * No such process, or a zombie whose threads are all gone (`isAlive` keeps a zombie alive while

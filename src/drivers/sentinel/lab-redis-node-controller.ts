@@ -5,9 +5,9 @@
 
 import { FaultError } from '../../core/errors.js';
 import type { RedisNodeAddress } from '../../core/ports.js';
-import { isAlive, spawnDaemon, tcpOpen } from '../../lab/process/daemon.js';
-import type { RedisNodeInfo } from '../../lab/redis/redis-topology.js';
-import { type LabState, labStatePath, readLabState, writeLabState } from '../../lab/state.js';
+import { isAlive, spawnDaemon, tcpOpen } from '../../infra/process/daemon.js';
+import type { RedisNodeInfo } from '../../infra/lab-state.js';
+import { type LabState, labStatePath, readLabState, writeLabState } from '../../infra/lab-state.js';
 import { hasExited } from '../process/proc.js';
 import type { RedisNodeController } from './ioredis-sentinel-driver.js';
 

@@ -73,9 +73,10 @@ export async function bundleScenarios(opts: BundleOptions): Promise<BundledScena
       outdir: opts.outDir,
       // k6 cannot resolve our relative TypeScript imports: everything but k6's modules goes in.
       bundle: true,
-      // k6 runs ES modules natively; `options`, `setup` and the scenario `exec` functions must stay
-      // named exports of the entry module for k6 to find them.
-      format: 'esm',
+      // k6 ≥ 0.52 runs ES modules natively; older k6 would Babel-transpile an ES module (seconds
+      // per start), so they get CommonJS (version.ts). Either way `options`, `setup` and the
+      // scenario `exec` functions stay exports of the entry module for k6 to find them.
+      format: target.moduleFormat,
       // Neither browser nor Node: no Node built-in shims, no `process.env` substitution, so a
       // stray Node import fails here instead of at `k6 run`.
       platform: 'neutral',
@@ -94,7 +95,7 @@ export async function bundleScenarios(opts: BundleOptions): Promise<BundledScena
       // Scenario sources are type-checked by `tsc -p scenarios/tsconfig.json`; esbuild only strips.
       tsconfig: join(sourceDir, 'tsconfig.json'),
       banner: {
-        js: `// owui-chaos k6 scenario bundle: target ${target.esTarget}, ${target.websocketsModule}, ${target.timersModule}, sse ${sse}.`,
+        js: `// owui-chaos k6 scenario bundle: target ${target.esTarget} ${target.moduleFormat}, ${target.websocketsModule}, ${target.timersModule}, sse ${sse}.`,
       },
       // Errors are returned in the result/exception and reported by us, not printed by esbuild.
       logLevel: 'silent',
@@ -122,13 +123,14 @@ export async function bundleScenarios(opts: BundleOptions): Promise<BundledScena
   return out;
 }
 
-/** Imports a k6 script must not contain: Node built-ins, CommonJS requires of them. */
+/** Imports a k6 script must not contain: Node built-ins, CommonJS requires of anything but k6. */
 export function findNodeImports(bundleText: string): string[] {
   const found = new Set<string>();
   const patterns = [
     /\bfrom\s*["'](node:[^"']+)["']/g,
     /\bimport\s*\(\s*["'](node:[^"']+)["']/g,
-    /\brequire\s*\(\s*["']([^"']+)["']\s*\)/g,
+    // CommonJS bundles (k6 < 0.52) require k6's own modules; anything else is foreign.
+    /\brequire\s*\(\s*["']((?!k6(?:\/|["']))[^"']+)["']\s*\)/g,
     /\bfrom\s*["'](fs|path|os|http|https|net|tls|crypto|child_process|worker_threads|stream|url|util|events|buffer|zlib)(\/[^"']*)?["']/g,
   ];
   for (const re of patterns) for (const m of bundleText.matchAll(re)) found.add(m[1] as string);

@@ -57,6 +57,8 @@ export interface K6EngineOptions {
   pacing?: ScenarioConfig['pacing'];
   /** SLOs turned into k6 thresholds (owui-chaos still evaluates them itself). */
   slos?: readonly SloSpec[];
+  /** The thresholds stop k6 when crossed (k6 `abortOnFail`); see thresholds.ts. */
+  abortOnFail?: boolean;
   /** `auto` (default): xk6-sse when the k6 binary has it, else plain. */
   sse?: 'plain' | 'xk6' | 'auto';
   /** Where bundles, config and k6's JSON output go; default a new temp directory. */
@@ -99,18 +101,32 @@ export function k6LogProblem(line: string): K6LogProblem | undefined {
   return { level: level === 'warning' ? 'warning' : 'error', message };
 }
 
+/**
+ * A JavaScript exception k6 caught in a VU iteration: logged at `level=error` with
+ * `source=stacktrace` (seen on k6 v0.49.0 to v2.2.0), after which k6 goes on and can exit 0.
+ */
+export function isVuException(line: string): boolean {
+  return /\blevel=error\b/.test(line) && /\bsource=stacktrace\b/.test(line);
+}
+
 export interface K6RunSummary {
   k6: string;
   bundle: string;
   samplesFile: string;
   exitCode: number | null;
   thresholdsFailed: boolean;
+  /** k6 stopped itself before the duration because an `abortOnFail` threshold was crossed. */
+  abortedByThreshold: boolean;
+  /** Wall time from spawning k6 to its exit. */
+  elapsedMs: number;
   samples: number;
   skippedThresholds: { slo: string; reason: string }[];
   /** k6's whole stdout + stderr (console lines, script errors), kept beside the samples. */
   logFile: string;
   /** Warnings and errors k6 logged (first 50). */
   problems: K6LogProblem[];
+  /** Exceptions thrown in VU iterations (k6 logs them and goes on, often to exit 0). */
+  vuExceptions: number;
 }
 
 /** `k6 version` → parsed version, or PreflightError when k6 cannot be run. */
@@ -255,6 +271,10 @@ export class K6JsonIngest {
   }
 }
 
+const TIMER_STOPPED = /^set(?:Timeout|Interval) \d+ was stopped because the VU iteration was interrupted/;
+const THRESHOLD_ABORT = /abortOnFail enabled, stopping test prematurely/;
+const SIGNAL_ABORT = /aborted because k6 received a '(?:interrupt|terminated)' signal/;
+
 export class K6LoadEngine implements LoadEngine {
   readonly name = 'k6';
   lastRun: K6RunSummary | undefined;
@@ -282,7 +302,10 @@ export class K6LoadEngine implements LoadEngine {
       );
     }
     const sse = this.opts.sse === 'xk6' || (this.opts.sse !== 'plain' && hasXk6Sse(k6)) ? 'xk6' : 'plain';
-    const generated = thresholdsFromSlos(this.opts.slos ?? []);
+    const generated = thresholdsFromSlos(
+      this.opts.slos ?? [],
+      this.opts.abortOnFail !== undefined ? { abortOnFail: this.opts.abortOnFail } : {},
+    );
     const config = scenarioConfigFromPlan(plan, {
       version: credentials.version,
       sse,
@@ -343,6 +366,14 @@ export class K6LoadEngine implements LoadEngine {
     const problems: K6LogProblem[] = [];
     let stderrTail = '';
     let partialLine = '';
+    let timersStopped = 0;
+    let abortedByThreshold = false;
+    let vuExceptions = 0;
+    let firstVuException: string | undefined;
+    const report = (problem: K6LogProblem): void => {
+      if (problems.length < 50) problems.push(problem);
+      this.opts.onLogProblem?.(problem);
+    };
     const keepTail = (chunk: Buffer): void => {
       const text = chunk.toString('utf8');
       log.write(chunk);
@@ -352,8 +383,20 @@ export class K6LoadEngine implements LoadEngine {
       for (const line of lines) {
         const problem = k6LogProblem(line);
         if (!problem) continue;
-        if (problems.length < 50) problems.push(problem);
-        this.opts.onLogProblem?.(problem);
+        if (isVuException(line)) {
+          vuExceptions++;
+          firstVuException ??= problem.message;
+        }
+        // k6 stopping a VU's pending timers at the end of a run logs one line per timer: counted
+        // and reported once below (all are in k6.log), not one warning per timer.
+        if (TIMER_STOPPED.test(problem.message)) {
+          timersStopped++;
+          continue;
+        }
+        if (THRESHOLD_ABORT.test(problem.message)) abortedByThreshold = true;
+        // The abort we asked for (Ctrl-C, a steady-state or breach stop) is not a problem.
+        if (stoppedByUs && SIGNAL_ABORT.test(problem.message)) continue;
+        report(problem);
       }
     };
     child.stdout.on('data', keepTail);
@@ -428,16 +471,24 @@ export class K6LoadEngine implements LoadEngine {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await new Promise<void>((resolve) => log.end(resolve));
     }
+    if (timersStopped > 0 && !stoppedByUs)
+      report({
+        level: 'warning',
+        message: `k6 stopped ${timersStopped} pending timer(s) of VUs still running after the graceful stop (${Math.round(gracefulStopMs / 1000)} s): their chats were cut off`,
+      });
     this.lastRun = {
       k6: k6.raw,
       bundle: bundle.path,
       samplesFile,
       exitCode: result.code,
       thresholdsFailed: result.code === 99,
+      abortedByThreshold: result.code === 99 && abortedByThreshold,
+      elapsedMs: Date.now() - startedAt,
       samples: ingest.samples,
       skippedThresholds: generated.skipped,
       logFile,
       problems,
+      vuExceptions,
     };
     if (hung) {
       throw new LoadGeneratorError(
@@ -450,6 +501,20 @@ export class K6LoadEngine implements LoadEngine {
     }
     const error = mapK6Exit(result.code, result.signal, { stoppedByUs, stderrTail });
     if (error) throw error;
+    // k6 exits 0 after exceptions in VU iterations: the load it reports is not the load asked for,
+    // so the run must not pass on it (docs/k6.md "Nothing silent").
+    if (vuExceptions > 0) {
+      throw new LoadGeneratorError(
+        `k6 exited ${result.code ?? result.signal}, but ${vuExceptions} VU iteration(s) threw a script exception (first: ${(firstVuException ?? '').split('\n')[0]}); all output: ${logFile}`,
+        {
+          code: 'K6_SCRIPT_ERROR',
+          suggestions: [
+            `Read the stack traces in ${logFile}`,
+            'Rerun with the built-in engine to compare: --engine node',
+          ],
+        },
+      );
+    }
   }
 
   private async provision(plan: LoadPlan, signal?: AbortSignal): Promise<Credentials> {

@@ -7,11 +7,14 @@
 // `secretKeyRef`. Runners write their samples as JSON lines to stdout (`--out json=/dev/stdout`,
 // logs as JSON too, so every line parses); collect them with
 // `kubectl logs -l k6_cr=<name> --tail=-1 > samples-<i>.json` and merge with the reports'
-// `--samples`. A bundle over the ConfigMap limit (1 MiB) is refused.
+// `--samples`. A bundle over the ConfigMap limit (1 MiB) is refused, and so is output that does
+// not pass our schema of the operator's TestRun CRD (operator-schema.ts), e.g. more runners than
+// VUs of a client kind.
 
 import { stringify } from 'yaml';
 import { UsageError } from '../../core/errors.js';
 import type { ScenarioName } from './bundle.js';
+import { K6_OPERATOR_TARGET, validateOperatorManifests } from './operator-schema.js';
 import type { ScenarioConfig } from './scenario-config.js';
 
 /** Kubernetes rejects ConfigMaps above 1 MiB (etcd object limit); keep room for metadata. */
@@ -86,5 +89,19 @@ export function operatorManifests(o: OperatorExportOptions): string {
     `#   --from-literal=api-tokens='sk-…,sk-…' --from-literal=signin='[{"email":"…","password":"…"}]'`,
     `# Samples: kubectl logs -l k6_cr=${o.name} --tail=-1 --prefix=false > samples.json`,
   ].join('\n');
-  return `${header}\n${stringify(configMap, { lineWidth: 0 })}---\n${stringify(testRun, { lineWidth: 0 })}`;
+  const text = `${header}\n${stringify(configMap, { lineWidth: 0 })}---\n${stringify(testRun, { lineWidth: 0 })}`;
+  // Checked against our schema of the operator's CRD before anyone applies it (operator-schema.ts).
+  const issues = validateOperatorManifests(text);
+  if (issues.length > 0) {
+    throw new UsageError(
+      `The k6-operator resources would not run as intended (k6-operator ${K6_OPERATOR_TARGET}): ${issues
+        .map((i) => `${i.path}: ${i.message}`)
+        .join('; ')}`,
+      {
+        code: 'K6_OPERATOR_INVALID',
+        suggestions: ['owui-chaos k6 export --operator --parallelism <N ≤ the VUs of each client kind>'],
+      },
+    );
+  }
+  return text;
 }

@@ -1,7 +1,7 @@
 // How a LoadPlan (core's port) becomes the ScenarioConfig a k6 bundle reads, and which bundle runs it.
 
 import type { LoadPlan } from '../../core/ports.js';
-import type { ScenarioConfig } from './scenario-config.js';
+import type { K6Thresholds, ScenarioConfig } from './scenario-config.js';
 
 export interface ScenarioConfigOptions {
   version: string;
@@ -9,7 +9,7 @@ export interface ScenarioConfigOptions {
   verify?: boolean;
   pacing?: ScenarioConfig['pacing'];
   sse?: 'plain' | 'xk6';
-  thresholds?: Record<string, string[]>;
+  thresholds?: K6Thresholds;
   /** Per-stream and per-chat timeout. Default 120 s. */
   streamTimeoutMs?: number;
   /** How long k6 waits for in-flight iterations after the duration. Default 30 s. */

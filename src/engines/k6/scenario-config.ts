@@ -42,7 +42,11 @@ export interface ScenarioConfig {
   /** `plain`: core k6 reads bodies whole (ttfb, e2e, integrity); `xk6`: the xk6-sse extension times events. */
   sse: 'plain' | 'xk6';
   /** k6 thresholds generated from the experiment's SLOs. */
-  thresholds?: Record<string, string[]>;
+  thresholds?: K6Thresholds;
   /** Time k6 waits for in-flight iterations after the duration, in ms. */
   gracefulStopMs: number;
 }
+
+/** k6's `options.thresholds`: an expression, or one that stops the test when crossed. */
+export type K6Threshold = string | { threshold: string; abortOnFail: boolean; delayAbortEval?: string };
+export type K6Thresholds = Record<string, K6Threshold[]>;

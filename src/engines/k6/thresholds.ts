@@ -14,17 +14,37 @@
 
 import { METRICS } from '../../core/metrics.js';
 import { sloId, type SloSpec } from '../../core/slo/spec.js';
+import type { K6Thresholds } from './scenario-config.js';
 
 export interface GeneratedThresholds {
-  thresholds: Record<string, string[]>;
+  thresholds: K6Thresholds;
   skipped: { slo: string; reason: string }[];
 }
 
-export function thresholdsFromSlos(slos: readonly SloSpec[]): GeneratedThresholds {
-  const thresholds: Record<string, string[]> = {};
+export interface ThresholdOptions {
+  /**
+   * k6 stops the test itself when a threshold is crossed (`abortOnFail`; exit 99 before the
+   * duration), e.g. the experiment's `settings.abortOnBreach` on k6-operator runners that
+   * owui-chaos does not watch. Evaluation waits `delayAbortEvalMs` (default 10 s) so a threshold
+   * is not judged on the first few samples.
+   */
+  abortOnFail?: boolean;
+  delayAbortEvalMs?: number;
+}
+
+export function thresholdsFromSlos(
+  slos: readonly SloSpec[],
+  opts: ThresholdOptions = {},
+): GeneratedThresholds {
+  const thresholds: K6Thresholds = {};
+  const delay = `${Math.round((opts.delayAbortEvalMs ?? 10_000) / 1000)}s`;
   const skipped: GeneratedThresholds['skipped'] = [];
   for (const slo of slos) {
     const id = sloId(slo);
+    if (slo.notMeasured !== undefined) {
+      skipped.push({ slo: id, reason: `not measurable with this k6: ${slo.notMeasured}` });
+      continue;
+    }
     if (slo.phases.length !== 1 || slo.phases[0] !== 'all') {
       skipped.push({
         slo: id,
@@ -44,7 +64,9 @@ export function thresholdsFromSlos(slos: readonly SloSpec[]): GeneratedThreshold
     const key =
       tags.length === 0 ? slo.metric : `${slo.metric}{${tags.map(([k, v]) => `${k}:${v}`).join(',')}}`;
     const expression = slo.lte !== undefined ? `${aggregation}<=${slo.lte}` : `${aggregation}>=${slo.gte}`;
-    (thresholds[key] ??= []).push(expression);
+    (thresholds[key] ??= []).push(
+      opts.abortOnFail ? { threshold: expression, abortOnFail: true, delayAbortEval: delay } : expression,
+    );
   }
   return { thresholds, skipped };
 }

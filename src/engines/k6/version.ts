@@ -7,8 +7,11 @@
 // - WebSockets: `k6/experimental/websockets` until v1.5, `k6/websockets` from v1.6 (read off the
 //   module table of k6's own source per tag, and seen on a real v1.3.0: "unknown module: k6/websockets");
 // - timers: `k6/experimental/timers` until v0.49, `k6/timers` from v0.50;
-// - syntax: k6 ≥ 0.52 runs ES2020+ natively (its Babel step was removed); older releases get
-//   ES2017, which their goja runs without transpiling.
+// - syntax: k6 ≥ 0.52 runs ES2020+ and ES modules natively (its Babel step was removed); older
+//   releases get ES2017 as CommonJS, which their goja runs without transpiling. An ES-module
+//   bundle makes those releases run it through Babel first: 10.8 s for the mixed bundle on k6
+//   v0.49.0 on a loaded 2-core machine (longer than a 5 s steady state: no sample at all), against
+//   28–61 ms for the same bundle as CommonJS (`k6 inspect`, docs/k6.md).
 // k6 older than 0.43 lacks `http.asyncRequest`, timers and the event-loop WebSockets the browser
 // scenario needs: `MIN_K6` rejects it in preflight.
 
@@ -23,6 +26,8 @@ export interface K6Version {
 
 export interface K6Target {
   esTarget: 'es2017' | 'es2020';
+  /** Module format of the bundle: ES modules natively from k6 0.52, CommonJS before. */
+  moduleFormat: 'esm' | 'cjs';
   websocketsModule: 'k6/websockets' | 'k6/experimental/websockets';
   timersModule: 'k6/timers' | 'k6/experimental/timers';
 }
@@ -31,6 +36,7 @@ export const MIN_K6 = { major: 0, minor: 43 } as const;
 /** What bundles target when no k6 is installed (e.g. `k6 bundle` for a k6-operator image). */
 export const CURRENT_TARGET: K6Target = {
   esTarget: 'es2020',
+  moduleFormat: 'esm',
   websocketsModule: 'k6/websockets',
   timersModule: 'k6/timers',
 };
@@ -63,6 +69,7 @@ export function targetFor(v: K6Version | undefined): K6Target {
   if (!v) return CURRENT_TARGET;
   return {
     esTarget: atLeast(v, 0, 52) ? 'es2020' : 'es2017',
+    moduleFormat: atLeast(v, 0, 52) ? 'esm' : 'cjs',
     websocketsModule: atLeast(v, 1, 6) ? 'k6/websockets' : 'k6/experimental/websockets',
     timersModule: atLeast(v, 0, 50) ? 'k6/timers' : 'k6/experimental/timers',
   };

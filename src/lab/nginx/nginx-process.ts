@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PreflightError } from '../../core/errors.js';
-import { requireBinary } from '../process/binaries.js';
+import { requireBinary } from '../../infra/process/binaries.js';
 import {
   type DaemonInfo,
   isAlive,
@@ -19,7 +19,7 @@ import {
   stopProcess,
   tailFile,
   tcpOpen,
-} from '../process/daemon.js';
+} from '../../infra/process/daemon.js';
 import { nginxPaths, renderNginxConfig, type NginxConfigOptions } from './nginx-config.js';
 
 const run = promisify(execFile);

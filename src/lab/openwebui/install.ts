@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { PreflightError, UsageError } from '../../core/errors.js';
-import { findBinary } from '../process/binaries.js';
+import { findBinary } from '../../infra/process/binaries.js';
 
 export const DEFAULT_OPENWEBUI_VERSION = '0.12.4';
 export const TOXIPROXY_MODULE = 'github.com/Shopify/toxiproxy/v2/cmd/server';

@@ -13,8 +13,8 @@
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PreflightError, errorMessage } from '../../core/errors.js';
-import { isAlive, sleep, spawnDaemon, tailFile } from '../process/daemon.js';
-import type { LabReplicaRecord } from '../state.js';
+import { isAlive, pickEnv, sleep, spawnDaemon, tailFile } from '../../infra/process/daemon.js';
+import type { LabReplicaRecord } from '../../infra/lab-state.js';
 import type { OpenWebuiInstall } from './install.js';
 
 export interface RealLabWiring {
@@ -98,7 +98,7 @@ export async function startRealReplica(o: StartRealReplicaOptions): Promise<LabR
   mkdirSync(o.dir, { recursive: true });
   const logFile = join(o.dir, `${o.name}.log`);
   const env: Record<string, string> = {
-    ...pick(process.env, ['PATH', 'HOME', 'LANG', 'TZ']),
+    ...pickEnv(process.env, ['PATH', 'HOME', 'LANG', 'TZ']),
     ...o.markerEnv,
     ...o.env,
   };
@@ -212,15 +212,6 @@ function safeReaddir(dir: string): string[] {
   } catch {
     return [];
   }
-}
-
-function pick(env: NodeJS.ProcessEnv, keys: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of keys) {
-    const v = env[k];
-    if (v !== undefined) out[k] = v;
-  }
-  return out;
 }
 
 export interface UpRealReplicasOptions {

@@ -6,7 +6,8 @@
 //   slots. A chat completion takes a slot before it calls the upstream and keeps it until its
 //   stream ends; when every slot is taken it waits in one FIFO queue (bounded by
 //   `OWUI_SIM_QUEUE_LIMIT`, 0 = unbounded; beyond it: 503, as an overloaded server answers). A
-//   client that goes away while queued leaves the queue.
+//   client that goes away while queued leaves the queue. `OWUI_SIM_NO_QUEUE=1` makes it a loss
+//   system instead: a chat finding every slot taken is answered 503 at once (no waiting at all).
 // - `OWUI_SIM_TOKEN_COST_MS=t` and `OWUI_SIM_REQUEST_COST_MS=r`: once it holds a slot, the k-th
 //   content event (k = 1, 2, …) of the stream is forwarded no earlier than slotStart + r + k·t.
 //   The upstream is paused meanwhile (TCP backpressure), so a fast upstream cannot shorten it.
@@ -20,6 +21,13 @@ export interface CapacityModel {
   queueLimit: number;
   tokenCostMs: number;
   requestCostMs: number;
+  /**
+   * No queue: a chat finding every slot taken gets 503 at once. The knee is then sharp whatever
+   * the step's length (every arrival beyond c·1000/S per second is refused), where a queue's
+   * latency grows only by (ρ − 1) s per second, so a short step cannot tell ρ = 1.2 from 1
+   * (docs/capacity.md "Why the proof's lab has no queue").
+   */
+  noQueue?: boolean;
 }
 
 export const CAPACITY_ENV = {
@@ -27,6 +35,7 @@ export const CAPACITY_ENV = {
   queueLimit: 'OWUI_SIM_QUEUE_LIMIT',
   tokenCostMs: 'OWUI_SIM_TOKEN_COST_MS',
   requestCostMs: 'OWUI_SIM_REQUEST_COST_MS',
+  noQueue: 'OWUI_SIM_NO_QUEUE',
 } as const;
 
 function nonNegative(env: NodeJS.ProcessEnv, name: string): number {
@@ -37,6 +46,13 @@ function nonNegative(env: NodeJS.ProcessEnv, name: string): number {
   return n;
 }
 
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const text = (env[name] ?? '').trim().toLowerCase();
+  if (text === '' || text === '0' || text === 'false') return false;
+  if (text === '1' || text === 'true') return true;
+  throw new Error(`${name}="${env[name]}" must be 1 or 0`);
+}
+
 /** Undefined when no limit is configured (the replica then has no capacity model at all). */
 export function capacityFromEnv(env: NodeJS.ProcessEnv): CapacityModel | undefined {
   const maxStreams = Math.floor(nonNegative(env, CAPACITY_ENV.maxStreams));
@@ -45,6 +61,7 @@ export function capacityFromEnv(env: NodeJS.ProcessEnv): CapacityModel | undefin
     queueLimit: Math.floor(nonNegative(env, CAPACITY_ENV.queueLimit)),
     tokenCostMs: nonNegative(env, CAPACITY_ENV.tokenCostMs),
     requestCostMs: nonNegative(env, CAPACITY_ENV.requestCostMs),
+    ...(flag(env, CAPACITY_ENV.noQueue) ? { noQueue: true } : {}),
   };
   if (maxStreams === 0 && (model.tokenCostMs > 0 || model.requestCostMs > 0)) {
     throw new Error(
@@ -61,6 +78,7 @@ export function capacityEnv(model: CapacityModel): Record<string, string> {
     [CAPACITY_ENV.queueLimit]: String(model.queueLimit),
     [CAPACITY_ENV.tokenCostMs]: String(model.tokenCostMs),
     [CAPACITY_ENV.requestCostMs]: String(model.requestCostMs),
+    ...(model.noQueue ? { [CAPACITY_ENV.noQueue]: '1' } : {}),
   };
 }
 
@@ -135,7 +153,10 @@ export class CapacityGate {
   async acquire(signal?: AbortSignal): Promise<CapacitySlot> {
     const model = this.model;
     if (!model) return FREE_SLOT;
+    if (signal?.aborted) throw new Error('aborted before a slot was taken');
     if (this.busy >= model.maxStreams) {
+      if (model.noQueue)
+        throw new CapacityFullError(`all ${model.maxStreams} slots are taken and this replica has no queue`);
       if (model.queueLimit > 0 && this.queue.length >= model.queueLimit)
         throw new CapacityFullError(
           `${this.queue.length} chats already wait for one of ${model.maxStreams} slots`,

@@ -287,6 +287,10 @@ export class ChatService {
     res.on('close', () => {
       if (!res.writableFinished) abort.abort();
     });
+    // The client may be gone already (its 'close' fired while we authenticated): then no slot, or
+    // one taken here would never be released — a leaked slot lowers the lab's capacity for good.
+    const gone = (): boolean => res.destroyed || res.closed;
+    if (gone()) return;
     let up: IncomingMessage;
     const slot = await this.gate.acquire(abort.signal).catch((err: Error) => {
       if (err instanceof CapacityFullError)
@@ -294,6 +298,10 @@ export class ChatService {
       return undefined; // the client left while queued
     });
     if (!slot) return;
+    if (gone()) {
+      slot.release();
+      return;
+    }
     res.on('close', () => slot.release());
     try {
       up = await upstreamPost(this.ctx, '/chat/completions', payload, abort.signal);

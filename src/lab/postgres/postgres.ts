@@ -23,29 +23,11 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PreflightError } from '../../core/errors.js';
-import {
-  freePort,
-  isAlive,
-  sleep,
-  spawnDaemon,
-  tailFile,
-  tcpOpen,
-  type DaemonInfo,
-} from '../process/daemon.js';
+import { freePort, isAlive, sleep, spawnDaemon, tailFile, tcpOpen } from '../../infra/process/daemon.js';
+import type { PostgresRecord } from '../../infra/lab-state.js';
 
 export const PG_USER = 'owui';
 export const PG_DATABASE = 'openwebui';
-
-export interface PostgresRecord extends DaemonInfo {
-  port: number;
-  dataDir: string;
-  binDir: string;
-  user: string;
-  database: string;
-  /** The OS user the cluster runs as, when the lab runs as root. */
-  osUser?: string;
-  version: string;
-}
 
 /** Debian puts each major version's binaries in /usr/lib/postgresql/<major>/bin; newest first. */
 export function findPostgresBin(): string | undefined {

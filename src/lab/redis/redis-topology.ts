@@ -6,20 +6,16 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { PreflightError } from '../../core/errors.js';
-import { type DaemonInfo, freePort, sleep, spawnDaemon, stopProcess, tailFile } from '../process/daemon.js';
-import { requireBinary } from '../process/binaries.js';
-
-export interface RedisNodeInfo extends DaemonInfo {
-  role: 'master' | 'replica' | 'sentinel';
-  port: number;
-}
-
-export interface RedisTopology {
-  masterName: string;
-  master: RedisNodeInfo;
-  replica: RedisNodeInfo;
-  sentinels: RedisNodeInfo[];
-}
+import {
+  type DaemonInfo,
+  freePort,
+  sleep,
+  spawnDaemon,
+  stopProcess,
+  tailFile,
+} from '../../infra/process/daemon.js';
+import { requireBinary } from '../../infra/process/binaries.js';
+import type { RedisNodeInfo, RedisTopology } from '../../infra/lab-state.js';
 
 export interface RedisTopologyOptions {
   /** Directory for configs, data and logs (one subfolder per node). */

@@ -1,14 +1,26 @@
-// The proof of `owui-chaos capacity` (docs/capacity.md): on a lab whose replicas have a known
-// capacity (6 streams each, 400 ms per token, 5 tokens per chat → 3 chats/s per replica), the
-// sweep finds, within one step, the knee computed in advance for 1, 2 and 3 replicas, and with one
-// of 3 replicas killed it finds the 2-replica knee. The contrasts are the negative controls: a
-// sweep that ignored the target (a constant, a fixed grid, the generator's own limit) could not
-// land on three different computed knees and on the lower one with a replica down.
+// The proof of `owui-chaos capacity` (docs/capacity.md "The proof"): on a lab whose replicas have a
+// known capacity, the sweep finds the knee computed in advance for 1, 2 and 3 replicas, and with
+// one of 3 replicas killed it finds the 2-replica knee.
+//
+// Why it holds on a loaded machine (docs/capacity.md "Why the proof's lab has no queue"):
+// - The lab's capacity is set by slots and time, not CPU: 24 slots per replica, 400 ms per token
+//   (absolute due times, so a starved replica is late by its timer lag, tens of ms, beside a 2 s
+//   service time), and no queue — a chat finding every slot taken gets 503 at once. Below the knee
+//   no arrival is refused; above it the share 1 − 1/ρ is refused whatever the step's length. (With
+//   a queue, latency grows by only (ρ − 1) s per second, so a 3 s window cannot tell ρ = 1.25 from
+//   1: that is why the last CI run found 11.2/s against 9/s.)
+// - The SLO that decides is completion ≥ g = 98 %: above K / g the refused share 1 − 1/ρ exceeds
+//   2 %; one refusal caused by a stall (50+ arrivals per window) is tolerated.
+// - The range a right knee must lie in is derived from the model and the sweep's own resolution
+//   (`kneeRange`): [K · (1 − j) / (1 + r), K / g], j = 5 % of the service time for stalls.
+// Negative control: the same sweep on the same lab with 8-token chats (a lab whose capacity is
+// 24 × 1000 / 3200 = 7.5/s, not the 12/s the 5-token model gives) must be rejected by the same
+// check against the 5-token expectation and accepted against its own.
 // Afterwards the lab is as it was: nginx's config bytes, every replica running and healthy, the
 // revert stack fully reverted.
 //
-// Default suite: short steps (1.5 s warm-up + 3 s measured). `npm run test:capacity` runs the
-// long version (longer steps, minus-one for every count).
+// Default suite: short steps (2 s warm-up, ≥ 3 s measured, 1.5 s tail). `npm run test:capacity`
+// runs the long version (longer steps, minus-one for every count).
 
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,17 +32,24 @@ import type { CapacitySweep } from '../../../src/core/capacity/result.js';
 import { RevertStack } from '../../../src/core/runner/revert-stack.js';
 import { labDown, labUp } from '../../../src/lab/lab.js';
 import { capacityEnv, labKneePerSecond, type CapacityModel } from '../../../src/lab/owui-sim/capacity.js';
-import { isAlive } from '../../../src/lab/process/daemon.js';
-import { readLabState } from '../../../src/lab/state.js';
+import { isAlive } from '../../../src/infra/process/daemon.js';
+import { readLabState } from '../../../src/infra/lab-state.js';
 
 const LONG = process.env['OWUI_CHAOS_CAPACITY_LONG'] === '1';
-// Few, slow tokens: the knees (3, 6, 9 chats/s) stay far below what this shared machine's CPU
-// allows the lab itself, and a 2 s service time keeps late timers of a starved replica (tens of
-// ms) small beside it, so the model — not CPU starvation — sets them.
-const MODEL: CapacityModel = { maxStreams: 6, queueLimit: 0, tokenCostMs: 400, requestCostMs: 0 };
+const MODEL: CapacityModel = {
+  maxStreams: 24,
+  queueLimit: 0,
+  tokenCostMs: 400,
+  requestCostMs: 0,
+  noQueue: true,
+};
 const TOKENS = 5;
+const COMPLETION = 0.98;
 const RESOLUTION = 0.1;
-const TIMING = LONG ? { warmupMs: 4000, measureMs: 12_000 } : { warmupMs: 1500, measureMs: 3000 };
+const STALL_ALLOWANCE = 0.05;
+const TIMING = LONG
+  ? { warmupMs: 4000, measureMs: 12_000, tailMs: 2500 }
+  : { warmupMs: 2000, measureMs: 3000, tailMs: 1500 };
 
 const home = mkdtempSync(join(tmpdir(), 'owui-capacity-'));
 const name = `cp-t${process.pid}`;
@@ -40,46 +59,52 @@ const slosFile = join(home, 'slos.yaml');
 
 const sha = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 
-/** "Within one step": the sweep's own step at the knee (its bracket), at least the resolution. */
-function expectNear(sweep: CapacitySweep, computed: number): void {
-  const trace = sweep.steps
-    .map((s) => {
-      const p = s.measurement.slos[0];
-      return `${s.load}/s ${s.verdict} (${p?.censored ? '≥' : ''}${p?.measured?.toFixed(0)} ms, ${p?.samples}/${s.measurement.confidence.expected}${s.note ? `, ${s.note}` : ''})`;
-    })
-    .join('; ');
-  console.log(`${sweep.label}: ${trace}`);
-  expect(sweep.result.status, sweep.label).toBe('found');
-  const knee = sweep.result.knee!;
-  const step = Math.max((sweep.result.firstFail ?? knee) - knee, RESOLUTION * computed);
-  expect(
-    Math.abs(knee - computed),
-    `${sweep.label}: knee ${knee}/s vs computed ${computed}/s (step ${step})`,
-  ).toBeLessThanOrEqual(step + 1e-9);
+/** The lab's utilisation knee K for `serving` replicas: serving × slots × 1000 / (tokens × 400 ms). */
+const computedKnee = (serving: number, tokens = TOKENS): number => labKneePerSecond(MODEL, tokens, serving);
+
+/**
+ * Where a right sweep's knee must lie, derived from the model and the sweep's own resolution r:
+ * - at most K / g: above it the refused share 1 − 1/ρ exceeds 1 − g, so the completion SLO breaks;
+ * - at least K · (1 − j) / (1 + r): below ρ = 1 − j every arrival finds a slot unless a stall
+ *   longer than S · (1/ρ − 1) (≥ 100 ms of the 2 s service time, j = 5 %) hits the replica, and
+ *   bisection stops only once the failing load is within r of the passing one.
+ * Loads are rounded to 3 significant digits: 0.5 % on each side.
+ */
+function kneeRange(serving: number, tokens = TOKENS): [number, number] {
+  const k = computedKnee(serving, tokens);
+  return [(k * (1 - STALL_ALLOWANCE)) / (1 + RESOLUTION) / 1.005, (k / COMPLETION) * 1.005];
 }
 
-// Out of the default suite for now: in the last full CI run the 3-replica sweep found 11.2/s
-// against the computed 9/s (more than one step off), so the proof does not hold reliably yet.
-// `npm run test:capacity` runs it (OWUI_CHAOS_CAPACITY_LONG=1, or OWUI_CHAOS_CAPACITY=1 for the
-// short sweeps).
-const RUN = LONG || process.env['OWUI_CHAOS_CAPACITY'] === '1';
-if (!RUN)
-  console.log('[skip] capacity sweep proof: run it with npm run test:capacity (not reliable in CI yet)');
+function trace(sweep: CapacitySweep): string {
+  return sweep.steps
+    .map((s) => {
+      const c = s.measurement.slos.find((x) => x.metric === 'stream_outcome');
+      return `${s.load}/s ${s.verdict} (${c?.measured?.toFixed(3)} of ${c?.samples}${s.note ? `, ${s.note}` : ''})`;
+    })
+    .join('; ');
+}
 
-describe.skipIf(!RUN)('capacity sweep on a lab with a known capacity', () => {
+/** Null when the sweep's knee lies in `kneeRange(serving)`; else why not. */
+function kneeMismatch(sweep: CapacitySweep, serving: number, tokens = TOKENS): string | null {
+  if (sweep.result.status !== 'found' || sweep.result.knee === null)
+    return `${sweep.label}: no knee (${sweep.result.status})`;
+  const knee = sweep.result.knee;
+  const [lo, hi] = kneeRange(serving, tokens);
+  return knee >= lo && knee <= hi
+    ? null
+    : `${sweep.label}: knee ${knee}/s outside [${lo.toFixed(2)}, ${hi.toFixed(2)}]/s (K = ${computedKnee(serving, tokens)}/s)`;
+}
+
+describe('capacity sweep on a lab with a known capacity', () => {
   let configSha: string;
   const summaries: CapacitySummary[] = [];
 
   beforeAll(async () => {
-    // The median moves with the queue (above the knee every arrival waits (ρ − 1) s per second)
-    // while the stalls of this shared, overloaded machine (hundreds of ms, now and then) only
-    // touch the tail; p95 stays as a looser second objective, completion as the third.
     writeFileSync(
       slosFile,
       [
-        '- { metric: ttft, stat: p50, lte: 800 }',
-        '- { metric: ttft, stat: p95, lte: 2000 }',
-        '- { metric: stream_outcome, stat: rate, tags: { outcome: completed }, gte: 0.99 }',
+        '- { metric: stream_outcome, stat: rate, tags: { outcome: completed }, gte: 0.98 }',
+        '- { metric: ttft, stat: p95, lte: 1000 }',
         '',
       ].join('\n'),
     );
@@ -94,40 +119,44 @@ describe.skipIf(!RUN)('capacity sweep on a lab with a known capacity', () => {
     rmSync(home, { recursive: true, force: true });
   }, 60_000);
 
+  const base = {
+    labName: name,
+    env,
+    slosFile,
+    timing: TIMING,
+    resolution: RESOLUTION,
+    // 50 arrivals per window at least: one refusal from a stall is 2 %, still within the SLO.
+    minSamples: 50,
+    // CPU starvation alone (load ~25–30 on 2 cores) delays this process's event loop by
+    // 100–270 ms at p99; the tool's default limit is 100 ms.
+    maxLagMs: 300,
+    maxDurationMs: LONG ? 40 * 60_000 : 8 * 60_000,
+  };
+
   it(
     'finds the computed knee for 1, 2 and 3 replicas, and the 2-replica knee with one of 3 down',
     async () => {
-      const base = {
-        labName: name,
-        env,
-        slosFile,
-        tokens: TOKENS,
-        timing: TIMING,
-        resolution: RESOLUTION,
-        minSamples: 30,
-        // CPU starvation alone (load ~25–30 on 2 cores) delays this process's event loop by
-        // 100–270 ms at p99 even at 4 chats/s; the tool's default limit is 100 ms.
-        maxLagMs: 300,
-        maxDurationMs: LONG ? 40 * 60_000 : 8 * 60_000,
-      };
       const began = Date.now();
       const normal = await runCapacity({
         ...base,
+        tokens: TOKENS,
         replicas: [1, 2, 3],
         minusOne: LONG,
-        startRate: 2,
-        for: '15/s',
+        startRate: 8,
+        for: '100/s',
         headroom: 0.2,
         outDir: join(home, 'out-normal'),
       });
       summaries.push(normal);
       const normalMs = Date.now() - began;
       const byLabel = new Map(normal.document.sweeps.map((s) => [s.label, s]));
-      const k = (n: number): number => labKneePerSecond(MODEL, TOKENS, n);
-      expectNear(byLabel.get('1 replica')!, k(1));
-      expectNear(byLabel.get('2 replicas')!, k(2));
-      expectNear(byLabel.get('3 replicas')!, k(3));
-      expect(normal.document.expectedKnees).toEqual({ '1': 3, '2': 6, '3': 9 });
+      for (const s of normal.document.sweeps) console.log(`${s.label}: ${trace(s)}`);
+      for (const n of [1, 2, 3]) {
+        const sweep = byLabel.get(n === 1 ? '1 replica' : `${n} replicas`)!;
+        expect(kneeMismatch(sweep, n)).toBeNull();
+      }
+      // The tool's own expectation is the utilisation knee K = replicas × slots × 1000 / S.
+      expect(normal.document.expectedKnees).toMatchObject({ '1': 12, '2': 24, '3': 36 });
 
       // With one replica down (killed for the whole sweep through the revert stack).
       const second = Date.now();
@@ -135,18 +164,21 @@ describe.skipIf(!RUN)('capacity sweep on a lab with a known capacity', () => {
         ? normal
         : await runCapacity({
             ...base,
+            tokens: TOKENS,
             replicas: [3],
             minusOne: true,
-            // Start where the 2-replica sweep left off, as a planner re-running it would.
-            startRate: Math.round(0.8 * byLabel.get('2 replicas')!.result.knee!),
+            onlyMinusOne: true,
+            // Start below where the 2-replica sweep left off, as a planner re-running it would.
+            startRate: Math.round(0.7 * byLabel.get('2 replicas')!.result.knee!),
             outDir: join(home, 'out-minus-one'),
           });
       if (!LONG) summaries.push(minus);
       const minusMs = Date.now() - second;
       const down = minus.document.sweeps.find((s) => s.minusOne && s.replicas === 3)!;
+      console.log(`${down.label}: ${trace(down)}`);
       expect(down.downReplica).toBeDefined();
-      expectNear(down, k(2));
-      expect(down.result.knee!).toBeLessThan(byLabel.get('3 replicas')!.result.knee!);
+      expect(kneeMismatch(down, 2)).toBeNull();
+      expect(kneeMismatch(down, 3)).not.toBeNull();
 
       // Every counted step had the generator within its lag limit; a step where it was not (this
       // machine is shared and overloaded) is marked invalid, never counted, and retried at once.
@@ -162,23 +194,52 @@ describe.skipIf(!RUN)('capacity sweep on a lab with a known capacity', () => {
         });
       }
 
-      // The recommendation: 15/s + 20 % = 18/s is beyond the measured 3 replicas (~3/s each): extrapolated.
+      // The recommendation: 100/s + 20 % = 120/s is beyond the measured 3 replicas (~11/s each).
       expect(normal.document.recommendation).toMatchObject({ basis: 'extrapolated' });
-      expect(normal.document.recommendation!.replicas).toBeGreaterThanOrEqual(5);
-      expect(normal.document.recommendation!.replicas).toBeLessThanOrEqual(7);
+      expect(normal.document.recommendation!.replicas).toBeGreaterThanOrEqual(10);
+      expect(normal.document.recommendation!.replicas).toBeLessThanOrEqual(13);
 
       console.log(
         [
           `capacity proof (${LONG ? 'long' : 'short'}): normal sweeps ${Math.round(normalMs / 1000)} s, minus-one ${Math.round(minusMs / 1000)} s`,
           ...[...normal.document.sweeps, ...(LONG ? [] : minus.document.sweeps)].map(
             (s) =>
-              `  ${s.label}: knee ${s.result.knee}/s (first fail ${s.result.firstFail}/s) vs computed ${normal.document.expectedKnees?.[s.minusOne ? String(s.replicas - 1) : String(s.replicas)]}/s; ${s.steps.length} steps, ${Math.round(s.durationMs / 1000)} s; throughput at knee ${s.throughputAtKnee?.toFixed(2)}/s; first breach ${s.firstBreach?.id}`,
+              `  ${s.label}: knee ${s.result.knee}/s (first fail ${s.result.firstFail}/s) vs K ${computedKnee(s.minusOne ? s.replicas - 1 : s.replicas)}/s, range ${kneeRange(
+                s.minusOne ? s.replicas - 1 : s.replicas,
+              )
+                .map((v) => v.toFixed(2))
+                .join(
+                  '–',
+                )}/s; ${s.steps.length} steps, ${Math.round(s.durationMs / 1000)} s; throughput at knee ${s.throughputAtKnee?.toFixed(2)}/s; first breach ${s.firstBreach?.id}`,
           ),
           `  ${normal.document.recommendation?.text}`,
         ].join('\n'),
       );
     },
     LONG ? 45 * 60_000 : 10 * 60_000,
+  );
+
+  it(
+    'negative control: a lab with another capacity than the one expected is caught',
+    async () => {
+      // 8-token chats: S = 3.2 s, so one replica serves 24 / 3.2 = 7.5/s, not 12/s.
+      const began = Date.now();
+      const other = await runCapacity({
+        ...base,
+        tokens: 8,
+        replicas: [1],
+        startRate: 5,
+        outDir: join(home, 'out-control'),
+      });
+      summaries.push(other);
+      const sweep = other.document.sweeps[0]!;
+      console.log(
+        `control (8 tokens) ${sweep.label}: ${trace(sweep)} (${Math.round((Date.now() - began) / 1000)} s)`,
+      );
+      expect(kneeMismatch(sweep, 1)).not.toBeNull();
+      expect(kneeMismatch(sweep, 1, 8)).toBeNull();
+    },
+    5 * 60_000,
   );
 
   it('left the lab as it found it: nginx config, replicas running, every change reverted', async () => {

@@ -16,7 +16,7 @@ import type { DoctorReport } from '../../../src/core/doctor/report.js';
 import { LocalNginxDriver } from '../../../src/drivers/nginx/nginx-driver.js';
 import { labDown, labUp } from '../../../src/lab/lab.js';
 import { parseMisconfigs } from '../../../src/lab/misconfig.js';
-import { freePort } from '../../../src/lab/process/daemon.js';
+import { freePort } from '../../../src/infra/process/daemon.js';
 import { fixture, runCli, sharedTestLab, type TestLab } from './support.js';
 
 const lab = sharedTestLab('doctor');

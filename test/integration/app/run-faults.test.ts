@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isAlive, tcpOpen } from '../../../src/lab/process/daemon.js';
+import { isAlive, tcpOpen } from '../../../src/infra/process/daemon.js';
 import { httpGet } from '../drivers/http-probe.js';
 import { signin, sseChat } from '../lab/lab-clients.js';
 import {

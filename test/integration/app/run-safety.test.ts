@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { labStatus } from '../../../src/lab/lab.js';
-import { isAlive } from '../../../src/lab/process/daemon.js';
+import { isAlive } from '../../../src/infra/process/daemon.js';
 import {
   fixture,
   readJson,

@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { labDown, labPids, labUp, RUN_JS } from '../../../src/lab/lab.js';
-import { isAlive, sleep } from '../../../src/lab/process/daemon.js';
-import { readLabState, type LabState } from '../../../src/lab/state.js';
+import { isAlive, sleep } from '../../../src/infra/process/daemon.js';
+import { readLabState, type LabState } from '../../../src/infra/lab-state.js';
 import { httpGet } from '../drivers/http-probe.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));

@@ -20,12 +20,9 @@ import {
   spawnDaemon,
   stopProcess,
   tailFile,
-} from '../../../src/lab/process/daemon.js';
-import {
-  startRedisTopology,
-  stopRedisTopology,
-  type RedisTopology,
-} from '../../../src/lab/redis/redis-topology.js';
+} from '../../../src/infra/process/daemon.js';
+import { startRedisTopology, stopRedisTopology } from '../../../src/lab/redis/redis-topology.js';
+import type { RedisTopology } from '../../../src/infra/lab-state.js';
 
 /** Where the Open WebUI venvs are cached: `<root>/<version>/bin/open-webui`. */
 export function openWebuiCacheRoot(env: NodeJS.ProcessEnv = process.env): string {

@@ -31,7 +31,7 @@ import { SseParser } from '../../../src/protocol/sse-parser.js';
 import { runApiStream } from '../../../src/engines/node/api-client.js';
 import { BrowserClient } from '../../../src/engines/node/browser-client.js';
 import { detectVersion } from '../../../src/engines/node/provisioning.js';
-import { sleep } from '../../../src/lab/process/daemon.js';
+import { sleep } from '../../../src/infra/process/daemon.js';
 import { TestSocket, type SocketEvent } from '../lab/owui-sim-support.js';
 import { sentinelFailover, sentinelMaster, waitReady, type ConformanceTarget } from './targets.js';
 

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { labDown, labUp } from '../../../src/lab/lab.js';
 import { LAB_MODEL } from '../../../src/lab/lab-target.js';
-import type { LabState } from '../../../src/lab/state.js';
-import { isAlive, sleep, spawnDaemon, stopProcess } from '../../../src/lab/process/daemon.js';
+import type { LabState } from '../../../src/infra/lab-state.js';
+import { isAlive, sleep, spawnDaemon, stopProcess } from '../../../src/infra/process/daemon.js';
 import { killRedisDataNodes, openWebuiBinary, startRealOwui } from './real-owui-harness.js';
 
 export interface TargetReplica {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaultError } from '../../../src/core/errors.js';
 import { DockerodeReplicaDriver } from '../../../src/drivers/docker/dockerode-replica-driver.js';
 import type { DriverLogEntry } from '../../../src/drivers/driver-log.js';
-import { freePort } from '../../../src/lab/process/daemon.js';
+import { freePort } from '../../../src/infra/process/daemon.js';
 import { HEALTH_SERVER_SCRIPT, httpGet } from './http-probe.js';
 
 const run = promisify(execFile);

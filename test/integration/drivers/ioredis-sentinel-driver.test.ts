@@ -13,13 +13,10 @@ import type { DriverLogEntry } from '../../../src/drivers/driver-log.js';
 import { revertFromRecord } from '../../../src/drivers/revert-records.js';
 import { IoredisSentinelDriver } from '../../../src/drivers/sentinel/ioredis-sentinel-driver.js';
 import { LabRedisNodeController } from '../../../src/drivers/sentinel/lab-redis-node-controller.js';
-import { findBinary } from '../../../src/lab/process/binaries.js';
-import {
-  type RedisTopology,
-  startRedisTopology,
-  stopRedisTopology,
-} from '../../../src/lab/redis/redis-topology.js';
-import { readLabState, writeLabState } from '../../../src/lab/state.js';
+import { findBinary } from '../../../src/infra/process/binaries.js';
+import { startRedisTopology, stopRedisTopology } from '../../../src/lab/redis/redis-topology.js';
+import type { RedisTopology } from '../../../src/infra/lab-state.js';
+import { readLabState, writeLabState } from '../../../src/infra/lab-state.js';
 
 const missing = ['redis-server', 'redis-sentinel'].filter((b) => !findBinary(b));
 if (missing.length)

@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaultError } from '../../../src/core/errors.js';
 import type { DriverLogEntry } from '../../../src/drivers/driver-log.js';
 import { LabProcessReplicaDriver } from '../../../src/drivers/process/lab-process-replica-driver.js';
-import { freePort, isAlive, spawnDaemon, stopProcess } from '../../../src/lab/process/daemon.js';
-import { type LabReplicaRecord, readLabState, writeLabState } from '../../../src/lab/state.js';
+import { freePort, isAlive, spawnDaemon, stopProcess } from '../../../src/infra/process/daemon.js';
+import { type LabReplicaRecord, readLabState, writeLabState } from '../../../src/infra/lab-state.js';
 import { HEALTH_SERVER_SCRIPT, httpGet } from './http-probe.js';
 
 describe('LabProcessReplicaDriver (real processes)', () => {

@@ -17,8 +17,8 @@ import { DockerodeReplicaDriver } from '../../../src/drivers/docker/dockerode-re
 import type { DriverLogEntry } from '../../../src/drivers/driver-log.js';
 import { ContainerNginxDriver, LocalNginxDriver } from '../../../src/drivers/nginx/nginx-driver.js';
 import { revertFromRecord } from '../../../src/drivers/revert-records.js';
-import { findBinary } from '../../../src/lab/process/binaries.js';
-import { freePort, tcpOpen } from '../../../src/lab/process/daemon.js';
+import { findBinary } from '../../../src/infra/process/binaries.js';
+import { freePort, tcpOpen } from '../../../src/infra/process/daemon.js';
 
 const nginxBinary = findBinary('nginx');
 if (!nginxBinary) console.warn('[skip] nginx-driver: nginx is not installed (apt-get install nginx)');

@@ -12,7 +12,7 @@ import { FaultError } from '../../../src/core/errors.js';
 import type { ToxicSpec } from '../../../src/core/ports.js';
 import { revertFromRecord } from '../../../src/drivers/revert-records.js';
 import { ToxiproxyClientDriver } from '../../../src/drivers/toxiproxy/toxiproxy-driver.js';
-import { freePort } from '../../../src/lab/process/daemon.js';
+import { freePort } from '../../../src/infra/process/daemon.js';
 
 type StartServer = (opts: { port: number }) => Promise<{ url: string; close(): Promise<void> }>;
 

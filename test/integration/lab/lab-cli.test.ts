@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findLabProcesses, labDownAll, labPids, labPorts, RUN_JS } from '../../../src/lab/lab.js';
-import { isAlive, sleep, tcpOpen } from '../../../src/lab/process/daemon.js';
-import { readLabState, type LabState } from '../../../src/lab/state.js';
+import { isAlive, sleep, tcpOpen } from '../../../src/infra/process/daemon.js';
+import { readLabState, type LabState } from '../../../src/infra/lab-state.js';
 
 const run = promisify(execFile);
 const home = mkdtempSync(join(tmpdir(), 'owui-lab-cli-'));

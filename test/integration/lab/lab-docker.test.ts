@@ -13,8 +13,8 @@ import {
   listLabContainers,
 } from '../../../src/lab/docker/docker-replicas.js';
 import { labDown, labPids, labPorts, labStatus, labUp } from '../../../src/lab/lab.js';
-import { isAlive, tcpOpen } from '../../../src/lab/process/daemon.js';
-import type { LabState } from '../../../src/lab/state.js';
+import { isAlive, tcpOpen } from '../../../src/infra/process/daemon.js';
+import type { LabState } from '../../../src/infra/lab-state.js';
 import { generateText } from '../../../src/protocol/ground-truth.js';
 import { openSocket, signin, socketChat, sseChat } from './lab-clients.js';
 

@@ -11,8 +11,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUN_JS, labDown, labStatus, labUp } from '../../../src/lab/lab.js';
 import { FOREIGN_ORIGIN, parseMisconfigs } from '../../../src/lab/misconfig.js';
-import { sleep, tailFile } from '../../../src/lab/process/daemon.js';
-import type { LabState } from '../../../src/lab/state.js';
+import { sleep, tailFile } from '../../../src/infra/process/daemon.js';
+import type { LabState } from '../../../src/infra/lab-state.js';
 import { generateText } from '../../../src/protocol/ground-truth.js';
 import { openSocket, signin, socketChat, sseChat, wsHandshake, type SioClient } from './lab-clients.js';
 

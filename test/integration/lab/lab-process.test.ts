@@ -19,9 +19,9 @@ import {
   PROXY_REDIS_REPLICA,
 } from '../../../src/lab/lab.js';
 import { reloadNginx } from '../../../src/lab/nginx/nginx-process.js';
-import { setProxyBuffering } from '../../../src/lab/nginx/nginx-config.js';
-import { isAlive, sleep, tailFile, tcpOpen } from '../../../src/lab/process/daemon.js';
-import type { LabState } from '../../../src/lab/state.js';
+import { setProxyBuffering } from '../../../src/infra/nginx-buffering.js';
+import { isAlive, sleep, tailFile, tcpOpen } from '../../../src/infra/process/daemon.js';
+import type { LabState } from '../../../src/infra/lab-state.js';
 import { generateText } from '../../../src/protocol/ground-truth.js';
 import { openSocket, signin, socketChat, sseChat, type SioClient } from './lab-clients.js';
 

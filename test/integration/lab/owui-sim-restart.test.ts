@@ -19,8 +19,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LabProcessReplicaDriver } from '../../../src/drivers/process/lab-process-replica-driver.js';
 import { labDown, labUp } from '../../../src/lab/lab.js';
-import { sleep } from '../../../src/lab/process/daemon.js';
-import type { LabReplicaRecord, LabState } from '../../../src/lab/state.js';
+import { sleep } from '../../../src/infra/process/daemon.js';
+import type { LabReplicaRecord, LabState } from '../../../src/infra/lab-state.js';
 import { formatDirective, type GroundTruthDirective } from '../../../src/protocol/ground-truth.js';
 import {
   behaviourFor,

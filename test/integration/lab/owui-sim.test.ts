@@ -11,11 +11,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnv } from '../../../src/lab/owui-sim/config.js';
 import { startOwuiSim, type OwuiSimHandle } from '../../../src/lab/owui-sim/server.js';
-import {
-  startRedisTopology,
-  stopRedisTopology,
-  type RedisTopology,
-} from '../../../src/lab/redis/redis-topology.js';
+import { startRedisTopology, stopRedisTopology } from '../../../src/lab/redis/redis-topology.js';
+import type { RedisTopology } from '../../../src/infra/lab-state.js';
 import { interpretEnvelope } from '../../../src/protocol/openwebui.js';
 import {
   get,

@@ -14,8 +14,8 @@ import {
   findOpenWebui,
   installOpenWebui,
 } from '../../../src/lab/openwebui/install.js';
-import { isAlive, sleep, tcpOpen } from '../../../src/lab/process/daemon.js';
-import { readLabState } from '../../../src/lab/state.js';
+import { isAlive, sleep, tcpOpen } from '../../../src/infra/process/daemon.js';
+import { readLabState } from '../../../src/infra/lab-state.js';
 
 const home = mkdtempSync(join(tmpdir(), 'owui-real-bad-'));
 afterAll(() => rmSync(home, { recursive: true, force: true }));

@@ -24,8 +24,8 @@ import {
   RUN_JS,
 } from '../../../src/lab/lab.js';
 import { DEFAULT_OPENWEBUI_VERSION, findOpenWebui } from '../../../src/lab/openwebui/install.js';
-import { isAlive, sleep, tcpOpen } from '../../../src/lab/process/daemon.js';
-import { readLabState, type LabState } from '../../../src/lab/state.js';
+import { isAlive, sleep, tcpOpen } from '../../../src/infra/process/daemon.js';
+import { readLabState, type LabState } from '../../../src/infra/lab-state.js';
 import { signin } from './lab-clients.js';
 
 const VERSION = DEFAULT_OPENWEBUI_VERSION;

@@ -5,7 +5,7 @@ import {
   setBufferingBytes,
   setDirective,
 } from '../../../src/drivers/nginx/nginx-config.js';
-import { BUFFERING_BEGIN, BUFFERING_END } from '../../../src/lab/nginx/nginx-config.js';
+import { BUFFERING_BEGIN, BUFFERING_END } from '../../../src/infra/nginx-buffering.js';
 
 const conf = (text: string): Buffer => Buffer.from(text, 'latin1');
 

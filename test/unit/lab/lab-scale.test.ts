@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planLabScale, setUpstreams } from '../../../src/lab/lab-scale.js';
 import { renderNginxConfig } from '../../../src/lab/nginx/nginx-config.js';
-import type { LabState } from '../../../src/lab/state.js';
+import type { LabState } from '../../../src/infra/lab-state.js';
 
 const config = renderNginxConfig({
   prefix: '/tmp/x',

@@ -2,7 +2,7 @@
 // the lab started (see docs/DESIGN.md §4).
 import { describe, expect, it } from 'vitest';
 import { answeredByInstance, INSTANCE_HEADER } from '../../../src/lab/owui-sim/config.js';
-import { freePort, labPortRange } from '../../../src/lab/process/daemon.js';
+import { freePort, labPortRange } from '../../../src/infra/process/daemon.js';
 
 describe('labPortRange', () => {
   it('ends just below the ephemeral range the kernel reports', () => {

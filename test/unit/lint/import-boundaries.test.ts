@@ -24,6 +24,17 @@ describe('import boundaries', { timeout: 60_000 }, () => {
     ['src/core/x.ts', "import { x } from '../drivers/health.js';", /bottom of the import graph/],
     ['src/core/x.ts', "import { x } from '../app/drivers.js';", /bottom of the import graph/],
     ['src/engines/measure/x.ts', "import { x } from 'node:fs';", /bundled into k6/],
+    ['src/drivers/x/y.ts', "import { isAlive } from '../../lab/process/daemon.js';", /src\/infra/],
+    ['src/drivers/x/y.ts', "import type { LabState } from '../../lab/state.js';", /src\/infra/],
+    ['src/drivers/x/y.ts', "import { labUp } from '../../lab/lab.js';", /src\/infra/],
+    [
+      'src/lab/x/y.ts',
+      "import { x } from '../../drivers/health.js';",
+      /lab imports core, protocol and infra/,
+    ],
+    ['src/core/x.ts', "import { readLabState } from '../infra/lab-state.js';", /bottom of the import graph/],
+    ['src/infra/x.ts', "import { labUp } from '../lab/lab.js';", /imports neither/],
+    ['src/infra/x.ts', "import { x } from '../drivers/health.js';", /imports neither/],
   ])('%s: `%s` is refused', async (file, code, message) => {
     const found = await restrictedImports(file, `${code}\nexport {};\n`);
     expect(found.join('\n')).toMatch(message);
@@ -34,6 +45,11 @@ describe('import boundaries', { timeout: 60_000 }, () => {
     ['src/core/x.ts', "import { parseSse } from '../protocol/sse-parser.js';"],
     ['src/drivers/x.ts', "import Docker from 'dockerode';"],
     ['src/engines/node/x.ts', "import WebSocket from 'ws';"],
+    ['src/drivers/x/y.ts', "import { isAlive } from '../../infra/process/daemon.js';"],
+    ['src/drivers/x/y.ts', "import type { LabState } from '../../infra/lab-state.js';"],
+    ['src/lab/x/y.ts', "import { spawnDaemon } from '../../infra/process/daemon.js';"],
+    ['src/infra/x.ts', "import { PreflightError } from '../core/errors.js';"],
+    ['src/infra/process/x.ts', "import type { LabState } from '../lab-state.js';"],
   ])('%s: `%s` is allowed (negative control)', async (file, code) => {
     expect(await restrictedImports(file, `${code}\nexport {};\n`)).toEqual([]);
   });

@@ -23,8 +23,11 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-const importsOf = (text: string): string[] =>
-  [...text.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1] as string);
+// ES-module bundles import k6's modules; CommonJS ones (k6 < 0.52) require them.
+const importsOf = (text: string): string[] => [
+  ...[...text.matchAll(/^import .* from "([^"]+)";$/gm)].map((m) => m[1] as string),
+  ...[...text.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1] as string),
+];
 
 describe('k6 scenario bundles', () => {
   it('build for current k6 (plain) with k6 modules external and no Node built-ins', async () => {
@@ -103,5 +106,7 @@ describe('k6 scenario bundles', () => {
       findNodeImports('import fs from "node:fs";\nconst p = require("path");\nimport x from "os";'),
     ).toEqual(['node:fs', 'path', 'os']);
     expect(findNodeImports('import http from "k6/http";')).toEqual([]);
+    // CommonJS bundles for k6 < 0.52 require k6's own modules: not foreign
+    expect(findNodeImports('var h = require("k6/http");\nvar k = require("k6");')).toEqual([]);
   });
 });

@@ -40,6 +40,7 @@ if (process.env.FAKE_K6_MODE === 'hang') {
   point('dropped_iterations', 1, { scenario: 'api' });
   point('stream_outcome', 1, { client: 'api', outcome: 'completed' });
   console.error('time="2026-01-01T00:00:00Z" level=error msg="ReferenceError: boom"');
+  if (process.env.FAKE_K6_VU_THROWS) fs.writeSync(2, 'time="2026-01-01T00:00:00Z" level=error msg="Error: boom in vu\\\\n\\\\tat default (file:///s.js:1:73(3))\\\\n" executor=shared-iterations hint="script exception" scenario=default source=stacktrace\\n');
   process.exit(Number(process.env.FAKE_K6_EXIT || 0));
 }
 `;
@@ -156,6 +157,16 @@ describe('K6LoadEngine with a stand-in k6', () => {
     const e = engine({ FAKE_K6_RECORD: join(dir, 'r99.json'), FAKE_K6_EXIT: '99' });
     await e.run(plan, new MemorySink(), {});
     expect(e.lastRun?.thresholdsFailed).toBe(true);
+  });
+
+  it('a VU exception fails the load even when k6 exits 0 (never a silent pass)', async () => {
+    const e = engine({ FAKE_K6_RECORD: join(dir, 'rvu.json'), FAKE_K6_EXIT: '0', FAKE_K6_VU_THROWS: '1' });
+    await expect(e.run(plan, new MemorySink(), {})).rejects.toMatchObject({
+      code: 'K6_SCRIPT_ERROR',
+      exitCode: 12,
+      message: expect.stringMatching(/k6 exited 0, but 1 VU iteration\(s\) threw.*boom in vu/),
+    });
+    expect(e.lastRun).toMatchObject({ exitCode: 0, vuExceptions: 1 });
   });
 
   it('maps a script exception (107) to LoadGeneratorError with k6 output, never exit 107', async () => {

@@ -9,8 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricName } from '../../../../src/core/metrics.js';
+import { evaluateSamples } from '../../../../src/core/report/evaluate.js';
 import type { SampleSink, SampleTags } from '../../../../src/core/samples.js';
-import { K6LoadEngine, k6LogProblem, mapK6Exit } from '../../../../src/engines/k6/engine.js';
+import type { SloSpec } from '../../../../src/core/slo/spec.js';
+import { isVuException, K6LoadEngine, k6LogProblem, mapK6Exit } from '../../../../src/engines/k6/engine.js';
 import { hasXk6Sse, parseK6Version } from '../../../../src/engines/k6/version.js';
 import { MOCK_LLM_MODEL, startMockLlm, type MockLlmServer } from '../../../../src/lab/mock-llm/server.js';
 
@@ -35,11 +37,19 @@ for (const binary of candidates) {
 }
 
 class MemorySink implements SampleSink {
-  readonly samples: { metric: MetricName; value: number; tags: SampleTags }[] = [];
-  write(metric: MetricName, _timeMs: number, value: number, tags: SampleTags): void {
-    this.samples.push({ metric, value, tags });
+  readonly samples: { metric: MetricName; timeMs: number; value: number; tags: SampleTags }[] = [];
+  write(metric: MetricName, timeMs: number, value: number, tags: SampleTags): void {
+    this.samples.push({ metric, timeMs, value, tags });
   }
 }
+
+const e2eSlo = (lte: number): SloSpec => ({
+  metric: 'e2e',
+  client: 'api',
+  stat: 'p50',
+  lte,
+  phases: ['all'],
+});
 
 if (binaries.length === 0)
   describe.skip('k6 scenarios on a real k6 (no k6 binary here)', () => it('needs k6'));
@@ -92,6 +102,60 @@ describe.each(binaries)('k6 scenarios on real $version', ({ binary, sse }) => {
     }
   });
 
+  // SLOs become k6 thresholds; k6 judges them too. Crossed → k6 exit 99, which is not a load
+  // failure: the run went on, and our own verdict on the same SLO is a breach (exit 10).
+  const thresholdRun = async (
+    name: string,
+    slo: SloSpec,
+    extra: { abortOnFail?: boolean; durationMs: number },
+  ) => {
+    const engine = new K6LoadEngine({
+      binary,
+      chatPath: '/v1/chat/completions',
+      workDir: join(work, name),
+      gracefulStopMs: 5000,
+      slos: [slo],
+      ...(extra.abortOnFail ? { abortOnFail: true } : {}),
+    });
+    const sink = new MemorySink();
+    await engine.run(
+      {
+        durationMs: extra.durationMs,
+        baseUrl: llm.url,
+        model: MOCK_LLM_MODEL,
+        chat: { vus: 2, thinkTimeMs: 200, tokens: 20 },
+      },
+      sink,
+      {},
+    );
+    const ours = evaluateSamples(sink.samples, { journal: null, slos: [slo] });
+    return { last: engine.lastRun!, ours };
+  };
+
+  it('thresholds: met → k6 exit 0 and our exit 0; crossed → k6 exit 99 and our exit 10', async () => {
+    const met = await thresholdRun('threshold-met', e2eSlo(60_000), { durationMs: 3000 });
+    expect(met.last).toMatchObject({ exitCode: 0, thresholdsFailed: false, abortedByThreshold: false });
+    expect(met.ours.exitCode).toBe(0);
+    const crossed = await thresholdRun('threshold-crossed', e2eSlo(1), { durationMs: 3000 });
+    expect(crossed.last).toMatchObject({ exitCode: 99, thresholdsFailed: true, abortedByThreshold: false });
+    expect(crossed.last.problems).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        message: expect.stringMatching(/thresholds on metrics 'e2e.*crossed/),
+      }),
+    );
+    expect(crossed.ours.exitCode).toBe(10);
+    expect(crossed.ours.slos[0]).toMatchObject({ verdict: 'breach' });
+  }, 90_000);
+
+  it('abortOnFail: k6 stops itself well before the duration (exit 99), and our verdict is a breach', async () => {
+    // delayAbortEval 10 s (thresholds.ts), duration 60 s: k6 stops at ~10–27 s (older k6 start slowly on a loaded machine).
+    const run = await thresholdRun('threshold-abort', e2eSlo(1), { durationMs: 60_000, abortOnFail: true });
+    expect(run.last).toMatchObject({ exitCode: 99, thresholdsFailed: true, abortedByThreshold: true });
+    expect(run.last.elapsedMs).toBeLessThan(45_000);
+    expect(run.ours.exitCode).toBe(10);
+  }, 90_000);
+
   const runScript = async (name: string, source: string) => {
     const script = join(work, name);
     await writeFile(script, source);
@@ -125,5 +189,9 @@ describe.each(binaries)('k6 scenarios on real $version', ({ binary, sse }) => {
     expect(problems).toEqual([
       expect.objectContaining({ level: 'error', message: expect.stringContaining('boom in vu') }),
     ]);
+    // …and what the engine counts as a VU exception (then fails the load, engine-fake-k6.test.ts)
+    const lines = `${run.stdout}\n${run.stderr}`.split('\n');
+    expect(lines.filter(isVuException)).toHaveLength(1);
+    expect(lines.filter((l) => isVuException(l) && l.includes('boom in vu'))).toHaveLength(1);
   });
 });

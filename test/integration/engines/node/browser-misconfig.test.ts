@@ -15,7 +15,7 @@ import { BrowserClient } from '../../../../src/engines/node/browser-client.js';
 import { labDown, labUp } from '../../../../src/lab/lab.js';
 import { MOCK_LLM_MODEL } from '../../../../src/lab/mock-llm/server.js';
 import { FOREIGN_ORIGIN, parseMisconfigs } from '../../../../src/lab/misconfig.js';
-import type { LabState } from '../../../../src/lab/state.js';
+import type { LabState } from '../../../../src/infra/lab-state.js';
 import { encodeEio } from '../../../../src/protocol/engineio.js';
 import { behaviourFor, parseVersion } from '../../../../src/protocol/openwebui.js';
 import { decodeSio, sioFrame } from '../../../../src/protocol/socketio.js';

@@ -72,6 +72,11 @@ describe('targetFor', () => {
     expect(at('0.50.0').timersModule).toBe('k6/timers');
     expect(at('0.51.0').esTarget).toBe('es2017');
     expect(at('0.52.0').esTarget).toBe('es2020');
+    // ES modules natively from 0.52; before, CommonJS (an ES module would go through Babel)
+    expect(at('0.49.0').moduleFormat).toBe('cjs');
+    expect(at('0.51.0').moduleFormat).toBe('cjs');
+    expect(at('0.52.0').moduleFormat).toBe('esm');
+    expect(at('2.2.0').moduleFormat).toBe('esm');
     expect(at('1.6.0')).toEqual(CURRENT_TARGET);
     expect(at('1.1.0')).not.toEqual(CURRENT_TARGET);
     expect(targetFor(undefined)).toEqual(CURRENT_TARGET);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { nginxPaths, renderNginxConfig, setProxyBuffering } from '../../../../src/lab/nginx/nginx-config.js';
+import { setProxyBuffering } from '../../../../src/infra/nginx-buffering.js';
+import { nginxPaths, renderNginxConfig } from '../../../../src/lab/nginx/nginx-config.js';
 
 /** The body of `location <path> { … }`. */
 function location(conf: string, path: string): string {

@@ -22,6 +22,17 @@ describe('capacity model from env', () => {
     expect(configFromEnv(capacityEnv(MODEL)).capacity).toEqual(MODEL);
   });
 
+  it('carries the no-queue switch through env (only when set), and rejects a bad value', () => {
+    const loss = { ...MODEL, noQueue: true };
+    expect(capacityEnv(loss)).toMatchObject({ OWUI_SIM_NO_QUEUE: '1' });
+    expect(capacityEnv(MODEL)).not.toHaveProperty('OWUI_SIM_NO_QUEUE');
+    expect(capacityFromEnv(capacityEnv(loss))).toEqual(loss);
+    expect(capacityFromEnv({ ...capacityEnv(MODEL), OWUI_SIM_NO_QUEUE: '0' })).toEqual(MODEL);
+    expect(() => capacityFromEnv({ ...capacityEnv(MODEL), OWUI_SIM_NO_QUEUE: 'yes' })).toThrow(
+      /OWUI_SIM_NO_QUEUE="yes"/,
+    );
+  });
+
   it('rejects bad values and costs without a stream limit, naming the variable', () => {
     expect(() => capacityFromEnv({ OWUI_SIM_MAX_STREAMS: 'two' })).toThrow(/OWUI_SIM_MAX_STREAMS="two"/);
     expect(() => capacityFromEnv({ OWUI_SIM_MAX_STREAMS: '-1' })).toThrow(/≥ 0/);
@@ -60,6 +71,25 @@ describe('CapacityGate', () => {
     expect(order).toEqual(['c', 'd']);
     (await c).release();
     (await d).release();
+    expect(gate.inService).toBe(0);
+  });
+
+  it('without a queue, answers full at once when every slot is taken, and serves again once one is freed', async () => {
+    const gate = new CapacityGate({ ...MODEL, noQueue: true }, () => Date.now());
+    const a = await gate.acquire();
+    await gate.acquire();
+    await expect(gate.acquire()).rejects.toBeInstanceOf(CapacityFullError);
+    expect(gate.queued).toBe(0);
+    a.release();
+    await expect(gate.acquire()).resolves.toBeDefined();
+    expect(gate.inService).toBe(2);
+  });
+
+  it('takes no slot for a client that already left (a slot taken then would never be released)', async () => {
+    const gate = new CapacityGate(MODEL, () => Date.now());
+    const gone = new AbortController();
+    gone.abort();
+    await expect(gate.acquire(gone.signal)).rejects.toThrow(/aborted/);
     expect(gate.inService).toBe(0);
   });
 

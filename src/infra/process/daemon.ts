@@ -50,6 +50,16 @@ export async function spawnDaemon(spec: DaemonSpec): Promise<DaemonInfo> {
   }
 }
 
+/** The variables of `env` named in `keys` (what a daemon keeps of ours: PATH, HOME, ...). */
+export function pickEnv(env: NodeJS.ProcessEnv, keys: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of keys) {
+    const v = env[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
 /**
  * Whether the process still exists in a way that matters. A zombie whose threads are all gone is
  * dead; but when a multi-threaded process (node, redis-server) is SIGKILLed, its main thread can

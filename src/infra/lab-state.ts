@@ -1,13 +1,50 @@
 // The lab's state directory: `state.json` records every process and container the lab started,
 // with enough to stop or re-spawn each one from a NEW process (after a crash of `lab up`, for
 // `lab down`, for the lab-process replica driver and for `owui-chaos rollback`).
+// The file is the contract between the lab (src/lab, which writes it) and the drivers that change
+// a running lab (src/drivers), so its schema lives here, outside both: drivers never import the lab.
 
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DaemonInfo } from './process/daemon.js';
-import type { Misconfig, ReplicaEnvFlags } from './misconfig.js';
-import type { PostgresRecord } from './postgres/postgres.js';
-import type { RedisTopology } from './redis/redis-topology.js';
+
+/** One `lab up --misconfig` switch as recorded (names and meaning: src/lab/misconfig.ts). */
+export interface MisconfigRecord {
+  name: string;
+  value?: string;
+}
+
+/** `lab up --replica-env` as given. */
+export interface ReplicaEnvFlags {
+  /** `KEY=VALUE`: every replica. */
+  all: Record<string, string>;
+  /** `N:KEY=VALUE`: replica `owui-N` only. */
+  byReplica: Record<number, Record<string, string>>;
+}
+
+export interface RedisNodeInfo extends DaemonInfo {
+  role: 'master' | 'replica' | 'sentinel';
+  port: number;
+}
+
+export interface RedisTopology {
+  masterName: string;
+  master: RedisNodeInfo;
+  replica: RedisNodeInfo;
+  sentinels: RedisNodeInfo[];
+}
+
+/** The lab's own Postgres cluster (src/lab/postgres/postgres.ts). */
+export interface PostgresRecord extends DaemonInfo {
+  port: number;
+  dataDir: string;
+  binDir: string;
+  user: string;
+  database: string;
+  /** The OS user the cluster runs as, when the lab runs as root. */
+  osUser?: string;
+  version: string;
+}
 
 /** How to (re)start a replica: the exact command, args and env it was started with. */
 export interface SpawnRecord {
@@ -68,7 +105,7 @@ export interface LabState {
   admin?: { email: string; password: string };
   secretKey?: string;
   /** The misconfigurations the lab was built with (`lab up --misconfig`); absent/empty = healthy. */
-  misconfig?: Misconfig[];
+  misconfig?: MisconfigRecord[];
   /** `lab up --replica-env` as given (already applied to each replica's `spawn.env`). */
   replicaEnv?: ReplicaEnvFlags;
 }
