@@ -11,6 +11,10 @@ export interface ConsolePageInput {
   percentiles: number[];
   catalogue: CatalogueAction[];
   title: string;
+  /** For the hypothesis check form. */
+  metrics: string[];
+  stats: string[];
+  outcomes: string[];
 }
 
 /** JSON safe inside a <script> element. */
@@ -54,6 +58,8 @@ main{display:grid;grid-template-columns:minmax(0,3fr) minmax(320px,1fr);gap:1em;
 .card h2{font-size:1em;margin:.1em 0 .5em}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));gap:1em}
 table{border-collapse:collapse;width:100%;font-size:.9em}td,th{border-bottom:1px solid #eee;padding:.25em .4em;text-align:left}
+.held{color:#1b7f3b;font-weight:600}.broken{color:#c62828;font-weight:700}
+.check{display:grid;grid-template-columns:repeat(3,1fr);gap:.2em .4em}
 .pending{color:#888}.pass{color:#1b7f3b;font-weight:600}.breach{color:#c62828;font-weight:700}.no-data{color:#888}
 label{display:block;font-size:.85em;margin:.35em 0 .1em;color:#444}
 input,select,textarea{width:100%;box-sizing:border-box;padding:.3em;font:inherit}
@@ -70,6 +76,7 @@ button{font:inherit;padding:.35em .8em;cursor:pointer}
 <main>
 <section>
 <div class="charts" id="charts"></div>
+<div class="card"><h2>Hypotheses</h2><div id="hypotheses" class="muted">none yet</div></div>
 <div class="card"><h2>SLOs per phase so far</h2><div id="slos" class="muted">evaluating…</div></div>
 <div class="card"><h2>Fault windows</h2><ul id="windows"></ul></div>
 </section>
@@ -84,6 +91,15 @@ button{font:inherit;padding:.35em .8em;cursor:pointer}
 <div class="card"><h2>Notes</h2>
 <form id="note-form"><select name="kind" id="note-kind"><option value="hypothesis">hypothesis (before)</option><option value="observation">observation (after)</option></select>
 <textarea name="text" id="note-text" rows="3" placeholder="we expect streams to fail over within 5 s"></textarea>
+<details id="check-box"><summary>measurable check (hypotheses): judged held / broken / no data</summary><div class="check">
+<label>metric<select id="check-metric"><option value="">(no check)</option></select></label>
+<label>stat<select id="check-stat"></select></label>
+<label>client<select id="check-client"><option value="">any</option><option>api</option><option>browser</option></select></label>
+<label>outcome<select id="check-outcome"><option value="">–</option></select></label>
+<label>objective<select id="check-op"><option value="lte">≤</option><option value="gte">≥</option></select></label>
+<label>value<input id="check-value" placeholder="e.g. 3000"></label>
+<label>during<input id="check-during" value="next-fault" title="next-fault, baseline, fault, recovery, all or a fault name"></label>
+</div></details>
 <button type="submit" id="add-note">Add note</button><div class="errors" id="note-errors"></div></form>
 <div id="notes"></div></div>
 <div class="card"><h2>Totals</h2><div id="totals" class="muted"></div></div>
@@ -93,6 +109,7 @@ button{font:inherit;padding:.35em .8em;cursor:pointer}
 "use strict";
 const CATALOGUE = ${inlineJson(input.catalogue)};
 const CHARTS = ${inlineJson(charts)};
+const METRICS = ${inlineJson(input.metrics)}, STATS = ${inlineJson(input.stats)}, OUTCOMES = ${inlineJson(input.outcomes)};
 const token = new URLSearchParams(location.search).get('token') || '';
 const H = { 'X-Owui-Chaos-Token': token, 'content-type': 'application/json' };
 async function api(path, body) {
@@ -191,6 +208,25 @@ async function refreshSlos() {
   const t = el('table', {}, el('tr', {}, ...['SLO', 'phase', 'objective', 'measured', 'samples', 'verdict'].map((h) => el('th', { textContent: h }))));
   for (const s of r.body.slos) t.append(el('tr', {}, el('td', { textContent: s.id }), el('td', { textContent: s.phase }), el('td', { textContent: s.objective }), el('td', { textContent: s.measured === null ? '–' : String(Math.round(s.measured * 1000) / 1000) }), el('td', { textContent: String(s.samples) }), el('td', { textContent: s.verdict, className: s.verdict })));
   $('slos').replaceChildren(t); $('slos').className = '';
+  const hs = r.body.hypotheses || []; gd.hypotheses = hs;
+  if (hs.length === 0) { $('hypotheses').textContent = 'none yet: write a hypothesis note with a check'; return; }
+  const ht = el('table', {}, el('tr', {}, ...['hypothesis', 'checks', 'verdict', 'why'].map((h) => el('th', { textContent: h }))));
+  for (const h of hs) {
+    const row = el('tr', { className: 'hypothesis' }, el('td', { textContent: (h.at ? fmtT(h.at) + ' ' : '(plan) ') + h.text }), el('td', { textContent: h.checks.map((c) => c.check + ' in ' + c.phase).join('; ') || '–' }), el('td', { textContent: h.verdict === 'no-data' ? 'no data' : h.verdict, className: h.verdict }), el('td', { textContent: h.reason }));
+    row.dataset.id = h.id; row.dataset.verdict = h.verdict; ht.append(row);
+  }
+  $('hypotheses').replaceChildren(ht); $('hypotheses').className = '';
+}
+for (const m of METRICS) $('check-metric').append(el('option', { value: m, textContent: m }));
+for (const st of STATS) $('check-stat').append(el('option', { value: st, textContent: st }));
+for (const o of OUTCOMES) $('check-outcome').append(el('option', { value: o, textContent: o }));
+function checkOf() {
+  const m = $('check-metric').value; if (!m) return undefined;
+  const c = { metric: m, stat: $('check-stat').value, during: $('check-during').value.trim() || 'next-fault' };
+  const v = $('check-value').value.trim(); c[$('check-op').value] = v === '' ? NaN : Number(v);
+  if ($('check-client').value) c.client = $('check-client').value;
+  if ($('check-outcome').value) c.outcome = $('check-outcome').value;
+  return c;
 }
 
 const actionSel = $('action');
@@ -230,9 +266,12 @@ $('inject-form').onsubmit = async (ev) => {
 };
 $('note-form').onsubmit = async (ev) => {
   ev.preventDefault(); const text = $('note-text').value.trim(); $('note-errors').textContent = '';
-  const r = await api('/api/note', { kind: $('note-kind').value, text });
-  if (!r.ok) $('note-errors').textContent = r.body.error.message; else $('note-text').value = '';
-  refresh();
+  const body = { kind: $('note-kind').value, text }; const check = checkOf();
+  if (check && body.kind === 'hypothesis') body.check = check;
+  const r = await api('/api/note', body);
+  if (!r.ok) $('note-errors').textContent = r.body.error.message + (r.body.error.issues ? '\\n' + r.body.error.issues.map((i) => '• ' + (i.path ? i.path + ': ' : '') + i.message).join('\\n') : '');
+  else { $('note-text').value = ''; $('check-metric').value = ''; }
+  refresh(); refreshSlos();
 };
 $('revert-all').onclick = async () => { $('revert-all').disabled = true; try { const r = await api('/api/revert-all', {}); if (r.body.failed && r.body.failed.length) alert('still injected: ' + r.body.failed.join(', ')); } finally { $('revert-all').disabled = false; refresh(); } };
 

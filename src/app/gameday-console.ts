@@ -12,6 +12,8 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { OwuiChaosError, ValidationError, errorMessage } from '../core/errors.js';
 import { LIVE_PERCENTILES, LIVE_TRENDS } from '../core/gameday/live-series.js';
+import { METRIC_NAMES, STREAM_OUTCOMES } from '../core/metrics.js';
+import { SLO_STATS } from '../core/slo/spec.js';
 import type { GamedaySession } from './gameday.js';
 import { consolePage } from './gameday-console-page.js';
 
@@ -47,6 +49,9 @@ export async function startConsole(
       percentiles: [...LIVE_PERCENTILES],
       catalogue: session.catalogue,
       title: session.experiment.title,
+      metrics: [...METRIC_NAMES],
+      stats: [...SLO_STATS],
+      outcomes: [...STREAM_OUTCOMES],
     });
 
   const hasToken = (req: IncomingMessage, url: URL): boolean => {
@@ -92,7 +97,8 @@ export async function startConsole(
     if (req.method === 'GET' && path === '/api/state') return send(res, 200, session.state());
     if (req.method === 'GET' && path === '/api/series')
       return send(res, 200, session.live.since(Number(url.searchParams.get('since') ?? 0) || 0));
-    if (req.method === 'GET' && path === '/api/slos') return send(res, 200, { slos: await session.slos() });
+    if (req.method === 'GET' && path === '/api/slos')
+      return send(res, 200, { slos: session.slos(), hypotheses: session.hypotheses() });
     if (req.method !== 'POST')
       return send(res, 404, { error: { code: 'NOT_FOUND', message: `no ${req.method} ${path}` } });
     // Writes need the header (a custom header cannot be sent cross-site without a CORS preflight).
@@ -111,11 +117,11 @@ export async function startConsole(
         case '/api/revert-all':
           return send(res, 200, { failed: await session.revertAll() });
         case '/api/note': {
-          const b = body as { kind?: unknown; text?: unknown };
+          const b = body as { kind?: unknown; text?: unknown; check?: unknown };
           const kind = b.kind === 'observation' ? 'observation' : 'hypothesis';
           const text = String(b.text ?? '').trim();
           if (!text) return send(res, 400, { error: { code: 'EMPTY_NOTE', message: 'a note needs text' } });
-          return send(res, 200, { note: session.note(kind, text) });
+          return send(res, 200, { note: session.note(kind, text, b.check ?? undefined) });
         }
         case '/api/finish':
           opts.onFinishRequested?.();

@@ -22,10 +22,25 @@ import {
   type CatalogueAction,
   type HandFaultInput,
 } from '../core/gameday/hand-fault.js';
+import {
+  describeCheck,
+  judgeHypotheses,
+  noteHypothesis,
+  parseHypothesisCheck,
+  type Hypothesis,
+  type HypothesisResult,
+} from '../core/gameday/hypotheses.js';
 import { LiveSeries } from '../core/gameday/live-series.js';
-import type { Journal, JournalActivity, JournalNote } from '../core/journal.js';
+import {
+  faultWindows,
+  faultsPlanned,
+  type Journal,
+  type JournalActivity,
+  type JournalNote,
+} from '../core/journal.js';
 import type { LoadEngine, LoadProgress } from '../core/ports.js';
 import { evaluateRun } from '../core/report/evaluate.js';
+import { IncrementalSloEvaluator } from '../core/report/incremental.js';
 import type { RunResults } from '../core/report/results.js';
 import { writeReports, type ReportPaths } from '../core/report/write.js';
 import { RevertStack, type RevertEntry } from '../core/runner/revert-stack.js';
@@ -37,6 +52,8 @@ import { defaultLabStateDir, readLabState } from '../infra/lab-state.js';
 import { driversForTarget, type TargetDrivers } from './drivers.js';
 import { DriverFaultInjector } from './fault-injector.js';
 import { engineFor, preflightReachable } from './run-experiment.js';
+import { guardRun, type RunGuard } from './safety/run-guard.js';
+import type { Annotator, GrafanaAnnotation } from './gameday-annotate.js';
 import { TappedNdjsonFileSink, type SampleObserver } from './sample-tap.js';
 
 export interface GamedayRequest {
@@ -52,8 +69,12 @@ export interface GamedayRequest {
   /** Confirmed: faults may be injected into a non-lab target. */
   yes?: boolean;
   keepLab?: boolean;
+  /** Take the target's lease from a holder that is gone (docs/safety.md). */
+  breakLease?: boolean;
   workers?: number;
   env?: NodeJS.ProcessEnv;
+  /** Where fault windows and notes are posted (`--annotate grafana`). */
+  annotator?: Annotator;
   observers?: SampleObserver[];
   onEvent?: (e: GamedayEvent) => void;
   onNotice?: (text: string) => void;
@@ -71,6 +92,7 @@ export type GamedayEvent =
     }
   | { type: 'inject-failed' | 'revert-failed'; at: number; name: string; action: string; error: string }
   | { type: 'note'; at: number; note: JournalNote }
+  | { type: 'warning'; at: number; text: string }
   | { type: 'progress'; at: number; progress: LoadProgress; injected: string[] }
   | { type: 'load-finished'; at: number; error?: string }
   | { type: 'session-finished'; at: number; exitCode: number; verdict: string; reports: ReportPaths };
@@ -103,6 +125,7 @@ export interface GamedaySummary {
   reports: ReportPaths;
   stillInjected: Array<Pick<RevertEntry, 'name' | 'action' | 'description' | 'error'>>;
   notes: JournalNote[];
+  hypotheses: HypothesisResult[];
 }
 
 interface Injected {
@@ -120,6 +143,9 @@ export class GamedaySession {
   lastProgress: LoadProgress | undefined;
   finished = false;
   private readonly activities: JournalActivity[] = [];
+  private readonly warnings: string[] = [];
+  /** Annotations being posted (each bounded by the annotator's timeout). */
+  private readonly annotating = new Set<Promise<void>>();
   private readonly notes: JournalNote[] = [];
   private readonly injected = new Map<string, Injected>();
   private readonly windows: FaultWindowLive[] = [];
@@ -129,7 +155,11 @@ export class GamedaySession {
   private loadDone!: Promise<void>;
   private loadError: unknown;
   private finishing: Promise<GamedaySummary> | undefined;
-  private sloCache: { at: number; rows: Promise<LiveSloRow[]> } | undefined;
+  /** The live SLO table and hypotheses: samples folded once as they arrive (never re-read). */
+  readonly sloEval: IncrementalSloEvaluator;
+  /** Start times of injections still being applied: samples after them wait (their window is not known yet). */
+  private readonly applying = new Set<number>();
+  private sloCache: { at: number; rows: LiveSloRow[] } | undefined;
   private planTimers: NodeJS.Timeout[] = [];
   /** Serialises injects and reverts (the drivers are not meant for concurrent changes). */
   private queue: Promise<unknown> = Promise.resolve();
@@ -148,9 +178,14 @@ export class GamedaySession {
       faults: DriverFaultInjector;
       emit: (e: GamedayEvent) => void;
       onFinished: () => Promise<void>;
+      /** Posts fault windows and notes (e.g. to Grafana); failures become journal warnings. */
+      annotator?: Annotator;
+      /** The plan's own SLOs, each a hypothesis (its description is the statement). */
+      planHypotheses?: Hypothesis[];
     },
   ) {
     this.endsAt = this.startedAt + experiment.load.duration;
+    this.sloEval = new IncrementalSloEvaluator({ slos: experiment.slos, trackAll: true });
     this.tick = setInterval(() => this.live.advance(Date.now()), 1000);
   }
 
@@ -231,6 +266,18 @@ export class GamedaySession {
       // How long it lasts is the kind's window (a master kill's `restartAfter` too), as in `run`.
       const { forMs } = runnerEntry(entry, 0);
       const t0 = Date.now();
+      this.applying.add(t0);
+      try {
+        return await applyIt(entry, forMs, t0);
+      } finally {
+        this.applying.delete(t0);
+      }
+    };
+    const applyIt = async (
+      entry: TimelineEntry,
+      forMs: number | undefined,
+      t0: number,
+    ): Promise<ActiveFault> => {
       let prepared;
       try {
         prepared = await this.ctx.faults.prepare(entry);
@@ -292,7 +339,10 @@ export class GamedaySession {
           ...(output === undefined ? {} : { result: output }),
         },
       });
-      if (!prepared.record) window.end = t0 + (forMs ?? now - t0);
+      if (!prepared.record) {
+        window.end = t0 + (forMs ?? now - t0);
+        this.annotateWindow(entry.name, entry.action, prepared.description, t0, window.end);
+      }
       this.ctx.emit({
         type: 'inject-done',
         at: now,
@@ -346,7 +396,10 @@ export class GamedaySession {
           status: 'succeeded',
         });
         const w = [...this.windows].reverse().find((x) => x.name === name && x.end === null);
-        if (w) w.end = now;
+        if (w) {
+          w.end = now;
+          this.annotateWindow(name, stackEntry.action, stackEntry.description, w.start, now);
+        }
         this.ctx.emit({
           type: 'revert-done',
           at: now,
@@ -368,6 +421,15 @@ export class GamedaySession {
           status: 'failed',
           error: errorMessage(err),
         });
+        const open = [...this.windows].reverse().find((x) => x.name === name && x.end === null);
+        if (open)
+          this.annotateWindow(
+            name,
+            stackEntry.action,
+            `${stackEntry.description} — revert FAILED, still injected: ${errorMessage(err)}`,
+            open.start,
+            Date.now(),
+          );
         this.ctx.emit({
           type: 'revert-failed',
           at: Date.now(),
@@ -392,15 +454,23 @@ export class GamedaySession {
     return failed;
   }
 
-  note(kind: JournalNote['kind'], text: string): JournalNote {
+  /** A note; a hypothesis may carry a measurable check (validated: throws ValidationError). */
+  note(kind: JournalNote['kind'], text: string, check?: unknown): JournalNote {
+    const parsed = kind === 'hypothesis' && check !== undefined ? parseHypothesisCheck(check) : undefined;
     const note: JournalNote = {
       at: Date.now(),
       kind,
       text: text.slice(0, 4000),
       faults: [...this.injected.keys()],
+      ...(parsed ? { check: parsed } : {}),
     };
     this.notes.push(note);
     this.ctx.emit({ type: 'note', at: note.at, note });
+    this.annotate({
+      time: note.at,
+      tags: ['owui-chaos', 'gameday', `run:${this.runId}`, 'note', kind],
+      text: `${kind}: ${note.text}`,
+    });
     return note;
   }
 
@@ -434,31 +504,61 @@ export class GamedaySession {
     };
   }
 
-  /** The SLO table per phase so far (evaluated on the sample file at most every 10 s). */
-  slos(): Promise<LiveSloRow[]> {
+  /**
+   * The SLO table per phase so far, from the incremental evaluator (samples were folded as they
+   * arrived; nothing is re-read). Recomputed at most once a second.
+   */
+  slos(): LiveSloRow[] {
     const now = Date.now();
-    if (this.sloCache && now - this.sloCache.at < 10_000) return this.sloCache.rows;
-    this.ctx.sink.flush();
-    const rows = evaluateRun({
-      sampleFiles: [this.ctx.samplesFile],
-      journal: this.journal(now),
-      slos: this.experiment.slos,
-    })
-      .then((r) =>
-        r.slos.map((s) => ({
-          id: s.id,
-          phase: s.phase,
-          objective: s.objectiveText,
-          measured: s.measured,
-          samples: s.samples,
-          // Live, a phase that has not happened yet (no recovery before the first revert) is
-          // pending, not a breach; the final report judges it as usual.
-          verdict: s.samples === 0 && s.measured === null ? 'pending' : s.verdict,
-        })),
-      )
-      .catch(() => []);
+    if (this.sloCache && now - this.sloCache.at < 1000) return this.sloCache.rows;
+    const journal = this.journal(now);
+    const windows = this.liveWindows(journal);
+    this.sloEval.advance(windows, this.horizon(now));
+    const rows = this.sloEval.judgeSlos(this.experiment.slos, windows, faultsPlanned(journal)).map((s) => ({
+      id: s.id,
+      phase: s.phase,
+      objective: s.objectiveText,
+      measured: s.measured,
+      samples: s.samples,
+      // Live, a phase that has not happened yet (no recovery before the first revert) is
+      // pending, not a breach; the final report judges it as usual.
+      verdict: s.samples === 0 && s.measured === null ? 'pending' : s.verdict,
+    }));
     this.sloCache = { at: now, rows };
     return rows;
+  }
+
+  /** Every hypothesis so far with its verdict (live: a phase not reached yet is `pending`). */
+  hypotheses(): HypothesisResult[] {
+    const now = Date.now();
+    const journal = this.journal(now);
+    const windows = this.liveWindows(journal);
+    this.sloEval.advance(windows, this.horizon(now));
+    return this.judgeHypotheses(windows, true);
+  }
+
+  private judgeHypotheses(
+    windows: Array<ReturnType<typeof faultWindows>[number] & { open?: boolean }>,
+    live: boolean,
+  ): HypothesisResult[] {
+    const fromNotes: Hypothesis[] = this.notes.flatMap((n, i) =>
+      n.kind === 'hypothesis' && n.check ? [noteHypothesis(n, `note-${i + 1}`)] : [],
+    );
+    return judgeHypotheses(this.sloEval, [...(this.ctx.planHypotheses ?? []), ...fromNotes], windows, live);
+  }
+
+  /** Fault windows so far; those of faults still injected are open (ending now). */
+  private liveWindows(journal: Journal): Array<ReturnType<typeof faultWindows>[number] & { open?: boolean }> {
+    return faultWindows(journal).map((w) =>
+      this.injected.has(w.name) && this.injected.get(w.name)?.active.status !== 'inject-failed'
+        ? { ...w, open: true }
+        : w,
+    );
+  }
+
+  /** Samples before this are folded: older than the workers' batching lag and any injection being applied. */
+  private horizon(now: number): number {
+    return Math.min(now - LIVE_LAG_MS, ...this.applying);
   }
 
   /** Ends the session: stops load, reverts everything, writes the reports. Idempotent. */
@@ -490,7 +590,14 @@ export class GamedaySession {
     this.live.advance(Date.now() + 10_000);
     this.ctx.sink.close();
     await this.ctx.drivers.close().catch(() => undefined);
+    // Annotations of the last reverts (each bounded by its timeout) before the journal is written.
+    await Promise.allSettled([...this.annotating]);
     const journal = this.journal();
+    // Hypotheses from the same evaluator, everything folded, the final windows.
+    const finalWindows = faultWindows(journal);
+    this.sloEval.advance(finalWindows, Number.POSITIVE_INFINITY);
+    this.sloEval.flush();
+    journal.hypotheses = this.judgeHypotheses(finalWindows, false);
     writeFileSync(join(this.runDir, 'journal.json'), JSON.stringify(journal, null, 2));
     const results = await evaluateRun({
       sampleFiles: [this.ctx.samplesFile],
@@ -518,7 +625,39 @@ export class GamedaySession {
       reports,
       stillInjected,
       notes: [...this.notes],
+      hypotheses: journal.hypotheses ?? [],
     };
+  }
+
+  private annotateWindow(
+    name: string,
+    action: string,
+    description: string,
+    start: number,
+    end: number,
+  ): void {
+    this.annotate({
+      time: start,
+      timeEnd: end,
+      tags: ['owui-chaos', 'gameday', `run:${this.runId}`, `fault:${name}`, action],
+      text: `fault ${name} (${action}): ${description}`,
+    });
+  }
+
+  /** Fire and forget: a failure is a warning in the journal, never an error of the session. */
+  private annotate(a: GrafanaAnnotation): void {
+    const annotator = this.ctx.annotator;
+    if (!annotator) return;
+    const p: Promise<void> = annotator
+      .post(a)
+      .then((warning) => {
+        if (!warning) return;
+        if (this.warnings.length < 100) this.warnings.push(warning);
+        this.ctx.emit({ type: 'warning', at: Date.now(), text: warning });
+      })
+      .catch(() => undefined)
+      .finally(() => this.annotating.delete(p));
+    this.annotating.add(p);
   }
 
   private failedInject(entry: TimelineEntry, t0: number, err: unknown): void {
@@ -559,9 +698,13 @@ export class GamedaySession {
       deviated: false,
       activities: this.activities.map(open).sort((a, b) => a.startedAt - b.startedAt),
       notes: [...this.notes],
+      ...(this.warnings.length > 0 ? { warnings: [...this.warnings] } : {}),
     };
   }
 }
+
+/** How late a worker's batch of samples may arrive (they flush every second or so). */
+const LIVE_LAG_MS = 5000;
 
 export interface LiveSloRow {
   id: string;
@@ -619,6 +762,26 @@ export async function startGameday(req: GamedayRequest): Promise<GamedaySession>
         },
       };
   const isLab = loaded.targetRef.kind === 'lab';
+  // The plan's own SLOs (not the defaults merged under them) are its hypotheses.
+  const own = await loadExperiment(file, {
+    env,
+    flags: req.target !== undefined ? { target: req.target } : {},
+    resolveTarget: () => Promise.resolve(undefined),
+  });
+  const planHypotheses: Hypothesis[] = own.experiment.slos.flatMap((slo, i) => {
+    const phases = req.scripted ? slo.phases : slo.phases.filter((p) => GENERIC_PHASES.has(p));
+    return phases.length > 0
+      ? [
+          {
+            id: `plan-${i + 1}`,
+            source: 'plan' as const,
+            text: slo.description ?? describeCheck(slo),
+            at: null,
+            slos: [{ ...slo, phases }],
+          },
+        ]
+      : [];
+  });
 
   let startedLab = false;
   if (isLab) {
@@ -635,6 +798,7 @@ export async function startGameday(req: GamedayRequest): Promise<GamedaySession>
       await labDown(labStateDir).catch((err: unknown) => notice(`lab down failed: ${errorMessage(err)}`));
     }
   };
+  let guard: RunGuard | undefined;
   try {
     const labTargetFile = isLab ? readLabState(labStateDir)?.targetFile : undefined;
     const { target } = await loadTarget(isLab ? LAB_TARGET : (loaded.targetRef as { file: string }).file, {
@@ -651,6 +815,22 @@ export async function startGameday(req: GamedayRequest): Promise<GamedaySession>
       );
     }
     await preflightReachable(target);
+    const runId = `${new Date().toISOString().replace(/[:.]/g, '-')}-gameday`;
+    const runDir = resolve(req.outDir ?? join(env.OWUI_CHAOS_HOME ?? '.owui-chaos', 'runs', runId));
+    // The target's lease and the run index before anything touches the target, as for `run`
+    // (docs/safety.md): a second gameday, run or capacity on the same target is refused.
+    guard = await guardRun({
+      runId,
+      runDir,
+      command: 'gameday',
+      targetRef: isLab ? LAB_TARGET : (loaded.targetRef as { file: string }).file,
+      target,
+      ...(isLab ? { labStateDir } : {}),
+      ...(!isLab ? { targetFile: (loaded.targetRef as { file: string }).file } : {}),
+      env,
+      ...(req.breakLease ? { breakLease: true } : {}),
+      onNotice: notice,
+    });
     const needUsers = Math.max(
       experiment.load.sockets?.vus ?? 0,
       experiment.load.chat?.model === 'closed' ? experiment.load.chat.vus : 1,
@@ -671,8 +851,6 @@ export async function startGameday(req: GamedayRequest): Promise<GamedaySession>
       `preflight: ${target.openwebui.url} answers (Open WebUI ${credentials.version}); ${credentials.users.length} user(s) signed in once`,
     );
 
-    const runId = `${new Date().toISOString().replace(/[:.]/g, '-')}-gameday`;
-    const runDir = resolve(req.outDir ?? join(env.OWUI_CHAOS_HOME ?? '.owui-chaos', 'runs', runId));
     mkdirSync(runDir, { recursive: true });
     copyFileSync(file, join(runDir, 'experiment.yaml'));
     const samplesFile = join(runDir, 'samples.ndjson');
@@ -695,11 +873,15 @@ export async function startGameday(req: GamedayRequest): Promise<GamedaySession>
     // The sink exists before the session that observes it.
     const ref: { session?: GamedaySession } = {};
     const sink = new TappedNdjsonFileSink(samplesFile, [
-      (s) => ref.session?.live.observe(s),
+      (s) => {
+        ref.session?.live.observe(s);
+        ref.session?.sloEval.add(s);
+      },
       ...(req.observers ?? []),
     ]);
     const drivers = driversForTarget(target, isLab ? { labStateDir } : {});
-    const faults = new DriverFaultInjector(drivers);
+    // Fault names carry the run's tag, as for `run` (docs/safety.md).
+    const faults = new DriverFaultInjector(drivers, { runId });
     const engine = engineFor(experiment, target, credentials, {
       workers: req.workers,
       k6Binary: undefined,
@@ -713,7 +895,14 @@ export async function startGameday(req: GamedayRequest): Promise<GamedaySession>
       drivers,
       faults,
       emit,
-      onFinished: stopLab,
+      onFinished: async () => {
+        const g = guard;
+        guard = undefined;
+        await g?.end();
+        await stopLab();
+      },
+      planHypotheses,
+      ...(req.annotator ? { annotator: req.annotator } : {}),
     });
     ref.session = session;
     session.startLoad();
@@ -721,6 +910,7 @@ export async function startGameday(req: GamedayRequest): Promise<GamedaySession>
     emit({ type: 'session-started', at: session.startedAt, runDir, endsAt: session.endsAt });
     return session;
   } catch (err) {
+    await guard?.end();
     await stopLab();
     throw err;
   }

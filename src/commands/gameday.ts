@@ -7,10 +7,12 @@ import { BaseCommand } from '../cli/base-command.js';
 import { attachKeys } from '../cli/gameday-keys.js';
 import { formatProgress, progressPrinter } from '../cli/progress.js';
 import { prometheusFlag, startPrometheus } from '../cli/prometheus-flag.js';
-import { ExitCode, ValidationError, errorMessage } from '../core/errors.js';
+import { ExitCode, UsageError, ValidationError, errorMessage } from '../core/errors.js';
 import { renderTerminalSummary } from '../core/report/terminal.js';
+import { escapeTerminal } from '../core/terminal-text.js';
 import { startGameday, type GamedayEvent, type GamedaySummary } from '../app/gameday.js';
 import { startConsole } from '../app/gameday-console.js';
+import { GrafanaAnnotator } from '../app/gameday-annotate.js';
 
 export default class Gameday extends BaseCommand {
   static override summary =
@@ -39,8 +41,24 @@ export default class Gameday extends BaseCommand {
     duration: Flags.string({ description: 'longest the session lasts (bounds the load)', default: '2h' }),
     yes: Flags.boolean({ char: 'y', description: 'allow injecting faults into a non-lab target' }),
     'keep-lab': Flags.boolean({ description: 'keep a lab this session started running afterwards' }),
+    'break-lease': Flags.boolean({
+      description: "take the target's lease from a holder that is gone (never from one that still runs)",
+    }),
     workers: Flags.integer({ description: 'Node engine worker threads (default one per core)', min: 0 }),
     prometheus: prometheusFlag,
+    annotate: Flags.string({
+      description:
+        'post fault windows and notes as annotations: `grafana` (POST /api/annotations at --grafana-url, token from GRAFANA_TOKEN)',
+      options: ['grafana'],
+    }),
+    'grafana-url': Flags.string({
+      description: 'Grafana base URL for --annotate grafana (default: $GRAFANA_URL)',
+      env: 'GRAFANA_URL',
+    }),
+    'grafana-dashboard': Flags.string({
+      description:
+        'dashboard UID the annotations belong to (default: organization annotations, shown by tag)',
+    }),
   };
 
   /** --json: one event per line (NDJSON); the summary is the last line. */
@@ -57,6 +75,25 @@ export default class Gameday extends BaseCommand {
     const emit = (e: GamedayEvent | Record<string, unknown>): void => {
       if (json) process.stdout.write(`${JSON.stringify(e)}\n`);
     };
+    let annotator: GrafanaAnnotator | undefined;
+    if (flags.annotate === 'grafana') {
+      if (!flags['grafana-url'])
+        throw new UsageError('--annotate grafana needs --grafana-url URL (or GRAFANA_URL)', {
+          code: 'GRAFANA_URL_MISSING',
+          suggestions: [
+            'GRAFANA_TOKEN=… owui-chaos gameday --annotate grafana --grafana-url http://127.0.0.1:3000',
+          ],
+        });
+      const token = process.env.GRAFANA_TOKEN;
+      annotator = new GrafanaAnnotator({
+        url: flags['grafana-url'],
+        ...(token ? { token } : {}),
+        ...(flags['grafana-dashboard'] ? { dashboardUID: flags['grafana-dashboard'] } : {}),
+      });
+      note(
+        `annotations: fault windows and notes go to ${annotator.where} (${token ? 'token from GRAFANA_TOKEN' : 'no GRAFANA_TOKEN set: unauthenticated'})`,
+      );
+    }
     const prometheus = await startPrometheus(flags.prometheus);
     const session = await startGameday({
       ...(flags.plan !== undefined ? { plan: flags.plan, scripted: true } : {}),
@@ -66,8 +103,10 @@ export default class Gameday extends BaseCommand {
       ...(flags.out !== undefined ? { outDir: flags.out } : {}),
       yes: flags.yes,
       keepLab: flags['keep-lab'],
+      breakLease: flags['break-lease'],
       ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
       ...(prometheus ? { observers: [(s) => prometheus.metrics.observe(s)] } : {}),
+      ...(annotator ? { annotator } : {}),
       onNotice: note,
       onEvent: (e) => {
         if (prometheus) {
@@ -161,6 +200,15 @@ export default class Gameday extends BaseCommand {
             paths: summary.reports,
           }),
         );
+        if (summary.hypotheses.length > 0)
+          this.log(
+            `Hypotheses:\n${summary.hypotheses
+              .map(
+                (h) =>
+                  `  ${h.verdict === 'no-data' ? 'NO DATA' : h.verdict.toUpperCase()}  ${escapeTerminal(h.text)} — ${escapeTerminal(h.reason)}`,
+              )
+              .join('\n')}`,
+          );
         if (summary.stillInjected.length > 0)
           process.stderr.write(
             `Still injected:\n${summary.stillInjected.map((e) => `  - ${e.name}: ${e.description}${e.error ? ` (${e.error})` : ''}`).join('\n')}\nRun: owui-chaos rollback --run ${summary.runDir}\n`,
@@ -200,6 +248,8 @@ function describe(e: GamedayEvent): string | undefined {
       return `${t} FAILED to revert ${e.name}: ${e.error}`;
     case 'note':
       return `${t} ${e.note.kind}: ${e.note.text}`;
+    case 'warning':
+      return `${t} warning: ${e.text}`;
     case 'load-finished':
       return `${t} load finished${e.error ? ` with an error: ${e.error}` : ''}`;
     case 'session-finished':

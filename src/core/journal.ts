@@ -43,6 +43,10 @@ export interface Journal {
    * lookup that did not answer, reverts skipped by `rollbackStrategy: never`. Absent when none.
    */
   events?: JournalEvent[];
+  /** Problems that did not stop the run (e.g. a Grafana annotation that could not be posted). */
+  warnings?: string[];
+  /** Game days: each hypothesis (the plan's SLOs, hypothesis notes with a check) and its verdict. */
+  hypotheses?: JournalHypothesis[];
 }
 
 export interface JournalEvent {
@@ -60,6 +64,35 @@ export interface JournalNote {
   text: string;
   /** The faults injected when the note was written. */
   faults: string[];
+  /** A hypothesis's measurable check (src/core/gameday/hypotheses.ts). */
+  check?: {
+    metric: string;
+    stat: string;
+    lte?: number;
+    gte?: number;
+    client?: 'api' | 'browser';
+    outcome?: string;
+    during: string;
+  };
+}
+
+/** A game-day hypothesis and its verdict (src/core/gameday/hypotheses.ts): silence is never `held`. */
+export interface JournalHypothesis {
+  id: string;
+  source: 'plan' | 'note';
+  text: string;
+  at: number | null;
+  verdict: 'held' | 'broken' | 'no-data' | 'pending';
+  reason: string;
+  checks: Array<{
+    check: string;
+    phase: string;
+    objective: string;
+    measured: number | null;
+    samples: number;
+    verdict: string;
+    note?: string;
+  }>;
 }
 
 /** Whether the run planned faults (old journals: it did when it checked a steady state or injected). */

@@ -355,6 +355,26 @@ function notesTable(results: RunResults, origin: number): string {
   return table(['fault', 'action', 'window', 'notes (hypotheses before, observations during)'], rows);
 }
 
+/** Game days: each hypothesis with its checks and verdict (no data is never shown as held). */
+function hypothesesTable(results: RunResults): string {
+  const v = { held: 'pass', broken: 'breach', 'no-data': 'no-data', pending: 'no-data' } as const;
+  const rows = (results.journal?.hypotheses ?? []).map((h) => [
+    td(`${h.source === 'plan' ? '(plan) ' : ''}${h.text}`),
+    td(
+      h.checks
+        .map(
+          (c) =>
+            `${c.check} in ${c.phase}: ${c.measured === null ? '–' : String(Math.round(c.measured * 1000) / 1000)}`,
+        )
+        .join('; ') || '–',
+      'mono',
+    ),
+    `<td><span class="verdict v-${v[h.verdict]}">${escapeHtml(h.verdict === 'no-data' ? 'no data' : h.verdict)}</span></td>`,
+    td(h.reason, 'muted'),
+  ]);
+  return table(['hypothesis', 'checks (measured)', 'verdict', 'why'], rows);
+}
+
 function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
@@ -496,6 +516,12 @@ export function renderHtml(results: RunResults): string {
       formatSeconds(results.recoveryWindowMs),
     )} window after injection in which every SLO holds)</span></h2>`,
     `<div class="tablecard">${recoveryTable(results, frame.origin)}</div>`,
+    ...(results.journal?.hypotheses?.length
+      ? [
+          '<h2>Hypotheses: held, broken or no data</h2>',
+          `<div class="tablecard">${hypothesesTable(results)}</div>`,
+        ]
+      : []),
     ...(results.journal?.notes?.length
       ? [
           '<h2>Game-day notes beside the fault windows</h2>',

@@ -209,8 +209,9 @@ describe('the game-day console in Chromium', () => {
     await page.waitForSelector('#windows li[data-name="slow-llm"][data-state="open"]', { timeout: 30_000 });
     await page.waitForSelector('.active-fault');
     const llm = (await toxiproxyProxies(lab!.state())).find((p) => p.name === 'llm')!;
+    // The toxic carries the session's run tag (docs/safety.md), as `run`'s do.
     expect(llm.toxics.map((t) => [t.name, t.type, t.attributes.latency])).toEqual([
-      ['owui-chaos-slow-llm', 'latency', 1500],
+      [expect.stringMatching(/^owui-chaos-slow-llm--run-[0-9a-f]{8}$/), 'latency', 1500],
     ]);
     // ttft of chats started after the injection rises by about the injected latency.
     const during = await waitFor(
@@ -247,6 +248,21 @@ describe('the game-day console in Chromium', () => {
       }),
     ]);
     await page.screenshot({ path: join(SHOTS, 'gameday-console-note.png'), fullPage: true });
+  });
+
+  it('judges a hypothesis written with a check on the page (the fault in breaks it)', async () => {
+    await page.selectOption('#note-kind', 'hypothesis');
+    await page.fill('#note-text', 'chats start within 100 ms even now');
+    await page.click('#check-box summary');
+    await page.selectOption('#check-metric', 'ttft');
+    await page.selectOption('#check-stat', 'p50');
+    await page.selectOption('#check-op', 'lte');
+    await page.fill('#check-value', '100');
+    await page.fill('#check-during', 'slow-llm');
+    await page.click('#add-note');
+    const row = await page.waitForSelector('tr.hypothesis[data-verdict="broken"]', { timeout: 60_000 });
+    expect(await row.textContent()).toMatch(/chats start within 100 ms.*ttft p50 ≤ 100 in slow-llm.*broken/);
+    await page.screenshot({ path: join(SHOTS, 'gameday-console-hypothesis.png'), fullPage: true });
   });
 
   it('refuses, with the safety rule, a second replica down beyond maxUnavailable', async () => {
@@ -299,7 +315,9 @@ describe('a game day killed mid-fault', () => {
     cli.child.kill('SIGKILL');
     await cli.exit;
     // Still injected after the crash, as an operator sees it.
-    expect((await toxiproxyClean(lab!.state())).toxics).toEqual(['llm/owui-chaos-slow-llm-2']);
+    expect((await toxiproxyClean(lab!.state())).toxics).toEqual([
+      expect.stringMatching(/^llm\/owui-chaos-slow-llm-2--run-[0-9a-f]{8}$/),
+    ]);
     expect((await replicaHealth(lab!.state()))['owui-1']!.alive).toBe(false);
     const stack = JSON.parse(readFileSync(join(runDir, 'reverts.json'), 'utf8'));
     expect(stack.entries.map((e: any) => [e.name, e.status])).toEqual([

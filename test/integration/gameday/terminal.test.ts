@@ -71,7 +71,10 @@ describe('gameday in a terminal (tmux)', () => {
     await onScreen(/inject> $/m);
     keys('toxic.latency proxy=llm latency=700 name=term-slow', 'Enter');
     await onScreen(/injected term-slow: latency toxic owui-chaos-term-slow/);
-    expect((await toxiproxyClean(lab!.state())).toxics).toEqual(['llm/owui-chaos-term-slow']);
+    // The toxic carries the session's run tag (docs/safety.md), as `run`'s do.
+    expect((await toxiproxyClean(lab!.state())).toxics).toEqual([
+      expect.stringMatching(/^llm\/owui-chaos-term-slow--run-[0-9a-f]{8}$/),
+    ]);
     await onScreen(/injected: term-slow · keys i r n q/);
 
     keys('n');
