@@ -83,6 +83,9 @@ export async function notBack(
         });
         break;
       }
+      case 'scale':
+        // Replaying it ran the operator's command and waited for the load balancer's /health.
+        break;
     }
   }
   if (proxiesSeen.size > 0) {

@@ -7,9 +7,8 @@
 //   mid-sweep restores 3 replicas;
 // - after SIGKILL of a lab sweep scaled to 1, `owui-chaos rollback` restores nginx's upstreams
 //   and the stopped replicas (records the rollback command knows);
-// - after SIGKILL of a `--scale-cmd` sweep, the way back is on disk, and `rollback` — whose
-//   record catalogue does not know `scale/command` yet — says it could not undo it and names
-//   the command, instead of claiming the target is back.
+// - after SIGKILL of a `--scale-cmd` sweep, the way back is on disk (a `scale/command` revert
+//   record), and `rollback` replays it: the target has its 3 replicas again.
 
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +18,6 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RevertStack } from '../../../src/core/runner/revert-stack.js';
 import { labDown, labUp } from '../../../src/lab/lab.js';
-import { scaleLab } from '../../../src/lab/lab-scale.js';
 import { capacityEnv } from '../../../src/lab/owui-sim/capacity.js';
 import { isAlive } from '../../../src/infra/process/daemon.js';
 import { readLabState } from '../../../src/infra/lab-state.js';
@@ -195,7 +193,7 @@ describe('capacity: lease, scale-back and rollback', () => {
     await expectLabWhole();
   }, 240_000);
 
-  it('--scale-cmd: after SIGKILL the way back is on disk, and `rollback` says it cannot replay it yet, naming the command', async () => {
+  it('--scale-cmd: after SIGKILL the way back is on disk, and `rollback` replays it (3 replicas again)', async () => {
     const out = join(home, 'scale-kill');
     const sweep = runCli(
       lab,
@@ -222,12 +220,9 @@ describe('capacity: lease, scale-back and rollback', () => {
       `scale back to 3 replicas: node ${script} ${stateDir} 3`,
     ]);
     const rb = await runCli(lab, ['rollback', '--run', out], 150_000).exit;
-    expect(rb.code, rb.stdout + rb.stderr).not.toBe(0);
-    expect(rb.stdout + rb.stderr).toContain('scale back to 3 replicas');
-    expect(rb.stdout + rb.stderr).toMatch(/scale\/command/);
-    // Not back, and not claimed back: the operator runs the named command.
-    expect(upstreams()).toBe(1);
-    await scaleLab(stateDir, 3);
+    expect(rb.code, rb.stdout + rb.stderr).toBe(0);
+    expect(upstreams()).toBe(3);
+    expect(RevertStack.load(join(out, 'reverts.json')).outstanding()).toEqual([]);
     await expectLabWhole();
   }, 240_000);
 });
