@@ -18,20 +18,17 @@ import { RESERVED_PHASES } from '../config/slo-defaults.js';
 import type { FaultWindow } from '../journal.js';
 import { METRICS, METRIC_NAMES, STREAM_OUTCOMES, isMetricName, type MetricName } from '../metrics.js';
 import type { Sample } from '../samples.js';
-import { addValue, emptyAcc, judge, type Acc } from '../slo/measure.js';
+import { addValue, emptyAcc, type Acc } from '../slo/measure.js';
 import { objectiveText, sloId, type SloSpec } from '../slo/spec.js';
 import { newHistogram, recordScaled, recordingScale } from './histogram.js';
 import { phaseInfos, phasePlan, type PhasePlan } from './phases.js';
 import type { SloResult } from './results.js';
+import { judgeSloInPhase, judgedPhases } from './slo-evaluation.js';
+import { selectorKey, type Selector } from './tracks.js';
 
 /** What an SLO (or a hypothesis check) measures: a metric, optionally one client kind and tags. */
-export interface IncrementalSelector {
-  metric: MetricName;
-  client?: 'api' | 'browser';
-  tags?: Record<string, string>;
-  /** `stream_outcome` share denominator: every stream but those the load generator cancelled. */
-  judged?: true;
-}
+/** The same selector as the run report's tracks (src/core/report/tracks.ts). */
+export type IncrementalSelector = Selector;
 
 interface Track {
   key: string;
@@ -66,16 +63,6 @@ export interface IncrementalEvaluation {
 }
 
 const SELF_CANCELLED = 'cancelled';
-
-export function selectorKey(s: IncrementalSelector): string {
-  const tags = s.tags
-    ? Object.entries(s.tags)
-        .map(([k, v]) => `${k}=${v}`)
-        .sort()
-        .join(',')
-    : '';
-  return `${s.metric}|${s.client ?? '*'}|${tags}${s.judged ? '|judged' : ''}`;
-}
 
 /** The SLO's own selector (metric + client + tags). */
 export function ownSelector(slo: Pick<SloSpec, 'metric' | 'client' | 'tags'>): IncrementalSelector {
@@ -287,23 +274,23 @@ export class IncrementalSloEvaluator {
     return this.accs.get(key)?.get(phase);
   }
 
-  /** Judges `slo` in `phase` exactly as RunAggregator.evaluateSlos does. */
+  /** Judges every SLO in its phases with the run report's own judgement (judgeSloInPhase). */
   private judgeAll(plan: PhasePlan, slos: readonly SloSpec[]): SloResult[] {
     const phaseNames = new Set(phaseInfos(plan).map((p) => p.name));
     const out: SloResult[] = [];
     for (const slo of slos) {
       const kind = METRICS[slo.metric].kind;
-      const scale = recordingScale(METRICS[slo.metric].unit);
       const ownKey = selectorKey(ownSelector(slo));
       const baseKey = selectorKey(baseSelector(slo));
       const steadyKey = kind === 'counter' && slo.tags ? baseKey : ownKey;
-      const steady = (this.acc(steadyKey, 'baseline')?.count ?? 0) > 0;
-      const phases = plan.loadOnly ? ['all'] : slo.phases;
-      for (const phase of phases) {
-        const common = { id: sloId(slo), phase, slo, objectiveText: objectiveText(slo) };
+      const steadyStateProduces = (this.acc(steadyKey, 'baseline')?.count ?? 0) > 0;
+      for (const phase of judgedPhases(slo, plan)) {
         if (!this.tracks.has(ownKey)) {
           out.push({
-            ...common,
+            id: sloId(slo),
+            phase,
+            slo,
+            objectiveText: objectiveText(slo),
             measured: null,
             samples: 0,
             verdict: 'no-data',
@@ -311,34 +298,13 @@ export class IncrementalSloEvaluator {
           });
           continue;
         }
-        if (!phaseNames.has(phase)) {
-          out.push({
-            ...common,
-            measured: null,
-            samples: 0,
-            verdict: 'no-data',
-            note:
-              plan.windows.length === 0
-                ? `phase \`${phase}\` not reached: the run stopped before the first fault`
-                : `this run has no phase \`${phase}\``,
-          });
-          continue;
-        }
-        const j = judge(slo, kind, this.acc(ownKey, phase), this.acc(baseKey, phase), scale, {
-          steadyStateProduces: phase !== 'baseline' && steady,
-        });
-        const loadOnlyNote =
-          plan.loadOnly && slo.phases.some((p) => p !== 'all')
-            ? `load only: judged over the whole run (declared for ${slo.phases.join(', ')})`
-            : undefined;
-        const note = [j.note, loadOnlyNote].filter(Boolean).join('; ');
-        out.push({
-          ...common,
-          measured: j.measured,
-          samples: j.samples,
-          verdict: j.verdict,
-          ...(note ? { note } : {}),
-        });
+        out.push(
+          judgeSloInPhase(slo, phase, plan, phaseNames, {
+            own: this.acc(ownKey, phase),
+            base: this.acc(baseKey, phase),
+            steadyStateProduces,
+          }),
+        );
       }
     }
     return out;

@@ -3,7 +3,7 @@
 // recovery SLO holds again (src/core/slo/recovery.ts). Pure, over the TrackSet.
 
 import { METRICS } from '../metrics.js';
-import { judge } from '../slo/measure.js';
+import { judge, type Acc } from '../slo/measure.js';
 import { findRecovery } from '../slo/recovery.js';
 import { objectiveText, sloId, type SloSpec } from '../slo/spec.js';
 import { newHistogram, recordingScale } from './histogram.js';
@@ -17,51 +17,67 @@ export function evaluateSlos(
   plan: PhasePlan,
   phaseNames: Set<string>,
 ): SloResult[] {
-  const out: SloResult[] = [];
-  for (const slo of sloList) {
-    const kind = METRICS[slo.metric].kind;
-    const track = tracks.trackOf(slo);
-    const base = tracks.baseOf(slo);
-    const scale = recordingScale(METRICS[slo.metric].unit);
-    // A load-only run judges every SLO once, over the whole run, whatever phases it names.
-    const phases = plan.loadOnly ? ['all'] : slo.phases;
-    for (const phase of phases) {
-      const common = { id: sloId(slo), phase, slo, objectiveText: objectiveText(slo) };
-      if (!phaseNames.has(phase)) {
-        out.push({
-          ...common,
-          measured: null,
-          samples: 0,
-          verdict: 'no-data',
-          note:
-            plan.windows.length === 0
-              ? `phase \`${phase}\` not reached: the run stopped before the first fault`
-              : `this run has no phase \`${phase}\``,
-        });
-        continue;
-      }
-      const j = judge(slo, kind, track?.phases.get(phase), base?.phases.get(phase), scale, {
-        steadyStateProduces: phase !== 'baseline' && tracks.steadyStateProduces(slo),
-      });
-      const loadOnlyNote =
-        plan.loadOnly && slo.phases.some((p) => p !== 'all')
-          ? `load only: judged over the whole run (declared for ${slo.phases.join(', ')})`
-          : undefined;
-      const notMeasured =
-        j.verdict === 'no-data' && slo.notMeasured !== undefined
-          ? `not measurable: ${slo.notMeasured}`
-          : undefined;
-      const note = [notMeasured ?? j.note, loadOnlyNote].filter(Boolean).join('; ');
-      out.push({
-        ...common,
-        measured: j.measured,
-        samples: j.samples,
-        verdict: j.verdict,
-        ...(note ? { note } : {}),
-      });
-    }
+  return sloList.flatMap((slo) =>
+    judgedPhases(slo, plan).map((phase) =>
+      judgeSloInPhase(slo, phase, plan, phaseNames, {
+        own: tracks.trackOf(slo)?.phases.get(phase),
+        base: tracks.baseOf(slo)?.phases.get(phase),
+        steadyStateProduces: tracks.steadyStateProduces(slo),
+      }),
+    ),
+  );
+}
+
+/** The phases an SLO is judged in: a load-only run judges every SLO once, over the whole run. */
+export function judgedPhases(slo: SloSpec, plan: PhasePlan): readonly string[] {
+  return plan.loadOnly ? ['all'] : slo.phases;
+}
+
+/**
+ * One SLO in one phase, from its accumulators: the one place that words "not reached", "load
+ * only" and "not measurable" — the run's report and the game day's live table both use it.
+ */
+export function judgeSloInPhase(
+  slo: SloSpec,
+  phase: string,
+  plan: PhasePlan,
+  phaseNames: Set<string>,
+  accs: { own: Acc | undefined; base: Acc | undefined; steadyStateProduces: boolean },
+): SloResult {
+  const common = { id: sloId(slo), phase, slo, objectiveText: objectiveText(slo) };
+  if (!phaseNames.has(phase)) {
+    return {
+      ...common,
+      measured: null,
+      samples: 0,
+      verdict: 'no-data',
+      note:
+        plan.windows.length === 0
+          ? `phase \`${phase}\` not reached: the run stopped before the first fault`
+          : `this run has no phase \`${phase}\``,
+    };
   }
-  return out;
+  const kind = METRICS[slo.metric].kind;
+  const scale = recordingScale(METRICS[slo.metric].unit);
+  const j = judge(slo, kind, accs.own, accs.base, scale, {
+    steadyStateProduces: phase !== 'baseline' && accs.steadyStateProduces,
+  });
+  const loadOnlyNote =
+    plan.loadOnly && slo.phases.some((p) => p !== 'all')
+      ? `load only: judged over the whole run (declared for ${slo.phases.join(', ')})`
+      : undefined;
+  const notMeasured =
+    j.verdict === 'no-data' && slo.notMeasured !== undefined
+      ? `not measurable: ${slo.notMeasured}`
+      : undefined;
+  const note = [notMeasured ?? j.note, loadOnlyNote].filter(Boolean).join('; ');
+  return {
+    ...common,
+    measured: j.measured,
+    samples: j.samples,
+    verdict: j.verdict,
+    ...(note ? { note } : {}),
+  };
 }
 
 export function recoveryTimes(
