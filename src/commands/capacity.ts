@@ -3,20 +3,14 @@
 
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { formatDuration, parseDuration } from '../core/clock.js';
+import { parseDurationFlag } from '../cli/flags.js';
+import { formatDuration } from '../core/clock.js';
 import { parseHeadroom, parseRate, parseReplicaList } from '../core/capacity/plan.js';
-import { UsageError } from '../core/errors.js';
 import { runCapacity, type CapacitySummary, type LiveStep } from '../app/capacity.js';
 
+/** A bare number is seconds, as in every command (src/cli/flags.ts). */
 function duration(text: string, flag: string): number {
-  try {
-    return parseDuration(text);
-  } catch (err) {
-    throw new UsageError(`${flag} ${(err as Error).message}`, {
-      code: 'USAGE',
-      suggestions: [`${flag} 30s`],
-    });
-  }
+  return parseDurationFlag(flag, text, { positive: true });
 }
 
 export default class Capacity extends BaseCommand {

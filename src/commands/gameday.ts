@@ -2,6 +2,7 @@
 // write notes and watch the SLOs (DESIGN §9). Thin: parse flags, start the session and the
 // console (src/app/gameday.ts, src/app/gameday-console.ts), wire Ctrl-C, render events.
 
+import { parseDurationFlag } from '../cli/flags.js';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { attachKeys } from '../cli/gameday-keys.js';
@@ -99,7 +100,8 @@ export default class Gameday extends BaseCommand {
       ...(flags.plan !== undefined ? { plan: flags.plan, scripted: true } : {}),
       ...(flags.target !== undefined ? { target: flags.target } : {}),
       labName: flags['lab-name'],
-      duration: flags.duration,
+      // A bare number is seconds, as in every command (src/cli/flags.ts).
+      duration: `${parseDurationFlag('--duration', flags.duration, { positive: true })}ms`,
       ...(flags.out !== undefined ? { outDir: flags.out } : {}),
       yes: flags.yes,
       keepLab: flags['keep-lab'],
