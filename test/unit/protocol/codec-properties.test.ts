@@ -11,7 +11,9 @@ import { ProtocolError } from '../../../src/protocol/errors.js';
 import { decodeSioPacket, encodeSio, type SioPacket } from '../../../src/protocol/socketio.js';
 import { SseParser } from '../../../src/protocol/sse-parser.js';
 
-const json = fc.jsonValue({ maxDepth: 3 });
+// JSON values as they can travel: JSON has no -0 (JSON.stringify(-0) is "0"), so a generated -0
+// is mapped to 0 instead of failing the round trip on a value no server can send.
+const json = fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.parse(JSON.stringify(v)) as unknown);
 const nsp = fc.constantFrom('/', '/admin', '/a-b');
 
 const sioPacket: fc.Arbitrary<SioPacket> = fc.oneof(
