@@ -1,26 +1,7 @@
 // Shared by the browser parity tests: which k6 binaries to run, and the ws_* profile of a run.
-import { spawnSync } from 'node:child_process';
 import { METRIC_NAMES } from '../../../src/core/metrics.js';
-import { parseK6Version } from '../../../src/engines/k6/version.js';
 
-/** k6 binaries from OWUI_K6_BINARIES (comma-separated), else OWUI_K6_BINARY, else `k6` on PATH; the others are skipped with the reason printed. */
-export function k6Binaries(what: string): { binary: string; version: string }[] {
-  const candidates = (process.env.OWUI_K6_BINARIES ?? process.env.OWUI_K6_BINARY ?? 'k6')
-    .split(',')
-    .map((b) => b.trim())
-    .filter(Boolean);
-  const found: { binary: string; version: string }[] = [];
-  for (const binary of candidates) {
-    const probe = spawnSync(binary, ['version'], { encoding: 'utf8', timeout: 15_000 });
-    const version = probe.status === 0 ? parseK6Version(probe.stdout) : undefined;
-    if (version) found.push({ binary, version: version.raw });
-    else
-      console.log(
-        `[skip] ${what} with k6 \`${binary}\`: \`${binary} version\` did not run (${probe.error?.message ?? `exit ${probe.status}`}); k6 is not installed by this project`,
-      );
-  }
-  return found;
-}
+export { k6Binaries } from '../../helpers/k6-binaries.js';
 
 export interface Point {
   type?: string;

@@ -11,36 +11,21 @@
 //   the run stops at the steady state (exit 4) naming the browser SLO without data. That is the
 //   silent failure old k6 once had (exit 0, no browser sample at all).
 
-import { spawnSync } from 'node:child_process';
+import { k6Binaries } from '../../../helpers/k6-binaries.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { hasXk6Sse, parseK6Version } from '../../../../src/engines/k6/version.js';
 import { readJson, runCli, sharedTestLab } from '../../app/support.js';
 
 const FIXTURES = resolve(import.meta.dirname, '..', '..', '..', 'fixtures', 'experiments', 'k6');
 
-const candidates = (process.env.OWUI_K6_BINARIES ?? process.env.OWUI_K6_BINARY ?? 'k6')
-  .split(',')
-  .map((b) => b.trim())
-  .filter(Boolean);
-const binaries: { binary: string; version: string; sse: boolean }[] = [];
-for (const binary of candidates) {
-  const probe = spawnSync(binary, ['version'], { encoding: 'utf8', timeout: 15_000 });
-  const version = probe.status === 0 ? parseK6Version(probe.stdout) : undefined;
-  if (version)
-    binaries.push({
-      binary,
-      version: `${version.raw}${hasXk6Sse(version) ? ' + xk6-sse' : ''}`,
-      sse: hasXk6Sse(version),
-    });
-  else
-    console.log(
-      `[skip] run failover --engine k6 for \`${binary}\`: \`${binary} version\` did not run (${probe.error?.message ?? `exit ${probe.status}`}); k6 is not installed by this project`,
-    );
-}
+const binaries = k6Binaries('run failover --engine k6').map(({ binary, label, sse }) => ({
+  binary,
+  version: label,
+  sse,
+}));
 
 interface SloRow {
   id: string;

@@ -7,6 +7,7 @@
 // process within noise: the same number of streams (±10 %, k6 splits the rate by segment) and
 // e2e p50 within 30 % (same mock pacing, loaded 2-core machine).
 
+import { k6Binaries } from '../../../helpers/k6-binaries.js';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -22,25 +23,11 @@ import { MOCK_LLM_MODEL, startMockLlm, type MockLlmServer } from '../../../../sr
 const RUN_JS = resolve(import.meta.dirname, '..', '..', '..', '..', 'bin', 'run.js');
 const RUNNERS = 3;
 
-const candidates = (process.env.OWUI_K6_BINARIES ?? process.env.OWUI_K6_BINARY ?? 'k6')
-  .split(',')
-  .map((b) => b.trim())
-  .filter(Boolean);
-const binaries: { binary: string; version: string; raw: string }[] = [];
-for (const binary of candidates) {
-  const probe = spawnSync(binary, ['version'], { encoding: 'utf8', timeout: 15_000 });
-  const version = probe.status === 0 ? parseK6Version(probe.stdout) : undefined;
-  if (version)
-    binaries.push({
-      binary,
-      raw: probe.stdout,
-      version: `${version.raw}${hasXk6Sse(version) ? ' + xk6-sse' : ''}`,
-    });
-  else
-    console.log(
-      `[skip] k6 execution-segment tests for \`${binary}\`: \`${binary} version\` did not run (${probe.error?.message ?? `exit ${probe.status}`}); k6 is not installed by this project`,
-    );
-}
+const binaries = k6Binaries('k6 execution-segment tests').map(({ binary, label, raw }) => ({
+  binary,
+  raw,
+  version: label,
+}));
 
 interface Point {
   type: string;
