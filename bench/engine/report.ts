@@ -84,3 +84,25 @@ export function printFloorTable(floor: FloorRow[], engine: StreamRow[]): void {
   );
   console.log('');
 }
+
+/** A/B rows of engine variants (same run, alternating), then each variant's median µs/event. */
+export function printVariantTable(rows: { variant: string; row: StreamRow }[]): void {
+  if (rows.length === 0) return;
+  console.log('');
+  console.log(
+    `| variant | SSE streams @ ${TPS} tok/s | lag p50 | lag p99 | lag max | engine µs/event | mock µs/event | other CPU | load 1m | result |`,
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const { variant, row: r } of rows)
+    console.log(
+      `| ${variant} | ${r.streams} | ${r.lagP50.toFixed(2)} ms | ${r.lagP99.toFixed(2)} ms | ${r.lagMax.toFixed(1)} ms | ${r.engineUsPerEvent.toFixed(1)} | ${r.serverUsPerEvent.toFixed(1)} | ${fmtOther(r.otherCpu)} | ${r.load1.toFixed(2)} | ${r.ok ? 'ok' : 'FAIL'} |`,
+    );
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+  for (const name of [...new Set(rows.map((r) => r.variant))]) {
+    const mine = rows.filter((r) => r.variant === name).map((r) => r.row);
+    console.log(
+      `  ${name}: median engine ${median(mine.map((r) => r.engineUsPerEvent)).toFixed(1)} µs/event, median lag p99 ${median(mine.map((r) => r.lagP99)).toFixed(2)} ms over ${mine.length} steps`,
+    );
+  }
+  console.log('');
+}
