@@ -5,16 +5,18 @@
 // build for lag figures and runs without them otherwise.
 //
 // Method (docs/k6.md "Side by side"):
-// - The mock LLM runs in its own child process (127.0.0.1). Each engine runs in another child
+// - The mock LLM runs in the engine bench's servers child (bench/engine/servers.ts, 127.0.0.1),
+//   without pacing of its own: each prompt's directive asks for it. Each engine runs in another child
 //   process (`--child`), so the engine's CPU and memory are read from /proc for that process tree
 //   alone: for the Node engine the whole tree (main thread and workers); for k6 the k6 process
 //   alone, and beside it the owui-chaos process that reads k6's JSON output ("+ ingest").
 // - Workload: N closed-model API chat VUs, no think time, 40 tokens at 20 tokens/s per stream,
 //   first token after 100 ms: N streams in flight. An event is one content SSE event a client
 //   received (one `client_lag` sample).
-// - Measured window: from 4 s after the start (k6 and the workers are up, every VU is streaming)
-//   to 1 s before the end. CPU = utime + stime of the tree over the window; peak RSS = the
-//   largest sum of RSS over the tree, sampled every 250 ms over the whole run.
+// - Measured window: from 2 s after the first event the clients received (k6 has compiled the
+//   bundle, the workers are up) to 1 s before the last; under 3 s of it and nothing is claimed.
+//   CPU = utime + stime of the tree between the /proc samples (every 250 ms) nearest the window's
+//   ends; peak RSS = the largest sum of VmHWM over the tree (k6 alone for k6) seen in the run.
 // - Client lag = receive time − the mock LLM's send stamp in the chunk, the same definition in
 //   both engines (k6 takes it from xk6-sse's event callback).
 // - Scan: N rises through --clients (default 50,200,500) and stops for an engine at the first N
@@ -26,24 +28,22 @@
 //        [--json FILE]   (default JSON: runs/bench/k6-vs-node.json)
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { K6LoadEngine } from '../src/engines/k6/engine.js';
 import { hasXk6Sse, parseK6Version } from '../src/engines/k6/version.js';
 import { NodeLoadEngine } from '../src/engines/node/engine.js';
 import { NdjsonFileSink } from '../src/engines/node/ndjson-file-sink.js';
-import { MOCK_LLM_MODEL, startMockLlm } from '../src/lab/mock-llm/server.js';
+import { MOCK_LLM_MODEL } from '../src/lab/mock-llm/server.js';
+import { sampleProcessTree } from './engine/proc.js';
+import { scanSamples } from './engine/scan.js';
+import { startBenchServers } from './engine/servers.js';
+import { LAG_LIMIT_MS, TPS } from './engine/streams.js';
 
 const SELF = fileURLToPath(import.meta.url);
-const LAG_LIMIT_MS = 5;
-const TPS = 20;
 const TOKENS = 40;
-const WARMUP_MS = 4000;
-const PAGE = 4096;
-const TICK_MS = 10; // USER_HZ = 100 on Linux
 
 interface ChildArgs {
   engine: 'node' | 'k6';
@@ -56,12 +56,6 @@ interface ChildArgs {
 }
 
 // ─── children ───────────────────────────────────────────────────────────────────────────────────
-
-async function serveMock(): Promise<void> {
-  const llm = await startMockLlm({ port: 0, pacing: { tokensPerSecond: TPS, firstTokenMs: 100 } });
-  process.stdout.write(`${llm.url}\n`);
-  process.once('SIGTERM', () => void llm.close().then(() => process.exit(0)));
-}
 
 async function runEngine(a: ChildArgs): Promise<void> {
   const sink = new NdjsonFileSink(a.file);
@@ -89,73 +83,18 @@ async function runEngine(a: ChildArgs): Promise<void> {
   sink.close();
 }
 
-// ─── /proc ──────────────────────────────────────────────────────────────────────────────────────
-
-interface ProcStat {
-  pid: number;
-  ppid: number;
-  comm: string;
-  cpuMs: number;
-  rssBytes: number;
-}
-
-function readProc(): Map<number, ProcStat> {
-  const all = new Map<number, ProcStat>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const close = text.lastIndexOf(')');
-      const comm = text.slice(text.indexOf('(') + 1, close);
-      const f = text.slice(close + 2).split(' ');
-      // after the comm: state(0) ppid(1) … utime(11) stime(12) … rss(21)
-      all.set(Number(entry), {
-        pid: Number(entry),
-        ppid: Number(f[1]),
-        comm,
-        cpuMs: (Number(f[11]) + Number(f[12])) * TICK_MS,
-        rssBytes: Number(f[21]) * PAGE,
-      });
-    } catch {
-      // the process ended between readdir and read
-    }
-  }
-  return all;
-}
-
-/** CPU and RSS of a process tree, split into the k6 process(es) and the rest. */
-function treeOf(root: number): { cpuMs: number; rssBytes: number; k6CpuMs: number; k6RssBytes: number } {
-  const all = readProc();
-  const tree = new Set([root]);
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const p of all.values())
-      if (!tree.has(p.pid) && tree.has(p.ppid)) {
-        tree.add(p.pid);
-        grew = true;
-      }
-  }
-  const r = { cpuMs: 0, rssBytes: 0, k6CpuMs: 0, k6RssBytes: 0 };
-  for (const pid of tree) {
-    const p = all.get(pid);
-    if (!p) continue;
-    r.cpuMs += p.cpuMs;
-    r.rssBytes += p.rssBytes;
-    if (p.comm.startsWith('k6')) {
-      r.k6CpuMs += p.cpuMs;
-      r.k6RssBytes += p.rssBytes;
-    }
-  }
-  return r;
-}
-
 // ─── parent ─────────────────────────────────────────────────────────────────────────────────────
 
 interface Row {
   engine: string;
   clients: number;
+  /** Steady traffic measured (see the window in `step`). */
+  windowSeconds: number;
+  /** Content events received in the window (client_lag samples). */
   events: number;
-  errors: number;
+  /** Chats completed in the whole run, and every outcome. */
+  completed: number;
+  outcomes: Record<string, number>;
   cpuSeconds: number;
   cpuSecondsPer1000Events: number | null;
   /** k6 runs: the tree with our JSON ingest (the owui-chaos process that runs k6). */
@@ -167,24 +106,27 @@ interface Row {
   load1: number;
 }
 
-function quantile(sorted: number[], q: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * q) - 1))] ?? null;
+/** The k6 process under the engine child (its comm starts with `k6`), if it runs now. */
+function k6Pid(pids: readonly number[]): number | undefined {
+  for (const pid of pids) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('k6')) return pid;
+    } catch {
+      // gone
+    }
+  }
+  return undefined;
 }
 
-async function startMockProcess(): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SELF, '--serve-mock'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the mock LLM did not start within 30 s')), 30_000);
-    createInterface({ input: child.stdout }).once('line', (line) => {
-      clearTimeout(timer);
-      resolve(line.trim());
-    });
-    child.once('exit', (code) => reject(new Error(`the mock LLM exited (${code})`)));
-  });
-  return { url, stop: () => child.kill('SIGTERM') };
+interface Mark {
+  at: number;
+  treeMs: number;
+  k6Ms: number;
+}
+
+/** The mark nearest to `at` on the side given (the window's CPU is taken between real samples). */
+function markAt(marks: readonly Mark[], at: number, side: 'after' | 'before'): Mark | undefined {
+  return side === 'after' ? marks.find((m) => m.at >= at) : [...marks].reverse().find((m) => m.at <= at);
 }
 
 async function step(
@@ -206,61 +148,60 @@ async function step(
     workDir: join(dir, `k6-${clients}`),
     ...(binary ? { binary } : {}),
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', SELF, '--child', JSON.stringify(args)], {
+  const child = spawn(process.execPath, [...process.execArgv, SELF, '--child', JSON.stringify(args)], {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const pid = child.pid ?? 0;
   const t0 = Date.now();
-  const windowFrom = t0 + WARMUP_MS;
-  const windowTo = t0 + seconds * 1000 - 1000;
-  let from: ReturnType<typeof treeOf> | undefined;
-  let to: ReturnType<typeof treeOf> | undefined;
+  const marks: Mark[] = [];
   let peak = 0;
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const hardStop = setTimeout(() => child.kill('SIGKILL'), seconds * 1000 + 90_000);
   let done = false;
   void exited.then(() => (done = true));
   while (!done) {
-    const now = Date.now();
-    const t = treeOf(pid);
-    peak = Math.max(peak, engine === 'k6' ? t.k6RssBytes : t.rssBytes);
-    if (!from && now >= windowFrom) from = t;
-    if (!to && now >= windowTo) to = t;
+    const tree = sampleProcessTree(pid);
+    const k6 = tree && engine === 'k6' ? k6Pid(tree.pids) : undefined;
+    const k6Tree = k6 === undefined ? undefined : sampleProcessTree(k6);
+    if (tree) {
+      marks.push({ at: tree.at, treeMs: tree.cpuMs, k6Ms: k6Tree?.cpuMs ?? 0 });
+      peak = Math.max(peak, engine === 'k6' ? (k6Tree?.peakRssBytes ?? 0) : tree.peakRssBytes);
+    }
     await Promise.race([exited, new Promise((r) => setTimeout(r, 250))]);
   }
   clearTimeout(hardStop);
   const code = await exited;
   if (code !== 0) throw new Error(`${label} with ${clients} clients: the engine exited ${code}`);
-  const a = from ?? { cpuMs: 0, rssBytes: 0, k6CpuMs: 0, k6RssBytes: 0 };
-  const b = to ?? a;
-  const lags: number[] = [];
-  let errors = 0;
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.includes('"client_lag"') && !line.includes('"stream_outcome"')) continue;
-    const p = JSON.parse(line) as {
-      metric: string;
-      data: { time: string; value: number; tags: Record<string, string> };
-    };
-    const at = Date.parse(p.data.time);
-    if (at < windowFrom || at > windowTo) continue;
-    if (p.metric === 'client_lag') lags.push(p.data.value);
-    else if (p.data.tags.outcome !== 'completed') errors++;
-  }
-  lags.sort((x, y) => x - y);
-  const cpuMs = engine === 'k6' ? b.k6CpuMs - a.k6CpuMs : b.cpuMs - a.cpuMs;
-  const per1000 = (ms: number): number | null => (lags.length > 0 ? ms / 1000 / (lags.length / 1000) : null);
+  // The window: from 2 s after the first event the clients received to 1 s before the last, so
+  // neither the engine's start (workers, k6 compiling the bundle) nor its stop is counted.
+  const all = await scanSamples(file, 0, Number.MAX_SAFE_INTEGER);
+  const tenths = Array.from({ length: Math.ceil((Date.now() - t0) / 100) }, (_, i) => t0 + i * 100);
+  const withEvents = tenths.filter((t) => all.eventsBetween(t, t + 100) > 0);
+  const first = withEvents[0];
+  const last = withEvents[withEvents.length - 1];
+  const a = first === undefined ? undefined : markAt(marks, first + 2000, 'after');
+  const b = last === undefined ? undefined : markAt(marks, last - 1000, 'before');
+  const windowOk = a !== undefined && b !== undefined && b.at - a.at >= 3000;
+  const scan = windowOk ? await scanSamples(file, a.at, b.at) : undefined;
+  const events = scan && windowOk ? all.eventsBetween(a.at, b.at) : 0;
+  const cpuMs = windowOk ? (engine === 'k6' ? b.k6Ms - a.k6Ms : b.treeMs - a.treeMs) : 0;
+  const per1000 = (ms: number): number | null => (events > 0 ? ms / events : null);
+  if (!windowOk)
+    console.log(`[warn] ${label} with ${clients} clients: under 3 s of steady traffic, nothing measured`);
   return {
     engine: label,
     clients,
-    events: lags.length,
-    errors,
+    windowSeconds: windowOk ? (b.at - a.at) / 1000 : 0,
+    events,
+    completed: all.outcomes['completed'] ?? 0,
+    outcomes: all.outcomes,
     cpuSeconds: cpuMs / 1000,
     cpuSecondsPer1000Events: per1000(cpuMs),
-    treeCpuSecondsPer1000Events: engine === 'k6' ? per1000(b.cpuMs - a.cpuMs) : null,
+    treeCpuSecondsPer1000Events: engine === 'k6' && windowOk ? per1000(b.treeMs - a.treeMs) : null,
     peakRssMiB: peak / 2 ** 20,
     rssKiBPerClient: peak / 1024 / clients,
-    lagP50Ms: quantile(lags, 0.5),
-    lagP99Ms: quantile(lags, 0.99),
+    lagP50Ms: scan && scan.lag.count > 0 ? scan.lag.p50 : null,
+    lagP99Ms: scan && scan.lag.count > 0 ? scan.lag.p99 : null,
     load1: loadavg()[0] ?? 0,
   };
 }
@@ -300,7 +241,6 @@ async function main(): Promise<void> {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  if (argv[0] === '--serve-mock') return serveMock();
   if (argv[0] === '--child') return runEngine(JSON.parse(argv[1] ?? '{}') as ChildArgs);
   if (process.platform !== 'linux') {
     console.log('[skip] k6 vs Node: CPU and memory are read from /proc (Linux only)');
@@ -324,7 +264,7 @@ async function main(): Promise<void> {
   const seconds = Math.max(8, Number(flag('--seconds') ?? 12));
   const jsonOut = flag('--json') ?? 'runs/bench/k6-vs-node.json';
   const dir = mkdtempSync(join(tmpdir(), 'owui-k6-vs-node-'));
-  const mock = await startMockProcess();
+  const servers = await startBenchServers();
   const rows: Row[] = [];
   const held: Record<string, number> = {};
   try {
@@ -334,17 +274,17 @@ async function main(): Promise<void> {
     ]) {
       held[engine.label] = 0;
       for (const n of clients) {
-        const row = await step(engine.kind, engine.binary, engine.label, mock.url, n, seconds, dir);
+        const row = await step(engine.kind, engine.binary, engine.label, servers.mockUrl, n, seconds, dir);
         rows.push(row);
         console.log(
-          `${row.engine.padEnd(20)} ${String(n).padStart(5)} clients  ${String(row.events).padStart(7)} events  cpu/1k ${fmt(row.cpuSecondsPer1000Events, 3)} s${row.treeCpuSecondsPer1000Events === null ? '' : ` (+ ingest ${fmt(row.treeCpuSecondsPer1000Events, 3)} s)`}  peak RSS ${row.peakRssMiB.toFixed(0)} MiB (${row.rssKiBPerClient.toFixed(0)} KiB/client)  lag p50 ${fmt(row.lagP50Ms)} p99 ${fmt(row.lagP99Ms)} ms  errors ${row.errors}  load ${row.load1.toFixed(2)}`,
+          `${row.engine.padEnd(20)} ${String(n).padStart(5)} clients  ${String(row.events).padStart(7)} events  cpu/1k ${fmt(row.cpuSecondsPer1000Events, 3)} s${row.treeCpuSecondsPer1000Events === null ? '' : ` (+ ingest ${fmt(row.treeCpuSecondsPer1000Events, 3)} s)`}  peak RSS ${row.peakRssMiB.toFixed(0)} MiB (${row.rssKiBPerClient.toFixed(0)} KiB/client)  lag p50 ${fmt(row.lagP50Ms)} p99 ${fmt(row.lagP99Ms)} ms  completed ${row.completed}  load ${row.load1.toFixed(2)}`,
         );
-        if (row.lagP99Ms === null || row.lagP99Ms >= LAG_LIMIT_MS || row.errors > 0) break;
+        if (row.lagP99Ms === null || row.lagP99Ms >= LAG_LIMIT_MS) break;
         held[engine.label] = n;
       }
     }
   } finally {
-    mock.stop();
+    await servers.close();
     rmSync(dir, { recursive: true, force: true });
   }
   console.log(`\nmost clients held at lag p99 < ${LAG_LIMIT_MS} ms (of ${clients.join(', ')}):`);
@@ -354,7 +294,13 @@ async function main(): Promise<void> {
     jsonOut,
     JSON.stringify(
       {
-        workload: { tokens: TOKENS, tokensPerSecond: TPS, seconds, warmupMs: WARMUP_MS },
+        workload: {
+          tokens: TOKENS,
+          tokensPerSecond: TPS,
+          seconds,
+          windowFrom: 'first event + 2 s',
+          windowTo: 'last event - 1 s',
+        },
         k6: k6.label,
         rows,
         held,
