@@ -19,6 +19,10 @@
 //   ends; peak RSS = the largest sum of VmHWM over the tree (k6 alone for k6) seen in the run.
 // - Client lag = receive time − the mock LLM's send stamp in the chunk, the same definition in
 //   both engines (k6 takes it from xk6-sse's event callback).
+// - Idle browser clients (--idle-sockets, default 200, 40 s): connected to the servers child's
+//   Socket.IO server, joined, answering pings, heartbeating, no chats; CPU per client and second
+//   from 10 s after the start to 2 s before the end, peak RSS per client, and the server's own
+//   count of connected sockets and heartbeats (so a client that never joined shows).
 // - Scan: N rises through --clients (default 50,200,500) and stops for an engine at the first N
 //   whose lag p99 is ≥ 5 ms; "held" is the largest N below it.
 // The machine's 1-minute load average is printed beside each row: figures on a loaded machine
@@ -36,10 +40,11 @@ import { K6LoadEngine } from '../src/engines/k6/engine.js';
 import { hasXk6Sse, parseK6Version } from '../src/engines/k6/version.js';
 import { NodeLoadEngine } from '../src/engines/node/engine.js';
 import { NdjsonFileSink } from '../src/engines/node/ndjson-file-sink.js';
+import type { Credentials } from '../src/engines/node/provisioning.js';
 import { MOCK_LLM_MODEL } from '../src/lab/mock-llm/server.js';
 import { sampleProcessTree } from './engine/proc.js';
 import { scanSamples } from './engine/scan.js';
-import { startBenchServers } from './engine/servers.js';
+import { startBenchServers, type BenchServers } from './engine/servers.js';
 import { LAG_LIMIT_MS, TPS } from './engine/streams.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -47,6 +52,8 @@ const TOKENS = 40;
 
 interface ChildArgs {
   engine: 'node' | 'k6';
+  /** SSE chats against the mock LLM, or idle browser clients on the Socket.IO server. */
+  workload: 'sse' | 'idle-sockets';
   binary?: string;
   baseUrl: string;
   clients: number;
@@ -60,30 +67,53 @@ interface ChildArgs {
 async function runEngine(a: ChildArgs): Promise<void> {
   const sink = new NdjsonFileSink(a.file);
   const pacing = { tokensPerSecond: TPS, firstTokenMs: 100 };
+  const idle = a.workload === 'idle-sockets';
+  // The bench's Socket.IO server accepts any token (bench/engine/servers.ts).
+  const credentials: Credentials = {
+    version: '0.11.0',
+    apiTokens: [],
+    users: Array.from({ length: idle ? a.clients : 0 }, (_, i) => ({
+      email: `bench-${i}@bench.invalid`,
+      token: 'bench-token',
+    })),
+    signIns: 0,
+  };
   const engine =
     a.engine === 'node'
-      ? new NodeLoadEngine({ chatPath: '/v1/chat/completions', pacing, finishGraceMs: 20_000 })
+      ? new NodeLoadEngine({
+          credentials,
+          chatPath: '/v1/chat/completions',
+          pacing,
+          finishGraceMs: 20_000,
+          socketRampMs: 2000,
+        })
       : new K6LoadEngine({
           binary: a.binary ?? 'k6',
+          credentials,
           chatPath: '/v1/chat/completions',
           pacing,
           workDir: a.workDir,
           gracefulStopMs: 5000,
         });
   await engine.run(
-    {
-      durationMs: a.durationMs,
-      baseUrl: a.baseUrl,
-      model: MOCK_LLM_MODEL,
-      chat: { vus: a.clients, thinkTimeMs: 0, tokens: TOKENS },
-    },
+    idle
+      ? {
+          durationMs: a.durationMs,
+          baseUrl: a.baseUrl,
+          model: 'none',
+          sockets: { vus: a.clients, tokens: 1, chatIntervalMs: 0 },
+        }
+      : {
+          durationMs: a.durationMs,
+          baseUrl: a.baseUrl,
+          model: MOCK_LLM_MODEL,
+          chat: { vus: a.clients, thinkTimeMs: 0, tokens: TOKENS },
+        },
     sink,
     {},
   );
   sink.close();
 }
-
-// ─── parent ─────────────────────────────────────────────────────────────────────────────────────
 
 interface Row {
   engine: string;
@@ -129,6 +159,43 @@ function markAt(marks: readonly Mark[], at: number, side: 'after' | 'before'): M
   return side === 'after' ? marks.find((m) => m.at >= at) : [...marks].reverse().find((m) => m.at <= at);
 }
 
+interface ChildRun {
+  t0: number;
+  marks: Mark[];
+  peakRssBytes: number;
+  file: string;
+}
+
+/** Runs one engine child to its end, sampling its process tree (and k6 alone) every 250 ms. */
+async function runChild(args: ChildArgs, label: string, during?: () => void): Promise<ChildRun> {
+  const child = spawn(process.execPath, [...process.execArgv, SELF, '--child', JSON.stringify(args)], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const pid = child.pid ?? 0;
+  const t0 = Date.now();
+  const marks: Mark[] = [];
+  let peak = 0;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const hardStop = setTimeout(() => child.kill('SIGKILL'), args.durationMs + 90_000);
+  let done = false;
+  void exited.then(() => (done = true));
+  while (!done) {
+    const tree = sampleProcessTree(pid);
+    const k6 = tree && args.engine === 'k6' ? k6Pid(tree.pids) : undefined;
+    const k6Tree = k6 === undefined ? undefined : sampleProcessTree(k6);
+    if (tree) {
+      marks.push({ at: tree.at, treeMs: tree.cpuMs, k6Ms: k6Tree?.cpuMs ?? 0 });
+      peak = Math.max(peak, args.engine === 'k6' ? (k6Tree?.peakRssBytes ?? 0) : tree.peakRssBytes);
+    }
+    during?.();
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 250))]);
+  }
+  clearTimeout(hardStop);
+  const code = await exited;
+  if (code !== 0) throw new Error(`${label} with ${args.clients} clients: the engine exited ${code}`);
+  return { t0, marks, peakRssBytes: peak, file: args.file };
+}
+
 async function step(
   engine: 'node' | 'k6',
   binary: string | undefined,
@@ -138,40 +205,21 @@ async function step(
   seconds: number,
   dir: string,
 ): Promise<Row> {
-  const file = join(dir, `${label.replace(/\W+/g, '-')}-${clients}.ndjson`);
-  const args: ChildArgs = {
-    engine,
-    baseUrl,
-    clients,
-    durationMs: seconds * 1000,
-    file,
-    workDir: join(dir, `k6-${clients}`),
-    ...(binary ? { binary } : {}),
-  };
-  const child = spawn(process.execPath, [...process.execArgv, SELF, '--child', JSON.stringify(args)], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const pid = child.pid ?? 0;
-  const t0 = Date.now();
-  const marks: Mark[] = [];
-  let peak = 0;
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const hardStop = setTimeout(() => child.kill('SIGKILL'), seconds * 1000 + 90_000);
-  let done = false;
-  void exited.then(() => (done = true));
-  while (!done) {
-    const tree = sampleProcessTree(pid);
-    const k6 = tree && engine === 'k6' ? k6Pid(tree.pids) : undefined;
-    const k6Tree = k6 === undefined ? undefined : sampleProcessTree(k6);
-    if (tree) {
-      marks.push({ at: tree.at, treeMs: tree.cpuMs, k6Ms: k6Tree?.cpuMs ?? 0 });
-      peak = Math.max(peak, engine === 'k6' ? (k6Tree?.peakRssBytes ?? 0) : tree.peakRssBytes);
-    }
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 250))]);
-  }
-  clearTimeout(hardStop);
-  const code = await exited;
-  if (code !== 0) throw new Error(`${label} with ${clients} clients: the engine exited ${code}`);
+  const run = await runChild(
+    {
+      engine,
+      workload: 'sse',
+      baseUrl,
+      clients,
+      durationMs: seconds * 1000,
+      file: join(dir, `${label.replace(/\W+/g, '-')}-${clients}.ndjson`),
+      workDir: join(dir, `k6-${clients}`),
+      ...(binary ? { binary } : {}),
+    },
+    label,
+  );
+  const { t0, marks, file } = run;
+  const peak = run.peakRssBytes;
   // The window: from 2 s after the first event the clients received to 1 s before the last, so
   // neither the engine's start (workers, k6 compiling the bundle) nor its stop is counted.
   const all = await scanSamples(file, 0, Number.MAX_SAFE_INTEGER);
@@ -202,6 +250,73 @@ async function step(
     rssKiBPerClient: peak / 1024 / clients,
     lagP50Ms: scan && scan.lag.count > 0 ? scan.lag.p50 : null,
     lagP99Ms: scan && scan.lag.count > 0 ? scan.lag.p99 : null,
+    load1: loadavg()[0] ?? 0,
+  };
+}
+
+interface IdleRow {
+  engine: string;
+  clients: number;
+  /** Most sockets the server saw connected at once, and heartbeats it received in the run. */
+  connectedMax: number;
+  heartbeats: number;
+  /** CPU per idle client and second over the window (10 s after the start to 2 s before the end), µs. */
+  cpuMicrosPerClientSecond: number | null;
+  peakRssMiB: number;
+  rssKiBPerClient: number;
+  load1: number;
+}
+
+/**
+ * Idle browser clients (connected, joined, answering pings, heartbeating every 30 s, no chats) on
+ * the bench's Socket.IO server, held `seconds`: what one more open tab costs each engine.
+ */
+async function idleStep(
+  engine: 'node' | 'k6',
+  binary: string | undefined,
+  label: string,
+  servers: BenchServers,
+  clients: number,
+  seconds: number,
+  dir: string,
+): Promise<IdleRow> {
+  const before = await servers.stats();
+  let connectedMax = 0;
+  let polling = false;
+  const run = await runChild(
+    {
+      engine,
+      workload: 'idle-sockets',
+      baseUrl: servers.sioUrl,
+      clients,
+      durationMs: seconds * 1000,
+      file: join(dir, `idle-${label.replace(/\W+/g, '-')}-${clients}.ndjson`),
+      workDir: join(dir, `k6-idle-${clients}`),
+      ...(binary ? { binary } : {}),
+    },
+    label,
+    () => {
+      if (polling) return;
+      polling = true;
+      void servers
+        .stats()
+        .then((st) => (connectedMax = Math.max(connectedMax, st.connected)))
+        .finally(() => (polling = false));
+    },
+  );
+  const after = await servers.stats();
+  const a = markAt(run.marks, run.t0 + 10_000, 'after');
+  const b = markAt(run.marks, run.t0 + seconds * 1000 - 2000, 'before');
+  const ok = a !== undefined && b !== undefined && b.at - a.at >= 5000;
+  const cpuMs = ok ? (engine === 'k6' ? b.k6Ms - a.k6Ms : b.treeMs - a.treeMs) : 0;
+  return {
+    engine: label,
+    clients,
+    connectedMax,
+    heartbeats: after.heartbeats - before.heartbeats,
+    cpuMicrosPerClientSecond: ok ? (cpuMs * 1000) / clients / ((b.at - a.at) / 1000) : null,
+    peakRssMiB: run.peakRssBytes / 2 ** 20,
+    rssKiBPerClient: run.peakRssBytes / 1024 / clients,
     load1: loadavg()[0] ?? 0,
   };
 }
@@ -262,11 +377,15 @@ async function main(): Promise<void> {
     .map(Number)
     .filter((n) => n > 0);
   const seconds = Math.max(8, Number(flag('--seconds') ?? 12));
+  const idleClients = Number(flag('--idle-sockets') ?? 200);
+  // Every client has heartbeated once 30 s after joining: 40 s shows it.
+  const idleSeconds = Math.max(15, Number(flag('--idle-seconds') ?? 40));
   const jsonOut = flag('--json') ?? 'runs/bench/k6-vs-node.json';
   const dir = mkdtempSync(join(tmpdir(), 'owui-k6-vs-node-'));
   const servers = await startBenchServers();
   const rows: Row[] = [];
   const held: Record<string, number> = {};
+  const idleRows: IdleRow[] = [];
   try {
     for (const engine of [
       { kind: 'node' as const, label: 'node', binary: undefined },
@@ -283,6 +402,25 @@ async function main(): Promise<void> {
         held[engine.label] = n;
       }
     }
+    if (idleClients > 0)
+      for (const engine of [
+        { kind: 'node' as const, label: 'node', binary: undefined },
+        { kind: 'k6' as const, label: k6.label, binary: k6.binary },
+      ]) {
+        const row = await idleStep(
+          engine.kind,
+          engine.binary,
+          engine.label,
+          servers,
+          idleClients,
+          idleSeconds,
+          dir,
+        );
+        idleRows.push(row);
+        console.log(
+          `${row.engine.padEnd(20)} ${String(row.clients).padStart(5)} idle sockets  connected max ${row.connectedMax}  heartbeats ${row.heartbeats}  cpu ${fmt(row.cpuMicrosPerClientSecond, 1)} µs/client/s  peak RSS ${row.peakRssMiB.toFixed(0)} MiB (${row.rssKiBPerClient.toFixed(0)} KiB/client)  load ${row.load1.toFixed(2)}`,
+        );
+      }
   } finally {
     await servers.close();
     rmSync(dir, { recursive: true, force: true });
@@ -304,6 +442,8 @@ async function main(): Promise<void> {
         k6: k6.label,
         rows,
         held,
+        idleSockets: { seconds: idleSeconds, rows: idleRows },
+        loadAverage: loadavg(),
       },
       null,
       2,
