@@ -4,7 +4,8 @@
 
 import { nginxBinary, startNginx, stopNginx } from '../nginx/nginx-process.js';
 import { nginxOptionsFor } from '../misconfig.js';
-import { jsonStatusOk, waitHealthy } from './health.js';
+import { probeJsonStatus } from '../../infra/http-probe.js';
+import { waitHealthy } from './health.js';
 import { NO_ENDPOINTS, partDir, type LabPart, type NginxView } from './part.js';
 
 export const nginxPart: LabPart = {
@@ -45,7 +46,9 @@ export const nginxPart: LabPart = {
       binary: ngx.binary,
     };
     save();
-    await waitHealthy('nginx', ngx, settings.budgetMs, () => jsonStatusOk(`${ngx.url}/health`));
+    await waitHealthy('nginx', ngx, settings.budgetMs, (timeoutMs) =>
+      probeJsonStatus(`${ngx.url}/health`, { timeoutMs }),
+    );
     progress(`nginx ready on ${ngx.url} (buffering ${state.buffering})`);
   },
 

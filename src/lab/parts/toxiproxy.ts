@@ -7,7 +7,8 @@ import type { LabProxyRecord, LabState } from '../../infra/lab-state.js';
 import { freePort, spawnDaemon, stopProcess, tailFile } from '../../infra/process/daemon.js';
 import { join } from 'node:path';
 import { findToxiproxyServer } from '../openwebui/install.js';
-import { httpOk, waitHealthy } from './health.js';
+import { probeHttpOk } from '../../infra/http-probe.js';
+import { waitHealthy } from './health.js';
 import { LAB_DIR_ENV, PROXY_LLM } from './names.js';
 import {
   NO_ENDPOINTS,
@@ -46,7 +47,9 @@ export const toxiproxyPart: LabPart = {
     const url = `http://127.0.0.1:${port}`;
     state.toxiproxy = { url, port, real: real !== undefined, daemon, proxies: [] };
     save();
-    await waitHealthy('Toxiproxy', daemon, settings.budgetMs, () => httpOk(`${url}/version`));
+    await waitHealthy('Toxiproxy', daemon, settings.budgetMs, (timeoutMs) =>
+      probeHttpOk(`${url}/version`, { timeoutMs }),
+    );
     const llm = await createProxy(ctx, PROXY_LLM, state.mockLlm!.port);
     progress(`Toxiproxy ready on ${url} (proxy llm ${llm.listen} → ${llm.upstream})`);
   },
