@@ -13,12 +13,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { labDown, labPids, labUp } from '../../../src/lab/lab.js';
 import { isAlive } from '../../../src/infra/process/daemon.js';
-import { readLabState, type LabState } from '../../../src/infra/lab-state.js';
+import type { LabState } from '../../../src/infra/lab-state.js';
 import { httpGet } from '../drivers/http-probe.js';
 import { pollUntil } from '../../helpers/poll-until.js';
 import { fileResource, resource, type Resource } from '../../helpers/resources.js';
+import { startLab, stopLab } from '../../helpers/test-lab.js';
 import { startCli, type CliRun } from '../../helpers/run-cli.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -39,40 +39,18 @@ export interface TestLab {
 
 /**
  * Starts a 2-replica process lab named `<prefix>-<pid>` under a fresh OWUI_CHAOS_HOME. Disposing
- * it (`await using`) stops it and fails when a lab part is still alive afterwards; `stopTestLab`
- * is the same stop for callers that hold the lab in beforeAll/afterAll.
+ * it (`await using`) stops it and fails when `lab down` reported an error or a lab part is still
+ * alive (test/helpers/test-lab.ts); `stopTestLab` is the same stop for callers that hold the lab
+ * in beforeAll/afterAll.
  */
 export async function startTestLab(prefix: string): Promise<Resource<TestLab>> {
   const home = mkdtempSync(join(tmpdir(), `owui-app-${prefix}-`));
   const name = `${prefix}-${process.pid}`;
   const stateDir = join(home, 'labs', name);
   const env = { ...process.env, OWUI_CHAOS_HOME: home };
-  try {
-    await labUp({ name, stateDir, replicas: 2, buffering: 'off' });
-  } catch (err) {
-    // labUp stops what it started on failure; the home goes too.
-    rmSync(home, { recursive: true, force: true });
-    throw err;
-  }
-  const lab: TestLab = {
-    home,
-    name,
-    stateDir,
-    env,
-    state() {
-      const s = readLabState(stateDir);
-      if (!s) throw new Error(`no state.json in ${stateDir}`);
-      return s;
-    },
-  };
-  return resource(lab, async () => {
-    const alive = await stopTestLab(lab);
-    if (alive.length > 0) {
-      throw new Error(
-        `lab parts still alive after lab down: ${alive.map((p) => `${p.part} (pid ${p.pid})`).join(', ')}`,
-      );
-    }
-  });
+  const started = await startLab({ name, stateDir, replicas: 2, buffering: 'off', removeDir: home });
+  const lab: TestLab = { home, name, stateDir, env, state: () => started.current() };
+  return resource(lab, () => started[Symbol.asyncDispose]());
 }
 
 /**
@@ -81,16 +59,10 @@ export async function startTestLab(prefix: string): Promise<Resource<TestLab>> {
  */
 export async function stopTestLab(lab: TestLab | undefined): Promise<Array<{ part: string; pid: number }>> {
   if (!lab) return [];
-  const state = readLabState(lab.stateDir);
-  const result = await labDown(lab.stateDir);
-  const pids = state ? labPids(state) : [];
-  // A SIGKILLed part may take a moment to be reaped.
-  await pollUntil('the lab processes gone', () => !pids.some((p) => isAlive(p.pid)), {
-    budgetMs: 2000,
-  }).catch(() => undefined);
+  const left = await stopLab(lab.stateDir);
   rmSync(lab.home, { recursive: true, force: true });
-  if (result.errors.length > 0) throw new Error(`lab down: ${result.errors.join('; ')}`);
-  return pids.filter((p) => isAlive(p.pid));
+  if (left.errors.length > 0) throw new Error(`lab down: ${left.errors.join('; ')}`);
+  return left.alive;
 }
 
 export type { CliRun };
