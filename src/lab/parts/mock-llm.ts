@@ -4,7 +4,7 @@
 import { freePort, stopProcess } from '../../infra/process/daemon.js';
 import { probeHttpOk } from '../../infra/http-probe.js';
 import { waitHealthy } from './health.js';
-import { NO_ENDPOINTS, partDir, spawnCli, type LabPart } from './part.js';
+import { oneProcessEndpoints, partDir, spawnCli, type LabPart } from './part.js';
 
 export const mockLlmPart: LabPart = {
   name: 'mock-llm',
@@ -48,11 +48,6 @@ export const mockLlmPart: LabPart = {
 
   endpoints(state) {
     const m = state.mockLlm;
-    if (!m) return NO_ENDPOINTS;
-    return {
-      rows: [{ part: 'mock-llm', name: 'mock-llm', endpoint: m.url, pid: m.pid }],
-      pids: [{ part: 'mock-llm', pid: m.pid }],
-      ports: [m.port],
-    };
+    return oneProcessEndpoints('mock-llm', m && { ...m, endpoint: m.url });
   },
 };

@@ -6,7 +6,7 @@ import { nginxBinary, startNginx, stopNginx } from '../nginx/nginx-process.js';
 import { nginxOptionsFor } from '../misconfig.js';
 import { probeJsonStatus } from '../../infra/http-probe.js';
 import { waitHealthy } from './health.js';
-import { NO_ENDPOINTS, partDir, type LabPart, type NginxView } from './part.js';
+import { oneProcessEndpoints, partDir, type LabPart, type NginxView } from './part.js';
 
 export const nginxPart: LabPart = {
   name: 'nginx',
@@ -105,11 +105,6 @@ export const nginxPart: LabPart = {
 
   endpoints(state) {
     const nginx = state.nginx;
-    if (!nginx) return NO_ENDPOINTS;
-    return {
-      rows: [{ part: 'nginx', name: 'nginx', endpoint: nginx.url, pid: nginx.pid }],
-      pids: [{ part: 'nginx', pid: nginx.pid }],
-      ports: [nginx.port],
-    };
+    return oneProcessEndpoints('nginx', nginx && { ...nginx, endpoint: nginx.url });
   },
 };
