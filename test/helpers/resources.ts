@@ -64,6 +64,16 @@ export class ResourceStack implements AsyncDisposable {
   }
 }
 
+/**
+ * A ResourceStack for the whole test file, disposed in afterAll: what beforeAll starts goes on it
+ * as it starts, so a start that fails half-way still stops what came before it.
+ */
+export function fileStack(stopTimeoutMs = 60_000): ResourceStack {
+  const stack = new ResourceStack();
+  afterAll(() => stack[Symbol.asyncDispose](), stopTimeoutMs);
+  return stack;
+}
+
 export interface FileResourceOptions {
   /** What the resource is, for the error when it did not start ("the lab"). */
   what: string;
