@@ -1,0 +1,211 @@
+// The proof of the browser sweep (docs/capacity.md "Browser users"): connected Socket.IO users,
+// each chatting every I seconds on its own open schedule, on a lab whose replicas have a known
+// capacity. The socket chat takes the same per-replica slot as an API stream (the simulator's
+// runTask acquires the same CapacityGate as the SSE path), so the knee in users is computable:
+// U(N) = K(N) × I, K(N) = N × slots × 1000 / S.
+//
+// - The found knee lies within one step of the computed one (the range of capacity-lab.test.ts,
+//   in users: [U · (1 − j) / (1 + r) − 1, U / g]).
+// - Negative control: the same sweep with 8-token chats (S = 3.2 s: 30 users, not 48) must be
+//   rejected by the check for 5-token chats and accepted by its own.
+// - Closed-model control: the same users in a closed loop (chat, wait for done, think I) offer
+//   only U / (I + S) chats per second, so the closed sweep reports about U × (I + S) / I users —
+//   far above the true knee. That is what the open schedule fixes.
+// Default suite: 1 replica (three short sweeps); `npm run test:capacity` adds 2 replicas.
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCapacity, type CapacitySummary } from '../../../src/app/capacity.js';
+import type { CapacitySweep } from '../../../src/core/capacity/result.js';
+import { labDown, labUp } from '../../../src/lab/lab.js';
+import { capacityEnv, labKneePerSecond, type CapacityModel } from '../../../src/lab/owui-sim/capacity.js';
+import { readLabState } from '../../../src/infra/lab-state.js';
+import { isAlive } from '../../../src/infra/process/daemon.js';
+
+const LONG = process.env['OWUI_CHAOS_CAPACITY_LONG'] === '1';
+const MODEL: CapacityModel = {
+  maxStreams: 24,
+  queueLimit: 0,
+  tokenCostMs: 400,
+  requestCostMs: 0,
+  noQueue: true,
+};
+const TOKENS = 5;
+const INTERVAL_MS = 4000;
+const COMPLETION = 0.98;
+const RESOLUTION = 0.1;
+const STALL_ALLOWANCE = 0.05;
+const TIMING = LONG
+  ? { warmupMs: 4000, measureMs: 12_000, tailMs: 2500 }
+  : { warmupMs: 2500, measureMs: 4000, tailMs: 1500 };
+
+const home = mkdtempSync(join(tmpdir(), 'owui-capb-'));
+const name = `cb-t${process.pid}`;
+const stateDir = join(home, 'labs', name);
+const env = { ...process.env, OWUI_CHAOS_HOME: home };
+const slosFile = join(home, 'slos.yaml');
+
+/** The knee in users: the lab's utilisation knee (chats/s) × the users' interval. */
+const computedUsers = (serving: number, tokens = TOKENS): number =>
+  labKneePerSecond(MODEL, tokens, serving) * (INTERVAL_MS / 1000);
+
+/** One step of the sweep around the computed knee (see capacity-lab.test.ts `kneeRange`), whole users. */
+function usersRange(serving: number, tokens = TOKENS): [number, number] {
+  const u = computedUsers(serving, tokens);
+  return [(u * (1 - STALL_ALLOWANCE)) / (1 + RESOLUTION) - 1, u / COMPLETION];
+}
+
+function kneeMismatch(sweep: CapacitySweep, serving: number, tokens = TOKENS): string | null {
+  if (sweep.result.status !== 'found' || sweep.result.knee === null)
+    return `${sweep.label}: no knee (${sweep.result.status})`;
+  const [lo, hi] = usersRange(serving, tokens);
+  const knee = sweep.result.knee;
+  return knee >= lo && knee <= hi
+    ? null
+    : `${sweep.label}: knee ${knee} users outside [${lo.toFixed(1)}, ${hi.toFixed(1)}] (U = ${computedUsers(serving, tokens)})`;
+}
+
+function trace(sweep: CapacitySweep): string {
+  return sweep.steps
+    .map((s) => {
+      const c = s.measurement.slos.find((x) => x.metric === 'stream_outcome');
+      return `${s.load}u ${s.verdict} (${c?.measured?.toFixed(3)} of ${c?.samples}, ${s.measurement.confidence.samples}/${s.measurement.confidence.expected}${s.missedArrivals ? `, ${s.missedArrivals} missed` : ''}${s.note ? `, ${s.note}` : ''})`;
+    })
+    .join('; ');
+}
+
+describe('capacity sweep in connected browser users on a lab with a known capacity', () => {
+  const summaries: CapacitySummary[] = [];
+
+  beforeAll(async () => {
+    writeFileSync(
+      slosFile,
+      [
+        '- { metric: stream_outcome, stat: rate, tags: { outcome: completed }, gte: 0.98 }',
+        '- { metric: ttft, stat: p95, lte: 1000 }',
+        '',
+      ].join('\n'),
+    );
+    await labUp({ name, stateDir, replicas: LONG ? 2 : 1, replicaEnv: capacityEnv(MODEL) });
+  }, 120_000);
+
+  afterAll(async () => {
+    const state = readLabState(stateDir);
+    await labDown(stateDir);
+    for (const r of state?.replicas ?? []) if (r.pid !== undefined) expect(isAlive(r.pid)).toBe(false);
+    rmSync(home, { recursive: true, force: true });
+  }, 60_000);
+
+  const base = {
+    labName: name,
+    env,
+    slosFile,
+    client: 'browser' as const,
+    chatEveryMs: INTERVAL_MS,
+    timing: TIMING,
+    resolution: RESOLUTION,
+    minSamples: 50,
+    maxLagMs: 300,
+    maxUsers: 160,
+    maxDurationMs: LONG ? 30 * 60_000 : 4 * 60_000,
+  };
+
+  it(
+    'finds the computed knee in users (1 replica; 2 in the long run)',
+    async () => {
+      const began = Date.now();
+      const counts = LONG ? [1, 2] : [1];
+      const s = await runCapacity({
+        ...base,
+        tokens: TOKENS,
+        replicas: counts,
+        startUsers: 32,
+        for: '200-users',
+        headroom: 0.2,
+        outDir: join(home, 'out-open'),
+      });
+      summaries.push(s);
+      expect(s.document.unit).toBe('users');
+      expect(s.document.expectedKnees).toMatchObject({ '1': 48, ...(LONG ? { '2': 96 } : {}) });
+      for (const sw of s.document.sweeps) console.log(`${sw.label} (open): ${trace(sw)}`);
+      for (const [i, n] of counts.entries()) expect(kneeMismatch(s.document.sweeps[i]!, n)).toBeNull();
+      // Every step's socket chats were timed from their intended start: a missed arrival is
+      // counted (censored), and a step is only invalid for the generator's own lag.
+      for (const sw of s.document.sweeps)
+        for (const st of sw.steps) if (st.verdict === 'invalid') expect(st.note).toMatch(/generator lag/);
+      // 200 users every 4 s + 20 % = 240 users: beyond one replica's ~48, sized in users.
+      expect(s.document.recommendation).toMatchObject({ unit: 'users', demandUsers: 200, neededUsers: 240 });
+      expect(s.document.recommendation!.replicas).toBeGreaterThanOrEqual(LONG ? 3 : 5);
+      expect(s.document.recommendation!.text).toMatch(/users/);
+      console.log(
+        `browser proof: ${Math.round((Date.now() - began) / 1000)} s; ${s.document.sweeps
+          .map(
+            (sw) =>
+              `${sw.label}: knee ${sw.result.knee} users (first fail ${sw.result.firstFail}) vs U ${computedUsers(sw.replicas)}, range ${usersRange(
+                sw.replicas,
+              )
+                .map((v) => v.toFixed(1))
+                .join('–')}; ${sw.steps.length} steps, ${Math.round(sw.durationMs / 1000)} s`,
+          )
+          .join('; ')}; ${s.document.recommendation?.text}`,
+      );
+    },
+    LONG ? 30 * 60_000 : 5 * 60_000,
+  );
+
+  it(
+    'negative control: a lab with another capacity (8-token chats) fails the check',
+    async () => {
+      const began = Date.now();
+      const other = await runCapacity({
+        ...base,
+        tokens: 8,
+        replicas: [1],
+        startUsers: 24,
+        outDir: join(home, 'out-tokens'),
+      });
+      summaries.push(other);
+      const sweep = other.document.sweeps[0]!;
+      console.log(`control (8 tokens): ${trace(sweep)} (${Math.round((Date.now() - began) / 1000)} s)`);
+      expect(kneeMismatch(sweep, 1)).not.toBeNull();
+      expect(kneeMismatch(sweep, 1, 8)).toBeNull();
+    },
+    5 * 60_000,
+  );
+
+  it(
+    'closed-model control: the closed loop overestimates the knee in users',
+    async () => {
+      const began = Date.now();
+      const closed = await runCapacity({
+        ...base,
+        tokens: TOKENS,
+        replicas: [1],
+        startUsers: 48,
+        browserSchedule: 'closed',
+        outDir: join(home, 'out-closed'),
+      });
+      summaries.push(closed);
+      const sweep = closed.document.sweeps[0]!;
+      console.log(`control (closed loop): ${trace(sweep)} (${Math.round((Date.now() - began) / 1000)} s)`);
+      expect(closed.document.browserSchedule).toBe('closed');
+      // The users' think time stretches each cycle to I + S: they arrive at U / (I + S), not U / I.
+      expect(sweep.result.knee).not.toBeNull();
+      expect(kneeMismatch(sweep, 1)).not.toBeNull();
+      expect(sweep.result.knee!).toBeGreaterThan(usersRange(1)[1]);
+      const closedKnee =
+        labKneePerSecond(MODEL, TOKENS, 1) * ((INTERVAL_MS + TOKENS * MODEL.tokenCostMs) / 1000);
+      console.log(
+        `closed-loop knee ${sweep.result.knee} users (its own model: ${closedKnee}) vs open ${computedUsers(1)}`,
+      );
+    },
+    5 * 60_000,
+  );
+
+  it('reverted every change', () => {
+    expect(summaries.length).toBeGreaterThan(0);
+    for (const s of summaries) expect(s.stillChanged).toEqual([]);
+  });
+});
