@@ -28,7 +28,8 @@
 //   survives reconnects: later cumulative frames restore the text. A 2xx reply that is not
 //   Open WebUI's task reply (e.g. SSE) ends it at once as `protocol_error`; a chat that got no
 //   event at all within `eventGraceMs` of an accepted reply ends at once as lost (`timeout`,
-//   `reason: no_event`). Never throws.
+//   `reason: no_event`). Never throws. With `startMs` (an open schedule's intended start,
+//   user-schedule.ts) ttft and e2e are measured from it instead of from the send.
 
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
