@@ -748,6 +748,9 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
     let stoppedAt: number | undefined;
     const offer = offered(load);
     lag.enable();
+    // Browser users connect during the warm-up (sockets, joins): that burst is not what the
+    // window measures, so their steps judge the generator's lag from the window start on.
+    const lagFromWindow = offer.browserUsers > 0 ? setTimeout(() => lag.reset(), timing.warmupMs) : undefined;
     try {
       await engine!.run(
         {
@@ -804,6 +807,7 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
         },
       );
     } finally {
+      clearTimeout(lagFromWindow);
       lag.disable();
       req.interrupt?.removeEventListener('abort', onInterrupt);
     }

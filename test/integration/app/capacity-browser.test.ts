@@ -13,30 +13,20 @@
 //   far above the true knee. That is what the open schedule fixes.
 // Default suite: 1 replica (three short sweeps); `npm run test:capacity` adds 2 replicas.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCapacity, type CapacitySummary } from '../../../src/app/capacity.js';
 import type { CapacitySweep } from '../../../src/core/capacity/result.js';
 import { labDown, labUp } from '../../../src/lab/lab.js';
-import { capacityEnv, labKneePerSecond, type CapacityModel } from '../../../src/lab/owui-sim/capacity.js';
-import { readLabState } from '../../../src/infra/lab-state.js';
-import { isAlive } from '../../../src/infra/process/daemon.js';
+import { capacityEnv, labKneePerSecond } from '../../../src/lab/owui-sim/capacity.js';
+import { PROOF_MODEL, PROOF_SWEEP, PROOF_TOKENS, endProofLab, proofRange } from './capacity-proof.js';
 
 const LONG = process.env['OWUI_CHAOS_CAPACITY_LONG'] === '1';
-const MODEL: CapacityModel = {
-  maxStreams: 24,
-  queueLimit: 0,
-  tokenCostMs: 400,
-  requestCostMs: 0,
-  noQueue: true,
-};
-const TOKENS = 5;
+const MODEL = PROOF_MODEL;
+const TOKENS = PROOF_TOKENS;
 const INTERVAL_MS = 4000;
-const COMPLETION = 0.98;
-const RESOLUTION = 0.1;
-const STALL_ALLOWANCE = 0.05;
 const TIMING = LONG
   ? { warmupMs: 4000, measureMs: 12_000, tailMs: 5000 }
   : { warmupMs: 2500, measureMs: 4000, tailMs: 5000 };
@@ -51,10 +41,10 @@ const slosFile = join(home, 'slos.yaml');
 const computedUsers = (serving: number, tokens = TOKENS): number =>
   labKneePerSecond(MODEL, tokens, serving) * (INTERVAL_MS / 1000);
 
-/** One step of the sweep around the computed knee (see capacity-lab.test.ts `kneeRange`), whole users. */
+/** One step of the sweep around the computed knee (proofRange), less one user for whole users. */
 function usersRange(serving: number, tokens = TOKENS): [number, number] {
-  const u = computedUsers(serving, tokens);
-  return [(u * (1 - STALL_ALLOWANCE)) / (1 + RESOLUTION) - 1, u / COMPLETION];
+  const [lo, hi] = proofRange(computedUsers(serving, tokens));
+  return [lo - 1, hi];
 }
 
 function kneeMismatch(sweep: CapacitySweep, serving: number, tokens = TOKENS): string | null {
@@ -94,12 +84,7 @@ describe('capacity sweep in connected browser users on a lab with a known capaci
     await labUp({ name, stateDir, replicas: LONG ? 2 : 1, replicaEnv: capacityEnv(MODEL) });
   }, 120_000);
 
-  afterAll(async () => {
-    const state = readLabState(stateDir);
-    await labDown(stateDir);
-    for (const r of state?.replicas ?? []) if (r.pid !== undefined) expect(isAlive(r.pid)).toBe(false);
-    rmSync(home, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => endProofLab(stateDir, home), 60_000);
 
   const base = {
     labName: name,
@@ -108,9 +93,7 @@ describe('capacity sweep in connected browser users on a lab with a known capaci
     client: 'browser' as const,
     chatEveryMs: INTERVAL_MS,
     timing: TIMING,
-    resolution: RESOLUTION,
-    minSamples: 50,
-    maxLagMs: 300,
+    ...PROOF_SWEEP,
     maxUsers: 160,
     maxDurationMs: LONG ? 30 * 60_000 : 4 * 60_000,
   };
