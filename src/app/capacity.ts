@@ -245,7 +245,14 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
   const slos = (
     req.slosFile
       ? await loadSloFile(req.slosFile)
-      : (await loadSloDefaults(defaultSlosFile(), env)).filter((s) => CAPACITY_METRICS.has(s.metric))
+      : (await loadSloDefaults(defaultSlosFile(), env)).filter(
+          (s) =>
+            CAPACITY_METRICS.has(s.metric) &&
+            // A default SLO of a client kind the sweep does not load with would never have data.
+            (s.client === undefined ||
+              client === 'mixed' ||
+              (s.client === 'api' ? client === 'api' : client === 'browser')),
+        )
   ).map((s): SloSpec => ({ ...s, phases: ['all'] }));
   if (slos.length === 0) {
     throw new UsageError(`No SLO to sweep against${req.slosFile ? ` in ${req.slosFile}` : ''}`, {
