@@ -28,15 +28,19 @@ import {
   CAPACITY_SCHEMA_VERSION,
   capacityRows,
   expectedKey,
+  formatLoad,
   recommend,
+  type LoadUnit,
   type CapacityDocument,
   type CapacityStep,
   type CapacitySweep,
 } from '../core/capacity/result.js';
 import { runSweep } from '../core/capacity/run-sweep.js';
 import {
+  arrivalsIn,
   clearlyPast,
   latticeAnchor,
+  type ArrivalLattice,
   measureStep,
   measureStepLive,
   type StepWindow,
@@ -90,9 +94,28 @@ export interface CapacityRequest {
   labName?: string;
   replicas: number[];
   slosFile?: string;
+  /**
+   * `api`: chats per second over SSE. `browser`: connected Socket.IO users, each chatting every
+   * `chatEveryMs` on its own open schedule; the load is the number of users. `mixed`: the same
+   * users, `browserShare` of them browser users and the rest chatting over the API at the same
+   * interval (docs/capacity.md "Browser users").
+   */
   client?: 'api' | 'browser' | 'mixed';
   for?: string;
+  /** How often one user starts a chat: the users a browser/mixed sweep connects, and `--for N-users`. */
   chatEveryMs?: number;
+  /** Browser/mixed sweeps: at most this many users (default 200). */
+  maxUsers?: number;
+  /** Browser/mixed sweeps: the first step's users (default: --start-rate × the interval, at least 1). */
+  startUsers?: number;
+  /** `--client mixed`: the share of the users that are browser users (default 0.5). */
+  browserShare?: number;
+  /**
+   * Browser/mixed: `open` (default) — each user on its own schedule; `closed` — the closed loop
+   * (chat, wait for done, think `chatEveryMs`), judged as a closed-loop tool would (no intended
+   * arrivals, latency from the actual start). Only a control: it shows what the open schedule fixes.
+   */
+  browserSchedule?: 'open' | 'closed';
   headroom?: number;
   minusOne?: boolean;
   /** With minusOne: sweep only the minus-one variants (the normal curve is known already). */
@@ -176,14 +199,22 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
   const notice = (t: string): void => obs.onNotice?.(t);
   const began = Date.now();
   const client = req.client ?? 'api';
-  if (client !== 'api') {
-    throw new UsageError(
-      `--client ${client} is not supported by capacity yet; only API clients (SSE) are swept`,
-      {
-        code: 'CAPACITY_CLIENT_UNSUPPORTED',
-        suggestions: ['owui-chaos capacity --client api'],
-      },
-    );
+  const inUsers = client !== 'api';
+  const unit: LoadUnit = inUsers ? 'users' : 'chats/s';
+  const chatEveryMs = req.chatEveryMs ?? 30_000;
+  const browserShare = client === 'browser' ? 1 : client === 'mixed' ? (req.browserShare ?? 0.5) : 0;
+  const browserSchedule = req.browserSchedule ?? 'open';
+  if (inUsers && !(chatEveryMs >= 100)) {
+    throw new UsageError(`--chat-every ${chatEveryMs} ms is too short for a user's chat interval`, {
+      code: 'CAPACITY_BAD_CHAT_INTERVAL',
+      suggestions: ['--chat-every 10s'],
+    });
+  }
+  if (client === 'mixed' && !(browserShare > 0 && browserShare < 1)) {
+    throw new UsageError(`--mix ${Math.round(browserShare * 100)} % must lie strictly between 0 and 100 %`, {
+      code: 'CAPACITY_BAD_MIX',
+      suggestions: ['--client mixed --mix 50%', '--client browser', '--client api'],
+    });
   }
   const isLab = (req.target ?? LAB_TARGET) === LAB_TARGET;
   if (!isLab && !req.scaleCmd && req.replicas.length > 1) {
@@ -214,7 +245,14 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
   const slos = (
     req.slosFile
       ? await loadSloFile(req.slosFile)
-      : (await loadSloDefaults(defaultSlosFile(), env)).filter((s) => CAPACITY_METRICS.has(s.metric))
+      : (await loadSloDefaults(defaultSlosFile(), env)).filter(
+          (s) =>
+            CAPACITY_METRICS.has(s.metric) &&
+            // A default SLO of a client kind the sweep does not load with would never have data.
+            (s.client === undefined ||
+              client === 'mixed' ||
+              (s.client === 'api' ? client === 'api' : client === 'browser')),
+        )
   ).map((s): SloSpec => ({ ...s, phases: ['all'] }));
   if (slos.length === 0) {
     throw new UsageError(`No SLO to sweep against${req.slosFile ? ` in ${req.slosFile}` : ''}`, {
@@ -242,12 +280,23 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
   }
   const tokens = req.tokens ?? 50;
   const maxDurationMs = req.maxDurationMs ?? 15 * 60_000;
-  const baseConfig: SweepConfig = {
-    ...DEFAULT_SWEEP,
-    startLoad: req.startRate ?? 1,
-    maxLoad: req.maxRate ?? 200,
-    ...(req.resolution !== undefined ? { resolution: req.resolution } : {}),
-  };
+  const baseConfig: SweepConfig = inUsers
+    ? {
+        ...DEFAULT_SWEEP,
+        minLoad: 1,
+        startLoad: req.startUsers ?? Math.max(1, Math.round((req.startRate ?? 1) * (chatEveryMs / 1000))),
+        maxLoad: req.maxUsers ?? 200,
+        integer: true,
+        ...(req.resolution !== undefined ? { resolution: req.resolution } : {}),
+      }
+    : {
+        ...DEFAULT_SWEEP,
+        startLoad: req.startRate ?? 1,
+        maxLoad: req.maxRate ?? 200,
+        ...(req.resolution !== undefined ? { resolution: req.resolution } : {}),
+      };
+  /** Chats per second `load` offers (users chat once per interval). */
+  const chatsPerSecond = (load: number): number => (inUsers ? load / (chatEveryMs / 1000) : load);
   const maxLagMs = req.maxLagMs ?? 100;
   const minSamples = req.minSamples ?? 30;
 
@@ -306,7 +355,9 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
     ? Object.fromEntries(
         targets.map((t) => [
           expectedKey(t),
-          labKneePerSecond(labModel, tokens, t.minusOne ? t.replicas - 1 : t.replicas),
+          // In users: the knee rate × the interval (every user chats once per interval).
+          labKneePerSecond(labModel, tokens, t.minusOne ? t.replicas - 1 : t.replicas) *
+            (inUsers ? chatEveryMs / 1000 : 1),
         ]),
       )
     : undefined;
@@ -363,7 +414,7 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
   let previousOverloaded = false;
   let engine: NodeLoadEngine | undefined;
   try {
-    const credentials = await provision(target);
+    const credentials = await provision(target, inUsers ? baseConfig.maxLoad : 1);
     engine = new NodeLoadEngine({
       credentials,
       workers: 0, // one thread: its event-loop delay IS the generator's lag (docs/capacity.md)
@@ -372,6 +423,8 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
       ...(labModel ? { pacing: { firstTokenMs: 0, tokensPerSecond: 0 } } : {}),
       streamTimeoutMs: stepMs(timing) + 10_000,
       finishGraceMs: 15_000,
+      // Browser users connect during the first half of the warm-up; their schedules start after.
+      socketRampMs: Math.min(5000, timing.warmupMs / 2),
     });
     const overheadMs = 5000;
     const plan = renderPlan({
@@ -384,6 +437,7 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
       maxDurationMs,
       sweepOverheadMs: overheadMs,
       slos: slos.map((s) => `${sloId(s)} ${objectiveText(s)}`),
+      ...(inUsers ? { users: { chatIntervalMs: chatEveryMs, schedule: browserSchedule, browserShare } } : {}),
     });
     obs.onPlan?.(
       plan +
@@ -391,7 +445,7 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
           ? `\n  lab capacity model: ${labModel!.maxStreams} streams per replica, ${labModel!.requestCostMs} ms + ${labModel!.tokenCostMs} ms/token × ${tokens} tokens → knee ${Object.entries(
               expectedKnees,
             )
-              .map(([n, k]) => `${n} serving: ${roundLoad(k)}/s`)
+              .map(([n, k]) => `${n} serving: ${formatLoad(k, unit)}`)
               .join(', ')}`
           : ''),
     );
@@ -475,12 +529,20 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
     }
 
     const demand = req.for ? parseDemand(req.for) : undefined;
-    const chatEvery = req.chatEveryMs ?? 30_000;
+    const chatEvery = chatEveryMs;
     document = {
       schemaVersion: CAPACITY_SCHEMA_VERSION,
       generatedAt: Date.now(),
       target: { name: target.name, url: target.openwebui.url, kind: isLab ? 'lab' : 'file' },
       client,
+      ...(inUsers
+        ? {
+            unit,
+            chatIntervalMs: chatEveryMs,
+            browserSchedule,
+            ...(client === 'mixed' ? { browserShare } : {}),
+          }
+        : {}),
       tokens,
       slos,
       sweep: baseConfig,
@@ -488,7 +550,15 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
       ...(expectedKnees ? { expectedKnees } : {}),
       sweeps,
       ...(demand
-        ? { recommendation: recommend(sweeps, demand, demandRate(demand, chatEvery), req.headroom ?? 0.2) }
+        ? {
+            recommendation: recommend(
+              sweeps,
+              demand,
+              demandRate(demand, chatEvery),
+              req.headroom ?? 0.2,
+              ...(inUsers ? [{ chatIntervalMs: chatEveryMs }] : []),
+            ),
+          }
         : {}),
       status,
       durationMs: Date.now() - began,
@@ -519,10 +589,21 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
 
   // --- helpers (closures over the wiring above) -------------------------------------------------
 
-  async function provision(t: Target): Promise<Credentials> {
+  async function provision(t: Target, users: number): Promise<Credentials> {
     const agent = createAgent(4);
     try {
-      return await provisionCredentials(agent, t.openwebui.url, authSourceFromTarget(t.auth, 1));
+      const creds = await provisionCredentials(agent, t.openwebui.url, authSourceFromTarget(t.auth, users));
+      if (inUsers && creds.users.length === 0)
+        throw new UsageError(
+          `--client ${client} needs user accounts to connect browser users, but ${t.name} gives none (API keys cannot open a socket)`,
+          {
+            code: 'NO_SOCKET_USERS',
+            suggestions: [
+              'Set auth.admin with auth.users.provision, or auth.users.existing, in the target file.',
+            ],
+          },
+        );
+      return creds;
     } finally {
       await agent.close();
     }
@@ -576,6 +657,36 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
     if (!previous) return base; // --start-rate applies to the first sweep only
     const estimate = (previous.result.knee! * serving(t)) / serving(previous);
     return { ...base, startLoad: roundLoad(Math.max(base.minLoad, 0.8 * estimate)), growth: 1.3 };
+  }
+
+  /** What a step at `load` offers: API chats per second and connected browser users. */
+  function offered(load: number): { apiRate: number; browserUsers: number } {
+    if (!inUsers) return { apiRate: load, browserUsers: 0 };
+    const browserUsers = client === 'browser' ? load : Math.round(load * browserShare);
+    return { apiRate: (load - browserUsers) / (chatEveryMs / 1000), browserUsers };
+  }
+
+  /**
+   * The arrivals intended in the window, for censoring: the API lattice; the browser users'
+   * lattice (their phases spread evenly: U / interval per second); mixed: the two counts added.
+   * The closed-loop control has none — a closed loop knows no intended arrival.
+   */
+  function intendedArrivals(
+    offer: { apiRate: number; browserUsers: number },
+    samples: readonly Sample[],
+    w: StepWindow,
+    t0: number,
+  ): { arrivals?: ArrivalLattice; expectedArrivals?: number } {
+    if (inUsers && browserSchedule === 'closed') return {};
+    const browserRate = offer.browserUsers / (chatEveryMs / 1000);
+    if (offer.browserUsers === 0 || offer.apiRate === 0) {
+      const ratePerSecond = offer.apiRate + browserRate;
+      return { arrivals: { ratePerSecond, anchorMs: latticeAnchor(samples, t0) } };
+    }
+    const of = (client: string): Sample[] => samples.filter((s) => s.tags['client'] === client);
+    const count = (ratePerSecond: number, own: Sample[]): number =>
+      arrivalsIn({ ratePerSecond, anchorMs: latticeAnchor(own, t0) }, w.startMs, w.endMs);
+    return { expectedArrivals: count(offer.apiRate, of('api')) + count(browserRate, of('browser')) };
   }
 
   /**
@@ -632,7 +743,8 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
     const onInterrupt = (): void => stop.abort();
     req.interrupt?.addEventListener('abort', onInterrupt, { once: true });
     const lag = monitorEventLoopDelay({ resolution: 10 });
-    const measureMs = Math.max(timing.measureMs, Math.ceil((1000 * minSamples) / load));
+    const rate = chatsPerSecond(load);
+    const measureMs = Math.max(timing.measureMs, Math.ceil((1000 * minSamples) / rate));
     const durationMs = timing.warmupMs + measureMs + timing.tailMs;
     const t0 = Date.now();
     const window: StepWindow = {
@@ -641,7 +753,11 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
       deadlineMs: t0 + durationMs,
     };
     let stoppedAt: number | undefined;
+    const offer = offered(load);
     lag.enable();
+    // Browser users connect during the warm-up (sockets, joins): that burst is not what the
+    // window measures, so their steps judge the generator's lag from the window start on.
+    const lagFromWindow = offer.browserUsers > 0 ? setTimeout(() => lag.reset(), timing.warmupMs) : undefined;
     try {
       await engine!.run(
         {
@@ -649,7 +765,25 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
           baseUrl: target.openwebui.url,
           model: target.model,
           // Every arrival of the step may be in flight at once: the cap must never drop one.
-          chat: { ratePerSecond: load, maxInFlight: Math.ceil((load * durationMs) / 1000) + 16, tokens },
+          ...(offer.apiRate > 0
+            ? {
+                chat: {
+                  ratePerSecond: offer.apiRate,
+                  maxInFlight: Math.ceil((offer.apiRate * durationMs) / 1000) + 16,
+                  tokens,
+                },
+              }
+            : {}),
+          ...(offer.browserUsers > 0
+            ? {
+                sockets: {
+                  vus: offer.browserUsers,
+                  chatIntervalMs: chatEveryMs,
+                  schedule: browserSchedule === 'open' ? ('open' as const) : ('think' as const),
+                  tokens,
+                },
+              }
+            : {}),
         },
         sink,
         {
@@ -680,6 +814,7 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
         },
       );
     } finally {
+      clearTimeout(lagFromWindow);
       lag.disable();
       req.interrupt?.removeEventListener('abort', onInterrupt);
     }
@@ -693,9 +828,13 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
             window: { startMs: window.startMs, endMs: Math.min(end, window.endMs), deadlineMs: end },
             slos,
           }
-        : { samples, window, arrivals: { ratePerSecond: load, anchorMs: latticeAnchor(samples, t0) }, slos },
+        : { samples, window, ...intendedArrivals(offer, samples, window, t0), slos },
     );
-    const missedStarts = samples.filter((s) => s.metric === 'missed_starts').length;
+    // A missed API start is the generator's in-flight cap (invalid); a missed browser arrival is
+    // the target's doing (the user's previous chat still ran): it has no ttft, so it is censored.
+    const missed = samples.filter((s) => s.metric === 'missed_starts');
+    const missedStarts = missed.filter((s) => s.tags['client'] !== 'browser').length;
+    const missedArrivals = missed.length - missedStarts;
     let verdict: CapacityStep['verdict'] = measurement.verdict;
     let note: string | undefined;
     if (lagInfo.p99Ms > maxLagMs) {
@@ -726,6 +865,7 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
       durationMs: Date.now() - t0,
       lag: lagInfo,
       missedStarts,
+      ...(offer.browserUsers > 0 ? { missedArrivals } : {}),
       measurement,
     };
   }

@@ -6,6 +6,7 @@ import { BaseCommand } from '../cli/base-command.js';
 import { parseDurationFlag } from '../cli/flags.js';
 import { formatDuration } from '../core/clock.js';
 import { parseHeadroom, parseRate, parseReplicaList } from '../core/capacity/plan.js';
+import { formatLoad, type LoadUnit } from '../core/capacity/result.js';
 import { runCapacity, type CapacitySummary, type LiveStep } from '../app/capacity.js';
 
 /** A bare number is seconds, as in every command (src/cli/flags.ts). */
@@ -32,14 +33,22 @@ export default class Capacity extends BaseCommand {
       description: 'SLO file (a list, or a mapping with `slos:`); default: the load-related default SLOs',
     }),
     client: Flags.string({
-      description: 'client kind to load with',
+      description:
+        'api: chats per second over SSE; browser: connected Socket.IO users, each chatting every --chat-every on its own schedule (the sweep counts users); mixed: users of both kinds (--mix)',
       options: ['api', 'browser', 'mixed'],
       default: 'api',
     }),
     for: Flags.string({ description: 'demand to size for: `200-users` (see --chat-every) or `5/s`' }),
     'chat-every': Flags.string({
-      description: 'how often one user starts a chat, for --for N-users',
+      description:
+        'how often one user starts a chat: the users a browser/mixed sweep connects, and --for N-users',
       default: '30s',
+      aliases: ['chat-interval'],
+    }),
+    mix: Flags.string({
+      description:
+        'with --client mixed: the share of the users that are browser users (the rest use the API)',
+      default: '50%',
     }),
     headroom: Flags.string({ description: 'headroom on top of --for', default: '20%' }),
     'minus-one': Flags.boolean({
@@ -50,7 +59,15 @@ export default class Capacity extends BaseCommand {
       description: 'never offer more than this (chats per second)',
       default: '200/s',
     }),
-    'max-users': Flags.integer({ description: 'bound on connected browser users (browser sweeps)', min: 1 }),
+    'max-users': Flags.integer({
+      description: 'browser/mixed sweeps: never connect more users than this',
+      default: 200,
+      min: 1,
+    }),
+    'start-users': Flags.integer({
+      description: 'browser/mixed sweeps: users of the first step (default: --start-rate × --chat-every)',
+      min: 1,
+    }),
     'start-rate': Flags.string({
       description: 'first step of the first sweep (later sweeps start from the previous knee)',
     }),
@@ -117,7 +134,7 @@ export default class Capacity extends BaseCommand {
     process.on('SIGTERM', onSignal);
     let lastLine = 0;
     const live = (l: LiveStep): void => {
-      const text = `  ${l.sweep} · step ${l.stepsDone + 1} · ${l.load}/s (${l.reason}) · ${formatDuration(l.elapsedMs)} / ${formatDuration(l.stepMs)} · in flight ${l.activeStreams}${l.ttftP95Ms !== undefined ? ` · live ttft p95 ${Math.round(l.ttftP95Ms)} ms` : ''}`;
+      const text = `  ${l.sweep} · step ${l.stepsDone + 1} · ${load(l.load)} (${l.reason}) · ${formatDuration(l.elapsedMs)} / ${formatDuration(l.stepMs)} · in flight ${l.activeStreams}${l.ttftP95Ms !== undefined ? ` · live ttft p95 ${Math.round(l.ttftP95Ms)} ms` : ''}`;
       if (tty) process.stderr.write(`\r${text}\x1b[K`);
       else if (!quiet && Date.now() - lastLine >= 10_000) {
         lastLine = Date.now();
@@ -125,6 +142,8 @@ export default class Capacity extends BaseCommand {
       }
     };
     const resolution = parseHeadroom(flags.resolution);
+    const unit: LoadUnit = flags.client === 'api' ? 'chats/s' : 'users';
+    const load = (v: number): string => formatLoad(v, unit);
     try {
       const summary = await runCapacity({
         target: flags.target,
@@ -134,6 +153,9 @@ export default class Capacity extends BaseCommand {
         client: flags.client as 'api' | 'browser' | 'mixed',
         ...(flags.for ? { for: flags.for } : {}),
         chatEveryMs: duration(flags['chat-every'], '--chat-every'),
+        maxUsers: flags['max-users'],
+        ...(flags['start-users'] !== undefined ? { startUsers: flags['start-users'] } : {}),
+        ...(flags.client === 'mixed' ? { browserShare: parseHeadroom(flags.mix) } : {}),
         headroom: parseHeadroom(flags.headroom),
         minusOne: flags['minus-one'],
         maxDurationMs: duration(flags['max-duration'], '--max-duration'),
@@ -167,20 +189,20 @@ export default class Capacity extends BaseCommand {
         observer: {
           onNotice: note,
           onPlan: (p) => note(p),
-          onStepStart: (sweep, load, reason) => {
+          onStepStart: (sweep, l, reason) => {
             lastLine = 0;
-            if (!tty) note(`  ${sweep}: step at ${load}/s (${reason})`);
+            if (!tty) note(`  ${sweep}: step at ${load(l)} (${reason})`);
           },
           onLive: live,
           onStep: (sweep, s) => {
             const p = s.measurement.slos[0];
             note(
-              `  ${sweep}: ${s.load}/s → ${s.verdict.toUpperCase()}${p?.measured != null ? ` (${p.id} ${p.censored ? '≥ ' : ''}${Number(p.measured.toPrecision(3))}, ${s.measurement.confidence.samples}/${s.measurement.confidence.expected} samples)` : ''} · generator lag p99 ${s.lag.p99Ms.toFixed(1)} ms${s.note ? ` · ${s.note}` : ''}`,
+              `  ${sweep}: ${load(s.load)} → ${s.verdict.toUpperCase()}${p?.measured != null ? ` (${p.id} ${p.censored ? '≥ ' : ''}${Number(p.measured.toPrecision(3))}, ${s.measurement.confidence.samples}/${s.measurement.confidence.expected} samples)` : ''} · generator lag p99 ${s.lag.p99Ms.toFixed(1)} ms${s.note ? ` · ${s.note}` : ''}`,
             );
           },
           onSweep: (s) =>
             note(
-              `${s.label}: knee ${s.result.knee ?? '—'}/s (${s.result.status}) after ${s.steps.length} steps in ${formatDuration(s.durationMs)}`,
+              `${s.label}: knee ${s.result.knee === null ? '—' : load(s.result.knee)} (${s.result.status}) after ${s.steps.length} steps in ${formatDuration(s.durationMs)}`,
             ),
         },
       });
@@ -196,6 +218,7 @@ export default class Capacity extends BaseCommand {
   }
 
   private render(s: CapacitySummary): void {
+    const unit = s.document.unit ?? 'chats/s';
     const head = [
       'replicas',
       'knee',
@@ -208,10 +231,8 @@ export default class Capacity extends BaseCommand {
     ];
     const body = s.rows.map((r) => [
       r.label,
-      r.knee === null ? '—' : `${r.knee}/s`,
-      ...(s.document.expectedKnees
-        ? [r.expected === undefined ? '—' : `${Number(r.expected.toPrecision(3))}/s`]
-        : []),
+      r.knee === null ? '—' : formatLoad(r.knee, unit),
+      ...(s.document.expectedKnees ? [r.expected === undefined ? '—' : formatLoad(r.expected, unit)] : []),
       r.throughput === null ? '—' : `${r.throughput.toFixed(2)}/s`,
       r.firstBreach,
       r.status,

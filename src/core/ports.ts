@@ -131,6 +131,14 @@ export interface LoadPlan {
   sockets?: {
     vus: number;
     chatIntervalMs?: number;
+    /**
+     * With `chatIntervalMs` > 0. Default `paced`: a chat starts every interval, but never before
+     * the previous one ended (latency from the actual start). `open`: each client chats on its own
+     * schedule from its phase, and an arrival whose previous chat still runs is a `missed_starts`
+     * tagged `client: browser`; latency from the intended start (docs/capacity.md "Browser
+     * users"). `think`: the classic closed loop — chat, wait for done, think the interval.
+     */
+    schedule?: 'paced' | 'open' | 'think';
     tokens: number;
     /** `Origin` the browser clients send; default: the origin of `baseUrl` (what a browser on the site sends). */
     origin?: string;

@@ -7,7 +7,13 @@ import { formatDuration } from '../clock.js';
 import { decodeHistogram } from '../report/histogram.js';
 import { escapeXml } from '../report/junit.js';
 import { legend, lineChart, niceTicks, zeroBasedAxis, type Band, type LineSeries } from '../report/svg.js';
-import { capacityRows, type CapacityDocument, type CapacityStep, type CapacitySweep } from './result.js';
+import {
+  capacityRows,
+  formatLoad,
+  type CapacityDocument,
+  type CapacityStep,
+  type CapacitySweep,
+} from './result.js';
 import { primarySlo } from './step.js';
 
 const COLORS = ['#2563eb', '#059669', '#f59e0b', '#dc2626', '#7c3aed', '#0891b2', '#db2777', '#65a30d'];
@@ -59,6 +65,7 @@ function chart(
   format: (v: number) => string,
   objective?: number,
 ): string {
+  const unit = doc.unit ?? 'chats/s';
   const series: LineSeries[] = doc.sweeps.map((s) => ({
     name: s.label,
     color: colorOf(doc, s),
@@ -85,23 +92,32 @@ function chart(
     .map((s) => ({
       x0: s.result.knee!,
       x1: s.result.knee!,
-      label: `knee ${s.replicas}${s.minusOne ? '−1' : ''}: ${s.result.knee}/s`,
+      label: `knee ${s.replicas}${s.minusOne ? '−1' : ''}: ${formatLoad(s.result.knee!, unit)}`,
       color: colorOf(doc, s),
     }));
   const svg = lineChart({
     className: `chart-capacity ${cls}`,
     series,
     bands,
-    x: { min: 0, max: maxLoad * 1.05, ticks: niceTicks(0, maxLoad * 1.05, 6), format: (v) => `${v}/s` },
+    x: {
+      min: 0,
+      max: maxLoad * 1.05,
+      ticks: niceTicks(0, maxLoad * 1.05, 6),
+      format: (v) => (unit === 'users' ? `${v}` : `${v}/s`),
+    },
     y: zeroBasedAxis(maxY, format),
     width: 560,
     height: 280,
-    xLabel: 'offered load (chats per second, open model)',
+    xLabel:
+      unit === 'users'
+        ? `connected users (each chatting every ${formatDuration(doc.chatIntervalMs ?? 0)}, ${doc.browserSchedule === 'closed' ? 'closed loop' : 'open schedule'})`
+        : 'offered load (chats per second, open model)',
   });
   return `<section class="card"><h2>${escapeXml(title)}</h2><p class="note">${escapeXml(note)}</p>${svg}</section>`;
 }
 
 export function renderCapacityHtml(doc: CapacityDocument): string {
+  const unit = doc.unit ?? 'chats/s';
   const primary = primarySlo(doc.slos);
   const judged = (st: CapacityStep): number | null =>
     st.measurement.slos.find((r) => primary && r.metric === primary.metric && r.stat === primary.stat)
@@ -111,7 +127,7 @@ export function renderCapacityHtml(doc: CapacityDocument): string {
   const table = `<table class="knees"><thead><tr><th>replicas</th><th>knee</th>${doc.expectedKnees ? '<th>computed</th>' : ''}<th>throughput at knee</th><th>first SLO to break</th><th>status</th><th>steps</th><th>time</th></tr></thead><tbody>${rows
     .map(
       (r) =>
-        `<tr><td>${escapeXml(r.label)}</td><td class="num">${r.knee === null ? '—' : `${r.knee}/s`}</td>${doc.expectedKnees ? `<td class="num">${r.expected === undefined ? '—' : `${Number(r.expected.toPrecision(3))}/s`}</td>` : ''}<td class="num">${r.throughput === null ? '—' : `${r.throughput.toFixed(2)}/s`}</td><td>${escapeXml(r.firstBreach)}</td><td>${escapeXml(r.status)}</td><td class="num">${r.steps}</td><td class="num">${escapeXml(formatDuration(r.durationMs))}</td></tr>`,
+        `<tr><td>${escapeXml(r.label)}</td><td class="num">${r.knee === null ? '—' : formatLoad(r.knee, unit)}</td>${doc.expectedKnees ? `<td class="num">${r.expected === undefined ? '—' : formatLoad(r.expected, unit)}</td>` : ''}<td class="num">${r.throughput === null ? '—' : `${r.throughput.toFixed(2)}/s`}</td><td>${escapeXml(r.firstBreach)}</td><td>${escapeXml(r.status)}</td><td class="num">${r.steps}</td><td class="num">${escapeXml(formatDuration(r.durationMs))}</td></tr>`,
     )
     .join('')}</tbody></table>`;
   const steps = doc.sweeps
@@ -123,7 +139,7 @@ export function renderCapacityHtml(doc: CapacityDocument): string {
               (r) => primary && r.metric === primary.metric && r.stat === primary.stat,
             );
             const c = st.measurement.confidence;
-            return `<tr class="verdict-${st.verdict}"><td>${st.index + 1}</td><td class="num">${st.load}/s</td><td>${escapeXml(st.reason)}</td><td>${escapeXml(st.verdict)}</td><td class="num">${p?.measured == null ? '—' : `${p.censored ? '≥ ' : ''}${ms(p.measured)}`}</td><td class="num">${c.samples} / ${c.expected}</td><td class="num">${c.halfSpread === null ? '—' : `${Math.round(c.halfSpread * 100)} %`}</td><td class="num">${st.lag.p99Ms.toFixed(1)} ms</td><td>${escapeXml(st.note ?? '')}</td></tr>`;
+            return `<tr class="verdict-${st.verdict}"><td>${st.index + 1}</td><td class="num">${formatLoad(st.load, unit)}</td><td>${escapeXml(st.reason)}</td><td>${escapeXml(st.verdict)}</td><td class="num">${p?.measured == null ? '—' : `${p.censored ? '≥ ' : ''}${ms(p.measured)}`}</td><td class="num">${c.samples} / ${c.expected}</td><td class="num">${c.halfSpread === null ? '—' : `${Math.round(c.halfSpread * 100)} %`}</td><td class="num">${st.lag.p99Ms.toFixed(1)} ms</td><td>${escapeXml(st.note ?? '')}</td></tr>`;
           })
           .join('')}</tbody></table>`,
     )
@@ -147,7 +163,7 @@ table{border-collapse:collapse;font-size:12px;background:#fff}td,th{border:1px s
 svg.chart{width:100%;height:auto}
 </style></head><body>
 <h1>Capacity of ${escapeXml(doc.target.name)} (${escapeXml(doc.target.url)})</h1>
-<p class="note">${escapeXml(`${doc.client} clients, ${doc.tokens} tokens per chat, open model; each step ${formatDuration(doc.timing.warmupMs)} warm-up + ${formatDuration(doc.timing.measureMs)} measured + ${formatDuration(doc.timing.tailMs)} tail; SLOs: ${doc.slos.map((s) => `${s.metric} ${s.stat} ${s.lte !== undefined ? `≤ ${s.lte}` : `≥ ${s.gte}`}`).join(', ')}; status ${doc.status}; ${formatDuration(doc.durationMs)} in total`)}</p>
+<p class="note">${escapeXml(`${doc.client} clients${doc.browserShare !== undefined ? ` (${Math.round(doc.browserShare * 100)} % browser)` : ''}, ${doc.tokens} tokens per chat, ${unit === 'users' ? `load in connected users, each chatting every ${formatDuration(doc.chatIntervalMs ?? 0)} (${doc.browserSchedule === 'closed' ? 'closed loop' : 'open schedule'})` : 'open model'}; each step ${formatDuration(doc.timing.warmupMs)} warm-up + ${formatDuration(doc.timing.measureMs)} measured + ${formatDuration(doc.timing.tailMs)} tail; SLOs: ${doc.slos.map((s) => `${s.metric} ${s.stat} ${s.lte !== undefined ? `≤ ${s.lte}` : `≥ ${s.gte}`}`).join(', ')}; status ${doc.status}; ${formatDuration(doc.durationMs)} in total`)}</p>
 ${doc.recommendation ? `<div class="recommendation">${escapeXml(doc.recommendation.text)}</div>` : ''}
 ${legendHtml}
 <div class="grid">

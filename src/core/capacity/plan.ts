@@ -119,14 +119,21 @@ export function renderPlan(opts: {
   /** Overhead per sweep (scaling, health waits). */
   sweepOverheadMs: number;
   slos: string[];
+  /** How the load is offered, when not API chats per second (a sweep in connected users). */
+  users?: { chatIntervalMs: number; schedule: 'open' | 'closed'; browserShare: number };
 }): string {
   const per = stepMs(opts.timing);
+  const u = opts.users;
+  const load = (v: number): string => (u ? `${v} users` : `${v}/s`);
+  const model = u
+    ? `connected users${u.browserShare < 1 ? ` (${Math.round(u.browserShare * 100)} % browser, the rest API)` : ''}, each chatting every ${formatDuration(u.chatIntervalMs)} ${u.schedule === 'open' ? 'on its own schedule (latency from the intended start; a chat still running at the next intended time makes that arrival missed)' : 'in a closed loop (chat, wait for done, think) — a control, not a measurement'}`
+    : 'open model (arrivals per second, latency from the intended start)';
   const steps = expectedSteps(opts.config, opts.config.startLoad * 4);
   const expected = opts.sweeps.length * (steps * per + opts.sweepOverheadMs);
   const lines = [
     `Capacity sweep on ${opts.target}: ${opts.sweeps.map(sweepLabel).join(' · ')}`,
-    `  each step: warm-up ${formatDuration(opts.timing.warmupMs)}, measure ${formatDuration(opts.timing.measureMs)}, tail ${formatDuration(opts.timing.tailMs)} (${formatDuration(per)}), open model (arrivals per second, latency from the intended start)`,
-    `  search: start ${opts.config.startLoad}/s, ×${opts.config.growth} until an SLO breaks, then bisect to ${Math.round(opts.config.resolution * 100)} %, re-measure the knee; at most ${opts.config.maxLoad}/s and ${opts.config.maxSteps} steps per sweep`,
+    `  each step: warm-up ${formatDuration(opts.timing.warmupMs)}, measure ${formatDuration(opts.timing.measureMs)}, tail ${formatDuration(opts.timing.tailMs)} (${formatDuration(per)}), ${model}`,
+    `  search: start ${load(opts.config.startLoad)}, ×${opts.config.growth} until an SLO breaks, then bisect to ${Math.round(opts.config.resolution * 100)} %${opts.config.integer ? ' (whole users)' : ''}, re-measure the knee; at most ${load(opts.config.maxLoad)} and ${opts.config.maxSteps} steps per sweep`,
     `  SLOs: ${opts.slos.join('; ')}`,
     `  expected ~${steps} steps per sweep, about ${formatDuration(expected)} in total; bounded by --max-duration ${formatDuration(opts.maxDurationMs)}`,
   ];

@@ -8,6 +8,19 @@ import type { Demand, StepTiming, SweepTarget } from './plan.js';
 
 export const CAPACITY_SCHEMA_VERSION = 1;
 
+/**
+ * What a sweep's load counts: API chats per second (the open model's arrival rate), or connected
+ * browser users each chatting every `chatIntervalMs` on their own schedule (docs/capacity.md
+ * "Browser users"). A document without `unit` counts chats/s.
+ */
+export type LoadUnit = 'chats/s' | 'users';
+
+/** A load with its unit: `7.5/s`, `48 users`. */
+export function formatLoad(load: number, unit: LoadUnit = 'chats/s'): string {
+  const v = Number(load.toPrecision(3));
+  return unit === 'users' ? `${v} user${v === 1 ? '' : 's'}` : `${v}/s`;
+}
+
 export interface GeneratorLag {
   /** Event-loop delay of the load generator's thread during the step, ms. */
   p99Ms: number;
@@ -18,7 +31,7 @@ export interface GeneratorLag {
 
 export interface CapacityStep {
   index: number;
-  /** Offered load, chats per second. */
+  /** Offered load in the document's unit: chats per second, or connected users. */
   load: number;
   reason: StepReason;
   verdict: StepVerdict;
@@ -28,7 +41,13 @@ export interface CapacityStep {
   startedAt: number;
   durationMs: number;
   lag: GeneratorLag;
+  /** API arrivals the generator could not start (its in-flight cap): the step is invalid. */
   missedStarts: number;
+  /**
+   * Browser users: arrivals whose user's previous chat was still running at the intended time —
+   * the target's doing, counted as unanswered (censored), never as a generator fault.
+   */
+  missedArrivals?: number;
   /**
    * Time waited before this step until the target answered a probe chat in time again (after an
    * overloaded step a real server may still work off requests its clients gave up on).
@@ -60,6 +79,10 @@ export interface CapacitySweep extends SweepTarget {
 
 export interface Recommendation {
   demand: Demand;
+  /** The unit the knees were measured in; with `users`, `demandUsers`/`neededUsers` are compared. */
+  unit?: LoadUnit;
+  demandUsers?: number;
+  neededUsers?: number;
   /** Chats per second the demand means, and with headroom. */
   demandPerSecond: number;
   neededPerSecond: number;
@@ -79,6 +102,14 @@ export interface CapacityDocument {
   generatedAt: number;
   target: { name: string; url: string; kind: 'lab' | 'file' };
   client: 'api' | 'browser' | 'mixed';
+  /** The unit of every load, knee and recommendation figure (absent: chats/s). */
+  unit?: LoadUnit;
+  /** Sweeps in users: how often each user starts a chat (its open schedule), ms. */
+  chatIntervalMs?: number;
+  /** `--client mixed`: the share of the users that are browser users (the rest chat over the API). */
+  browserShare?: number;
+  /** `closed`: the control's closed loop (chat, wait, think) instead of the open schedule. */
+  browserSchedule?: 'open' | 'closed';
   tokens: number;
   slos: SloSpec[];
   sweep: SweepConfig;
@@ -107,8 +138,17 @@ export function recommend(
   demand: Demand,
   demandPerSecond: number,
   headroom: number,
+  /** Sweeps in users: the users' chat interval (ms); the knees are compared in users. */
+  users?: { chatIntervalMs: number },
 ): Recommendation {
-  const needed = demandPerSecond * (1 + headroom);
+  const perUser = users ? users.chatIntervalMs / 1000 : 1;
+  const demandUsers = users
+    ? demand.kind === 'users'
+      ? demand.users
+      : demandPerSecond * perUser
+    : undefined;
+  // The figure the knees are compared with, in their unit.
+  const needed = (demandUsers ?? demandPerSecond) * (1 + headroom);
   const pick = (
     minusOne: boolean,
   ): { n: number | null; basis: Recommendation['basis']; per: number | null } => {
@@ -128,9 +168,14 @@ export function recommend(
   const normal = pick(false);
   const hasMinusOne = sweeps.some((s) => s.minusOne);
   const down = hasMinusOne ? pick(true) : undefined;
-  const rate = (v: number): string => `${Number(v.toPrecision(3))}/s`;
-  const demandText =
-    demand.kind === 'users' ? `${demand.users} users (${rate(demandPerSecond)})` : rate(demandPerSecond);
+  const unit: LoadUnit = users ? 'users' : 'chats/s';
+  const rate = (v: number): string => formatLoad(v, unit);
+  const perSecond = (v: number): string => formatLoad(v);
+  const demandText = users
+    ? `${Number(demandUsers!.toPrecision(3))} users chatting every ${perUser} s (${perSecond(demandPerSecond)})`
+    : demand.kind === 'users'
+      ? `${demand.users} users (${rate(demandPerSecond)})`
+      : rate(demandPerSecond);
   const parts: string[] = [];
   if (normal.n === null)
     parts.push(`no knee was found, so the replicas needed for ${demandText} are unknown`);
@@ -155,8 +200,9 @@ export function recommend(
     normal.basis === 'extrapolated' || down?.basis === 'extrapolated' ? 'extrapolated' : normal.basis;
   return {
     demand,
+    ...(users ? { unit, demandUsers: demandUsers!, neededUsers: needed } : {}),
     demandPerSecond,
-    neededPerSecond: needed,
+    neededPerSecond: users ? demandPerSecond * (1 + headroom) : needed,
     headroom,
     replicas: normal.n,
     ...(down ? { replicasMinusOne: down.n } : {}),
@@ -179,6 +225,7 @@ export interface CapacityRow {
 }
 
 export function capacityRows(doc: Pick<CapacityDocument, 'sweeps' | 'expectedKnees'>): CapacityRow[] {
+  // Loads and knees are in the document's unit (formatLoad); throughput is always chats/s.
   return doc.sweeps.map((s) => {
     const b = s.firstBreach;
     const fmt = (v: number | null): string => (v === null ? '—' : `${Number(v.toPrecision(3))}`);

@@ -13,7 +13,8 @@
 // - An invalid step (the generator lagged, so it says nothing about the target) is retried at the
 //   same load up to `invalidRetries` times; then the sweep ends `generator-limited`.
 // - Bounded: at most `maxSteps` steps; the caller passes `stepsLeft` from its time budget.
-//   Loads are rounded to 3 significant digits, so the plan reads well and repeats exactly.
+//   Loads are rounded to 3 significant digits, so the plan reads well and repeats exactly; with
+//   `integer` (a sweep in connected users) to whole numbers.
 
 export interface SweepConfig {
   startLoad: number;
@@ -27,6 +28,11 @@ export interface SweepConfig {
   /** Re-measure the knee candidate once before accepting it. */
   remeasure: boolean;
   invalidRetries: number;
+  /**
+   * Whole loads only (connected users): bracketing moves by at least 1, bisection takes the
+   * integer midpoint and stops when the bracket is 1 wide (or within `resolution`).
+   */
+  integer?: boolean;
 }
 
 export const DEFAULT_SWEEP: Omit<SweepConfig, 'startLoad' | 'maxLoad'> = {
@@ -120,8 +126,12 @@ export function nextStep(
     kind: 'done',
     result: { status, knee: lo?.load ?? null, firstFail: hi?.load ?? null, steps: history.length },
   });
-  const minLoad = roundLoad(Math.max(config.minLoad, Number.MIN_VALUE));
-  const maxLoad = roundLoad(config.maxLoad);
+  const int = config.integer === true;
+  const round = (v: number): number => (int ? Math.max(1, Math.round(v)) : roundLoad(v));
+  const minLoad = int
+    ? Math.max(1, Math.ceil(config.minLoad))
+    : roundLoad(Math.max(config.minLoad, Number.MIN_VALUE));
+  const maxLoad = int ? Math.max(1, Math.floor(config.maxLoad)) : roundLoad(config.maxLoad);
   const last = history[history.length - 1];
   if (last?.verdict === 'invalid') {
     const s = byLoad(history).get(last.load)!;
@@ -135,7 +145,7 @@ export function nextStep(
   if (history.length === 0) {
     return {
       kind: 'measure',
-      load: roundLoad(Math.min(maxLoad, Math.max(minLoad, config.startLoad))),
+      load: round(Math.min(maxLoad, Math.max(minLoad, config.startLoad))),
       reason: 'start',
     };
   }
@@ -144,7 +154,9 @@ export function nextStep(
     if (lo.load >= maxLoad) return confirm(config, lo) ?? done('above-max');
     return {
       kind: 'measure',
-      load: roundLoad(Math.min(maxLoad, lo.load * config.growth)),
+      load: int
+        ? Math.min(maxLoad, Math.max(lo.load + 1, round(lo.load * config.growth)))
+        : roundLoad(Math.min(maxLoad, lo.load * config.growth)),
       reason: 'bracket-up',
     };
   }
@@ -152,12 +164,14 @@ export function nextStep(
     if (hi.load <= minLoad) return done('below-min');
     return {
       kind: 'measure',
-      load: roundLoad(Math.max(minLoad, hi.load / config.growth)),
+      load: int
+        ? Math.max(minLoad, Math.min(hi.load - 1, round(hi.load / config.growth)))
+        : roundLoad(Math.max(minLoad, hi.load / config.growth)),
       reason: 'bracket-down',
     };
   }
   if ((hi.load - lo.load) / lo.load > config.resolution) {
-    const mid = roundLoad((lo.load + hi.load) / 2);
+    const mid = int ? Math.floor((lo.load + hi.load) / 2) : roundLoad((lo.load + hi.load) / 2);
     // Rounding can land on an end when they are close: then the bracket is as narrow as it gets.
     if (mid > lo.load && mid < hi.load) return { kind: 'measure', load: mid, reason: 'bisect' };
   }

@@ -28,7 +28,8 @@
 //   survives reconnects: later cumulative frames restore the text. A 2xx reply that is not
 //   Open WebUI's task reply (e.g. SSE) ends it at once as `protocol_error`; a chat that got no
 //   event at all within `eventGraceMs` of an accepted reply ends at once as lost (`timeout`,
-//   `reason: no_event`). Never throws.
+//   `reason: no_event`). Never throws. With `startMs` (an open schedule's intended start,
+//   user-schedule.ts) ttft and e2e are measured from it instead of from the send.
 
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
@@ -268,6 +269,11 @@ export class BrowserClient {
     path?: string;
     /** Where the HTTP POST goes (default: the socket's base URL); the doctor posts to another replica. */
     postBaseUrl?: string;
+    /**
+     * The chat's INTENDED start (epoch ms) in an open schedule: ttft and e2e are measured from it,
+     * so waiting for a join or a late scheduler shows as latency. Default: when it is sent.
+     */
+    startMs?: number;
   }): Promise<ChatSummary | undefined> {
     const local = new AbortController();
     let reason: 'timeout' | 'cancelled' | undefined;
@@ -287,7 +293,7 @@ export class BrowserClient {
       if (!(await this.waitJoined(local.signal))) return undefined;
       const sessionId = this.session.sessionId;
       if (sessionId === undefined) return undefined;
-      const startMs = this.now();
+      const startMs = Math.min(o.startMs ?? Number.POSITIVE_INFINITY, this.now());
       const id = uuid4(this.random);
       const body = buildSocketChatBody({
         model: o.model,

@@ -15,7 +15,9 @@
 //   engine option `chatStages`); `chat.ratePerSecond` → open model capped at `chat.maxInFlight`
 //   in flight (default 10 × rate). `sockets.chatIntervalMs`: absent → each browser client chats
 //   back to back; > 0 → one chat start per interval; ≤ 0 → idle clients (connect, join,
-//   heartbeat only).
+//   heartbeat only). `sockets.schedule: 'open'` with an interval > 0: each client on its own
+//   schedule (user-schedule.ts), the phases spread over all the plan's clients; `'think'`: the
+//   interval is think time after each chat ends (a closed loop).
 // - Fails with LoadGeneratorError when a worker crashes or does not finish within
 //   `plan.durationMs + finishGraceMs`; with PreflightError from provisioning.
 
@@ -273,6 +275,9 @@ export class NodeLoadEngine implements LoadEngine {
         };
         if (plan.sockets.chatIntervalMs !== undefined)
           spec.sockets.chatIntervalMs = plan.sockets.chatIntervalMs;
+        if (plan.sockets.schedule === 'open' || plan.sockets.schedule === 'think')
+          spec.sockets.open = { firstUser: socketOffset - mySockets, totalUsers: socketVus };
+        if (plan.sockets.schedule === 'think') spec.sockets.think = true;
         if (plan.sockets.origin !== undefined) spec.sockets.origin = plan.sockets.origin;
         if (plan.sockets.eventGraceMs !== undefined) spec.sockets.eventGraceMs = plan.sockets.eventGraceMs;
       }

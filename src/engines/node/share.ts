@@ -19,6 +19,7 @@ import type { LoadUser } from './provisioning.js';
 import { SampleWriter, tagsJson } from './sample-writer.js';
 import type { ChatSummary } from '../measure/snapshot-recorder.js';
 import type { StreamSummary } from '../measure/stream-recorder.js';
+import { runUserSchedule, userPhaseMs } from './user-schedule.js';
 import { runClosed, runOpen, type Stage } from './workload.js';
 
 export interface Pacing {
@@ -61,6 +62,17 @@ export interface ShareSpec {
     origin?: string;
     /** A socket chat without any event this long after its accepted POST is lost. */
     eventGraceMs?: number;
+    /**
+     * Open schedule (user-schedule.ts): this share's clients are users firstUser… of totalUsers,
+     * each chatting every chatIntervalMs from its phase; a chat still running at the next
+     * intended time makes that arrival missed.
+     */
+    open?: { firstUser: number; totalUsers: number };
+    /**
+     * Closed loop: think `chatIntervalMs` after each chat ends (instead of pacing the starts);
+     * with `open`, each client's first chat comes at its phase.
+     */
+    think?: boolean;
   };
   apiTokens: string[];
   /** HTTP connections of this share's agent. */
@@ -219,6 +231,7 @@ export async function runShare(spec: ShareSpec, io: ShareIo, signal: AbortSignal
   }
 
   const sockets = spec.sockets;
+  const shareStart = wallClock.now();
   if (sockets && sockets.users.length > 0) {
     const stop = new AbortController();
     setMaxListeners(0, stop.signal);
@@ -246,7 +259,16 @@ export async function runShare(spec: ShareSpec, io: ShareIo, signal: AbortSignal
       setTimeout(() => c.start(), n > 1 ? (sockets.rampMs * i) / n : 0),
     );
     const interval = sockets.chatIntervalMs;
-    const chatLoop = async (c: BrowserClient): Promise<void> => {
+    const chatLoop = async (c: BrowserClient, k: number): Promise<void> => {
+      // A closed loop with phases (think): its first chat at the same time as the open schedule's.
+      if (sockets.think && sockets.open && interval !== undefined && interval > 0) {
+        const first =
+          shareStart +
+          sockets.rampMs +
+          userPhaseMs(sockets.open.firstUser + k, sockets.open.totalUsers, interval);
+        if (first > Date.now())
+          await systemClock.sleep(first - Date.now(), stop.signal).catch(() => undefined);
+      }
       for (let i = 0; !stop.signal.aborted; i++) {
         const began = Date.now();
         stats.activeStreams++;
@@ -269,15 +291,57 @@ export async function runShare(spec: ShareSpec, io: ShareIo, signal: AbortSignal
             ? s && s.outcome !== 'completed'
               ? 1000
               : 0
-            : interval - (Date.now() - began);
+            : sockets.think
+              ? interval
+              : interval - (Date.now() - began);
         if (pause > 0 && !stop.signal.aborted)
           await systemClock.sleep(pause, stop.signal).catch(() => undefined);
       }
     };
+    const open = sockets.open;
+    const missedTags = tagsJson({ client: 'browser' });
+    // Open schedule: time 0 once the connects have been spread (rampMs), phases over all users.
+    const openLoop = async (c: BrowserClient, k: number): Promise<void> => {
+      await runUserSchedule(
+        {
+          originMs: shareStart + sockets.rampMs,
+          phaseMs: userPhaseMs(open!.firstUser + k, open!.totalUsers, interval!),
+          intervalMs: interval!,
+          durationMs: spec.durationMs - sockets.rampMs,
+        },
+        {
+          clock: wallClock,
+          signal: stop.signal,
+          start: async (intended, sig) => {
+            stats.activeStreams++;
+            try {
+              const s = await c.chat({
+                model: spec.model,
+                directive: directive(sockets.tokens),
+                verify: spec.verify,
+                timeoutMs: sockets.timeoutMs,
+                signal: sig,
+                startMs: intended,
+                ...(spec.chatPath !== undefined ? { path: spec.chatPath } : {}),
+              });
+              if (s) account(s);
+            } finally {
+              stats.activeStreams--;
+            }
+          },
+          missed: (intended) => {
+            stats.missedStarts++;
+            emit('missed_starts', intended, 1, missedTags);
+          },
+        },
+      );
+    };
     const idle = interval !== undefined && interval <= 0;
     work.push(
       (async () => {
-        if (!idle) await Promise.all(clients.map(chatLoop));
+        if (open && !sockets.think && interval !== undefined && interval > 0)
+          await Promise.all(clients.map(openLoop));
+        else if (!idle) await Promise.all(clients.map(chatLoop));
         else
           await new Promise<void>((resolve) =>
             stop.signal.aborted

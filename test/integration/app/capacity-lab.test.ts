@@ -23,30 +23,22 @@
 // runs the long version (longer steps, minus-one for every count).
 
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCapacity, type CapacitySummary } from '../../../src/app/capacity.js';
 import type { CapacitySweep } from '../../../src/core/capacity/result.js';
 import { RevertStack } from '../../../src/core/runner/revert-stack.js';
-import { labDown, labUp } from '../../../src/lab/lab.js';
-import { capacityEnv, labKneePerSecond, type CapacityModel } from '../../../src/lab/owui-sim/capacity.js';
+import { labUp } from '../../../src/lab/lab.js';
+import { capacityEnv, labKneePerSecond } from '../../../src/lab/owui-sim/capacity.js';
+import { PROOF_MODEL, PROOF_SWEEP, PROOF_TOKENS, endProofLab, proofRange } from './capacity-proof.js';
 import { isAlive } from '../../../src/infra/process/daemon.js';
 import { readLabState } from '../../../src/infra/lab-state.js';
 
 const LONG = process.env['OWUI_CHAOS_CAPACITY_LONG'] === '1';
-const MODEL: CapacityModel = {
-  maxStreams: 24,
-  queueLimit: 0,
-  tokenCostMs: 400,
-  requestCostMs: 0,
-  noQueue: true,
-};
-const TOKENS = 5;
-const COMPLETION = 0.98;
-const RESOLUTION = 0.1;
-const STALL_ALLOWANCE = 0.05;
+const MODEL = PROOF_MODEL;
+const TOKENS = PROOF_TOKENS;
 const TIMING = LONG
   ? { warmupMs: 4000, measureMs: 12_000, tailMs: 2500 }
   : { warmupMs: 2000, measureMs: 3000, tailMs: 1500 };
@@ -71,8 +63,8 @@ const computedKnee = (serving: number, tokens = TOKENS): number => labKneePerSec
  * Loads are rounded to 3 significant digits: 0.5 % on each side.
  */
 function kneeRange(serving: number, tokens = TOKENS): [number, number] {
-  const k = computedKnee(serving, tokens);
-  return [(k * (1 - STALL_ALLOWANCE)) / (1 + RESOLUTION) / 1.005, (k / COMPLETION) * 1.005];
+  const [lo, hi] = proofRange(computedKnee(serving, tokens));
+  return [lo / 1.005, hi * 1.005];
 }
 
 function trace(sweep: CapacitySweep): string {
@@ -112,24 +104,14 @@ describe('capacity sweep on a lab with a known capacity', () => {
     configSha = sha(readLabState(stateDir)!.nginx!.configFile);
   }, 120_000);
 
-  afterAll(async () => {
-    const state = readLabState(stateDir);
-    await labDown(stateDir);
-    for (const r of state?.replicas ?? []) if (r.pid !== undefined) expect(isAlive(r.pid)).toBe(false);
-    rmSync(home, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => endProofLab(stateDir, home), 60_000);
 
   const base = {
     labName: name,
     env,
     slosFile,
     timing: TIMING,
-    resolution: RESOLUTION,
-    // 50 arrivals per window at least: one refusal from a stall is 2 %, still within the SLO.
-    minSamples: 50,
-    // CPU starvation alone (load ~25–30 on 2 cores) delays this process's event loop by
-    // 100–270 ms at p99; the tool's default limit is 100 ms.
-    maxLagMs: 300,
+    ...PROOF_SWEEP,
     maxDurationMs: LONG ? 40 * 60_000 : 8 * 60_000,
   };
 

@@ -57,6 +57,34 @@ async function inFirstStep(run: { output(): string }, what: string): Promise<voi
   await waitFor(what, () => (run.output().includes('step at') ? true : undefined), 60_000, 200);
 }
 
+/**
+ * A `--scale-cmd` sweep of 1 replica (the lab through its target file and the scaling script, as a
+ * real target with `docker compose --scale` would be), once it is in its first step.
+ */
+async function scaledSweepInFirstStep(out: string): Promise<ReturnType<typeof runCli>> {
+  const sweep = runCli(
+    lab,
+    [
+      'capacity',
+      '--target',
+      lab.state().targetFile!,
+      '--replicas',
+      '1',
+      '--scale-cmd',
+      `node ${script} ${stateDir} {n}`,
+      ...longStepArgs,
+      '--out',
+      out,
+    ],
+    200_000,
+  );
+  await inFirstStep(sweep, 'the scaled sweep reaching its first step');
+  return sweep;
+}
+
+/** The way back a `--scale-cmd` sweep records before it scales. */
+const scaleBack = (): string => `scale back to 3 replicas: node ${script} ${stateDir} 3`;
+
 async function expectLabWhole(): Promise<void> {
   expect(upstreams()).toBe(3);
   expect(running().sort()).toEqual(['owui-1', 'owui-2', 'owui-3']);
@@ -145,29 +173,11 @@ describe('capacity: lease, scale-back and rollback', () => {
 
   it('--scale-cmd: Ctrl-C in the middle of the 1-replica sweep scales the target back to its 3 replicas', async () => {
     const out = join(home, 'scale-int');
-    const sweep = runCli(
-      lab,
-      [
-        'capacity',
-        '--target',
-        lab.state().targetFile!,
-        '--replicas',
-        '1',
-        '--scale-cmd',
-        `node ${script} ${stateDir} {n}`,
-        ...longStepArgs,
-        '--out',
-        out,
-      ],
-      200_000,
-    );
-    await inFirstStep(sweep, 'the scaled sweep reaching its first step');
+    const sweep = await scaledSweepInFirstStep(out);
     expect(upstreams()).toBe(1);
     expect(running()).toEqual(['owui-1']);
     const stack = RevertStack.load(join(out, 'reverts.json'));
-    expect(stack.outstanding().map((e) => e.description)).toEqual([
-      `scale back to 3 replicas: node ${script} ${stateDir} 3`,
-    ]);
+    expect(stack.outstanding().map((e) => e.description)).toEqual([scaleBack()]);
     sweep.child.kill('SIGINT');
     const done = await sweep.exit;
     expect(done.code, done.stderr).toBe(13);
@@ -195,30 +205,12 @@ describe('capacity: lease, scale-back and rollback', () => {
 
   it('--scale-cmd: after SIGKILL the way back is on disk, and `rollback` replays it (3 replicas again)', async () => {
     const out = join(home, 'scale-kill');
-    const sweep = runCli(
-      lab,
-      [
-        'capacity',
-        '--target',
-        lab.state().targetFile!,
-        '--replicas',
-        '1',
-        '--scale-cmd',
-        `node ${script} ${stateDir} {n}`,
-        ...longStepArgs,
-        '--out',
-        out,
-      ],
-      200_000,
-    );
-    await inFirstStep(sweep, 'the scaled sweep reaching its first step');
+    const sweep = await scaledSweepInFirstStep(out);
     sweep.child.kill('SIGKILL');
     await sweep.exit;
     expect(upstreams()).toBe(1);
     const pending = RevertStack.load(join(out, 'reverts.json')).outstanding();
-    expect(pending.map((e) => e.description)).toEqual([
-      `scale back to 3 replicas: node ${script} ${stateDir} 3`,
-    ]);
+    expect(pending.map((e) => e.description)).toEqual([scaleBack()]);
     const rb = await runCli(lab, ['rollback', '--run', out], 150_000).exit;
     expect(rb.code, rb.stdout + rb.stderr).toBe(0);
     expect(upstreams()).toBe(3);
