@@ -26,6 +26,7 @@ import {
   type CliRun,
   type TestLab,
 } from '../app/support.js';
+import { consoleApi, endSessions, startGameday } from './support.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..', '..', '..');
@@ -61,31 +62,12 @@ async function startSession(
   outDir: string,
   duration = '6m',
 ): Promise<{ cli: CliRun; url: string; runDir: string }> {
-  const cli = runCli(
-    lab!,
-    ['gameday', '--lab-name', lab!.name, '--duration', duration, '--workers', '0', '--out', outDir],
-    480_000,
-  );
-  sessions.push(cli);
-  const url = await waitFor(
-    `the console URL (output so far: ${cli.output()})`,
-    () => /console: (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)/.exec(cli.output())?.[1],
-    90_000,
-    200,
-  );
-  return { cli, url, runDir: outDir };
+  const s = startGameday(lab!, outDir, { duration });
+  sessions.push(s.cli);
+  return { cli: s.cli, url: await s.url(), runDir: outDir };
 }
 
-async function api(url: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const u = new URL(url);
-  const token = u.searchParams.get('token')!;
-  const res = await fetch(`${u.origin}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { 'x-owui-chaos-token': token, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: await res.json() };
-}
+const api = consoleApi;
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -100,13 +82,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of contexts) await c.close().catch(() => undefined);
-  for (const s of sessions) {
-    if (s.child.exitCode === null && s.child.signalCode === null) {
-      s.child.kill('SIGINT');
-      await Promise.race([s.exit, new Promise((r) => setTimeout(r, 60_000))]);
-      if (s.child.exitCode === null) s.child.kill('SIGKILL');
-    }
-  }
+  await endSessions(sessions);
   const alive = await stopTestLab(lab);
   rmSync(work, { recursive: true, force: true });
   expect(alive).toEqual([]);

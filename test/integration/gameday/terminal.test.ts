@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUN_JS } from '../../../src/lab/lab.js';
 import { startTestLab, stopTestLab, toxiproxyClean, waitFor, type TestLab } from '../app/support.js';
+import { gamedayArgs } from './support.js';
 
 let lab: TestLab | undefined;
 let work: string;
@@ -44,15 +45,7 @@ describe('gameday in a terminal (tmux)', () => {
       `OWUI_CHAOS_HOME=${lab!.home}`,
       process.execPath,
       RUN_JS,
-      'gameday',
-      '--lab-name',
-      lab!.name,
-      '--duration',
-      '5m',
-      '--workers',
-      '0',
-      '--out',
-      runDir,
+      ...gamedayArgs(lab!, runDir),
       `; echo "exit=$?"; sleep 600`,
     ].join(' ');
     tmux('new-session', '-d', '-s', SESSION, '-x', '220', '-y', '60', cmd);
