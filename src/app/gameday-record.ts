@@ -3,7 +3,7 @@
 // injected keep their window open until "now") or final. Nothing here touches the target.
 
 import { parseHypothesisCheck, noteHypothesis, type Hypothesis } from '../core/gameday/hypotheses.js';
-import type { Journal, JournalActivity, JournalNote } from '../core/journal.js';
+import type { Journal, JournalActivity, JournalLoadChange, JournalNote } from '../core/journal.js';
 
 /** At most this many warnings are kept (a dead annotation endpoint must not grow the journal). */
 const MAX_WARNINGS = 100;
@@ -11,6 +11,7 @@ const MAX_WARNINGS = 100;
 export class SessionRecord {
   readonly activities: JournalActivity[] = [];
   readonly notes: JournalNote[] = [];
+  readonly loadChanges: JournalLoadChange[] = [];
   private readonly warnings: string[] = [];
 
   constructor(
@@ -74,6 +75,7 @@ export class SessionRecord {
       deviated: false,
       activities: this.activities.map(open).sort((a, b) => a.startedAt - b.startedAt),
       notes: [...this.notes],
+      ...(this.loadChanges.length > 0 ? { loadChanges: [...this.loadChanges] } : {}),
       ...(this.warnings.length > 0 ? { warnings: [...this.warnings] } : {}),
     };
   }

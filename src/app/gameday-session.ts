@@ -11,8 +11,10 @@ import type { Target } from '../core/config/target.js';
 import { faultCatalogue, type CatalogueAction, type HandFaultInput } from '../core/gameday/hand-fault.js';
 import type { Hypothesis, HypothesisResult } from '../core/gameday/hypotheses.js';
 import { LiveSeries } from '../core/gameday/live-series.js';
-import type { JournalNote } from '../core/journal.js';
+import type { LoadLevels } from '../core/gameday/live-load.js';
+import type { JournalLoadChange, JournalNote } from '../core/journal.js';
 import type { LoadEngine, LoadProgress } from '../core/ports.js';
+import { PreflightError } from '../core/errors.js';
 import { evaluateRun } from '../core/report/evaluate.js';
 import { writeReports } from '../core/report/write.js';
 import type { RevertStack } from '../core/runner/revert-stack.js';
@@ -137,6 +139,13 @@ export class GamedaySession {
     return this.faultControl.revertAll(by);
   }
 
+  /** Changes the load live (see SessionLoad.change for what is refused and how). */
+  changeLoad(input: unknown, by: JournalLoadChange['by'] = 'console'): JournalLoadChange {
+    if (this.finished || this.finishing)
+      throw new PreflightError('The session is ending; the load is not changed', { code: 'SESSION_ENDING' });
+    return this.load.change(input, by);
+  }
+
   /** A note; a hypothesis may carry a measurable check (validated: throws ValidationError). */
   note(kind: JournalNote['kind'], text: string, check?: unknown): JournalNote {
     const note = this.record.note(kind, text, this.faultControl.names(), check);
@@ -155,6 +164,8 @@ export class GamedaySession {
     active: ActiveFault[];
     windows: FaultWindowLive[];
     notes: JournalNote[];
+    load: LoadLevels;
+    loadChanges: JournalLoadChange[];
     progress: LoadProgress | undefined;
     totals: LiveSeries['totals'];
     errorsByStatus: Record<string, number>;
@@ -169,6 +180,8 @@ export class GamedaySession {
       active: this.faultControl.active(),
       windows: this.faultControl.windows(),
       notes: [...this.record.notes],
+      load: this.load.current(),
+      loadChanges: [...this.record.loadChanges],
       progress: this.load.lastProgress,
       totals: { ...this.live.totals },
       errorsByStatus: { ...this.live.errorsByStatus },

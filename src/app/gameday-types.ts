@@ -4,7 +4,7 @@
 
 import type { HypothesisResult } from '../core/gameday/hypotheses.js';
 import type { faultWindows, JournalNote } from '../core/journal.js';
-import type { LoadProgress } from '../core/ports.js';
+import type { LiveLoad, LoadProgress } from '../core/ports.js';
 import type { RunResults } from '../core/report/results.js';
 import type { ReportPaths } from '../core/report/write.js';
 import type { RevertEntry } from '../core/runner/revert-stack.js';
@@ -24,6 +24,7 @@ export type GamedayEvent =
   | { type: 'warning'; at: number; text: string }
   | { type: 'progress'; at: number; progress: LoadProgress; injected: string[] }
   | { type: 'load-finished'; at: number; error?: string }
+  | { type: 'load-changed'; at: number; by: 'console' | 'terminal'; before: LiveLoad; after: LiveLoad }
   | { type: 'session-finished'; at: number; exitCode: number; verdict: string; reports: ReportPaths };
 
 export interface ActiveFault {

@@ -13,13 +13,14 @@ import { renderTerminalSummary } from '../core/report/terminal.js';
 import { escapeTerminal } from '../core/terminal-text.js';
 import { startGameday, type GamedayEvent, type GamedaySummary } from '../app/gameday.js';
 import { startConsole } from '../app/gameday-console.js';
+import { describeLoad, stepLoad } from '../core/gameday/live-load.js';
 import { GrafanaAnnotator } from '../app/gameday-annotate.js';
 
 export default class Gameday extends BaseCommand {
   static override summary =
     'A game day: steady load, a live web console to inject faults by hand, notes, reports';
   static override description =
-    'Runs steady load (the plan’s `load`) for up to --duration and serves a live console on http://127.0.0.1:PORT with a session token in the URL: charts every second (ttft/itl/e2e percentiles, streams, sockets, completions, errors, reconnects, garbled tokens) with fault windows as bands and notes as markers, the fault catalogue as forms (same validation and safety rules as experiment files), inject/revert and "revert everything", hypothesis/observation notes and the SLO table per phase. Every injected fault is on the persisted revert stack: Ctrl-C, a crash and `owui-chaos rollback` restore it as for `run`. At the end results.json, report.html and junit.xml are written. With --plan the plan’s timeline also runs inside the session. --json prints events as NDJSON.';
+    'Runs steady load (the plan’s `load`) for up to --duration and serves a live console on http://127.0.0.1:PORT with a session token in the URL: charts every second (ttft/itl/e2e percentiles, streams, sockets, completions, errors, reconnects, garbled tokens) with fault windows as bands and notes as markers, the fault catalogue as forms (same validation and safety rules as experiment files), inject/revert and "revert everything", hypothesis/observation notes, the SLO table per phase, and the load changed live (a form, POST /api/load, keys + and - in the terminal; Node engine only). Every injected fault is on the persisted revert stack: Ctrl-C, a crash and `owui-chaos rollback` restore it as for `run`. At the end results.json, report.html and junit.xml are written. With --plan the plan’s timeline also runs inside the session. --json prints events as NDJSON.';
   static override examples = [
     '<%= config.bin %> gameday --duration 1h',
     '<%= config.bin %> gameday --plan gameday --port 8088',
@@ -124,7 +125,7 @@ export default class Gameday extends BaseCommand {
           if (!json && !prompting)
             progress.update(
               e.progress,
-              `${e.injected.length ? `injected: ${e.injected.join(', ')}` : 'nothing injected'}${process.stdin.isTTY ? ' · keys i r n q' : ''}`,
+              `${e.injected.length ? `injected: ${e.injected.join(', ')}` : 'nothing injected'}${process.stdin.isTTY ? ' · keys i r n + - q' : ''}`,
             );
           else if (Math.round(e.progress.elapsedMs / 1000) % 10 === 0) emit(e);
           return;
@@ -165,6 +166,10 @@ export default class Gameday extends BaseCommand {
           note: (kind, text) => {
             session.note(kind, text);
             return '';
+          },
+          stepLoad: (direction) => {
+            const c = session.changeLoad(stepLoad(session.state().load, direction), 'terminal');
+            return `load: ${describeLoad(c.before)} → ${describeLoad(c.after)}`;
           },
           finish: () => void session.finish(),
           say: (text) => {
@@ -252,6 +257,8 @@ function describe(e: GamedayEvent): string | undefined {
       return `${t} ${e.note.kind}: ${e.note.text}`;
     case 'warning':
       return `${t} warning: ${e.text}`;
+    case 'load-changed':
+      return `${t} load changed (${e.by}): ${describeLoad(e.before)} → ${describeLoad(e.after)}`;
     case 'load-finished':
       return `${t} load finished${e.error ? ` with an error: ${e.error}` : ''}`;
     case 'session-finished':

@@ -7,6 +7,10 @@
 // every socket is closed; all samples have then been handed to `io.samples` and a final
 // `io.stats` has been sent. Aborting `signal` ends the share early the same way. Never throws
 // for load failures (they are samples); only for bugs.
+// Live changes (`control`, a game day's load control, docs/gameday.md): a new chat VU count or
+// rate goes to the workload model (workload.ts); a new browser-client list adds clients for the
+// users past the current count (connected at once, the others stay connected) or lets the extra
+// clients finish their chat and close.
 
 import { setMaxListeners } from 'node:events';
 import { systemClock } from '../../core/clock.js';
@@ -19,7 +23,7 @@ import type { LoadUser } from './provisioning.js';
 import { SampleWriter, tagsJson } from './sample-writer.js';
 import type { ChatSummary } from '../measure/snapshot-recorder.js';
 import type { StreamSummary } from '../measure/stream-recorder.js';
-import { runClosed, runOpen, type Stage } from './workload.js';
+import { LiveValue, runClosed, runOpen, type OpenRate, type Stage } from './workload.js';
 
 export interface Pacing {
   firstTokenMs?: number;
@@ -98,13 +102,26 @@ export function zeroCounters(): ShareCounters {
   };
 }
 
+/** One share's part of a live load change (what is absent stays as it is). */
+export interface ShareLoad {
+  chatVus?: number;
+  chatRate?: OpenRate;
+  /** The browser clients' users, one per client, for the new count. */
+  socketUsers?: LoadUser[];
+}
+
 export interface ShareIo {
   /** An NDJSON batch (UTF-8 bytes of whole lines) that owns its ArrayBuffer. */
   samples(ndjson: Uint8Array): void;
   stats(stats: ShareStats): void;
 }
 
-export async function runShare(spec: ShareSpec, io: ShareIo, signal: AbortSignal): Promise<ShareStats> {
+export async function runShare(
+  spec: ShareSpec,
+  io: ShareIo,
+  signal: AbortSignal,
+  control?: LiveValue<ShareLoad | undefined>,
+): Promise<ShareStats> {
   const agent = createAgent(spec.connections);
   // API streams: one connection each from a free list (the agent serves the browser clients).
   const streamConnections = new ConnectionPool(new URL(spec.baseUrl).origin);
@@ -176,6 +193,8 @@ export async function runShare(spec: ShareSpec, io: ShareIo, signal: AbortSignal
     };
     if (chat.ratePerSecond !== undefined) {
       const missedTags = tagsJson({ client: 'api' });
+      const live = new LiveValue<OpenRate | undefined>(undefined);
+      control?.subscribe((l) => l?.chatRate && live.set(l.chatRate));
       work.push(
         runOpen(
           {
@@ -183,6 +202,7 @@ export async function runShare(spec: ShareSpec, io: ShareIo, signal: AbortSignal
             ratePerSecond: chat.ratePerSecond,
             maxInFlight: chat.maxInFlight,
             phaseMs: chat.phaseMs ?? 0,
+            live,
           },
           {
             clock: wallClock,
@@ -196,6 +216,8 @@ export async function runShare(spec: ShareSpec, io: ShareIo, signal: AbortSignal
         ),
       );
     } else {
+      const live = new LiveValue<number | undefined>(undefined);
+      control?.subscribe((l) => l?.chatVus !== undefined && live.set(l.chatVus));
       work.push(
         runClosed(
           {
@@ -204,6 +226,7 @@ export async function runShare(spec: ShareSpec, io: ShareIo, signal: AbortSignal
             ...(chat.stages !== undefined ? { stages: chat.stages } : {}),
             ...(chat.startVus !== undefined ? { startVus: chat.startVus } : {}),
             thinkTimeMs: chat.thinkTimeMs ?? 0,
+            live,
           },
           {
             clock: wallClock,
@@ -219,35 +242,36 @@ export async function runShare(spec: ShareSpec, io: ShareIo, signal: AbortSignal
   }
 
   const sockets = spec.sockets;
-  if (sockets && sockets.users.length > 0) {
+  if (sockets) {
     const stop = new AbortController();
     setMaxListeners(0, stop.signal);
     const onOuter = (): void => stop.abort();
     signal.addEventListener('abort', onOuter, { once: true });
     const deadline = setTimeout(() => stop.abort(), spec.durationMs);
-    const clients = sockets.users.map(
-      (u) =>
-        new BrowserClient({
-          baseUrl: spec.baseUrl,
-          token: u.token,
-          dispatcher: agent,
-          behaviour,
-          emit,
-          ...(sockets.origin !== undefined ? { origin: sockets.origin } : {}),
-          ...(sockets.eventGraceMs !== undefined ? { eventGraceMs: sockets.eventGraceMs } : {}),
-          onJoinedChange: (joined) => {
-            stats.activeSockets += joined ? 1 : -1;
-          },
-        }),
-    );
+    const newClient = (u: LoadUser): BrowserClient =>
+      new BrowserClient({
+        baseUrl: spec.baseUrl,
+        token: u.token,
+        dispatcher: agent,
+        behaviour,
+        emit,
+        ...(sockets.origin !== undefined ? { origin: sockets.origin } : {}),
+        ...(sockets.eventGraceMs !== undefined ? { eventGraceMs: sockets.eventGraceMs } : {}),
+        onJoinedChange: (joined) => {
+          stats.activeSockets += joined ? 1 : -1;
+        },
+      });
+    const clients = sockets.users.map(newClient);
     clientList = clients;
     const n = clients.length;
     const startTimers = clients.map((c, i) =>
       setTimeout(() => c.start(), n > 1 ? (sockets.rampMs * i) / n : 0),
     );
     const interval = sockets.chatIntervalMs;
+    /** Clients told to leave (a live change lowered the count): they finish their chat, then close. */
+    const leaving = new Set<BrowserClient>();
     const chatLoop = async (c: BrowserClient): Promise<void> => {
-      for (let i = 0; !stop.signal.aborted; i++) {
+      for (let i = 0; !stop.signal.aborted && !leaving.has(c); i++) {
         const began = Date.now();
         stats.activeStreams++;
         let s: ChatSummary | undefined;
@@ -270,24 +294,47 @@ export async function runShare(spec: ShareSpec, io: ShareIo, signal: AbortSignal
               ? 1000
               : 0
             : interval - (Date.now() - began);
-        if (pause > 0 && !stop.signal.aborted)
+        if (pause > 0 && !stop.signal.aborted && !leaving.has(c))
           await systemClock.sleep(pause, stop.signal).catch(() => undefined);
       }
+      if (leaving.has(c)) c.stop();
     };
     const idle = interval !== undefined && interval <= 0;
+    const loops = idle ? [] : clients.map(chatLoop);
+    control?.subscribe((l) => {
+      const users = l?.socketUsers;
+      if (!users || stop.signal.aborted) return;
+      const staying = clientList.filter((c) => !leaving.has(c));
+      // Fewer: the newest clients leave (an idle one closes now, a chatting one after its chat).
+      for (const c of staying.slice(users.length)) {
+        leaving.add(c);
+        if (idle) c.stop();
+      }
+      // More: new clients for the users past the current count, a few ms apart.
+      users.slice(staying.length).forEach((u, k) => {
+        const c = newClient(u);
+        clientList = [...clientList, c];
+        startTimers.push(setTimeout(() => c.start(), k * 20));
+        if (!idle) loops.push(chatLoop(c));
+      });
+    });
     work.push(
       (async () => {
-        if (!idle) await Promise.all(clients.map(chatLoop));
-        else
-          await new Promise<void>((resolve) =>
-            stop.signal.aborted
-              ? resolve()
-              : stop.signal.addEventListener('abort', () => resolve(), { once: true }),
-          );
+        await new Promise<void>((resolve) =>
+          stop.signal.aborted
+            ? resolve()
+            : stop.signal.addEventListener('abort', () => resolve(), { once: true }),
+        );
+        // Loops added by a live change while the others ran are awaited too.
+        for (let seen = 0; seen < loops.length;) {
+          const batch = loops.slice(seen);
+          seen = loops.length;
+          await Promise.all(batch);
+        }
         clearTimeout(deadline);
         signal.removeEventListener('abort', onOuter);
         for (const t of startTimers) clearTimeout(t);
-        for (const c of clients) c.stop();
+        for (const c of clientList) c.stop();
       })(),
     );
   }

@@ -9,7 +9,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the console's JSON answers and the page's
    `window.__gd` are read field by field in the assertions below */
 import { request } from 'node:http';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,14 +19,13 @@ import {
   replicaHealth,
   runCli,
   startTestLab,
-  stopTestLab,
   toxiproxyClean,
   toxiproxyProxies,
   waitFor,
   type CliRun,
   type TestLab,
 } from '../app/support.js';
-import { consoleApi, endSessions, startGameday } from './support.js';
+import { consoleApi, startGameday, tearDown } from './support.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..', '..', '..');
@@ -82,10 +81,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of contexts) await c.close().catch(() => undefined);
-  await endSessions(sessions);
-  const alive = await stopTestLab(lab);
-  rmSync(work, { recursive: true, force: true });
-  expect(alive).toEqual([]);
+  expect(await tearDown(sessions, lab, work)).toEqual([]);
 }, 180_000);
 
 describe('the game-day console in Chromium', () => {

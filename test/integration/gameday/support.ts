@@ -2,7 +2,8 @@
 // started in the background with its console URL, the console's JSON API, and ending sessions.
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the console's JSON answers are read field by field */
-import { runCli, waitFor, type CliRun, type TestLab } from '../app/support.js';
+import { rmSync } from 'node:fs';
+import { runCli, stopTestLab, waitFor, type CliRun, type TestLab } from '../app/support.js';
 
 export interface GamedayOpts {
   duration?: string;
@@ -73,4 +74,16 @@ export async function endSessions(sessions: CliRun[]): Promise<void> {
       if (s.child.exitCode === null) s.child.kill('SIGKILL');
     }
   }
+}
+
+/** The end of a game-day test file: sessions ended, the lab stopped, the work dir removed; returns lab pids still alive. */
+export async function tearDown(
+  sessions: CliRun[],
+  lab: TestLab | undefined,
+  work: string,
+): Promise<Array<{ part: string; pid: number }>> {
+  await endSessions(sessions);
+  const alive = await stopTestLab(lab);
+  rmSync(work, { recursive: true, force: true });
+  return alive;
 }
