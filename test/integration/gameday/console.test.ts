@@ -252,6 +252,35 @@ describe('the game-day console in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'gameday-console-reverted.png'), fullPage: true });
   });
 
+  it('changes the load from the form: a bad value names the field, 8 → 12 VUs raises the streams and draws a marker', async () => {
+    await page.waitForSelector('#load-chatVus');
+    await page.fill('#load-chatVus', '-2');
+    await page.click('#load-apply');
+    await page.waitForFunction(
+      () => (globalThis as any).document.getElementById('load-errors').textContent.length > 0,
+    );
+    expect(await page.textContent('#load-errors')).toMatch(/chatVus/);
+    expect((await api(url, '/api/state')).body.load).toEqual({ chatVus: 8, socketVus: 8 });
+    await page.fill('#load-chatVus', '12');
+    await page.click('#load-apply');
+    await page.waitForFunction(() => (globalThis as any).__gd.loadChanges.length === 1, undefined, {
+      timeout: 30_000,
+    });
+    expect(await page.textContent('#load-errors')).toBe('');
+    expect(await page.textContent('#load-now')).toMatch(/12 API VUs/);
+    // Socket chats add a few streams of their own: 12 API VUs put the total at 11 or more.
+    await waitFor(
+      'active streams ≥ 11 after raising to 12 VUs',
+      async () => ((await api(url, '/api/state')).body.progress.activeStreams >= 11 ? true : undefined),
+      60_000,
+      1000,
+    );
+    const s = (await api(url, '/api/state')).body;
+    expect(s.progress.activeSockets).toBe(8);
+    expect(s.totals.reconnects).toBe(0);
+    await page.screenshot({ path: join(SHOTS, 'gameday-console-load-change.png'), fullPage: true });
+  });
+
   it('ends on request and writes results.json, report.html (with the note) and junit.xml', async () => {
     expect((await api(url, '/api/finish', {})).status).toBe(200);
     const exit = await cli.exit;
@@ -264,6 +293,7 @@ describe('the game-day console in Chromium', () => {
     const html = readFileSync(join(runDir, 'report.html'), 'utf8');
     expect(html).toMatch(/Game-day notes beside the fault windows/);
     expect(html).toMatch(/ttft rose by about 1\.5 s/);
+    expect(html).toMatch(/Load changes during the game day/);
     const stack = JSON.parse(readFileSync(join(runDir, 'reverts.json'), 'utf8'));
     expect(stack.entries.map((e: any) => [e.name, e.status])).toEqual([['slow-llm', 'reverted']]);
   });
