@@ -13,6 +13,7 @@ import { evaluateRun } from '../src/core/report/evaluate.js';
 import { writeReports } from '../src/core/report/write.js';
 import { pointLine } from '../src/core/samples.js';
 import type { SloSpec } from '../src/core/slo/spec.js';
+import { forceGc, trackPeakMemory } from './memory.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 const RUN_MS = 600_000;
@@ -117,24 +118,16 @@ async function benchOnce(dir: string, n: number): Promise<Row> {
   await generate(file, n);
   const generateS = (performance.now() - t) / 1000;
   const fileMB = (await stat(file)).size / 1e6;
-  global.gc?.();
-  let peakHeap = 0;
-  let peakRss = 0;
-  const sampleMemory = (): void => {
-    const m = process.memoryUsage();
-    peakHeap = Math.max(peakHeap, m.heapUsed);
-    peakRss = Math.max(peakRss, m.rss);
-  };
-  const timer = setInterval(sampleMemory, 20);
+  forceGc();
+  const memory = trackPeakMemory(20);
   t = performance.now();
   const results = await evaluateRun({ sampleFiles: [file], journal: journal(), slos: SLOS });
   const evaluateS = (performance.now() - t) / 1000;
-  sampleMemory();
+  memory.sample();
   t = performance.now();
   await writeReports(results, join(dir, `report-${n}`));
   const writeS = (performance.now() - t) / 1000;
-  sampleMemory();
-  clearInterval(timer);
+  const peak = memory.stop();
   if (results.input.samples !== n)
     throw new Error(`expected ${n} samples, the reporter saw ${results.input.samples}`);
   return {
@@ -143,8 +136,8 @@ async function benchOnce(dir: string, n: number): Promise<Row> {
     generateS,
     evaluateS,
     writeS,
-    peakHeapMB: peakHeap / 1e6,
-    peakRssMB: peakRss / 1e6,
+    peakHeapMB: peak.heapBytes / 1e6,
+    peakRssMB: peak.rssBytes / 1e6,
   };
 }
 

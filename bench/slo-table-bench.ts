@@ -6,16 +6,12 @@
 // The incremental table must stay flat: retained heap and refresh time do not grow with samples.
 // Run: `npx tsx bench/slo-table-bench.ts [samples…]` (default 300000 1000000 3000000).
 
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { evaluateSamples } from '../src/core/report/evaluate.js';
 import { IncrementalSloEvaluator } from '../src/core/report/incremental.js';
 import type { Journal, JournalActivity } from '../src/core/journal.js';
 import type { Sample } from '../src/core/samples.js';
 import type { SloSpec } from '../src/core/slo/spec.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+import { settledHeapBytes } from './memory.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 const SESSION_MS = 2 * 3600_000;
@@ -124,8 +120,7 @@ interface Row {
 }
 
 function benchOnce(n: number): Row {
-  gc();
-  const heap0 = process.memoryUsage().heapUsed;
+  const heap0 = settledHeapBytes();
   const inc = new IncrementalSloEvaluator({ slos: SLOS, trackAll: true });
   const refreshTimes: number[] = [];
   let nextRefresh = T0 + 1000;
@@ -142,8 +137,7 @@ function benchOnce(n: number): Row {
     }
   }
   const ingestS = (performance.now() - t0) / 1000;
-  gc();
-  const heapMB = (process.memoryUsage().heapUsed - heap0) / 1e6;
+  const heapMB = (settledHeapBytes() - heap0) / 1e6;
   const size = inc.size();
   // Median: one refresh's own cost, not a GC pause of the sample generator or another process.
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;

@@ -287,7 +287,7 @@ export async function runExperimentFromFile(req: RunRequest): Promise<RunSummary
           ...(req.interrupt ? { interrupt: req.interrupt } : {}),
           ...(req.stopReverting ? { stopReverting: req.stopReverting } : {}),
           runId: summaryBase.runId,
-          target: { name: target.name, url: target.openwebui.url },
+          target: { name: target.name, url: target.openwebui.url, version: credentials.version },
         },
       );
     } finally {

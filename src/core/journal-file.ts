@@ -23,7 +23,7 @@ export const JournalSchema = z.looseObject({
   schemaVersion: z.literal(1),
   runId: z.string(),
   experiment: z.looseObject({ title: z.string(), file: z.string().optional() }),
-  target: z.looseObject({ name: z.string(), url: z.string() }),
+  target: z.looseObject({ name: z.string(), url: z.string(), version: z.string().optional() }),
   engine: z.string(),
   startedAt: z.number(),
   endedAt: z.number(),

@@ -26,7 +26,8 @@ export interface Journal {
   schemaVersion: 1;
   runId: string;
   experiment: { title: string; file?: string };
-  target: { name: string; url: string };
+  /** `version`: the Open WebUI release the target said it runs at preflight (absent in older journals). */
+  target: { name: string; url: string; version?: string };
   engine: string;
   startedAt: number;
   endedAt: number;

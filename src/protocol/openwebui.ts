@@ -9,6 +9,13 @@
 import { ProtocolError } from './errors.js';
 import { isRecord } from './json.js';
 
+/**
+ * The Open WebUI release this project is verified against (docs/openwebui-protocol.md): the lab
+ * installs it for real, the simulator imitates it unless OWUI_SIM_VERSION says otherwise, and a
+ * client assumes it when a target does not say its version.
+ */
+export const REFERENCE_OPENWEBUI_VERSION = '0.12.4';
+
 export interface OwuiVersion {
   major: number;
   minor: number;

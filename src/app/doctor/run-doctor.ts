@@ -40,7 +40,7 @@ import {
 } from '../../core/doctor/report.js';
 import { LAB_TARGET, loadTarget, type Target } from '../../core/config/target.js';
 import { OwuiChaosError, UsageError, errorMessage } from '../../core/errors.js';
-import { behaviourFor, parseVersion } from '../../protocol/openwebui.js';
+import { behaviourFor, parseVersion, REFERENCE_OPENWEBUI_VERSION } from '../../protocol/openwebui.js';
 import { BrowserClient } from '../../engines/node/browser-client.js';
 import { createAgent } from '../../engines/node/http.js';
 import { authSourceFromTarget, provisionCredentials } from '../../engines/node/provisioning.js';
@@ -349,7 +349,7 @@ const CHECKS: Record<CheckId, Check> = {
     if (why) return skipped('delivery', why);
     if (!ctx.user) return skipped('delivery', 'needs a user JWT (API keys cannot authenticate a socket)');
     const [a, b] = [ctx.replicas[0]!, ctx.replicas[1]!];
-    const behaviour = behaviourFor(parseVersion(ctx.version ?? '0.11.0'));
+    const behaviour = behaviourFor(parseVersion(ctx.version ?? REFERENCE_OPENWEBUI_VERSION));
     const client = new BrowserClient({
       baseUrl: b.url,
       token: ctx.user.token,
@@ -424,7 +424,7 @@ const CHECKS: Record<CheckId, Check> = {
         'timeouts',
         `a real model cannot be asked to stay silent for ${Math.round(silence / 1000)} s (needs the mock LLM)`,
       );
-    const behaviour = behaviourFor(parseVersion(ctx.version ?? '0.11.0'));
+    const behaviour = behaviourFor(parseVersion(ctx.version ?? REFERENCE_OPENWEBUI_VERSION));
     const socketSkipped =
       ctx.results.get('websocket')?.status === 'fail'
         ? 'websockets fail through the proxy (see websocket)'

@@ -6,6 +6,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { durationFlag } from '../../cli/flags.js';
 import { MOCK_MODEL_ID } from '../../protocol/ground-truth.js';
+import { REFERENCE_OPENWEBUI_VERSION } from '../../protocol/openwebui.js';
 import { exportK6Operator, type K6ExportResult } from '../../app/k6-export.js';
 
 export type { K6ExportResult };
@@ -33,7 +34,7 @@ export default class K6Export extends BaseCommand {
     model: Flags.string({ description: 'model id to chat with', default: MOCK_MODEL_ID }),
     'owui-version': Flags.string({
       description: 'Open WebUI version (event names, payload shapes)',
-      default: '0.11.0',
+      default: REFERENCE_OPENWEBUI_VERSION,
     }),
     duration: durationFlag({
       description: 'load duration such as `5m` (a bare number is seconds; without an experiment)',

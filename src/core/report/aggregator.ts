@@ -105,7 +105,7 @@ export class RunAggregator {
         runId: journal?.runId ?? null,
         title: journal?.experiment.title ?? null,
         engine: journal?.engine ?? null,
-        target: journal ? `${journal.target.name} (${journal.target.url})` : null,
+        target: journal ? targetLine(journal.target) : null,
         status: journal?.status ?? null,
         startedAt: journal?.startedAt ?? null,
         endedAt: journal?.endedAt ?? null,
@@ -139,4 +139,9 @@ export class RunAggregator {
     results.diagnoses = diagnose(results);
     return results;
   }
+}
+
+/** "lab (http://…, Open WebUI 0.12.4)": which release a verdict is about belongs in every report. */
+export function targetLine(t: Journal['target']): string {
+  return `${t.name} (${t.url}${t.version ? `, Open WebUI ${t.version}` : ''})`;
 }

@@ -84,6 +84,7 @@ export function renderTerminalSummary(results: RunResults, options: TerminalOpti
     ? `${results.run.title}${results.run.runId ? ` (${results.run.runId})` : ''}`
     : 'owui-chaos report';
   out.push(paint('bold', escapeTerminal(title)));
+  if (results.run.target) out.push(`target ${escapeTerminal(results.run.target)}`);
   out.push(
     `${results.input.samples} samples ` +
       (results.input.sampleFiles.length > 0

@@ -98,7 +98,7 @@ export interface RunnerDeps {
   /** Second Ctrl-C: stop reverting. */
   stopReverting?: AbortSignal;
   runId: string;
-  target: { name: string; url: string };
+  target: { name: string; url: string; version?: string };
 }
 
 export interface RunOutcome {

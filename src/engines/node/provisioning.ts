@@ -16,7 +16,12 @@
 import type { Dispatcher } from 'undici';
 import { PreflightError } from '../../core/errors.js';
 import { isRecord } from '../../protocol/json.js';
-import { behaviourFor, parseVersion, type OwuiBehaviour } from '../../protocol/openwebui.js';
+import {
+  behaviourFor,
+  parseVersion,
+  REFERENCE_OPENWEBUI_VERSION,
+  type OwuiBehaviour,
+} from '../../protocol/openwebui.js';
 import { replicaOf, requestJson, type JsonResponse } from './http.js';
 
 export interface UserCredentials {
@@ -58,7 +63,7 @@ export interface Credentials {
 
 export const DEFAULT_USER_PASSWORD = 'owui-chaos-load-user';
 /** Newest behaviour when the server does not say (the readers accept every shape anyway). */
-export const ASSUMED_VERSION = '0.11.0';
+export const ASSUMED_VERSION = REFERENCE_OPENWEBUI_VERSION;
 
 export async function detectVersion(
   dispatcher: Dispatcher,

@@ -16,8 +16,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { PreflightError, UsageError } from '../../core/errors.js';
 import { findBinary } from '../../infra/process/binaries.js';
+import { REFERENCE_OPENWEBUI_VERSION } from '../../protocol/openwebui.js';
 
-export const DEFAULT_OPENWEBUI_VERSION = '0.12.4';
+export const DEFAULT_OPENWEBUI_VERSION = REFERENCE_OPENWEBUI_VERSION;
 export const TOXIPROXY_MODULE = 'github.com/Shopify/toxiproxy/v2/cmd/server';
 export const TOXIPROXY_VERSION = 'v2.12.0';
 /** Open WebUI's supported interpreters (its pyproject: >=3.11, <3.13). */

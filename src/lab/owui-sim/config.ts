@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { capacityFromEnv, type CapacityModel } from './capacity.js';
 import { versionFeatures, type VersionFeatures } from './version.js';
+import { REFERENCE_OPENWEBUI_VERSION } from '../../protocol/openwebui.js';
 
 /** The simulator's own response header naming its lab slot (OWUI_SIM_INSTANCE_ID); real Open WebUI has none. */
 export const INSTANCE_HEADER = 'X-OWUI-Sim-Instance';
@@ -192,7 +193,7 @@ function parseNatMap(text: string | undefined): Record<string, RedisNatTarget> |
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv): OwuiSimConfig {
-  const version = env.OWUI_SIM_VERSION?.trim() || '0.11.0';
+  const version = env.OWUI_SIM_VERSION?.trim() || REFERENCE_OPENWEBUI_VERSION;
   const features = versionFeatures(version);
   const givenSecret = env.WEBUI_SECRET_KEY || env.WEBUI_JWT_SECRET_KEY || '';
   const redisUrl = env.REDIS_URL?.trim() ?? '';

@@ -35,9 +35,14 @@ let redis: Redis;
 const logs: string[] = [];
 const sockets: TestSocket[] = [];
 
+// These tests pin 0.11's shapes (cumulative `output` snapshots); the 0.12 delta shape the lab runs
+// by default is checked by conformance/simulator.test.ts, against the same suite as real Open WebUI.
+const SHAPE_VERSION = '0.11.0';
+
 function env(name: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     PORT: '0',
+    OWUI_SIM_VERSION: SHAPE_VERSION,
     OWUI_SIM_REPLICA_NAME: name,
     REDIS_URL: `redis://${topo.masterName}:6379/0`,
     REDIS_SENTINEL_HOSTS: topo.sentinels.map((s) => `127.0.0.1:${s.port}`).join(','),
@@ -128,7 +133,7 @@ describe('owui-sim: probes and auth across replicas', () => {
     expect(await health.json()).toEqual({ status: true });
     expect(await json(await get(`${b.url}/ready`))).toEqual({ status: true });
     const version = await json(await get(`${a.url}/api/version`));
-    expect(version.version).toBe('0.11.0');
+    expect(version.version).toBe(SHAPE_VERSION);
     expect(typeof version.deployment_id).toBe('string');
     const config = await json(await get(`${a.url}/api/config`));
     expect((config.features as Record<string, unknown>).enable_websocket).toBe(true);

@@ -9,7 +9,7 @@ import { configFromEnv, startOwuiSim, type OwuiSimHandle } from '../../../../src
 import { startMockLlm, MOCK_LLM_MODEL, type MockLlmServer } from '../../../../src/lab/mock-llm/server.js';
 import { generateText, generateTokens } from '../../../../src/protocol/ground-truth.js';
 import { expectedForFinal } from '../../../../src/protocol/integrity.js';
-import { behaviourFor, parseVersion } from '../../../../src/protocol/openwebui.js';
+import { behaviourFor, parseVersion, REFERENCE_OPENWEBUI_VERSION } from '../../../../src/protocol/openwebui.js';
 import { BrowserClient } from '../../../../src/engines/node/browser-client.js';
 import { NodeLoadEngine } from '../../../../src/engines/node/engine.js';
 import { NdjsonFileSink } from '../../../../src/engines/node/ndjson-file-sink.js';
@@ -59,7 +59,7 @@ afterAll(async () => {
 
 describe('provisioning', () => {
   it('detects the version, adds users with the admin (one sign-in), and reuses existing users on a second run', async () => {
-    expect(creds.version).toBe('0.11.0');
+    expect(creds.version).toBe(REFERENCE_OPENWEBUI_VERSION);
     expect(creds.users.map((u) => u.email)).toEqual(
       [0, 1, 2].map((i) => `owui-chaos-load-${i}@owui-chaos.invalid`),
     );
@@ -87,7 +87,7 @@ describe('provisioning', () => {
 });
 
 describe('BrowserClient against the simulator', () => {
-  const behaviour = behaviourFor(parseVersion('0.11.0'));
+  const behaviour = behaviourFor(parseVersion(REFERENCE_OPENWEBUI_VERSION));
 
   it('connects, joins, chats in socket mode and reads the text from snapshots', async () => {
     const c = collector();

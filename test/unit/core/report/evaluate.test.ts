@@ -224,3 +224,16 @@ describe('stream_outcome shares', () => {
     expect(results.slos[1]?.measured).toBeCloseTo(0.1);
   });
 });
+
+describe('evaluateSamples: which target and release the verdict is about', () => {
+  it('names the Open WebUI release the target reported at preflight, and only when it did', () => {
+    const base = journalWith([]);
+    const withVersion = evaluateSamples([sample('ttft', T0, 100, { client: 'api' })], {
+      journal: { ...base, target: { ...base.target, version: '0.12.4' } },
+      slos: [],
+    });
+    expect(withVersion.run.target).toBe('lab (http://127.0.0.1:1, Open WebUI 0.12.4)');
+    const older = evaluateSamples([sample('ttft', T0, 100, { client: 'api' })], { journal: base, slos: [] });
+    expect(older.run.target).toBe('lab (http://127.0.0.1:1)');
+  });
+});

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configFromEnv, parseJwtExpiry, parseRedisUrl } from '../../../../src/lab/owui-sim/config.js';
+import { DEFAULT_OPENWEBUI_VERSION } from '../../../../src/lab/openwebui/install.js';
 
 describe('configFromEnv', () => {
   it('reads the lab env with Open WebUI names and defaults', () => {
@@ -60,6 +61,11 @@ describe('configFromEnv', () => {
         REDIS_RECONNECT_DELAY: '300',
       }).redis,
     ).toMatchObject({ maxRetryCount: 5, reconnectDelayMs: 300 });
+  });
+
+  it('imitates the Open WebUI release the real lab installs unless OWUI_SIM_VERSION says otherwise', () => {
+    expect(configFromEnv({}).features.version).toBe(DEFAULT_OPENWEBUI_VERSION);
+    expect(configFromEnv({ OWUI_SIM_VERSION: '0.11.0' }).features.version).toBe('0.11.0');
   });
 
   it('picks the API-key switch by version', () => {

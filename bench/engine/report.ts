@@ -1,0 +1,60 @@
+// The engine bench's printed lines and tables.
+import { availableParallelism } from 'node:os';
+import type { SocketRow } from './sockets.js';
+import { LAG_LIMIT_MS, type StreamRow, TPS } from './streams.js';
+
+const cores = availableParallelism();
+const fmtOther = (v: number | undefined): string => (v === undefined ? '?' : v.toFixed(2));
+
+export function logStreamRow(row: StreamRow): void {
+  console.log(
+    `  streams ${row.streams}${row.attempt > 1 ? ` (try ${row.attempt})` : ''}: lag p50 ${row.lagP50.toFixed(2)} ms, p99 ${row.lagP99.toFixed(2)} ms, max ${row.lagMax.toFixed(1)} ms, ${row.eventsPerSec} events/s, errors ${row.errors}, engine ${row.engineCpu.toFixed(2)} cores (${row.engineUsPerEvent.toFixed(1)} µs/event), mock ${row.serverCpu.toFixed(2)} cores (${row.serverUsPerEvent.toFixed(1)} µs/event), other processes ${fmtOther(row.otherCpu)} cores, load ${row.load1.toFixed(2)} → ${row.ok ? 'ok' : 'FAIL'}`,
+  );
+}
+
+export function logSocketRow(row: SocketRow): void {
+  console.log(
+    `  sockets ${row.sockets}: joined ${row.joined}, disconnects ${row.disconnects}, heartbeats ${row.heartbeats}, connect p99 ${row.connectP99.toFixed(0)} ms, engine CPU ${row.engineCpu.toFixed(2)} cores → ${row.ok ? 'ok' : 'FAIL'}`,
+  );
+}
+
+export function printStreamTable(rows: StreamRow[]): void {
+  if (rows.length === 0) return;
+  console.log('');
+  console.log(
+    `| cores | SSE streams @ ${TPS} tok/s | lag p50 | lag p99 | events/s | engine CPU | engine µs/event | mock CPU | mock µs/event | other CPU | load 1m | result |`,
+  );
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const r of rows)
+    console.log(
+      `| ${cores} | ${r.streams} | ${r.lagP50.toFixed(2)} ms | ${r.lagP99.toFixed(2)} ms | ${r.eventsPerSec} | ${r.engineCpu.toFixed(2)} | ${r.engineUsPerEvent.toFixed(1)} | ${r.serverCpu.toFixed(2)} | ${r.serverUsPerEvent.toFixed(1)} | ${fmtOther(r.otherCpu)} | ${r.load1.toFixed(2)} | ${r.ok ? 'ok' : 'FAIL'}${r.attempt > 1 ? ` (try ${r.attempt})` : ''} |`,
+    );
+  console.log(
+    'CPU columns are cores over the step (engine: this process, all its threads; mock: the child; other: every other process on the machine); µs/event = CPU per content event.',
+  );
+  console.log('');
+}
+
+export function printSocketTable(rows: SocketRow[]): void {
+  if (rows.length === 0) return;
+  console.log(
+    '| cores | idle browser clients | joined | disconnects | heartbeats | connect p99 | engine CPU | result |',
+  );
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const r of rows)
+    console.log(
+      `| ${cores} | ${r.sockets} | ${r.joined} | ${r.disconnects} | ${r.heartbeats} | ${r.connectP99.toFixed(0)} ms | ${r.engineCpu.toFixed(2)} | ${r.ok ? 'ok' : 'FAIL'} |`,
+    );
+}
+
+export function printSummary(streamRows: StreamRow[], socketRows: SocketRow[]): void {
+  const bestStreams = Math.max(0, ...streamRows.filter((r) => r.ok).map((r) => r.streams));
+  const bestSockets = Math.max(0, ...socketRows.filter((r) => r.ok).map((r) => r.sockets));
+  console.log('');
+  if (streamRows.length > 0)
+    console.log(
+      `most concurrent SSE streams with client lag p99 < ${LAG_LIMIT_MS} ms: ${bestStreams} (target ≥ 2,000 on 2 cores)`,
+    );
+  if (socketRows.length > 0)
+    console.log(`most concurrent idle browser clients held: ${bestSockets} (target ≥ 10,000 on 2 cores)`);
+}

@@ -1,0 +1,120 @@
+// The SSE streams step: `n` closed-model VUs of the Node engine against the bench servers' mock
+// LLM, each streaming STREAM_SECONDS-long answers at TPS tokens/s back to back.
+import { rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { MOCK_LLM_MODEL } from '../../src/lab/mock-llm/server.js';
+import { NodeLoadEngine } from '../../src/engines/node/engine.js';
+import { NdjsonFileSink } from '../../src/engines/node/ndjson-file-sink.js';
+import { type CpuMark, cpuMark, cpuWindow } from './cpu-window.js';
+import { scanSamples } from './scan.js';
+import type { BenchServers } from './servers.js';
+
+export const LAG_LIMIT_MS = 5;
+export const TPS = 20;
+/** Length of one benchmark stream: TPS × STREAM_SECONDS content tokens. */
+export const STREAM_SECONDS = 10;
+/** A failed step is measured again when something else kept the machine this busy (cores). */
+export const BUSY_MACHINE_CORES = 0.25;
+
+export interface StreamRow {
+  streams: number;
+  lagP50: number;
+  lagP99: number;
+  lagMax: number;
+  eventsPerSec: number;
+  completed: number;
+  errors: number;
+  engineCpu: number;
+  serverCpu: number;
+  /** Engine and mock CPU per content event, µs. */
+  engineUsPerEvent: number;
+  serverUsPerEvent: number;
+  /** CPU used by other processes on the machine during the step (cores), when known. */
+  otherCpu: number | undefined;
+  load1: number;
+  attempt: number;
+  ok: boolean;
+}
+
+export interface StreamStepOptions {
+  windowSeconds: number;
+  rampSeconds: number;
+  workers: number | undefined;
+}
+
+/**
+ * One step: `n` closed-model VUs, each streaming STREAM_SECONDS-long answers back to back. VUs
+ * start evenly over `rampMs` (default one stream length: stream starts, and so ends, are then
+ * spread evenly, and the steady state has n / STREAM_SECONDS stream turnovers per second, as any
+ * long-running closed model of such streams does). Lag and CPU are measured over the window from
+ * ramp + 1 s to the deadline − 1 s.
+ */
+export async function streamStep(
+  s: BenchServers,
+  dir: string,
+  n: number,
+  o: StreamStepOptions,
+): Promise<StreamRow> {
+  const file = join(dir, `streams-${n}.ndjson`);
+  const sink = new NdjsonFileSink(file);
+  const rampMs = o.rampSeconds * 1000;
+  const durationMs = rampMs + (o.windowSeconds + 2) * 1000;
+  const engine = new NodeLoadEngine({
+    ...(o.workers !== undefined ? { workers: o.workers } : {}),
+    chatPath: '/v1/chat/completions',
+    pacing: { tokensPerSecond: TPS, firstTokenMs: 100 },
+    chatStages: [{ durationMs: rampMs, target: n }],
+    finishGraceMs: 20_000,
+  });
+  const t0 = Date.now();
+  const windowFrom = t0 + rampMs + 1000;
+  const windowTo = t0 + durationMs - 1000;
+  let from: CpuMark | undefined;
+  let to: CpuMark | undefined;
+  await engine.run(
+    { durationMs, baseUrl: s.mockUrl, model: MOCK_LLM_MODEL, chat: { vus: 0, tokens: TPS * STREAM_SECONDS } },
+    sink,
+    {
+      // Progress ticks every second: CPU marks at the first tick inside the window and the last.
+      onProgress: () => {
+        const now = Date.now();
+        if (from === undefined && now >= windowFrom) from = cpuMark(s);
+        else if (from !== undefined && to === undefined && now >= windowTo - 500) to = cpuMark(s);
+      },
+    },
+  );
+  sink.close();
+  const load1 = loadavg()[0] ?? 0;
+  const a = from ?? cpuMark(s);
+  const b = to ?? cpuMark(s);
+  const w = await cpuWindow(a, b);
+  const r = await scanSamples(file, windowFrom, windowTo);
+  rmSync(file, { force: true });
+  const errors = Object.entries(r.outcomes)
+    .filter(([outcome]) => outcome !== 'completed' && outcome !== 'cancelled')
+    .reduce((acc, [, c]) => acc + c, 0);
+  // Content events in the CPU window, from the file's client_lag samples (one per event).
+  const events = Math.max(1, r.eventsBetween(a.at, b.at));
+  return {
+    streams: n,
+    lagP50: r.lag.p50,
+    lagP99: r.lag.p99,
+    lagMax: r.lag.max,
+    eventsPerSec: Math.round(r.lag.count / ((windowTo - windowFrom) / 1000)),
+    completed: r.outcomes.completed ?? 0,
+    errors,
+    engineCpu: w.client.cpuMs / w.wallMs,
+    serverCpu: w.server.cpuMs / w.wallMs,
+    engineUsPerEvent: (w.client.cpuMs * 1000) / events,
+    serverUsPerEvent: (w.server.cpuMs * 1000) / events,
+    otherCpu: w.otherCores,
+    load1,
+    attempt: 1,
+    ok: r.lag.p99 < LAG_LIMIT_MS && errors === 0 && r.lag.count > 0,
+  };
+}
+
+export function busyMachine(r: StreamRow): boolean {
+  return r.otherCpu === undefined ? r.load1 > 1 : r.otherCpu >= BUSY_MACHINE_CORES;
+}
