@@ -50,8 +50,8 @@ export default class Gameday extends BaseCommand {
     prometheus: prometheusFlag,
     annotate: Flags.string({
       description:
-        'post fault windows and notes as annotations: `grafana` (POST /api/annotations at --grafana-url, token from GRAFANA_TOKEN)',
-      options: ['grafana'],
+        'post fault windows and notes as annotations: `grafana` (POST /api/annotations at --grafana-url, token from GRAFANA_TOKEN) or `prometheus` (series on --prometheus /metrics: owui_chaos_fault_active, owui_chaos_notes_total)',
+      options: ['grafana', 'prometheus'],
     }),
     'grafana-url': Flags.string({
       description: 'Grafana base URL for --annotate grafana (default: $GRAFANA_URL)',
@@ -96,7 +96,16 @@ export default class Gameday extends BaseCommand {
         `annotations: fault windows and notes go to ${annotator.where} (${token ? 'token from GRAFANA_TOKEN' : 'no GRAFANA_TOKEN set: unauthenticated'})`,
       );
     }
+    if (flags.annotate === 'prometheus' && !flags.prometheus)
+      throw new UsageError(
+        '--annotate prometheus needs --prometheus 127.0.0.1:PORT (the series are on its /metrics)',
+        {
+          code: 'ANNOTATE_NEEDS_PROMETHEUS',
+          suggestions: ['owui-chaos gameday --prometheus 127.0.0.1:9464 --annotate prometheus'],
+        },
+      );
     const prometheus = await startPrometheus(flags.prometheus);
+    const promAnnotate = flags.annotate === 'prometheus' ? prometheus?.metrics : undefined;
     const session = await startGameday({
       ...(flags.plan !== undefined ? { plan: flags.plan, scripted: true } : {}),
       ...(flags.target !== undefined ? { target: flags.target } : {}),
@@ -112,6 +121,11 @@ export default class Gameday extends BaseCommand {
       ...(annotator ? { annotator } : {}),
       onNotice: note,
       onEvent: (e) => {
+        if (promAnnotate) {
+          if (e.type === 'inject-done') promAnnotate.faultInjected(e.name, e.action);
+          if (e.type === 'revert-done') promAnnotate.faultReverted(e.name, e.action);
+          if (e.type === 'note') promAnnotate.noted(e.note.kind);
+        }
         if (prometheus) {
           if (e.type === 'inject-done' || e.type === 'revert-done' || e.type === 'revert-failed')
             prometheus.onRunEvent({
