@@ -21,15 +21,30 @@
 // cpu-window.ts (CPU over a window), scan.ts (sample file read-back), streams.ts / sockets.ts
 // (the steps), profile.ts (where the time goes), report.ts (tables).
 //
-// Usage: npx tsx bench/engine-bench.ts [--streams 250,500,…] [--sockets 2500,5000,…]
-//        [--window-seconds 12] [--ramp-seconds 10] [--workers N] [--retries 1] [--no-profile]
-//        [--skip-streams] [--skip-sockets]
+// - The floor (bench/engine/floor.ts): a bare `net` read loop on the same mock, the same request,
+//   stream length and stream counts, parsing nothing; its CPU per event is what the sockets and
+//   the event loop cost, the part of the engine's per-event CPU no client code can remove.
+//
+// Defaults fit `npm run bench` in a few minutes on 2 cores: streams 500…2000, floor at 1000 and
+// 2000, one profile, 10,000 idle sockets. Larger sweeps by flag.
+//
+// Usage: npx tsx bench/engine-bench.ts [--streams 500,1000,…] [--floor-streams 1000,2000]
+//        [--sockets 10000,…] [--window-seconds 8] [--ramp-seconds 10] [--workers N] [--retries 1]
+//        [--no-profile] [--skip-hot-path] [--skip-streams] [--skip-floor] [--skip-sockets]
+//        [--variants default,w1,semi64 --ab-streams 1500 --ab-rounds 2]  (A/B of engine variants
+//        at the same stream count, alternating; see bench/engine/variants.ts)
 
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type FloorRow, floorStep } from './engine/floor.js';
+import { hotPathStep } from './engine/hot-path.js';
 import { profileStreams } from './engine/profile.js';
+import { type EngineVariant, parseVariant, withVariant } from './engine/variants.js';
 import {
+  logFloorRow,
+  printFloorTable,
+  printVariantTable,
   logSocketRow,
   logStreamRow,
   printSocketTable,
@@ -50,24 +65,40 @@ function argList(name: string, fallback: number[]): number[] {
 }
 
 async function main(): Promise<void> {
-  const windowSeconds = argList('--window-seconds', [STREAM_SECONDS + 2])[0] ?? STREAM_SECONDS + 2;
+  const windowSeconds = argList('--window-seconds', [8])[0] ?? 8;
   const rampSeconds = argList('--ramp-seconds', [STREAM_SECONDS])[0] ?? STREAM_SECONDS;
   const retries = argList('--retries', [1])[0] ?? 1;
   const workersArg = process.argv.indexOf('--workers');
   const workers = workersArg >= 0 ? Number(process.argv[workersArg + 1]) : undefined;
   const streamSteps = process.argv.includes('--skip-streams')
     ? []
-    : argList('--streams', [250, 500, 1000, 1500, 2000, 2500, 3000, 4000]);
-  const socketSteps = process.argv.includes('--skip-sockets')
-    ? []
-    : argList('--sockets', [2500, 5000, 10_000, 15_000]);
+    : argList('--streams', [500, 1000, 1500, 2000]);
+  const floorSteps = process.argv.includes('--skip-floor') ? [] : argList('--floor-streams', [1000, 2000]);
+  const variantsArg = process.argv.indexOf('--variants');
+  const variants: EngineVariant[] =
+    variantsArg >= 0 ? (process.argv[variantsArg + 1] ?? '').split(',').map(parseVariant) : [];
+  const abStreams = argList('--ab-streams', [1500]);
+  const abRounds = argList('--ab-rounds', [2])[0] ?? 2;
+  const socketSteps = process.argv.includes('--skip-sockets') ? [] : argList('--sockets', [10_000]);
   console.log(
     `engine bench: ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}; servers in a child process sharing the cores`,
   );
+  if (!process.argv.includes('--skip-hot-path')) {
+    // The engine's own per-event code, no network (bench/engine/hot-path.ts): median of 5 runs.
+    await hotPathStep(500, 1);
+    const runs: Awaited<ReturnType<typeof hotPathStep>>[] = [];
+    for (let i = 0; i < 5; i++) runs.push(await hotPathStep(1000, 2));
+    runs.sort((a, b) => a.nsPerEvent - b.nsPerEvent);
+    const m = runs[2]!;
+    console.log(
+      `  engine code per event, no network (SSE parse, chunk template, integrity text, 3 samples; 1,000 streams round-robin): median ${(m.nsPerEvent / 1000).toFixed(2)} µs/event (min ${(runs[0]!.nsPerEvent / 1000).toFixed(2)}), GC ${m.gcMsPerMillionEvents.toFixed(0)} ms per million events, ${m.sampleBytesPerEvent.toFixed(0)} sample bytes/event, load ${(loadavg()[0] ?? 0).toFixed(2)}`,
+    );
+  }
   const dir = mkdtempSync(join(tmpdir(), 'engine-bench-'));
   const servers = await startBenchServers();
   const streamRows: StreamRow[] = [];
   const socketRows: SocketRow[] = [];
+  const floorRows: FloorRow[] = [];
   const profile: string[] = [];
   try {
     for (const n of streamSteps) {
@@ -85,6 +116,23 @@ async function main(): Promise<void> {
       streamRows.push(row);
       if (!row.ok && streamRows.filter((r) => !r.ok).length >= 2) break; // two failures: past the knee
     }
+    const abRows: { variant: string; row: StreamRow }[] = [];
+    for (const n of variants.length > 0 ? abStreams : [])
+      for (let round = 0; round < abRounds; round++)
+        for (const v of variants) {
+          const row = await withVariant(v, () =>
+            streamStep(servers, dir, n, { windowSeconds, rampSeconds, workers: v.workers ?? workers }),
+          );
+          process.stdout.write(`  [${v.name}] `);
+          logStreamRow(row);
+          abRows.push({ variant: v.name, row });
+        }
+    printVariantTable(abRows);
+    for (const n of floorSteps) {
+      const row = await floorStep(servers, n, { windowSeconds, rampSeconds });
+      floorRows.push(row);
+      logFloorRow(row);
+    }
     if (!process.argv.includes('--no-profile') && streamSteps.length > 0) {
       const best = Math.max(500, ...streamRows.filter((r) => r.ok).map((r) => r.streams));
       profile.push(...(await profileStreams(servers, Math.min(best, 1000))));
@@ -100,6 +148,7 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   printStreamTable(streamRows);
+  printFloorTable(floorRows, streamRows);
   printSocketTable(socketRows);
   printSummary(streamRows, socketRows);
   for (const l of profile) console.log(l);

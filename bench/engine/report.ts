@@ -1,5 +1,6 @@
 // The engine bench's printed lines and tables.
 import { availableParallelism } from 'node:os';
+import type { FloorRow } from './floor.js';
 import type { SocketRow } from './sockets.js';
 import { LAG_LIMIT_MS, type StreamRow, TPS } from './streams.js';
 
@@ -57,4 +58,51 @@ export function printSummary(streamRows: StreamRow[], socketRows: SocketRow[]): 
     );
   if (socketRows.length > 0)
     console.log(`most concurrent idle browser clients held: ${bestSockets} (target ≥ 10,000 on 2 cores)`);
+}
+
+export function logFloorRow(row: FloorRow): void {
+  console.log(
+    `  floor ${row.streams} streams (bare net read loop): ${row.eventsPerSec} events/s, errors ${row.errors}, client ${row.clientCpu.toFixed(2)} cores (${row.clientUsPerEvent.toFixed(1)} µs/event, ${Math.round(100 * row.clientKernelShare)} % kernel), mock ${row.serverCpu.toFixed(2)} cores (${row.serverUsPerEvent.toFixed(1)} µs/event), other processes ${fmtOther(row.otherCpu)} cores, load ${row.load1.toFixed(2)}`,
+  );
+}
+
+/** The floor beside the engine at the same stream counts (same run, same servers). */
+export function printFloorTable(floor: FloorRow[], engine: StreamRow[]): void {
+  if (floor.length === 0) return;
+  console.log(
+    `| cores | SSE streams @ ${TPS} tok/s | floor µs/event | floor kernel | engine µs/event | engine ÷ floor | mock µs/event (floor run) | mock µs/event (engine run) | other CPU (floor run) | load 1m |`,
+  );
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const f of floor) {
+    const e = engine.find((r) => r.streams === f.streams);
+    console.log(
+      `| ${cores} | ${f.streams} | ${f.clientUsPerEvent.toFixed(1)} | ${Math.round(100 * f.clientKernelShare)} % | ${e ? e.engineUsPerEvent.toFixed(1) : '–'} | ${e ? (e.engineUsPerEvent / Math.max(0.01, f.clientUsPerEvent)).toFixed(1) + '×' : '–'} | ${f.serverUsPerEvent.toFixed(1)} | ${e ? e.serverUsPerEvent.toFixed(1) : '–'} | ${fmtOther(f.otherCpu)} | ${f.load1.toFixed(2)} |`,
+    );
+  }
+  console.log(
+    'floor = a bare `net` loop reading the same streams from the same mock (one thread, no parsing); µs/event = CPU per content event (floor: events counted by the mock).',
+  );
+  console.log('');
+}
+
+/** A/B rows of engine variants (same run, alternating), then each variant's median µs/event. */
+export function printVariantTable(rows: { variant: string; row: StreamRow }[]): void {
+  if (rows.length === 0) return;
+  console.log('');
+  console.log(
+    `| variant | SSE streams @ ${TPS} tok/s | lag p50 | lag p99 | lag max | engine µs/event | mock µs/event | other CPU | load 1m | result |`,
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const { variant, row: r } of rows)
+    console.log(
+      `| ${variant} | ${r.streams} | ${r.lagP50.toFixed(2)} ms | ${r.lagP99.toFixed(2)} ms | ${r.lagMax.toFixed(1)} ms | ${r.engineUsPerEvent.toFixed(1)} | ${r.serverUsPerEvent.toFixed(1)} | ${fmtOther(r.otherCpu)} | ${r.load1.toFixed(2)} | ${r.ok ? 'ok' : 'FAIL'} |`,
+    );
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+  for (const name of [...new Set(rows.map((r) => r.variant))]) {
+    const mine = rows.filter((r) => r.variant === name).map((r) => r.row);
+    console.log(
+      `  ${name}: median engine ${median(mine.map((r) => r.engineUsPerEvent)).toFixed(1)} µs/event, median lag p99 ${median(mine.map((r) => r.lagP99)).toFixed(2)} ms over ${mine.length} steps`,
+    );
+  }
+  console.log('');
 }

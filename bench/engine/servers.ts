@@ -61,7 +61,9 @@ export interface BenchServers {
 /** Starts the servers' child process and waits (≤ 30 s) until it listens. */
 export async function startBenchServers(): Promise<BenchServers> {
   const child: ChildProcess = spawn(process.execPath, [...process.execArgv, CHILD_ENTRY], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    // stdin is a pipe the child watches: when this process dies (even by SIGKILL) the pipe
+    // closes and the child exits, so no server outlives its bench.
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   const line = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -170,8 +172,13 @@ export async function serveBenchServers(): Promise<void> {
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   const sioUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   process.stdout.write(JSON.stringify({ mockUrl: mock.url, sioUrl }) + '\n');
-  process.on('SIGTERM', () => {
+  const stop = (): void => {
     io.close();
     void mock.close().finally(() => process.exit(0));
-  });
+  };
+  process.on('SIGTERM', stop);
+  // The parent holds our stdin open; its end means the parent is gone.
+  process.stdin.on('end', stop);
+  process.stdin.on('error', stop);
+  process.stdin.resume();
 }

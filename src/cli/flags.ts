@@ -18,6 +18,7 @@ export const FLAG_ERROR_CODES = {
   rate: 'FLAG_BAD_RATE',
   percent: 'FLAG_BAD_PERCENT',
   ratio: 'FLAG_BAD_RATIO',
+  number: 'FLAG_BAD_NUMBER',
 } as const;
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -126,6 +127,17 @@ export function parseRatioFlag(flag: string, text: string): number {
   return v;
 }
 
+/** A plain number of the flag's own unit (e.g. `--floor-ms 5`), at least `min` (default 0). */
+export function parseNumberFlag(flag: string, text: string, opts: { min?: number; unit: string }): number {
+  const match = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*$/.exec(text);
+  const v = match ? Number(match[1]) : Number.NaN;
+  const min = opts.min ?? 0;
+  if (!match || v < min) {
+    throw usage(flag, FLAG_ERROR_CODES.number, `"${text}" is not a number of ${opts.unit} ≥ ${min}`, '5');
+  }
+  return v;
+}
+
 interface FlagText {
   description: string;
   helpGroup?: string;
@@ -182,6 +194,13 @@ export function ratioFlag(o: FlagText & { default?: string }) {
   return o.default === undefined
     ? withoutDefault(o, parse, 'RATIO')
     : withDefault(o, parse, 'RATIO', o.default);
+}
+
+/** A plain-number flag in the unit its name says (`--floor-ms`); no unit suffix is read. */
+export function numberFlag(o: FlagText & { default: string; unit: string; min?: number }) {
+  const parse = (text: string, name: string): number =>
+    parseNumberFlag(`--${name}`, text, { unit: o.unit, ...(o.min !== undefined ? { min: o.min } : {}) });
+  return withDefault(o, parse, 'NUMBER', o.default);
 }
 
 type Parse = (text: string, flagName: string) => number;

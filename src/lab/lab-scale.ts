@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PreflightError } from '../core/errors.js';
 import { reloadNginx } from './nginx/nginx-process.js';
-import { answeredByInstance } from './owui-sim/config.js';
+import { pollHealthy, probeReplica } from '../infra/http-probe.js';
 import { freePort, isAlive, sleep, spawnDaemon, stopProcess, tailFile } from '../infra/process/daemon.js';
 import { readLabState, writeLabState, type LabReplicaRecord, type LabState } from '../infra/lab-state.js';
 
@@ -172,25 +172,14 @@ function requireState(stateDir: string): LabState {
 
 async function waitReplicaReady(state: LabState, name: string, budgetMs: number): Promise<void> {
   const record = requireState(state.stateDir).replicas.find((r) => r.name === name)!;
-  const deadline = Date.now() + budgetMs;
-  let reason = 'not ready yet';
-  while (Date.now() < deadline) {
-    if (record.pid !== undefined && !isAlive(record.pid)) {
-      reason = `process ${record.pid} exited`;
-      break;
-    }
-    try {
-      const res = await fetch(`${record.url}/ready`, { signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
-      if (res.ok && answeredByInstance(res.headers, record.spawn.env.OWUI_SIM_INSTANCE_ID)) return;
-      reason = `/ready answered ${res.status}`;
-    } catch (err) {
-      reason = err instanceof Error ? err.message : String(err);
-    }
-    await sleep(100);
-  }
+  const last = await pollHealthy(
+    (timeoutMs) => probeReplica(record.url, { timeoutMs, instance: record.spawn.env.OWUI_SIM_INSTANCE_ID }),
+    budgetMs,
+    { intervalMs: 100, watch: { pid: record.pid } },
+  );
+  if (last.ok) return;
   throw new PreflightError(
-    `Replica ${name} did not become ready within ${Math.round(budgetMs / 1000)} s (${reason})`,
+    `Replica ${name} did not become ready within ${Math.round(budgetMs / 1000)} s (${last.reason})`,
     {
       code: 'REPLICA_UNHEALTHY',
       suggestions: [`tail -n 50 ${record.spawn.logFile}`],

@@ -4,10 +4,13 @@
 
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { UsageError } from '../../core/errors.js';
-import { compareResults, parseTolerance, type Comparison } from '../../core/report/compare.js';
+import { numberFlag, percentFlag } from '../../cli/flags.js';
+import { compareResults, type Comparison } from '../../core/report/compare.js';
 import { renderComparison } from '../../core/report/terminal.js';
 import { readResults } from '../../core/report/write.js';
+
+/** A run may be allowed to be up to 10× slower (a noisy metric); beyond that is a typo. */
+const TOLERANCE_MAX_PERCENT = 1000;
 
 export default class ReportCompare extends BaseCommand {
   static override summary = 'Compare two runs and flag regressions (exit 10 when one is flagged)';
@@ -27,37 +30,26 @@ export default class ReportCompare extends BaseCommand {
   };
 
   static override flags = {
-    tolerance: Flags.string({
-      description: 'relative change allowed before a regression is flagged',
+    tolerance: percentFlag({
+      description: 'relative change allowed before a regression is flagged (a bare number is percent)',
       default: '10%',
+      maxPercent: TOLERANCE_MAX_PERCENT,
     }),
-    'floor-ms': Flags.string({
+    'floor-ms': numberFlag({
       description: 'absolute change in ms a latency must also exceed',
       default: '5',
+      unit: 'ms',
     }),
     color: Flags.boolean({ description: 'colour the regressions (ANSI)', default: false }),
   };
 
   async run(): Promise<Comparison> {
     const { args, flags } = await this.parse(ReportCompare);
-    let tolerance: number;
-    let floorMs: number;
-    try {
-      tolerance = parseTolerance(flags.tolerance);
-      floorMs = Number(flags['floor-ms']);
-      if (!Number.isFinite(floorMs) || floorMs < 0)
-        throw new RangeError(`--floor-ms "${flags['floor-ms']}" is not a number of ms ≥ 0`);
-    } catch (error) {
-      throw new UsageError(error instanceof Error ? error.message : String(error), {
-        code: 'USAGE',
-        suggestions: ['owui-chaos report compare runA runB --tolerance 10% --floor-ms 5'],
-      });
-    }
     const [a, b] = await Promise.all([readResults(args.runA), readResults(args.runB)]);
     const comparison = compareResults(
       a,
       b,
-      { tolerance, floors: { ms: floorMs } },
+      { tolerance: flags.tolerance, floors: { ms: flags['floor-ms'] } },
       { a: args.runA, b: args.runB },
     );
     this.say(renderComparison(comparison, { color: flags.color }).trimEnd());

@@ -80,14 +80,6 @@ export function comparabilityWarnings(a: RunResults, b: RunResults): string[] {
   return out;
 }
 
-/** Parses `10%`, `0.1` or `10` (a bare number above 1 is read as percent). */
-export function parseTolerance(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$/.exec(text);
-  if (!m) throw new RangeError(`"${text}" is not a tolerance; use a percentage such as 10%`);
-  const n = Number(m[1]);
-  return m[2] === '%' || n > 1 ? n / 100 : n;
-}
-
 export function isRegression(baseline: number, candidate: number, tolerance: number, floor: number): boolean {
   const delta = candidate - baseline;
   return delta > floor && delta > tolerance * Math.abs(baseline);

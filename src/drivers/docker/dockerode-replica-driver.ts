@@ -10,7 +10,7 @@ import { type Clock, systemClock } from '../../core/clock.js';
 import { FaultError } from '../../core/errors.js';
 import type { ReplicaDriver, ReplicaInfo } from '../../core/ports.js';
 import { type DriverLogger, formatBudget, silentLogger, step } from '../driver-log.js';
-import { waitHttpHealthy } from '../health.js';
+import { pollHealthy, probeReplica } from '../../infra/http-probe.js';
 import { type ContainerExec, type ExecResult, dockerodeExec } from './docker-exec.js';
 
 export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
@@ -212,9 +212,11 @@ export class DockerodeReplicaDriver implements ReplicaDriver {
         const name = inspected.Name.replace(/^\//, '');
         const url = this.urlFor(name, inspected.Config.Labels ?? {});
         if (url === undefined) return;
-        const probe = await waitHttpHealthy(url, Math.max(0, deadline - this.clock.now()), {
-          clock: this.clock,
-        });
+        const probe = await pollHealthy(
+          (timeoutMs) => probeReplica(url, { timeoutMs }),
+          Math.max(0, deadline - this.clock.now()),
+          { clock: this.clock },
+        );
         if (!probe.ok) {
           throw new FaultError(
             `Replica container ${name} did not answer ${url}/health within ${formatBudget(budgetMs)} (${probe.reason})`,

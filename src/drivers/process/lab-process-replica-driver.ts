@@ -5,7 +5,8 @@
 // unpausing a running one succeed without doing anything.
 //
 // kill = signal (default SIGKILL), stop = SIGTERM then SIGKILL after a grace period, start =
-// re-spawn from the spawn record, pause/unpause = SIGSTOP/SIGCONT, waitHealthy = `/health`.
+// re-spawn from the spawn record, pause/unpause = SIGSTOP/SIGCONT, waitHealthy = healthy as src/infra/http-probe.ts says (from the
+// instance the lab started in that slot), failing at once when the process exits.
 
 import { type Clock, systemClock } from '../../core/clock.js';
 import { FaultError } from '../../core/errors.js';
@@ -20,7 +21,7 @@ import {
 } from '../../infra/lab-state.js';
 import { hasExited, isStopped } from './proc.js';
 import { type DriverLogger, formatBudget, silentLogger, step } from '../driver-log.js';
-import { waitHttpHealthy } from '../health.js';
+import { pollHealthy, probeReplica } from '../../infra/http-probe.js';
 
 export interface LabProcessReplicaDriverOptions {
   /** The lab's state directory (holds `state.json`). */
@@ -143,7 +144,12 @@ export class LabProcessReplicaDriver implements ReplicaDriver {
       `wait for replica process ${id} to be healthy`,
       async () => {
         const record = this.replica(id);
-        const probe = await waitHttpHealthy(record.url, budgetMs, { clock: this.clock });
+        const probe = await pollHealthy(
+          (timeoutMs) =>
+            probeReplica(record.url, { timeoutMs, instance: record.spawn.env.OWUI_SIM_INSTANCE_ID }),
+          budgetMs,
+          { clock: this.clock, watch: { pid: record.pid } },
+        );
         if (probe.ok) return;
         const pid = this.replica(id).pid;
         const proc = pid === undefined ? 'no pid recorded' : `pid ${pid} ${processState(pid)}`;

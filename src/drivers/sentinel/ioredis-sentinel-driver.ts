@@ -19,6 +19,7 @@ import type {
   SentinelDriver,
 } from '../../core/ports.js';
 import { type DriverLogger, formatBudget, silentLogger, step } from '../driver-log.js';
+import { masterAddr, probeClient } from '../../infra/redis-probe.js';
 
 /** Knows how a Redis data node runs (lab process, container, …): kills it and starts it again. */
 export interface RedisNodeController {
@@ -240,10 +241,10 @@ export class IoredisSentinelDriver implements SentinelDriver {
     const answers = await Promise.all(
       this.opts.sentinels.map(async (s) => {
         try {
-          const reply = (await this.withClient(s, this.opts.sentinelPassword, (r) =>
-            r.call('SENTINEL', 'get-master-addr-by-name', this.masterName),
-          )) as [string, string] | null;
-          return reply ? `${normaliseHost(reply[0])}:${reply[1]}` : `unknown master name`;
+          const m = await this.withClient(s, this.opts.sentinelPassword, (r) =>
+            masterAddr(r, this.masterName),
+          );
+          return m ? `${normaliseHost(m.host)}:${m.port}` : `unknown master name`;
         } catch (err) {
           return `no answer (${errorMessage(err)})`;
         }
@@ -382,12 +383,10 @@ export class IoredisSentinelDriver implements SentinelDriver {
     const answers = await Promise.all(
       this.opts.sentinels.map(async (s) => {
         try {
-          const reply = (await this.withClient(s, this.opts.sentinelPassword, (r) =>
-            r.call('SENTINEL', 'get-master-addr-by-name', this.masterName),
-          )) as [string, string] | null;
-          return reply
-            ? { sentinel: s, master: { host: reply[0], port: Number(reply[1]) } }
-            : { sentinel: s, error: 'unknown master name' };
+          const master = await this.withClient(s, this.opts.sentinelPassword, (r) =>
+            masterAddr(r, this.masterName),
+          );
+          return master ? { sentinel: s, master } : { sentinel: s, error: 'unknown master name' };
         } catch (err) {
           return { sentinel: s, error: errorMessage(err) };
         }
@@ -507,18 +506,7 @@ export class IoredisSentinelDriver implements SentinelDriver {
   }
 
   private client(node: RedisNodeAddress, password: string | undefined): Redis {
-    const r = new Redis({
-      host: node.host,
-      port: node.port,
-      ...(password === undefined ? {} : { password }),
-      lazyConnect: true,
-      connectTimeout: this.timeoutMs,
-      commandTimeout: this.timeoutMs,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-      enableOfflineQueue: false,
-    });
-    r.on('error', () => undefined); // surfaced through the command's rejection
+    const r = probeClient(node, { timeoutMs: this.timeoutMs, password });
     this.open.add(r);
     return r;
   }

@@ -3,9 +3,10 @@
 // failover-timeout, CKQUORUM), and the master's own `INFO replication` (role, replicas, offsets,
 // lag). Only read commands; every connection has a short timeout and is closed before returning.
 
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { errorMessage } from '../../core/errors.js';
 import type { RedisMeasure, SentinelView } from '../../core/doctor/judge.js';
+import { masterAddr, parseRedisInfo, withRedisClient } from '../../infra/redis-probe.js';
 
 export interface SentinelSurveyOptions {
   sentinels: Array<{ host: string; port: number }>;
@@ -19,7 +20,10 @@ export async function surveySentinels(o: SentinelSurveyOptions): Promise<RedisMe
   const timeout = o.timeoutMs ?? 2000;
   const views = await Promise.all(
     o.sentinels.map((s) =>
-      withClient(s.host, s.port, o.sentinelPassword, timeout, (r) => sentinelView(r, o.masterName))
+      withRedisClient(s, (r) => sentinelView(r, o.masterName), {
+        timeoutMs: timeout,
+        password: o.sentinelPassword,
+      })
         .then((v) => ({ ...v, address: `${s.host}:${s.port}` }))
         .catch((err: unknown): SentinelView => ({
           address: `${s.host}:${s.port}`,
@@ -32,32 +36,36 @@ export async function surveySentinels(o: SentinelSurveyOptions): Promise<RedisMe
   const named = views.find((v) => v.master !== undefined)?.master;
   if (named !== undefined) {
     const [host, port] = splitHostPort(named);
-    measure.master = await withClient(host, port, o.password, timeout, async (r) => {
-      const info = parseInfo(String(await r.info('replication')));
-      const replicas: NonNullable<RedisMeasure['master']>['replicas'] = [];
-      for (const [k, v] of Object.entries(info)) {
-        if (!/^slave\d+$/.test(k)) continue;
-        const f = Object.fromEntries(v.split(',').map((kv) => kv.split('=') as [string, string]));
-        replicas.push({
-          address: `${f['ip'] ?? '?'}:${f['port'] ?? '?'}`,
-          state: f['state'] ?? '?',
-          offset: Number(f['offset'] ?? 0),
-          lagS: Number(f['lag'] ?? 0),
-        });
-      }
-      return {
-        address: named,
-        ...(info['role'] !== undefined ? { role: info['role'] } : {}),
-        ...(info['master_repl_offset'] !== undefined ? { offset: Number(info['master_repl_offset']) } : {}),
-        replicas,
-      };
-    }).catch((err: unknown) => ({ address: named, error: errorMessage(err), replicas: [] }));
+    measure.master = await withRedisClient(
+      { host, port },
+      async (r) => {
+        const info = parseRedisInfo(String(await r.info('replication')));
+        const replicas: NonNullable<RedisMeasure['master']>['replicas'] = [];
+        for (const [k, v] of Object.entries(info)) {
+          if (!/^slave\d+$/.test(k)) continue;
+          const f = Object.fromEntries(v.split(',').map((kv) => kv.split('=') as [string, string]));
+          replicas.push({
+            address: `${f['ip'] ?? '?'}:${f['port'] ?? '?'}`,
+            state: f['state'] ?? '?',
+            offset: Number(f['offset'] ?? 0),
+            lagS: Number(f['lag'] ?? 0),
+          });
+        }
+        return {
+          address: named,
+          ...(info['role'] !== undefined ? { role: info['role'] } : {}),
+          ...(info['master_repl_offset'] !== undefined ? { offset: Number(info['master_repl_offset']) } : {}),
+          replicas,
+        };
+      },
+      { timeoutMs: timeout, password: o.password },
+    ).catch((err: unknown) => ({ address: named, error: errorMessage(err), replicas: [] }));
   }
   return measure;
 }
 
 async function sentinelView(r: Redis, masterName: string): Promise<Omit<SentinelView, 'address'>> {
-  const addr = (await r.call('SENTINEL', 'get-master-addr-by-name', masterName)) as [string, string] | null;
+  const addr = await masterAddr(r, masterName);
   if (!addr) return { reachable: true, error: `does not monitor \`${masterName}\`` };
   const flat = (await r.call('SENTINEL', 'master', masterName)) as string[];
   const f: Record<string, string> = {};
@@ -73,7 +81,7 @@ async function sentinelView(r: Redis, masterName: string): Promise<Omit<Sentinel
   }
   return {
     reachable: true,
-    master: `${addr[0]}:${addr[1]}`,
+    master: `${addr.host}:${addr.port}`,
     ...(f['quorum'] !== undefined ? { quorum: Number(f['quorum']) } : {}),
     ...(f['num-other-sentinels'] !== undefined ? { otherSentinels: Number(f['num-other-sentinels']) } : {}),
     ...(f['down-after-milliseconds'] !== undefined
@@ -84,42 +92,6 @@ async function sentinelView(r: Redis, masterName: string): Promise<Omit<Sentinel
     ckquorum,
     ckquorumOk,
   };
-}
-
-async function withClient<T>(
-  host: string,
-  port: number,
-  password: string | undefined,
-  timeoutMs: number,
-  fn: (r: Redis) => Promise<T>,
-): Promise<T> {
-  const r = new Redis({
-    host,
-    port,
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
-    commandTimeout: timeoutMs,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    retryStrategy: () => null,
-    ...(password ? { password } : {}),
-  });
-  r.on('error', () => undefined); // a refused connect rejects connect(); no unhandled 'error' event
-  try {
-    await r.connect();
-    return await fn(r);
-  } finally {
-    r.disconnect();
-  }
-}
-
-function parseInfo(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split(/\r?\n/)) {
-    const i = line.indexOf(':');
-    if (i > 0 && !line.startsWith('#')) out[line.slice(0, i)] = line.slice(i + 1).trim();
-  }
-  return out;
 }
 
 function splitHostPort(address: string): [string, number] {

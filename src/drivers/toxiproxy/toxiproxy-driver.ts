@@ -10,6 +10,7 @@ import { type Clock, systemClock } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
 import { describeToxic } from '../../core/faults/toxic.js';
 import type { ProxyInfo, ToxicSpec, ToxiproxyDriver } from '../../core/ports.js';
+import * as toxiproxyApi from '../../infra/toxiproxy-api.js';
 import { type DriverLogger, silentLogger, step } from '../driver-log.js';
 
 export { describeToxic };
@@ -19,22 +20,6 @@ export interface ToxiproxyClientDriverOptions {
   url: string;
   logger?: DriverLogger;
   clock?: Clock;
-}
-
-interface RawToxic {
-  name: string;
-  type: string;
-  stream: string;
-  toxicity: number;
-  attributes: Record<string, unknown>;
-}
-
-interface RawProxy {
-  name: string;
-  listen: string;
-  upstream: string;
-  enabled: boolean;
-  toxics?: RawToxic[] | null;
 }
 
 const DRIVER = 'toxiproxy';
@@ -59,21 +44,15 @@ export class ToxiproxyClientDriver implements ToxiproxyDriver {
   }
 
   async listProxies(): Promise<ProxyInfo[]> {
-    return this.call(`list proxies at ${this.url}`, 'TOXIPROXY_UNREACHABLE', async () => {
-      const res = await this.client.getApi().get<Record<string, RawProxy>>(`${this.url}/proxies`);
-      return Object.values(res.data ?? {})
-        .map(toProxyInfo)
-        .sort((a, b) => a.name.localeCompare(b.name));
-    });
+    return this.call(`list proxies at ${this.url}`, 'TOXIPROXY_UNREACHABLE', () =>
+      toxiproxyApi.listProxies(this.url),
+    );
   }
 
   async getProxy(proxy: string): Promise<ProxyInfo> {
-    return this.call(`read proxy ${proxy}`, 'TOXIPROXY_PROXY_FAILED', async () => {
-      const res = await this.client
-        .getApi()
-        .get<RawProxy>(`${this.url}/proxies/${encodeURIComponent(proxy)}`);
-      return toProxyInfo(res.data);
-    });
+    return this.call(`read proxy ${proxy}`, 'TOXIPROXY_PROXY_FAILED', () =>
+      toxiproxyApi.getProxy(this.url, proxy),
+    );
   }
 
   /** Creates a proxy (for targets whose proxies the tool sets up). */
@@ -82,12 +61,7 @@ export class ToxiproxyClientDriver implements ToxiproxyDriver {
       `create proxy ${p.name} (${p.listen} → ${p.upstream})`,
       'TOXIPROXY_PROXY_FAILED',
       async () => {
-        await this.client.createProxy({
-          name: p.name,
-          listen: p.listen,
-          upstream: p.upstream,
-          enabled: p.enabled ?? true,
-        });
+        await toxiproxyApi.createProxy(this.url, p);
       },
     );
   }
@@ -179,26 +153,9 @@ export class ToxiproxyClientDriver implements ToxiproxyDriver {
   }
 }
 
-function toProxyInfo(raw: RawProxy): ProxyInfo {
-  return {
-    name: raw.name,
-    listen: raw.listen,
-    upstream: raw.upstream,
-    enabled: raw.enabled,
-    toxics: (raw.toxics ?? []).map((t) => ({
-      name: t.name,
-      type: t.type as ToxicSpec['type'],
-      stream: t.stream === 'upstream' ? 'upstream' : 'downstream',
-      toxicity: t.toxicity,
-      attributes: Object.fromEntries(
-        Object.entries(t.attributes ?? {}).filter((e): e is [string, number] => typeof e[1] === 'number'),
-      ),
-    })),
-  };
-}
-
-/** toxiproxy-node-client reports HTTP failures only as "Request failed with status code N". */
+/** The shared API calls carry the status; toxiproxy-node-client says only "… status code N". */
 function httpStatus(err: unknown): number | undefined {
+  if (err instanceof toxiproxyApi.ToxiproxyHttpError) return err.status;
   const m = /status code (\d{3})/.exec(errorMessage(err));
   return m ? Number(m[1]) : undefined;
 }

@@ -11,8 +11,9 @@
 //   runs: every Point of a catalogue metric goes to the SampleSink (tags as k6 wrote them);
 //   k6's `dropped_iterations` become `missed_starts`; other k6 metrics are ignored.
 // - k6 exit codes are mapped to ours, never passed through (`mapK6Exit`): 0 and 99 (k6's
-//   thresholds failed; owui-chaos judges SLOs itself, per phase) succeed; every other code is a
-//   LoadGeneratorError naming k6's meaning of the code. Aborting `signal` sends SIGINT (k6 stops
+//   thresholds failed; owui-chaos judges SLOs itself, per phase) succeed; an invalid config is
+//   usage (user K6_* settings) or our bug; a stop from outside is an interruption; every other code
+//   is a LoadGeneratorError naming k6's meaning of the code (108 quotes the abort reason). Aborting `signal` sends SIGINT (k6 stops
 //   gracefully, exit 105 then counts as success); k6 still running `durationMs + gracefulStop + 60 s`
 //   after the start is killed (`K6_HUNG`).
 // - onProgress every second: elapsed, completed and error streams, p95 ttft over the last 10 s.
@@ -23,7 +24,14 @@ import { createWriteStream } from 'node:fs';
 import { mkdtemp, open, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LoadGeneratorError, PreflightError, UsageError } from '../../core/errors.js';
+import {
+  ExitCode,
+  InterruptedError,
+  LoadGeneratorError,
+  OwuiChaosError,
+  PreflightError,
+  UsageError,
+} from '../../core/errors.js';
 import { isMetricName, type MetricName } from '../../core/metrics.js';
 import type { LoadEngine, LoadPlan, LoadProgress } from '../../core/ports.js';
 import { parseSampleLine, type SampleSink } from '../../core/samples.js';
@@ -167,7 +175,11 @@ export async function detectK6(binary = 'k6', env?: NodeJS.ProcessEnv): Promise<
   return version;
 }
 
-/** k6's exit codes (go.k6.io/k6/errext/exitcodes) and what they mean. */
+/**
+ * k6's exit codes (k6's errext/exitcodes, the same list in v0.49.0, v1.3.0, v1.8.1 and v2.2.0 except
+ * 110, new in v1.0.0) plus 255, k6's exit for an error that carries no code (k6 < 1.0 also exits
+ * 255 for an invalid option). docs/k6.md "Thresholds and exit codes" has the table per version.
+ */
 export const K6_EXIT_CODES: Record<number, string> = {
   97: 'cloud test run failed',
   98: 'cloud failed to get progress',
@@ -175,25 +187,69 @@ export const K6_EXIT_CODES: Record<number, string> = {
   100: 'setup() timed out',
   101: 'teardown() timed out',
   102: 'generic timeout',
-  103: 'generic engine error',
+  103: "stopped through k6's REST API",
   104: 'invalid configuration',
-  105: 'aborted from outside (signal or REST API)',
+  105: 'aborted from outside (a signal)',
   106: 'cannot start the REST API',
   107: 'script exception',
   108: 'script aborted (test.abort())',
   109: 'Go panic',
-  110: 'test marked as failed',
+  110: 'test marked as failed (exec.test.fail())',
+  255: 'k6 error without an exit code (bad command line, unreadable script; invalid option on k6 < 1.0)',
 };
+
+export interface K6ExitContext {
+  /** We asked k6 to stop (SIGINT): its 105 or a signal exit is the stop we wanted. */
+  stoppedByUs: boolean;
+  /** The end of k6's console output, quoted in the error. */
+  stderrTail: string;
+  /**
+   * k6 settings the user brought in (`K6_*` environment variables, extra `--out` outputs). When k6
+   * refuses its configuration (104, 255) with any of these in effect, they are the likely cause
+   * (usage, exit 2); without them the options were all ours, so it is our bug (exit 1).
+   */
+  userK6Settings?: readonly string[];
+  /** The first error k6 logged, when the tail may no longer hold it. */
+  firstError?: string;
+}
+
+/** The reason k6 logged for `test.abort(reason)` (`level=error msg="test aborted: <reason>"`). */
+export function k6AbortReason(output: string): string | undefined {
+  for (const line of output.split('\n')) {
+    const problem = k6LogProblem(line);
+    const reason = abortReasonOf(problem?.message);
+    if (reason) return reason;
+  }
+  return undefined;
+}
+
+function abortReasonOf(message: string | undefined): string | undefined {
+  return message === undefined ? undefined : /^test aborted: (.*)$/s.exec(message)?.[1];
+}
+
+/** The first error k6 logged (`level=error|fatal msg=…`), for a message. */
+function firstK6Error(output: string): string | undefined {
+  for (const line of output.split('\n')) {
+    const problem = k6LogProblem(line);
+    if (problem?.level === 'error') return problem.message;
+  }
+  return undefined;
+}
 
 /**
  * k6's exit → our outcome: undefined = the load ran (0; 99 thresholds failed, owui-chaos judges
- * SLOs itself; 105 or a signal when WE stopped it), otherwise the LoadGeneratorError to throw.
+ * SLOs itself; 105 or a signal when WE stopped it), otherwise the error to throw:
+ * - 104 and 255 (k6 refused its configuration or command line): usage (exit 2) when user k6
+ *   settings are in effect, else a bug in owui-chaos (exit 1);
+ * - 103 and 105 not asked by us (someone stopped k6 itself): interrupted (exit 13);
+ * - 108 (a scenario's `test.abort()`, e.g. a module or behaviour it checks at init is missing):
+ *   `K6_SCRIPT_ABORTED`, the reason quoted; every other code: a LoadGeneratorError (exit 12).
  */
 export function mapK6Exit(
   code: number | null,
   signal: NodeJS.Signals | null,
-  ctx: { stoppedByUs: boolean; stderrTail: string },
-): LoadGeneratorError | undefined {
+  ctx: K6ExitContext,
+): OwuiChaosError | undefined {
   if (code === 0 || code === 99) return undefined;
   if (ctx.stoppedByUs && (code === 105 || code === null)) return undefined;
   const meaning =
@@ -201,15 +257,60 @@ export function mapK6Exit(
       ? `killed by ${signal ?? 'a signal'}`
       : `exit ${code}: ${K6_EXIT_CODES[code] ?? 'unknown k6 exit code'}`;
   const tail = ctx.stderrTail.trim();
+  const lastOutput = tail ? `; last output: ${tail.slice(-500)}` : '';
+  const compare = 'Rerun with the built-in engine to compare: --engine node';
+  if (code === 104 || code === 255) {
+    const refused = ctx.firstError ?? firstK6Error(tail) ?? 'see k6.log';
+    const user = ctx.userK6Settings ?? [];
+    if (user.length > 0)
+      return new UsageError(
+        `k6 refused its configuration (${meaning}): ${refused}. k6 settings of yours in effect: ${user.join(', ')}`,
+        {
+          code: 'K6_INVALID_CONFIG',
+          suggestions: [
+            `Fix or unset ${user.join(', ')} and rerun`,
+            'If it still fails without them, it is a bug in owui-chaos: report it with k6.log from the run directory',
+          ],
+        },
+      );
+    return new OwuiChaosError(
+      `k6 refused the configuration owui-chaos generated (${meaning}): ${refused}. This is a bug in owui-chaos`,
+      {
+        code: 'K6_INVALID_CONFIG',
+        exitCode: ExitCode.bug,
+        suggestions: ['Report it with k6.log and config.json from the run directory', compare],
+      },
+    );
+  }
+  if ((code === 103 || code === 105) && !ctx.stoppedByUs)
+    return new InterruptedError(`k6 was stopped from outside owui-chaos (${meaning})`, {
+      code: 'K6_INTERRUPTED',
+      suggestions: ['Nothing sent by owui-chaos stopped k6: look for whoever signalled the k6 process'],
+    });
+  if (code === 108) {
+    const reason = k6AbortReason(tail) ?? abortReasonOf(ctx.firstError);
+    return new LoadGeneratorError(
+      `the k6 scenario aborted the test (${meaning}): ${reason ?? `no reason logged${lastOutput}`}`,
+      {
+        code: 'K6_SCRIPT_ABORTED',
+        suggestions: [
+          'The scenarios abort when a module or behaviour they check for is missing from this k6, or when setup() cannot sign in: read the reason above',
+          compare,
+        ],
+      },
+    );
+  }
   const codeName =
-    code === 104
-      ? 'K6_INVALID_CONFIG'
-      : code === 107 || code === 108
-        ? 'K6_SCRIPT_ERROR'
-        : code === 100 || code === 101 || code === 102
-          ? 'K6_TIMEOUT'
-          : 'K6_FAILED';
-  return new LoadGeneratorError(`k6 failed (${meaning})${tail ? `; last output: ${tail.slice(-500)}` : ''}`, {
+    code === 107
+      ? 'K6_SCRIPT_ERROR'
+      : code === 100 || code === 101 || code === 102
+        ? 'K6_TIMEOUT'
+        : code === 109
+          ? 'K6_PANIC'
+          : code === 110
+            ? 'K6_MARKED_FAILED'
+            : 'K6_FAILED';
+  return new LoadGeneratorError(`k6 failed (${meaning})${lastOutput}`, {
     code: codeName,
     suggestions:
       codeName === 'K6_SCRIPT_ERROR'
@@ -217,8 +318,19 @@ export function mapK6Exit(
             'Run the bundle by hand to see the script error: k6 run dist/scenarios/<name>.js',
             'owui-chaos k6 bundle',
           ]
-        : ['Rerun with the built-in engine to compare: --engine node'],
+        : [compare],
   });
+}
+
+/** The k6 settings the user brought into a run: `K6_*` variables (but ours) and extra outputs. */
+export function userK6Settings(env: NodeJS.ProcessEnv, extraOutputs: readonly string[]): string[] {
+  const ours = new Set(['K6_NO_USAGE_REPORT']);
+  return [
+    ...Object.keys(env)
+      .filter((k) => k.startsWith('K6_') && !ours.has(k) && env[k] !== undefined)
+      .sort(),
+    ...extraOutputs.map((o) => `--out ${o}`),
+  ];
 }
 
 /**
@@ -342,6 +454,7 @@ export class K6LoadEngine implements LoadEngine {
       // No anonymous usage report from a load generator inside someone's test network.
       K6_NO_USAGE_REPORT: 'true',
     };
+    const outputs = extraOutputs(this.opts.extraOutputs);
     const args = [
       'run',
       '--no-color',
@@ -352,7 +465,7 @@ export class K6LoadEngine implements LoadEngine {
       '127.0.0.1:0',
       '--out',
       `json=${samplesFile}`,
-      ...extraOutputs(this.opts.extraOutputs).flatMap((o) => ['--out', o]),
+      ...outputs.flatMap((o) => ['--out', o]),
       ...(this.opts.testId ? ['--tag', `testid=${this.opts.testId}`] : []),
       bundle.path,
     ];
@@ -370,6 +483,7 @@ export class K6LoadEngine implements LoadEngine {
     let abortedByThreshold = false;
     let vuExceptions = 0;
     let firstVuException: string | undefined;
+    let firstError: string | undefined;
     const report = (problem: K6LogProblem): void => {
       if (problems.length < 50) problems.push(problem);
       this.opts.onLogProblem?.(problem);
@@ -383,6 +497,7 @@ export class K6LoadEngine implements LoadEngine {
       for (const line of lines) {
         const problem = k6LogProblem(line);
         if (!problem) continue;
+        if (problem.level === 'error') firstError ??= problem.message;
         if (isVuException(line)) {
           vuExceptions++;
           firstVuException ??= problem.message;
@@ -499,7 +614,12 @@ export class K6LoadEngine implements LoadEngine {
         },
       );
     }
-    const error = mapK6Exit(result.code, result.signal, { stoppedByUs, stderrTail });
+    const error = mapK6Exit(result.code, result.signal, {
+      stoppedByUs,
+      stderrTail,
+      userK6Settings: userK6Settings({ ...process.env, ...this.opts.env }, outputs),
+      ...(firstError !== undefined ? { firstError } : {}),
+    });
     if (error) throw error;
     // k6 exits 0 after exceptions in VU iterations: the load it reports is not the load asked for,
     // so the run must not pass on it (docs/k6.md "Nothing silent").

@@ -21,6 +21,15 @@ const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 type ContentItem = Extract<ChatStreamItem, { kind: 'content' }>;
 
+/**
+ * Whether `data` holds `part` at `at`. A slice compared with `===` (a flat memory compare in V8)
+ * instead of `startsWith(part, at)`, which compares char by char: for the ~200-char prefix of a
+ * chat chunk that was most of the template's cost per event (1–2.5 µs against ~0.15 µs).
+ */
+function holdsAt(data: string, at: number, part: string): boolean {
+  return data.length >= at + part.length && data.slice(at, at + part.length) === part;
+}
+
 export class ChunkTemplate {
   private prefix: string | undefined;
   /** Constant text after the content literal: up to the stamp's number, or to the end. */
@@ -60,7 +69,7 @@ export class ChunkTemplate {
 
   match(data: string): ContentItem | undefined {
     const prefix = this.prefix;
-    if (prefix === undefined || !data.startsWith(prefix)) return undefined;
+    if (prefix === undefined || !holdsAt(data, 0, prefix)) return undefined;
     // The JSON string literal: a quote, then anything but an unescaped quote or a control character.
     let i = prefix.length;
     if (data.charCodeAt(i) !== 0x22) return undefined;
@@ -85,12 +94,12 @@ export class ChunkTemplate {
         return undefined;
       }
     }
-    if (content === '' || !data.startsWith(this.middle, literalEnd)) return undefined;
+    if (content === '' || !holdsAt(data, literalEnd, this.middle)) return undefined;
     const afterMiddle = literalEnd + this.middle.length;
     if (this.tail === undefined)
       return afterMiddle === data.length ? { kind: 'content', content } : undefined;
     const numEnd = data.length - this.tail.length;
-    if (numEnd <= afterMiddle || !data.endsWith(this.tail)) return undefined;
+    if (numEnd <= afterMiddle || !holdsAt(data, numEnd, this.tail)) return undefined;
     const num = data.slice(afterMiddle, numEnd);
     if (!JSON_NUMBER.test(num)) return undefined;
     const sentAtMs = Number(num);

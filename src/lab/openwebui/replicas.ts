@@ -12,8 +12,9 @@
 
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PreflightError, errorMessage } from '../../core/errors.js';
-import { isAlive, pickEnv, sleep, spawnDaemon, tailFile } from '../../infra/process/daemon.js';
+import { PreflightError } from '../../core/errors.js';
+import { pickEnv, spawnDaemon, tailFile } from '../../infra/process/daemon.js';
+import { pollHealthy, probeReplica } from '../../infra/http-probe.js';
 import type { LabReplicaRecord } from '../../infra/lab-state.js';
 import type { OpenWebuiInstall } from './install.js';
 
@@ -122,35 +123,20 @@ export async function startRealReplica(o: StartRealReplicaOptions): Promise<LabR
   };
 }
 
-/** Waits for /health then /ready (both 200); returns ms since `startedAt`. */
+/** Waits until healthy (src/infra/http-probe.ts: /health, then /ready); returns ms since `startedAt`. */
 export async function waitReplicaReady(
   r: LabReplicaRecord,
   startedAt: number,
   budgetMs: number,
 ): Promise<number> {
-  const deadline = startedAt + budgetMs;
-  let reason = 'no answer yet';
-  while (Date.now() < deadline) {
-    if (r.pid !== undefined && !isAlive(r.pid)) {
-      reason = `the process (pid ${r.pid}) exited`;
-      break;
-    }
-    try {
-      const health = await fetch(`${r.url}/health`, { signal: AbortSignal.timeout(3000) });
-      await health.arrayBuffer();
-      if (health.ok) {
-        const ready = await fetch(`${r.url}/ready`, { signal: AbortSignal.timeout(5000) });
-        const text = await ready.text();
-        if (ready.ok) return Date.now() - startedAt;
-        reason = `/ready ${ready.status} ${text.slice(0, 120)}`;
-      } else reason = `/health ${health.status}`;
-    } catch (err) {
-      reason = errorMessage(err);
-    }
-    await sleep(250);
-  }
+  const last = await pollHealthy(
+    (timeoutMs) => probeReplica(r.url, { timeoutMs }),
+    Math.max(0, startedAt + budgetMs - Date.now()),
+    { intervalMs: 250, probeTimeoutMs: 5000, watch: { pid: r.pid } },
+  );
+  if (last.ok) return Date.now() - startedAt;
   throw new PreflightError(
-    `Open WebUI replica ${r.name} did not become ready within ${Math.round(budgetMs / 1000)} s (${reason})`,
+    `Open WebUI replica ${r.name} did not become ready within ${Math.round(budgetMs / 1000)} s (${last.reason})`,
     {
       code: 'LAB_PART_UNHEALTHY',
       suggestions: [`tail -n 80 ${r.spawn.logFile}`],

@@ -11,20 +11,8 @@ import { capacityFromEnv, type CapacityModel } from './capacity.js';
 import { versionFeatures, type VersionFeatures } from './version.js';
 import { REFERENCE_OPENWEBUI_VERSION } from '../../protocol/openwebui.js';
 
-/** The simulator's own response header naming its lab slot (OWUI_SIM_INSTANCE_ID); real Open WebUI has none. */
-export const INSTANCE_HEADER = 'X-OWUI-Sim-Instance';
-
-/**
- * Whether a response came from the replica the lab started in that slot. Without this, a replica
- * that died on EADDRINUSE passed its health check when another lab's server held the port.
- * `expected` undefined (a real Open WebUI replica) accepts any answer.
- */
-export function answeredByInstance(
-  headers: { get(name: string): string | null },
-  expected?: string,
-): boolean {
-  return expected === undefined || headers.get(INSTANCE_HEADER) === expected;
-}
+// The simulator's instance header and the check on it live with the probes that read it.
+export { INSTANCE_HEADER, answeredByInstance } from '../../infra/http-probe.js';
 
 export interface RedisNatTarget {
   host: string;

@@ -2,8 +2,9 @@
 // through Toxiproxy's `llm` proxy.
 
 import { freePort, stopProcess } from '../../infra/process/daemon.js';
-import { httpOk, probe, waitHealthy } from './health.js';
-import { NO_ENDPOINTS, partDir, spawnCli, type LabPart } from './part.js';
+import { probeHttpOk } from '../../infra/http-probe.js';
+import { waitHealthy } from './health.js';
+import { oneProcessEndpoints, partDir, spawnCli, type LabPart } from './part.js';
 
 export const mockLlmPart: LabPart = {
   name: 'mock-llm',
@@ -16,14 +17,16 @@ export const mockLlmPart: LabPart = {
     const url = `http://127.0.0.1:${port}`;
     state.mockLlm = { ...llm, port, url };
     save();
-    await waitHealthy('mock LLM', llm, settings.budgetMs, () => httpOk(`${url}/v1/models`));
+    await waitHealthy('mock LLM', llm, settings.budgetMs, (timeoutMs) =>
+      probeHttpOk(`${url}/v1/models`, { timeoutMs }),
+    );
     progress(`mock LLM ready on ${url}`);
   },
 
   async status(state) {
     const m = state.mockLlm;
     if (!m) return { parts: [] };
-    const ok = await probe(() => httpOk(`${m.url}/v1/models`));
+    const ok = await probeHttpOk(`${m.url}/v1/models`);
     return {
       parts: [
         {
@@ -32,7 +35,7 @@ export const mockLlmPart: LabPart = {
           endpoint: m.url,
           pid: m.pid,
           healthy: ok.ok,
-          detail: ok.detail,
+          detail: ok.reason,
         },
       ],
     };
@@ -45,11 +48,6 @@ export const mockLlmPart: LabPart = {
 
   endpoints(state) {
     const m = state.mockLlm;
-    if (!m) return NO_ENDPOINTS;
-    return {
-      rows: [{ part: 'mock-llm', name: 'mock-llm', endpoint: m.url, pid: m.pid }],
-      pids: [{ part: 'mock-llm', pid: m.pid }],
-      ports: [m.port],
-    };
+    return oneProcessEndpoints('mock-llm', m && { ...m, endpoint: m.url });
   },
 };

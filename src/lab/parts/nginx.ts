@@ -4,8 +4,9 @@
 
 import { nginxBinary, startNginx, stopNginx } from '../nginx/nginx-process.js';
 import { nginxOptionsFor } from '../misconfig.js';
-import { jsonStatusOk, waitHealthy } from './health.js';
-import { NO_ENDPOINTS, partDir, type LabPart, type NginxView } from './part.js';
+import { probeJsonStatus } from '../../infra/http-probe.js';
+import { waitHealthy } from './health.js';
+import { oneProcessEndpoints, partDir, type LabPart, type NginxView } from './part.js';
 
 export const nginxPart: LabPart = {
   name: 'nginx',
@@ -45,7 +46,9 @@ export const nginxPart: LabPart = {
       binary: ngx.binary,
     };
     save();
-    await waitHealthy('nginx', ngx, settings.budgetMs, () => jsonStatusOk(`${ngx.url}/health`));
+    await waitHealthy('nginx', ngx, settings.budgetMs, (timeoutMs) =>
+      probeJsonStatus(`${ngx.url}/health`, { timeoutMs }),
+    );
     progress(`nginx ready on ${ngx.url} (buffering ${state.buffering})`);
   },
 
@@ -102,11 +105,6 @@ export const nginxPart: LabPart = {
 
   endpoints(state) {
     const nginx = state.nginx;
-    if (!nginx) return NO_ENDPOINTS;
-    return {
-      rows: [{ part: 'nginx', name: 'nginx', endpoint: nginx.url, pid: nginx.pid }],
-      pids: [{ part: 'nginx', pid: nginx.pid }],
-      ports: [nginx.port],
-    };
+    return oneProcessEndpoints('nginx', nginx && { ...nginx, endpoint: nginx.url });
   },
 };

@@ -144,6 +144,19 @@ export interface LabPart {
 
 export const NO_ENDPOINTS: PartEndpoints = { rows: [], pids: [], ports: [] };
 
+/** The endpoints of a part that is one process on one port (mock LLM, nginx, Postgres). */
+export function oneProcessEndpoints(
+  part: string,
+  rec: { pid: number; port: number; endpoint: string } | undefined,
+): PartEndpoints {
+  if (!rec) return NO_ENDPOINTS;
+  return {
+    rows: [{ part, name: part, endpoint: rec.endpoint, pid: rec.pid }],
+    pids: [{ part, pid: rec.pid }],
+    ports: [rec.port],
+  };
+}
+
 /** `<stateDir>/<part>`, created. */
 export function partDir(stateDir: string, part: string): string {
   const dir = join(stateDir, part);

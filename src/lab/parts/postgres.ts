@@ -4,7 +4,7 @@
 import { requireBinary } from '../../infra/process/binaries.js';
 import { findPostgresBin, postgresStatus, startPostgres, stopPostgres } from '../postgres/postgres.js';
 import { LAB_DIR_ENV, PROXY_POSTGRES } from './names.js';
-import { NO_ENDPOINTS, partDir, type LabPart } from './part.js';
+import { oneProcessEndpoints, partDir, type LabPart } from './part.js';
 import { createProxy } from './toxiproxy.js';
 
 export const postgresPart: LabPart = {
@@ -58,11 +58,6 @@ export const postgresPart: LabPart = {
 
   endpoints(state) {
     const rec = state.postgres;
-    if (!rec) return NO_ENDPOINTS;
-    return {
-      rows: [{ part: 'postgres', name: 'postgres', endpoint: `127.0.0.1:${rec.port}`, pid: rec.pid }],
-      pids: [{ part: 'postgres', pid: rec.pid }],
-      ports: [rec.port],
-    };
+    return oneProcessEndpoints('postgres', rec && { ...rec, endpoint: `127.0.0.1:${rec.port}` });
   },
 };

@@ -2,9 +2,9 @@
 // Toxiproxy proxies `redis-master` / `redis-replica` in front of the two data nodes. Status asks
 // each data node its replication role and each Sentinel the master it knows.
 
-import { Redis } from 'ioredis';
 import { errorMessage } from '../../core/errors.js';
 import { requireBinary } from '../../infra/process/binaries.js';
+import { masterAddr, parseRedisInfo, withRedisClient } from '../../infra/redis-probe.js';
 import { startRedisTopology, stopRedisTopology } from '../redis/redis-topology.js';
 import { MASTER_NAME, PROXY_REDIS_MASTER, PROXY_REDIS_REPLICA } from './names.js';
 import { NO_ENDPOINTS, partDir, type LabPartStatus, type LabPart, type SentinelView } from './part.js';
@@ -104,30 +104,11 @@ export const redisPart: LabPart = {
   },
 };
 
-async function withRedis<T>(port: number, fn: (r: Redis) => Promise<T>): Promise<T> {
-  const r = new Redis({
-    host: '127.0.0.1',
-    port,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: 1000,
-    commandTimeout: 2000,
-  });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    return await fn(r);
-  } finally {
-    r.disconnect();
-  }
-}
-
 async function redisRole(port: number): Promise<{ ok: boolean; detail: string }> {
   try {
-    const info = await withRedis(port, (r) => r.info('replication'));
-    const role = /role:(\w+)/.exec(info)?.[1] ?? '?';
-    const link = /master_link_status:(\w+)/.exec(info)?.[1];
+    const info = parseRedisInfo(await withRedisClient(local(port), (r) => r.info('replication')));
+    const role = info['role'] ?? '?';
+    const link = info['master_link_status'];
     return {
       ok: role === 'master' || link === 'up',
       detail: link ? `role ${role}, link ${link}` : `role ${role}`,
@@ -142,12 +123,14 @@ async function sentinelMaster(
   masterName: string,
 ): Promise<{ master?: string; error?: string }> {
   try {
-    const reply = (await withRedis(port, (r) =>
-      r.call('SENTINEL', 'get-master-addr-by-name', masterName),
-    )) as string[] | null;
-    if (!reply) return { error: `no master known for ${masterName}` };
-    return { master: `${reply[0]}:${reply[1]}` };
+    const m = await withRedisClient(local(port), (r) => masterAddr(r, masterName));
+    if (!m) return { error: `no master known for ${masterName}` };
+    return { master: `${m.host}:${m.port}` };
   } catch (err) {
     return { error: errorMessage(err) };
   }
+}
+
+function local(port: number): { host: string; port: number } {
+  return { host: '127.0.0.1', port };
 }

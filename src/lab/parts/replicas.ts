@@ -24,7 +24,8 @@ import { formatMisconfigs, replicaEnvFor } from '../misconfig.js';
 import { requireOpenWebui } from '../openwebui/install.js';
 import { formatMb, replicaFacts, upRealReplicas } from '../openwebui/replicas.js';
 import { postgresUrl } from '../postgres/postgres.js';
-import { jsonStatusOk, probe, waitHealthy } from './health.js';
+import { probeReplica } from '../../infra/http-probe.js';
+import { waitHealthy } from './health.js';
 import {
   LAB_DIR_ENV,
   MASTER_NAME,
@@ -85,12 +86,7 @@ export const replicasPart: LabPart = {
         r.version = live.version ?? 'unreachable';
         if (live.rssBytes !== undefined) r.rssBytes = live.rssBytes;
       }
-      const ok = await probe(async () => {
-        const res = await fetch(`${r.url}/ready`, { signal: AbortSignal.timeout(2000) });
-        const text = await res.text();
-        if (!res.ok) throw new Error(`/ready ${res.status} ${text.slice(0, 100)}`);
-        return true;
-      });
+      const ok = await probeReplica(r.url, { instance: r.spawn.env.OWUI_SIM_INSTANCE_ID });
       parts.push({
         part: 'replica',
         name: r.name,
@@ -98,7 +94,7 @@ export const replicasPart: LabPart = {
         ...(r.pid !== undefined ? { pid: r.pid } : {}),
         ...(r.containerId ? { containerId: r.containerId.slice(0, 12) } : {}),
         healthy: ok.ok,
-        detail: `${replicaKind(r)}; ${ok.ok ? '/ready 200' : ok.detail}`,
+        detail: `${replicaKind(r)}; ${ok.reason}`,
       });
     }
     return { parts };
@@ -261,7 +257,7 @@ async function upSimulators(ctx: LabUpContext): Promise<void> {
   await Promise.all(state.replicas.map((r) => waitSimulatorHealthy(r, docker, settings.budgetMs)));
 }
 
-/** /health and /ready both `{"status": true}`, from the instance the lab started. */
+/** Healthy as src/infra/http-probe.ts says, from the instance the lab started. */
 function waitSimulatorHealthy(
   r: LabReplicaRecord,
   docker: Docker | undefined,
@@ -275,12 +271,7 @@ function waitSimulatorHealthy(
       ...(docker && r.containerId ? { gone: () => containerGone(docker, r.containerId!) } : {}),
     },
     budgetMs,
-    async () => {
-      const instance = r.spawn.env.OWUI_SIM_INSTANCE_ID;
-      return (
-        (await jsonStatusOk(`${r.url}/health`, instance)) && (await jsonStatusOk(`${r.url}/ready`, instance))
-      );
-    },
+    (timeoutMs) => probeReplica(r.url, { timeoutMs, instance: r.spawn.env.OWUI_SIM_INSTANCE_ID }),
   );
 }
 

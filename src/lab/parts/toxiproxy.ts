@@ -1,13 +1,15 @@
 // Lab part: Toxiproxy (the real `toxiproxy-server` when installed, else the lab's own server) with
 // the `llm` proxy in front of the mock LLM. Later parts put their own proxies in it through
-// `createProxy`, the lab's one Toxiproxy client.
+// `createProxy`; the HTTP calls are src/infra/toxiproxy-api.ts, shared with the Toxiproxy driver.
 
 import { PreflightError, errorMessage } from '../../core/errors.js';
 import type { LabProxyRecord, LabState } from '../../infra/lab-state.js';
 import { freePort, spawnDaemon, stopProcess, tailFile } from '../../infra/process/daemon.js';
 import { join } from 'node:path';
 import { findToxiproxyServer } from '../openwebui/install.js';
-import { httpOk, waitHealthy } from './health.js';
+import { probeHttpOk } from '../../infra/http-probe.js';
+import * as toxiproxyApi from '../../infra/toxiproxy-api.js';
+import { waitHealthy } from './health.js';
 import { LAB_DIR_ENV, PROXY_LLM } from './names.js';
 import {
   NO_ENDPOINTS,
@@ -46,7 +48,9 @@ export const toxiproxyPart: LabPart = {
     const url = `http://127.0.0.1:${port}`;
     state.toxiproxy = { url, port, real: real !== undefined, daemon, proxies: [] };
     save();
-    await waitHealthy('Toxiproxy', daemon, settings.budgetMs, () => httpOk(`${url}/version`));
+    await waitHealthy('Toxiproxy', daemon, settings.budgetMs, (timeoutMs) =>
+      probeHttpOk(`${url}/version`, { timeoutMs }),
+    );
     const llm = await createProxy(ctx, PROXY_LLM, state.mockLlm!.port);
     progress(`Toxiproxy ready on ${url} (proxy llm ${llm.listen} → ${llm.upstream})`);
   },
@@ -57,22 +61,10 @@ export const toxiproxyPart: LabPart = {
     const name = t.real ? 'toxiproxy-server' : 'toxiproxy (lab)';
     const pid = t.daemon ? { pid: t.daemon.pid } : {};
     try {
-      const res = await fetch(`${t.url}/proxies`, { signal: AbortSignal.timeout(2000) });
-      const proxies = (await res.json()) as Record<
-        string,
-        { name: string; listen: string; upstream: string; enabled: boolean; toxics?: unknown[] }
-      >;
-      const view: ToxiproxyView = {
-        url: t.url,
-        proxies: Object.values(proxies).map((p) => ({
-          name: p.name,
-          listen: p.listen,
-          upstream: p.upstream,
-          enabled: p.enabled,
-          toxics: p.toxics ?? [],
-        })),
-      };
-      const missing = t.proxies.filter((p) => !(p.name in proxies)).map((p) => p.name);
+      const proxies = await toxiproxyApi.listProxies(t.url);
+      const view: ToxiproxyView = { url: t.url, proxies };
+      const names = new Set(proxies.map((p) => p.name));
+      const missing = t.proxies.filter((p) => !names.has(p.name)).map((p) => p.name);
       return {
         toxiproxy: view,
         parts: [
@@ -81,10 +73,8 @@ export const toxiproxyPart: LabPart = {
             name,
             endpoint: t.url,
             ...pid,
-            healthy: res.ok && missing.length === 0,
-            detail: missing.length
-              ? `proxies missing: ${missing.join(', ')}`
-              : `${Object.keys(proxies).length} proxies`,
+            healthy: missing.length === 0,
+            detail: missing.length ? `proxies missing: ${missing.join(', ')}` : `${proxies.length} proxies`,
           },
         ],
       };
@@ -142,26 +132,22 @@ export async function createProxy(
     upstream: `127.0.0.1:${upstreamPort}`,
     enabled: true,
   };
-  const res = await fetch(`${toxi.url}/proxies`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(5000),
-  });
-  const text = await res.text();
   const logFile = toxi.daemon?.logFile ?? '';
-  if (res.status !== 201) {
-    throw new PreflightError(`Toxiproxy refused to create proxy \`${name}\` (HTTP ${res.status})`, {
+  let created: { listen?: string; upstream?: string };
+  try {
+    created = await toxiproxyApi.createProxy(toxi.url, body);
+  } catch (err) {
+    const status = err instanceof toxiproxyApi.ToxiproxyHttpError ? `HTTP ${err.status}` : errorMessage(err);
+    throw new PreflightError(`Toxiproxy refused to create proxy \`${name}\` (${status})`, {
       code: 'LAB_PART_UNHEALTHY',
       suggestions: [`cat ${logFile}`],
-      cause: new Error(`${text}\n${tailFile(logFile, 10)}`),
+      cause: new Error(`${errorMessage(err)}\n${tailFile(logFile, 10)}`),
     });
   }
-  const created = JSON.parse(text) as { listen?: string; upstream?: string };
   const record: LabProxyRecord = {
     name,
-    listen: created.listen ?? body.listen,
-    upstream: created.upstream ?? body.upstream,
+    listen: created.listen || body.listen,
+    upstream: created.upstream || body.upstream,
   };
   toxi.proxies.push(record);
   save();

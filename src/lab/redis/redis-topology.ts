@@ -4,7 +4,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { PreflightError } from '../../core/errors.js';
 import {
   type DaemonInfo,
@@ -16,6 +16,7 @@ import {
 } from '../../infra/process/daemon.js';
 import { requireBinary } from '../../infra/process/binaries.js';
 import type { RedisNodeInfo, RedisTopology } from '../../infra/lab-state.js';
+import { withRedisClient } from '../../infra/redis-probe.js';
 
 export interface RedisTopologyOptions {
   /** Directory for configs, data and logs (one subfolder per node). */
@@ -111,7 +112,8 @@ async function startRedisNode(
   return spawnDaemon({ name, command: binary, args: [conf], logFile: join(dir, `${name}.log`) });
 }
 
-async function waitRedis(
+/** Waits until `node` answers PING (and `ready`), each try bounded; exported for its test. */
+export async function waitRedis(
   node: RedisNodeInfo,
   budgetMs: number,
   ready: (r: Redis) => Promise<boolean> = async () => true,
@@ -119,23 +121,18 @@ async function waitRedis(
   const deadline = Date.now() + budgetMs;
   let lastError = '';
   while (Date.now() < deadline) {
-    const client = new Redis({
-      host: '127.0.0.1',
-      port: node.port,
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-      connectTimeout: 1000,
-    });
-    client.on('error', () => undefined);
     try {
-      await client.connect();
-      if ((await client.ping()) === 'PONG' && (await ready(client))) return;
+      // Each command is bounded too: a node that accepts but never answers (stopped, hung) used
+      // to hold `lab up` here for ever, past its budget.
+      const ok = await withRedisClient(
+        { host: '127.0.0.1', port: node.port },
+        async (client) => (await client.ping()) === 'PONG' && (await ready(client)),
+        { timeoutMs: Math.max(100, Math.min(1000, deadline - Date.now())) },
+      );
+      if (ok) return;
       lastError = 'not ready yet';
     } catch (err) {
       lastError = err instanceof Error ? err.message : String(err);
-    } finally {
-      client.disconnect();
     }
     await sleep(100);
   }

@@ -2,6 +2,10 @@
 // temporary OWUI_CHAOS_HOME, the built CLI as a child process, and outside-in observers of the lab
 // (Sentinel's view of the master, Toxiproxy's proxies, nginx's config bytes, replica pids and
 // `/health`). Nothing here reaches into the runner: every observation is what an operator could see.
+//
+// A lab is an `await using` resource (test/helpers/resources.ts): `await using lab = await
+// startTestLab('x')` stops it when the block ends, also when a test throws, and that stop fails
+// when a lab part is left alive. `sharedTestLab` is the same lab for a whole file.
 
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -9,12 +13,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect } from 'vitest';
-import { labDown, labPids, labUp } from '../../../src/lab/lab.js';
 import { isAlive } from '../../../src/infra/process/daemon.js';
-import { readLabState, type LabState } from '../../../src/infra/lab-state.js';
+import type { LabState } from '../../../src/infra/lab-state.js';
 import { httpGet } from '../drivers/http-probe.js';
 import { pollUntil } from '../../helpers/poll-until.js';
+import { fileResource, resource, type Resource } from '../../helpers/resources.js';
+import { startLab, stopLab } from '../../helpers/test-lab.js';
 import { startCli, type CliRun } from '../../helpers/run-cli.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -33,24 +37,20 @@ export interface TestLab {
   state(): LabState;
 }
 
-/** Starts a 2-replica process lab named `<prefix>-<pid>` under a fresh OWUI_CHAOS_HOME. */
-export async function startTestLab(prefix: string): Promise<TestLab> {
+/**
+ * Starts a 2-replica process lab named `<prefix>-<pid>` under a fresh OWUI_CHAOS_HOME. Disposing
+ * it (`await using`) stops it and fails when `lab down` reported an error or a lab part is still
+ * alive (test/helpers/test-lab.ts); `stopTestLab` is the same stop for callers that hold the lab
+ * in beforeAll/afterAll.
+ */
+export async function startTestLab(prefix: string): Promise<Resource<TestLab>> {
   const home = mkdtempSync(join(tmpdir(), `owui-app-${prefix}-`));
   const name = `${prefix}-${process.pid}`;
   const stateDir = join(home, 'labs', name);
   const env = { ...process.env, OWUI_CHAOS_HOME: home };
-  await labUp({ name, stateDir, replicas: 2, buffering: 'off' });
-  return {
-    home,
-    name,
-    stateDir,
-    env,
-    state() {
-      const s = readLabState(stateDir);
-      if (!s) throw new Error(`no state.json in ${stateDir}`);
-      return s;
-    },
-  };
+  const started = await startLab({ name, stateDir, replicas: 2, buffering: 'off', removeDir: home });
+  const lab: TestLab = { home, name, stateDir, env, state: () => started.current() };
+  return resource(lab, () => started[Symbol.asyncDispose]());
 }
 
 /**
@@ -59,16 +59,10 @@ export async function startTestLab(prefix: string): Promise<TestLab> {
  */
 export async function stopTestLab(lab: TestLab | undefined): Promise<Array<{ part: string; pid: number }>> {
   if (!lab) return [];
-  const state = readLabState(lab.stateDir);
-  const result = await labDown(lab.stateDir);
-  const pids = state ? labPids(state) : [];
-  // A SIGKILLed part may take a moment to be reaped.
-  await pollUntil('the lab processes gone', () => !pids.some((p) => isAlive(p.pid)), {
-    budgetMs: 2000,
-  }).catch(() => undefined);
+  const left = await stopLab(lab.stateDir);
   rmSync(lab.home, { recursive: true, force: true });
-  if (result.errors.length > 0) throw new Error(`lab down: ${result.errors.join('; ')}`);
-  return pids.filter((p) => isAlive(p.pid));
+  if (left.errors.length > 0) throw new Error(`lab down: ${left.errors.join('; ')}`);
+  return left.alive;
 }
 
 export type { CliRun };
@@ -244,26 +238,11 @@ export function summaryRow(runDir: string, metric: string, phase: string, client
 }
 
 /**
- * One lab for a whole test file: started in beforeAll, stopped in afterAll (which checks that no
+ * One lab for a whole test file: started in beforeAll, disposed in afterAll (which fails when a
  * lab part is left alive). The lab is installed by scripts/setup.sh, so a lab that does not start
  * makes the tests FAIL with the reason; it never skips them.
  */
 export function sharedTestLab(prefix: string): (_ctx?: unknown) => TestLab {
-  let lab: TestLab | undefined;
-  let startError = '';
-  beforeAll(async () => {
-    try {
-      lab = await startTestLab(prefix);
-    } catch (err) {
-      startError = `the lab did not start here: ${err instanceof Error ? err.message : String(err)}`;
-    }
-  }, 120_000);
-  afterAll(async () => {
-    const alive = await stopTestLab(lab);
-    expect(alive, 'lab parts still alive after lab down').toEqual([]);
-  }, 60_000);
-  return () => {
-    if (!lab) throw new Error(startError);
-    return lab;
-  };
+  const lab = fileResource(() => startTestLab(prefix), { what: 'the lab' });
+  return () => lab();
 }

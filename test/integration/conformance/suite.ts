@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileResource, resource } from '../../helpers/resources.js';
 import WebSocket from 'ws';
 import { decodeEio } from '../../../src/protocol/engineio.js';
 import {
@@ -259,8 +260,18 @@ export function defineConformanceSuite(label: string, makeTarget: () => Promise<
       }));
     };
 
+    // The target is an `await using` resource for the whole file: stopped in afterAll (after the
+    // dispatcher closes, since after-hooks run last registered first), even when setup throws.
+    const target = fileResource(
+      async () => {
+        const made = await makeTarget();
+        return resource(made, (x) => x.stop());
+      },
+      { what: 'the conformance target', startTimeoutMs: 1_500_000, stopTimeoutMs: 120_000 },
+    );
+
     beforeAll(async () => {
-      t = await makeTarget();
+      t = target();
       process.stderr.write(`[conformance] target: ${t.describe()}\n`);
       A = t.replicas[0]!.url;
       B = t.replicas[1]!.url;
@@ -275,7 +286,6 @@ export function defineConformanceSuite(label: string, makeTarget: () => Promise<
 
     afterAll(async () => {
       await dispatcher.close();
-      await t?.stop();
     }, 120_000);
 
     // ─── health, version, config ────────────────────────────────────────────────────────────────

@@ -11,6 +11,8 @@ import { labDown, labUp } from '../../../src/lab/lab.js';
 import { LAB_MODEL } from '../../../src/lab/lab-target.js';
 import type { LabState } from '../../../src/infra/lab-state.js';
 import { isAlive, sleep, spawnDaemon, stopProcess } from '../../../src/infra/process/daemon.js';
+import { pollHealthy, probeReplica } from '../../../src/infra/http-probe.js';
+import { masterAddr, withRedisClient } from '../../../src/infra/redis-probe.js';
 import { killRedisDataNodes, openWebuiBinary, startRealOwui } from './real-owui-harness.js';
 
 export interface TargetReplica {
@@ -162,31 +164,17 @@ function rssMb(pid: number): string {
 // ─── shared helpers ─────────────────────────────────────────────────────────────────────────────
 
 export async function waitReady(url: string, budgetMs: number): Promise<void> {
-  const deadline = Date.now() + budgetMs;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(`${url}/ready`, { signal: AbortSignal.timeout(2000) });
-      if (res.status === 200) return;
-    } catch {
-      // not yet
-    }
-    await sleep(250);
-  }
-  throw new Error(`${url} not ready within ${budgetMs} ms`);
+  const last = await pollHealthy((timeoutMs) => probeReplica(url, { timeoutMs }), budgetMs, {
+    intervalMs: 250,
+  });
+  if (!last.ok) throw new Error(`${url} not ready within ${budgetMs} ms (${last.reason})`);
 }
 
 /** Current master port as Sentinel reports it. */
 export async function sentinelMaster(t: ConformanceTarget): Promise<number> {
-  const s = t.sentinels[0]!;
-  const c = new Redis({ host: s.host, port: s.port, lazyConnect: true, retryStrategy: () => null });
-  c.on('error', () => undefined);
-  try {
-    await c.connect();
-    const reply = (await c.call('SENTINEL', 'get-master-addr-by-name', t.masterName)) as string[];
-    return Number(reply[1]);
-  } finally {
-    c.disconnect();
-  }
+  const m = await withRedisClient(t.sentinels[0]!, (r) => masterAddr(r, t.masterName));
+  if (!m) throw new Error(`the Sentinel does not know \`${t.masterName}\``);
+  return m.port;
 }
 
 /** `SENTINEL FAILOVER` and wait (bounded) until every sentinel names the new master. */

@@ -127,6 +127,12 @@ describe('LabProcessReplicaDriver (real processes)', () => {
       /Replica owui-1 did not answer .*\/health within 500 ms .*stopped/,
     );
     expect(logs.some((e) => e.phase === 'failed' && e.action.includes('owui-1'))).toBe(true);
+    // A dead replica fails at once, not at the end of its budget (the driver's own wait used to
+    // poll a dead process for the whole minute).
+    const began = Date.now();
+    const dead = await driver.waitHealthy('owui-1', 60_000).catch((e: unknown) => e);
+    expect((dead as FaultError).message).toMatch(/process \d+ exited/);
+    expect(Date.now() - began).toBeLessThan(10_000);
     await driver.start('owui-1');
     await driver.waitHealthy('owui-1', 10_000);
 

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { findLabProcesses, labDownAll, labPids, labPorts, RUN_JS } from '../../../src/lab/lab.js';
 import { isAlive, sleep, tcpOpen } from '../../../src/infra/process/daemon.js';
 import { readLabState, type LabState } from '../../../src/infra/lab-state.js';
+import { pollUntil } from '../../helpers/poll-until.js';
 
 const run = promisify(execFile);
 const home = mkdtempSync(join(tmpdir(), 'owui-lab-cli-'));
@@ -93,8 +94,11 @@ describe('owui-chaos lab (CLI)', () => {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const stateDir = join(home, 'labs', name);
     // Kill it once Redis is being started: its nodes are not in state.json yet.
-    for (let i = 0; i < 300 && !out.includes('starting Redis'); i++) await sleep(50);
-    expect(out).toContain('starting Redis');
+    // The budget covers a slow mock LLM start on a loaded machine (15 s was too short at load 12).
+    await pollUntil('lab up printing "starting Redis"', () => out.includes('starting Redis'), {
+      budgetMs: 60_000,
+      intervalMs: 50,
+    });
     await sleep(300);
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));

@@ -8,13 +8,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RUN_JS, labDown, labStatus, labUp } from '../../../src/lab/lab.js';
+import { describe, expect, it } from 'vitest';
+import { RUN_JS, labStatus } from '../../../src/lab/lab.js';
 import { FOREIGN_ORIGIN, parseMisconfigs } from '../../../src/lab/misconfig.js';
 import { sleep, tailFile } from '../../../src/infra/process/daemon.js';
 import type { LabState } from '../../../src/infra/lab-state.js';
 import { generateText } from '../../../src/protocol/ground-truth.js';
 import { openSocket, signin, socketChat, sseChat, wsHandshake, type SioClient } from './lab-clients.js';
+import { fileResource, resource } from '../../helpers/resources.js';
+import { startLab } from '../../helpers/test-lab.js';
 
 interface Lab {
   state: LabState;
@@ -22,35 +24,31 @@ interface Lab {
   sockets: SioClient[];
 }
 
-/** One lab per describe block: started in beforeAll, stopped (and proven stopped) in afterAll. */
+/**
+ * One lab per describe block: started in beforeAll, disposed in afterAll — stopped and proven
+ * stopped (test/helpers/test-lab.ts). The dir is made at start, not at collection: a describe
+ * filtered out by -t runs neither hook.
+ */
 function useLab(tag: string, misconfig: string): () => Lab {
-  let lab: Lab | undefined;
-  let stateDir = '';
-  beforeAll(async () => {
-    // Made here, not at collection: a describe filtered out by -t never runs its afterAll.
-    stateDir = mkdtempSync(join(tmpdir(), `owui-lab-mc-${tag}-`));
-    const state = await labUp({
-      name: `mc-${tag}-${process.pid}`,
-      stateDir,
-      replicas: 2,
-      misconfig: parseMisconfigs(misconfig),
-    });
-    lab = { state, stateDir, sockets: [] };
-  }, 90_000);
-  afterAll(async () => {
-    if (!stateDir) return; // filtered out by -t: nothing was started
-    for (const s of lab?.sockets ?? []) s.close();
-    try {
-      const result = await labDown(stateDir);
-      expect(result.errors).toEqual([]);
-    } finally {
-      if (stateDir) rmSync(stateDir, { recursive: true, force: true });
-    }
-  }, 60_000);
-  return () => {
-    if (!lab) throw new Error(`lab ${tag} did not start`);
-    return lab;
-  };
+  let sockets: SioClient[] = [];
+  const lab = fileResource(
+    async () => {
+      sockets = [];
+      const stateDir = mkdtempSync(join(tmpdir(), `owui-lab-mc-${tag}-`));
+      const started = await startLab({
+        name: `mc-${tag}-${process.pid}`,
+        stateDir,
+        replicas: 2,
+        misconfig: parseMisconfigs(misconfig),
+      });
+      return resource({ state: started.state, stateDir, sockets }, async () => {
+        for (const s of sockets) s.close();
+        await started[Symbol.asyncDispose]();
+      });
+    },
+    { what: `lab ${tag}`, startTimeoutMs: 90_000 },
+  );
+  return lab;
 }
 
 async function modelsStatus(baseUrl: string, token: string, origin?: string): Promise<number> {

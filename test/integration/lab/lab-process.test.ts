@@ -1,71 +1,53 @@
 // The lab in process mode, end to end with real processes: one lab shared by the file's tests
 // (2 replicas keep it light on 2 cores). Order matters: the destructive tests (failover, replica
-// kill) run last, and afterAll proves `lab down` leaves no process or listening port behind.
+// kill) run last, and the lab's dispose (test/helpers/test-lab.ts) proves `lab down` leaves no
+// process or listening port behind and that a second `lab down` finds nothing to do.
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTarget } from '../../../src/core/config/target.js';
-import {
-  labDown,
-  labPids,
-  labPorts,
-  labStatus,
-  labUp,
-  PROXY_LLM,
-  PROXY_REDIS_MASTER,
-  PROXY_REDIS_REPLICA,
-} from '../../../src/lab/lab.js';
+import { labStatus, PROXY_LLM, PROXY_REDIS_MASTER, PROXY_REDIS_REPLICA } from '../../../src/lab/lab.js';
 import { reloadNginx } from '../../../src/lab/nginx/nginx-process.js';
 import { setProxyBuffering } from '../../../src/infra/nginx-buffering.js';
-import { isAlive, sleep, tailFile, tcpOpen } from '../../../src/infra/process/daemon.js';
+import { sleep, tailFile } from '../../../src/infra/process/daemon.js';
 import type { LabState } from '../../../src/infra/lab-state.js';
 import { generateText } from '../../../src/protocol/ground-truth.js';
 import { openSocket, signin, socketChat, sseChat, type SioClient } from './lab-clients.js';
+import { fileResource } from '../../helpers/resources.js';
+import { startLab } from '../../helpers/test-lab.js';
 
 let state: LabState;
 let token: string;
 const stateDir = mkdtempSync(join(tmpdir(), 'owui-lab-proc-'));
 const sockets: SioClient[] = [];
 
+const progress: string[] = [];
+const lab = fileResource(
+  () =>
+    startLab({
+      name: `proc-${process.pid}`,
+      stateDir,
+      replicas: 2,
+      buffering: 'off',
+      onProgress: (m) => progress.push(m),
+      checkPorts: true,
+    }),
+  { what: 'the process lab', startTimeoutMs: 90_000 },
+);
+
 beforeAll(async () => {
-  const progress: string[] = [];
-  state = await labUp({
-    name: `proc-${process.pid}`,
-    stateDir,
-    replicas: 2,
-    buffering: 'off',
-    onProgress: (m) => progress.push(m),
-  });
+  state = lab().state;
   expect(progress.at(-1)).toMatch(/is up/);
   token = await signin(state.nginx!.url, state.admin!.email, state.admin!.password);
-}, 90_000);
+}, 30_000);
 
-afterAll(async () => {
+// Runs before the lab's dispose (after-hooks run last registered first).
+afterAll(() => {
   for (const s of sockets) s.close();
-  try {
-    if (!state) {
-      await labDown(stateDir);
-      return;
-    }
-    const pids = labPids(state).map((p) => p.pid);
-    const ports = labPorts(state);
-    const result = await labDown(stateDir);
-    expect(result.errors).toEqual([]);
-    expect(pids.filter((pid) => isAlive(pid))).toEqual([]);
-    const open: number[] = [];
-    for (const port of ports) if (await tcpOpen(port)) open.push(port);
-    expect(open).toEqual([]);
-    // Idempotent: a second down finds nothing and fails on nothing.
-    const again = await labDown(stateDir);
-    expect(again.errors).toEqual([]);
-    expect(again.stopped).toEqual([]);
-  } finally {
-    rmSync(stateDir, { recursive: true, force: true });
-  }
-}, 60_000);
+});
 
 describe('lab up (process mode)', () => {
   it('starts every part healthy and reports each in lab status', async () => {

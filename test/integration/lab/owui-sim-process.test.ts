@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileStack, resource } from '../../helpers/resources.js';
 import { configFromEnv } from '../../../src/lab/owui-sim/config.js';
 import { startOwuiSim, type OwuiSimHandle } from '../../../src/lab/owui-sim/server.js';
 import { startRedisTopology, stopRedisTopology } from '../../../src/lab/redis/redis-topology.js';
@@ -111,23 +112,31 @@ const carriesText = (kind: string): boolean => kind === 'delta' || kind === 'com
 
 const SLOW = 'SLOW a b c d e f g h i j k l m n o p q r s t u v w x y z';
 
+// Everything beforeAll starts is stopped in afterAll, last first, even when a start fails half-way.
+const started = fileStack();
+
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'owui-sim-proc-'));
-  [topo, llm] = await Promise.all([startRedisTopology({ dir: join(dir, 'redis') }), startStubLlm()]);
-  q = await startOwuiSim(configFromEnv(baseEnv('owui-q')), { log: () => undefined });
+  started.defer(() => rmSync(dir, { recursive: true, force: true }));
+  [topo, llm] = await Promise.all([
+    startRedisTopology({ dir: join(dir, 'redis') }).then((t) => started.use(resource(t, stopRedisTopology))),
+    startStubLlm().then((l) => started.use(resource(l, (x) => x.close()))),
+  ]);
+  q = started.use(
+    resource(await startOwuiSim(configFromEnv(baseEnv('owui-q')), { log: () => undefined }), (s) =>
+      s.close(),
+    ),
+  );
   await post(`${q.url}/api/v1/auths/signup`, { name: 'Admin', email: 'admin@p.test', password: 'pw' });
   token = String(
     (await json(await post(`${q.url}/api/v1/auths/signin`, { email: 'admin@p.test', password: 'pw' }))).token,
   );
 }, 60_000);
 
-afterAll(async () => {
+// Runs before the stack is disposed (after-hooks run last registered first).
+afterAll(() => {
   for (const s of sockets) s.close();
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  await q?.close();
-  await llm?.close();
-  if (topo) await stopRedisTopology(topo);
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('owui-sim replica process', () => {

@@ -9,6 +9,7 @@ import { request } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileStack, resource } from '../../helpers/resources.js';
 import { configFromEnv } from '../../../src/lab/owui-sim/config.js';
 import { startOwuiSim, type OwuiSimHandle } from '../../../src/lab/owui-sim/server.js';
 import { startRedisTopology, stopRedisTopology } from '../../../src/lab/redis/redis-topology.js';
@@ -96,14 +97,23 @@ function socketChatBody(sid: string, messageId: string, text: string): Record<st
 let adminToken: string;
 let userToken: string;
 
+// Everything beforeAll starts is stopped in afterAll, last first, even when a start fails half-way.
+const started = fileStack();
+
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'owui-sim-'));
-  [topo, llm] = await Promise.all([startRedisTopology({ dir: join(dir, 'redis') }), startStubLlm()]);
+  started.defer(() => rmSync(dir, { recursive: true, force: true }));
+  [topo, llm] = await Promise.all([
+    startRedisTopology({ dir: join(dir, 'redis') }).then((t) => started.use(resource(t, stopRedisTopology))),
+    startStubLlm().then((l) => started.use(resource(l, (x) => x.close()))),
+  ]);
   const shared = { WEBUI_SECRET_KEY: 'lab-secret' };
   const log = (line: string): void => void logs.push(line);
-  a = await startOwuiSim(configFromEnv(env('owui-a', shared)), { log: (l) => log(`a ${l}`) });
-  b = await startOwuiSim(configFromEnv(env('owui-b', shared)), { log: (l) => log(`b ${l}`) });
-  c = await startOwuiSim(configFromEnv(env('owui-c')), { log: (l) => log(`c ${l}`) });
+  const sim = async (config: Parameters<typeof startOwuiSim>[0], tag: string): Promise<OwuiSimHandle> =>
+    started.use(resource(await startOwuiSim(config, { log: (l) => log(`${tag} ${l}`) }), (s) => s.close()));
+  a = await sim(configFromEnv(env('owui-a', shared)), 'a');
+  b = await sim(configFromEnv(env('owui-b', shared)), 'b');
+  c = await sim(configFromEnv(env('owui-c')), 'c');
   redis = new Redis({
     host: '127.0.0.1',
     port: topo.master.port,
@@ -114,15 +124,12 @@ beforeAll(async () => {
   await redis.connect();
 }, 60_000);
 
-afterAll(async () => {
+// Runs before the stack is disposed (after-hooks run last registered first).
+afterAll(() => {
   // OWUI_SIM_TEST_LOGS=1 prints the replicas' access and error log lines.
   if (process.env.OWUI_SIM_TEST_LOGS) console.log(logs.join('\n'));
   for (const s of sockets) s.close();
   redis?.disconnect();
-  await Promise.allSettled([a?.close(), b?.close(), c?.close()]);
-  await llm?.close();
-  if (topo) await stopRedisTopology(topo);
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('owui-sim: probes and auth across replicas', () => {

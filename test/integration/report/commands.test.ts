@@ -104,6 +104,18 @@ describe('owui-chaos report compare', () => {
     const worse = cli('compare', [join(dir, 'a'), join(dir, 'b'), '--tolerance', '10%']);
     expect(worse.status).toBe(10);
     expect(worse.stdout).toMatch(/ttft\s+kill\s+p95\s+.*REGRESSION/);
+    // A bare tolerance is percent (as every percent flag): 1000 % lets the +400 ms through.
+    expect(cli('compare', [join(dir, 'a'), join(dir, 'b'), '--tolerance', '1000']).status).toBe(0);
+    // A bad flag value is a usage error (exit 2) naming the flag, never exit 1.
+    for (const bad of [
+      ['--tolerance', 'ten'],
+      ['--tolerance', '2000%'],
+      ['--floor-ms', '5ms'],
+    ]) {
+      const r = cli('compare', [join(dir, 'a'), join(dir, 'b'), ...bad]);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toContain(bad[0]!);
+    }
     const json = cli('compare', [join(dir, 'a'), join(dir, 'b'), '--json']);
     expect((JSON.parse(json.stdout) as { regressions: number }).regressions).toBeGreaterThan(0);
   });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   FLAG_ERROR_CODES,
   parseDurationFlag,
+  parseNumberFlag,
   parsePercentFlag,
   parseRateFlag,
   parseRatioFlag,
@@ -77,6 +78,39 @@ describe('rate, percent and ratio flags', () => {
     expect(parseRatioFlag('--min', '95%')).toBeCloseTo(0.95);
     expect(usageOf(() => parseRatioFlag('--min', '1.5')).code).toBe(FLAG_ERROR_CODES.ratio);
     expect(usageOf(() => parseRatioFlag('--min', '150%')).code).toBe(FLAG_ERROR_CODES.ratio);
+  });
+});
+
+describe('report compare: --tolerance (percent) and --floor-ms (number)', () => {
+  // The tolerance used to have its own parser, where a bare number ≤ 1 was a fraction and one
+  // above 1 was percent (`1` meant 100 %, `2` meant 2 %). Now it is a percent flag like every other.
+  it('a bare number is percent, as in every other percent flag', () => {
+    expect(parsePercentFlag('--tolerance', '10%', 1000)).toBeCloseTo(0.1);
+    expect(parsePercentFlag('--tolerance', '15', 1000)).toBeCloseTo(0.15);
+    expect(parsePercentFlag('--tolerance', '1', 1000)).toBeCloseTo(0.01);
+    expect(parsePercentFlag('--tolerance', '0.5', 1000)).toBeCloseTo(0.005);
+    expect(parsePercentFlag('--tolerance', '250%', 1000)).toBeCloseTo(2.5);
+  });
+
+  it('bad tolerances are UsageErrors with the percent code (exit 2, never 1)', () => {
+    for (const bad of ['ten', '-5%', '10 %%', '1001%', '']) {
+      const e = usageOf(() => parsePercentFlag('--tolerance', bad, 1000));
+      expect(e.exitCode).toBe(ExitCode.usage);
+      expect(e.code).toBe(FLAG_ERROR_CODES.percent);
+      expect(e.message).toContain('--tolerance');
+    }
+  });
+
+  it('floor: a plain number of ms ≥ 0; units, negatives and words are usage errors', () => {
+    expect(parseNumberFlag('--floor-ms', '5', { unit: 'ms' })).toBe(5);
+    expect(parseNumberFlag('--floor-ms', '0', { unit: 'ms' })).toBe(0);
+    expect(parseNumberFlag('--floor-ms', '2.5', { unit: 'ms' })).toBe(2.5);
+    for (const bad of ['-1', '5ms', 'five', '', 'NaN', 'Infinity']) {
+      const e = usageOf(() => parseNumberFlag('--floor-ms', bad, { unit: 'ms' }));
+      expect(e.exitCode).toBe(ExitCode.usage);
+      expect(e.code).toBe(FLAG_ERROR_CODES.number);
+      expect(e.message).toContain(`"${bad}"`);
+    }
   });
 });
 

@@ -6,28 +6,14 @@
 // What it guards: an old k6 (k6/experimental/websockets) once ran the browser scenario to exit 0
 // while recording nothing. Every version must either produce browser samples or fail loudly.
 
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hasXk6Sse, parseK6Version } from '../../../../src/engines/k6/version.js';
+import { k6Binaries } from '../../../helpers/k6-binaries.js';
 import { runCli, sharedTestLab } from '../../app/support.js';
 
-const candidates = (process.env.OWUI_K6_BINARIES ?? process.env.OWUI_K6_BINARY ?? 'k6')
-  .split(',')
-  .map((b) => b.trim())
-  .filter(Boolean);
-const binaries: { binary: string; version: string }[] = [];
-for (const binary of candidates) {
-  const probe = spawnSync(binary, ['version'], { encoding: 'utf8', timeout: 15_000 });
-  const version = probe.status === 0 ? parseK6Version(probe.stdout) : undefined;
-  if (version) binaries.push({ binary, version: `${version.raw}${hasXk6Sse(version) ? ' + xk6-sse' : ''}` });
-  else
-    console.log(
-      `[skip] k6-on-the-lab tests for \`${binary}\`: \`${binary} version\` did not run (${probe.error?.message ?? `exit ${probe.status}`}); k6 is not installed by this project`,
-    );
-}
+const binaries = k6Binaries('k6-on-the-lab tests');
 
 interface Point {
   metric: string;
@@ -40,9 +26,9 @@ describe.skipIf(binaries.length === 0)('load --engine k6 on the lab', () => {
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it.each(binaries)(
-    '$version: API and browser chats complete, ws metrics recorded, nothing garbled',
-    async ({ binary, version }) => {
-      const dir = join(out, version.replace(/\W+/g, '-'));
+    '$label: API and browser chats complete, ws metrics recorded, nothing garbled',
+    async ({ binary, label }) => {
+      const dir = join(out, label.replace(/\W+/g, '-'));
       const run = runCli(
         lab(),
         [

@@ -12,29 +12,12 @@ import type { MetricName } from '../../../../src/core/metrics.js';
 import { evaluateSamples } from '../../../../src/core/report/evaluate.js';
 import type { SampleSink, SampleTags } from '../../../../src/core/samples.js';
 import type { SloSpec } from '../../../../src/core/slo/spec.js';
+import { UsageError } from '../../../../src/core/errors.js';
 import { isVuException, K6LoadEngine, k6LogProblem, mapK6Exit } from '../../../../src/engines/k6/engine.js';
-import { hasXk6Sse, parseK6Version } from '../../../../src/engines/k6/version.js';
+import { k6Binaries } from '../../../helpers/k6-binaries.js';
 import { MOCK_LLM_MODEL, startMockLlm, type MockLlmServer } from '../../../../src/lab/mock-llm/server.js';
 
-const candidates = (process.env.OWUI_K6_BINARIES ?? process.env.OWUI_K6_BINARY ?? 'k6')
-  .split(',')
-  .map((b) => b.trim())
-  .filter(Boolean);
-const binaries: { binary: string; version: string; sse: boolean }[] = [];
-for (const binary of candidates) {
-  const probe = spawnSync(binary, ['version'], { encoding: 'utf8', timeout: 15_000 });
-  const version = probe.status === 0 ? parseK6Version(probe.stdout) : undefined;
-  if (version)
-    binaries.push({
-      binary,
-      version: `${version.raw}${hasXk6Sse(version) ? ' + xk6-sse' : ''}`,
-      sse: hasXk6Sse(version),
-    });
-  else
-    console.log(
-      `[skip] real-k6 tests for \`${binary}\`: \`${binary} version\` did not run (${probe.error?.message ?? `exit ${probe.status}`}); k6 is not installed by this project`,
-    );
-}
+const binaries = k6Binaries('real-k6 tests');
 
 class MemorySink implements SampleSink {
   readonly samples: { metric: MetricName; timeMs: number; value: number; tags: SampleTags }[] = [];
@@ -54,7 +37,7 @@ const e2eSlo = (lte: number): SloSpec => ({
 if (binaries.length === 0)
   describe.skip('k6 scenarios on a real k6 (no k6 binary here)', () => it('needs k6'));
 
-describe.each(binaries)('k6 scenarios on real $version', ({ binary, sse }) => {
+describe.each(binaries)('k6 scenarios on real $label', ({ binary, sse, version }) => {
   let llm: MockLlmServer;
   let work: string;
   beforeAll(async () => {
@@ -173,6 +156,99 @@ describe.each(binaries)('k6 scenarios on real $version', ({ binary, sse }) => {
     const error = mapK6Exit(run.status, null, { stoppedByUs: false, stderrTail: run.stderr });
     expect(run.status).toBe(107);
     expect(error).toMatchObject({ code: 'K6_SCRIPT_ERROR', exitCode: 12 });
+  });
+
+  /** A short API-chat run against the mock LLM that must fail: its error. */
+  const failureOf = (engine: K6LoadEngine, sink: MemorySink): Promise<unknown> =>
+    engine
+      .run(
+        {
+          durationMs: 3000,
+          baseUrl: llm.url,
+          model: MOCK_LLM_MODEL,
+          chat: { vus: 1, thinkTimeMs: 200, tokens: 5 },
+        },
+        sink,
+        {},
+      )
+      .then(
+        () => new Error('the run did not fail'),
+        (e: unknown) => e,
+      );
+
+  // k6 refusing its configuration (104; k6 < 1.0 exits 255 for some of it): with a K6_* setting
+  // of the user's in effect it is usage (our 2), with only our options it is our bug (our 1).
+  it('invalid config: a K6_* variable of the user → k6 104 (255 on v0.x) → our 2 naming it', async () => {
+    const engine = new K6LoadEngine({
+      binary,
+      chatPath: '/v1/chat/completions',
+      workDir: join(work, 'bad-env'),
+      env: { K6_DURATION: 'banana' },
+    });
+    const error = await failureOf(engine, new MemorySink());
+    expect([104, 255]).toContain(engine.lastRun?.exitCode);
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error).toMatchObject({ code: 'K6_INVALID_CONFIG', exitCode: 2 });
+    expect((error as Error).message).toMatch(/K6_DURATION.*banana.*in effect: K6_DURATION/);
+  }, 60_000);
+
+  it('invalid config in the options alone (a threshold k6 cannot parse) → k6 104 → our 1 (a bug of ours)', async () => {
+    const run = await runScript(
+      'bad-threshold.js',
+      'export const options = { iterations: 1, thresholds: { e2e: ["p(50) <<< 5"] } };\nexport default function () {}\n',
+    );
+    expect(run.status).toBe(104);
+    const error = mapK6Exit(run.status, null, {
+      stoppedByUs: false,
+      stderrTail: run.stderr,
+      userK6Settings: [],
+    });
+    expect(error).toMatchObject({ code: 'K6_INVALID_CONFIG', exitCode: 1 });
+    expect(error?.message).toMatch(/threshold.*bug in owui-chaos/);
+  });
+
+  it('test.abort() in setup → k6 108 → our 12 K6_SCRIPT_ABORTED quoting the reason', async () => {
+    const run = await runScript(
+      'aborts.js',
+      'import exec from "k6/execution";\nexport const options = { iterations: 1 };\nexport function setup() { exec.test.abort("owui: k6/x/needed is missing"); }\nexport default function () {}\n',
+    );
+    expect(run.status).toBe(108);
+    const error = mapK6Exit(run.status, null, { stoppedByUs: false, stderrTail: run.stderr });
+    expect(error).toMatchObject({ code: 'K6_SCRIPT_ABORTED', exitCode: 12 });
+    expect(error?.message).toMatch(/: owui: k6\/x\/needed is missing$/);
+  });
+
+  it("our scenario's own abort (setup cannot sign in) fails the load loudly: k6 108 → K6_SCRIPT_ABORTED", async () => {
+    const engine = new K6LoadEngine({
+      binary,
+      chatPath: '/v1/chat/completions',
+      workDir: join(work, 'abort-signin'),
+      credentials: { version: '0.6.0', apiTokens: [], users: [], signIns: 0 },
+      // the mock LLM has no /api/v1/auths/signin: setup() gets a 404 and aborts
+      env: { OWUI_SIGNIN: JSON.stringify([{ email: 'nobody@example.com', password: 'x' }]) },
+    });
+    const sink = new MemorySink();
+    const error = await failureOf(engine, sink);
+    expect(engine.lastRun?.exitCode).toBe(108);
+    expect(error).toMatchObject({ code: 'K6_SCRIPT_ABORTED', exitCode: 12 });
+    expect((error as Error).message).toMatch(/sign-in of nobody@example.com failed with HTTP 404/);
+    expect(sink.samples.filter((s) => s.metric === 'stream_outcome')).toHaveLength(0);
+  }, 60_000);
+
+  it('exec.test.fail() → k6 110 (k6 ≥ 1.0) → our 12 K6_MARKED_FAILED', async (ctx) => {
+    if (/\bv0\./.test(version)) {
+      console.log(`[skip] ${version} has no exec.test.fail() (exit 110 is new in k6 v1.0.0)`);
+      ctx.skip();
+    }
+    const run = await runScript(
+      'marks-failed.js',
+      'import exec from "k6/execution";\nexport const options = { iterations: 1 };\nexport default function () { exec.test.fail("marked"); }\n',
+    );
+    expect(run.status).toBe(110);
+    expect(mapK6Exit(run.status, null, { stoppedByUs: false, stderrTail: run.stderr })).toMatchObject({
+      code: 'K6_MARKED_FAILED',
+      exitCode: 12,
+    });
   });
 
   it('a VU that throws leaves k6 at exit 0, so the error line is what must surface', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareResults, isRegression, parseTolerance } from '../../../../src/core/report/compare.js';
+import { compareResults, isRegression } from '../../../../src/core/report/compare.js';
 import { evaluateSamples } from '../../../../src/core/report/evaluate.js';
 import type { RunResults } from '../../../../src/core/report/results.js';
 import { renderComparison } from '../../../../src/core/report/terminal.js';
@@ -90,12 +90,5 @@ describe('report compare', () => {
     expect(isRegression(1000, 1040, 0.1, 5)).toBe(false); // +40 ms but only 4 %
     expect(isRegression(1000, 1200, 0.1, 5)).toBe(true);
     expect(isRegression(1000, 800, 0.1, 5)).toBe(false); // faster is never a regression
-  });
-
-  it('parses tolerances', () => {
-    expect(parseTolerance('10%')).toBeCloseTo(0.1);
-    expect(parseTolerance('0.05')).toBeCloseTo(0.05);
-    expect(parseTolerance('15')).toBeCloseTo(0.15);
-    expect(() => parseTolerance('ten')).toThrow(/not a tolerance/);
   });
 });

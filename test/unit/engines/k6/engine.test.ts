@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { LoadGeneratorError } from '../../../../src/core/errors.js';
+import { ExitCode, InterruptedError, LoadGeneratorError, UsageError } from '../../../../src/core/errors.js';
 import type { MetricName } from '../../../../src/core/metrics.js';
 import type { SampleSink, SampleTags } from '../../../../src/core/samples.js';
-import { K6JsonIngest, k6LogProblem, mapK6Exit } from '../../../../src/engines/k6/engine.js';
+import {
+  K6_EXIT_CODES,
+  K6JsonIngest,
+  k6AbortReason,
+  k6LogProblem,
+  mapK6Exit,
+  userK6Settings,
+} from '../../../../src/engines/k6/engine.js';
 
 class MemorySink implements SampleSink {
   readonly samples: { metric: MetricName; timeMs: number; value: number; tags: SampleTags }[] = [];
@@ -60,7 +67,7 @@ describe('mapK6Exit', () => {
   it('treats 105 and a signal as fine only when we stopped k6', () => {
     expect(mapK6Exit(105, null, { ...ctx, stoppedByUs: true })).toBeUndefined();
     expect(mapK6Exit(null, 'SIGINT', { ...ctx, stoppedByUs: true })).toBeUndefined();
-    expect(mapK6Exit(105, null, ctx)).toBeInstanceOf(LoadGeneratorError);
+    expect(mapK6Exit(105, null, ctx)).toBeInstanceOf(InterruptedError);
     expect(mapK6Exit(null, 'SIGKILL', ctx)?.message).toMatch(/killed by SIGKILL/);
   });
 
@@ -71,10 +78,79 @@ describe('mapK6Exit', () => {
     });
     expect(script).toMatchObject({ code: 'K6_SCRIPT_ERROR', exitCode: 12 });
     expect(script?.message).toMatch(/exit 107: script exception.*ReferenceError/);
-    expect(mapK6Exit(104, null, ctx)?.code).toBe('K6_INVALID_CONFIG');
     expect(mapK6Exit(100, null, ctx)?.code).toBe('K6_TIMEOUT');
     expect(mapK6Exit(1, null, ctx)).toMatchObject({ code: 'K6_FAILED', exitCode: 12 });
     expect(mapK6Exit(1, null, ctx)?.message).toMatch(/unknown k6 exit code/);
+  });
+});
+
+// Every code of k6's errext/exitcodes (v0.49.0 … v2.2.0) and 255, with our exit and code.
+const EXPECTED: Record<number, [exit: number, code: string]> = {
+  97: [12, 'K6_FAILED'],
+  98: [12, 'K6_FAILED'],
+  100: [12, 'K6_TIMEOUT'],
+  101: [12, 'K6_TIMEOUT'],
+  102: [12, 'K6_TIMEOUT'],
+  103: [13, 'K6_INTERRUPTED'],
+  104: [1, 'K6_INVALID_CONFIG'],
+  105: [13, 'K6_INTERRUPTED'],
+  106: [12, 'K6_FAILED'],
+  107: [12, 'K6_SCRIPT_ERROR'],
+  108: [12, 'K6_SCRIPT_ABORTED'],
+  109: [12, 'K6_PANIC'],
+  110: [12, 'K6_MARKED_FAILED'],
+  255: [1, 'K6_INVALID_CONFIG'],
+};
+
+describe('mapK6Exit: every k6 exit code', () => {
+  const ctx = { stoppedByUs: false, stderrTail: '' };
+  it('covers exactly the codes k6 defines (99 = thresholds, a finished load)', () => {
+    expect(Object.keys(K6_EXIT_CODES).map(Number).sort()).toEqual(
+      [...Object.keys(EXPECTED).map(Number), 99].sort(),
+    );
+  });
+
+  it.each(Object.entries(EXPECTED))('k6 exit %s → our exit and code', (k6, [exit, code]) => {
+    const error = mapK6Exit(Number(k6), null, ctx);
+    expect(error).toMatchObject({ exitCode: exit, code });
+    expect(error?.message).toContain(`exit ${k6}: ${K6_EXIT_CODES[Number(k6)]}`);
+  });
+
+  it('104/255 with k6 settings of the user in effect is usage (exit 2) naming them; without, our bug (exit 1)', () => {
+    const tail =
+      'time="t" level=error msg="envconfig.Process: assigning K6_DURATION to Duration: converting \'banana\'"';
+    for (const code of [104, 255]) {
+      const usage = mapK6Exit(code, null, { ...ctx, stderrTail: tail, userK6Settings: ['K6_DURATION'] });
+      expect(usage).toBeInstanceOf(UsageError);
+      expect(usage).toMatchObject({ exitCode: ExitCode.usage, code: 'K6_INVALID_CONFIG' });
+      expect(usage?.message).toMatch(/K6_DURATION to Duration.*in effect: K6_DURATION$/);
+      const bug = mapK6Exit(code, null, { ...ctx, stderrTail: tail, userK6Settings: [] });
+      expect(bug).toMatchObject({ exitCode: ExitCode.bug });
+      expect(bug?.message).toMatch(/configuration owui-chaos generated.*bug in owui-chaos/);
+    }
+  });
+
+  it('108 quotes the reason the scenario gave to test.abort()', () => {
+    const tail = 'time="t" level=error msg="test aborted: owui: k6/websockets is missing" source=console';
+    const error = mapK6Exit(108, null, { ...ctx, stderrTail: tail });
+    expect(error).toBeInstanceOf(LoadGeneratorError);
+    expect(error?.message).toMatch(/aborted the test \(exit 108.*\): owui: k6\/websockets is missing$/);
+    expect(mapK6Exit(108, null, ctx)?.message).toMatch(/no reason logged/);
+    expect(k6AbortReason('level=error msg="something else"')).toBeUndefined();
+  });
+
+  it('an unknown code and a signal we did not send are load generator errors', () => {
+    expect(mapK6Exit(42, null, ctx)).toMatchObject({ exitCode: 12, code: 'K6_FAILED' });
+    expect(mapK6Exit(null, 'SIGKILL', ctx)).toMatchObject({ exitCode: 12, code: 'K6_FAILED' });
+  });
+});
+
+describe('userK6Settings', () => {
+  it("lists the user's K6_* variables and extra outputs, not ours nor other variables", () => {
+    expect(
+      userK6Settings({ K6_NO_USAGE_REPORT: 'true', PATH: '/bin', K6_VUS: '3', K6_AB: 'x' }, ['statsd']),
+    ).toEqual(['K6_AB', 'K6_VUS', '--out statsd']);
+    expect(userK6Settings({ K6_NO_USAGE_REPORT: 'true', HOME: '/root' }, [])).toEqual([]);
   });
 });
 

@@ -1,0 +1,146 @@
+// The floor: what reading the same SSE streams costs with no client logic at all. A bare `net`
+// loop, one TCP connection per stream, sends the same request the engine sends (POST
+// /v1/chat/completions with a ground-truth directive, the same pacing and length), reads the
+// response bytes and parses nothing: it only watches the last bytes for the chunked terminator
+// `0\r\n\r\n` to send its next request on the same connection (keep-alive, closed model like the
+// engine). Its CPU per event is the cost of the syscalls and the event loop, the part of the
+// engine's cost no parser or recorder change can remove.
+//
+// Events are counted by the mock LLM (its `tokensSent`, one content event per token here), so the
+// floor needs no parsing; the engine row counts client_lag samples, which agree within a stream.
+
+import { connect, type Socket } from 'node:net';
+import { loadavg } from 'node:os';
+import { formatDirective } from '../../src/protocol/ground-truth.js';
+import { buildApiChatBody } from '../../src/protocol/openwebui.js';
+import { MOCK_LLM_MODEL } from '../../src/lab/mock-llm/server.js';
+import { cpuMark, cpuWindow } from './cpu-window.js';
+import type { BenchServers } from './servers.js';
+import { STREAM_SECONDS, TPS } from './streams.js';
+
+export interface FloorRow {
+  streams: number;
+  eventsPerSec: number;
+  /** Streams that ended without the chunked terminator, or connections that failed. */
+  errors: number;
+  clientCpu: number;
+  serverCpu: number;
+  clientUsPerEvent: number;
+  serverUsPerEvent: number;
+  clientKernelShare: number;
+  otherCpu: number | undefined;
+  load1: number;
+}
+
+const TERMINATOR = Buffer.from('0\r\n\r\n', 'latin1');
+
+async function mockTokensSent(s: BenchServers): Promise<number> {
+  const r = await fetch(`${s.mockUrl}/stats`);
+  return ((await r.json()) as { tokensSent: number }).tokensSent;
+}
+
+/** One bare-loop stream slot: a keep-alive connection streaming answers back to back until `stopAt`. */
+function slot(
+  host: string,
+  port: number,
+  stopAt: number,
+  onError: () => void,
+): { done: Promise<void>; socket: Socket } {
+  const socket = connect({ host, port, noDelay: true });
+  const request = (): void => {
+    const body = JSON.stringify(
+      buildApiChatBody({
+        model: MOCK_LLM_MODEL,
+        prompt: formatDirective({
+          seed: Math.floor(Math.random() * 0x7fffffff),
+          tokens: TPS * STREAM_SECONDS,
+          tokensPerSecond: TPS,
+          firstTokenMs: 100,
+        }),
+      }),
+    );
+    socket.write(
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: ${host}:${port}\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  };
+  // The last bytes seen, to find the terminator when it straddles two reads.
+  let tail: Buffer = Buffer.alloc(0);
+  const done = new Promise<void>((resolve) => {
+    socket.on('connect', request);
+    socket.on('data', (chunk: Buffer) => {
+      tail =
+        chunk.length >= TERMINATOR.length
+          ? chunk.subarray(chunk.length - TERMINATOR.length)
+          : Buffer.concat([tail, chunk]).subarray(-TERMINATOR.length);
+      if (!tail.equals(TERMINATOR)) return;
+      tail = Buffer.alloc(0);
+      if (Date.now() < stopAt) request();
+      else socket.end();
+    });
+    socket.on('error', () => {
+      onError();
+      resolve();
+    });
+    socket.on('close', () => resolve());
+  });
+  return { done, socket };
+}
+
+/** `n` bare-loop streams, started evenly over the ramp, measured over the same window as streamStep. */
+export async function floorStep(
+  s: BenchServers,
+  n: number,
+  o: { windowSeconds: number; rampSeconds: number },
+): Promise<FloorRow> {
+  const { hostname, port } = new URL(s.mockUrl);
+  const rampMs = o.rampSeconds * 1000;
+  const durationMs = rampMs + (o.windowSeconds + 2) * 1000;
+  const t0 = Date.now();
+  const stopAt = t0 + durationMs;
+  let errors = 0;
+  const slots: { done: Promise<void>; socket: Socket }[] = [];
+  const starts: NodeJS.Timeout[] = [];
+  const started = new Promise<void>((resolve) => {
+    if (n === 0) resolve();
+    for (let i = 0; i < n; i++)
+      starts.push(
+        setTimeout(
+          () => {
+            slots.push(slot(hostname, Number(port), stopAt, () => void errors++));
+            if (slots.length === n) resolve();
+          },
+          (rampMs * i) / Math.max(1, n),
+        ),
+      );
+  });
+  const sleepUntil = (t: number): Promise<void> =>
+    new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
+  await sleepUntil(t0 + rampMs + 1000);
+  const a = cpuMark(s);
+  const tokens0 = mockTokensSent(s);
+  await sleepUntil(t0 + durationMs - 1000);
+  const b = cpuMark(s);
+  const tokens1 = mockTokensSent(s);
+  await started;
+  // Every slot ends its current stream (≤ one stream length) after stopAt; bounded wait.
+  const all = Promise.all(slots.map((x) => x.done));
+  const limit = new Promise<void>((r) => setTimeout(r, (STREAM_SECONDS + 10) * 1000).unref());
+  await Promise.race([all, limit]);
+  for (const x of slots) x.socket.destroy();
+  for (const t of starts) clearTimeout(t);
+  const load1 = loadavg()[0] ?? 0;
+  const w = await cpuWindow(a, b);
+  const events = Math.max(1, (await tokens1) - (await tokens0));
+  return {
+    streams: n,
+    eventsPerSec: Math.round(events / (w.wallMs / 1000)),
+    errors,
+    clientCpu: w.client.cpuMs / w.wallMs,
+    serverCpu: w.server.cpuMs / w.wallMs,
+    clientUsPerEvent: (w.client.cpuMs * 1000) / events,
+    serverUsPerEvent: (w.server.cpuMs * 1000) / events,
+    clientKernelShare: w.client.systemMs / Math.max(1, w.client.cpuMs),
+    otherCpu: w.otherCores,
+    load1,
+  };
+}
