@@ -100,3 +100,52 @@ function brief(body: string, token: string | undefined): string {
   const one = scrub(body, token).replace(/\s+/g, ' ').trim().slice(0, 200);
   return one ? ` (${one})` : '';
 }
+
+/**
+ * A session's annotations: each fault window when it closes and each note, fire and forget. A
+ * failure is a warning (`onWarning`), never an error of the session; `settled()` waits for the
+ * posts in flight (each bounded by the annotator's timeout) before the journal is written.
+ */
+export class SessionAnnotations {
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly runId: string,
+    private readonly annotator: Annotator | undefined,
+    private readonly onWarning: (text: string) => void,
+  ) {}
+
+  window(name: string, action: string, description: string, start: number, end: number): void {
+    this.post({
+      time: start,
+      timeEnd: end,
+      tags: ['owui-chaos', 'gameday', `run:${this.runId}`, `fault:${name}`, action],
+      text: `fault ${name} (${action}): ${description}`,
+    });
+  }
+
+  note(at: number, kind: string, text: string): void {
+    this.post({
+      time: at,
+      tags: ['owui-chaos', 'gameday', `run:${this.runId}`, 'note', kind],
+      text: `${kind}: ${text}`,
+    });
+  }
+
+  settled(): Promise<unknown> {
+    return Promise.allSettled([...this.inFlight]);
+  }
+
+  private post(a: GrafanaAnnotation): void {
+    const annotator = this.annotator;
+    if (!annotator) return;
+    const p: Promise<void> = annotator
+      .post(a)
+      .then((warning) => {
+        if (warning) this.onWarning(warning);
+      })
+      .catch(() => undefined)
+      .finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
+  }
+}

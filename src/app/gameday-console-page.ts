@@ -1,6 +1,6 @@
 // The console's single page: HTML, CSS and a small script, with uPlot inlined (no network). It
-// polls the session's JSON API every second; fault windows are drawn as bands on every chart and
-// notes as dashed markers. `window.__gd` exposes what the page shows (tests read it).
+// polls the session's JSON API every second; fault windows are drawn as bands on every chart,
+// notes as dashed markers and live load changes as solid purple markers. `window.__gd` exposes what the page shows (tests read it).
 
 import type { CatalogueAction } from '../core/gameday/hand-fault.js';
 
@@ -82,6 +82,9 @@ button{font:inherit;padding:.35em .8em;cursor:pointer}
 </section>
 <aside>
 <div class="card"><h2>Injected now</h2><div id="active" class="muted">nothing</div></div>
+<div class="card"><h2>Load</h2><div id="load-now" class="muted">…</div>
+<form id="load-form"><div id="load-fields"></div>
+<button type="submit" id="load-apply">Change the load</button><div class="errors" id="load-errors"></div></form></div>
 <div class="card"><h2>Inject a fault</h2>
 <form id="inject-form"><label>action<select name="action" id="action"></select></label>
 <label>name<input name="name" placeholder="automatic"></label>
@@ -116,7 +119,7 @@ async function api(path, body) {
   const r = await fetch(path, body === undefined ? { headers: H } : { method: 'POST', headers: H, body: JSON.stringify(body) });
   return { ok: r.ok, status: r.status, body: await r.json() };
 }
-const gd = (window.__gd = { points: [], windows: [], notes: [], state: null, charts: [], updates: 0 });
+const gd = (window.__gd = { points: [], windows: [], notes: [], loadChanges: [], state: null, charts: [], updates: 0 });
 const COLORS = ['#1f77b4', '#ff7f0e', '#d62728', '#2ca02c'];
 const $ = (id) => document.getElementById(id);
 const el = (tag, props, ...kids) => { const e = Object.assign(document.createElement(tag), props || {}); for (const k of kids) e.append(k); return e; };
@@ -134,6 +137,12 @@ function bands() {
       const x = u.valToPos(n.at / 1000, 'x', true);
       ctx.save(); ctx.strokeStyle = n.kind === 'hypothesis' ? '#2a6' : '#36c'; ctx.lineWidth = 2 * dpr; ctx.setLineDash([5 * dpr, 4 * dpr]);
       ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, top + height); ctx.stroke(); ctx.restore();
+    }
+    for (const c of gd.loadChanges) {
+      const x = u.valToPos(c.at / 1000, 'x', true);
+      ctx.save(); ctx.strokeStyle = '#7b3fb3'; ctx.lineWidth = 2 * dpr;
+      ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, top + height); ctx.stroke();
+      ctx.fillStyle = '#7b3fb3'; ctx.font = (11 * dpr) + 'px sans-serif'; ctx.fillText('load ' + levelText(c.after), x + 3 * dpr, top + height - 4 * dpr); ctx.restore();
     }
   }] } };
 }
@@ -166,9 +175,20 @@ async function pollSeries() {
 }
 
 function fmtT(ms) { return new Date(ms).toLocaleTimeString(); }
+const LOAD_FIELDS = { chatVus: 'API chat VUs (closed model)', chatRate: 'API chats per second (open model)', socketVus: 'browser clients' };
+function levelText(l) { return Object.entries(l).map(([k, v]) => v + ' ' + (k === 'chatVus' ? 'API VUs' : k === 'chatRate' ? '/s' : 'browser')).join(', '); }
+let loadFieldsFor = '';
+function renderLoad(s) {
+  $('load-now').textContent = 'now: ' + (levelText(s.load) || 'no load') + (s.loadChanges.length ? ' · ' + s.loadChanges.length + ' change(s)' : '');
+  const kinds = Object.keys(s.load).join(',');
+  if (kinds === loadFieldsFor) return; // keep what is being typed
+  loadFieldsFor = kinds; const box = $('load-fields'); box.replaceChildren();
+  for (const k of Object.keys(s.load)) box.append(el('label', { textContent: LOAD_FIELDS[k] || k }, el('input', { name: k, id: 'load-' + k, placeholder: String(s.load[k]) })));
+}
 
 function renderState(s) {
-  gd.state = s; gd.windows = s.windows; gd.notes = s.notes;
+  gd.state = s; gd.windows = s.windows; gd.notes = s.notes; gd.loadChanges = s.loadChanges || [];
+  if (s.load) renderLoad(s);
   const left = Math.max(0, Math.round((s.endsAt - Date.now()) / 1000));
   const p = s.progress;
   $('meta').textContent = s.target + ' · ' + (s.finished ? 'finished' : left + ' s left') + (p ? ' · streams ' + p.activeStreams + ' · sockets ' + p.activeSockets + ' · completed ' + p.completed + ' · errors ' + p.errors : '') + ' · ' + s.runDir;
@@ -272,6 +292,17 @@ $('note-form').onsubmit = async (ev) => {
   if (!r.ok) $('note-errors').textContent = r.body.error.message + (r.body.error.issues ? '\\n' + r.body.error.issues.map((i) => '• ' + (i.path ? i.path + ': ' : '') + i.message).join('\\n') : '');
   else { $('note-text').value = ''; $('check-metric').value = ''; }
   refresh(); refreshSlos();
+};
+$('load-form').onsubmit = async (ev) => {
+  ev.preventDefault(); const errs = $('load-errors'); errs.textContent = '';
+  const body = {};
+  for (const i of $('load-fields').querySelectorAll('input')) { const v = i.value.trim(); if (v !== '') body[i.name] = /^-?\\d+(\\.\\d+)?$/.test(v) ? Number(v) : v; }
+  $('load-apply').disabled = true;
+  try {
+    const r = await api('/api/load', body);
+    if (!r.ok) errs.textContent = r.body.error.message + (r.body.error.issues ? '\\n' + r.body.error.issues.map((i) => '• ' + (i.path ? i.path + ': ' : '') + i.message).join('\\n') : '');
+    else for (const i of $('load-fields').querySelectorAll('input')) { i.value = ''; }
+  } finally { $('load-apply').disabled = false; loadFieldsFor = ''; refresh(); }
 };
 $('revert-all').onclick = async () => { $('revert-all').disabled = true; try { const r = await api('/api/revert-all', {}); if (r.body.failed && r.body.failed.length) alert('still injected: ' + r.body.failed.join(', ')); } finally { $('revert-all').disabled = false; refresh(); } };
 

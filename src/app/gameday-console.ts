@@ -123,6 +123,8 @@ export async function startConsole(
           if (!text) return send(res, 400, { error: { code: 'EMPTY_NOTE', message: 'a note needs text' } });
           return send(res, 200, { note: session.note(kind, text, b.check ?? undefined) });
         }
+        case '/api/load':
+          return send(res, 200, { change: session.changeLoad(body, 'console'), load: session.state().load });
         case '/api/finish':
           opts.onFinishRequested?.();
           return send(res, 200, { ok: true });

@@ -80,6 +80,19 @@ export class PrometheusMetrics {
   private server: Server | undefined;
   /** Samples observed (for tests and the progress line). */
   observed = 0;
+  /** `gameday --annotate prometheus`: 1 while a fault is injected, 0 after (docs/gameday.md). */
+  private readonly faultActive = new Gauge({
+    name: 'owui_chaos_fault_active',
+    help: 'game day: 1 while the fault is injected, 0 once reverted (an annotation query for Grafana)',
+    labelNames: ['fault', 'action', 'run'],
+    registers: [this.registry],
+  });
+  private readonly notesTotal = new Counter({
+    name: 'owui_chaos_notes_total',
+    help: 'game day: notes written (hypotheses and observations)',
+    labelNames: ['kind', 'run'],
+    registers: [this.registry],
+  });
 
   /** The `testid` label (the run id; settable once the run directory is known). */
   constructor(public testid: string) {
@@ -139,6 +152,21 @@ export class PrometheusMetrics {
         }
       }
     }
+  }
+
+  /** A fault window opens (`--annotate prometheus`). */
+  faultInjected(fault: string, action: string): void {
+    this.faultActive.set({ fault, action, run: this.testid }, 1);
+  }
+
+  /** A fault window closes (`--annotate prometheus`). */
+  faultReverted(fault: string, action: string): void {
+    this.faultActive.set({ fault, action, run: this.testid }, 0);
+  }
+
+  /** A note was written (`--annotate prometheus`). */
+  noted(kind: string): void {
+    this.notesTotal.inc({ kind, run: this.testid });
   }
 
   /** The phase and the faults injected now; later samples carry them as labels. */

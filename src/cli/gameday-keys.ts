@@ -1,6 +1,7 @@
 // The game day's terminal controls (sessions without a browser): single keys on a TTY —
 // `i` inject (a one-line spec: `toxic.latency proxy=llm latency=500ms for=30s name=slow-llm`),
 // `r` revert everything, `n` note (`h: …` hypothesis, `o: …` or plain text observation),
+// `+` / `-` raise / lower the chat load one step (a quarter of it, docs/gameday.md),
 // `q` end the session, Ctrl-C as usual. The live line above shows the state.
 
 export interface KeyActions {
@@ -12,6 +13,8 @@ export interface KeyActions {
   }): Promise<string>;
   revertAll(): Promise<string>;
   note(kind: 'hypothesis' | 'observation', text: string): string;
+  /** One step of the load up (+1) or down (-1); returns what changed (throws when refused). */
+  stepLoad(direction: 1 | -1): string;
   finish(): void;
   say(text: string): void;
   /** Pauses/resumes the live progress line while a prompt is open. */
@@ -113,11 +116,19 @@ export function attachKeys(actions: KeyActions, input: NodeJS.ReadStream = proce
         actions
           .revertAll()
           .then(actions.say, (err: unknown) => actions.say(`revert failed: ${(err as Error).message}`));
+      } else if (ch === '+' || ch === '-') {
+        try {
+          actions.say(actions.stepLoad(ch === '+' ? 1 : -1));
+        } catch (err) {
+          actions.say(`load not changed: ${(err as Error).message}`);
+        }
       } else if (ch === 'q') {
         actions.say('q: ending the session (reverting everything)');
         actions.finish();
       } else if (ch === '?' || ch === 'h') {
-        actions.say('keys: i inject · r revert everything · n note · q end · Ctrl-C interrupt');
+        actions.say(
+          'keys: i inject · r revert everything · n note · + / - load up / down · q end · Ctrl-C interrupt',
+        );
       }
     }
   };

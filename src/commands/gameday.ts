@@ -13,13 +13,14 @@ import { renderTerminalSummary } from '../core/report/terminal.js';
 import { escapeTerminal } from '../core/terminal-text.js';
 import { startGameday, type GamedayEvent, type GamedaySummary } from '../app/gameday.js';
 import { startConsole } from '../app/gameday-console.js';
+import { describeLoad, stepLoad } from '../core/gameday/live-load.js';
 import { GrafanaAnnotator } from '../app/gameday-annotate.js';
 
 export default class Gameday extends BaseCommand {
   static override summary =
     'A game day: steady load, a live web console to inject faults by hand, notes, reports';
   static override description =
-    'Runs steady load (the plan’s `load`) for up to --duration and serves a live console on http://127.0.0.1:PORT with a session token in the URL: charts every second (ttft/itl/e2e percentiles, streams, sockets, completions, errors, reconnects, garbled tokens) with fault windows as bands and notes as markers, the fault catalogue as forms (same validation and safety rules as experiment files), inject/revert and "revert everything", hypothesis/observation notes and the SLO table per phase. Every injected fault is on the persisted revert stack: Ctrl-C, a crash and `owui-chaos rollback` restore it as for `run`. At the end results.json, report.html and junit.xml are written. With --plan the plan’s timeline also runs inside the session. --json prints events as NDJSON.';
+    'Runs steady load (the plan’s `load`) for up to --duration and serves a live console on http://127.0.0.1:PORT with a session token in the URL: charts every second (ttft/itl/e2e percentiles, streams, sockets, completions, errors, reconnects, garbled tokens) with fault windows as bands and notes as markers, the fault catalogue as forms (same validation and safety rules as experiment files), inject/revert and "revert everything", hypothesis/observation notes, the SLO table per phase, and the load changed live (a form, POST /api/load, keys + and - in the terminal; Node engine only). Every injected fault is on the persisted revert stack: Ctrl-C, a crash and `owui-chaos rollback` restore it as for `run`. At the end results.json, report.html and junit.xml are written. With --plan the plan’s timeline also runs inside the session. --json prints events as NDJSON.';
   static override examples = [
     '<%= config.bin %> gameday --duration 1h',
     '<%= config.bin %> gameday --plan gameday --port 8088',
@@ -49,8 +50,8 @@ export default class Gameday extends BaseCommand {
     prometheus: prometheusFlag,
     annotate: Flags.string({
       description:
-        'post fault windows and notes as annotations: `grafana` (POST /api/annotations at --grafana-url, token from GRAFANA_TOKEN)',
-      options: ['grafana'],
+        'post fault windows and notes as annotations: `grafana` (POST /api/annotations at --grafana-url, token from GRAFANA_TOKEN) or `prometheus` (series on --prometheus /metrics: owui_chaos_fault_active, owui_chaos_notes_total)',
+      options: ['grafana', 'prometheus'],
     }),
     'grafana-url': Flags.string({
       description: 'Grafana base URL for --annotate grafana (default: $GRAFANA_URL)',
@@ -95,7 +96,16 @@ export default class Gameday extends BaseCommand {
         `annotations: fault windows and notes go to ${annotator.where} (${token ? 'token from GRAFANA_TOKEN' : 'no GRAFANA_TOKEN set: unauthenticated'})`,
       );
     }
+    if (flags.annotate === 'prometheus' && !flags.prometheus)
+      throw new UsageError(
+        '--annotate prometheus needs --prometheus 127.0.0.1:PORT (the series are on its /metrics)',
+        {
+          code: 'ANNOTATE_NEEDS_PROMETHEUS',
+          suggestions: ['owui-chaos gameday --prometheus 127.0.0.1:9464 --annotate prometheus'],
+        },
+      );
     const prometheus = await startPrometheus(flags.prometheus);
+    const promAnnotate = flags.annotate === 'prometheus' ? prometheus?.metrics : undefined;
     const session = await startGameday({
       ...(flags.plan !== undefined ? { plan: flags.plan, scripted: true } : {}),
       ...(flags.target !== undefined ? { target: flags.target } : {}),
@@ -111,6 +121,11 @@ export default class Gameday extends BaseCommand {
       ...(annotator ? { annotator } : {}),
       onNotice: note,
       onEvent: (e) => {
+        if (promAnnotate) {
+          if (e.type === 'inject-done') promAnnotate.faultInjected(e.name, e.action);
+          if (e.type === 'revert-done') promAnnotate.faultReverted(e.name, e.action);
+          if (e.type === 'note') promAnnotate.noted(e.note.kind);
+        }
         if (prometheus) {
           if (e.type === 'inject-done' || e.type === 'revert-done' || e.type === 'revert-failed')
             prometheus.onRunEvent({
@@ -124,7 +139,7 @@ export default class Gameday extends BaseCommand {
           if (!json && !prompting)
             progress.update(
               e.progress,
-              `${e.injected.length ? `injected: ${e.injected.join(', ')}` : 'nothing injected'}${process.stdin.isTTY ? ' · keys i r n q' : ''}`,
+              `${e.injected.length ? `injected: ${e.injected.join(', ')}` : 'nothing injected'}${process.stdin.isTTY ? ' · keys i r n + - q' : ''}`,
             );
           else if (Math.round(e.progress.elapsedMs / 1000) % 10 === 0) emit(e);
           return;
@@ -165,6 +180,10 @@ export default class Gameday extends BaseCommand {
           note: (kind, text) => {
             session.note(kind, text);
             return '';
+          },
+          stepLoad: (direction) => {
+            const c = session.changeLoad(stepLoad(session.state().load, direction), 'terminal');
+            return `load: ${describeLoad(c.before)} → ${describeLoad(c.after)}`;
           },
           finish: () => void session.finish(),
           say: (text) => {
@@ -252,6 +271,8 @@ function describe(e: GamedayEvent): string | undefined {
       return `${t} ${e.note.kind}: ${e.note.text}`;
     case 'warning':
       return `${t} warning: ${e.text}`;
+    case 'load-changed':
+      return `${t} load changed (${e.by}): ${describeLoad(e.before)} → ${describeLoad(e.after)}`;
     case 'load-finished':
       return `${t} load finished${e.error ? ` with an error: ${e.error}` : ''}`;
     case 'session-finished':

@@ -48,6 +48,16 @@ export interface Journal {
   warnings?: string[];
   /** Game days: each hypothesis (the plan's SLOs, hypothesis notes with a check) and its verdict. */
   hypotheses?: JournalHypothesis[];
+  /** Game days: each live change of the load (docs/gameday.md), in time order. */
+  loadChanges?: JournalLoadChange[];
+}
+
+/** A live load change: when, who asked (the console or its API, or the terminal keys), before and after. */
+export interface JournalLoadChange {
+  at: number;
+  by: 'console' | 'terminal';
+  before: { chatVus?: number; chatRate?: number; socketVus?: number };
+  after: { chatVus?: number; chatRate?: number; socketVus?: number };
 }
 
 export interface JournalEvent {

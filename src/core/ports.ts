@@ -156,6 +156,16 @@ export interface LoadProgress {
   ttftP95Ms?: number;
 }
 
+/** A live change of a running load (docs/gameday.md): what is given changes, the rest stays. */
+export interface LiveLoad {
+  /** Closed model: API chat VUs. */
+  chatVus?: number;
+  /** Open model: API chat arrivals per second. */
+  chatRate?: number;
+  /** Browser clients (Socket.IO). */
+  socketVus?: number;
+}
+
 export interface LoadEngine {
   readonly name: string;
   run(
@@ -163,4 +173,10 @@ export interface LoadEngine {
     sink: SampleSink,
     opts: { signal?: AbortSignal; onProgress?: (p: LoadProgress) => void },
   ): Promise<void>;
+  /**
+   * Changes the load of the run in progress without restarting it (sockets stay connected).
+   * Throws UsageError for a change the running plan cannot take. Engines without it refuse
+   * live changes.
+   */
+  setLoad?(load: LiveLoad): void;
 }

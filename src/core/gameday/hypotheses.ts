@@ -187,6 +187,46 @@ export function noteHypothesis(note: JournalNote, id: string): Hypothesis {
 }
 
 /**
+ * A count check (`http_errors ≤ 0`) reads 0 when nothing happened — also when the load was dead in
+ * its phase. So a count that passed needs evidence that load ran in that phase: streams that
+ * ended there (`stream_outcome` samples, of the check's client when it names one). Without any,
+ * the row is not a pass: "load stalled" (a breach) when the baseline had streams, else no data.
+ * Live, such a row reads as unmeasured (pending) until the phase has load.
+ */
+function withLoadEvidence(
+  evaluator: Pick<IncrementalSloEvaluator, 'judgeSlos'>,
+  row: SloResult,
+  windows: ReadonlyArray<FaultWindow & { open?: boolean }>,
+): SloResult {
+  if (row.slo.stat !== 'count' || row.verdict !== 'pass' || row.slo.metric === 'stream_outcome') return row;
+  const evidence = (phase: string): number =>
+    evaluator.judgeSlos(
+      [
+        {
+          metric: 'stream_outcome',
+          stat: 'count',
+          gte: 1,
+          phases: [phase],
+          ...(row.slo.client ? { client: row.slo.client } : {}),
+        },
+      ],
+      windows,
+      true,
+    )[0]?.samples ?? 0;
+  if (evidence(row.phase) > 0) return row;
+  const stalled = row.phase !== 'baseline' && evidence('baseline') > 0;
+  return {
+    ...row,
+    measured: null,
+    samples: 0,
+    verdict: stalled ? 'breach' : 'no-data',
+    note: stalled
+      ? `load stalled: no stream ended in \`${row.phase}\` (the baseline had streams), so a count of ${row.measured ?? 0} is not evidence`
+      : `no load ran in \`${row.phase}\` (no stream ended there): a count of ${row.measured ?? 0} is not evidence`,
+  };
+}
+
+/**
  * Judges every hypothesis on what the evaluator has folded, under the fault windows so far (open
  * ones: still injected). Phases are judged as in a run with faults planned: a hypothesis about
  * `recovery` before any fault is "not reached", never judged over the whole session.
@@ -210,7 +250,7 @@ export function judgeHypotheses(
       });
       return resolved.length > 0 ? [{ ...slo, phases: resolved }] : [];
     });
-    const rows = evaluator.judgeSlos(slos, windows, true);
+    const rows = evaluator.judgeSlos(slos, windows, true).map((r) => withLoadEvidence(evaluator, r, windows));
     return judgeHypothesis(h, rows, {
       live,
       unresolved,

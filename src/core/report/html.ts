@@ -355,6 +355,23 @@ function notesTable(results: RunResults, origin: number): string {
   return table(['fault', 'action', 'window', 'notes (hypotheses before, observations during)'], rows);
 }
 
+/** Game days: each live load change with its time and the load before and after. */
+function loadChangesTable(results: RunResults, origin: number): string {
+  const level = (l: { chatVus?: number; chatRate?: number; socketVus?: number }): string =>
+    [
+      ...(l.chatVus !== undefined ? [`${l.chatVus} API VUs`] : []),
+      ...(l.chatRate !== undefined ? [`${l.chatRate}/s API chats`] : []),
+      ...(l.socketVus !== undefined ? [`${l.socketVus} browser clients`] : []),
+    ].join(', ');
+  const rows = (results.journal?.loadChanges ?? []).map((c) => [
+    td(`+${formatSeconds(c.at - origin)}`, 'num'),
+    td(c.by),
+    td(level(c.before)),
+    td(level(c.after)),
+  ]);
+  return table(['at', 'by', 'before', 'after'], rows);
+}
+
 /** Game days: each hypothesis with its checks and verdict (no data is never shown as held). */
 function hypothesesTable(results: RunResults): string {
   const v = { held: 'pass', broken: 'breach', 'no-data': 'no-data', pending: 'no-data' } as const;
@@ -520,6 +537,12 @@ export function renderHtml(results: RunResults): string {
       ? [
           '<h2>Hypotheses: held, broken or no data</h2>',
           `<div class="tablecard">${hypothesesTable(results)}</div>`,
+        ]
+      : []),
+    ...(results.journal?.loadChanges?.length
+      ? [
+          '<h2>Load changes during the game day</h2>',
+          `<div class="tablecard">${loadChangesTable(results, frame.origin)}</div>`,
         ]
       : []),
     ...(results.journal?.notes?.length

@@ -18,6 +18,11 @@
 //   heartbeat only). `sockets.schedule: 'open'` with an interval > 0: each client on its own
 //   schedule (user-schedule.ts), the phases spread over all the plan's clients; `'think'`: the
 //   interval is think time after each chat ends (a closed loop).
+// - `setLoad(change)` while a run goes on changes it live (docs/gameday.md): the new chat VU
+//   count (closed model), chat rate (open model) or browser-client count is split over the
+//   workers like the plan's and sent to each (a message to a worker thread); nothing restarts.
+//   A change the plan cannot take (a rate for a closed-model plan, browser clients for a plan
+//   without them) is a UsageError.
 // - Fails with LoadGeneratorError when a worker crashes or does not finish within
 //   `plan.durationMs + finishGraceMs`; with PreflightError from provisioning.
 
@@ -29,7 +34,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { LoadGeneratorError, UsageError } from '../../core/errors.js';
 import type { MetricName } from '../../core/metrics.js';
-import type { LoadEngine, LoadPlan, LoadProgress } from '../../core/ports.js';
+import type { LiveLoad, LoadEngine, LoadPlan, LoadProgress } from '../../core/ports.js';
 import { parseSampleLine, type SampleSink } from '../../core/samples.js';
 import { createAgent } from './http.js';
 import { isRawSampleSink } from './ndjson-file-sink.js';
@@ -39,10 +44,11 @@ import {
   zeroCounters,
   type Pacing,
   type ShareCounters,
+  type ShareLoad,
   type ShareSpec,
   type ShareStats,
 } from './share.js';
-import type { Stage } from './workload.js';
+import { LiveValue, type Stage } from './workload.js';
 
 export interface NodeEngineOptions {
   /** How to get credentials; or `credentials` already provisioned. Neither: no auth (e.g. the mock LLM directly). */
@@ -93,7 +99,15 @@ export class NodeLoadEngine implements LoadEngine {
   /** Totals of the last run (for summaries and tests). */
   lastTotals: LoadTotals | undefined;
 
+  /** Sends a live change to the run in progress (set while one runs). */
+  private control: ((load: LiveLoad) => void) | undefined;
+
   constructor(private readonly opts: NodeEngineOptions = {}) {}
+
+  setLoad(load: LiveLoad): void {
+    if (!this.control) throw new UsageError('no load is running to change', { code: 'NO_LOAD_RUNNING' });
+    this.control(load);
+  }
 
   async run(
     plan: LoadPlan,
@@ -154,18 +168,37 @@ export class NodeLoadEngine implements LoadEngine {
       runOpts.onProgress?.(progress);
     };
     let ticker: NodeJS.Timeout | undefined;
+    const controls = shares.map(() => new LiveValue<ShareLoad | undefined>(undefined));
+    let send = (i: number, load: ShareLoad): void => controls[i]?.set(load);
+    this.control = (load) => {
+      const parts = liveShares(plan, shares, credentials, load);
+      parts.forEach((part, i) => send(i, part));
+    };
     try {
       if (this.opts.workers === 0) {
         ticker = setInterval(tick, this.opts.progressIntervalMs ?? 1000);
         const signal = runOpts.signal ?? new AbortController().signal;
-        await Promise.all(shares.map((spec) => runShare(spec, { samples: write, stats: onStats }, signal)));
+        await Promise.all(
+          shares.map((spec, i) => runShare(spec, { samples: write, stats: onStats }, signal, controls[i])),
+        );
       } else {
-        await this.runWorkers(shares, plan, write, onStats, runOpts.signal, () => {
-          startedAt = Date.now();
-          ticker = setInterval(tick, this.opts.progressIntervalMs ?? 1000);
-        });
+        await this.runWorkers(
+          shares,
+          plan,
+          write,
+          onStats,
+          runOpts.signal,
+          () => {
+            startedAt = Date.now();
+            ticker = setInterval(tick, this.opts.progressIntervalMs ?? 1000);
+          },
+          (post) => {
+            send = post;
+          },
+        );
       }
     } finally {
+      this.control = undefined;
       if (ticker) clearInterval(ticker);
     }
     tick();
@@ -261,7 +294,8 @@ export class NodeLoadEngine implements LoadEngine {
         }
       }
       const mySockets = part(socketVus, i);
-      if (plan.sockets && mySockets > 0) {
+      // Every share of a plan with browser clients can take more of them live (docs/gameday.md).
+      if (plan.sockets && socketVus > 0) {
         const users = Array.from(
           { length: mySockets },
           (_, k) => credentials.users[(socketOffset + k) % credentials.users.length]!,
@@ -295,8 +329,10 @@ export class NodeLoadEngine implements LoadEngine {
     onStats: (s: ShareStats) => void,
     signal: AbortSignal | undefined,
     onStart: () => void,
+    onControl: (post: (i: number, load: ShareLoad) => void) => void,
   ): Promise<void> {
     const workers = shares.map((spec) => startWorker(spec));
+    onControl((i, load) => workers[i]?.postMessage({ type: 'load', load }));
     return new Promise<void>((resolve, reject) => {
       let ready = 0;
       let done = 0;
@@ -398,6 +434,68 @@ function startWorker(spec: ShareSpec): Worker {
   const entry = new URL('./worker.ts', import.meta.url).href;
   const code = `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`;
   return new Worker(code, { eval: true, workerData: spec });
+}
+
+/** `part` of `total` for share `i` of `n`: the shares' parts add up to the total. */
+function partOf(total: number, i: number, n: number): number {
+  return Math.floor((total * (i + 1)) / n) - Math.floor((total * i) / n);
+}
+
+/**
+ * A live change split over the shares like the plan (`split`): VUs and browser clients divided,
+ * open arrivals interleaved at the new rate. Throws UsageError for a change the plan cannot take.
+ */
+export function liveShares(
+  plan: LoadPlan,
+  shares: readonly ShareSpec[],
+  credentials: Credentials,
+  load: LiveLoad,
+): ShareLoad[] {
+  const n = shares.length;
+  const chat = plan.chat;
+  if (load.chatVus !== undefined && !(chat && chat.ratePerSecond === undefined))
+    throw new UsageError(
+      'chatVus (API chat concurrency) changes a closed-model plan (`chat.vus`); this plan has none',
+      {
+        code: 'LOAD_CHANGE_KIND',
+        suggestions: [chat ? 'change chatRate instead' : 'the plan has no API chat load'],
+      },
+    );
+  if (load.chatRate !== undefined && chat?.ratePerSecond === undefined)
+    throw new UsageError(
+      'chatRate (API chat arrivals per second) changes an open-model plan (`chat.rate`); this plan has none',
+      {
+        code: 'LOAD_CHANGE_KIND',
+        suggestions: [chat ? 'change chatVus instead' : 'the plan has no API chat load'],
+      },
+    );
+  if (load.socketVus !== undefined && !(plan.sockets && plan.sockets.vus > 0 && credentials.users.length > 0))
+    throw new UsageError('socketVus (browser clients) changes a plan with `sockets`; this plan has none', {
+      code: 'LOAD_CHANGE_KIND',
+    });
+  let socketOffset = 0;
+  return shares.map((_, i) => {
+    const part: ShareLoad = {};
+    if (load.chatVus !== undefined) part.chatVus = partOf(load.chatVus, i, n);
+    if (load.chatRate !== undefined) {
+      const rate = load.chatRate;
+      const cap = chat?.maxInFlight ?? Math.max(10, Math.ceil(rate * 10));
+      part.chatRate = {
+        ratePerSecond: rate / n,
+        phaseMs: (1000 / rate) * i,
+        maxInFlight: Math.max(1, Math.ceil(cap / n)),
+      };
+    }
+    if (load.socketVus !== undefined) {
+      const mine = partOf(load.socketVus, i, n);
+      part.socketUsers = Array.from(
+        { length: mine },
+        (_u, k) => credentials.users[(socketOffset + k) % credentials.users.length]!,
+      );
+      socketOffset += mine;
+    }
+    return part;
+  });
 }
 
 function validatePlan(plan: LoadPlan): void {

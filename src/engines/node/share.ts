@@ -7,6 +7,10 @@
 // every socket is closed; all samples have then been handed to `io.samples` and a final
 // `io.stats` has been sent. Aborting `signal` ends the share early the same way. Never throws
 // for load failures (they are samples); only for bugs.
+// Live changes (`control`, a game day's load control, docs/gameday.md): a new chat VU count or
+// rate goes to the workload model (workload.ts); a new browser-client list adds clients for the
+// users past the current count (connected at once, the others stay connected) or lets the extra
+// clients finish their chat and close.
 
 import { setMaxListeners } from 'node:events';
 import { systemClock } from '../../core/clock.js';
@@ -20,7 +24,7 @@ import { SampleWriter, tagsJson } from './sample-writer.js';
 import type { ChatSummary } from '../measure/snapshot-recorder.js';
 import type { StreamSummary } from '../measure/stream-recorder.js';
 import { runUserSchedule, userPhaseMs } from './user-schedule.js';
-import { runClosed, runOpen, type Stage } from './workload.js';
+import { LiveValue, runClosed, runOpen, type OpenRate, type Stage } from './workload.js';
 
 export interface Pacing {
   firstTokenMs?: number;
@@ -110,13 +114,26 @@ export function zeroCounters(): ShareCounters {
   };
 }
 
+/** One share's part of a live load change (what is absent stays as it is). */
+export interface ShareLoad {
+  chatVus?: number;
+  chatRate?: OpenRate;
+  /** The browser clients' users, one per client, for the new count. */
+  socketUsers?: LoadUser[];
+}
+
 export interface ShareIo {
   /** An NDJSON batch (UTF-8 bytes of whole lines) that owns its ArrayBuffer. */
   samples(ndjson: Uint8Array): void;
   stats(stats: ShareStats): void;
 }
 
-export async function runShare(spec: ShareSpec, io: ShareIo, signal: AbortSignal): Promise<ShareStats> {
+export async function runShare(
+  spec: ShareSpec,
+  io: ShareIo,
+  signal: AbortSignal,
+  control?: LiveValue<ShareLoad | undefined>,
+): Promise<ShareStats> {
   const agent = createAgent(spec.connections);
   // API streams: one connection each from a free list (the agent serves the browser clients).
   const streamConnections = new ConnectionPool(new URL(spec.baseUrl).origin);
@@ -188,6 +205,8 @@ export async function runShare(spec: ShareSpec, io: ShareIo, signal: AbortSignal
     };
     if (chat.ratePerSecond !== undefined) {
       const missedTags = tagsJson({ client: 'api' });
+      const live = new LiveValue<OpenRate | undefined>(undefined);
+      control?.subscribe((l) => l?.chatRate && live.set(l.chatRate));
       work.push(
         runOpen(
           {
@@ -195,6 +214,7 @@ export async function runShare(spec: ShareSpec, io: ShareIo, signal: AbortSignal
             ratePerSecond: chat.ratePerSecond,
             maxInFlight: chat.maxInFlight,
             phaseMs: chat.phaseMs ?? 0,
+            live,
           },
           {
             clock: wallClock,
@@ -208,6 +228,8 @@ export async function runShare(spec: ShareSpec, io: ShareIo, signal: AbortSignal
         ),
       );
     } else {
+      const live = new LiveValue<number | undefined>(undefined);
+      control?.subscribe((l) => l?.chatVus !== undefined && live.set(l.chatVus));
       work.push(
         runClosed(
           {
@@ -216,6 +238,7 @@ export async function runShare(spec: ShareSpec, io: ShareIo, signal: AbortSignal
             ...(chat.stages !== undefined ? { stages: chat.stages } : {}),
             ...(chat.startVus !== undefined ? { startVus: chat.startVus } : {}),
             thinkTimeMs: chat.thinkTimeMs ?? 0,
+            live,
           },
           {
             clock: wallClock,
@@ -232,33 +255,34 @@ export async function runShare(spec: ShareSpec, io: ShareIo, signal: AbortSignal
 
   const sockets = spec.sockets;
   const shareStart = wallClock.now();
-  if (sockets && sockets.users.length > 0) {
+  if (sockets) {
     const stop = new AbortController();
     setMaxListeners(0, stop.signal);
     const onOuter = (): void => stop.abort();
     signal.addEventListener('abort', onOuter, { once: true });
     const deadline = setTimeout(() => stop.abort(), spec.durationMs);
-    const clients = sockets.users.map(
-      (u) =>
-        new BrowserClient({
-          baseUrl: spec.baseUrl,
-          token: u.token,
-          dispatcher: agent,
-          behaviour,
-          emit,
-          ...(sockets.origin !== undefined ? { origin: sockets.origin } : {}),
-          ...(sockets.eventGraceMs !== undefined ? { eventGraceMs: sockets.eventGraceMs } : {}),
-          onJoinedChange: (joined) => {
-            stats.activeSockets += joined ? 1 : -1;
-          },
-        }),
-    );
+    const newClient = (u: LoadUser): BrowserClient =>
+      new BrowserClient({
+        baseUrl: spec.baseUrl,
+        token: u.token,
+        dispatcher: agent,
+        behaviour,
+        emit,
+        ...(sockets.origin !== undefined ? { origin: sockets.origin } : {}),
+        ...(sockets.eventGraceMs !== undefined ? { eventGraceMs: sockets.eventGraceMs } : {}),
+        onJoinedChange: (joined) => {
+          stats.activeSockets += joined ? 1 : -1;
+        },
+      });
+    const clients = sockets.users.map(newClient);
     clientList = clients;
     const n = clients.length;
     const startTimers = clients.map((c, i) =>
       setTimeout(() => c.start(), n > 1 ? (sockets.rampMs * i) / n : 0),
     );
     const interval = sockets.chatIntervalMs;
+    /** Clients told to leave (a live change lowered the count): they finish their chat, then close. */
+    const leaving = new Set<BrowserClient>();
     const chatLoop = async (c: BrowserClient, k: number): Promise<void> => {
       // A closed loop with phases (think): its first chat at the same time as the open schedule's.
       if (sockets.think && sockets.open && interval !== undefined && interval > 0) {
@@ -269,7 +293,7 @@ export async function runShare(spec: ShareSpec, io: ShareIo, signal: AbortSignal
         if (first > Date.now())
           await systemClock.sleep(first - Date.now(), stop.signal).catch(() => undefined);
       }
-      for (let i = 0; !stop.signal.aborted; i++) {
+      for (let i = 0; !stop.signal.aborted && !leaving.has(c); i++) {
         const began = Date.now();
         stats.activeStreams++;
         let s: ChatSummary | undefined;
@@ -294,9 +318,10 @@ export async function runShare(spec: ShareSpec, io: ShareIo, signal: AbortSignal
             : sockets.think
               ? interval
               : interval - (Date.now() - began);
-        if (pause > 0 && !stop.signal.aborted)
+        if (pause > 0 && !stop.signal.aborted && !leaving.has(c))
           await systemClock.sleep(pause, stop.signal).catch(() => undefined);
       }
+      if (leaving.has(c)) c.stop();
     };
     const open = sockets.open;
     const missedTags = tagsJson({ client: 'browser' });
@@ -337,21 +362,44 @@ export async function runShare(spec: ShareSpec, io: ShareIo, signal: AbortSignal
       );
     };
     const idle = interval !== undefined && interval <= 0;
+    const openSchedule = open !== undefined && !sockets.think && interval !== undefined && interval > 0;
+    // Capacity sweeps use the open schedule and never change the load live; users a live change adds
+    // (game days, paced schedule) run the paced loop.
+    const loops = idle ? [] : clients.map((c, k) => (openSchedule ? openLoop(c, k) : chatLoop(c, k)));
+    control?.subscribe((l) => {
+      const users = l?.socketUsers;
+      if (!users || stop.signal.aborted) return;
+      const staying = clientList.filter((c) => !leaving.has(c));
+      // Fewer: the newest clients leave (an idle one closes now, a chatting one after its chat).
+      for (const c of staying.slice(users.length)) {
+        leaving.add(c);
+        if (idle) c.stop();
+      }
+      // More: new clients for the users past the current count, a few ms apart.
+      users.slice(staying.length).forEach((u, k) => {
+        const c = newClient(u);
+        clientList = [...clientList, c];
+        startTimers.push(setTimeout(() => c.start(), k * 20));
+        if (!idle) loops.push(chatLoop(c, clientList.length - 1));
+      });
+    });
     work.push(
       (async () => {
-        if (open && !sockets.think && interval !== undefined && interval > 0)
-          await Promise.all(clients.map(openLoop));
-        else if (!idle) await Promise.all(clients.map(chatLoop));
-        else
-          await new Promise<void>((resolve) =>
-            stop.signal.aborted
-              ? resolve()
-              : stop.signal.addEventListener('abort', () => resolve(), { once: true }),
-          );
+        await new Promise<void>((resolve) =>
+          stop.signal.aborted
+            ? resolve()
+            : stop.signal.addEventListener('abort', () => resolve(), { once: true }),
+        );
+        // Loops added by a live change while the others ran are awaited too.
+        for (let seen = 0; seen < loops.length;) {
+          const batch = loops.slice(seen);
+          seen = loops.length;
+          await Promise.all(batch);
+        }
         clearTimeout(deadline);
         signal.removeEventListener('abort', onOuter);
         for (const t of startTimers) clearTimeout(t);
-        for (const c of clients) c.stop();
+        for (const c of clientList) c.stop();
       })(),
     );
   }

@@ -15,9 +15,37 @@
 //   arrival finding `maxInFlight` iterations in flight is not started: `missed(intendedMs)` is
 //   called instead. Started iterations get their INTENDED start time, so latency measured from
 //   it includes any delay of the scheduler itself (coordinated omission cannot hide a stall).
+// - Live changes (a game day's load control, docs/gameday.md): `live` is a LiveValue the owner
+//   sets while the run goes on. Closed: a set VU count replaces the fixed count or the stages
+//   from then on; new VUs start at once, VUs above the new target finish their iteration and stop
+//   (the same graceful ramp-down as stages). Open: the schedule re-anchors at the change — the
+//   arrivals intended before it keep their intended times (late ones still count from them), the
+//   first one at the new rate is intended at change + phaseMs, then every 1000/rate ms.
 
 import { setMaxListeners } from 'node:events';
 import type { Clock } from '../../core/clock.js';
+
+/** A value its owner changes while a run goes on; listeners run on every change. */
+export class LiveValue<T> {
+  private readonly listeners = new Set<(v: T) => void>();
+
+  constructor(private current: T) {}
+
+  get(): T {
+    return this.current;
+  }
+
+  set(v: T): void {
+    this.current = v;
+    for (const l of [...this.listeners]) l(v);
+  }
+
+  /** Returns the unsubscribe function. */
+  subscribe(l: (v: T) => void): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+}
 
 export interface Stage {
   durationMs: number;
@@ -72,6 +100,8 @@ export interface ClosedWorkload {
   /** How often (at most) the ramp controller re-evaluates the target. Default 200 ms; faster while a stage ramps. */
   tickMs?: number;
   failurePauseMs?: number;
+  /** A live VU target: once set (not undefined) it replaces `vus` and `stages`. */
+  live?: LiveValue<number | undefined>;
 }
 
 export interface RunDeps {
@@ -93,8 +123,13 @@ export async function runClosed(
   const startedAt = clock.now();
   const stages = w.stages;
   const fixed = w.vus ?? 0;
-  const target = (): number =>
-    stages && stages.length > 0 ? stageTarget(stages, w.startVus ?? 0, clock.now() - startedAt) : fixed;
+  const target = (): number => {
+    const live = w.live?.get();
+    if (live !== undefined) return live;
+    return stages && stages.length > 0
+      ? stageTarget(stages, w.startVus ?? 0, clock.now() - startedAt)
+      : fixed;
+  };
   const think = Math.max(0, w.thinkTimeMs ?? 0);
   const failurePause = Math.max(think, w.failurePauseMs ?? 100);
   const running = new Map<number, Promise<void>>();
@@ -126,6 +161,9 @@ export async function runClosed(
   };
 
   ensure();
+  const unsubscribe = w.live?.subscribe(() => {
+    if (!stop.signal.aborted) ensure();
+  });
   if (stages && stages.length > 0) {
     const tick = Math.max(1, w.tickMs ?? 200);
     while (!stop.signal.aborted) {
@@ -138,6 +176,7 @@ export async function runClosed(
   }
   // Every VU loop sees the aborted signal and ends after its current (cancelled) iteration.
   while (running.size > 0) await Promise.all([...running.values()]);
+  unsubscribe?.();
   stop.dispose();
   return result;
 }
@@ -148,6 +187,14 @@ export interface OpenWorkload {
   maxInFlight: number;
   /** Offset of the first arrival, so several workers' arrivals interleave evenly. */
   phaseMs?: number;
+  /** A live rate: the schedule re-anchors at each change (see the contract above). */
+  live?: LiveValue<OpenRate | undefined>;
+}
+
+export interface OpenRate {
+  ratePerSecond: number;
+  phaseMs: number;
+  maxInFlight: number;
 }
 
 export interface OpenResult {
@@ -168,22 +215,76 @@ export async function runOpen(
   const endMs = startMs + w.durationMs;
   const stop = deadlineController(clock, w.durationMs, deps.signal);
   const result: OpenResult = { started: 0, missed: 0, maxInFlight: 0 };
-  if (!(w.ratePerSecond > 0)) {
+  if (!(w.ratePerSecond > 0) && !w.live) {
     await stop.done;
     stop.dispose();
     return result;
   }
-  const interval = 1000 / w.ratePerSecond;
-  const inFlight = new Set<Promise<unknown>>();
-  for (let k = 0; ; k++) {
-    const intended = startMs + (w.phaseMs ?? 0) + k * interval;
-    if (intended >= endMs || stop.signal.aborted) break;
-    const wait = intended - clock.now();
-    if (wait > 0) {
-      await clock.sleep(wait, stop.signal).catch(() => undefined);
-      if (stop.signal.aborted) break;
+  interface Schedule {
+    anchor: number;
+    phase: number;
+    /** ms between arrivals; Infinity: none. */
+    interval: number;
+    maxInFlight: number;
+  }
+  const schedule = (anchor: number, r: OpenRate): Schedule => ({
+    anchor,
+    phase: r.phaseMs,
+    interval: r.ratePerSecond > 0 ? 1000 / r.ratePerSecond : Number.POSITIVE_INFINITY,
+    maxInFlight: r.maxInFlight,
+  });
+  let current = schedule(startMs, {
+    ratePerSecond: w.ratePerSecond,
+    phaseMs: w.phaseMs ?? 0,
+    maxInFlight: w.maxInFlight,
+  });
+  let pending: Schedule | undefined;
+  // Wakes the scheduler's sleep when the rate changes (the next arrival may now be sooner).
+  let wake = new AbortController();
+  const unsubscribe = w.live?.subscribe((r) => {
+    if (r === undefined) return;
+    pending = schedule(clock.now(), r);
+    wake.abort();
+  });
+  /** Sleeps until `at`, the end, or a change; true when a change woke it. */
+  const sleepUntil = async (at: number): Promise<boolean> => {
+    if (!w.live) {
+      await clock.sleep(Math.max(0, at - clock.now()), stop.signal).catch(() => undefined);
+      return false;
     }
-    if (inFlight.size >= w.maxInFlight) {
+    if (wake.signal.aborted) wake = new AbortController();
+    const woken = wake.signal;
+    await clock
+      .sleep(Math.max(0, at - clock.now()), AbortSignal.any([stop.signal, woken]))
+      .catch(() => undefined);
+    return woken.aborted && !stop.signal.aborted;
+  };
+  const inFlight = new Set<Promise<unknown>>();
+  for (let k = 0; !stop.signal.aborted;) {
+    const intended =
+      current.interval === Number.POSITIVE_INFINITY
+        ? Number.POSITIVE_INFINITY
+        : current.anchor + current.phase + k * current.interval;
+    // Arrivals intended before a change keep the old schedule; from the change on, the new one.
+    if (pending && intended >= pending.anchor) {
+      current = pending;
+      pending = undefined;
+      k = 0;
+      continue;
+    }
+    if (intended >= endMs) {
+      if (!w.live) break;
+      // Nothing more at this rate before the end: wait for a change or the end.
+      await sleepUntil(endMs);
+      continue;
+    }
+    if (intended > clock.now()) {
+      const woken = await sleepUntil(intended);
+      if (stop.signal.aborted) break;
+      if (woken) continue; // the rate changed: look again
+    }
+    k++;
+    if (inFlight.size >= current.maxInFlight) {
       result.missed++;
       deps.missed(intended);
       continue;
@@ -196,6 +297,7 @@ export async function runOpen(
     inFlight.add(p);
     result.maxInFlight = Math.max(result.maxInFlight, inFlight.size);
   }
+  unsubscribe?.();
   await stop.done;
   while (inFlight.size > 0) await Promise.all([...inFlight]);
   stop.dispose();

@@ -19,7 +19,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runExperimentCli, startTestLab, stopTestLab, waitFor, type TestLab } from '../app/support.js';
+import {
+  runExperimentCli,
+  startTestLab,
+  stopTestLab,
+  waitFor,
+  type CliRun,
+  type TestLab,
+} from '../app/support.js';
+import { consoleApi, endSessions, startGameday } from '../gameday/support.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..', '..', '..');
@@ -73,6 +81,9 @@ let work: string;
 let prom: ChildProcess | undefined;
 let promUrl: string;
 let run: { startS: number; endS: number; output: string; code: number | null };
+/** The port Prometheus scrapes (the run's /metrics, then the game day's). */
+let metricsPort: number;
+const sessions: CliRun[] = [];
 
 async function seriesCount(expr: string): Promise<number> {
   const q = new URLSearchParams({
@@ -90,7 +101,7 @@ async function seriesCount(expr: string): Promise<number> {
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'owui-gd-prom-'));
   lab = await startTestLab('gd-prom');
-  const metricsPort = await freePort();
+  metricsPort = await freePort();
   const promPort = await freePort();
   promUrl = `http://127.0.0.1:${promPort}`;
   writeFileSync(
@@ -131,6 +142,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
+  await endSessions(sessions);
   if (prom && prom.exitCode === null) {
     prom.kill('SIGTERM');
     await new Promise((r) => prom!.once('exit', r));
@@ -208,4 +220,82 @@ describe('dashboards against a real Prometheus scraping `run --prometheus`', () 
     expect(phases).toContain('fault/kill-1');
     expect(phases).toContain('recovery/');
   });
+});
+
+describe('gameday --annotate prometheus against the same Prometheus', () => {
+  /** Series of an instant query now. */
+  const instant = async (
+    query: string,
+  ): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> => {
+    const res = await fetch(`${promUrl}/api/v1/query?${new URLSearchParams({ query })}`);
+    const body = (await res.json()) as {
+      status: string;
+      error?: string;
+      data?: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+    };
+    if (body.status !== 'success') throw new Error(`${query}: ${body.error}`);
+    return body.data!.result;
+  };
+
+  it('owui_chaos_fault_active is 1 inside the fault window and 0 after; no series at 1 before', async () => {
+    const s = startGameday(lab!, join(work, 'gameday'), {
+      duration: '4m',
+      extra: ['--prometheus', `127.0.0.1:${metricsPort}`, '--annotate', 'prometheus'],
+    });
+    sessions.push(s.cli);
+    const url = await s.url();
+    // A note first: once Prometheus has its counter, it scrapes this session.
+    expect(
+      (await consoleApi(url, '/api/note', { kind: 'observation', text: 'before any fault' })).status,
+    ).toBe(200);
+    await waitFor(
+      'Prometheus to scrape the game day',
+      async () => ((await instant('owui_chaos_notes_total')).length > 0 ? true : undefined),
+      60_000,
+      1000,
+    );
+    // Negative control: no fault yet, nothing at 1.
+    expect(await instant('owui_chaos_fault_active == 1')).toEqual([]);
+    const inj = await consoleApi(url, '/api/inject', {
+      name: 'prom-slow',
+      action: 'toxic.latency',
+      params: { proxy: 'llm', latency: 200 },
+    });
+    expect(inj.status, JSON.stringify(inj.body)).toBe(200);
+    const inside = await waitFor(
+      'the fault window at 1 in Prometheus',
+      async () => {
+        const r = await instant('owui_chaos_fault_active == 1');
+        return r.length > 0 ? r : undefined;
+      },
+      60_000,
+      1000,
+    );
+    expect(inside.map((r) => [r.metric.fault, r.metric.action])).toEqual([['prom-slow', 'toxic.latency']]);
+    // The dashboards' annotation query returns the window.
+    expect((await instant('max by (fault, action, run) (owui_chaos_fault_active) > 0')).length).toBe(1);
+    expect((await consoleApi(url, '/api/revert', { name: 'prom-slow' })).status).toBe(200);
+    await waitFor(
+      'the fault window back at 0 in Prometheus',
+      async () => {
+        const zero = await instant('owui_chaos_fault_active{fault="prom-slow"} == 0');
+        return zero.length === 1 && (await instant('owui_chaos_fault_active == 1')).length === 0
+          ? true
+          : undefined;
+      },
+      60_000,
+      1000,
+    );
+    expect((await instant('max by (fault, action, run) (owui_chaos_fault_active) > 0')).length).toBe(0);
+    expect((await consoleApi(url, '/api/finish', {})).status).toBe(200);
+    await s.cli.exit;
+  }, 240_000);
+
+  it('--annotate prometheus without --prometheus is a usage error', async () => {
+    const s = startGameday(lab!, join(work, 'gameday-2'), { extra: ['--annotate', 'prometheus'] });
+    sessions.push(s.cli);
+    const exit = await s.cli.exit;
+    expect(exit.code).toBe(2);
+    expect(exit.stdout + exit.stderr).toMatch(/--annotate prometheus needs --prometheus/);
+  }, 60_000);
 });

@@ -9,7 +9,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the console's JSON answers and the page's
    `window.__gd` are read field by field in the assertions below */
 import { request } from 'node:http';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,13 +19,13 @@ import {
   replicaHealth,
   runCli,
   startTestLab,
-  stopTestLab,
   toxiproxyClean,
   toxiproxyProxies,
   waitFor,
   type CliRun,
   type TestLab,
 } from '../app/support.js';
+import { consoleApi, startGameday, tearDown } from './support.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..', '..', '..');
@@ -61,31 +61,12 @@ async function startSession(
   outDir: string,
   duration = '6m',
 ): Promise<{ cli: CliRun; url: string; runDir: string }> {
-  const cli = runCli(
-    lab!,
-    ['gameday', '--lab-name', lab!.name, '--duration', duration, '--workers', '0', '--out', outDir],
-    480_000,
-  );
-  sessions.push(cli);
-  const url = await waitFor(
-    `the console URL (output so far: ${cli.output()})`,
-    () => /console: (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)/.exec(cli.output())?.[1],
-    90_000,
-    200,
-  );
-  return { cli, url, runDir: outDir };
+  const s = startGameday(lab!, outDir, { duration });
+  sessions.push(s.cli);
+  return { cli: s.cli, url: await s.url(), runDir: outDir };
 }
 
-async function api(url: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const u = new URL(url);
-  const token = u.searchParams.get('token')!;
-  const res = await fetch(`${u.origin}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { 'x-owui-chaos-token': token, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: await res.json() };
-}
+const api = consoleApi;
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -100,16 +81,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of contexts) await c.close().catch(() => undefined);
-  for (const s of sessions) {
-    if (s.child.exitCode === null && s.child.signalCode === null) {
-      s.child.kill('SIGINT');
-      await Promise.race([s.exit, new Promise((r) => setTimeout(r, 60_000))]);
-      if (s.child.exitCode === null) s.child.kill('SIGKILL');
-    }
-  }
-  const alive = await stopTestLab(lab);
-  rmSync(work, { recursive: true, force: true });
-  expect(alive).toEqual([]);
+  expect(await tearDown(sessions, lab, work)).toEqual([]);
 }, 180_000);
 
 describe('the game-day console in Chromium', () => {
@@ -280,6 +252,35 @@ describe('the game-day console in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'gameday-console-reverted.png'), fullPage: true });
   });
 
+  it('changes the load from the form: a bad value names the field, 8 → 12 VUs raises the streams and draws a marker', async () => {
+    await page.waitForSelector('#load-chatVus');
+    await page.fill('#load-chatVus', '-2');
+    await page.click('#load-apply');
+    await page.waitForFunction(
+      () => (globalThis as any).document.getElementById('load-errors').textContent.length > 0,
+    );
+    expect(await page.textContent('#load-errors')).toMatch(/chatVus/);
+    expect((await api(url, '/api/state')).body.load).toEqual({ chatVus: 8, socketVus: 8 });
+    await page.fill('#load-chatVus', '12');
+    await page.click('#load-apply');
+    await page.waitForFunction(() => (globalThis as any).__gd.loadChanges.length === 1, undefined, {
+      timeout: 30_000,
+    });
+    expect(await page.textContent('#load-errors')).toBe('');
+    expect(await page.textContent('#load-now')).toMatch(/12 API VUs/);
+    // Socket chats add a few streams of their own: 12 API VUs put the total at 11 or more.
+    await waitFor(
+      'active streams ≥ 11 after raising to 12 VUs',
+      async () => ((await api(url, '/api/state')).body.progress.activeStreams >= 11 ? true : undefined),
+      60_000,
+      1000,
+    );
+    const s = (await api(url, '/api/state')).body;
+    expect(s.progress.activeSockets).toBe(8);
+    expect(s.totals.reconnects).toBe(0);
+    await page.screenshot({ path: join(SHOTS, 'gameday-console-load-change.png'), fullPage: true });
+  });
+
   it('ends on request and writes results.json, report.html (with the note) and junit.xml', async () => {
     expect((await api(url, '/api/finish', {})).status).toBe(200);
     const exit = await cli.exit;
@@ -292,6 +293,7 @@ describe('the game-day console in Chromium', () => {
     const html = readFileSync(join(runDir, 'report.html'), 'utf8');
     expect(html).toMatch(/Game-day notes beside the fault windows/);
     expect(html).toMatch(/ttft rose by about 1\.5 s/);
+    expect(html).toMatch(/Load changes during the game day/);
     const stack = JSON.parse(readFileSync(join(runDir, 'reverts.json'), 'utf8'));
     expect(stack.entries.map((e: any) => [e.name, e.status])).toEqual([['slow-llm', 'reverted']]);
   });

@@ -20,6 +20,7 @@ import {
   type CliRun,
   type TestLab,
 } from '../app/support.js';
+import { consoleApi, endSessions, startGameday } from './support.js';
 
 let lab: TestLab | undefined;
 let work: string;
@@ -55,44 +56,16 @@ async function annotationServer(
 }
 
 function startSession(outDir: string, grafanaUrl?: string): { cli: CliRun; url: () => Promise<string> } {
-  const cli = runCli(
-    { ...lab!, env: { ...lab!.env, GRAFANA_TOKEN: TOKEN } },
-    [
-      'gameday',
-      '--lab-name',
-      lab!.name,
-      '--duration',
-      '5m',
-      '--workers',
-      '0',
-      '--out',
-      outDir,
-      ...(grafanaUrl ? ['--annotate', 'grafana', '--grafana-url', grafanaUrl] : []),
-    ],
-    420_000,
-  );
-  sessions.push(cli);
-  return {
-    cli,
-    url: () =>
-      waitFor(
-        `the console URL (output so far: ${cli.output()})`,
-        () => /console: (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)/.exec(cli.output())?.[1],
-        90_000,
-        200,
-      ),
-  };
+  const s = startGameday(lab!, outDir, {
+    env: { GRAFANA_TOKEN: TOKEN },
+    ...(grafanaUrl ? { extra: ['--annotate', 'grafana', '--grafana-url', grafanaUrl] } : {}),
+    timeoutMs: 420_000,
+  });
+  sessions.push(s.cli);
+  return s;
 }
 
-async function api(url: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const u = new URL(url);
-  const res = await fetch(`${u.origin}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { 'x-owui-chaos-token': u.searchParams.get('token')!, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: await res.json() };
-}
+const api = consoleApi;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'owui-gd-lease-'));
@@ -100,13 +73,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  for (const s of sessions) {
-    if (s.child.exitCode === null && s.child.signalCode === null) {
-      s.child.kill('SIGINT');
-      await Promise.race([s.exit, new Promise((r) => setTimeout(r, 60_000))]);
-      if (s.child.exitCode === null) s.child.kill('SIGKILL');
-    }
-  }
+  await endSessions(sessions);
   for (const s of servers) {
     s.closeAllConnections();
     await new Promise<void>((r) => s.close(() => r()));

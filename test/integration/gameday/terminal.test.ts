@@ -1,6 +1,6 @@
 // The game day's terminal view under tmux (a real TTY): keys in, screen out. `i` takes a one-line
 // fault spec and injects it through the same gate as the console (an invalid one is refused with
-// the file-style message), `n` writes a note, `r` reverts everything, `q` ends the session and
+// the file-style message), `+` / `-` change the load one step, `n` writes a note, `r` reverts everything, `q` ends the session and
 // writes the reports. Observed from outside: Toxiproxy's view and the run directory.
 
 import { execFileSync } from 'node:child_process';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUN_JS } from '../../../src/lab/lab.js';
 import { startTestLab, stopTestLab, toxiproxyClean, waitFor, type TestLab } from '../app/support.js';
+import { gamedayArgs } from './support.js';
 
 let lab: TestLab | undefined;
 let work: string;
@@ -44,20 +45,18 @@ describe('gameday in a terminal (tmux)', () => {
       `OWUI_CHAOS_HOME=${lab!.home}`,
       process.execPath,
       RUN_JS,
-      'gameday',
-      '--lab-name',
-      lab!.name,
-      '--duration',
-      '5m',
-      '--workers',
-      '0',
-      '--out',
-      runDir,
+      ...gamedayArgs(lab!, runDir),
       `; echo "exit=$?"; sleep 600`,
     ].join(' ');
     tmux('new-session', '-d', '-s', SESSION, '-x', '220', '-y', '60', cmd);
     await onScreen(/console: http:\/\/127\.0\.0\.1:\d+\/\?token=/, 90_000);
-    await onScreen(/keys i r n q/, 30_000);
+    await onScreen(/keys i r n \+ - q/, 30_000);
+
+    // + raises the API chat load one step (8 → 10 VUs), - lowers it a quarter of 10 (to 7); the browser clients stay.
+    keys('+');
+    await onScreen(/load changed \(terminal\): 8 API VUs, 8 browser clients → 10 API VUs, 8 browser clients/);
+    keys('-');
+    await onScreen(/load changed \(terminal\): 10 API VUs, 8 browser clients → 7 API VUs, 8 browser clients/);
 
     keys('i');
     await onScreen(/inject> /);
@@ -75,7 +74,7 @@ describe('gameday in a terminal (tmux)', () => {
     expect((await toxiproxyClean(lab!.state())).toxics).toEqual([
       expect.stringMatching(/^llm\/owui-chaos-term-slow--run-[0-9a-f]{8}$/),
     ]);
-    await onScreen(/injected: term-slow · keys i r n q/);
+    await onScreen(/injected: term-slow · keys i r n \+ - q/);
 
     keys('n');
     keys('h: streams keep completing, ttft +0.7 s', 'Enter');
@@ -99,5 +98,14 @@ describe('gameday in a terminal (tmux)', () => {
       }),
     ]);
     expect(results.faults.map((f: { name: string }) => f.name)).toEqual(['term-slow']);
+    expect(
+      results.journal.loadChanges.map((c: { by: string; after: { chatVus: number } }) => [
+        c.by,
+        c.after.chatVus,
+      ]),
+    ).toEqual([
+      ['terminal', 10],
+      ['terminal', 7],
+    ]);
   }, 360_000);
 });

@@ -102,6 +102,34 @@ describe('game-day hypotheses', () => {
     ]);
   });
 
+  it('a zero count needs load in its phase: dead load in recovery is not held, healthy recovery is', () => {
+    const noErrors = noteHypothesis(
+      note('no HTTP errors once it is reverted', {
+        metric: 'http_errors',
+        stat: 'count',
+        lte: 0,
+        during: 'recovery',
+      }),
+      'c1',
+    );
+    // Healthy: streams keep ending in recovery and no error was counted.
+    const healthy = judgeHypotheses(inc, [noErrors], [LATENCY], false)[0];
+    expect(healthy?.verdict).toBe('held');
+    // Negative control: the load died at the revert (no stream after it), so 0 errors means nothing.
+    const dead = new IncrementalSloEvaluator({ slos: [], trackAll: true });
+    for (const x of ttftSeries(T0, LATENCY.end, () => 200)) dead.add(x);
+    dead.advance([LATENCY], Number.POSITIVE_INFINITY);
+    const stalled = judgeHypotheses(dead, [noErrors], [LATENCY], false)[0];
+    expect(stalled?.verdict).toBe('broken');
+    expect(stalled?.reason).toMatch(/load stalled: no stream ended in `recovery`/);
+    // No load at all anywhere: no data, never held.
+    const none = new IncrementalSloEvaluator({ slos: [], trackAll: true });
+    none.advance([LATENCY], Number.POSITIVE_INFINITY);
+    expect(judgeHypotheses(none, [noErrors], [LATENCY], false)[0]?.verdict).toBe('no-data');
+    // Live, recovery without streams yet is pending, not broken.
+    expect(judgeHypotheses(dead, [noErrors], [LATENCY], true)[0]?.verdict).toBe('pending');
+  });
+
   it('live, a phase still to come is pending, not held', () => {
     const live = new IncrementalSloEvaluator({ slos: [], trackAll: true });
     for (const s of ttftSeries(T0, T0 + 40_000, (t) => (t >= LATENCY.start ? 1500 : 200))) live.add(s);
