@@ -11,7 +11,10 @@
 // - Closed-model control: the same users in a closed loop (chat, wait for done, think I) offer
 //   only U / (I + S) chats per second, so the closed sweep reports about U × (I + S) / I users —
 //   far above the true knee. That is what the open schedule fixes.
-// Default suite: 1 replica (three short sweeps); `npm run test:capacity` adds 2 replicas.
+// - Mixed: half the users on sockets and half over the API find the same knee in users, each kind
+//   judged on its own.
+// Default suite: 1 replica (the knee, its negative control, mixed); `npm run test:capacity` adds 2
+// replicas and the closed-model control.
 
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -157,6 +160,51 @@ describe('capacity sweep in connected browser users on a lab with a known capaci
       console.log(`control (8 tokens): ${trace(sweep)} (${Math.round((Date.now() - began) / 1000)} s)`);
       expect(kneeMismatch(sweep, 1)).not.toBeNull();
       expect(kneeMismatch(sweep, 1, 8)).toBeNull();
+    },
+    5 * 60_000,
+  );
+
+  it(
+    'mixed: half the users on sockets, half over the API, gives the same knee in users (both take the slots)',
+    async () => {
+      // Each kind judged on its own: a step passes only when both kinds completed their chats, so
+      // a sweep in which one path carried nothing cannot pass a step.
+      const mixedSlos = join(home, 'slos-mixed.yaml');
+      writeFileSync(
+        mixedSlos,
+        [
+          '- { metric: stream_outcome, stat: rate, tags: { outcome: completed, client: api }, gte: 0.98 }',
+          '- { metric: stream_outcome, stat: rate, tags: { outcome: completed, client: browser }, gte: 0.98 }',
+          '- { metric: e2e, stat: p95, lte: 4500 }',
+          '',
+        ].join('\n'),
+      );
+      const began = Date.now();
+      const mixed = await runCapacity({
+        ...base,
+        slosFile: mixedSlos,
+        client: 'mixed',
+        browserShare: 0.5,
+        tokens: TOKENS,
+        replicas: [1],
+        startUsers: 32,
+        outDir: join(home, 'out-mixed'),
+      });
+      summaries.push(mixed);
+      const sweep = mixed.document.sweeps[0]!;
+      console.log(`mixed 50 %: ${trace(sweep)} (${Math.round((Date.now() - began) / 1000)} s)`);
+      expect(mixed.document.unit).toBe('users');
+      expect(mixed.document.browserShare).toBe(0.5);
+      const passed = sweep.steps.filter((st) => st.verdict === 'pass');
+      expect(passed.length).toBeGreaterThan(0);
+      for (const st of passed)
+        for (const kind of ['api', 'browser'])
+          expect(
+            st.measurement.slos.find((x) => x.metric === 'stream_outcome' && x.id.includes(`client=${kind}`))
+              ?.samples,
+            `${st.load} users: ${kind} chats`,
+          ).toBeGreaterThan(0);
+      expect(kneeMismatch(sweep, 1)).toBeNull();
     },
     5 * 60_000,
   );
