@@ -9,7 +9,11 @@ import { configFromEnv, startOwuiSim, type OwuiSimHandle } from '../../../../src
 import { startMockLlm, MOCK_LLM_MODEL, type MockLlmServer } from '../../../../src/lab/mock-llm/server.js';
 import { generateText, generateTokens } from '../../../../src/protocol/ground-truth.js';
 import { expectedForFinal } from '../../../../src/protocol/integrity.js';
-import { behaviourFor, parseVersion, REFERENCE_OPENWEBUI_VERSION } from '../../../../src/protocol/openwebui.js';
+import {
+  behaviourFor,
+  parseVersion,
+  REFERENCE_OPENWEBUI_VERSION,
+} from '../../../../src/protocol/openwebui.js';
 import { BrowserClient } from '../../../../src/engines/node/browser-client.js';
 import { NodeLoadEngine } from '../../../../src/engines/node/engine.js';
 import { NdjsonFileSink } from '../../../../src/engines/node/ndjson-file-sink.js';
