@@ -21,7 +21,13 @@ const sockets: TestSocket[] = [];
 beforeAll(async () => {
   mock = await startMockLlm({ port: 0, pacing: { firstTokenMs: 0, tokensPerSecond: 0 } });
   sim = await startOwuiSim(
-    configFromEnv({ PORT: '0', WEBUI_SECRET_KEY: 'k', OPENAI_API_BASE_URL: `${mock.url}/v1` }),
+    configFromEnv({
+      PORT: '0',
+      WEBUI_SECRET_KEY: 'k',
+      OPENAI_API_BASE_URL: `${mock.url}/v1`,
+      // Checks 0.11's cumulative snapshots; 0.12's deltas are covered by conformance/simulator.test.ts.
+      OWUI_SIM_VERSION: '0.11.0',
+    }),
     { log: () => undefined },
   );
   token = String(
