@@ -31,89 +31,17 @@
 // Usage: npx tsx bench/k6-vs-node-bench.ts [--clients 50,200,500] [--seconds 12] [--k6 PATH]
 //        [--json FILE]   (default JSON: runs/bench/k6-vs-node.json)
 
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { K6LoadEngine } from '../src/engines/k6/engine.js';
 import { hasXk6Sse, parseK6Version } from '../src/engines/k6/version.js';
-import { NodeLoadEngine } from '../src/engines/node/engine.js';
-import { NdjsonFileSink } from '../src/engines/node/ndjson-file-sink.js';
-import type { Credentials } from '../src/engines/node/provisioning.js';
-import { MOCK_LLM_MODEL } from '../src/lab/mock-llm/server.js';
-import { sampleProcessTree } from './engine/proc.js';
 import { scanSamples } from './engine/scan.js';
 import { startBenchServers, type BenchServers } from './engine/servers.js';
 import { LAG_LIMIT_MS, TPS } from './engine/streams.js';
-
-const SELF = fileURLToPath(import.meta.url);
-const TOKENS = 40;
-
-interface ChildArgs {
-  engine: 'node' | 'k6';
-  /** SSE chats against the mock LLM, or idle browser clients on the Socket.IO server. */
-  workload: 'sse' | 'idle-sockets';
-  binary?: string;
-  baseUrl: string;
-  clients: number;
-  durationMs: number;
-  file: string;
-  workDir: string;
-}
-
-// ─── children ───────────────────────────────────────────────────────────────────────────────────
-
-async function runEngine(a: ChildArgs): Promise<void> {
-  const sink = new NdjsonFileSink(a.file);
-  const pacing = { tokensPerSecond: TPS, firstTokenMs: 100 };
-  const idle = a.workload === 'idle-sockets';
-  // The bench's Socket.IO server accepts any token (bench/engine/servers.ts).
-  const credentials: Credentials = {
-    version: '0.11.0',
-    apiTokens: [],
-    users: Array.from({ length: idle ? a.clients : 0 }, (_, i) => ({
-      email: `bench-${i}@bench.invalid`,
-      token: 'bench-token',
-    })),
-    signIns: 0,
-  };
-  const engine =
-    a.engine === 'node'
-      ? new NodeLoadEngine({
-          credentials,
-          chatPath: '/v1/chat/completions',
-          pacing,
-          finishGraceMs: 20_000,
-          socketRampMs: 2000,
-        })
-      : new K6LoadEngine({
-          binary: a.binary ?? 'k6',
-          credentials,
-          chatPath: '/v1/chat/completions',
-          pacing,
-          workDir: a.workDir,
-          gracefulStopMs: 5000,
-        });
-  await engine.run(
-    idle
-      ? {
-          durationMs: a.durationMs,
-          baseUrl: a.baseUrl,
-          model: 'none',
-          sockets: { vus: a.clients, tokens: 1, chatIntervalMs: 0 },
-        }
-      : {
-          durationMs: a.durationMs,
-          baseUrl: a.baseUrl,
-          model: MOCK_LLM_MODEL,
-          chat: { vus: a.clients, thinkTimeMs: 0, tokens: TOKENS },
-        },
-    sink,
-    {},
-  );
-  sink.close();
-}
+import { chatStep, LAG_PROBE_EVERY_MS, LAG_PROBE_VUS, type ChatRow } from './k6/browser-chat.js';
+import { startChatServers } from './k6/chat-servers.js';
+import { CHAT_INTERVAL_MS, engineCpuMs, markAt, runChild, TOKENS } from './k6/child.js';
 
 interface Row {
   engine: string;
@@ -136,66 +64,6 @@ interface Row {
   load1: number;
 }
 
-/** The k6 process under the engine child (its comm starts with `k6`), if it runs now. */
-function k6Pid(pids: readonly number[]): number | undefined {
-  for (const pid of pids) {
-    try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('k6')) return pid;
-    } catch {
-      // gone
-    }
-  }
-  return undefined;
-}
-
-interface Mark {
-  at: number;
-  treeMs: number;
-  k6Ms: number;
-}
-
-/** The mark nearest to `at` on the side given (the window's CPU is taken between real samples). */
-function markAt(marks: readonly Mark[], at: number, side: 'after' | 'before'): Mark | undefined {
-  return side === 'after' ? marks.find((m) => m.at >= at) : [...marks].reverse().find((m) => m.at <= at);
-}
-
-interface ChildRun {
-  t0: number;
-  marks: Mark[];
-  peakRssBytes: number;
-  file: string;
-}
-
-/** Runs one engine child to its end, sampling its process tree (and k6 alone) every 250 ms. */
-async function runChild(args: ChildArgs, label: string, during?: () => void): Promise<ChildRun> {
-  const child = spawn(process.execPath, [...process.execArgv, SELF, '--child', JSON.stringify(args)], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const pid = child.pid ?? 0;
-  const t0 = Date.now();
-  const marks: Mark[] = [];
-  let peak = 0;
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const hardStop = setTimeout(() => child.kill('SIGKILL'), args.durationMs + 90_000);
-  let done = false;
-  void exited.then(() => (done = true));
-  while (!done) {
-    const tree = sampleProcessTree(pid);
-    const k6 = tree && args.engine === 'k6' ? k6Pid(tree.pids) : undefined;
-    const k6Tree = k6 === undefined ? undefined : sampleProcessTree(k6);
-    if (tree) {
-      marks.push({ at: tree.at, treeMs: tree.cpuMs, k6Ms: k6Tree?.cpuMs ?? 0 });
-      peak = Math.max(peak, args.engine === 'k6' ? (k6Tree?.peakRssBytes ?? 0) : tree.peakRssBytes);
-    }
-    during?.();
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 250))]);
-  }
-  clearTimeout(hardStop);
-  const code = await exited;
-  if (code !== 0) throw new Error(`${label} with ${args.clients} clients: the engine exited ${code}`);
-  return { t0, marks, peakRssBytes: peak, file: args.file };
-}
-
 async function step(
   engine: 'node' | 'k6',
   binary: string | undefined,
@@ -214,6 +82,9 @@ async function step(
       durationMs: seconds * 1000,
       file: join(dir, `${label.replace(/\W+/g, '-')}-${clients}.ndjson`),
       workDir: join(dir, `k6-${clients}`),
+      tokens: TOKENS,
+      tokensPerSecond: TPS,
+      chatIntervalMs: 0,
       ...(binary ? { binary } : {}),
     },
     label,
@@ -232,7 +103,7 @@ async function step(
   const windowOk = a !== undefined && b !== undefined && b.at - a.at >= 3000;
   const scan = windowOk ? await scanSamples(file, a.at, b.at) : undefined;
   const events = scan && windowOk ? all.eventsBetween(a.at, b.at) : 0;
-  const cpuMs = windowOk ? (engine === 'k6' ? b.k6Ms - a.k6Ms : b.treeMs - a.treeMs) : 0;
+  const cpuMs = windowOk ? engineCpuMs(engine, a, b) : 0;
   const per1000 = (ms: number): number | null => (events > 0 ? ms / events : null);
   if (!windowOk)
     console.log(`[warn] ${label} with ${clients} clients: under 3 s of steady traffic, nothing measured`);
@@ -292,23 +163,28 @@ async function idleStep(
       durationMs: seconds * 1000,
       file: join(dir, `idle-${label.replace(/\W+/g, '-')}-${clients}.ndjson`),
       workDir: join(dir, `k6-idle-${clients}`),
+      tokens: 1,
+      tokensPerSecond: TPS,
+      chatIntervalMs: 0,
       ...(binary ? { binary } : {}),
     },
     label,
-    () => {
-      if (polling) return;
-      polling = true;
-      void servers
-        .stats()
-        .then((st) => (connectedMax = Math.max(connectedMax, st.connected)))
-        .finally(() => (polling = false));
+    {
+      during: () => {
+        if (polling) return;
+        polling = true;
+        void servers
+          .stats()
+          .then((st) => (connectedMax = Math.max(connectedMax, st.connected)))
+          .finally(() => (polling = false));
+      },
     },
   );
   const after = await servers.stats();
   const a = markAt(run.marks, run.t0 + 10_000, 'after');
   const b = markAt(run.marks, run.t0 + seconds * 1000 - 2000, 'before');
   const ok = a !== undefined && b !== undefined && b.at - a.at >= 5000;
-  const cpuMs = ok ? (engine === 'k6' ? b.k6Ms - a.k6Ms : b.treeMs - a.treeMs) : 0;
+  const cpuMs = ok ? engineCpuMs(engine, a, b) : 0;
   return {
     engine: label,
     clients,
@@ -321,14 +197,21 @@ async function idleStep(
   };
 }
 
-function findK6(explicit: string | undefined): { binary: string; label: string; sse: boolean } | undefined {
+interface FoundK6 {
+  binary: string;
+  label: string;
+  sse: boolean;
+}
+
+/** Every k6 binary that answers `k6 version` (OWUI_K6_BINARIES, else OWUI_K6_BINARY, else `k6`). */
+function findK6(explicit: string | undefined): FoundK6[] {
   const candidates = explicit
     ? [explicit]
     : (process.env.OWUI_K6_BINARIES ?? process.env.OWUI_K6_BINARY ?? 'k6')
         .split(',')
         .map((b) => b.trim())
         .filter(Boolean);
-  const found: { binary: string; label: string; sse: boolean }[] = [];
+  const found: FoundK6[] = [];
   for (const binary of candidates) {
     const probe = spawnSync(binary, ['version'], { encoding: 'utf8', timeout: 15_000 });
     const version = probe.status === 0 ? parseK6Version(probe.stdout) : undefined;
@@ -343,11 +226,47 @@ function findK6(explicit: string | undefined): { binary: string; label: string; 
         `[skip] k6 \`${binary}\`: \`${binary} version\` did not run (${probe.error?.message ?? `exit ${probe.status}`})`,
       );
   }
-  return found.find((k) => k.sse) ?? found[0];
+  return found;
 }
 
 function fmt(v: number | null, digits = 2): string {
   return v === null ? '—' : v.toFixed(digits);
+}
+
+const list = (v: string | undefined, dflt: string): number[] =>
+  (v ?? dflt)
+    .split(',')
+    .map(Number)
+    .filter((n) => n > 0);
+
+interface Engine {
+  kind: 'node' | 'k6';
+  label: string;
+  binary: string | undefined;
+}
+
+/** Node's figure over k6's at the same client count, per k6 build (the issue's aims). */
+function aims(
+  rows: readonly {
+    engine: string;
+    clients: number;
+    cpuSecondsPer1000Events: number | null;
+    rssKiBPerClient: number;
+  }[],
+): string[] {
+  const out: string[] = [];
+  for (const node of rows.filter((r) => r.engine === 'node'))
+    for (const k6 of rows.filter((r) => r.engine !== 'node' && r.clients === node.clients)) {
+      const cpu =
+        node.cpuSecondsPer1000Events !== null && k6.cpuSecondsPer1000Events
+          ? node.cpuSecondsPer1000Events / k6.cpuSecondsPer1000Events
+          : null;
+      const mem = node.rssKiBPerClient / k6.rssKiBPerClient;
+      out.push(
+        `  ${String(node.clients).padStart(5)} clients vs ${k6.engine}: CPU/event node÷k6 ${fmt(cpu)} (aim ≤ 0.5: ${cpu === null ? 'not measured' : cpu <= 0.5 ? 'met' : 'NOT met'}), memory/client ${fmt(mem)} (aim ≤ 0.25: ${mem <= 0.25 ? 'met' : 'NOT met'})`,
+      );
+    }
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -356,57 +275,94 @@ async function main(): Promise<void> {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  if (argv[0] === '--child') return runEngine(JSON.parse(argv[1] ?? '{}') as ChildArgs);
   if (process.platform !== 'linux') {
     console.log('[skip] k6 vs Node: CPU and memory are read from /proc (Linux only)');
     return;
   }
-  const k6 = findK6(flag('--k6'));
-  if (!k6) {
+  const k6s = findK6(flag('--k6'));
+  if (k6s.length === 0) {
     console.log(
       '[skip] k6 vs Node: no k6 binary (set OWUI_K6_BINARIES or OWUI_K6_BINARY, or put k6 on PATH); this project never installs k6',
     );
     return;
   }
-  if (!k6.sse)
-    console.log(
-      `[note] ${k6.label} has no xk6-sse: it reads SSE bodies whole, so its lag is not measurable (—)`,
-    );
-  const clients = (flag('--clients') ?? '50,200,500')
-    .split(',')
-    .map(Number)
-    .filter((n) => n > 0);
+  const workloads = new Set((flag('--workloads') ?? 'sse,chat,idle').split(','));
+  const clients = list(flag('--clients'), '50,200,500');
   const seconds = Math.max(8, Number(flag('--seconds') ?? 12));
+  const chatClients = list(flag('--chat-clients'), '50,200,500');
+  const chatSeconds = Math.max(15, Number(flag('--chat-seconds') ?? 25));
   const idleClients = Number(flag('--idle-sockets') ?? 200);
   // Every client has heartbeated once 30 s after joining: 40 s shows it.
   const idleSeconds = Math.max(15, Number(flag('--idle-seconds') ?? 40));
   const jsonOut = flag('--json') ?? 'runs/bench/k6-vs-node.json';
+  const engines: Engine[] = [
+    { kind: 'node', label: 'node', binary: undefined },
+    ...k6s.map((k) => ({ kind: 'k6' as const, label: k.label, binary: k.binary })),
+  ];
   const dir = mkdtempSync(join(tmpdir(), 'owui-k6-vs-node-'));
-  const servers = await startBenchServers();
   const rows: Row[] = [];
   const held: Record<string, number> = {};
+  const chatRows: ChatRow[] = [];
+  const chatHeld: Record<string, number> = {};
   const idleRows: IdleRow[] = [];
+  const servers = workloads.has('sse') || workloads.has('idle') ? await startBenchServers() : undefined;
   try {
-    for (const engine of [
-      { kind: 'node' as const, label: 'node', binary: undefined },
-      { kind: 'k6' as const, label: k6.label, binary: k6.binary },
-    ]) {
-      held[engine.label] = 0;
-      for (const n of clients) {
-        const row = await step(engine.kind, engine.binary, engine.label, servers.mockUrl, n, seconds, dir);
-        rows.push(row);
-        console.log(
-          `${row.engine.padEnd(20)} ${String(n).padStart(5)} clients  ${String(row.events).padStart(7)} events  cpu/1k ${fmt(row.cpuSecondsPer1000Events, 3)} s${row.treeCpuSecondsPer1000Events === null ? '' : ` (+ ingest ${fmt(row.treeCpuSecondsPer1000Events, 3)} s)`}  peak RSS ${row.peakRssMiB.toFixed(0)} MiB (${row.rssKiBPerClient.toFixed(0)} KiB/client)  lag p50 ${fmt(row.lagP50Ms)} p99 ${fmt(row.lagP99Ms)} ms  completed ${row.completed}  load ${row.load1.toFixed(2)}`,
-        );
-        if (row.lagP99Ms === null || row.lagP99Ms >= LAG_LIMIT_MS) break;
-        held[engine.label] = n;
+    if (servers && workloads.has('sse'))
+      for (const engine of engines) {
+        const k6 = k6s.find((k) => k.label === engine.label);
+        if (k6 && !k6.sse) {
+          console.log(
+            `[skip] SSE with ${k6.label}: without xk6-sse k6 reads SSE bodies whole, so it times no event (no lag, no events to divide CPU by)`,
+          );
+          continue;
+        }
+        held[engine.label] = 0;
+        for (const n of clients) {
+          const row = await step(engine.kind, engine.binary, engine.label, servers.mockUrl, n, seconds, dir);
+          rows.push(row);
+          console.log(
+            `sse  ${row.engine.padEnd(20)} ${String(n).padStart(5)} clients  ${String(row.events).padStart(7)} events  cpu/1k ${fmt(row.cpuSecondsPer1000Events, 3)} s${row.treeCpuSecondsPer1000Events === null ? '' : ` (+ ingest ${fmt(row.treeCpuSecondsPer1000Events, 3)} s)`}  peak RSS ${row.peakRssMiB.toFixed(0)} MiB (${row.rssKiBPerClient.toFixed(0)} KiB/client)  lag p50 ${fmt(row.lagP50Ms)} p99 ${fmt(row.lagP99Ms)} ms  completed ${row.completed}  load ${row.load1.toFixed(2)}`,
+          );
+          if (row.lagP99Ms === null || row.lagP99Ms >= LAG_LIMIT_MS) break;
+          held[engine.label] = n;
+        }
+      }
+    if (workloads.has('chat')) {
+      const chat = await startChatServers(Math.max(...chatClients));
+      try {
+        // Interleaved per N (node, then each k6), so both engines see the machine in the same state.
+        const going = new Set(engines.map((e) => e.label));
+        for (const e of engines) chatHeld[e.label] = 0;
+        for (const n of chatClients)
+          for (const engine of engines.filter((e) => going.has(e.label))) {
+            const file = join(dir, `credentials-${n}.json`);
+            writeFileSync(
+              file,
+              JSON.stringify({ ...chat.credentials, users: chat.credentials.users.slice(0, n) }),
+            );
+            const row = await chatStep(
+              engine.kind,
+              engine.binary,
+              engine.label,
+              chat.url,
+              file,
+              n,
+              chatSeconds,
+              dir,
+            );
+            chatRows.push(row);
+            console.log(
+              `chat ${row.engine.padEnd(20)} ${String(n).padStart(5)} clients  ${String(row.events).padStart(7)} events  cpu/1k ${fmt(row.cpuSecondsPer1000Events, 3)} s${row.treeCpuSecondsPer1000Events === null ? '' : ` (+ ingest ${fmt(row.treeCpuSecondsPer1000Events, 3)} s)`}  peak RSS ${row.peakRssMiB.toFixed(0)} MiB (${row.rssKiBPerClient.toFixed(0)} KiB/client)  loop lag p50 ${fmt(row.lagP50Ms, 0)} p99 ${fmt(row.lagP99Ms, 0)} max ${fmt(row.lagMaxMs, 0)} ms (${row.lagSamples} samples)  joins ${row.joins}  outcomes ${JSON.stringify(row.outcomes)}  load ${row.load1.toFixed(2)}`,
+            );
+            if (row.held) chatHeld[engine.label] = n;
+            else going.delete(engine.label);
+          }
+      } finally {
+        await chat.close();
       }
     }
-    if (idleClients > 0)
-      for (const engine of [
-        { kind: 'node' as const, label: 'node', binary: undefined },
-        { kind: 'k6' as const, label: k6.label, binary: k6.binary },
-      ]) {
+    if (servers && workloads.has('idle') && idleClients > 0)
+      for (const engine of engines) {
         const row = await idleStep(
           engine.kind,
           engine.binary,
@@ -418,30 +374,57 @@ async function main(): Promise<void> {
         );
         idleRows.push(row);
         console.log(
-          `${row.engine.padEnd(20)} ${String(row.clients).padStart(5)} idle sockets  connected max ${row.connectedMax}  heartbeats ${row.heartbeats}  cpu ${fmt(row.cpuMicrosPerClientSecond, 1)} µs/client/s  peak RSS ${row.peakRssMiB.toFixed(0)} MiB (${row.rssKiBPerClient.toFixed(0)} KiB/client)  load ${row.load1.toFixed(2)}`,
+          `idle ${row.engine.padEnd(20)} ${String(row.clients).padStart(5)} idle sockets  connected max ${row.connectedMax}  heartbeats ${row.heartbeats}  cpu ${fmt(row.cpuMicrosPerClientSecond, 1)} µs/client/s  peak RSS ${row.peakRssMiB.toFixed(0)} MiB (${row.rssKiBPerClient.toFixed(0)} KiB/client)  load ${row.load1.toFixed(2)}`,
         );
       }
   } finally {
-    await servers.close();
+    await servers?.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`\nmost clients held at lag p99 < ${LAG_LIMIT_MS} ms (of ${clients.join(', ')}):`);
-  for (const [engine, n] of Object.entries(held)) console.log(`  ${engine.padEnd(20)} ${n || 'none'}`);
+  if (rows.length > 0) {
+    console.log(`\nSSE: most clients held at lag p99 < ${LAG_LIMIT_MS} ms (of ${clients.join(', ')}):`);
+    for (const [engine, n] of Object.entries(held)) console.log(`  ${engine.padEnd(20)} ${n || 'none'}`);
+    console.log('SSE, Node against each k6 build:');
+    for (const line of aims(rows.filter((r) => r.cpuSecondsPer1000Events !== null))) console.log(line);
+  }
+  if (chatRows.length > 0) {
+    console.log(
+      `\nchatting browser clients: most held at loop lag p99 < ${LAG_LIMIT_MS} ms, all joined, no failed chat (of ${chatClients.join(', ')}):`,
+    );
+    for (const [engine, n] of Object.entries(chatHeld)) console.log(`  ${engine.padEnd(20)} ${n || 'none'}`);
+    console.log('chatting browser clients, Node against each k6 build:');
+    for (const line of aims(chatRows)) console.log(line);
+  }
   mkdirSync(dirname(jsonOut), { recursive: true });
   writeFileSync(
     jsonOut,
     JSON.stringify(
       {
-        workload: {
-          tokens: TOKENS,
-          tokensPerSecond: TPS,
-          seconds,
-          windowFrom: 'first event + 2 s',
-          windowTo: 'last event - 1 s',
+        k6: k6s.map((k) => k.label),
+        sse: {
+          workload: {
+            tokens: TOKENS,
+            tokensPerSecond: TPS,
+            seconds,
+            windowFrom: 'first event + 2 s',
+            windowTo: 'last event - 1 s',
+          },
+          rows,
+          held,
         },
-        k6: k6.label,
-        rows,
-        held,
+        browserChat: {
+          workload: {
+            tokens: TOKENS,
+            tokensPerSecond: TPS,
+            chatIntervalMs: CHAT_INTERVAL_MS,
+            seconds: chatSeconds,
+            lag: `timer drift, one timer every ${LAG_PROBE_EVERY_MS} ms per Node worker thread and in k6's first ${LAG_PROBE_VUS} VUs`,
+            windowFrom: 'first event + 3 s',
+            windowTo: 'last event - 1 s',
+          },
+          rows: chatRows,
+          held: chatHeld,
+        },
         idleSockets: { seconds: idleSeconds, rows: idleRows },
         loadAverage: loadavg(),
       },

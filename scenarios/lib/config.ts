@@ -32,7 +32,18 @@ const ENV_OVERRIDES: Record<string, (c: ScenarioConfig, v: string) => void> = {
   OWUI_DURATION_MS: (c, v) => (c.durationMs = Number(v)),
   OWUI_VERIFY: (c, v) => (c.verify = v !== 'false' && v !== '0'),
   OWUI_SSE: (c, v) => (c.sse = v === 'xk6' ? 'xk6' : 'plain'),
+  OWUI_LOOP_LAG_PROBE: (c, v) => (c.loopLagProbe = parseLoopLagProbe(v)),
 };
+
+/** `<everyMs>:<vus>` (e.g. `50:10`): the bench's timer-drift probe (lib/loop-lag.ts). */
+export function parseLoopLagProbe(v: string): { everyMs: number; vus: number } {
+  const m = /^(\d+):(\d+)$/.exec(v.trim());
+  const everyMs = Number(m?.[1]);
+  const vus = Number(m?.[2]);
+  if (!m || everyMs < 1 || vus < 1)
+    throw new Error(`OWUI_LOOP_LAG_PROBE must be <everyMs>:<vus> with both ≥ 1, e.g. 50:10; got "${v}"`);
+  return { everyMs, vus };
+}
 
 export function readConfig(env: Record<string, string | undefined>): ScenarioConfig {
   const config: ScenarioConfig = { ...DEFAULTS };

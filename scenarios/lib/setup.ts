@@ -14,6 +14,7 @@ import { BrowserClient } from './browser-client.js';
 // never sees an import of `k6/x/sse`.
 import { runXk6ApiChat } from './api-chat-xk6.js';
 import { readConfig, readSecrets, type ScenarioConfig, type UserToken } from './config.js';
+import { startLoopLagProbe } from './loop-lag.js';
 
 export const config: ScenarioConfig = readConfig(__ENV);
 
@@ -81,6 +82,8 @@ export function browserClient(data: SetupData): void {
   const user = pick(data.users, exec.vu.idInTest);
   if (!user) return;
   const startedAt = exec.scenario.startTime;
+  const probe = config.loopLagProbe;
+  if (probe && exec.vu.idInTest <= probe.vus) startLoopLagProbe(probe.everyMs, startedAt + config.durationMs);
   new BrowserClient({
     config,
     behaviour: behaviourFor(parseVersion(config.version)),

@@ -45,6 +45,8 @@ export interface ScenarioConfig {
   thresholds?: K6Thresholds;
   /** Time k6 waits for in-flight iterations after the duration, in ms. */
   gracefulStopMs: number;
+  /** Bench only: timer-drift probe in the first `vus` browser-client VUs (scenarios/lib/loop-lag.ts). */
+  loopLagProbe?: { everyMs: number; vus: number };
 }
 
 /** k6's `options.thresholds`: an expression, or one that stops the test when crossed. */
