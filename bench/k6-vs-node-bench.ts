@@ -31,11 +31,10 @@
 // Usage: npx tsx bench/k6-vs-node-bench.ts [--clients 50,200,500] [--seconds 12] [--k6 PATH]
 //        [--json FILE]   (default JSON: runs/bench/k6-vs-node.json)
 
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { hasXk6Sse, parseK6Version } from '../src/engines/k6/version.js';
+import { k6Binaries } from '../test/helpers/k6-binaries.js';
 import { scanSamples } from './engine/scan.js';
 import { startBenchServers, type BenchServers } from './engine/servers.js';
 import { LAG_LIMIT_MS, TPS } from './engine/streams.js';
@@ -197,38 +196,6 @@ async function idleStep(
   };
 }
 
-interface FoundK6 {
-  binary: string;
-  label: string;
-  sse: boolean;
-}
-
-/** Every k6 binary that answers `k6 version` (OWUI_K6_BINARIES, else OWUI_K6_BINARY, else `k6`). */
-function findK6(explicit: string | undefined): FoundK6[] {
-  const candidates = explicit
-    ? [explicit]
-    : (process.env.OWUI_K6_BINARIES ?? process.env.OWUI_K6_BINARY ?? 'k6')
-        .split(',')
-        .map((b) => b.trim())
-        .filter(Boolean);
-  const found: FoundK6[] = [];
-  for (const binary of candidates) {
-    const probe = spawnSync(binary, ['version'], { encoding: 'utf8', timeout: 15_000 });
-    const version = probe.status === 0 ? parseK6Version(probe.stdout) : undefined;
-    if (version)
-      found.push({
-        binary,
-        label: `${version.raw}${hasXk6Sse(version) ? ' + xk6-sse' : ''}`,
-        sse: hasXk6Sse(version),
-      });
-    else
-      console.log(
-        `[skip] k6 \`${binary}\`: \`${binary} version\` did not run (${probe.error?.message ?? `exit ${probe.status}`})`,
-      );
-  }
-  return found;
-}
-
 function fmt(v: number | null, digits = 2): string {
   return v === null ? '—' : v.toFixed(digits);
 }
@@ -279,7 +246,10 @@ async function main(): Promise<void> {
     console.log('[skip] k6 vs Node: CPU and memory are read from /proc (Linux only)');
     return;
   }
-  const k6s = findK6(flag('--k6'));
+  // The k6 builds: --k6 PATH, else OWUI_K6_BINARIES, else OWUI_K6_BINARY, else `k6` on PATH.
+  const explicit = flag('--k6');
+  if (explicit) process.env.OWUI_K6_BINARIES = explicit;
+  const k6s = k6Binaries('k6 vs Node');
   if (k6s.length === 0) {
     console.log(
       '[skip] k6 vs Node: no k6 binary (set OWUI_K6_BINARIES or OWUI_K6_BINARY, or put k6 on PATH); this project never installs k6',

@@ -9,6 +9,7 @@
 // dies, even by SIGKILL, the pipe closes and the child exits.
 
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createAgent } from '../../src/engines/node/http.js';
 import { provisionCredentials, type Credentials } from '../../src/engines/node/provisioning.js';
@@ -33,11 +34,10 @@ export async function startChatServers(users: number): Promise<ChatServers> {
   });
   const close = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
     child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await once(child, 'exit');
+    clearTimeout(killer);
   };
   try {
     const url = await new Promise<string>((resolve, reject) => {
