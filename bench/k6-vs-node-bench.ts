@@ -1,35 +1,35 @@
-// k6 beside the Node engine (issue 16 "Side by side"): the same SSE chat workload, run by the
-// Node engine and by k6 with the xk6-sse extension, against the same mock LLM in the same bench
-// run. Skipped, with the reason printed, when no k6 binary is found (OWUI_K6_BINARIES, else
-// OWUI_K6_BINARY, else `k6` on PATH); plain k6 cannot time SSE events, so it needs an xk6-sse
-// build for lag figures and runs without them otherwise.
+// k6 beside the Node engine (issue 16 "Side by side"): the same workloads, run by the Node engine
+// and by every k6 build given, against the same servers in the same bench run. Skipped, with the
+// reason printed, when no k6 binary is found (--k6 PATH, else OWUI_K6_BINARIES, else
+// OWUI_K6_BINARY, else `k6` on PATH).
 //
 // Method (docs/k6.md "Side by side"):
-// - The mock LLM runs in the engine bench's servers child (bench/engine/servers.ts, 127.0.0.1),
-//   without pacing of its own: each prompt's directive asks for it. Each engine runs in another child
-//   process (`--child`), so the engine's CPU and memory are read from /proc for that process tree
-//   alone: for the Node engine the whole tree (main thread and workers); for k6 the k6 process
-//   alone, and beside it the owui-chaos process that reads k6's JSON output ("+ ingest").
-// - Workload: N closed-model API chat VUs, no think time, 40 tokens at 20 tokens/s per stream,
-//   first token after 100 ms: N streams in flight. An event is one content SSE event a client
-//   received (one `client_lag` sample).
-// - Measured window: from 2 s after the first event the clients received (k6 has compiled the
-//   bundle, the workers are up) to 1 s before the last; under 3 s of it and nothing is claimed.
-//   CPU = utime + stime of the tree between the /proc samples (every 250 ms) nearest the window's
-//   ends; peak RSS = the largest sum of VmHWM over the tree (k6 alone for k6) seen in the run.
-// - Client lag = receive time − the mock LLM's send stamp in the chunk, the same definition in
-//   both engines (k6 takes it from xk6-sse's event callback).
-// - Idle browser clients (--idle-sockets, default 200, 40 s): connected to the servers child's
-//   Socket.IO server, joined, answering pings, heartbeating, no chats; CPU per client and second
-//   from 10 s after the start to 2 s before the end, peak RSS per client, and the server's own
-//   count of connected sockets and heartbeats (so a client that never joined shows).
-// - Scan: N rises through --clients (default 50,200,500) and stops for an engine at the first N
-//   whose lag p99 is ≥ 5 ms; "held" is the largest N below it.
-// The machine's 1-minute load average is printed beside each row: figures on a loaded machine
-// are noisy.
+// - Each engine runs in a child process of its own, from the built engine (bench/k6/child.ts,
+//   engine-child.mjs), so its CPU and memory are read from /proc for that process tree alone: the
+//   Node engine's whole tree; k6's process alone, and beside it the tree with the owui-chaos
+//   process that reads k6's JSON output ("+ ingest"). Peak RSS = the largest sum of VmHWM seen.
+// - SSE (`--workloads sse`, xk6-sse builds only: plain k6 times no event): N closed-model API
+//   chat VUs straight to the mock LLM (bench/engine/servers.ts), 40 tokens at 20 tokens/s, first
+//   token after 100 ms. An event is one content SSE event (one `client_lag` sample); client lag
+//   = receive time − the mock's send stamp, the same in both engines. Window: first event + 2 s to
+//   last event − 1 s (≥ 3 s); CPU between the 250 ms /proc samples nearest its ends.
+// - Chatting browser clients (`chat`): N clients through one Open WebUI simulator replica in
+//   front of the mock LLM (bench/k6/chat-servers.ts), each starting a 40-token chat every 5 s;
+//   client lag = timer drift of the loops that run the clients (bench/k6/browser-chat.ts).
+// - Idle browser clients (`idle`, --idle-sockets, default 200, 40 s) on the bench's Socket.IO
+//   server: CPU per client and second from 10 s after the start to 2 s before the end, peak RSS
+//   per client, and the server's own count of connected sockets and heartbeats.
+// - Scans: N rises through --clients (SSE, default 50,200,500) and --chat-clients (default
+//   10,25,50,100,200,500) and stops for an engine at its first N not held (SSE: lag p99 ≥ 5 ms;
+//   chat: see browser-chat.ts); "held" is the largest N held. Chat steps run interleaved per N
+//   (Node, then each k6), so the engines see the machine in the same state.
+// The machine's 1-minute load average is printed beside each row: on a loaded machine the figures
+// are noisy; compare engines within one run only.
 //
-// Usage: npx tsx bench/k6-vs-node-bench.ts [--clients 50,200,500] [--seconds 12] [--k6 PATH]
-//        [--json FILE]   (default JSON: runs/bench/k6-vs-node.json)
+// Usage: npx tsx bench/k6-vs-node-bench.ts [--workloads sse,chat,idle] [--clients 50,200,500]
+//        [--seconds 12] [--chat-clients 10,25,50,100,200,500] [--chat-seconds 20]
+//        [--idle-sockets 200] [--idle-seconds 40] [--k6 PATH] [--json FILE]
+//        (default JSON: runs/bench/k6-vs-node.json; `npm run bench -- k6 --workloads chat` builds first)
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -259,8 +259,8 @@ async function main(): Promise<void> {
   const workloads = new Set((flag('--workloads') ?? 'sse,chat,idle').split(','));
   const clients = list(flag('--clients'), '50,200,500');
   const seconds = Math.max(8, Number(flag('--seconds') ?? 12));
-  const chatClients = list(flag('--chat-clients'), '50,200,500');
-  const chatSeconds = Math.max(15, Number(flag('--chat-seconds') ?? 25));
+  const chatClients = list(flag('--chat-clients'), '10,25,50,100,200,500');
+  const chatSeconds = Math.max(15, Number(flag('--chat-seconds') ?? 20));
   const idleClients = Number(flag('--idle-sockets') ?? 200);
   // Every client has heartbeated once 30 s after joining: 40 s shows it.
   const idleSeconds = Math.max(15, Number(flag('--idle-seconds') ?? 40));
