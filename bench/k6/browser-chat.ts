@@ -34,6 +34,10 @@ export interface ChatRow {
   engine: string;
   clients: number;
   windowSeconds: number;
+  /** The window was long enough to measure. */
+  measured: boolean;
+  /** Chats that ended other than completed or cancelled (at the deadline). */
+  failedChats: number;
   /** Content-bearing socket frames received in the window. */
   events: number;
   outcomes: Record<string, number>;
@@ -179,6 +183,8 @@ export async function chatStep(
     engine: label,
     clients,
     windowSeconds: ok ? (b.at - a.at) / 1000 : 0,
+    measured: ok,
+    failedChats: failed,
     events: windowEvents,
     outcomes,
     joins,
