@@ -217,26 +217,55 @@ interface Engine {
 }
 
 /** Node's figure over k6's at the same client count, per k6 build (the issue's aims). */
-function aims(
-  rows: readonly {
-    engine: string;
-    clients: number;
-    cpuSecondsPer1000Events: number | null;
-    rssKiBPerClient: number;
-  }[],
-): string[] {
+interface AimRow {
+  engine: string;
+  clients: number;
+  cpuSecondsPer1000Events: number | null;
+  rssKiBPerClient: number;
+  peakRssMiB: number;
+}
+
+/** Peak RSS added per client between an engine's smallest and largest N (MiB), if it ran two. */
+function marginalMiBPerClient(rows: readonly AimRow[], engine: string, ns: readonly number[]): number | null {
+  const mine = rows.filter((r) => r.engine === engine && ns.includes(r.clients));
+  const lo = mine[0];
+  const hi = mine[mine.length - 1];
+  return lo && hi && hi.clients > lo.clients
+    ? (hi.peakRssMiB - lo.peakRssMiB) / (hi.clients - lo.clients)
+    : null;
+}
+
+/**
+ * Node's figure over k6's at the same client count, per k6 build (the issue's aims), and the
+ * memory each added client costs (slope between the smallest and largest N both engines ran):
+ * at small N the runtime's fixed base dominates memory per client.
+ */
+function aims(rows: readonly AimRow[]): string[] {
   const out: string[] = [];
-  for (const node of rows.filter((r) => r.engine === 'node'))
-    for (const k6 of rows.filter((r) => r.engine !== 'node' && r.clients === node.clients)) {
+  const verdict = (v: number | null, aim: number): string =>
+    v === null ? 'not measured' : v <= aim ? 'met' : 'NOT met';
+  for (const k6label of [...new Set(rows.filter((r) => r.engine !== 'node').map((r) => r.engine))]) {
+    const both: number[] = [];
+    for (const node of rows.filter((r) => r.engine === 'node')) {
+      const k6 = rows.find((r) => r.engine === k6label && r.clients === node.clients);
+      if (!k6) continue;
+      both.push(node.clients);
       const cpu =
         node.cpuSecondsPer1000Events !== null && k6.cpuSecondsPer1000Events
           ? node.cpuSecondsPer1000Events / k6.cpuSecondsPer1000Events
           : null;
       const mem = node.rssKiBPerClient / k6.rssKiBPerClient;
       out.push(
-        `  ${String(node.clients).padStart(5)} clients vs ${k6.engine}: CPU/event node÷k6 ${fmt(cpu)} (aim ≤ 0.5: ${cpu === null ? 'not measured' : cpu <= 0.5 ? 'met' : 'NOT met'}), memory/client ${fmt(mem)} (aim ≤ 0.25: ${mem <= 0.25 ? 'met' : 'NOT met'})`,
+        `  ${String(node.clients).padStart(5)} clients vs ${k6label}: CPU/event node÷k6 ${fmt(cpu)} (aim ≤ 0.5: ${verdict(cpu, 0.5)}), memory/client ${fmt(mem)} (aim ≤ 0.25: ${verdict(mem, 0.25)})`,
       );
     }
+    const n = marginalMiBPerClient(rows, 'node', both);
+    const k = marginalMiBPerClient(rows, k6label, both);
+    if (n !== null && k !== null && k > 0)
+      out.push(
+        `  memory per added client (${both[0]}→${both[both.length - 1]} clients): node ${fmt(n)} MiB, ${k6label} ${fmt(k)} MiB, node÷k6 ${fmt(n / k)} (aim ≤ 0.25: ${verdict(n / k, 0.25)})`,
+      );
+  }
   return out;
 }
 
