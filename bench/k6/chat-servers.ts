@@ -29,7 +29,8 @@ export interface ChatServers {
 }
 
 export async function startChatServers(users: number): Promise<ChatServers> {
-  const child = spawn(process.execPath, [...process.execArgv, SELF, '--serve'], {
+  // tsx loads this file in the child whether or not the parent runs under tsx (vitest does not).
+  const child = spawn(process.execPath, ['--import', 'tsx', SELF, '--serve'], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const close = async (): Promise<void> => {
