@@ -128,6 +128,36 @@ describe('BrowserClient against the simulator', () => {
       outcome: 'completed',
       replica: 'sim-1',
     });
+    // The outcome is stamped when the chat ended (its `done`), not when the POST was answered:
+    // phases and capacity windows place a chat by that time.
+    expect(c.of('stream_outcome')[0]!.t).toBeGreaterThanOrEqual(c.of('e2e')[0]!.t);
+  });
+
+  it('a chat cancelled mid-answer is stamped at the cancel, not at its start', async () => {
+    const c = collector();
+    const client = new BrowserClient({
+      baseUrl: sim.url,
+      token: creds.users[1]!.token,
+      dispatcher: agent,
+      behaviour,
+      emit: c.emit,
+    });
+    clients.push(client);
+    client.start();
+    expect(await client.waitJoined(AbortSignal.timeout(10_000))).toBe(true);
+    const began = Date.now();
+    const summary = await client.chat({
+      model: MOCK_LLM_MODEL,
+      // 40 tokens at 10/s: 4 s of answer; cancelled after 1.5 s.
+      directive: { seed: 6, tokens: 40, tokensPerSecond: 10, firstTokenMs: 10 },
+      verify: true,
+      timeoutMs: 15_000,
+      signal: AbortSignal.timeout(1500),
+    });
+    expect(summary?.outcome).toBe('cancelled');
+    const [outcome] = c.of('stream_outcome');
+    expect(outcome!.tags).toMatchObject({ outcome: 'cancelled' });
+    expect(outcome!.t - began).toBeGreaterThanOrEqual(1400);
   });
 
   it('reconnects after its replica dies, within the 1–5 s backoff, and counts it', async () => {
