@@ -17,6 +17,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Server } from 'socket.io';
@@ -33,6 +34,13 @@ export interface SocketStats {
   joins: number;
   heartbeats: number;
   disconnects: number;
+}
+
+/** Event-loop delay of the servers' main thread since the last reset, ms. */
+export interface LoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
 }
 
 export interface ServerStats extends SocketStats {
@@ -52,6 +60,8 @@ export interface BenchServers {
   stats(): Promise<ServerStats>;
   /** The child's CPU now (from /proc; falls back to stats() off Linux), ms since it started. */
   cpu(): Promise<ProcessCpu>;
+  /** The child's event-loop delay since the previous call (each call resets it). */
+  loopDelay(): Promise<LoopDelay>;
   /** CPU profile of the child's main thread between start and stop. */
   profileStart(): Promise<void>;
   profileStop(): Promise<CpuProfile>;
@@ -99,6 +109,7 @@ export async function startBenchServers(): Promise<BenchServers> {
       const st = await stats();
       return { cpuMs: st.cpuMs, userMs: st.userMs, systemMs: st.cpuMs - st.userMs };
     },
+    loopDelay: async () => (await (await fetch(`${sioUrl}/loop-delay`)).json()) as LoopDelay,
     profileStart: async () => {
       await (await fetch(`${sioUrl}/profile/start`, { method: 'POST' })).arrayBuffer();
     },
@@ -120,6 +131,9 @@ export async function serveBenchServers(): Promise<void> {
   const mock = await startMockLlm({ port: 0 });
   const stats: SocketStats = { connected: 0, joins: 0, heartbeats: 0, disconnects: 0 };
   let profiler: RunningProfiler | undefined;
+  // 1 ms resolution: a timer fires that often and the delay of each is recorded.
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
   const json = (res: import('node:http').ServerResponse, body: unknown): void => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
@@ -140,6 +154,13 @@ export async function serveBenchServers(): Promise<void> {
       const p = profiler;
       profiler = undefined;
       void (p ? p.stop() : Promise.resolve({ nodes: [] })).then((profile) => json(res, profile));
+      return;
+    }
+    if (req.url === '/loop-delay') {
+      // The histogram is in ns and includes the 1 ms resolution sleep itself: report the delay.
+      const ms = (ns: number): number => Math.max(0, ns / 1e6 - 1);
+      json(res, { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) });
+      loop.reset();
       return;
     }
     if (req.url === '/stats') {
