@@ -33,6 +33,7 @@
 //        [--no-profile] [--skip-hot-path] [--skip-streams] [--skip-floor] [--skip-sockets]
 //        [--all-steps] (every stream step, not only up to the second failure)
 //        [--no-loop-probe] (without the workers' event-loop delay and GC figures)
+//        [--mock-nice N] (the servers' child at niceness N; see BenchServers.setNice)
 //        [--variants default,w1,semi64 --ab-streams 1500 --ab-rounds 2]  (A/B of engine variants
 //        at the same stream count, alternating; see bench/engine/variants.ts)
 
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
   const allSteps = process.argv.includes('--all-steps');
   // The workers' event-loop delay and GC pauses beside each step (~1 % of a core per worker).
   const probeLoop = !process.argv.includes('--no-loop-probe');
+  const mockNice = argList('--mock-nice', [0])[0] ?? 0;
   const workersArg = process.argv.indexOf('--workers');
   const workers = workersArg >= 0 ? Number(process.argv[workersArg + 1]) : undefined;
   const streamSteps = process.argv.includes('--skip-streams')
@@ -102,6 +104,8 @@ async function main(): Promise<void> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'engine-bench-'));
   const servers = await startBenchServers();
+  servers.setNice(mockNice);
+  console.log(`  mock LLM child at nice ${mockNice} (--mock-nice; 0 = the same priority as the engine)`);
   const streamRows: StreamRow[] = [];
   const socketRows: SocketRow[] = [];
   const floorRows: FloorRow[] = [];

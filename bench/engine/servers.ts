@@ -16,6 +16,8 @@
 // The child still shares the machine's cores with the client under test.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { createServer } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
@@ -60,6 +62,13 @@ export interface BenchServers {
   stats(): Promise<ServerStats>;
   /** The child's CPU now (from /proc; falls back to stats() off Linux), ms since it started. */
   cpu(): Promise<ProcessCpu>;
+  /**
+   * Sets the niceness of every thread of the child (Linux: per thread; threads it starts later
+   * inherit it from their creator). A niced mock leaves the cores to the client first when both
+   * are runnable, closer to a real deployment where the model server runs on other machines;
+   * whether it still keeps its pace is checked per step (the paced-rate column).
+   */
+  setNice(nice: number): void;
   /** The child's event-loop delay since the previous call (each call resets it). */
   loopDelay(): Promise<LoopDelay>;
   /** CPU profile of the child's main thread between start and stop. */
@@ -108,6 +117,15 @@ export async function startBenchServers(): Promise<BenchServers> {
       if (s) return s;
       const st = await stats();
       return { cpuMs: st.cpuMs, userMs: st.userMs, systemMs: st.cpuMs - st.userMs };
+    },
+    setNice: (nice) => {
+      let tids: number[] = [pid];
+      try {
+        tids = readdirSync(`/proc/${pid}/task`).map(Number);
+      } catch {
+        // not Linux: the process priority is all there is
+      }
+      for (const tid of tids) setPriority(tid, nice);
     },
     loopDelay: async () => (await (await fetch(`${sioUrl}/loop-delay`)).json()) as LoopDelay,
     profileStart: async () => {
