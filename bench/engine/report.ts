@@ -82,6 +82,11 @@ export function printFloorTable(floor: FloorRow[], engine: StreamRow[]): void {
       `| ${cores} | ${f.streams} | ${f.lagP99.toFixed(2)} ms | ${e ? `${e.lagP99.toFixed(2)} ms` : '–'} | ${f.clientUsPerEvent.toFixed(1)} | ${Math.round(100 * f.clientKernelShare)} % | ${e ? e.engineUsPerEvent.toFixed(1) : '–'} | ${e ? (e.engineUsPerEvent / Math.max(0.01, f.clientUsPerEvent)).toFixed(1) + '×' : '–'} | ${f.serverUsPerEvent.toFixed(1)} | ${e ? e.serverUsPerEvent.toFixed(1) : '–'} | ${fmtOther(f.otherCpu)} | ${f.load1.toFixed(2)} |`,
     );
   }
+  for (const f of floor)
+    if (f.lagP99 >= LAG_LIMIT_MS || f.pace < MIN_PACE)
+      console.log(
+        `at ${f.streams} streams even the floor misses (lag p99 ${f.lagP99.toFixed(2)} ms, ${fmtPace(f.pace)}): the limit there is the mock, the kernel or the machine, not the engine's code`,
+      );
   console.log(
     "floor = a bare `net` loop reading the same streams from the same mock (one thread, no parsing; it finds the sent_at stamps by a byte search for its lag); µs/event = CPU per content event (floor: events counted by the mock). The floor's lag is what the mock, the kernel and the machine cost without any client code.",
   );
