@@ -1,4 +1,4 @@
-// Engine benchmark (issue 4 "Performance"): how many concurrent SSE streams at 20 tokens/s the
+// Engine benchmark (docs/engine-bench.md; issue 4 "Performance"): how many concurrent SSE streams at 20 tokens/s the
 // Node engine sustains with client lag p99 < 5 ms, and how many idle browser clients it holds
 // (connected, joined, answering pings, sending heartbeats) on this machine.
 //

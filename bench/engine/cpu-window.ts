@@ -19,6 +19,8 @@ export interface CpuWindow {
   server: ProcessCpu;
   /** CPU of all other processes (cores) over the window; undefined off Linux. */
   otherCores: number | undefined;
+  /** Steal time over the window (cores): the host ran other guests; undefined off Linux. */
+  stealCores: number | undefined;
   /** The servers' main-thread event-loop delay over the window, ms. */
   serverLoop: LoopDelay;
 }
@@ -43,5 +45,6 @@ export async function cpuWindow(a: CpuMark, b: CpuMark): Promise<CpuWindow> {
       ? Math.max(0, (b.machine.busy - a.machine.busy - client.cpuMs - server.cpuMs) / wallMs)
       : undefined;
   await a.serverLoop;
-  return { wallMs, client, server, otherCores, serverLoop: await b.serverLoop };
+  const stealCores = a.machine && b.machine ? (b.machine.steal - a.machine.steal) / wallMs : undefined;
+  return { wallMs, client, server, otherCores, stealCores, serverLoop: await b.serverLoop };
 }

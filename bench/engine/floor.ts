@@ -41,6 +41,8 @@ export interface FloorRow {
   serverUsPerEvent: number;
   clientKernelShare: number;
   otherCpu: number | undefined;
+  /** Steal time (cores) over the window: the hypervisor gave this VM's CPUs to other guests. */
+  stealCpu: number | undefined;
   /** The mock's main-thread event-loop delay over the window (p99, max), ms. */
   mockLoopP99: number;
   mockLoopMax: number;
@@ -186,6 +188,7 @@ export async function floorStep(
     serverUsPerEvent: (w.server.cpuMs * 1000) / events,
     clientKernelShare: w.client.systemMs / Math.max(1, w.client.cpuMs),
     otherCpu: w.otherCores,
+    stealCpu: w.stealCores,
     mockLoopP99: w.serverLoop.p99,
     mockLoopMax: w.serverLoop.max,
     load1,

@@ -12,7 +12,7 @@ const fmtPace = (pace: number): string =>
 export function logStreamRow(row: StreamRow): void {
   const wl = row.workerLoop;
   console.log(
-    `  streams ${row.streams}${row.attempt > 1 ? ` (try ${row.attempt})` : ''}: lag p50 ${row.lagP50.toFixed(2)} ms, p99 ${row.lagP99.toFixed(2)} ms, max ${row.lagMax.toFixed(1)} ms, ${row.eventsPerSec} events/s (${fmtPace(row.pace)}), errors ${row.errors}, engine ${row.engineCpu.toFixed(2)} cores (${row.engineUsPerEvent.toFixed(1)} µs/event), mock ${row.serverCpu.toFixed(2)} cores (${row.serverUsPerEvent.toFixed(1)} µs/event, loop delay p99 ${row.mockLoopP99.toFixed(1)} ms, max ${row.mockLoopMax.toFixed(1)} ms)${wl ? `, workers' loop delay p99 ${wl.delayP99.toFixed(1)} ms, max ${wl.delayMax.toFixed(1)} ms, GC ${wl.gcMsPerSec.toFixed(1)} ms/s per worker (longest ${wl.gcMaxMs.toFixed(1)} ms)` : ''}, other processes ${fmtOther(row.otherCpu)} cores, load ${row.load1.toFixed(2)} → ${row.ok ? 'ok' : 'FAIL'}`,
+    `  streams ${row.streams}${row.attempt > 1 ? ` (try ${row.attempt})` : ''}: lag p50 ${row.lagP50.toFixed(2)} ms, p99 ${row.lagP99.toFixed(2)} ms, max ${row.lagMax.toFixed(1)} ms, ${row.eventsPerSec} events/s (${fmtPace(row.pace)}), errors ${row.errors}, engine ${row.engineCpu.toFixed(2)} cores (${row.engineUsPerEvent.toFixed(1)} µs/event), mock ${row.serverCpu.toFixed(2)} cores (${row.serverUsPerEvent.toFixed(1)} µs/event, loop delay p99 ${row.mockLoopP99.toFixed(1)} ms, max ${row.mockLoopMax.toFixed(1)} ms)${wl ? `, workers' loop delay p99 ${wl.delayP99.toFixed(1)} ms, max ${wl.delayMax.toFixed(1)} ms, GC ${wl.gcMsPerSec.toFixed(1)} ms/s per worker (longest ${wl.gcMaxMs.toFixed(1)} ms)` : ''}, other processes ${fmtOther(row.otherCpu)} cores, steal ${fmtOther(row.stealCpu)} cores, load ${row.load1.toFixed(2)} → ${row.ok ? 'ok' : 'FAIL'}`,
   );
 }
 
@@ -65,7 +65,7 @@ export function printSummary(streamRows: StreamRow[], socketRows: SocketRow[]): 
 
 export function logFloorRow(row: FloorRow): void {
   console.log(
-    `  floor ${row.streams} streams (bare net read loop): lag p50 ${row.lagP50.toFixed(2)} ms, p99 ${row.lagP99.toFixed(2)} ms, max ${row.lagMax.toFixed(1)} ms, ${row.eventsPerSec} events/s (${fmtPace(row.pace)}), errors ${row.errors}, client ${row.clientCpu.toFixed(2)} cores (${row.clientUsPerEvent.toFixed(1)} µs/event, ${Math.round(100 * row.clientKernelShare)} % kernel), mock ${row.serverCpu.toFixed(2)} cores (${row.serverUsPerEvent.toFixed(1)} µs/event, loop delay p99 ${row.mockLoopP99.toFixed(1)} ms, max ${row.mockLoopMax.toFixed(1)} ms), other processes ${fmtOther(row.otherCpu)} cores, load ${row.load1.toFixed(2)}`,
+    `  floor ${row.streams} streams (bare net read loop): lag p50 ${row.lagP50.toFixed(2)} ms, p99 ${row.lagP99.toFixed(2)} ms, max ${row.lagMax.toFixed(1)} ms, ${row.eventsPerSec} events/s (${fmtPace(row.pace)}), errors ${row.errors}, client ${row.clientCpu.toFixed(2)} cores (${row.clientUsPerEvent.toFixed(1)} µs/event, ${Math.round(100 * row.clientKernelShare)} % kernel), mock ${row.serverCpu.toFixed(2)} cores (${row.serverUsPerEvent.toFixed(1)} µs/event, loop delay p99 ${row.mockLoopP99.toFixed(1)} ms, max ${row.mockLoopMax.toFixed(1)} ms), other processes ${fmtOther(row.otherCpu)} cores, steal ${fmtOther(row.stealCpu)} cores, load ${row.load1.toFixed(2)}`,
   );
 }
 

@@ -45,6 +45,8 @@ export interface StreamRow {
   serverUsPerEvent: number;
   /** CPU used by other processes on the machine during the step (cores), when known. */
   otherCpu: number | undefined;
+  /** Steal time (cores) over the window: the hypervisor gave this VM's CPUs to other guests. */
+  stealCpu: number | undefined;
   /** The mock's main-thread event-loop delay over the window (p99, max), ms. */
   mockLoopP99: number;
   mockLoopMax: number;
@@ -157,6 +159,7 @@ export async function streamStep(
     engineUsPerEvent: (w.client.cpuMs * 1000) / events,
     serverUsPerEvent: (w.server.cpuMs * 1000) / events,
     otherCpu: w.otherCores,
+    stealCpu: w.stealCores,
     mockLoopP99: w.serverLoop.p99,
     mockLoopMax: w.serverLoop.max,
     workerLoop: summariseLoop(engine.loopLog, a.at, b.at),
