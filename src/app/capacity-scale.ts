@@ -6,11 +6,26 @@
 //
 // The record carries the command itself: a run directory is as trusted as the target file it was
 // made from (both say which shell command scales the deployment).
+//
+// On the lab, `scaleForSweep` scales live (src/lab/lab-scale.ts: replicas started or stopped, nginx's
+// upstream list rewritten and reloaded), its way back (the nginx config, the replicas to restart)
+// recorded first in the same way.
 
 import { exec } from 'node:child_process';
 import { promisify } from 'node:util';
+import { formatDuration } from '../core/clock.js';
 import { PreflightError } from '../core/errors.js';
 import { replayRevert, type RevertDrivers, type RevertRecord } from '../core/faults/revert-record.js';
+import type { TargetDrivers } from './drivers.js';
+import type { RevertStack } from '../core/runner/revert-stack.js';
+import {
+  compositeRevertRecord,
+  describeRevert,
+  replicaStartRecord,
+  restoreConfigRecord,
+} from '../drivers/revert-records.js';
+import { readLabState } from '../infra/lab-state.js';
+import { scaleLab } from '../lab/lab-scale.js';
 
 const run = promisify(exec);
 
@@ -102,4 +117,56 @@ export async function revertScaleRecord(
   notice: (t: string) => void = () => undefined,
 ): Promise<void> {
   await replayRevert(record, { scaler: scaleCommandScaler(notice) });
+}
+
+export interface SweepScaling {
+  /** The lab's state directory: scale the lab live. */
+  labStateDir?: string;
+  /** A real target with `--scale-cmd`: the command, and the count to restore at the end. */
+  scale?: { cmd: ScaleCommand; back: number };
+  drivers: Pick<TargetDrivers, 'nginx'>;
+  stack: RevertStack;
+  notice: (text: string) => void;
+}
+
+/**
+ * Brings the target to `n` replicas before a sweep, its way back on the revert stack first. A real
+ * target without `--scale-cmd` is measured as it is.
+ */
+export async function scaleForSweep(s: SweepScaling, n: number): Promise<void> {
+  const { stack, notice } = s;
+  if (s.labStateDir !== undefined) {
+    const state = readLabState(s.labStateDir)!;
+    const running = state.replicas.filter((r) => r.pid !== undefined).slice(n);
+    const nginxConfig = await s.drivers.nginx().readConfig();
+    const records: RevertRecord[] = [
+      restoreConfigRecord(state.nginx!.configFile, nginxConfig),
+      ...running.map((r) => replicaStartRecord(r.name, 30_000)),
+    ];
+    const record = records.length === 1 ? records[0]! : compositeRevertRecord(records);
+    stack.record(
+      { name: `scale-${n}`, action: 'lab.scale', description: describeRevert(record), record },
+      Date.now(),
+    );
+    const result = await scaleLab(s.labStateDir, n, { onProgress: (m) => notice(`scale to ${n}: ${m}`) });
+    notice(
+      `scaled the lab to ${n} replica(s) (${result.serving.join(', ')}) in ${formatDuration(result.durationMs)}`,
+    );
+    return;
+  }
+  const scale = s.scale;
+  if (!scale) return;
+  // The way back first (persisted), once: the count the deployment had before the first scale.
+  if (!stack.entries.some((e) => isScaleRecord(e.record))) {
+    stack.record(
+      {
+        name: `scale-back-${scale.back}`,
+        action: 'scale.command',
+        description: `scale back to ${scale.back} replicas: ${scaleCommandFor(scale.cmd.template, scale.back)}`,
+        record: scaleBackRecord(scale.cmd, scale.back),
+      },
+      Date.now(),
+    );
+  }
+  await runScaleCommand(scale.cmd, n, notice);
 }

@@ -24,7 +24,7 @@ import { newHistogram, recordScaled, recordingScale } from './histogram.js';
 import { phaseInfos, phasePlan, type PhasePlan } from './phases.js';
 import type { SloResult } from './results.js';
 import { judgeSloInPhase, judgedPhases } from './slo-evaluation.js';
-import { selectorKey, type Selector } from './tracks.js';
+import { baseSelector, ownSelector, selectorKey, tagsMatch, type Selector } from './tracks.js';
 
 /** What an SLO (or a hypothesis check) measures: a metric, optionally one client kind and tags. */
 /** The same selector as the run report's tracks (src/core/report/tracks.ts). */
@@ -60,33 +60,6 @@ export interface IncrementalEvaluation {
   staged: number;
   /** A boundary arrived after samples beyond it were folded, or staging overflowed. */
   approximate: boolean;
-}
-
-const SELF_CANCELLED = 'cancelled';
-
-/** The SLO's own selector (metric + client + tags). */
-export function ownSelector(slo: Pick<SloSpec, 'metric' | 'client' | 'tags'>): IncrementalSelector {
-  return {
-    metric: slo.metric,
-    ...(slo.client ? { client: slo.client } : {}),
-    ...(slo.tags && Object.keys(slo.tags).length > 0 ? { tags: slo.tags } : {}),
-  };
-}
-
-/** The share's denominator (the aggregator's `baseSelector`). */
-export function baseSelector(slo: Pick<SloSpec, 'metric' | 'client'>): IncrementalSelector {
-  return {
-    metric: slo.metric,
-    ...(slo.client ? { client: slo.client } : {}),
-    ...(slo.metric === 'stream_outcome' ? { judged: true as const } : {}),
-  };
-}
-
-function matches(sample: Sample, s: IncrementalSelector): boolean {
-  if (s.client !== undefined && sample.tags.client !== s.client) return false;
-  if (s.tags) for (const [k, v] of Object.entries(s.tags)) if (sample.tags[k] !== v) return false;
-  if (s.judged && sample.tags.outcome === SELF_CANCELLED) return false;
-  return true;
 }
 
 /** An instantaneous fault still owns the millisecond it happened in (as in phases.ts). */
@@ -181,7 +154,7 @@ export class IncrementalSloEvaluator {
     if (sample.timeMs > this.latestFolded) this.latestFolded = sample.timeMs;
     const phases = this.phasesAt(sample.timeMs);
     for (const track of this.byMetric.get(sample.metric) ?? []) {
-      if (!matches(sample, track.selector)) continue;
+      if (!tagsMatch(sample, track.selector)) continue;
       let byPhase = this.accs.get(track.key);
       if (!byPhase) this.accs.set(track.key, (byPhase = new Map()));
       for (const phase of phases) {

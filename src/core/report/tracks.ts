@@ -60,11 +60,35 @@ export function selectorKey(s: Selector): string {
   return `${s.metric}|${s.client ?? '*'}|${tags}${s.judged ? '|judged' : ''}`;
 }
 
+/** Whether a sample belongs to a selector (a `judged` one leaves out streams we cancelled). */
 export function tagsMatch(sample: Sample, selector: Selector): boolean {
   if (selector.client !== undefined && sample.tags.client !== selector.client) return false;
   if (selector.tags)
     for (const [k, v] of Object.entries(selector.tags)) if (sample.tags[k] !== v) return false;
+  if (selector.judged && sample.tags.outcome === SELF_CANCELLED) return false;
   return true;
+}
+
+/** The SLO's own selector (metric + client + tags). */
+export function ownSelector(slo: Pick<SloSpec, 'metric' | 'client' | 'tags'>): Selector {
+  return {
+    metric: slo.metric,
+    ...(slo.client ? { client: slo.client } : {}),
+    ...(slo.tags && Object.keys(slo.tags).length > 0 ? { tags: slo.tags } : {}),
+  };
+}
+
+/**
+ * The denominator of a share (`stream_outcome` rate with `tags`): every judged stream of the SLO's
+ * client. The tags filter the numerator only; a client written as a tag was moved to `client` when
+ * the SLO was parsed (src/core/slo/spec.ts), so a per-client share is over that client's streams.
+ */
+export function baseSelector(slo: Pick<SloSpec, 'metric' | 'client'>): Selector {
+  return {
+    metric: slo.metric,
+    ...(slo.client ? { client: slo.client } : {}),
+    ...(slo.metric === 'stream_outcome' ? { judged: true as const } : {}),
+  };
 }
 
 /** Every track of a run, created up front for the SLOs and on demand for generic metrics. */
@@ -76,11 +100,7 @@ export class TrackSet {
 
   constructor(slos: readonly SloSpec[]) {
     for (const slo of slos) {
-      const selector: Selector = {
-        metric: slo.metric,
-        ...(slo.client ? { client: slo.client } : {}),
-        ...(slo.tags && Object.keys(slo.tags).length > 0 ? { tags: slo.tags } : {}),
-      };
+      const selector = ownSelector(slo);
       const track = this.track(selector, true);
       if (selector.tags && !(this.tagged.get(slo.metric) ?? []).includes(track)) {
         this.tagged.set(slo.metric, [...(this.tagged.get(slo.metric) ?? []), track]);
@@ -147,11 +167,7 @@ export class TrackSet {
 
   /** The SLO's own track (its metric, client and tags). */
   trackOf(slo: SloSpec): Track | undefined {
-    return this.get({
-      metric: slo.metric,
-      ...(slo.client ? { client: slo.client } : {}),
-      ...(slo.tags && Object.keys(slo.tags).length > 0 ? { tags: slo.tags } : {}),
-    });
+    return this.get(ownSelector(slo));
   }
 
   /** The steady state produces a metric when its selector has baseline samples. */
@@ -175,14 +191,6 @@ export class TrackSet {
     }
     return out;
   }
-}
-
-export function baseSelector(slo: SloSpec): Selector {
-  return {
-    metric: slo.metric,
-    ...(slo.client ? { client: slo.client } : {}),
-    ...(slo.metric === 'stream_outcome' ? { judged: true as const } : {}),
-  };
 }
 
 export function recordValue(track: Track, phases: readonly string[], second: number, value: number): void {

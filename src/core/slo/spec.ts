@@ -22,7 +22,7 @@ export type SloStat = (typeof SLO_STATS)[number];
 /** `baseline`, `fault` (every fault window), `recovery`, `all`, or a timeline entry's name. */
 export const PhaseSelector = z.string().min(1);
 
-export const SloSpecSchema = z
+const SloSpecObject = z
   .strictObject({
     metric: z.enum(METRIC_NAMES),
     stat: z.enum(SLO_STATS),
@@ -44,7 +44,31 @@ export const SloSpecSchema = z
   })
   .refine((s) => (s.lte === undefined) !== (s.gte === undefined), {
     message: 'give exactly one objective: `lte: <number>` (at most) or `gte: <number>` (at least)',
+  })
+  .refine((s) => s.tags?.['client'] === undefined, {
+    // Only reached when clientOutOfTags left the tag in place: no client, or a second one.
+    message: '`tags.client` must be `api` or `browser` and agree with `client` (give the client once)',
+    path: ['tags', 'client'],
   });
+
+export const SloSpecSchema = z.preprocess(clientOutOfTags, SloSpecObject);
+
+/**
+ * `tags: { client: api }` and `client: api` select the same samples, but only `client` is part of
+ * a share's denominator: left in `tags`, a per-client completion share would be taken over every
+ * client's streams (docs/capacity.md "Mixed sweeps"). So the client tag is moved out, once, here.
+ */
+function clientOutOfTags(input: unknown): unknown {
+  if (typeof input !== 'object' || input === null) return input;
+  const s = input as { client?: unknown; tags?: unknown };
+  if (typeof s.tags !== 'object' || s.tags === null) return input;
+  const { client, ...rest } = s.tags as Record<string, unknown>;
+  const known = client === 'api' || client === 'browser';
+  if (!known || (s.client !== undefined && s.client !== client)) return input; // refused below
+  const { tags: _tags, ...spec } = s;
+  void _tags;
+  return { ...spec, client, ...(Object.keys(rest).length > 0 ? { tags: rest } : {}) };
+}
 
 export type SloSpec = z.infer<typeof SloSpecSchema> & {
   /**

@@ -37,12 +37,8 @@ import type { LoadEngine, LoadPlan, LoadProgress } from '../../core/ports.js';
 import { parseSampleLine, type SampleSink } from '../../core/samples.js';
 import type { SloSpec } from '../../core/slo/spec.js';
 import { createAgent } from '../node/http.js';
-import {
-  ASSUMED_VERSION,
-  provisionCredentials,
-  type AuthSource,
-  type Credentials,
-} from '../node/provisioning.js';
+import { provisionCredentials, type AuthSource, type Credentials } from '../node/provisioning.js';
+import { REFERENCE_OPENWEBUI_VERSION } from '../../protocol/openwebui.js';
 import { bundleScenarios } from './bundle.js';
 import { scenarioConfigFromPlan, scenarioFor } from './plan.js';
 import type { ScenarioConfig } from './scenario-config.js';
@@ -638,7 +634,8 @@ export class K6LoadEngine implements LoadEngine {
   }
 
   private async provision(plan: LoadPlan, signal?: AbortSignal): Promise<Credentials> {
-    if (!this.opts.auth) return { version: ASSUMED_VERSION, apiTokens: [], users: [], signIns: 0 };
+    if (!this.opts.auth)
+      return { version: REFERENCE_OPENWEBUI_VERSION, apiTokens: [], users: [], signIns: 0 };
     const agent = createAgent(8);
     try {
       return await provisionCredentials(agent, plan.baseUrl, this.opts.auth, signal ? { signal } : {});

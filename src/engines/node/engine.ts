@@ -38,7 +38,8 @@ import type { LiveLoad, LoadEngine, LoadPlan, LoadProgress } from '../../core/po
 import { parseSampleLine, type SampleSink } from '../../core/samples.js';
 import { createAgent } from './http.js';
 import { isRawSampleSink } from './ndjson-file-sink.js';
-import { ASSUMED_VERSION, provisionCredentials, type AuthSource, type Credentials } from './provisioning.js';
+import { provisionCredentials, type AuthSource, type Credentials } from './provisioning.js';
+import { REFERENCE_OPENWEBUI_VERSION } from '../../protocol/openwebui.js';
 import {
   runShare,
   zeroCounters,
@@ -237,7 +238,8 @@ export class NodeLoadEngine implements LoadEngine {
   }
 
   private async provision(plan: LoadPlan, signal?: AbortSignal): Promise<Credentials> {
-    if (!this.opts.auth) return { version: ASSUMED_VERSION, apiTokens: [], users: [], signIns: 0 };
+    if (!this.opts.auth)
+      return { version: REFERENCE_OPENWEBUI_VERSION, apiTokens: [], users: [], signIns: 0 };
     const agent = createAgent(8);
     try {
       return await provisionCredentials(agent, plan.baseUrl, this.opts.auth, signal ? { signal } : {});

@@ -62,8 +62,6 @@ export interface Credentials {
 }
 
 export const DEFAULT_USER_PASSWORD = 'owui-chaos-load-user';
-/** Newest behaviour when the server does not say (the readers accept every shape anyway). */
-export const ASSUMED_VERSION = REFERENCE_OPENWEBUI_VERSION;
 
 export async function detectVersion(
   dispatcher: Dispatcher,
@@ -83,8 +81,8 @@ export async function detectVersion(
     // Unreachable or not Open WebUI: the caller's first real request will say so precisely.
   }
   return {
-    version: ASSUMED_VERSION,
-    behaviour: behaviourFor(parseVersion(ASSUMED_VERSION)),
+    version: REFERENCE_OPENWEBUI_VERSION,
+    behaviour: behaviourFor(parseVersion(REFERENCE_OPENWEBUI_VERSION)),
     detected: false,
   };
 }

@@ -3,9 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../../src/core/errors.js';
+import { faultWindows } from '../../../../src/core/journal.js';
 import { evaluateRun, evaluateSamples } from '../../../../src/core/report/evaluate.js';
+import { IncrementalSloEvaluator } from '../../../../src/core/report/incremental.js';
 import { exitCodeFor } from '../../../../src/core/report/results.js';
 import { pointLine } from '../../../../src/core/samples.js';
+import { parseSloDocument } from '../../../../src/core/slo/load.js';
 import type { SloSpec } from '../../../../src/core/slo/spec.js';
 import { T0, journalWith, sample } from './synthetic.js';
 
@@ -71,6 +74,45 @@ describe('evaluateRun on NDJSON files', () => {
     const error = await evaluateRun({ sampleFiles: [garbage], slos: [] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).code).toBe('SAMPLES_INVALID');
+  });
+});
+
+describe('a per-client share, as a user writes it (client as a tag)', () => {
+  // 40 API streams all complete; 40 browser streams, every other one refused. Mixed capacity
+  // sweeps judge each kind this way; once the share was taken over both kinds (docs/capacity.md
+  // "Mixed sweeps"), which reported api 0.5 / browser 0.25 instead of 1.0 / 0.5.
+  const samples = Array.from({ length: 80 }, (_, i) =>
+    sample('stream_outcome', T0 + i * 100, 1, {
+      client: i < 40 ? 'api' : 'browser',
+      outcome: i >= 40 && i % 2 ? 'http_error' : 'completed',
+    }),
+  );
+  const slos = parseSloDocument(
+    [
+      '- { metric: stream_outcome, stat: rate, tags: { outcome: completed, client: api }, gte: 0.98 }',
+      '- { metric: stream_outcome, stat: rate, tags: { outcome: completed, client: browser }, gte: 0.98 }',
+      '',
+    ].join('\n'),
+  );
+  const journal = journalWith([]);
+
+  it('catches the refused browser chats and leaves the healthy API chats alone', () => {
+    const results = evaluateSamples(samples, { journal, slos });
+    const row = (client: string) =>
+      results.slos.find((s) => s.id.includes(`:${client}:`) && s.phase === 'all');
+    expect(row('browser')).toMatchObject({ measured: 0.5, verdict: 'breach', samples: 40 });
+    expect(row('api')).toMatchObject({ measured: 1, verdict: 'pass', samples: 40 });
+  });
+
+  it('the live evaluator agrees', () => {
+    const live = new IncrementalSloEvaluator({ slos });
+    for (const s of samples) live.add(s);
+    const rows = live.evaluate({ windows: faultWindows(journal), faultsPlanned: true, horizon: Infinity });
+    const all = rows.slos.filter((r) => r.phase === 'all').map((r) => [r.id, r.measured, r.verdict]);
+    expect(all).toEqual([
+      ['stream_outcome:rate:api:outcome=completed', 1, 'pass'],
+      ['stream_outcome:rate:browser:outcome=completed', 0.5, 'breach'],
+    ]);
   });
 });
 
