@@ -8,7 +8,13 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { formatDuration } from '../core/clock.js';
 import { chatsPerSecond, intendedArrivals, offered } from '../core/capacity/offer.js';
 import type { CapacityStep } from '../core/capacity/result.js';
-import { clearlyPast, measureStep, measureStepLive, type StepWindow } from '../core/capacity/step.js';
+import {
+  clearlyPast,
+  earlyStopFrom,
+  measureStep,
+  measureStepLive,
+  type StepWindow,
+} from '../core/capacity/step.js';
 import type { StepReason } from '../core/capacity/sweep.js';
 import type { Target } from '../core/config/target.js';
 import type { Sample, SampleSink } from '../core/samples.js';
@@ -95,6 +101,8 @@ export class CapacityStepRunner {
       deadlineMs: t0 + durationMs,
     };
     let stoppedAt: number | undefined;
+    /** Where the early stop judged from (earlyStopFrom); the recorded measurement says the same. */
+    let judgedFrom: number | undefined;
     const offer = offered(workload, load);
     lag.enable();
     // Browser users connect during the warm-up (sockets, joins): that burst is not what the
@@ -143,13 +151,16 @@ export class CapacityStepRunner {
             });
             const now = Date.now();
             if (now < window.startMs + 1000 || stop.signal.aborted) return;
+            const from = earlyStopFrom(samples, window, t0, now, timing.warmupMs + timing.tailMs);
+            if (from === undefined || now < from + 1000) return;
             const partial = measureStepLive({
               samples,
-              window: { startMs: window.startMs, endMs: Math.min(now, window.endMs), deadlineMs: now },
+              window: { startMs: from, endMs: Math.min(now, window.endMs), deadlineMs: now },
               slos,
             });
             if (clearlyPast(partial, slos)) {
               stoppedAt = now;
+              judgedFrom = from;
               stop.abort();
             }
           },
@@ -167,7 +178,11 @@ export class CapacityStepRunner {
       stoppedAt !== undefined || interrupted
         ? {
             samples,
-            window: { startMs: window.startMs, endMs: Math.min(end, window.endMs), deadlineMs: end },
+            window: {
+              startMs: judgedFrom ?? window.startMs,
+              endMs: Math.min(end, window.endMs),
+              deadlineMs: end,
+            },
             slos,
           }
         : { samples, window, ...intendedArrivals(workload, offer, samples, window, t0), slos },

@@ -15,7 +15,8 @@
 // - Each SLO gets a margin: (objective − measured) / objective for `lte`, (measured − objective) /
 //   objective for `gte` (a count objective of 0: −count). Negative = breached by that share.
 // - `clearlyPast` (early stop) is true when an SLO with enough samples is breached by a wide
-//   margin: a latency at twice its objective, a share 10 % under it.
+//   margin: a latency at twice its objective, a share 10 % under it; `earlyStopFrom` says from
+//   when the outcomes seen are not just the refusals that end before any completion can.
 // - Confidence: samples vs intended arrivals, and the window's two halves measured apart (their
 //   spread; a second half much slower than the first means the queue was still growing).
 // Pure: no I/O, no clock.
@@ -265,6 +266,30 @@ function confidenceOf(input: MeasureStepInput, windowSamples: readonly Sample[])
   const spread = a !== null && b !== null && Math.max(a, b) > 0 ? Math.abs(b - a) / Math.max(a, b) : null;
   const samples = windowSamples.filter((s) => s.metric === slo.metric).length;
   return { samples, expected, halves, halfSpread: spread };
+}
+
+/**
+ * Where the early-stop check may start judging a step: not before the step's first completed
+ * stream. A refused chat ends at once and a completed one only after its service time, so until
+ * completions flow every outcome seen is a refusal and a share looks worse than it is (a browser
+ * step whose users start chatting 1.25 s into a 2.5 s warm-up, with 3.2 s chats, saw "0 of 15"
+ * where the loss model gives 62 %: docs/capacity.md "Early stop"). A target that completes
+ * nothing is judged from the window start once a healthy answer would have come
+ * (`answerWithinMs` after the step began). Undefined: not yet.
+ */
+export function earlyStopFrom(
+  samples: readonly Sample[],
+  window: StepWindow,
+  stepStartMs: number,
+  nowMs: number,
+  answerWithinMs: number,
+): number | undefined {
+  let first = Number.POSITIVE_INFINITY;
+  for (const s of samples)
+    if (s.metric === 'stream_outcome' && s.tags['outcome'] === 'completed' && s.timeMs < first)
+      first = s.timeMs;
+  if (Number.isFinite(first)) return Math.max(window.startMs, first);
+  return nowMs >= stepStartMs + answerWithinMs ? window.startMs : undefined;
 }
 
 /** Early stop: an SLO with at least `minSamples` samples breached by a wide margin. */

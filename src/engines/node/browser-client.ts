@@ -355,7 +355,10 @@ export class BrowserClient {
       } catch {
         if (reason === undefined) end({ outcome: 'http_error', status: '0' }, { endpoint: path });
       }
-      return recorder.finish(this.now(), await ended);
+      // The end first, then the clock: `finish(this.now(), await ended)` would read the clock
+      // before the chat ended and stamp its outcome at the POST's answer.
+      const endReason = await ended;
+      return recorder.finish(this.now(), endReason);
     } finally {
       clearTimeout(timer);
       o.signal.removeEventListener('abort', onAbort);

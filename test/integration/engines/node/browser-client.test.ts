@@ -93,11 +93,14 @@ describe('provisioning', () => {
 describe('BrowserClient against the simulator', () => {
   const behaviour = behaviourFor(parseVersion(REFERENCE_OPENWEBUI_VERSION));
 
-  it('connects, joins, chats in socket mode and reads the text from snapshots', async () => {
+  /** A browser client of provisioned user `user`, connected and joined. */
+  async function joinedClient(
+    user: number,
+  ): Promise<{ c: ReturnType<typeof collector>; client: BrowserClient }> {
     const c = collector();
     const client = new BrowserClient({
       baseUrl: sim.url,
-      token: creds.users[0]!.token,
+      token: creds.users[user]!.token,
       dispatcher: agent,
       behaviour,
       emit: c.emit,
@@ -105,6 +108,11 @@ describe('BrowserClient against the simulator', () => {
     clients.push(client);
     client.start();
     expect(await client.waitJoined(AbortSignal.timeout(10_000))).toBe(true);
+    return { c, client };
+  }
+
+  it('connects, joins, chats in socket mode and reads the text from snapshots', async () => {
+    const { c, client } = await joinedClient(0);
     expect(c.of('ws_connect_time')).toHaveLength(1);
     expect(c.of('ws_connect_time')[0]!.tags).toMatchObject({ client: 'browser' });
     const summary = await client.chat({
@@ -128,20 +136,30 @@ describe('BrowserClient against the simulator', () => {
       outcome: 'completed',
       replica: 'sim-1',
     });
+    // The outcome is stamped when the chat ended (its `done`), not when the POST was answered:
+    // phases and capacity windows place a chat by that time.
+    expect(c.of('stream_outcome')[0]!.t).toBeGreaterThanOrEqual(c.of('e2e')[0]!.t);
+  });
+
+  it('a chat cancelled mid-answer is stamped at the cancel, not at its start', async () => {
+    const { c, client } = await joinedClient(1);
+    const began = Date.now();
+    const summary = await client.chat({
+      model: MOCK_LLM_MODEL,
+      // 40 tokens at 10/s: 4 s of answer; cancelled after 1.5 s.
+      directive: { seed: 6, tokens: 40, tokensPerSecond: 10, firstTokenMs: 10 },
+      verify: true,
+      timeoutMs: 15_000,
+      signal: AbortSignal.timeout(1500),
+    });
+    expect(summary?.outcome).toBe('cancelled');
+    const [outcome] = c.of('stream_outcome');
+    expect(outcome!.tags).toMatchObject({ outcome: 'cancelled' });
+    expect(outcome!.t - began).toBeGreaterThanOrEqual(1400);
   });
 
   it('reconnects after its replica dies, within the 1–5 s backoff, and counts it', async () => {
-    const c = collector();
-    const client = new BrowserClient({
-      baseUrl: sim.url,
-      token: creds.users[1]!.token,
-      dispatcher: agent,
-      behaviour,
-      emit: c.emit,
-    });
-    clients.push(client);
-    client.start();
-    expect(await client.waitJoined(AbortSignal.timeout(10_000))).toBe(true);
+    const { c, client } = await joinedClient(1);
     const port = new URL(sim.url).port;
     await sim.kill();
     sim = await startOwuiSim(configFromEnv(simEnv(Number(port))), { log: () => undefined });

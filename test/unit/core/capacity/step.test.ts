@@ -4,6 +4,7 @@ import {
   censoredPercentile,
   latticeAnchor,
   clearlyPast,
+  earlyStopFrom,
   inWindow,
   measureStep,
   runSpread,
@@ -177,6 +178,66 @@ describe('margins, early stop, spread', () => {
     expect(clearlyPast(justOver, SLOS)).toBe(false);
     const few = measureStep({ samples: streams(1, () => 1200), window: WINDOW, slos: SLOS });
     expect(clearlyPast(few, SLOS)).toBe(false);
+  });
+
+  it('early stop judges from the first completion: refusals alone before it are not the share', () => {
+    // A loss-model step past its knee: users start chatting 1 s in (20 chats/s), a chat holds its
+    // slot 3 s, and 1 arrival in 4 is refused (at once). Until t = 4 s only refusals have ended.
+    const samples: Sample[] = [];
+    for (let k = 0; k < 200; k++) {
+      const intended = T0 + 1000 + k * 50;
+      const refused = k % 4 === 3;
+      samples.push({
+        metric: 'stream_outcome',
+        timeMs: refused ? intended + 5 : intended + 3000,
+        value: 1,
+        tags: { client: 'browser', outcome: refused ? 'http_error' : 'completed' },
+      });
+    }
+    const now = T0 + 4000;
+    const seen = samples.filter((x) => x.timeMs < now);
+    const share = [{ ...SLOS[1]!, gte: 0.8 }];
+    // From the window start (2 s) the step looks clearly past: 0 of 10 completed.
+    const naive = measureStep({
+      samples: seen,
+      window: { ...WINDOW, endMs: now, deadlineMs: now },
+      slos: share,
+    });
+    expect(naive.slos[0]).toMatchObject({ measured: 0 });
+    expect(clearlyPast(naive, share)).toBe(true);
+    // Not judged before a completion, or a healthy answer's time, has passed…
+    expect(earlyStopFrom(seen, WINDOW, T0, now, 10_000)).toBeUndefined();
+    // …and from the first completion on, the share is the model's 3 of 4 (within 10 % of the
+    // objective 0.8): a fail at the window's end, not an early stop.
+    const later = T0 + 6000;
+    const from = earlyStopFrom(
+      samples.filter((x) => x.timeMs < later),
+      WINDOW,
+      T0,
+      later,
+      10_000,
+    )!;
+    expect(from).toBe(T0 + 4000);
+    const fair = measureStep({
+      samples: samples.filter((x) => x.timeMs < later),
+      window: { startMs: from, endMs: later, deadlineMs: later },
+      slos: share,
+    });
+    expect(fair.slos[0]!.measured).toBeCloseTo(3 / 4, 2);
+    expect(clearlyPast(fair, share)).toBe(false);
+  });
+
+  it('a target that completes nothing is judged from the window start once an answer is overdue', () => {
+    const refusals: Sample[] = Array.from({ length: 30 }, (_, k) => ({
+      metric: 'stream_outcome',
+      timeMs: T0 + 2000 + k * 100,
+      value: 1,
+      tags: { client: 'api', outcome: 'http_error' },
+    }));
+    expect(earlyStopFrom(refusals, WINDOW, T0, T0 + 4000, 10_000)).toBeUndefined();
+    expect(earlyStopFrom(refusals, WINDOW, T0, T0 + 10_000, 10_000)).toBe(WINDOW.startMs);
+    const m = measureStep({ samples: refusals, window: { ...WINDOW, endMs: T0 + 5000 }, slos: SLOS });
+    expect(clearlyPast(m, SLOS)).toBe(true);
   });
 
   it('run-to-run spread needs two runs', () => {
