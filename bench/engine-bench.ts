@@ -1,4 +1,4 @@
-// Engine benchmark (issue 4 "Performance"): how many concurrent SSE streams at 20 tokens/s the
+// Engine benchmark (docs/engine-bench.md; issue 4 "Performance"): how many concurrent SSE streams at 20 tokens/s the
 // Node engine sustains with client lag p99 < 5 ms, and how many idle browser clients it holds
 // (connected, joined, answering pings, sending heartbeats) on this machine.
 //
@@ -31,6 +31,9 @@
 // Usage: npx tsx bench/engine-bench.ts [--streams 500,1000,…] [--floor-streams 1000,2000]
 //        [--sockets 10000,…] [--window-seconds 8] [--ramp-seconds 10] [--workers N] [--retries 1]
 //        [--no-profile] [--skip-hot-path] [--skip-streams] [--skip-floor] [--skip-sockets]
+//        [--all-steps] (every stream step, not only up to the second failure)
+//        [--no-loop-probe] (without the workers' event-loop delay and GC figures)
+//        [--mock-nice N] (the servers' child at niceness N; see BenchServers.setNice)
 //        [--variants default,w1,semi64 --ab-streams 1500 --ab-rounds 2]  (A/B of engine variants
 //        at the same stream count, alternating; see bench/engine/variants.ts)
 
@@ -68,6 +71,11 @@ async function main(): Promise<void> {
   const windowSeconds = argList('--window-seconds', [8])[0] ?? 8;
   const rampSeconds = argList('--ramp-seconds', [STREAM_SECONDS])[0] ?? STREAM_SECONDS;
   const retries = argList('--retries', [1])[0] ?? 1;
+  // --all-steps: run every step of the scan (default: stop after the second failed step).
+  const allSteps = process.argv.includes('--all-steps');
+  // The workers' event-loop delay and GC pauses beside each step (~1 % of a core per worker).
+  const probeLoop = !process.argv.includes('--no-loop-probe');
+  const mockNice = argList('--mock-nice', [0])[0] ?? 0;
   const workersArg = process.argv.indexOf('--workers');
   const workers = workersArg >= 0 ? Number(process.argv[workersArg + 1]) : undefined;
   const streamSteps = process.argv.includes('--skip-streams')
@@ -96,32 +104,39 @@ async function main(): Promise<void> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'engine-bench-'));
   const servers = await startBenchServers();
+  servers.setNice(mockNice);
+  console.log(`  mock LLM child at nice ${mockNice} (--mock-nice; 0 = the same priority as the engine)`);
   const streamRows: StreamRow[] = [];
   const socketRows: SocketRow[] = [];
   const floorRows: FloorRow[] = [];
   const profile: string[] = [];
   try {
     for (const n of streamSteps) {
-      let row = await streamStep(servers, dir, n, { windowSeconds, rampSeconds, workers });
+      let row = await streamStep(servers, dir, n, { windowSeconds, rampSeconds, workers, probeLoop });
       logStreamRow(row);
       // Another process kept the machine busy: one more try, and the better of the two counts.
       for (let attempt = 2; !row.ok && attempt <= retries + 1 && busyMachine(row); attempt++) {
         const again = {
-          ...(await streamStep(servers, dir, n, { windowSeconds, rampSeconds, workers })),
+          ...(await streamStep(servers, dir, n, { windowSeconds, rampSeconds, workers, probeLoop })),
           attempt,
         };
         logStreamRow(again);
         if (again.ok || again.lagP99 < row.lagP99) row = again;
       }
       streamRows.push(row);
-      if (!row.ok && streamRows.filter((r) => !r.ok).length >= 2) break; // two failures: past the knee
+      if (!allSteps && !row.ok && streamRows.filter((r) => !r.ok).length >= 2) break; // past the knee
     }
     const abRows: { variant: string; row: StreamRow }[] = [];
     for (const n of variants.length > 0 ? abStreams : [])
       for (let round = 0; round < abRounds; round++)
         for (const v of variants) {
           const row = await withVariant(v, () =>
-            streamStep(servers, dir, n, { windowSeconds, rampSeconds, workers: v.workers ?? workers }),
+            streamStep(servers, dir, n, {
+              windowSeconds,
+              rampSeconds,
+              workers: v.workers ?? workers,
+              probeLoop,
+            }),
           );
           process.stdout.write(`  [${v.name}] `);
           logStreamRow(row);

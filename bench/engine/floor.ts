@@ -8,19 +8,31 @@
 //
 // Events are counted by the mock LLM (its `tokensSent`, one content event per token here), so the
 // floor needs no parsing; the engine row counts client_lag samples, which agree within a stream.
+// Lag: the floor also finds each `"sent_at":` stamp in the bytes it reads (a byte search, no
+// parse) and records receive time − stamp, as the engine's client_lag does. The floor's lag is
+// what the mock and the kernel cost on their own: the part of the engine's lag no client code
+// can remove.
 
 import { connect, type Socket } from 'node:net';
 import { loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { build, type Histogram } from 'hdr-histogram-js';
 import { formatDirective } from '../../src/protocol/ground-truth.js';
 import { buildApiChatBody } from '../../src/protocol/openwebui.js';
 import { MOCK_LLM_MODEL } from '../../src/lab/mock-llm/server.js';
 import { cpuMark, cpuWindow } from './cpu-window.js';
 import type { BenchServers } from './servers.js';
-import { STREAM_SECONDS, TPS } from './streams.js';
+import { FIRST_TOKEN_MS, pacedEventsPerSec, STREAM_SECONDS, TPS } from './streams.js';
 
 export interface FloorRow {
   streams: number;
   eventsPerSec: number;
+  /** eventsPerSec ÷ the paced rate: below MIN_PACE the mock fell behind. */
+  pace: number;
+  /** Lag (receive time − the mock's sent_at) of the events read in the window, ms. */
+  lagP50: number;
+  lagP99: number;
+  lagMax: number;
   /** Streams that ended without the chunked terminator, or connections that failed. */
   errors: number;
   clientCpu: number;
@@ -29,10 +41,28 @@ export interface FloorRow {
   serverUsPerEvent: number;
   clientKernelShare: number;
   otherCpu: number | undefined;
+  /** Steal time (cores) over the window: the hypervisor gave this VM's CPUs to other guests. */
+  stealCpu: number | undefined;
+  /** The mock's main-thread event-loop delay over the window (p99, max), ms. */
+  mockLoopP99: number;
+  mockLoopMax: number;
   load1: number;
 }
 
 const TERMINATOR = Buffer.from('0\r\n\r\n', 'latin1');
+const SENT_AT = Buffer.from('"sent_at":', 'latin1');
+
+/** Records receive time − each `"sent_at":` stamp in `chunk` (µs into `lag`). */
+function recordLag(chunk: Buffer, nowMs: number, lag: Histogram): void {
+  for (let at = chunk.indexOf(SENT_AT); at >= 0; at = chunk.indexOf(SENT_AT, at + SENT_AT.length)) {
+    let end = at + SENT_AT.length;
+    while (end < chunk.length && ((chunk[end]! >= 0x30 && chunk[end]! <= 0x39) || chunk[end] === 0x2e)) end++;
+    // A stamp cut by the read boundary is skipped (rare: one event per write).
+    if (end === chunk.length) continue;
+    const sentAt = Number(chunk.toString('latin1', at + SENT_AT.length, end));
+    if (Number.isFinite(sentAt)) lag.recordValue(Math.max(0, Math.round((nowMs - sentAt) * 1000)));
+  }
+}
 
 async function mockTokensSent(s: BenchServers): Promise<number> {
   const r = await fetch(`${s.mockUrl}/stats`);
@@ -45,6 +75,7 @@ function slot(
   port: number,
   stopAt: number,
   onError: () => void,
+  onData: (chunk: Buffer) => void,
 ): { done: Promise<void>; socket: Socket } {
   const socket = connect({ host, port, noDelay: true });
   const request = (): void => {
@@ -55,7 +86,7 @@ function slot(
           seed: Math.floor(Math.random() * 0x7fffffff),
           tokens: TPS * STREAM_SECONDS,
           tokensPerSecond: TPS,
-          firstTokenMs: 100,
+          firstTokenMs: FIRST_TOKEN_MS,
         }),
       }),
     );
@@ -68,6 +99,7 @@ function slot(
   const done = new Promise<void>((resolve) => {
     socket.on('connect', request);
     socket.on('data', (chunk: Buffer) => {
+      onData(chunk);
       tail =
         chunk.length >= TERMINATOR.length
           ? chunk.subarray(chunk.length - TERMINATOR.length)
@@ -98,6 +130,13 @@ export async function floorStep(
   const t0 = Date.now();
   const stopAt = t0 + durationMs;
   let errors = 0;
+  const windowFrom = t0 + rampMs + 1000;
+  const windowTo = t0 + durationMs - 1000;
+  const lag = build({ numberOfSignificantValueDigits: 3, autoResize: true, lowestDiscernibleValue: 1 });
+  const onData = (chunk: Buffer): void => {
+    const now = performance.timeOrigin + performance.now();
+    if (now >= windowFrom && now <= windowTo) recordLag(chunk, now, lag);
+  };
   const slots: { done: Promise<void>; socket: Socket }[] = [];
   const starts: NodeJS.Timeout[] = [];
   const started = new Promise<void>((resolve) => {
@@ -106,7 +145,7 @@ export async function floorStep(
       starts.push(
         setTimeout(
           () => {
-            slots.push(slot(hostname, Number(port), stopAt, () => void errors++));
+            slots.push(slot(hostname, Number(port), stopAt, () => void errors++, onData));
             if (slots.length === n) resolve();
           },
           (rampMs * i) / Math.max(1, n),
@@ -115,10 +154,10 @@ export async function floorStep(
   });
   const sleepUntil = (t: number): Promise<void> =>
     new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
-  await sleepUntil(t0 + rampMs + 1000);
+  await sleepUntil(windowFrom);
   const a = cpuMark(s);
   const tokens0 = mockTokensSent(s);
-  await sleepUntil(t0 + durationMs - 1000);
+  await sleepUntil(windowTo);
   const b = cpuMark(s);
   const tokens1 = mockTokensSent(s);
   await started;
@@ -131,9 +170,17 @@ export async function floorStep(
   const load1 = loadavg()[0] ?? 0;
   const w = await cpuWindow(a, b);
   const events = Math.max(1, (await tokens1) - (await tokens0));
+  const lagP50 = lag.getValueAtPercentile(50) / 1000;
+  const lagP99 = lag.getValueAtPercentile(99) / 1000;
+  const lagMax = lag.maxValue / 1000;
+  lag.destroy();
   return {
     streams: n,
     eventsPerSec: Math.round(events / (w.wallMs / 1000)),
+    pace: events / (w.wallMs / 1000) / pacedEventsPerSec(n),
+    lagP50,
+    lagP99,
+    lagMax,
     errors,
     clientCpu: w.client.cpuMs / w.wallMs,
     serverCpu: w.server.cpuMs / w.wallMs,
@@ -141,6 +188,9 @@ export async function floorStep(
     serverUsPerEvent: (w.server.cpuMs * 1000) / events,
     clientKernelShare: w.client.systemMs / Math.max(1, w.client.cpuMs),
     otherCpu: w.otherCores,
+    stealCpu: w.stealCores,
+    mockLoopP99: w.serverLoop.p99,
+    mockLoopMax: w.serverLoop.max,
     load1,
   };
 }

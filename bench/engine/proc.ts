@@ -16,6 +16,8 @@ export interface MachineCpu {
   /** Busy (non-idle, non-iowait) CPU time of all cores, ms. */
   busy: number;
   total: number;
+  /** Time the hypervisor ran something else while this VM wanted the CPU (steal), ms. */
+  steal: number;
 }
 
 /** Busy and total CPU time of the whole machine (all cores), ms, from /proc/stat; undefined off Linux. */
@@ -25,7 +27,7 @@ export function machineCpuMs(): MachineCpu | undefined {
     const f = line.trim().split(/\s+/).slice(1).map(Number);
     const total = f.reduce((a, b) => a + b, 0);
     const idle = (f[3] ?? 0) + (f[4] ?? 0);
-    return { busy: (total - idle) * TICK_MS, total: total * TICK_MS };
+    return { busy: (total - idle) * TICK_MS, total: total * TICK_MS, steal: (f[7] ?? 0) * TICK_MS };
   } catch {
     return undefined;
   }

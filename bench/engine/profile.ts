@@ -66,7 +66,7 @@ export function summariseProfile(title: string, profile: CpuProfile, top = 12): 
  * the CPU profiler, over a steady window after a ramp (profiling slows both down; the shares,
  * not the absolute numbers, are the point). Also the user/kernel split of each side.
  */
-export async function profileStreams(s: BenchServers, n: number): Promise<string[]> {
+export async function profileStreams(s: BenchServers, n: number, top = 12): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'engine-prof-'));
   const sink = new NdjsonFileSink(join(dir, 'p.ndjson'));
   const rampMs = 4000;
@@ -122,7 +122,7 @@ export async function profileStreams(s: BenchServers, n: number): Promise<string
   ];
   if (cpu0 && cpu1) lines.push(`  engine process: ${split(cpuBetween(cpu0, cpu1))}`);
   if (srv0 && srv1) lines.push(`  mock process:   ${split(cpuBetween(await srv0, await srv1))}`);
-  if (engineProfile) lines.push(...summariseProfile('engine thread', await engineProfile));
+  if (engineProfile) lines.push(...summariseProfile('engine thread', await engineProfile, top));
   if (mockProfile) lines.push(...summariseProfile('mock LLM process (main thread)', await mockProfile));
   return lines;
 }

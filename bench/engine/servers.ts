@@ -16,7 +16,10 @@
 // The child still shares the machine's cores with the client under test.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { createServer } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Server } from 'socket.io';
@@ -33,6 +36,13 @@ export interface SocketStats {
   joins: number;
   heartbeats: number;
   disconnects: number;
+}
+
+/** Event-loop delay of the servers' main thread since the last reset, ms. */
+export interface LoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
 }
 
 export interface ServerStats extends SocketStats {
@@ -52,6 +62,15 @@ export interface BenchServers {
   stats(): Promise<ServerStats>;
   /** The child's CPU now (from /proc; falls back to stats() off Linux), ms since it started. */
   cpu(): Promise<ProcessCpu>;
+  /**
+   * Sets the niceness of every thread of the child (Linux: per thread; threads it starts later
+   * inherit it from their creator). A niced mock leaves the cores to the client first when both
+   * are runnable, closer to a real deployment where the model server runs on other machines;
+   * whether it still keeps its pace is checked per step (the paced-rate column).
+   */
+  setNice(nice: number): void;
+  /** The child's event-loop delay since the previous call (each call resets it). */
+  loopDelay(): Promise<LoopDelay>;
   /** CPU profile of the child's main thread between start and stop. */
   profileStart(): Promise<void>;
   profileStop(): Promise<CpuProfile>;
@@ -99,6 +118,16 @@ export async function startBenchServers(): Promise<BenchServers> {
       const st = await stats();
       return { cpuMs: st.cpuMs, userMs: st.userMs, systemMs: st.cpuMs - st.userMs };
     },
+    setNice: (nice) => {
+      let tids: number[] = [pid];
+      try {
+        tids = readdirSync(`/proc/${pid}/task`).map(Number);
+      } catch {
+        // not Linux: the process priority is all there is
+      }
+      for (const tid of tids) setPriority(tid, nice);
+    },
+    loopDelay: async () => (await (await fetch(`${sioUrl}/loop-delay`)).json()) as LoopDelay,
     profileStart: async () => {
       await (await fetch(`${sioUrl}/profile/start`, { method: 'POST' })).arrayBuffer();
     },
@@ -120,6 +149,9 @@ export async function serveBenchServers(): Promise<void> {
   const mock = await startMockLlm({ port: 0 });
   const stats: SocketStats = { connected: 0, joins: 0, heartbeats: 0, disconnects: 0 };
   let profiler: RunningProfiler | undefined;
+  // 1 ms resolution: a timer fires that often and the delay of each is recorded.
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
   const json = (res: import('node:http').ServerResponse, body: unknown): void => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
@@ -140,6 +172,13 @@ export async function serveBenchServers(): Promise<void> {
       const p = profiler;
       profiler = undefined;
       void (p ? p.stop() : Promise.resolve({ nodes: [] })).then((profile) => json(res, profile));
+      return;
+    }
+    if (req.url === '/loop-delay') {
+      // The histogram is in ns and includes the 1 ms resolution sleep itself: report the delay.
+      const ms = (ns: number): number => Math.max(0, ns / 1e6 - 1);
+      json(res, { p50: ms(loop.percentile(50)), p99: ms(loop.percentile(99)), max: ms(loop.max) });
+      loop.reset();
       return;
     }
     if (req.url === '/stats') {

@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { MOCK_LLM_MODEL } from '../../src/lab/mock-llm/server.js';
-import { NodeLoadEngine } from '../../src/engines/node/engine.js';
+import { type LoopLogEntry, NodeLoadEngine } from '../../src/engines/node/engine.js';
 import { NdjsonFileSink } from '../../src/engines/node/ndjson-file-sink.js';
 import { type CpuMark, cpuMark, cpuWindow } from './cpu-window.js';
 import { scanSamples } from './scan.js';
@@ -14,6 +14,17 @@ export const LAG_LIMIT_MS = 5;
 export const TPS = 20;
 /** Length of one benchmark stream: TPS × STREAM_SECONDS content tokens. */
 export const STREAM_SECONDS = 10;
+/** The first token's delay asked of the mock, ms. */
+export const FIRST_TOKEN_MS = 100;
+/** Below this share of the paced event rate, the mock fell behind: the step is not at the asked load. */
+export const MIN_PACE = 0.95;
+
+/** Content events per second `n` back-to-back streams get when the mock keeps its pace. */
+export function pacedEventsPerSec(n: number): number {
+  const tokens = TPS * STREAM_SECONDS;
+  return (n * tokens) / (FIRST_TOKEN_MS / 1000 + (tokens - 1) / TPS);
+}
+
 /** A failed step is measured again when something else kept the machine this busy (cores). */
 export const BUSY_MACHINE_CORES = 0.25;
 
@@ -23,6 +34,8 @@ export interface StreamRow {
   lagP99: number;
   lagMax: number;
   eventsPerSec: number;
+  /** eventsPerSec ÷ the paced rate (pacedEventsPerSec): below MIN_PACE the mock fell behind. */
+  pace: number;
   completed: number;
   errors: number;
   engineCpu: number;
@@ -32,6 +45,13 @@ export interface StreamRow {
   serverUsPerEvent: number;
   /** CPU used by other processes on the machine during the step (cores), when known. */
   otherCpu: number | undefined;
+  /** Steal time (cores) over the window: the hypervisor gave this VM's CPUs to other guests. */
+  stealCpu: number | undefined;
+  /** The mock's main-thread event-loop delay over the window (p99, max), ms. */
+  mockLoopP99: number;
+  mockLoopMax: number;
+  /** The engine workers' loops over the window (with the probe; else undefined). */
+  workerLoop: WorkerLoop | undefined;
   load1: number;
   attempt: number;
   ok: boolean;
@@ -41,6 +61,32 @@ export interface StreamStepOptions {
   windowSeconds: number;
   rampSeconds: number;
   workers: number | undefined;
+  /** Measure the workers' event-loop delay and GC pauses (the engine option probeLoop). */
+  probeLoop?: boolean;
+}
+
+/** The engine workers' event loops over a window, from the engine's loopLog (250 ms intervals). */
+export interface WorkerLoop {
+  /** Median over intervals and workers of each interval's delay p99, and the largest delay, ms. */
+  delayP99: number;
+  delayMax: number;
+  /** GC pause time per worker and second, ms, and the longest pause. */
+  gcMsPerSec: number;
+  gcMaxMs: number;
+}
+
+export function summariseLoop(log: LoopLogEntry[], fromMs: number, toMs: number): WorkerLoop | undefined {
+  const inWindow = log.filter((e) => e.atMs >= fromMs && e.atMs <= toMs);
+  if (inWindow.length === 0) return undefined;
+  const p99s = inWindow.map((e) => e.delayP99Ms).sort((a, b) => a - b);
+  const workers = new Set(inWindow.map((e) => e.worker)).size;
+  const seconds = Math.max(0.001, (toMs - fromMs) / 1000);
+  return {
+    delayP99: p99s[Math.floor(p99s.length / 2)] ?? 0,
+    delayMax: Math.max(...inWindow.map((e) => e.delayMaxMs)),
+    gcMsPerSec: inWindow.reduce((a, e) => a + e.gcMs, 0) / workers / seconds,
+    gcMaxMs: Math.max(...inWindow.map((e) => e.gcMaxMs)),
+  };
 }
 
 /**
@@ -63,9 +109,10 @@ export async function streamStep(
   const engine = new NodeLoadEngine({
     ...(o.workers !== undefined ? { workers: o.workers } : {}),
     chatPath: '/v1/chat/completions',
-    pacing: { tokensPerSecond: TPS, firstTokenMs: 100 },
+    pacing: { tokensPerSecond: TPS, firstTokenMs: FIRST_TOKEN_MS },
     chatStages: [{ durationMs: rampMs, target: n }],
     finishGraceMs: 20_000,
+    ...(o.probeLoop ? { probeLoop: true } : {}),
   });
   const t0 = Date.now();
   const windowFrom = t0 + rampMs + 1000;
@@ -96,12 +143,15 @@ export async function streamStep(
     .reduce((acc, [, c]) => acc + c, 0);
   // Content events in the CPU window, from the file's client_lag samples (one per event).
   const events = Math.max(1, r.eventsBetween(a.at, b.at));
+  const eventsPerSec = Math.round(r.lag.count / ((windowTo - windowFrom) / 1000));
+  const pace = eventsPerSec / pacedEventsPerSec(n);
   return {
     streams: n,
     lagP50: r.lag.p50,
     lagP99: r.lag.p99,
     lagMax: r.lag.max,
-    eventsPerSec: Math.round(r.lag.count / ((windowTo - windowFrom) / 1000)),
+    eventsPerSec,
+    pace,
     completed: r.outcomes.completed ?? 0,
     errors,
     engineCpu: w.client.cpuMs / w.wallMs,
@@ -109,9 +159,13 @@ export async function streamStep(
     engineUsPerEvent: (w.client.cpuMs * 1000) / events,
     serverUsPerEvent: (w.server.cpuMs * 1000) / events,
     otherCpu: w.otherCores,
+    stealCpu: w.stealCores,
+    mockLoopP99: w.serverLoop.p99,
+    mockLoopMax: w.serverLoop.max,
+    workerLoop: summariseLoop(engine.loopLog, a.at, b.at),
     load1,
     attempt: 1,
-    ok: r.lag.p99 < LAG_LIMIT_MS && errors === 0 && r.lag.count > 0,
+    ok: r.lag.p99 < LAG_LIMIT_MS && errors === 0 && r.lag.count > 0 && pace >= MIN_PACE,
   };
 }
 

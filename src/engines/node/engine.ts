@@ -49,6 +49,7 @@ import {
   type ShareSpec,
   type ShareStats,
 } from './share.js';
+import type { LoopFigures } from './loop-probe.js';
 import { LiveValue, type Stage } from './workload.js';
 
 export interface NodeEngineOptions {
@@ -72,6 +73,17 @@ export interface NodeEngineOptions {
   progressIntervalMs?: number;
   /** Extra time after the deadline for workers to cancel and close. Default 30 s. */
   finishGraceMs?: number;
+  /**
+   * Measure each worker's event-loop delay and GC pauses (the engine bench): `loopLog` then holds
+   * one entry per worker per stats interval (250 ms). Costs ~1 % of a core per worker.
+   */
+  probeLoop?: boolean;
+}
+
+/** One worker's event-loop figures over one stats interval, received at `atMs`. */
+export interface LoopLogEntry extends LoopFigures {
+  atMs: number;
+  worker: number;
 }
 
 export interface LoadTotals {
@@ -99,6 +111,8 @@ export class NodeLoadEngine implements LoadEngine {
   readonly name = 'node';
   /** Totals of the last run (for summaries and tests). */
   lastTotals: LoadTotals | undefined;
+  /** With the option `probeLoop`: the workers' event-loop figures of the last run, in arrival order. */
+  loopLog: LoopLogEntry[] = [];
 
   /** Sends a live change to the run in progress (set while one runs). */
   private control: ((load: LiveLoad) => void) | undefined;
@@ -141,9 +155,11 @@ export class NodeLoadEngine implements LoadEngine {
         };
     const latest = new Map<number, ShareStats>();
     const ttftWindow: { t: number; v: number }[] = [];
+    this.loopLog = [];
     const onStats = (s: ShareStats): void => {
       latest.set(s.index, s);
       const t = Date.now();
+      if (s.loop) this.loopLog.push({ atMs: t, worker: s.index, ...s.loop });
       for (const v of s.ttfts) ttftWindow.push({ t, v });
     };
     let startedAt = Date.now();
@@ -263,6 +279,7 @@ export class NodeLoadEngine implements LoadEngine {
       };
       if (this.opts.chatPath !== undefined) spec.chatPath = this.opts.chatPath;
       if (this.opts.pacing) spec.pacing = this.opts.pacing;
+      if (this.opts.probeLoop) spec.probeLoop = true;
       let streams = 0;
       if (chat) {
         if (chat.ratePerSecond !== undefined) {

@@ -19,6 +19,7 @@ import { behaviourFor, parseVersion } from '../../protocol/openwebui.js';
 import { runApiStream } from './api-client.js';
 import { BrowserClient } from './browser-client.js';
 import { ConnectionPool, createAgent, epochNow } from './http.js';
+import { type LoopFigures, startLoopProbe } from './loop-probe.js';
 import type { LoadUser } from './provisioning.js';
 import { SampleWriter, tagsJson } from './sample-writer.js';
 import type { ChatSummary } from '../measure/snapshot-recorder.js';
@@ -81,6 +82,8 @@ export interface ShareSpec {
   apiTokens: string[];
   /** HTTP connections of this share's agent. */
   connections: number;
+  /** Measure this thread's event-loop delay and GC pauses (loop-probe.ts); stats then carry `loop`. */
+  probeLoop?: boolean;
 }
 
 export interface ShareStats {
@@ -96,9 +99,11 @@ export interface ShareStats {
   reconnects: number;
   /** ttft values (ms) since the previous stats message. */
   ttfts: number[];
+  /** With `probeLoop`: this thread's event-loop delay and GC pauses since the previous message. */
+  loop?: LoopFigures;
 }
 
-export type ShareCounters = Omit<ShareStats, 'index' | 'ttfts'>;
+export type ShareCounters = Omit<ShareStats, 'index' | 'ttfts' | 'loop'>;
 
 export function zeroCounters(): ShareCounters {
   return {
@@ -141,6 +146,7 @@ export async function runShare(
   const emit = writer.emit;
   const stats: ShareStats = { index: spec.index, ...zeroCounters(), ttfts: [] };
   let clientList: BrowserClient[] = [];
+  const probe = spec.probeLoop ? startLoopProbe() : undefined;
   const sendStats = (): void => {
     let disconnects = 0;
     let reconnects = 0;
@@ -150,7 +156,7 @@ export async function runShare(
     }
     stats.disconnects = disconnects;
     stats.reconnects = reconnects;
-    io.stats({ ...stats, ttfts: stats.ttfts });
+    io.stats(probe ? { ...stats, ttfts: stats.ttfts, loop: probe.take() } : { ...stats, ttfts: stats.ttfts });
     stats.ttfts = [];
   };
   const flushTimer = setInterval(() => writer.flush(), 100);
@@ -411,6 +417,7 @@ export async function runShare(
     clearInterval(statsTimer);
     writer.flush();
     sendStats();
+    probe?.stop();
     await Promise.all([agent.close().catch(() => undefined), streamConnections.close()]);
   }
   return stats;

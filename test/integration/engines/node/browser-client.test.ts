@@ -93,11 +93,14 @@ describe('provisioning', () => {
 describe('BrowserClient against the simulator', () => {
   const behaviour = behaviourFor(parseVersion(REFERENCE_OPENWEBUI_VERSION));
 
-  it('connects, joins, chats in socket mode and reads the text from snapshots', async () => {
+  /** A browser client of provisioned user `user`, connected and joined. */
+  async function joinedClient(
+    user: number,
+  ): Promise<{ c: ReturnType<typeof collector>; client: BrowserClient }> {
     const c = collector();
     const client = new BrowserClient({
       baseUrl: sim.url,
-      token: creds.users[0]!.token,
+      token: creds.users[user]!.token,
       dispatcher: agent,
       behaviour,
       emit: c.emit,
@@ -105,6 +108,11 @@ describe('BrowserClient against the simulator', () => {
     clients.push(client);
     client.start();
     expect(await client.waitJoined(AbortSignal.timeout(10_000))).toBe(true);
+    return { c, client };
+  }
+
+  it('connects, joins, chats in socket mode and reads the text from snapshots', async () => {
+    const { c, client } = await joinedClient(0);
     expect(c.of('ws_connect_time')).toHaveLength(1);
     expect(c.of('ws_connect_time')[0]!.tags).toMatchObject({ client: 'browser' });
     const summary = await client.chat({
@@ -134,17 +142,7 @@ describe('BrowserClient against the simulator', () => {
   });
 
   it('a chat cancelled mid-answer is stamped at the cancel, not at its start', async () => {
-    const c = collector();
-    const client = new BrowserClient({
-      baseUrl: sim.url,
-      token: creds.users[1]!.token,
-      dispatcher: agent,
-      behaviour,
-      emit: c.emit,
-    });
-    clients.push(client);
-    client.start();
-    expect(await client.waitJoined(AbortSignal.timeout(10_000))).toBe(true);
+    const { c, client } = await joinedClient(1);
     const began = Date.now();
     const summary = await client.chat({
       model: MOCK_LLM_MODEL,
@@ -161,17 +159,7 @@ describe('BrowserClient against the simulator', () => {
   });
 
   it('reconnects after its replica dies, within the 1–5 s backoff, and counts it', async () => {
-    const c = collector();
-    const client = new BrowserClient({
-      baseUrl: sim.url,
-      token: creds.users[1]!.token,
-      dispatcher: agent,
-      behaviour,
-      emit: c.emit,
-    });
-    clients.push(client);
-    client.start();
-    expect(await client.waitJoined(AbortSignal.timeout(10_000))).toBe(true);
+    const { c, client } = await joinedClient(1);
     const port = new URL(sim.url).port;
     await sim.kill();
     sim = await startOwuiSim(configFromEnv(simEnv(Number(port))), { log: () => undefined });

@@ -13,6 +13,18 @@ import { NodeLoadEngine } from '../../../../src/engines/node/engine.js';
 import { NdjsonFileSink } from '../../../../src/engines/node/ndjson-file-sink.js';
 import { collector, countBy, readSamples } from './support.js';
 
+/** A SampleSink that hands every sample to a collector. */
+function sinkOf(c: ReturnType<typeof collector>): {
+  write: (
+    m: Parameters<typeof c.emit>[0],
+    t: number,
+    v: number,
+    tags: Record<string, string | undefined>,
+  ) => void;
+} {
+  return { write: (m, t, v, tags) => c.emit(m, t, v, JSON.stringify(tags)) };
+}
+
 const PATH = '/v1/chat/completions';
 let mock: MockLlmServer;
 let agent: Agent;
@@ -186,18 +198,40 @@ describe('NodeLoadEngine against the mock LLM', () => {
     expect(samples.filter((s) => s.metric === 'active_sockets').length).toBeGreaterThanOrEqual(2);
     expect(engine.lastTotals).toMatchObject({ workers: 2, completed: outcomes.completed, errors: 0 });
     expect(progress.length).toBeGreaterThanOrEqual(2);
+    // Without the option probeLoop the workers measure nothing of their own loops.
+    expect(engine.loopLog).toEqual([]);
+  });
+
+  it('probeLoop: each worker reports its event-loop delay and GC pauses per stats interval, samples unchanged', async () => {
+    const c = collector();
+    const sink = sinkOf(c);
+    const engine = new NodeLoadEngine({
+      workers: 2,
+      chatPath: PATH,
+      pacing: { tokensPerSecond: 100, firstTokenMs: 20 },
+      probeLoop: true,
+    });
+    await engine.run(
+      { durationMs: 1500, baseUrl: mock.url, model: MOCK_LLM_MODEL, chat: { vus: 4, tokens: 20 } },
+      sink,
+    );
+    expect(new Set(engine.loopLog.map((e) => e.worker))).toEqual(new Set([0, 1]));
+    // Stats go out every 250 ms: a 1.5 s run gives each worker several intervals.
+    expect(engine.loopLog.filter((e) => e.worker === 0).length).toBeGreaterThanOrEqual(4);
+    for (const e of engine.loopLog) {
+      for (const v of [e.delayP50Ms, e.delayP99Ms, e.delayMaxMs, e.gcMs, e.gcMaxMs, e.gcCount])
+        expect(Number.isFinite(v) && v >= 0).toBe(true);
+      expect(e.delayP50Ms).toBeLessThanOrEqual(e.delayP99Ms);
+      expect(e.delayP99Ms).toBeLessThanOrEqual(e.delayMaxMs + 0.001);
+    }
+    const outcomes = countBy(c.of('stream_outcome'), (s) => s.tags.outcome);
+    expect(outcomes.completed ?? 0).toBeGreaterThanOrEqual(4);
+    expect(c.of('client_lag').length).toBeGreaterThan(0);
   });
 
   it('open model: latency from the intended start, and arrivals over the in-flight cap are missed starts', async () => {
     const c = collector();
-    const sink = {
-      write: (
-        m: Parameters<typeof c.emit>[0],
-        t: number,
-        v: number,
-        tags: Record<string, string | undefined>,
-      ) => c.emit(m, t, v, JSON.stringify(tags)),
-    };
+    const sink = sinkOf(c);
     const engine = new NodeLoadEngine({
       workers: 0,
       chatPath: PATH,
