@@ -5,7 +5,7 @@
 
 import { join, resolve } from 'node:path';
 import { defaultSlosFile } from '../cli/paths.js';
-import type { CapacityWorkload } from '../core/capacity/offer.js';
+import { inUsers as countsUsers, type CapacityWorkload } from '../core/capacity/offer.js';
 import { sweepTargets, type StepTiming, type SweepTarget } from '../core/capacity/plan.js';
 import type { LoadUnit } from '../core/capacity/result.js';
 import { DEFAULT_SWEEP, type SweepConfig } from '../core/capacity/sweep.js';
@@ -51,7 +51,7 @@ export async function resolveCapacitySettings(
   began: number,
 ): Promise<CapacitySettings> {
   const client = req.client ?? 'api';
-  const inUsers = client !== 'api';
+  const inUsers = countsUsers({ client });
   const unit: LoadUnit = inUsers ? 'users' : 'chats/s';
   const chatEveryMs = req.chatEveryMs ?? 30_000;
   const browserShare = client === 'browser' ? 1 : client === 'mixed' ? (req.browserShare ?? 0.5) : 0;

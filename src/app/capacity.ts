@@ -398,7 +398,6 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
     }
 
     const demand = req.for ? parseDemand(req.for) : undefined;
-    const chatEvery = chatEveryMs;
     document = {
       schemaVersion: CAPACITY_SCHEMA_VERSION,
       generatedAt: Date.now(),
@@ -423,7 +422,7 @@ export async function runCapacity(req: CapacityRequest): Promise<CapacitySummary
             recommendation: recommend(
               sweeps,
               demand,
-              demandRate(demand, chatEvery),
+              demandRate(demand, chatEveryMs),
               req.headroom ?? 0.2,
               ...(inUsers ? [{ chatIntervalMs: chatEveryMs }] : []),
             ),

@@ -24,7 +24,7 @@ export interface StepOffer {
 }
 
 /** Browser and mixed sweeps count users; API sweeps count chats per second. */
-export function inUsers(w: CapacityWorkload): boolean {
+export function inUsers(w: Pick<CapacityWorkload, 'client'>): boolean {
   return w.client !== 'api';
 }
 

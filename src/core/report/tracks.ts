@@ -140,7 +140,8 @@ export class TrackSet {
     for (const track of this.tagged.get(metric) ?? []) {
       if (tagsMatch(sample, track.selector)) recordValue(track, phases, second, sample.value);
     }
-    if (metric === 'stream_outcome' && sample.tags.outcome !== SELF_CANCELLED) {
+    if (metric === 'stream_outcome') {
+      // tagsMatch leaves out what we cancelled ourselves (a judged selector).
       for (const judged of this.judgedTracks) {
         if (tagsMatch(sample, judged.selector)) recordValue(judged, phases, second, sample.value);
       }
