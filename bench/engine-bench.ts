@@ -136,6 +136,7 @@ async function main(): Promise<void> {
               rampSeconds,
               workers: v.workers ?? workers,
               probeLoop,
+              ...(v.streamTransport ? { streamTransport: v.streamTransport } : {}),
             }),
           );
           process.stdout.write(`  [${v.name}] `);

@@ -1,5 +1,6 @@
 // The SSE streams step: `n` closed-model VUs of the Node engine against the bench servers' mock
 // LLM, each streaming STREAM_SECONDS-long answers at TPS tokens/s back to back.
+import type { StreamTransport } from '../../src/engines/node/http.js';
 import { rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +64,8 @@ export interface StreamStepOptions {
   workers: number | undefined;
   /** Measure the workers' event-loop delay and GC pauses (the engine option probeLoop). */
   probeLoop?: boolean;
+  /** The engine option streamTransport (default: the engine's default). */
+  streamTransport?: StreamTransport;
 }
 
 /** The engine workers' event loops over a window, from the engine's loopLog (250 ms intervals). */
@@ -113,6 +116,7 @@ export async function streamStep(
     chatStages: [{ durationMs: rampMs, target: n }],
     finishGraceMs: 20_000,
     ...(o.probeLoop ? { probeLoop: true } : {}),
+    ...(o.streamTransport ? { streamTransport: o.streamTransport } : {}),
   });
   const t0 = Date.now();
   const windowFrom = t0 + rampMs + 1000;

@@ -61,7 +61,7 @@ const BOM = [0xef, 0xbb, 0xbf] as const;
 export class SseParser {
   private readonly decode: LineDecoder;
   private reads = 0;
-  /** Bytes of the current, not yet terminated line (kept as views of the chunks they came in). */
+  /** Bytes of the current, not yet terminated line (copies: a chunk is only valid during push). */
   private lineParts: Uint8Array[] = [];
   private lineLength = 0;
   /** The previous byte was a CR that ended a line: an LF right after it is part of that terminator. */
@@ -176,7 +176,8 @@ export class SseParser {
         this.lineParts = [];
         this.lineLength = 0;
       } else {
-        this.lineParts.push(chunk.subarray(lineStart));
+        // A copy: the caller may reuse its read buffer (the Node engine's stream connections do).
+        this.lineParts.push(new Uint8Array(chunk.subarray(lineStart)));
         this.lineLength += n - lineStart;
       }
     }

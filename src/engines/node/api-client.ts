@@ -21,7 +21,8 @@ import { StreamRecorder, withTags, type StreamSummary } from '../measure/stream-
 export const API_CHAT_PATH = '/api/chat/completions';
 
 export interface ApiStreamOptions {
-  dispatcher: Dispatcher;
+  /** An undici Agent/Client, or one of the engine's own stream connections (stream-connection.ts). */
+  dispatcher: Pick<Dispatcher, 'dispatch'>;
   baseUrl: string;
   /** Default `/api/chat/completions`; the mock LLM directly is `/v1/chat/completions`. */
   path?: string;
@@ -136,7 +137,7 @@ const ERROR_BODY_LIMIT = 64 * 1024;
  * aborted before the headers. An abort after the headers resolves (the body just stops).
  */
 function exchange(
-  dispatcher: Dispatcher,
+  dispatcher: Pick<Dispatcher, 'dispatch'>,
   r: {
     origin: string;
     path: string;

@@ -36,7 +36,7 @@ import { LoadGeneratorError, UsageError } from '../../core/errors.js';
 import type { MetricName } from '../../core/metrics.js';
 import type { LiveLoad, LoadEngine, LoadPlan, LoadProgress } from '../../core/ports.js';
 import { parseSampleLine, type SampleSink } from '../../core/samples.js';
-import { createAgent } from './http.js';
+import { createAgent, type StreamTransport } from './http.js';
 import { isRawSampleSink } from './ndjson-file-sink.js';
 import { provisionCredentials, type AuthSource, type Credentials } from './provisioning.js';
 import { REFERENCE_OPENWEBUI_VERSION } from '../../protocol/openwebui.js';
@@ -78,6 +78,11 @@ export interface NodeEngineOptions {
    * one entry per worker per stats interval (250 ms). Costs ~1 % of a core per worker.
    */
   probeLoop?: boolean;
+  /**
+   * What carries the API chat streams: `builtin` (default, stream-connection.ts) or `undici`
+   * (the bench's A/B, or a fallback for a server our HTTP/1.1 reader mishandles).
+   */
+  streamTransport?: StreamTransport;
 }
 
 /** One worker's event-loop figures over one stats interval, received at `atMs`. */
@@ -280,6 +285,7 @@ export class NodeLoadEngine implements LoadEngine {
       if (this.opts.chatPath !== undefined) spec.chatPath = this.opts.chatPath;
       if (this.opts.pacing) spec.pacing = this.opts.pacing;
       if (this.opts.probeLoop) spec.probeLoop = true;
+      if (this.opts.streamTransport) spec.streamTransport = this.opts.streamTransport;
       let streams = 0;
       if (chat) {
         if (chat.ratePerSecond !== undefined) {

@@ -5,6 +5,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { Agent, Client, type Dispatcher } from 'undici';
+import { StreamConnection } from './stream-connection.js';
 
 /** Epoch ms with sub-ms precision; comparable with the mock LLM's `sent_at` (same construction). */
 export function epochNow(): number {
@@ -65,26 +66,40 @@ const CONNECTION_OPTIONS = {
   connect: { timeout: 10_000 },
 } as const;
 
+/** What carries the API chat streams: our own HTTP/1.1 reader (default) or undici's Client. */
+export type StreamTransport = 'builtin' | 'undici';
+
+/** The part of a connection the API client uses (both transports have it). */
+export type StreamDispatcher = Pick<Dispatcher, 'dispatch'> & { close(): Promise<unknown> };
+
 /**
  * One keep-alive connection per concurrent stream, handed out from a free list: O(1) per
  * stream, where undici's Pool looks for a free client by scanning all of them (thousands here).
- * A connection that broke reconnects on its next request (undici's Client does that itself).
+ * A connection that broke reconnects on its next request (both transports do that themselves).
+ * `undici` is kept for A/B benches (bench/engine/variants.ts) and as a fallback for a server
+ * our reader mishandles (engine option `streamTransport`).
  */
 export class ConnectionPool {
-  private readonly free: Client[] = [];
-  private readonly all: Client[] = [];
+  private readonly free: StreamDispatcher[] = [];
+  private readonly all: StreamDispatcher[] = [];
 
-  constructor(private readonly origin: string) {}
+  constructor(
+    private readonly origin: string,
+    private readonly transport: StreamTransport = 'builtin',
+  ) {}
 
-  acquire(): Client {
+  acquire(): StreamDispatcher {
     const c = this.free.pop();
     if (c !== undefined) return c;
-    const created = new Client(this.origin, CONNECTION_OPTIONS);
+    const created: StreamDispatcher =
+      this.transport === 'undici'
+        ? new Client(this.origin, CONNECTION_OPTIONS)
+        : new StreamConnection(this.origin);
     this.all.push(created);
     return created;
   }
 
-  release(c: Client): void {
+  release(c: StreamDispatcher): void {
     this.free.push(c);
   }
 

@@ -18,7 +18,7 @@ import type { GroundTruthDirective, WriteMode } from '../../protocol/ground-trut
 import { behaviourFor, parseVersion } from '../../protocol/openwebui.js';
 import { runApiStream } from './api-client.js';
 import { BrowserClient } from './browser-client.js';
-import { ConnectionPool, createAgent, epochNow } from './http.js';
+import { ConnectionPool, createAgent, epochNow, type StreamTransport } from './http.js';
 import { type LoopFigures, startLoopProbe } from './loop-probe.js';
 import type { LoadUser } from './provisioning.js';
 import { SampleWriter, tagsJson } from './sample-writer.js';
@@ -84,6 +84,8 @@ export interface ShareSpec {
   connections: number;
   /** Measure this thread's event-loop delay and GC pauses (loop-probe.ts); stats then carry `loop`. */
   probeLoop?: boolean;
+  /** What carries the API chat streams (http.ts); default our own HTTP/1.1 reader. */
+  streamTransport?: StreamTransport;
 }
 
 export interface ShareStats {
@@ -141,7 +143,7 @@ export async function runShare(
 ): Promise<ShareStats> {
   const agent = createAgent(spec.connections);
   // API streams: one connection each from a free list (the agent serves the browser clients).
-  const streamConnections = new ConnectionPool(new URL(spec.baseUrl).origin);
+  const streamConnections = new ConnectionPool(new URL(spec.baseUrl).origin, spec.streamTransport);
   const writer = new SampleWriter(io.samples);
   const emit = writer.emit;
   const stats: ShareStats = { index: spec.index, ...zeroCounters(), ttfts: [] };

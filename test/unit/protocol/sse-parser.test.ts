@@ -30,6 +30,19 @@ describe('SseParser on a recorded chat stream', () => {
     expect(Array.from(small.tokens.join('')).some((ch) => (ch.codePointAt(0) as number) > 0x7f)).toBe(true);
   });
 
+  it('keeps copies of a line split across reads: the caller may reuse its read buffer', () => {
+    for (let cut = 1; cut < small.bytes.length; cut += 7) {
+      const parser = new SseParser();
+      const events: SseEvent[] = [];
+      for (const part of splitAt(small.bytes, [cut])) {
+        const buffer = new Uint8Array(part);
+        events.push(...parser.push(buffer));
+        buffer.fill(0x78); // the Node engine's connections read every socket into one buffer
+      }
+      expect(datas(events), `cut at ${cut}`).toEqual(small.payloads);
+    }
+  });
+
   it('gives the same events for a split at every byte offset', () => {
     for (let cut = 0; cut <= small.bytes.length; cut++) {
       const { events, danglingBytes } = feed(splitAt(small.bytes, [cut]));

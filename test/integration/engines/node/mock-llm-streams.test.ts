@@ -9,6 +9,8 @@ import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMockLlm, MOCK_LLM_MODEL, type MockLlmServer } from '../../../../src/lab/mock-llm/server.js';
 import { runApiStream } from '../../../../src/engines/node/api-client.js';
+import type { StreamTransport } from '../../../../src/engines/node/http.js';
+import { StreamConnection } from '../../../../src/engines/node/stream-connection.js';
 import { NodeLoadEngine } from '../../../../src/engines/node/engine.js';
 import { NdjsonFileSink } from '../../../../src/engines/node/ndjson-file-sink.js';
 import { collector, countBy, readSamples } from './support.js';
@@ -54,10 +56,20 @@ async function serve(handler: Parameters<typeof createServer>[1]): Promise<strin
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
+/** Which transport `stream()` uses: the shared undici Agent, or one of our own connections per stream. */
+let transport: StreamTransport = 'undici';
+const connections: StreamConnection[] = [];
+
 const stream = (baseUrl: string, over: Partial<Parameters<typeof runApiStream>[0]> = {}) => {
   const c = collector();
+  let dispatcher: Parameters<typeof runApiStream>[0]['dispatcher'] = agent;
+  if (transport === 'builtin') {
+    const connection = new StreamConnection(new URL(baseUrl).origin);
+    connections.push(connection);
+    dispatcher = connection;
+  }
   const p = runApiStream({
-    dispatcher: agent,
+    dispatcher,
     baseUrl,
     path: PATH,
     model: MOCK_LLM_MODEL,
@@ -71,7 +83,14 @@ const stream = (baseUrl: string, over: Partial<Parameters<typeof runApiStream>[0
   return { c, p };
 };
 
-describe('API client against the mock LLM', () => {
+describe.each(['undici', 'builtin'] as const)('API client against the mock LLM, %s transport', (kind) => {
+  beforeAll(() => {
+    transport = kind;
+  });
+  afterAll(async () => {
+    await Promise.all(connections.splice(0).map((c) => c.close()));
+  });
+
   it('N concurrent streams all complete with garbled rate 0 and client lag recorded', async () => {
     const runs = Array.from({ length: 30 }, () => stream(mock.url));
     const summaries = await Promise.all(runs.map((r) => r.p));
