@@ -1,5 +1,5 @@
 // The floor: what reading the same SSE streams costs with no client logic at all. A bare `net`
-// loop, one TCP connection per stream, sends the same request the engine sends (POST
+// loop (reading with `onread`), one TCP connection per stream, sends the same request the engine sends (POST
 // /v1/chat/completions with a ground-truth directive, the same pacing and length), reads the
 // response bytes and parses nothing: it only watches the last bytes for the chunked terminator
 // `0\r\n\r\n` to send its next request on the same connection (keep-alive, closed model like the
@@ -49,6 +49,8 @@ export interface FloorRow {
   load1: number;
 }
 
+/** One read buffer for every floor socket: each read is handled before the next one lands. */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 const TERMINATOR = Buffer.from('0\r\n\r\n', 'latin1');
 const SENT_AT = Buffer.from('"sent_at":', 'latin1');
 
@@ -77,7 +79,33 @@ function slot(
   onError: () => void,
   onData: (chunk: Buffer) => void,
 ): { done: Promise<void>; socket: Socket } {
-  const socket = connect({ host, port, noDelay: true });
+  // Read as cheaply as Node can: `onread` into one shared buffer (no Buffer, no stream machinery
+  // per read), as the engine's own stream connections do; a floor must not cost more than them.
+  // The last bytes seen (a copy), to find the terminator when it straddles two reads.
+  let tail: Buffer = Buffer.alloc(0);
+  const onChunk = (chunk: Buffer): void => {
+    onData(chunk);
+    tail =
+      chunk.length >= TERMINATOR.length
+        ? Buffer.from(chunk.subarray(chunk.length - TERMINATOR.length))
+        : Buffer.concat([tail, chunk]).subarray(-TERMINATOR.length);
+    if (!tail.equals(TERMINATOR)) return;
+    tail = Buffer.alloc(0);
+    if (Date.now() < stopAt) request();
+    else socket.end();
+  };
+  const socket = connect({
+    host,
+    port,
+    noDelay: true,
+    onread: {
+      buffer: READ_BUFFER,
+      callback: (n, buf) => {
+        onChunk(buf.subarray(0, n) as Buffer);
+        return true;
+      },
+    },
+  });
   const request = (): void => {
     const body = JSON.stringify(
       buildApiChatBody({
@@ -94,21 +122,8 @@ function slot(
       `POST /v1/chat/completions HTTP/1.1\r\nHost: ${host}:${port}\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   };
-  // The last bytes seen, to find the terminator when it straddles two reads.
-  let tail: Buffer = Buffer.alloc(0);
   const done = new Promise<void>((resolve) => {
     socket.on('connect', request);
-    socket.on('data', (chunk: Buffer) => {
-      onData(chunk);
-      tail =
-        chunk.length >= TERMINATOR.length
-          ? chunk.subarray(chunk.length - TERMINATOR.length)
-          : Buffer.concat([tail, chunk]).subarray(-TERMINATOR.length);
-      if (!tail.equals(TERMINATOR)) return;
-      tail = Buffer.alloc(0);
-      if (Date.now() < stopAt) request();
-      else socket.end();
-    });
     socket.on('error', () => {
       onError();
       resolve();

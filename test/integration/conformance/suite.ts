@@ -30,6 +30,7 @@ import {
 import { interpretChatData } from '../../../src/protocol/openai-stream.js';
 import { SseParser } from '../../../src/protocol/sse-parser.js';
 import { runApiStream } from '../../../src/engines/node/api-client.js';
+import { StreamConnection } from '../../../src/engines/node/stream-connection.js';
 import { BrowserClient } from '../../../src/engines/node/browser-client.js';
 import { detectVersion } from '../../../src/engines/node/provisioning.js';
 import { sleep } from '../../../src/infra/process/daemon.js';
@@ -462,6 +463,30 @@ export function defineConformanceSuite(label: string, makeTarget: () => Promise<
         });
         expect(summary.outcome).toBe('completed');
         expect(summary.garbledRate ?? 0).toBe(0);
+      });
+
+      it("the engine's own HTTP/1.1 stream connection streams verified chats, reusing its socket", async () => {
+        const connection = new StreamConnection(new URL(A).origin);
+        try {
+          for (const seed of [12, 13]) {
+            const summary = await runApiStream({
+              dispatcher: connection,
+              baseUrl: A,
+              token: key,
+              model: t.model,
+              directive: { seed, tokens: 40 },
+              verify: true,
+              timeoutMs: 60_000,
+              signal: new AbortController().signal,
+              emit: () => undefined,
+            });
+            expect(summary.outcome).toBe('completed');
+            expect(summary.tokens).toBe(40);
+            expect(summary.garbledRate).toBe(0);
+          }
+        } finally {
+          await connection.close();
+        }
       });
     });
 
