@@ -83,11 +83,7 @@ export class Http1ResponseParser {
           break;
         }
         case 'length': {
-          const take = Math.min(this.remaining, n - i);
-          this.remaining -= take;
-          const view = bytes.subarray(i, i + take);
-          i += take;
-          this.cb.onBody(view);
+          i = this.bodyBytes(bytes, i);
           if (this.remaining === 0) this.finish();
           break;
         }
@@ -120,11 +116,7 @@ export class Http1ResponseParser {
           break;
         }
         case 'chunk-data': {
-          const take = Math.min(this.remaining, n - i);
-          this.remaining -= take;
-          const view = bytes.subarray(i, i + take);
-          i += take;
-          this.cb.onBody(view);
+          i = this.bodyBytes(bytes, i);
           if (this.remaining === 0) this.state = 'chunk-data-end';
           break;
         }
@@ -155,6 +147,14 @@ export class Http1ResponseParser {
           return;
       }
     }
+  }
+
+  /** Hands on up to `remaining` body bytes from `at`; returns the index after them. */
+  private bodyBytes(bytes: Uint8Array, at: number): number {
+    const take = Math.min(this.remaining, bytes.length - at);
+    this.remaining -= take;
+    this.cb.onBody(bytes.subarray(at, at + take));
+    return at + take;
   }
 
   /** The connection reached EOF. */
