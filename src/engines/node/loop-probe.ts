@@ -3,16 +3,20 @@
 // and garbage-collection pauses, reported per stats interval and reset.
 //
 // Contract: `take()` returns the figures since the previous take (or since start) and resets
-// them; `stop()` disables both observers. Off by default (the engine option `probeLoop`): the
+// them; `stop()` disables both observers. An interval in which the timer never fired is not a
+// quiet one: the loop was blocked all along, so its delay is the interval's length (a lower
+// bound), never 0. Off by default (the engine option `probeLoop`): the
 // 1 ms timer costs about 1 % of a core per thread.
 
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 
 export interface LoopFigures {
   /** Event-loop delay over the interval, ms (the timer's own 1 ms excluded). */
   delayP50Ms: number;
   delayP99Ms: number;
   delayMaxMs: number;
+  /** Timer samples behind the delay figures; 0 = the loop never ran the timer (blocked throughout). */
+  delaySamples: number;
   /** GC pauses over the interval: how many, their sum and the longest, ms. */
   gcCount: number;
   gcMs: number;
@@ -41,12 +45,19 @@ export function startLoopProbe(): LoopProbe {
   });
   gc.observe({ entryTypes: ['gc'] });
   const ms = (ns: number): number => (Number.isFinite(ns) ? Math.max(0, ns / 1e6 - RESOLUTION_MS) : 0);
+  let lastTake = performance.now();
   return {
     take: () => {
+      const now = performance.now();
+      // No sample: the timer was due (or the interval is shorter than it) and never ran.
+      const blocked = Math.max(0, now - lastTake - RESOLUTION_MS);
+      lastTake = now;
+      const sampled = delay.count > 0;
       const f: LoopFigures = {
-        delayP50Ms: delay.count > 0 ? ms(delay.percentile(50)) : 0,
-        delayP99Ms: delay.count > 0 ? ms(delay.percentile(99)) : 0,
-        delayMaxMs: delay.count > 0 ? ms(delay.max) : 0,
+        delayP50Ms: sampled ? ms(delay.percentile(50)) : blocked,
+        delayP99Ms: sampled ? ms(delay.percentile(99)) : blocked,
+        delayMaxMs: sampled ? ms(delay.max) : blocked,
+        delaySamples: delay.count,
         gcCount,
         gcMs,
         gcMaxMs,

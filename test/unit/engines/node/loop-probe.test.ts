@@ -24,6 +24,23 @@ describe('startLoopProbe', () => {
     }
   });
 
+  it('an interval in which the timer never ran is reported as blocked for its length, not as 0', () => {
+    const probe = startLoopProbe();
+    try {
+      probe.take();
+      const until = Date.now() + 40;
+      while (Date.now() < until) {
+        // blocked from the take to the next one: the probe's timer cannot fire
+      }
+      const f = probe.take();
+      expect(f.delaySamples).toBe(0);
+      expect(f.delayMaxMs).toBeGreaterThanOrEqual(35);
+      expect(f.delayP99Ms).toBeGreaterThanOrEqual(35);
+    } finally {
+      probe.stop();
+    }
+  });
+
   it('counts garbage-collection pauses', async () => {
     const probe = startLoopProbe();
     try {
