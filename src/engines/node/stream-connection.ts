@@ -98,7 +98,7 @@ export class StreamConnection {
     return true;
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.closed = true;
     if (this.current) this.fail(this.current, new Error('connection closed'));
     this.socket?.destroy();
@@ -215,13 +215,18 @@ export class StreamConnection {
     ex.handler.onComplete?.([]);
   }
 
-  /** Ends the request with `err`; its socket is never reused (mid-response state unknown). */
+  /**
+   * Ends the request with `err`; the socket it went out on is never reused (mid-response state
+   * unknown). Aborted before it was sent, it leaves an idle socket alone.
+   */
   private fail(ex: Exchange, err: Error): void {
     if (ex.ended) return;
     ex.ended = true;
     if (this.current === ex) this.current = undefined;
-    this.socket?.destroy();
-    this.socket = undefined;
+    if (ex.socket !== undefined) {
+      ex.socket.destroy();
+      if (this.socket === ex.socket) this.socket = undefined;
+    }
     ex.handler.onError?.(err);
   }
 
