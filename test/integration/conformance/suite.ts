@@ -35,7 +35,13 @@ import { BrowserClient } from '../../../src/engines/node/browser-client.js';
 import { detectVersion } from '../../../src/engines/node/provisioning.js';
 import { sleep } from '../../../src/infra/process/daemon.js';
 import { TestSocket, type SocketEvent } from '../lab/owui-sim-support.js';
-import { sentinelFailover, sentinelMaster, waitReady, type ConformanceTarget } from './targets.js';
+import {
+  sentinelFailover,
+  sentinelMaster,
+  waitReady,
+  waitTaskCommandListeners,
+  type ConformanceTarget,
+} from './targets.js';
 
 type Json = Record<string, unknown>;
 
@@ -781,16 +787,20 @@ export function defineConformanceSuite(label: string, makeTarget: () => Promise<
           const listed = await call(`${B}/api/tasks/chat/${chatId}`, { token: user.token });
           expect(listed.status).toBe(200);
           expect((listed.body as Json)['task_ids']).toEqual(reply.taskIds);
+          const waited = await waitTaskCommandListeners(t);
+          if (waited > 0)
+            process.stderr.write(`[conformance] waited ${waited} ms for every replica to listen for stops\n`);
           const stop = await call(`${A}/api/tasks/chat/${chatId}/stop`, {
             method: 'POST',
             token: user.token,
           });
           expect(stop.status).toBe(200);
-          await s.waitFor(
-            (ev) => chatEvents(ev, b.chatEventName, r.messageId).some((e) => e.type === 'chat:tasks:cancel'),
-            30_000,
-          );
+          await s.waitFor((ev) => isFinal(chatEvents(ev, b.chatEventName, r.messageId)), 30_000);
           const evs = chatEvents(s.events, b.chatEventName, r.messageId);
+          expect(
+            evs.some((e) => e.type === 'chat:tasks:cancel'),
+            `the stop did not cancel the task: ${s.eventSummary()}`,
+          ).toBe(true);
           expect(evs.some((e) => e.type === 'chat:completion' && (e.data as Json)['done'] === true)).toBe(
             false,
           );
@@ -818,16 +828,20 @@ export function defineConformanceSuite(label: string, makeTarget: () => Promise<
           const listed = await call(`${B}/api/tasks/chat/${chatId}`, { token: user.token });
           expect(listed.status).toBe(200);
           expect((listed.body as Json)['task_ids']).toEqual(reply.taskIds);
+          const waited = await waitTaskCommandListeners(t);
+          if (waited > 0)
+            process.stderr.write(`[conformance] waited ${waited} ms for every replica to listen for stops\n`);
           const stop = await call(`${B}/api/tasks/chat/${chatId}/stop`, {
             method: 'POST',
             token: user.token,
           });
           expect(stop.status).toBe(200);
-          await s.waitFor(
-            (ev) => chatEvents(ev, b.chatEventName, r.messageId).some((e) => e.type === 'chat:tasks:cancel'),
-            30_000,
-          );
+          await s.waitFor((ev) => isFinal(chatEvents(ev, b.chatEventName, r.messageId)), 30_000);
           const evs = chatEvents(s.events, b.chatEventName, r.messageId);
+          expect(
+            evs.some((e) => e.type === 'chat:tasks:cancel'),
+            `the stop did not cancel the task: ${s.eventSummary()}`,
+          ).toBe(true);
           expect(evs.some((e) => e.type === 'chat:completion' && (e.data as Json)['done'] === true)).toBe(
             false,
           );

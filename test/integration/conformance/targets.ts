@@ -177,6 +177,34 @@ export async function sentinelMaster(t: ConformanceTarget): Promise<number> {
   return m.port;
 }
 
+/**
+ * Waits (bounded) until every replica listens on `open-webui:tasks:commands` (PUBSUB NUMSUB on the
+ * master), the channel a stop travels on to the replica running the task. Both servers subscribe
+ * from a background task after start-up and re-subscribe with back-off after a lost connection, so
+ * /ready does not promise it. Returns how long it waited (0 when all were listening at the first
+ * look); throws with the count it saw.
+ */
+export async function waitTaskCommandListeners(t: ConformanceTarget, budgetMs = 30_000): Promise<number> {
+  const start = Date.now();
+  const channel = 'open-webui:tasks:commands'; // both targets run with the default REDIS_KEY_PREFIX
+  let seen = 0;
+  for (let look = 0; Date.now() - start < budgetMs; look++) {
+    const master = await withRedisClient(t.sentinels[0]!, (r) => masterAddr(r, t.masterName));
+    if (master) {
+      const reply = (await withRedisClient(master, (r) => r.call('PUBSUB', 'NUMSUB', channel))) as [
+        string,
+        number,
+      ];
+      seen = Number(reply[1]);
+      if (seen >= t.replicas.length) return look === 0 ? 0 : Date.now() - start;
+    }
+    await sleep(250);
+  }
+  throw new Error(
+    `only ${seen} of ${t.replicas.length} replicas subscribed to ${channel} within ${budgetMs} ms: a stop would not reach them`,
+  );
+}
+
 /** `SENTINEL FAILOVER` and wait (bounded) until every sentinel names the new master. */
 export async function sentinelFailover(
   t: ConformanceTarget,

@@ -216,7 +216,7 @@ export class TestSocket {
       const left = deadline - Date.now();
       if (left <= 0)
         throw new Error(
-          `timed out; events: ${JSON.stringify(this.events.map((e) => [e.name, (e.args[0] as { data?: { type?: string } })?.data?.type]))}`,
+          `timed out after ${timeoutMs} ms (socket ${this.closed ? 'closed' : 'open'}); events: ${this.eventSummary()}`,
         );
       await new Promise<void>((r) => {
         const t = setTimeout(r, Math.min(left, 200));
@@ -227,6 +227,25 @@ export class TestSocket {
       });
     }
     return this.events;
+  }
+
+  /** `name/type×count` runs in arrival order, short enough to survive a truncated CI log. */
+  eventSummary(): string {
+    const runs: Array<{ key: string; n: number; at: number }> = [];
+    for (const e of this.events) {
+      const type = (e.args[0] as { data?: { type?: string } } | undefined)?.data?.type;
+      const key = type ? `${e.name}/${type}` : e.name;
+      const last = runs[runs.length - 1];
+      if (last?.key === key) {
+        last.n++;
+        last.at = e.at;
+      } else runs.push({ key, n: 1, at: e.at });
+    }
+    const now = Date.now();
+    const shown = runs.map((r) => `${r.key}×${r.n} (last ${now - r.at} ms ago)`);
+    return shown.length > 12
+      ? [...shown.slice(0, 4), '…', ...shown.slice(-8)].join(', ')
+      : shown.join(', ') || 'none';
   }
 
   close(): void {
