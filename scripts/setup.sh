@@ -15,6 +15,8 @@ command -v redis-sentinel >/dev/null 2>&1 || need+=(redis-sentinel)
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
+# The dashboards test scrapes a real run with Debian's Prometheus.
+[ -x /usr/bin/prometheus ] || need+=(prometheus)
 # The real Open WebUI lab: Postgres (the lab runs its own cluster), Python 3.11/3.12 for Open WebUI,
 # Go to build the pinned toxiproxy-server once.
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
@@ -26,7 +28,7 @@ if [ "${#need[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 # The Debian packages enable services at install; the lab runs its own instances on free ports.
-for svc in nginx redis-server redis-sentinel postgresql; do
+for svc in nginx redis-server redis-sentinel postgresql prometheus; do
   $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || $SUDO service "$svc" stop >/dev/null 2>&1 || true
 done
 

@@ -26,6 +26,7 @@ describe('prerequisites installed by scripts/setup.sh', () => {
     ['redis-sentinel', 'redis-sentinel'],
     ['chromium', 'chromium'],
     ['xmllint', 'libxml2-utils'],
+    ['prometheus', 'prometheus'],
   ])('%s is installed (Debian package %s)', (binary) => {
     expect(findBinary(binary), `${binary} missing: run bash scripts/setup.sh`).toBeDefined();
   });

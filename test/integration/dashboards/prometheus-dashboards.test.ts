@@ -13,7 +13,7 @@
 //   they are checked only when those exporters are installed (not yet: see dashboards/README.md).
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -99,6 +99,10 @@ async function seriesCount(expr: string): Promise<number> {
 }
 
 beforeAll(async () => {
+  // A missing Prometheus fails the file (it is part of the lab's setup), never skips it.
+  if (!existsSync(PROMETHEUS)) {
+    throw new Error(`${PROMETHEUS} is not installed; scripts/setup.sh installs Debian's prometheus package`);
+  }
   work = mkdtempSync(join(tmpdir(), 'owui-gd-prom-'));
   lab = await startTestLab('gd-prom');
   metricsPort = await freePort();
@@ -127,13 +131,16 @@ beforeAll(async () => {
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let promLog = '';
+  prom.once('error', (e) => (promLog += `spawn failed: ${e.message}`));
   prom.stderr!.on('data', (d: Buffer) => (promLog = (promLog + d.toString()).slice(-4000)));
   await waitFor(
-    `Prometheus ready on ${promUrl} (log: ${promLog})`,
+    `Prometheus ready on ${promUrl}`,
     async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined),
     30_000,
     250,
-  );
+  ).catch((e: Error) => {
+    throw new Error(`${e.message}; Prometheus log: ${promLog.slice(-1000) || '(empty)'}`);
+  });
 
   const startS = Date.now() / 1000;
   const cli = runExperimentCli(lab, FIXTURE, join(work, 'run'), ['--prometheus', `127.0.0.1:${metricsPort}`]);
