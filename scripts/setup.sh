@@ -17,6 +17,8 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 # The dashboards test scrapes a real run with Debian's Prometheus.
 [ -x /usr/bin/prometheus ] || need+=(prometheus)
+# `ss` reads the bytes on a lab proxy's open connections (a fault that touched no traffic).
+command -v ss >/dev/null 2>&1 || need+=(iproute2)
 # The real Open WebUI lab: Postgres (the lab runs its own cluster), Python 3.11/3.12 for Open WebUI,
 # Go to build the pinned toxiproxy-server once.
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)

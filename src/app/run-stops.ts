@@ -17,7 +17,13 @@ import type { RunOutcome, SteadyStateVerdict } from '../core/runner/runner.js';
 export function stopsOf(
   outcome: Pick<
     RunOutcome,
-    'journal' | 'rollbackFailed' | 'interrupted' | 'steadyStateFailed' | 'faultFailed' | 'loadError'
+    | 'journal'
+    | 'rollbackFailed'
+    | 'interrupted'
+    | 'steadyStateFailed'
+    | 'faultFailed'
+    | 'untouched'
+    | 'loadError'
   >,
   stillInjected: Array<{ description: string }>,
   runDir: string,
@@ -74,6 +80,21 @@ export function stopsOf(
         `Fault \`${failed?.name}\` (${failed?.action}) could not be injected: ${failed?.error}`,
         {
           code: 'FAULT_FAILED',
+        },
+      ),
+    );
+  }
+  for (const u of outcome.untouched) {
+    stop(
+      'fault-failed',
+      new FaultError(
+        `Fault \`${u.name}\` (${u.description}) touched no traffic: nothing passed through it in the ${Math.round(u.injectedMs / 1000)} s it was injected, so this run did not test it. The deployment's traffic does not go through that proxy (for Redis behind Sentinel: Sentinel hands out the nodes' own addresses, docs/faults.md)`,
+        {
+          code: 'FAULT_TOUCHED_NO_TRAFFIC',
+          suggestions: [
+            'owui-chaos lab status   # which proxies the lab put on which path',
+            'point the deployment at the proxy (or the fault at a proxy it uses), then run again',
+          ],
         },
       ),
     );

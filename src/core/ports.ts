@@ -98,6 +98,19 @@ export interface ToxiproxyDriver {
   restoreToxic(proxy: string, toxic: ToxicSpec): Promise<void>;
   /** Idempotent: setting the state a proxy already has is a no-op. */
   setEnabled(proxy: string, enabled: boolean): Promise<void>;
+  /**
+   * What has passed through the proxy by now (compare two readings with trafficBetween,
+   * src/core/faults/traffic.ts), or undefined when it cannot be read from here.
+   */
+  traffic(proxy: string): Promise<ProxyTraffic | undefined>;
+}
+
+/** One reading of a proxy's traffic. */
+export interface ProxyTraffic {
+  /** Bytes of the connections that have closed (Toxiproxy's `-proxy-metrics` count), if kept. */
+  closedBytes?: number;
+  /** Each open connection's bytes by its peer, if the proxy listens on this machine. */
+  open?: Record<string, number>;
 }
 
 export interface NginxDriver {

@@ -104,3 +104,36 @@ function toProxyInfo(raw: RawProxy): ProxyInfo {
     })),
   };
 }
+
+/**
+ * Bytes that have entered `proxy` so far, both directions (`toxiproxy_proxy_received_bytes_total`,
+ * counted before any toxic acts, so a stalling toxic still shows what reached it). undefined when
+ * the server keeps no proxy metrics: `toxiproxy-server` without `-proxy-metrics` answers 404.
+ */
+export async function proxyReceivedBytes(base: string, proxy: string): Promise<number | undefined> {
+  const res = await fetch(`${base.replace(/\/+$/, '')}/metrics`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+  const text = await res.text();
+  if (res.status === 404) return undefined;
+  if (res.status !== 200) {
+    throw new ToxiproxyHttpError(
+      `Toxiproxy answered GET /metrics with HTTP ${res.status}: ${text.trim().slice(0, 200)}`,
+      res.status,
+      text,
+    );
+  }
+  return receivedBytesOf(text, proxy);
+}
+
+const RECEIVED = /^toxiproxy_proxy_received_bytes_total\{([^}]*)\}\s+(\S+)/;
+
+/** Sums `toxiproxy_proxy_received_bytes_total` of one proxy in a Prometheus text exposition (0: none yet). */
+export function receivedBytesOf(exposition: string, proxy: string): number {
+  let total = 0;
+  for (const line of exposition.split('\n')) {
+    const m = RECEIVED.exec(line);
+    if (!m) continue;
+    const name = /(?:^|,)proxy="((?:[^"\\]|\\.)*)"/.exec(m[1]!)?.[1];
+    if (name === proxy) total += Number(m[2]);
+  }
+  return total;
+}

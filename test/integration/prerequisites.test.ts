@@ -27,6 +27,7 @@ describe('prerequisites installed by scripts/setup.sh', () => {
     ['chromium', 'chromium'],
     ['xmllint', 'libxml2-utils'],
     ['prometheus', 'prometheus'],
+    ['ss', 'iproute2'],
   ])('%s is installed (Debian package %s)', (binary) => {
     expect(findBinary(binary), `${binary} missing: run bash scripts/setup.sh`).toBeDefined();
   });

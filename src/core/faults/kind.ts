@@ -5,7 +5,7 @@
 
 import { z } from 'zod';
 import { DurationSchema, PositiveDurationSchema } from '../config/duration.js';
-import type { NginxDriver, ReplicaDriver, SentinelDriver, ToxiproxyDriver } from '../ports.js';
+import type { NginxDriver, ProxyTraffic, ReplicaDriver, SentinelDriver, ToxiproxyDriver } from '../ports.js';
 import type { RevertRecord } from './revert-record.js';
 
 export const NameSchema = z
@@ -75,6 +75,12 @@ export interface PreparedFault {
   /** null for instantaneous faults that need no inverse (e.g. `redis.failover`). */
   record: RevertRecord | null;
   apply(): Promise<unknown>;
+  /**
+   * The traffic the fault acts on (what passed through its proxy), read when it is applied and
+   * again before its revert: a fault no traffic reached tested nothing (docs/faults.md, "A fault
+   * that touched no traffic"). undefined result: cannot be read.
+   */
+  traffic?(): Promise<ProxyTraffic | undefined>;
   /** What preparing noticed (e.g. a Sentinel that did not answer); the runner journals them. */
   warnings?: FaultWarning[];
 }

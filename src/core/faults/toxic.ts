@@ -168,6 +168,7 @@ async function prepareToxic(entry: AddToxic, ctx: PrepareContext): Promise<Prepa
     description: `${describeToxic(toxic)} on proxy ${proxy.name}${proxy.note}`,
     record: removeToxicRecord(proxy.name, toxic.name),
     apply: () => toxiproxy.addToxic(proxy.name, toxic),
+    traffic: () => toxiproxy.traffic(proxy.name),
   };
 }
 

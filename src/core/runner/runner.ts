@@ -11,10 +11,11 @@
 import type { Clock } from '../clock.js';
 import { errorMessage } from '../errors.js';
 import type { PreparedFault } from '../faults/kind.js';
+import { trafficBetween } from '../faults/traffic.js';
 import { faultWindow, type TimelineEntry } from '../faults/registry.js';
 import type { RevertRecord } from '../faults/revert-record.js';
 import type { Journal, JournalActivity, JournalEvent, RunStatus } from '../journal.js';
-import type { LoadEngine, LoadPlan, LoadProgress } from '../ports.js';
+import type { LoadEngine, LoadPlan, LoadProgress, ProxyTraffic } from '../ports.js';
 import type { SampleSink } from '../samples.js';
 import type { RevertEntry, RevertStack } from './revert-stack.js';
 
@@ -113,6 +114,17 @@ export interface RunOutcome {
   stillInjected: RevertEntry[];
   /** Of `stillInjected`, those `rollbackStrategy: never` left in place on purpose. */
   leftInPlace: RevertEntry[];
+  /** Faults that no traffic reached while they were injected: they tested nothing (exit 11). */
+  untouched: UntouchedFault[];
+}
+
+/** A lasting fault whose target counted no traffic between its inject and its revert. */
+export interface UntouchedFault {
+  name: string;
+  action: string;
+  description: string;
+  /** How long it was injected, ms. */
+  injectedMs: number;
 }
 
 export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDeps): Promise<RunOutcome> {
@@ -163,6 +175,55 @@ export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDe
       emit({ type: 'load-finished', ...(loadError ? { error: errorMessage(loadError) } : {}) });
     });
 
+  // --- traffic through each fault (PreparedFault.traffic) -----------------------------------
+  // Read when a fault is applied and again before it is reverted; no traffic in between means
+  // the deployment's traffic bypasses what the fault acts on, and the run tested nothing.
+  const untouched: UntouchedFault[] = [];
+  type Read = () => Promise<ProxyTraffic | undefined>;
+  const traffic = new Map<RevertEntry, { read: Read; before: ProxyTraffic; at: number }>();
+  const readTraffic = async (read: Read, name: string): Promise<ProxyTraffic | undefined> => {
+    try {
+      const reading = await read();
+      if (reading === undefined) {
+        note({
+          code: 'TRAFFIC_NOT_COUNTED',
+          name,
+          message: `whether traffic reached \`${name}\` cannot be told: its proxy is on another machine and its Toxiproxy keeps no byte counts (toxiproxy-server -proxy-metrics)`,
+        });
+      }
+      return reading;
+    } catch (err) {
+      note({
+        code: 'TRAFFIC_NOT_COUNTED',
+        name,
+        message: `reading the traffic through \`${name}\` failed: ${errorMessage(err)}`,
+      });
+      return undefined;
+    }
+  };
+  const checkTraffic = async (entry: RevertEntry): Promise<void> => {
+    const t = traffic.get(entry);
+    if (t === undefined) return;
+    traffic.delete(entry);
+    const after = await readTraffic(t.read, entry.name);
+    if (after === undefined) return;
+    const bytes = trafficBetween(t.before, after);
+    const injectedMs = clock.now() - t.at;
+    const reached = bytes > 0;
+    activities.push({
+      name: entry.name,
+      kind: 'probe',
+      action: entry.action,
+      startedAt: t.at,
+      endedAt: clock.now(),
+      status: reached ? 'succeeded' : 'failed',
+      output: { check: 'traffic', bytes },
+      ...(reached ? {} : { error: `no traffic reached it in ${Math.round(injectedMs / 1000)} s` }),
+    });
+    if (!reached)
+      untouched.push({ name: entry.name, action: entry.action, description: entry.description, injectedMs });
+  };
+
   // --- timeline ---------------------------------------------------------------------------
   const timeline = [...experiment.timeline].sort((a, b) => a.atMs - b.atMs);
   const revertsDue: Array<{ atMs: number; entry: RevertEntry }> = [];
@@ -181,6 +242,7 @@ export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDe
   const revertEntry = async (entry: RevertEntry): Promise<void> => {
     if (entry.status !== 'pending' && entry.status !== 'failed') return;
     if (!entry.record) return;
+    await checkTraffic(entry);
     const t0 = clock.now();
     emit({ type: 'revert-start', name: entry.name, action: entry.action, description: entry.description });
     const done = (status: 'succeeded' | 'failed', error?: string): void => {
@@ -281,6 +343,11 @@ export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDe
       );
       emit({ type: 'inject-start', name, action, description: prepared.description });
       const output = await prepared.apply();
+      if (prepared.traffic && entry.record) {
+        const before = await readTraffic(() => prepared.traffic!(), name);
+        if (before !== undefined)
+          traffic.set(entry, { read: () => prepared.traffic!(), before, at: clock.now() });
+      }
       activities.push({
         name,
         kind: 'inject',
@@ -357,7 +424,7 @@ export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDe
     ? 'interrupted'
     : aborted || steadyStateFailed
       ? 'aborted'
-      : faultFailed || loadError || rollbackFailed
+      : faultFailed || loadError || rollbackFailed || untouched.length > 0
         ? 'failed'
         : 'completed';
   const journal: Journal = {
@@ -384,5 +451,6 @@ export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDe
     ...(loadError === undefined ? {} : { loadError }),
     stillInjected,
     leftInPlace,
+    untouched,
   };
 }

@@ -9,7 +9,8 @@ import { Toxiproxy } from 'toxiproxy-node-client';
 import { type Clock, systemClock } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
 import { describeToxic } from '../../core/faults/toxic.js';
-import type { ProxyInfo, ToxicSpec, ToxiproxyDriver } from '../../core/ports.js';
+import type { ProxyInfo, ProxyTraffic, ToxicSpec, ToxiproxyDriver } from '../../core/ports.js';
+import { isLocalListen, openConnectionBytes } from '../../infra/socket-traffic.js';
 import * as toxiproxyApi from '../../infra/toxiproxy-api.js';
 import { type DriverLogger, silentLogger, step } from '../driver-log.js';
 
@@ -113,6 +114,27 @@ export class ToxiproxyClientDriver implements ToxiproxyDriver {
         await p.update({ enabled, listen: p.listen, upstream: p.upstream });
       },
     );
+  }
+
+  /**
+   * Toxiproxy's count of closed connections' bytes (with `-proxy-metrics`) and, when the proxy
+   * listens on this machine, the kernel's count of each open connection's bytes.
+   */
+  async traffic(proxy: string): Promise<ProxyTraffic | undefined> {
+    return this.call(`read the traffic through proxy ${proxy}`, 'TOXIPROXY_UNREACHABLE', async () => {
+      const { listen } = await toxiproxyApi.getProxy(this.url, proxy);
+      const [closedBytes, open] = await Promise.all([
+        toxiproxyApi.proxyReceivedBytes(this.url, proxy),
+        isLocalListen(listen)
+          ? openConnectionBytes(Number(listen.slice(listen.lastIndexOf(':') + 1)))
+          : Promise.resolve(undefined),
+      ]);
+      if (closedBytes === undefined && open === undefined) return undefined;
+      return {
+        ...(closedBytes === undefined ? {} : { closedBytes }),
+        ...(open === undefined ? {} : { open }),
+      };
+    });
   }
 
   async reset(): Promise<void> {

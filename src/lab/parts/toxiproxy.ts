@@ -34,7 +34,8 @@ export const toxiproxyPart: LabPart = {
       ? await spawnDaemon({
           name: 'toxiproxy',
           command: real,
-          args: ['-host', '127.0.0.1', '-port', String(port)],
+          // -proxy-metrics: per-proxy byte counts, so a run can tell a fault no traffic reached.
+          args: ['-host', '127.0.0.1', '-port', String(port), '-proxy-metrics'],
           logFile: join(dir, 'toxiproxy.log'),
           env: { ...process.env, [LAB_DIR_ENV]: settings.stateDir },
           cwd: dir,

@@ -1,7 +1,7 @@
 // The real Open WebUI lab, end to end: one lab of 3 real Open WebUI replicas (from `lab install`)
 // on the lab's own Postgres and Redis Sentinel, shared by the file's tests. It checks each part
 // from outside, then runs the built-in `failover` and `replica-kill` experiments on it through the
-// CLI, and afterAll proves `lab down` leaves no process, Postgres backend or listening port.
+// CLI (and a Redis toxic, which must fail as a fault no traffic reached), and afterAll proves `lab down` leaves no process, Postgres backend or listening port.
 //
 // Skipped (with the reason printed) only when Open WebUI is not installed; where scripts/setup.sh
 // ran it is installed, and test/integration/prerequisites.test.ts fails when it is not, so this
@@ -97,7 +97,7 @@ function runExperiment(experiment: string, outDir: string): Promise<{ code: numb
 
 interface Journal {
   status: string;
-  activities: Array<{ name: string; kind: string; status: string }>;
+  activities: Array<{ name: string; kind: string; status: string; output?: { bytes?: number } }>;
 }
 
 function processesIn(dir: string): number[] {
@@ -267,4 +267,33 @@ describe.skipIf(!install)(`real Open WebUI ${VERSION} lab (3 replicas)`, () => {
       await until('every part healthy again', async () => (await labStatus(stateDir)).healthy, 300_000);
     }, 900_000);
   }
+
+  it('a Redis toxic touches no traffic here (Sentinel hands out the nodes’ own ports): exit 11, not a pass; the llm toxic beside it does', async () => {
+    const out = join(home, 'runs', 'traffic');
+    const fixture = join(
+      import.meta.dirname,
+      '..',
+      '..',
+      'fixtures',
+      'experiments',
+      'run',
+      'traffic-redis-llm.yaml',
+    );
+    const run = await runExperiment(fixture, out);
+    const journal = JSON.parse(readFileSync(join(out, 'journal.json'), 'utf8')) as Journal;
+    const probes = Object.fromEntries(
+      journal.activities.filter((a) => a.kind === 'probe').map((a) => [a.name, a]),
+    );
+    const evidence = `exit ${run.code}; probes ${JSON.stringify(probes)}; last output:\n${run.output.split('\n').slice(-8).join('\n')}`;
+    console.log(`[real lab] fault traffic: ${JSON.stringify(probes)}`);
+    expect(run.code, evidence).toBe(11);
+    expect(probes['slow-redis'], evidence).toMatchObject({ status: 'failed', output: { bytes: 0 } });
+    expect(probes['slow-llm'], evidence).toMatchObject({ status: 'succeeded' });
+    expect(probes['slow-llm']!.output!.bytes).toBeGreaterThan(1000);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
+      stops: Array<{ code: string }>;
+    };
+    expect(results.stops.map((s) => s.code)).toEqual(['FAULT_TOUCHED_NO_TRAFFIC']);
+    await until('every part healthy again', async () => (await labStatus(stateDir)).healthy, 300_000);
+  }, 600_000);
 });

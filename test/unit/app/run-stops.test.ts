@@ -41,6 +41,7 @@ const none = {
   interrupted: false,
   steadyStateFailed: false,
   faultFailed: false,
+  untouched: [],
 };
 
 describe('stopsOf: why a run stopped, most important first', () => {
@@ -77,6 +78,32 @@ describe('stopsOf: why a run stopped, most important first', () => {
     expect(stops[2]?.message).toContain('ttft: 9 s');
     expect(stops[3]?.message).toContain('`kill` (replica.kill) could not be injected: no such replica');
     expect(stops[4]).toMatchObject({ code: 'LOAD_FAILED' });
+  });
+
+  it('a fault that touched no traffic is a failed fault (exit 11) that names its proxy and why', () => {
+    const stops = stopsOf(
+      {
+        ...none,
+        untouched: [
+          {
+            name: 'slow-redis',
+            action: 'toxic.latency',
+            description: 'latency toxic on proxy redis-master',
+            injectedMs: 20_400,
+          },
+        ],
+      },
+      [],
+      '/r',
+    );
+    expect(stops).toHaveLength(1);
+    expect(stops[0]).toMatchObject({ reason: 'fault-failed', code: 'FAULT_TOUCHED_NO_TRAFFIC' });
+    expect(stops[0]?.message).toContain(
+      '`slow-redis` (latency toxic on proxy redis-master) touched no traffic',
+    );
+    expect(stops[0]?.message).toContain('in the 20 s it was injected');
+    const pass = [{ verdict: 'pass' as const, slo: {} as SloResult['slo'] }];
+    expect(decideOutcome(pass, stops).exitCode).toBe(ExitCode.faultFailed);
   });
 
   it('the exit code follows the first stop', () => {

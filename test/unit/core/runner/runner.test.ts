@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { LoadEngine, LoadPlan, RevertRecord } from '../../../../src/core/ports.js';
+import type { LoadEngine, LoadPlan, ProxyTraffic, RevertRecord } from '../../../../src/core/ports.js';
 import { RevertStack } from '../../../../src/core/runner/revert-stack.js';
 import {
   type FaultInjector,
@@ -58,7 +58,13 @@ interface Calls {
 function fakeInjector(
   clock: FakeClock,
   calls: Calls,
-  opts: { failInject?: string; failRevert?: string; stackFile?: string } = {},
+  opts: {
+    failInject?: string;
+    failRevert?: string;
+    stackFile?: string;
+    /** The counter a fault's `traffic` reads (absent: the fault counts no traffic). */
+    traffic?: () => Promise<ProxyTraffic | undefined>;
+  } = {},
 ): FaultInjector {
   return {
     async prepare(entry: TimelineEntry) {
@@ -81,6 +87,7 @@ function fakeInjector(
           calls.log.push(`inject:${entry.name}@${clock.now() - 1_700_000_000_000}`);
           return { ok: true };
         },
+        ...(opts.traffic ? { traffic: opts.traffic } : {}),
       };
     },
     async revert(record: RevertRecord) {
@@ -421,5 +428,76 @@ describe('rollbackStrategy and journal events', () => {
         message: 'Sentinel did not answer',
       },
     ]);
+  });
+});
+
+describe('a fault that touched no traffic', () => {
+  /** One open connection whose bytes grow by `perRead` each time it is read (0: nothing passes). */
+  const counter = (perRead: number) => {
+    let bytes = 1_000;
+    return async (): Promise<ProxyTraffic> => ({
+      closedBytes: 0,
+      open: { '127.0.0.1:5000': (bytes += perRead) },
+    });
+  };
+
+  it('is caught: no byte between inject and revert makes the run fail and names the fault', async () => {
+    const { clock, deps, exp } = setup(
+      [step('slow', 5_000, 'toxic.latency', 10_000)],
+      {},
+      { traffic: counter(0) },
+    );
+    const run = runExperiment(exp, deps);
+    await clock.runAll();
+    const outcome = await run;
+    expect(outcome.untouched).toEqual([
+      { name: 'slow', action: 'toxic.latency', description: 'toxic.latency slow', injectedMs: 10_000 },
+    ]);
+    expect(outcome.journal.status).toBe('failed');
+    expect(outcome.journal.activities.find((a) => a.kind === 'probe')).toMatchObject({
+      name: 'slow',
+      status: 'failed',
+      output: { check: 'traffic', bytes: 0 },
+      error: 'no traffic reached it in 10 s',
+    });
+  });
+
+  it('is left alone when traffic passed (the control): the probe records the bytes', async () => {
+    const { clock, deps, exp } = setup(
+      [step('slow', 5_000, 'toxic.latency', 10_000)],
+      {},
+      { traffic: counter(4096) },
+    );
+    const run = runExperiment(exp, deps);
+    await clock.runAll();
+    const outcome = await run;
+    expect(outcome.untouched).toEqual([]);
+    expect(outcome.journal.status).toBe('completed');
+    expect(outcome.journal.activities.find((a) => a.kind === 'probe')).toMatchObject({
+      status: 'succeeded',
+      output: { check: 'traffic', bytes: 4096 },
+    });
+  });
+
+  it('a fault left for the end of the run is checked at its final revert', async () => {
+    const { clock, deps, exp } = setup([step('slow', 5_000, 'toxic.latency')], {}, { traffic: counter(0) });
+    const run = runExperiment(exp, deps);
+    await clock.runAll();
+    expect((await run).untouched.map((u) => u.name)).toEqual(['slow']);
+  });
+
+  it('a counter that cannot be read is a journal event, never a pass or a failure by itself', async () => {
+    for (const traffic of [async () => undefined, async () => Promise.reject(new Error('ECONNREFUSED'))]) {
+      const { clock, deps, exp } = setup([step('slow', 5_000, 'toxic.latency', 10_000)], {}, { traffic });
+      const run = runExperiment(exp, deps);
+      await clock.runAll();
+      const outcome = await run;
+      expect(outcome.untouched).toEqual([]);
+      expect(outcome.journal.status).toBe('completed');
+      expect(outcome.journal.events).toEqual([
+        expect.objectContaining({ code: 'TRAFFIC_NOT_COUNTED', name: 'slow' }),
+      ]);
+      expect(outcome.journal.activities.some((a) => a.kind === 'probe')).toBe(false);
+    }
   });
 });
