@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { labDown } from '../../../src/lab/lab.js';
+import { labDown, labStatus } from '../../../src/lab/lab.js';
 import {
   readJson,
   redisRole,
@@ -231,11 +231,25 @@ describe('several runs on one lab', () => {
 
   it('foreign faults: a run refuses a target on which a crashed run left faults, naming it, and touches nothing', async (ctx) => {
     const l = needLab(ctx);
+    // The row before kills the Redis master: a run started before every part is healthy again
+    // stops at its preflight and never injects.
+    await waitFor(
+      'every part of the lab healthy',
+      async () => ((await labStatus(l.stateDir)).healthy ? true : undefined),
+      90_000,
+      500,
+    );
     const first = startRun(l, fx('latency-20s'), join(l.home, 'runs', 'crashed'));
     try {
       await waitFor(
         'the toxic injected',
-        async () => ((await toxiproxyClean(l.state())).toxics.length > 0 ? true : undefined),
+        async () => {
+          if (first.child.exitCode !== null)
+            throw new Error(
+              `the run ended first (exit ${first.child.exitCode}): ${first.output().slice(-1500)}`,
+            );
+          return (await toxiproxyClean(l.state())).toxics.length > 0 ? true : undefined;
+        },
         60_000,
         150,
       );

@@ -8,10 +8,19 @@
 // skip cannot hide anything on CI.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { parseTarget } from '../../../src/core/config/target.js';
 import {
   labDown,
@@ -28,6 +37,7 @@ import { isAlive, sleep, tcpOpen } from '../../../src/infra/process/daemon.js';
 import { readLabState, type LabState } from '../../../src/infra/lab-state.js';
 import { signin } from './lab-clients.js';
 
+const ROOT = join(import.meta.dirname, '..', '..', '..');
 const VERSION = DEFAULT_OPENWEBUI_VERSION;
 const install = findOpenWebui(VERSION);
 if (!install)
@@ -74,6 +84,23 @@ async function until(what: string, check: () => Promise<boolean>, budgetMs: numb
     await sleep(500);
   }
   throw new Error(`${what} did not happen within ${budgetMs / 1000} s`);
+}
+
+/**
+ * A built-in experiment at half its load, as a file in the test's home. Three real replicas share
+ * the 2 cores with everything else: at `failover`'s 16 clients the baseline's ttft p95 measured
+ * 2,138 and 2,146 ms in two of three runs against the 2,000 ms default SLO, so the run stopped at
+ * its steady state (exit 4) and injected nothing. These tests are about the faults on real Open
+ * WebUI, not its capacity.
+ */
+function halfLoad(experiment: string): string {
+  const doc = parseYaml(readFileSync(join(ROOT, 'experiments', `${experiment}.yaml`), 'utf8')) as {
+    load: { chat?: { vus?: number }; sockets?: { vus?: number } };
+  };
+  for (const part of [doc.load.chat, doc.load.sockets]) if (part?.vus) part.vus = Math.ceil(part.vus / 2);
+  const file = join(home, `${experiment}-half-load.yaml`);
+  writeFileSync(file, stringifyYaml(doc));
+  return file;
 }
 
 /** `owui-chaos run <experiment> --lab-name <lab>` as a child process. */
@@ -247,9 +274,9 @@ describe.skipIf(!install)(`real Open WebUI ${VERSION} lab (3 replicas)`, () => {
   });
 
   for (const experiment of ['failover', 'replica-kill']) {
-    it(`runs \`owui-chaos run ${experiment}\` on it: faults injected and reverted, a verdict (exit 0 or 10), lab healthy after`, async () => {
+    it(`runs \`owui-chaos run ${experiment}\`${experiment === 'failover' ? ' (at half its load)' : ''} on it: faults injected and reverted, a verdict (exit 0 or 10), lab healthy after`, async () => {
       const out = join(home, 'runs', experiment);
-      const run = await runExperiment(experiment, out);
+      const run = await runExperiment(experiment === 'failover' ? halfLoad(experiment) : experiment, out);
       const journal = JSON.parse(readFileSync(join(out, 'journal.json'), 'utf8')) as Journal;
       const injects = journal.activities.filter((a) => a.kind === 'inject');
       const reverts = journal.activities.filter((a) => a.kind === 'revert');
