@@ -831,11 +831,21 @@ export function defineConformanceSuite(label: string, makeTarget: () => Promise<
           const waited = await waitTaskCommandListeners(t);
           if (waited > 0)
             process.stderr.write(`[conformance] waited ${waited} ms for every replica to listen for stops\n`);
-          const stop = await call(`${B}/api/tasks/chat/${chatId}/stop`, {
-            method: 'POST',
-            token: user.token,
-          });
-          expect(stop.status).toBe(200);
+          const stopFromB = () =>
+            call(`${B}/api/tasks/chat/${chatId}/stop`, { method: 'POST', token: user.token });
+          expect((await stopFromB()).status).toBe(200);
+          // Real 0.12.4 lost a stop sent through Redis now and then even with every replica
+          // subscribed (docs/openwebui-protocol.md §3.6): a second press, as a user would, must work.
+          const cancelled = (ev: typeof s.events) =>
+            chatEvents(ev, b.chatEventName, r.messageId).some((e) => e.type === 'chat:tasks:cancel');
+          try {
+            await s.waitFor(cancelled, 5_000);
+          } catch {
+            process.stderr.write(
+              `[conformance] the first stop through Redis did not cancel within 5 s (${s.eventSummary()}); pressing stop again\n`,
+            );
+            expect((await stopFromB()).status).toBe(200);
+          }
           await s.waitFor((ev) => isFinal(chatEvents(ev, b.chatEventName, r.messageId)), 30_000);
           const evs = chatEvents(s.events, b.chatEventName, r.messageId);
           expect(
