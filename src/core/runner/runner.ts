@@ -188,7 +188,7 @@ export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDe
         note({
           code: 'TRAFFIC_NOT_COUNTED',
           name,
-          message: `whether traffic reached \`${name}\` cannot be told: its proxy is on another machine and its Toxiproxy keeps no byte counts (toxiproxy-server -proxy-metrics)`,
+          message: `whether traffic reached \`${name}\` cannot be told: neither Toxiproxy's byte counts (toxiproxy-server -proxy-metrics) nor the kernel's (ss, for a proxy on this machine) could be read`,
         });
       }
       return reading;
