@@ -294,6 +294,8 @@ async function main(): Promise<void> {
   const seconds = Math.max(8, Number(flag('--seconds') ?? 12));
   const chatClients = list(flag('--chat-clients'), '10,30,100,200');
   const chatSeconds = Math.max(15, Number(flag('--chat-seconds') ?? 20));
+  // Every N for every engine, past lag and failed chats: memory and CPU compared at large N.
+  const chatAllSteps = argv.includes('--all-steps');
   const idleClients = Number(flag('--idle-sockets') ?? 200);
   // Every client has heartbeated once 30 s after joining: 40 s shows it.
   const idleSeconds = Math.max(15, Number(flag('--idle-seconds') ?? 40));
@@ -361,7 +363,10 @@ async function main(): Promise<void> {
               `chat ${row.engine.padEnd(20)} ${String(n).padStart(5)} clients  ${String(row.events).padStart(7)} events  cpu/1k ${fmt(row.cpuSecondsPer1000Events, 3)} s${row.treeCpuSecondsPer1000Events === null ? '' : ` (+ ingest ${fmt(row.treeCpuSecondsPer1000Events, 3)} s)`}  peak RSS ${row.peakRssMiB.toFixed(0)} MiB (${row.rssKiBPerClient.toFixed(0)} KiB/client)  loop lag p50 ${fmt(row.lagP50Ms, 0)} p99 ${fmt(row.lagP99Ms, 0)} max ${fmt(row.lagMaxMs, 0)} ms (${row.lagSamples} samples)  joins ${row.joins}  outcomes ${JSON.stringify(row.outcomes)}  load ${row.load1.toFixed(2)}`,
             );
             if (row.held) chatHeld[engine.label] = Math.max(chatHeld[engine.label] ?? 0, n);
-            if (!row.measured || (row.lagP99Ms ?? Infinity) >= CHAT_GO_ON_MS || row.failedChats > 0)
+            if (
+              !chatAllSteps &&
+              (!row.measured || (row.lagP99Ms ?? Infinity) >= CHAT_GO_ON_MS || row.failedChats > 0)
+            )
               going.delete(engine.label);
           }
       } finally {

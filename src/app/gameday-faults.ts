@@ -10,6 +10,7 @@ import type { Target } from '../core/config/target.js';
 import { checkHandFault, type HandFaultInput } from '../core/gameday/hand-fault.js';
 import type { RevertEntry, RevertStack } from '../core/runner/revert-stack.js';
 import { runnerEntry } from '../core/runner/runner.js';
+import { TrafficWatch, type UntouchedFault } from '../core/faults/traffic-watch.js';
 import type { SessionAnnotations } from './gameday-annotate.js';
 import type { SessionRecord } from './gameday-record.js';
 import type { ActiveFault, Emit, FaultWindowLive } from './gameday-types.js';
@@ -31,6 +32,8 @@ export class FaultControl {
   private planTimers: NodeJS.Timeout[] = [];
   /** Serialises injects and reverts. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Whether traffic reached each injected toxic (as in `run`; a game day with one untouched exits 11). */
+  private readonly traffic: TrafficWatch<RevertEntry>;
 
   constructor(
     private readonly ctx: {
@@ -43,7 +46,21 @@ export class FaultControl {
       /** True once the session is ending: nothing more is injected. */
       ending: () => boolean;
     },
-  ) {}
+  ) {
+    this.traffic = new TrafficWatch<RevertEntry>({
+      now: () => Date.now(),
+      notCounted: (_name, message) => {
+        ctx.record.warn(message);
+        ctx.emit({ type: 'warning', at: Date.now(), text: message });
+      },
+      activity: (a) => ctx.record.activity(a),
+    });
+  }
+
+  /** Faults no traffic reached while they were injected (checked at each revert). */
+  untouched(): UntouchedFault[] {
+    return [...this.traffic.untouched];
+  }
 
   /** Names of the faults injected now (in injection order). */
   names(): string[] {
@@ -181,6 +198,8 @@ export class FaultControl {
       this.failedInject(entry, t0, err);
       throw err;
     }
+    if (prepared.traffic && prepared.record)
+      await this.traffic.start(stackEntry, stackEntry, prepared.traffic.bind(prepared));
     const now = Date.now();
     active.status = 'injected';
     const window: FaultWindowLive = { name: entry.name, action: entry.action, start: t0, end: null };
@@ -239,6 +258,13 @@ export class FaultControl {
         description: stackEntry.description,
         by,
       });
+      const untouched = await this.traffic.finish(stackEntry);
+      if (untouched)
+        emit({
+          type: 'warning',
+          at: Date.now(),
+          text: `${name} touched no traffic in the ${Math.round(untouched.injectedMs / 1000)} s it was injected: it tested nothing (the session will exit 11)`,
+        });
       try {
         await this.ctx.faults.revert(stackEntry.record);
         this.ctx.stack.mark(stackEntry, 'reverted', Date.now());

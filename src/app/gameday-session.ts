@@ -16,12 +16,14 @@ import type { JournalLoadChange, JournalNote } from '../core/journal.js';
 import type { LoadEngine, LoadProgress } from '../core/ports.js';
 import { PreflightError } from '../core/errors.js';
 import { evaluateRun } from '../core/report/evaluate.js';
+import { applyOutcome } from '../core/report/results.js';
 import { writeReports } from '../core/report/write.js';
 import type { RevertStack } from '../core/runner/revert-stack.js';
 import type { TargetDrivers } from './drivers.js';
 import type { DriverFaultInjector } from './fault-injector.js';
 import { SessionAnnotations, type Annotator } from './gameday-annotate.js';
 import { FaultControl } from './gameday-faults.js';
+import { untouchedStop } from './run-stops.js';
 import { LiveJudge } from './gameday-live-slo.js';
 import { SessionLoad } from './gameday-load.js';
 import { SessionRecord } from './gameday-record.js';
@@ -232,9 +234,11 @@ export class GamedaySession {
 
   private async doFinish(): Promise<GamedaySummary> {
     this.faultControl.cancelPlan();
-    await this.load.stop();
+    // Faults out before the load stops: Toxiproxy 2.12 can hang removing a latency toxic whose
+    // downstream client has just gone (docs/faults.md, "Reverting under load").
     await this.faultControl.drained();
     await this.faultControl.revertAll('end');
+    await this.load.stop();
     clearInterval(this.tick);
     this.live.advance(Date.now() + 10_000);
     this.ctx.sink.close();
@@ -245,12 +249,16 @@ export class GamedaySession {
     // Hypotheses from the same evaluator, everything folded, the final windows.
     journal.hypotheses = this.judge.final(journal, this.record.noteHypotheses());
     writeFileSync(join(this.runDir, 'journal.json'), JSON.stringify(journal, null, 2));
-    const results = await evaluateRun({
-      sampleFiles: [this.ctx.samplesFile],
-      journal,
-      slos: this.experiment.slos,
-      recoveryWindowMs: this.experiment.settings.recoveryWindow,
-    });
+    // A toxic no traffic reached tested nothing: the same stop (exit 11) as in `run`.
+    const results = applyOutcome(
+      await evaluateRun({
+        sampleFiles: [this.ctx.samplesFile],
+        journal,
+        slos: this.experiment.slos,
+        recoveryWindowMs: this.experiment.settings.recoveryWindow,
+      }),
+      this.faultControl.untouched().map(untouchedStop),
+    );
     const reports = await writeReports(results, this.runDir);
     const stillInjected = this.ctx.stack.outstanding().map((e) => ({
       name: e.name,

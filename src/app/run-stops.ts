@@ -12,6 +12,7 @@ import {
   errorMessage,
 } from '../core/errors.js';
 import type { RunStop } from '../core/report/outcome.js';
+import type { UntouchedFault } from '../core/faults/traffic-watch.js';
 import type { RunOutcome, SteadyStateVerdict } from '../core/runner/runner.js';
 
 export function stopsOf(
@@ -84,21 +85,7 @@ export function stopsOf(
       ),
     );
   }
-  for (const u of outcome.untouched) {
-    stop(
-      'fault-failed',
-      new FaultError(
-        `Fault \`${u.name}\` (${u.description}) touched no traffic: nothing passed through it in the ${Math.round(u.injectedMs / 1000)} s it was injected, so this run did not test it. The deployment's traffic does not go through that proxy (for Redis behind Sentinel: Sentinel hands out the nodes' own addresses, docs/faults.md)`,
-        {
-          code: 'FAULT_TOUCHED_NO_TRAFFIC',
-          suggestions: [
-            'owui-chaos lab status   # which proxies the lab put on which path',
-            'point the deployment at the proxy (or the fault at a proxy it uses), then run again',
-          ],
-        },
-      ),
-    );
-  }
+  for (const u of outcome.untouched) stops.push(untouchedStop(u));
   if (outcome.loadError !== undefined) {
     const err = outcome.loadError;
     stop(
@@ -112,4 +99,19 @@ export function stopsOf(
     );
   }
   return stops;
+}
+
+/** The stop of a fault no traffic reached while it was injected (run and game day alike). */
+export function untouchedStop(u: UntouchedFault): RunStop {
+  const error = new FaultError(
+    `Fault \`${u.name}\` (${u.description}) touched no traffic: nothing passed through it in the ${Math.round(u.injectedMs / 1000)} s it was injected, so it was not tested. The deployment's traffic does not go through that proxy (for Redis behind Sentinel: Sentinel hands out the nodes' own addresses, docs/faults.md)`,
+    {
+      code: 'FAULT_TOUCHED_NO_TRAFFIC',
+      suggestions: [
+        'owui-chaos lab status   # which proxies the lab put on which path',
+        'point the deployment at the proxy (or the fault at a proxy it uses), then run again',
+      ],
+    },
+  );
+  return { reason: 'fault-failed', code: error.code, message: error.message, suggestions: error.suggestions };
 }

@@ -11,15 +11,16 @@
 import type { Clock } from '../clock.js';
 import { errorMessage } from '../errors.js';
 import type { PreparedFault } from '../faults/kind.js';
-import { trafficBetween } from '../faults/traffic.js';
+import { TrafficWatch, type UntouchedFault } from '../faults/traffic-watch.js';
 import { faultWindow, type TimelineEntry } from '../faults/registry.js';
 import type { RevertRecord } from '../faults/revert-record.js';
 import type { Journal, JournalActivity, JournalEvent, RunStatus } from '../journal.js';
-import type { LoadEngine, LoadPlan, LoadProgress, ProxyTraffic } from '../ports.js';
+import type { LoadEngine, LoadPlan, LoadProgress } from '../ports.js';
 import type { SampleSink } from '../samples.js';
 import type { RevertEntry, RevertStack } from './revert-stack.js';
 
 export type { PreparedFault } from '../faults/kind.js';
+export type { UntouchedFault } from '../faults/traffic-watch.js';
 
 /** A timeline entry as the runner schedules it: the typed entry, when it starts, how long it lasts. */
 export interface RunnerTimelineEntry {
@@ -118,15 +119,6 @@ export interface RunOutcome {
   untouched: UntouchedFault[];
 }
 
-/** A lasting fault whose target counted no traffic between its inject and its revert. */
-export interface UntouchedFault {
-  name: string;
-  action: string;
-  description: string;
-  /** How long it was injected, ms. */
-  injectedMs: number;
-}
-
 export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDeps): Promise<RunOutcome> {
   const { clock, observer } = deps;
   const emit = (event: RunEvent): void => observer?.onEvent?.(event);
@@ -153,9 +145,14 @@ export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDe
   const loadStart = clock.now();
   emit({ type: 'load-started', at: loadStart });
   let loadError: unknown;
+  // The load has its own stop: a run that ends early (interrupt, breach, failed fault) reverts
+  // its faults first and stops the load after, so the clients still read what passes the toxics
+  // while they are removed (Toxiproxy 2.12 can hang removing a latency toxic whose downstream
+  // has just gone: docs/faults.md, "Reverting under load").
+  const loadStop = new AbortController();
   const loadDone = deps.engine
     .run(deps.plan, deps.sink, {
-      signal: stop.signal,
+      signal: loadStop.signal,
       onProgress: (p) => observer?.onProgress?.(p),
     })
     .catch((err: unknown) => {
@@ -175,54 +172,12 @@ export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDe
       emit({ type: 'load-finished', ...(loadError ? { error: errorMessage(loadError) } : {}) });
     });
 
-  // --- traffic through each fault (PreparedFault.traffic) -----------------------------------
-  // Read when a fault is applied and again before it is reverted; no traffic in between means
-  // the deployment's traffic bypasses what the fault acts on, and the run tested nothing.
-  const untouched: UntouchedFault[] = [];
-  type Read = () => Promise<ProxyTraffic | undefined>;
-  const traffic = new Map<RevertEntry, { read: Read; before: ProxyTraffic; at: number }>();
-  const readTraffic = async (read: Read, name: string): Promise<ProxyTraffic | undefined> => {
-    try {
-      const reading = await read();
-      if (reading === undefined) {
-        note({
-          code: 'TRAFFIC_NOT_COUNTED',
-          name,
-          message: `whether traffic reached \`${name}\` cannot be told: neither Toxiproxy's byte counts (toxiproxy-server -proxy-metrics) nor the kernel's (ss, for a proxy on this machine) could be read`,
-        });
-      }
-      return reading;
-    } catch (err) {
-      note({
-        code: 'TRAFFIC_NOT_COUNTED',
-        name,
-        message: `reading the traffic through \`${name}\` failed: ${errorMessage(err)}`,
-      });
-      return undefined;
-    }
-  };
-  const checkTraffic = async (entry: RevertEntry): Promise<void> => {
-    const t = traffic.get(entry);
-    if (t === undefined) return;
-    traffic.delete(entry);
-    const after = await readTraffic(t.read, entry.name);
-    if (after === undefined) return;
-    const bytes = trafficBetween(t.before, after);
-    const injectedMs = clock.now() - t.at;
-    const reached = bytes > 0;
-    activities.push({
-      name: entry.name,
-      kind: 'probe',
-      action: entry.action,
-      startedAt: t.at,
-      endedAt: clock.now(),
-      status: reached ? 'succeeded' : 'failed',
-      output: { check: 'traffic', bytes },
-      ...(reached ? {} : { error: `no traffic reached it in ${Math.round(injectedMs / 1000)} s` }),
-    });
-    if (!reached)
-      untouched.push({ name: entry.name, action: entry.action, description: entry.description, injectedMs });
-  };
+  // --- traffic through each fault (PreparedFault.traffic, src/core/faults/traffic-watch.ts) --
+  const traffic = new TrafficWatch<RevertEntry>({
+    now: () => clock.now(),
+    notCounted: (name, message) => note({ code: 'TRAFFIC_NOT_COUNTED', name, message }),
+    activity: (a) => activities.push(a),
+  });
 
   // --- timeline ---------------------------------------------------------------------------
   const timeline = [...experiment.timeline].sort((a, b) => a.atMs - b.atMs);
@@ -242,7 +197,9 @@ export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDe
   const revertEntry = async (entry: RevertEntry): Promise<void> => {
     if (entry.status !== 'pending' && entry.status !== 'failed') return;
     if (!entry.record) return;
-    await checkTraffic(entry);
+    // On an interrupt the verdict is `interrupted` whatever the count: revert without reading it.
+    if (interrupted) traffic.forget(entry);
+    else await traffic.finish(entry);
     const t0 = clock.now();
     emit({ type: 'revert-start', name: entry.name, action: entry.action, description: entry.description });
     const done = (status: 'succeeded' | 'failed', error?: string): void => {
@@ -343,11 +300,8 @@ export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDe
       );
       emit({ type: 'inject-start', name, action, description: prepared.description });
       const output = await prepared.apply();
-      if (prepared.traffic && entry.record) {
-        const before = await readTraffic(() => prepared.traffic!(), name);
-        if (before !== undefined)
-          traffic.set(entry, { read: () => prepared.traffic!(), before, at: clock.now() });
-      }
+      if (prepared.traffic && entry.record)
+        await traffic.start(entry, entry, prepared.traffic.bind(prepared));
       activities.push({
         name,
         kind: 'inject',
@@ -386,7 +340,13 @@ export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDe
     await revertEntry(due.entry);
   }
 
-  await loadDone;
+  // The load ends by itself, unless the run ends early first (also while it is waiting here).
+  if (!stop.signal.aborted)
+    await new Promise<void>((resolve) => {
+      void loadDone.then(() => resolve());
+      stop.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  const endedEarly = stop.signal.aborted;
   stop.abort(new Error('run finished')); // ends the breach watcher
   await breachTimer;
 
@@ -416,6 +376,10 @@ export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDe
       await revertEntry(entry);
     }
   }
+  if (endedEarly) {
+    loadStop.abort(stop.signal.reason);
+    await loadDone;
+  }
   deps.interrupt?.removeEventListener('abort', onInterrupt);
 
   const stillInjected = deps.stack.outstanding();
@@ -424,7 +388,7 @@ export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDe
     ? 'interrupted'
     : aborted || steadyStateFailed
       ? 'aborted'
-      : faultFailed || loadError || rollbackFailed || untouched.length > 0
+      : faultFailed || loadError || rollbackFailed || traffic.untouched.length > 0
         ? 'failed'
         : 'completed';
   const journal: Journal = {
@@ -451,6 +415,6 @@ export async function runExperiment(experiment: RunnerExperiment, deps: RunnerDe
     ...(loadError === undefined ? {} : { loadError }),
     stillInjected,
     leftInPlace,
-    untouched,
+    untouched: traffic.untouched,
   };
 }

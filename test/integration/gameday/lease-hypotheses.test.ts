@@ -2,7 +2,8 @@
 // lease like `run` (a second gameday or a `run` on the same lab is refused before touching anything,
 // and the lease is free again once the session ends), and its hypotheses get verdicts from what was
 // measured — a 3 s latency toxic breaks "median ttft within 1.5 s of normal" (negative control), streams keep
-// completing (healthy), a hypothesis about reconnects that never happened has no data.
+// completing (healthy), a hypothesis about reconnects that never happened has no data. A toxic no
+// traffic reached fails the session (exit 11); one the streams went through is left alone.
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the console's JSON answers are read field by field */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -264,6 +265,10 @@ describe('gameday holds the target lease and judges its hypotheses', () => {
       params: { proxy: 'llm', latency: 300 },
     });
     expect(inj.status, JSON.stringify(inj.body)).toBe(200);
+    // Long enough for the streams' tokens to pass the toxic (its traffic check is asserted below),
+    // and for it to hold chunks when the session ends: with the load stopped before the revert,
+    // Toxiproxy 2.12's removal hung here (docs/faults.md, "Reverting under load").
+    await new Promise((r) => setTimeout(r, 2_000));
     expect(
       (await api(next, '/api/note', { kind: 'observation', text: 'annotations are failing' })).status,
     ).toBe(200);
@@ -275,11 +280,47 @@ describe('gameday holds the target lease and judges its hypotheses', () => {
     const journal = JSON.parse(readFileSync(join(work, 'session-2', 'journal.json'), 'utf8'));
     const stack = JSON.parse(readFileSync(join(work, 'session-2', 'reverts.json'), 'utf8'));
     expect(stack.entries.map((e: any) => [e.name, e.status])).toEqual([['slow-2', 'reverted']]);
+    // The control of the traffic check: the streams went through the llm proxy while it was in.
+    const probe = journal.activities.find((a: any) => a.kind === 'probe' && a.name === 'slow-2');
+    expect(probe, JSON.stringify(journal.activities)).toMatchObject({ status: 'succeeded' });
+    expect(probe.output.bytes).toBeGreaterThan(0);
+    const results = JSON.parse(readFileSync(join(work, 'session-2', 'results.json'), 'utf8'));
+    expect(results.stops.map((x: any) => x.code)).not.toContain('FAULT_TOUCHED_NO_TRAFFIC');
     expect(broken.seen.length).toBe(2);
     expect(journal.warnings).toHaveLength(2);
     for (const w of journal.warnings)
       expect(w).toMatch(/Grafana annotation not posted: .* answered HTTP 500/);
     expect(exit.stdout + exit.stderr).toMatch(/warning: Grafana annotation not posted/);
     expect(JSON.stringify(journal) + exit.stdout + exit.stderr).not.toContain(TOKEN);
+  }, 180_000);
+
+  it('fails a session whose toxic no traffic reached (redis-replica: no client uses it) with exit 11', async () => {
+    const dir = join(work, 'session-3');
+    const s = startSession(dir);
+    const next = await s.url();
+    const inj = await api(next, '/api/inject', {
+      name: 'slow-replica',
+      action: 'toxic.latency',
+      params: { proxy: 'redis-replica', latency: 300 },
+    });
+    expect(inj.status, JSON.stringify(inj.body)).toBe(200);
+    await new Promise((r) => setTimeout(r, 5_000));
+    expect((await api(next, '/api/finish', {})).status).toBe(200);
+    const exit = await s.cli.exit;
+    expect(exit.code, exit.stdout + exit.stderr).toBe(11);
+    expect(exit.stdout + exit.stderr).toMatch(/slow-replica touched no traffic/);
+    expect(await toxiproxyClean(lab!.state())).toEqual({ disabled: [], toxics: [] });
+    const journal = JSON.parse(readFileSync(join(dir, 'journal.json'), 'utf8'));
+    expect(journal.activities.find((a: any) => a.kind === 'probe')).toMatchObject({
+      name: 'slow-replica',
+      status: 'failed',
+      output: { check: 'traffic', bytes: 0 },
+    });
+    const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+    expect(results.exitCode).toBe(11);
+    expect(results.stops[0]).toMatchObject({
+      code: 'FAULT_TOUCHED_NO_TRAFFIC',
+      message: expect.stringContaining('slow-replica'),
+    });
   }, 180_000);
 });

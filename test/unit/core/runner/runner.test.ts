@@ -237,6 +237,37 @@ describe('runExperiment', () => {
     expect(outcome.journal.status).toBe('interrupted');
   });
 
+  it('a run that ends early reverts its faults while the load still runs, then stops the load', async () => {
+    for (const end of ['interrupt', 'interrupt-while-waiting-for-load'] as const) {
+      const interrupt = new AbortController();
+      const { clock, deps, calls, exp } = setup(
+        end === 'interrupt'
+          ? [step('slow', 5_000, 'toxic.latency', 30_000)]
+          : [step('slow', 5_000, 'toxic.latency')],
+        { interrupt: interrupt.signal },
+      );
+      const engine = deps.engine;
+      deps.engine = {
+        name: 'fake',
+        run: (p, sink, o) => {
+          o.signal?.addEventListener('abort', () =>
+            calls.log.push(`load-stopped@${clock.now() - 1_700_000_000_000}`),
+          );
+          return engine.run(p, sink, o);
+        },
+      };
+      const run = runExperiment(exp, deps);
+      await clock.advance(8_000);
+      interrupt.abort('SIGINT');
+      await clock.runAll();
+      await run;
+      expect(
+        calls.log.filter((l) => !l.startsWith('persisted')),
+        end,
+      ).toEqual(['inject:slow@5000', 'revert:slow@8000', 'load-stopped@8000']);
+    }
+  });
+
   it('reports a failed revert as still injected', async () => {
     const { clock, deps, exp } = setup(
       [step('slow', 5_000, 'toxic.latency', 5_000)],
@@ -484,6 +515,29 @@ describe('a fault that touched no traffic', () => {
     const run = runExperiment(exp, deps);
     await clock.runAll();
     expect((await run).untouched.map((u) => u.name)).toEqual(['slow']);
+  });
+
+  it('an interrupted run reverts without reading the count again (its verdict is `interrupted`)', async () => {
+    let reads = 0;
+    const traffic = async (): Promise<ProxyTraffic> => {
+      reads += 1;
+      return { closedBytes: 0, open: {} };
+    };
+    const interrupt = new AbortController();
+    const { clock, deps, calls, exp } = setup(
+      [step('slow', 5_000, 'toxic.latency', 30_000)],
+      { interrupt: interrupt.signal },
+      { traffic },
+    );
+    const run = runExperiment(exp, deps);
+    await clock.advance(8_000);
+    interrupt.abort('SIGINT');
+    await clock.runAll();
+    const outcome = await run;
+    expect(reads).toBe(1);
+    expect(calls.log.filter((l) => l.startsWith('revert'))).toEqual(['revert:slow@8000']);
+    expect(outcome.untouched).toEqual([]);
+    expect(outcome.journal.status).toBe('interrupted');
   });
 
   it('a counter that cannot be read is a journal event, never a pass or a failure by itself', async () => {
