@@ -5,6 +5,7 @@
 // (comma-separated bearer tokens), browser clients `OWUI_USER_TOKENS` (JSON `[{token, id?}]`) or,
 // when no tokens were provisioned (k6-operator), `OWUI_SIGNIN` (JSON `[{email, password}]`, each
 // signed in ONCE in setup(): Open WebUI rate-limits sign-ins to 15 per 180 s per email).
+// `owui-chaos load --engine k6` passes its tokens in `OWUI_SECRETS_FILE` instead (see readSecrets).
 // Precedence: defaults < OWUI_CONFIG < the single-value env vars listed in ENV_OVERRIDES.
 
 import type { ScenarioConfig } from '../../src/engines/k6/scenario-config.js';
@@ -84,7 +85,37 @@ export interface Secrets {
   signIn: { email: string; password: string }[];
 }
 
-export function readSecrets(env: Record<string, string | undefined>): Secrets {
+/**
+ * The secrets from the env vars above and, when given, the text of `OWUI_SECRETS_FILE` (JSON
+ * `{ apiTokens?: string[], userTokens?: [{token, id?}] }`, written by `owui-chaos load --engine k6`):
+ * the file's entries come first.
+ */
+export function readSecrets(env: Record<string, string | undefined>, secretsFileText?: string): Secrets {
+  const fromEnv = readEnvSecrets(env);
+  if (secretsFileText === undefined) return fromEnv;
+  let file: { apiTokens?: unknown; userTokens?: unknown };
+  try {
+    file = JSON.parse(secretsFileText) as typeof file;
+  } catch (err) {
+    throw new Error(`OWUI_SECRETS_FILE is not JSON: ${String(err)}`);
+  }
+  if (typeof file !== 'object' || file === null) throw new Error('OWUI_SECRETS_FILE must hold a JSON object');
+  const apiTokens = Array.isArray(file.apiTokens)
+    ? file.apiTokens.filter((t): t is string => typeof t === 'string' && t !== '')
+    : [];
+  const userTokens = Array.isArray(file.userTokens) ? file.userTokens.filter(isUserToken) : [];
+  return {
+    apiTokens: [...apiTokens, ...fromEnv.apiTokens],
+    userTokens: [...userTokens, ...fromEnv.userTokens],
+    signIn: fromEnv.signIn,
+  };
+}
+
+function isUserToken(u: unknown): u is UserToken {
+  return typeof u === 'object' && u !== null && typeof (u as UserToken).token === 'string';
+}
+
+function readEnvSecrets(env: Record<string, string | undefined>): Secrets {
   const list = (name: string): unknown[] => {
     const v = env[name];
     if (v === undefined || v === '') return [];
@@ -96,9 +127,7 @@ export function readSecrets(env: Record<string, string | undefined>): Secrets {
     .split(',')
     .map((t) => t.trim())
     .filter((t) => t !== '');
-  const userTokens = list('OWUI_USER_TOKENS').filter(
-    (u): u is UserToken => typeof u === 'object' && u !== null && typeof (u as UserToken).token === 'string',
-  );
+  const userTokens = list('OWUI_USER_TOKENS').filter(isUserToken);
   const signIn = list('OWUI_SIGNIN').filter(
     (u): u is { email: string; password: string } =>
       typeof u === 'object' && u !== null && typeof (u as { email: unknown }).email === 'string',

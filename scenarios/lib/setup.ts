@@ -18,13 +18,18 @@ import { startLoopLagProbe } from './loop-lag.js';
 
 export const config: ScenarioConfig = readConfig(__ENV);
 
+// `open` works only in the init context. Only the first init (__VU 0: options and setup) reads the
+// secrets file; the VUs get the users from setup's data and keep no copy of the file.
+const secretsFileText: string | undefined =
+  __VU === 0 && __ENV['OWUI_SECRETS_FILE'] ? open(__ENV['OWUI_SECRETS_FILE']) : undefined;
+
 export interface SetupData {
   apiTokens: string[];
   users: UserToken[];
 }
 
 export function sharedSetup(): SetupData {
-  const secrets = readSecrets(__ENV);
+  const secrets = readSecrets(__ENV, secretsFileText);
   const users = [...secrets.userTokens];
   if (users.length === 0) {
     for (const u of secrets.signIn) {

@@ -5,8 +5,10 @@
 //   ≥ 0.43 (`K6_TOO_OLD`); the bundle is built for that version (target, WebSockets/timers
 //   module paths) and, when `sse: 'auto'`, with xk6-sse if the binary carries it.
 // - Credentials are provisioned once here (same code as the Node engine) unless given, and reach
-//   k6 as env vars (`OWUI_API_TOKENS`, `OWUI_USER_TOKENS`), never in the config or on the command
-//   line (which other users of the machine can read in `ps`).
+//   k6 in a file only we can read (`OWUI_SECRETS_FILE`, mode 0600, removed when k6 ends), never in
+//   the config or on the command line (which other users of the machine can read in `ps`), nor in
+//   the environment: one env string may not pass 128 KiB (Linux MAX_ARG_STRLEN; ~200 users' JWTs
+//   gave spawn E2BIG), and k6 copies every env var into each VU.
 // - Runs `k6 run --out json=<workDir>/k6-samples.json <bundle>` and follows that file while k6
 //   runs: every Point of a catalogue metric goes to the SampleSink (tags as k6 wrote them);
 //   k6's `dropped_iterations` become `missed_starts`; other k6 metrics are ignored.
@@ -19,10 +21,11 @@
 // - onProgress every second: elapsed, completed and error streams, p95 ttft over the last 10 s.
 //   active streams/sockets are not observable from k6's output and are reported as 0.
 
-import { spawn, execFile } from 'node:child_process';
+import { spawn, execFile, type ChildProcessByStdio } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, open, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdtemp, open, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import {
   ExitCode,
@@ -31,6 +34,7 @@ import {
   OwuiChaosError,
   PreflightError,
   UsageError,
+  errorMessage,
 } from '../../core/errors.js';
 import { isMetricName, type MetricName } from '../../core/metrics.js';
 import type { LoadEngine, LoadPlan, LoadProgress } from '../../core/ports.js';
@@ -437,16 +441,22 @@ export class K6LoadEngine implements LoadEngine {
     await writeFile(samplesFile, '');
     await writeFile(join(workDir, 'config.json'), JSON.stringify(config, null, 2));
 
+    const secretsFile = join(workDir, 'secrets.json');
+    await writeFile(
+      secretsFile,
+      JSON.stringify({
+        apiTokens: credentials.apiTokens,
+        userTokens: credentials.users.map((u) =>
+          u.id === undefined ? { token: u.token } : { token: u.token, id: u.id },
+        ),
+      }),
+      { mode: 0o600 },
+    );
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...this.opts.env,
       OWUI_CONFIG: JSON.stringify(config),
-      OWUI_API_TOKENS: credentials.apiTokens.join(','),
-      OWUI_USER_TOKENS: JSON.stringify(
-        credentials.users.map((u) =>
-          u.id === undefined ? { token: u.token } : { token: u.token, id: u.id },
-        ),
-      ),
+      OWUI_SECRETS_FILE: secretsFile,
       // No anonymous usage report from a load generator inside someone's test network.
       K6_NO_USAGE_REPORT: 'true',
     };
@@ -469,7 +479,17 @@ export class K6LoadEngine implements LoadEngine {
     const gracefulStopMs = config.gracefulStopMs;
     const hangAfterMs = plan.durationMs + gracefulStopMs + (this.opts.hangGraceMs ?? 60_000);
     const startedAt = Date.now();
-    const child = spawn(binary, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const removeSecrets = (): Promise<void> => rm(secretsFile, { force: true }).catch(() => undefined);
+    let child: ChildProcessByStdio<null, Readable, Readable>;
+    try {
+      child = spawn(binary, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      await removeSecrets();
+      throw new LoadGeneratorError(`Could not start k6: ${errorMessage(err)}`, {
+        code: 'K6_FAILED',
+        cause: err,
+      });
+    }
     const logFile = join(workDir, 'k6.log');
     const log = createWriteStream(logFile);
     const problems: K6LogProblem[] = [];
@@ -580,6 +600,7 @@ export class K6LoadEngine implements LoadEngine {
       runOpts.signal?.removeEventListener('abort', onAbort);
       await file.close().catch(() => undefined);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await removeSecrets();
       await new Promise<void>((resolve) => log.end(resolve));
     }
     if (timersStopped > 0 && !stoppedByUs)

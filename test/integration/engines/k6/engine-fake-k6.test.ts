@@ -3,6 +3,7 @@
 // code. This checks what the engine does around k6 (preflight, bundling, env, streaming the
 // samples, exit-code mapping, abort) on machines without k6; real-k6.test.ts runs the real binary.
 
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -24,8 +25,11 @@ if (args[0] === 'version') {
 const out = args[args.indexOf('--out') + 1].replace(/^json=/, '');
 const script = args[args.length - 1];
 fs.writeFileSync(process.env.FAKE_K6_RECORD, JSON.stringify({
-  args, config: process.env.OWUI_CONFIG, apiTokens: process.env.OWUI_API_TOKENS,
-  userTokens: process.env.OWUI_USER_TOKENS, script: fs.readFileSync(script, 'utf8'),
+  args, config: process.env.OWUI_CONFIG, secretsFile: process.env.OWUI_SECRETS_FILE,
+  secretsMode: fs.statSync(process.env.OWUI_SECRETS_FILE).mode & 0o777,
+  secrets: fs.readFileSync(process.env.OWUI_SECRETS_FILE, 'utf8'),
+  tokenEnv: Object.keys(process.env).filter((k) => /TOKENS/.test(k)),
+  script: fs.readFileSync(script, 'utf8'),
 }));
 const point = (metric, value, tags) => fs.appendFileSync(out, JSON.stringify({ type: 'Point', metric, data: { time: new Date().toISOString(), value, tags } }) + '\\n');
 fs.appendFileSync(out, JSON.stringify({ type: 'Metric', metric: 'ttft', data: { type: 'trend' } }) + '\\n');
@@ -133,8 +137,10 @@ describe('K6LoadEngine with a stand-in k6', () => {
     const seen = JSON.parse(await readFile(record, 'utf8')) as {
       args: string[];
       config: string;
-      apiTokens: string;
-      userTokens: string;
+      secretsFile: string;
+      secretsMode: number;
+      secrets: string;
+      tokenEnv: string[];
       script: string;
     };
     expect(seen.args.slice(0, 1)).toEqual(['run']);
@@ -146,8 +152,14 @@ describe('K6LoadEngine with a stand-in k6', () => {
       chat: { vus: 2, thinkTimeMs: 100, tokens: 20 },
     });
     expect(seen.config).not.toContain('sk-0123');
-    expect(seen.apiTokens).toBe('sk-0123456789abcdef0123456789abcdef');
-    expect(JSON.parse(seen.userTokens)).toEqual([{ token: 'jwt-user-1', id: 'u-1' }]);
+    // The tokens reach k6 in a file only we can read, removed when k6 has ended; none in its env.
+    expect(JSON.parse(seen.secrets)).toEqual({
+      apiTokens: ['sk-0123456789abcdef0123456789abcdef'],
+      userTokens: [{ token: 'jwt-user-1', id: 'u-1' }],
+    });
+    expect(seen.secretsMode).toBe(0o600);
+    expect(seen.tokenEnv).toEqual([]);
+    expect(existsSync(seen.secretsFile)).toBe(false);
     // The stand-in says v1.1.0: k6/websockets only exists from v1.6.
     expect(seen.script).toContain('k6/experimental/websockets');
     expect(seen.script).toContain('export {');
