@@ -97,6 +97,7 @@ export function readSecrets(env: Record<string, string | undefined>, secretsFile
   try {
     file = JSON.parse(secretsFileText) as typeof file;
   } catch (err) {
+    // eslint-disable-next-line preserve-caught-error -- the scenarios' ES lib has no Error `cause`; the message carries it
     throw new Error(`OWUI_SECRETS_FILE is not JSON: ${String(err)}`);
   }
   if (typeof file !== 'object' || file === null) throw new Error('OWUI_SECRETS_FILE must hold a JSON object');
