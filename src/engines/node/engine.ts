@@ -31,6 +31,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { LoadGeneratorError, UsageError } from '../../core/errors.js';
 import type { MetricName } from '../../core/metrics.js';
@@ -440,12 +441,27 @@ export class NodeLoadEngine implements LoadEngine {
 }
 
 /**
+ * V8's memory reducer runs a full GC of an isolate some seconds after its allocation rate drops,
+ * to shrink its heap: about 60 ms per worker, which stalls every socket the worker reads and was
+ * 28 % of the workers' busy time with 1,000 idle browser clients (docs/engine-bench.md, "Idle
+ * heap shrinking"). A load generator keeps its heap instead. The flag is read when an isolate's
+ * heap is set up, so it reaches the workers started after it (and leaves the main thread's alone).
+ */
+let heapFlagSet = false;
+function noIdleHeapShrinking(): void {
+  if (heapFlagSet) return;
+  heapFlagSet = true;
+  setFlagsFromString('--no-memory-reducer');
+}
+
+/**
  * From dist/*.js a worker runs worker.js plainly. From src/*.ts (vitest, tsx) it must load
  * TypeScript: `execArgv: ['--import', 'tsx']` does not reach worker threads on Node 20 (module
  * hooks registered by --import stay on the main thread), so a tiny ESM bootstrap registers tsx's
  * loader in the worker through its public API and then imports worker.ts.
  */
 function startWorker(spec: ShareSpec): Worker {
+  noIdleHeapShrinking();
   if (!import.meta.url.endsWith('.ts'))
     return new Worker(new URL('./worker.js', import.meta.url), { workerData: spec });
   const require = createRequire(import.meta.url);
