@@ -23,7 +23,7 @@ import type { TargetDrivers } from './drivers.js';
 import type { DriverFaultInjector } from './fault-injector.js';
 import { SessionAnnotations, type Annotator } from './gameday-annotate.js';
 import { FaultControl } from './gameday-faults.js';
-import { untouchedStop } from './run-stops.js';
+import { stopsOf } from './run-stops.js';
 import { LiveJudge } from './gameday-live-slo.js';
 import { SessionLoad } from './gameday-load.js';
 import { SessionRecord } from './gameday-record.js';
@@ -249,7 +249,27 @@ export class GamedaySession {
     // Hypotheses from the same evaluator, everything folded, the final windows.
     journal.hypotheses = this.judge.final(journal, this.record.noteHypotheses());
     writeFileSync(join(this.runDir, 'journal.json'), JSON.stringify(journal, null, 2));
-    // A toxic no traffic reached tested nothing: the same stop (exit 11) as in `run`.
+    const stillInjected = this.ctx.stack.outstanding().map((e) => ({
+      name: e.name,
+      action: e.action,
+      description: e.description,
+      ...(e.error ? { error: e.error } : {}),
+    }));
+    // Faults still injected, a failed load and toxics no traffic reached are early stops as in
+    // `run`, so results.json, junit.xml and the exit code say the same thing.
+    const stops = stopsOf(
+      {
+        journal,
+        rollbackFailed: stillInjected.length > 0,
+        interrupted: false,
+        steadyStateFailed: false,
+        faultFailed: false,
+        untouched: this.faultControl.untouched(),
+        ...(this.load.error !== undefined ? { loadError: this.load.error } : {}),
+      },
+      stillInjected,
+      this.runDir,
+    );
     const results = applyOutcome(
       await evaluateRun({
         sampleFiles: [this.ctx.samplesFile],
@@ -257,17 +277,11 @@ export class GamedaySession {
         slos: this.experiment.slos,
         recoveryWindowMs: this.experiment.settings.recoveryWindow,
       }),
-      this.faultControl.untouched().map(untouchedStop),
+      stops,
     );
     const reports = await writeReports(results, this.runDir);
-    const stillInjected = this.ctx.stack.outstanding().map((e) => ({
-      name: e.name,
-      action: e.action,
-      description: e.description,
-      ...(e.error ? { error: e.error } : {}),
-    }));
     this.finished = true;
-    const exitCode = stillInjected.length > 0 ? 14 : this.load.error ? 12 : results.exitCode;
+    const exitCode = results.exitCode;
     this.ctx.emit({ type: 'session-finished', at: Date.now(), exitCode, verdict: results.verdict, reports });
     await this.ctx.onFinished();
     return {

@@ -102,7 +102,7 @@ export function stopsOf(
 }
 
 /** The stop of a fault no traffic reached while it was injected (run and game day alike). */
-export function untouchedStop(u: UntouchedFault): RunStop {
+function untouchedStop(u: UntouchedFault): RunStop {
   const error = new FaultError(
     `Fault \`${u.name}\` (${u.description}) touched no traffic: nothing passed through it in the ${Math.round(u.injectedMs / 1000)} s it was injected, so it was not tested. The deployment's traffic does not go through that proxy (for Redis behind Sentinel: Sentinel hands out the nodes' own addresses, docs/faults.md)`,
     {
