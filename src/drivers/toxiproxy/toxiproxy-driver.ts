@@ -93,9 +93,15 @@ export class ToxiproxyClientDriver implements ToxiproxyDriver {
     else await this.addToxic(proxy, toxic);
   }
 
+  /**
+   * Neutralizes the toxic (toxicity 0), then deletes it. A bare DELETE while connections through
+   * the proxy close hangs Toxiproxy's whole API (docs/faults.md, "Reverting under load"); after
+   * the update the toxic holds no data and the DELETE has nothing to flush.
+   */
   async removeToxic(proxy: string, toxic: string): Promise<void> {
     await this.call(`remove toxic ${toxic} from proxy ${proxy}`, 'TOXIC_REMOVE_FAILED', async () => {
       try {
+        await this.client.getApi().post(this.toxicPath(proxy, toxic), { toxicity: 0 });
         await this.client.getApi().delete(this.toxicPath(proxy, toxic));
       } catch (err) {
         // Already gone (or its proxy is): the revert's goal holds.
@@ -141,7 +147,18 @@ export class ToxiproxyClientDriver implements ToxiproxyDriver {
     await this.call(
       `reset Toxiproxy at ${this.url} (enable every proxy, remove every toxic)`,
       'TOXIPROXY_RESET_FAILED',
-      () => this.client.reset(),
+      async () => {
+        // /reset deletes every toxic the way DELETE does: neutralize them first (removeToxic).
+        for (const p of await toxiproxyApi.listProxies(this.url))
+          for (const t of p.toxics)
+            await this.client
+              .getApi()
+              .post(this.toxicPath(p.name, t.name), { toxicity: 0 })
+              .catch((err: unknown) => {
+                if (httpStatus(err) !== 404) throw err;
+              });
+        await this.client.reset();
+      },
     );
   }
 
