@@ -532,8 +532,18 @@ export function warnExperiment(experiment: Experiment): Finding[] {
       });
     }
   });
-  const ends = experiment.timeline.map((e) => e.at + (e.for ?? 0));
-  if (ends.length > 0) {
+  // A lasting fault without a window stays until the load stops: the run has no recovery phase.
+  const untilEnd = experiment.timeline.findIndex(
+    (e) => FAULT_FACTS[e.action].lasting && faultWindow(e) === undefined,
+  );
+  const ends = experiment.timeline.map((e) => e.at + (faultWindow(e) ?? 0));
+  if (untilEnd >= 0) {
+    findings.push({
+      code: 'OUTSIDE_DURATION',
+      path: ['timeline', untilEnd, 'for'],
+      message: `\`timeline.${untilEnd}\` (${experiment.timeline[untilEnd]!.name}) has no \`for\`: it stays until the load stops, so the run has no recovery phase and recovery cannot be confirmed`,
+    });
+  } else if (ends.length > 0) {
     const last = Math.max(...ends);
     if (duration - last < recoveryWindow) {
       findings.push({

@@ -129,6 +129,33 @@ describe('experiment model: valid files', () => {
     ]);
     expect(warnings[0]).toMatchObject({ line: 5, path: 'timeline.0.at' });
   });
+
+  it('warns that a lasting fault without `for` leaves no recovery phase, and counts a window its kind gives', async () => {
+    const parse = async (entry: string): Promise<string[]> =>
+      (
+        await parseExperiment(
+          `title: t\nload: { duration: 60s, chat: { vus: 1 } }\nslos: [{ metric: ttft, stat: p95, lte: 1 }]\ntimeline:\n  - ${entry}\n`,
+          '/tmp/inline.yaml',
+          { env: {} },
+        )
+      ).warnings.map((w) => w.message);
+    expect(
+      await parse('{ name: slow, at: 20s, action: toxic.latency, params: { proxy: llm, latency: 300 } }'),
+    ).toEqual([
+      '`timeline.0` (slow) has no `for`: it stays until the load stops, so the run has no recovery phase and recovery cannot be confirmed',
+    ]);
+    // Healthy controls: a window inside the run, and an instantaneous fault.
+    expect(
+      await parse(
+        '{ name: slow, at: 20s, for: 20s, action: toxic.latency, params: { proxy: llm, latency: 300 } }',
+      ),
+    ).toEqual([]);
+    expect(await parse('{ name: flip, at: 20s, action: redis.failover }')).toEqual([]);
+    // redis.kill-master's window is its restartAfter when it has no `for`.
+    expect(
+      await parse('{ name: r, at: 20s, action: redis.kill-master, params: { restartAfter: 35s } }'),
+    ).toEqual([expect.stringContaining('the last fault ends at 55 s, leaving 5 s before the load stops')]);
+  });
 });
 
 describe('experiment model: one invalid file per rule', () => {
