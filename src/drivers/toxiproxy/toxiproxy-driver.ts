@@ -148,15 +148,18 @@ export class ToxiproxyClientDriver implements ToxiproxyDriver {
       `reset Toxiproxy at ${this.url} (enable every proxy, remove every toxic)`,
       'TOXIPROXY_RESET_FAILED',
       async () => {
-        // /reset deletes every toxic the way DELETE does: neutralize them first (removeToxic).
+        // /reset deletes toxics the way a bare DELETE does: remove each one first (removeToxic),
+        // so /reset only re-enables the proxies.
         for (const p of await toxiproxyApi.listProxies(this.url))
-          for (const t of p.toxics)
-            await this.client
-              .getApi()
-              .post(this.toxicPath(p.name, t.name), { toxicity: 0 })
-              .catch((err: unknown) => {
+          for (const t of p.toxics) {
+            for (const send of [
+              () => this.client.getApi().post(this.toxicPath(p.name, t.name), { toxicity: 0 }),
+              () => this.client.getApi().delete(this.toxicPath(p.name, t.name)),
+            ])
+              await send().catch((err: unknown) => {
                 if (httpStatus(err) !== 404) throw err;
               });
+          }
         await this.client.reset();
       },
     );
