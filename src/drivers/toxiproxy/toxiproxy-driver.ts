@@ -93,21 +93,10 @@ export class ToxiproxyClientDriver implements ToxiproxyDriver {
     else await this.addToxic(proxy, toxic);
   }
 
-  /**
-   * Neutralizes the toxic (toxicity 0), then deletes it. A bare DELETE while connections through
-   * the proxy close hangs Toxiproxy's whole API (docs/faults.md, "Reverting under load"); after
-   * the update the toxic holds no data and the DELETE has nothing to flush.
-   */
   async removeToxic(proxy: string, toxic: string): Promise<void> {
-    await this.call(`remove toxic ${toxic} from proxy ${proxy}`, 'TOXIC_REMOVE_FAILED', async () => {
-      try {
-        await this.client.getApi().post(this.toxicPath(proxy, toxic), { toxicity: 0 });
-        await this.client.getApi().delete(this.toxicPath(proxy, toxic));
-      } catch (err) {
-        // Already gone (or its proxy is): the revert's goal holds.
-        if (httpStatus(err) !== 404) throw err;
-      }
-    });
+    await this.call(`remove toxic ${toxic} from proxy ${proxy}`, 'TOXIC_REMOVE_FAILED', () =>
+      this.neutralizeAndDelete(proxy, toxic),
+    );
   }
 
   async setEnabled(proxy: string, enabled: boolean): Promise<void> {
@@ -148,21 +137,27 @@ export class ToxiproxyClientDriver implements ToxiproxyDriver {
       `reset Toxiproxy at ${this.url} (enable every proxy, remove every toxic)`,
       'TOXIPROXY_RESET_FAILED',
       async () => {
-        // /reset deletes toxics the way a bare DELETE does: remove each one first (removeToxic),
-        // so /reset only re-enables the proxies.
+        // /reset deletes toxics the way a bare DELETE does: remove each one first.
         for (const p of await toxiproxyApi.listProxies(this.url))
-          for (const t of p.toxics) {
-            for (const send of [
-              () => this.client.getApi().post(this.toxicPath(p.name, t.name), { toxicity: 0 }),
-              () => this.client.getApi().delete(this.toxicPath(p.name, t.name)),
-            ])
-              await send().catch((err: unknown) => {
-                if (httpStatus(err) !== 404) throw err;
-              });
-          }
+          for (const t of p.toxics) await this.neutralizeAndDelete(p.name, t.name);
         await this.client.reset();
       },
     );
+  }
+
+  /**
+   * Sets the toxic's toxicity to 0, then deletes it; a toxic already gone is fine (the goal
+   * holds). A bare DELETE while connections through the proxy close hangs Toxiproxy 2.12's whole
+   * API; the update first makes that rarer, it does not rule it out (docs/faults.md, "Reverting
+   * under load").
+   */
+  private async neutralizeAndDelete(proxy: string, toxic: string): Promise<void> {
+    try {
+      await this.client.getApi().post(this.toxicPath(proxy, toxic), { toxicity: 0 });
+      await this.client.getApi().delete(this.toxicPath(proxy, toxic));
+    } catch (err) {
+      if (httpStatus(err) !== 404) throw err;
+    }
   }
 
   private toxicPath(proxy: string, toxic: string): string {
